@@ -1,12 +1,67 @@
 package dev.deputy.broker;
 
+import dev.deputy.broker.config.ConfigException;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.context.exceptions.BeanInstantiationException;
 import io.micronaut.runtime.Micronaut;
+import io.micronaut.runtime.server.EmbeddedServer;
 
+import java.util.HashMap;
+import java.util.Map;
+
+/** Starts the broker. Ports come from {@code DEPUTY_HTTP_PORT} (default 8080); nothing fixed in application.yml. */
 public final class Application {
     private Application() {
     }
 
     public static void main(String[] args) {
-        Micronaut.run(Application.class, args);
+        Map<String, Object> props = new HashMap<>();
+        props.put("micronaut.server.port", env("DEPUTY_HTTP_PORT", "8080"));
+        long t0 = System.nanoTime();
+        try {
+            ApplicationContext ctx = Micronaut.build(args).mainClass(Application.class).properties(props).banner(false).start();
+            EmbeddedServer server = ctx.getBean(EmbeddedServer.class);
+            var publicUrl = ctx.getBean(dev.deputy.broker.config.PublicUrl.class);
+            var tenants = ctx.getBean(dev.deputy.broker.tenant.Tenants.class);
+            System.out.printf("Deputy listening on http://%s:%d (started in %d ms)%n", server.getHost(), server.getPort(),
+                    (System.nanoTime() - t0) / 1_000_000);
+            for (var t : tenants.all()) {
+                System.out.printf("  tenant %-12s issuer %s%n", t.id(), publicUrl.issuer(t.id()));
+            }
+        } catch (RuntimeException e) {
+            ConfigException ce = findConfigException(e);
+            if (ce != null) {
+                System.err.println("deputy: bad configuration: " + ce.getMessage());
+            } else {
+                System.err.println("deputy: failed to start: " + rootMessage(e));
+            }
+            System.exit(2);
+        }
+    }
+
+    private static String env(String name, String dflt) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? dflt : v.trim();
+    }
+
+    static ConfigException findConfigException(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof ConfigException ce) {
+                return ce;
+            }
+        }
+        return null;
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            if (c instanceof BeanInstantiationException && c.getCause() != null) {
+                c = c.getCause();
+                continue;
+            }
+            c = c.getCause();
+        }
+        return c.getMessage() != null ? c.getMessage() : c.toString();
     }
 }

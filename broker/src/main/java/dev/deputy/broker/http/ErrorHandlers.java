@@ -1,0 +1,102 @@
+package dev.deputy.broker.http;
+
+import com.nimbusds.oauth2.sdk.ErrorObject;
+import com.nimbusds.oauth2.sdk.OAuth2Error;
+import dev.deputy.broker.health.ServiceUnavailableException;
+import dev.deputy.broker.oauth.OAuthException;
+import io.micronaut.context.annotation.Replaces;
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.core.convert.exceptions.ConversionErrorException;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.exceptions.ContentLengthExceededException;
+import io.micronaut.http.server.exceptions.ExceptionHandler;
+import io.micronaut.http.server.exceptions.response.ErrorContext;
+import io.micronaut.http.server.exceptions.response.ErrorResponseProcessor;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+
+/**
+ * Maps every failure to the protocol's own error. Nothing reaches the client as a stack trace; an
+ * unexpected exception is logged here and answered with {@code server_error}.
+ */
+final class ErrorHandlers {
+    private static final Logger LOG = LoggerFactory.getLogger(ErrorHandlers.class);
+
+    private ErrorHandlers() {
+    }
+
+    @Singleton
+    static final class OAuth implements ExceptionHandler<OAuthException, HttpResponse<?>> {
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, OAuthException e) {
+            return OAuthErrors.render(e.error());
+        }
+    }
+
+    @Singleton
+    static final class Unavailable implements ExceptionHandler<ServiceUnavailableException, HttpResponse<?>> {
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, ServiceUnavailableException e) {
+            LOG.warn("{} {}: {} unavailable", request.getMethod(), request.getPath(), e.dependency());
+            return OAuthErrors.render(new ErrorObject("temporarily_unavailable",
+                    "the " + e.dependency() + " is unavailable; retry later", 503)).header("Retry-After", "1");
+        }
+    }
+
+    @Singleton
+    static final class Conversion implements ExceptionHandler<ConversionErrorException, HttpResponse<?>> {
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, ConversionErrorException e) {
+            return OAuthErrors.render(OAuth2Error.INVALID_REQUEST, "malformed parameter " + e.getArgument().getName());
+        }
+    }
+
+    @Singleton
+    static final class TooLarge implements ExceptionHandler<ContentLengthExceededException, HttpResponse<?>> {
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, ContentLengthExceededException e) {
+            return OAuthErrors.render(new ErrorObject("invalid_request", "request too large", 413));
+        }
+    }
+
+    /** Replaces Micronaut's default body for errors it raises itself (404, 405, 415, bad JSON...). */
+    @Singleton
+    @Replaces(io.micronaut.http.server.exceptions.response.HateoasErrorResponseProcessor.class)
+    @Requires(classes = ErrorResponseProcessor.class)
+    static final class Processor implements ErrorResponseProcessor<Map<String, Object>> {
+        @Override
+        public MutableHttpResponse<Map<String, Object>> processResponse(ErrorContext ctx, MutableHttpResponse<?> response) {
+            int status = response.code();
+            String code = switch (status) {
+                case 404 -> "not_found";
+                case 405 -> "invalid_request";
+                case 415 -> "invalid_request";
+                case 413 -> "invalid_request";
+                case 503 -> "temporarily_unavailable";
+                default -> status >= 500 ? "server_error" : "invalid_request";
+            };
+            if (status >= 500 && ctx.getRootCause().isPresent()) {
+                LOG.error("unexpected failure on {} {}", ctx.getRequest().getMethod(), ctx.getRequest().getPath(),
+                        ctx.getRootCause().get());
+            }
+            String description = status >= 500 ? "unexpected error" : ctx.getErrors().isEmpty() ? null
+                    : ctx.getErrors().get(0).getMessage();
+            if (description != null && description.length() > 200) {
+                description = description.substring(0, 200);
+            }
+            MutableHttpResponse<Map<String, Object>> rendered = OAuthErrors.render(new ErrorObject(code, description, status));
+            response.getHeaders().forEach((name, values) -> {
+                if (!name.equalsIgnoreCase("Content-Type") && !name.equalsIgnoreCase("Content-Length")) {
+                    values.forEach(v -> rendered.header(name, v));
+                }
+            });
+            return rendered.status(HttpStatus.valueOf(status));
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package dev.deputy.broker.http;
+
+import dev.deputy.broker.ephemeral.EphemeralStore;
+import dev.deputy.broker.storage.Database;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code GET /health}: 200 when the broker can serve, 503 naming each dependency that is down
+ * (e.g. {@code {"status":"DOWN","checks":{"database":{"status":"UP",...},"ephemeral":{"status":"DOWN",...}}}}).
+ */
+@Controller("/health")
+public class HealthController {
+    private final Database database;
+    private final EphemeralStore ephemeral;
+
+    public HealthController(Database database, EphemeralStore ephemeral) {
+        this.database = database;
+        this.ephemeral = ephemeral;
+    }
+
+    @Get
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    public HttpResponse<Map<String, Object>> health() {
+        Map<String, Object> checks = new LinkedHashMap<>();
+        boolean dbUp = database.up();
+        boolean ephUp = ephemeral.up();
+        checks.put(database.name(), Map.of("status", dbUp ? "UP" : "DOWN", "backend", database.backend()));
+        checks.put(ephemeral.name(), Map.of("status", ephUp ? "UP" : "DOWN", "backend", ephemeral.backend()));
+        boolean up = dbUp && ephUp;
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", up ? "UP" : "DOWN");
+        body.put("checks", checks);
+        return HttpResponse.<Map<String, Object>>status(up ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
+                .header("Cache-Control", "no-store").body(body);
+    }
+}

@@ -1,0 +1,68 @@
+package dev.deputy.broker.http;
+
+import dev.deputy.broker.audit.RequestMeta;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.RequestFilter;
+import io.micronaut.http.annotation.ResponseFilter;
+import io.micronaut.http.annotation.ServerFilter;
+
+import java.net.InetSocketAddress;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Gives each request its audit metadata: a correlation id (the trace id of an incoming W3C
+ * {@code traceparent}, else a well-formed {@code X-Request-Id}, else a new one), its own request id and the
+ * source address. Both ids are echoed in the response.
+ */
+@ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
+public class RequestMetaFilter {
+    private static final String ATTR = "deputy.request-meta";
+    private static final Pattern TRACEPARENT = Pattern.compile("^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$");
+    private static final Pattern SAFE_ID = Pattern.compile("^[A-Za-z0-9._:-]{1,128}$");
+
+    @RequestFilter
+    public void assign(HttpRequest<?> request) {
+        request.setAttribute(ATTR, meta(request));
+    }
+
+    @ResponseFilter
+    public void echo(HttpRequest<?> request, MutableHttpResponse<?> response) {
+        RequestMeta m = of(request);
+        response.header("X-Request-Id", m.requestId());
+        response.header("X-Correlation-Id", m.correlationId());
+    }
+
+    public static RequestMeta of(HttpRequest<?> request) {
+        return request.getAttribute(ATTR, RequestMeta.class).orElseGet(() -> {
+            RequestMeta m = meta(request);
+            request.setAttribute(ATTR, m);
+            return m;
+        });
+    }
+
+    private static RequestMeta meta(HttpRequest<?> request) {
+        String correlation = null;
+        String tp = request.getHeaders().get("traceparent");
+        if (tp != null) {
+            var m = TRACEPARENT.matcher(tp.trim());
+            if (m.matches()) {
+                correlation = m.group(1);
+            }
+        }
+        if (correlation == null) {
+            String xr = request.getHeaders().get("X-Request-Id");
+            if (xr != null && SAFE_ID.matcher(xr.trim()).matches()) {
+                correlation = xr.trim();
+            }
+        }
+        String requestId = UUID.randomUUID().toString();
+        if (correlation == null) {
+            correlation = requestId;
+        }
+        InetSocketAddress remote = request.getRemoteAddress();
+        String ip = remote == null || remote.getAddress() == null ? null : remote.getAddress().getHostAddress();
+        return new RequestMeta(correlation, requestId, ip);
+    }
+}

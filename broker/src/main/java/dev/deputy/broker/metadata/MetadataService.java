@@ -1,0 +1,63 @@
+package dev.deputy.broker.metadata;
+
+import com.nimbusds.oauth2.sdk.as.AuthorizationServerMetadata;
+import com.nimbusds.oauth2.sdk.id.Issuer;
+import dev.deputy.broker.config.PublicUrl;
+import dev.deputy.broker.tenant.Tenant;
+import jakarta.inject.Singleton;
+import net.minidev.json.JSONObject;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The tenant's authorization server metadata (RFC 8414) and OpenID discovery document, built once per
+ * tenant from the contributors and served as a prepared string.
+ */
+@Singleton
+public class MetadataService {
+    private final PublicUrl publicUrl;
+    private final List<MetadataContributor> contributors;
+    private final Map<String, String> oauthDocs = new ConcurrentHashMap<>();
+    private final Map<String, String> oidcDocs = new ConcurrentHashMap<>();
+
+    public MetadataService(PublicUrl publicUrl, List<MetadataContributor> contributors) {
+        this.publicUrl = publicUrl;
+        this.contributors = contributors;
+    }
+
+    public String oauth(Tenant tenant) {
+        return oauthDocs.computeIfAbsent(tenant.id(), id -> write(build(tenant, false)));
+    }
+
+    public String openid(Tenant tenant) {
+        return oidcDocs.computeIfAbsent(tenant.id(), id -> write(build(tenant, true)));
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** Plain JSON (no escaped slashes), so the issuer appears byte-for-byte as configured. */
+    private static String write(JSONObject json) {
+        try {
+            return JSON.writeValueAsString(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public JSONObject build(Tenant tenant, boolean openid) {
+        String issuer = publicUrl.issuer(tenant.id());
+        // RFC 8414 §3.3: issuer MUST be identical to the issuer identifier the metadata was requested for
+        AuthorizationServerMetadata md = new AuthorizationServerMetadata(new Issuer(issuer));
+        for (MetadataContributor c : contributors) {
+            c.contribute(tenant, issuer, md);
+        }
+        JSONObject json = md.toJSONObject();
+        if (openid) {
+            // OpenID Connect Discovery §3: REQUIRED; Deputy carries the upstream sub unchanged (public)
+            json.put("subject_types_supported", List.of("public"));
+        }
+        return json;
+    }
+}

@@ -1,0 +1,183 @@
+package dev.deputy.broker.storage;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.deputy.broker.config.DeputySettings;
+import dev.deputy.broker.health.DependencyCheck;
+import dev.deputy.broker.health.ServiceUnavailableException;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import org.flywaydb.core.Flyway;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.conf.Settings;
+import org.jooq.impl.DSL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.function.Function;
+
+/**
+ * The durable store: MySQL/MariaDB in production ({@code DEPUTY_MYSQL_URL}), H2 in MySQL mode under the
+ * data dir as the embedded default. Schema by Flyway; queries by jOOQ (only inside this package).
+ */
+@Singleton
+public class Database implements DependencyCheck {
+    private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+    private static final Duration STARTUP_WAIT = Duration.ofSeconds(30);
+
+    private final HikariDataSource dataSource;
+    private final DSLContext dsl;
+    private final String backend;
+
+    public Database(DeputySettings settings) {
+        HikariConfig hc = new HikariConfig();
+        hc.setPoolName("deputy-db");
+        // Fail fast when the database is away: requests answer 503 instead of queueing.
+        hc.setConnectionTimeout(2_000);
+        hc.setValidationTimeout(1_000);
+        hc.setInitializationFailTimeout(-1);
+        hc.setMaximumPoolSize(16);
+        SQLDialect dialect;
+        if (settings.mysql().isPresent()) {
+            DeputySettings.MySql my = settings.mysql().get();
+            hc.setJdbcUrl(my.url());
+            hc.setUsername(my.user());
+            hc.setPassword(my.password());
+            hc.addDataSourceProperty("connectTimeout", "2000");
+            hc.addDataSourceProperty("socketTimeout", "10000");
+            hc.addDataSourceProperty("cachePrepStmts", "true");
+            hc.addDataSourceProperty("useServerPrepStmts", "true");
+            hc.addDataSourceProperty("rewriteBatchedStatements", "true");
+            dialect = null; // decided from the server below
+        } else {
+            try {
+                Files.createDirectories(settings.dataDir());
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot create data dir " + settings.dataDir(), e);
+            }
+            hc.setJdbcUrl("jdbc:h2:file:" + settings.dataDir().resolve("deputy")
+                    + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;CASE_INSENSITIVE_IDENTIFIERS=TRUE;DB_CLOSE_ON_EXIT=FALSE");
+            hc.setUsername("sa");
+            hc.setPassword("");
+            dialect = SQLDialect.H2;
+        }
+        this.dataSource = new HikariDataSource(hc);
+        if (dialect == null) {
+            dialect = detectMySqlDialect();
+        }
+        this.backend = dialect == SQLDialect.H2 ? "h2" : dialect == SQLDialect.MARIADB ? "mariadb" : "mysql";
+        migrate();
+        this.dsl = DSL.using(dataSource, dialect, new Settings().withExecuteLogging(false));
+        LOG.info("durable store: {} (schema migrated)", backend);
+    }
+
+    /** Connector/J reports MariaDB as "5.5.5-…-MariaDB": the dialect is set explicitly from that. */
+    private SQLDialect detectMySqlDialect() {
+        long deadline = System.nanoTime() + STARTUP_WAIT.toNanos();
+        while (true) {
+            try (Connection c = dataSource.getConnection()) {
+                String version = c.getMetaData().getDatabaseProductVersion();
+                return version.toLowerCase().contains("mariadb") ? SQLDialect.MARIADB : SQLDialect.MYSQL;
+            } catch (SQLException e) {
+                if (System.nanoTime() > deadline) {
+                    dataSource.close();
+                    throw new IllegalStateException("MySQL at " + dataSource.getJdbcUrl()
+                            + " is not reachable after " + STARTUP_WAIT.toSeconds() + " s: " + e.getMessage());
+                }
+                LOG.warn("waiting for MySQL: {}", e.getMessage());
+                sleep();
+            }
+        }
+    }
+
+    private void migrate() {
+        Flyway.configure()
+                .dataSource(dataSource)
+                .locations("classpath:db/migration")
+                .validateMigrationNaming(true)
+                .load()
+                .migrate();
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the database", e);
+        }
+    }
+
+    public DSLContext dsl() {
+        return dsl;
+    }
+
+    /**
+     * Runs work in one transaction. A lost connection surfaces as {@link ServiceUnavailableException}
+     * (503) and the transaction is rolled back: nothing is written half-way.
+     */
+    public <T> T tx(Function<DSLContext, T> work) {
+        try {
+            return dsl.transactionResult(cfg -> work.apply(DSL.using(cfg)));
+        } catch (org.jooq.exception.DataAccessException e) {
+            throw translate(e);
+        }
+    }
+
+    /** Runs a query; a lost connection surfaces as {@link ServiceUnavailableException}. */
+    public <T> T read(Function<DSLContext, T> work) {
+        try {
+            return work.apply(dsl);
+        } catch (org.jooq.exception.DataAccessException e) {
+            throw translate(e);
+        }
+    }
+
+    /** Connection-level failures become 503; anything else (a constraint, a bug) is rethrown as is. */
+    public RuntimeException translate(org.jooq.exception.DataAccessException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.sql.SQLTransientConnectionException
+                    || t instanceof java.sql.SQLNonTransientConnectionException
+                    || t instanceof java.net.ConnectException
+                    || t instanceof java.net.SocketException
+                    || (t instanceof SQLException se && se.getSQLState() != null && se.getSQLState().startsWith("08"))) {
+                return new ServiceUnavailableException("database", e);
+            }
+        }
+        return e;
+    }
+
+    public String dialectName() {
+        return backend;
+    }
+
+    @Override
+    public String name() {
+        return "database";
+    }
+
+    @Override
+    public String backend() {
+        return backend;
+    }
+
+    @Override
+    public boolean up() {
+        try (Connection c = dataSource.getConnection()) {
+            return c.isValid(1);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        dataSource.close();
+    }
+}

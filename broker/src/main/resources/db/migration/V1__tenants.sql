@@ -1,5 +1,0 @@
-CREATE TABLE tenants (
-  id VARCHAR(64) NOT NULL PRIMARY KEY,
-  display_name VARCHAR(255) NOT NULL,
-  created_at TIMESTAMP(3) NOT NULL
-);
