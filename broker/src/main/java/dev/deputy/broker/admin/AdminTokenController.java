@@ -1,0 +1,68 @@
+package dev.deputy.broker.admin;
+
+import com.nimbusds.oauth2.sdk.OAuth2Error;
+import dev.deputy.broker.http.OAuthErrors;
+import dev.deputy.broker.http.RequestMetaFilter;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Header;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.rules.SecurityRule;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code POST /admin/token}: the bootstrap admin credential (HTTP Basic or form {@code client_id} /
+ * {@code client_secret}, {@code grant_type=client_credentials}) → a 15-minute bearer token for the admin API.
+ */
+@Controller("/admin/token")
+@Secured(SecurityRule.IS_ANONYMOUS)
+class AdminTokenController {
+    private final AdminAuth auth;
+
+    AdminTokenController(AdminAuth auth) {
+        this.auth = auth;
+    }
+
+    @Post(consumes = MediaType.APPLICATION_FORM_URLENCODED)
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> token(HttpRequest<?> request, @Nullable @Header("Authorization") String authorization,
+                          @Body Map<String, String> form) {
+        String id = form.get("client_id");
+        String secret = form.get("client_secret");
+        if (authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+            try {
+                String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+                int colon = decoded.indexOf(':');
+                if (colon > 0) {
+                    id = decoded.substring(0, colon);
+                    secret = decoded.substring(colon + 1);
+                }
+            } catch (IllegalArgumentException e) {
+                return OAuthErrors.render(OAuth2Error.INVALID_CLIENT, "malformed Basic credentials");
+            }
+        }
+        if (!"client_credentials".equals(form.get("grant_type"))) {
+            return OAuthErrors.render(OAuth2Error.UNSUPPORTED_GRANT_TYPE, "use grant_type=client_credentials");
+        }
+        var token = auth.issueToken(id, secret, RequestMetaFilter.of(request));
+        if (token.isEmpty()) {
+            return OAuthErrors.render(OAuth2Error.INVALID_CLIENT, "unknown or wrong admin credentials");
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("access_token", token.get());
+        body.put("token_type", "Bearer");
+        body.put("expires_in", AdminAuth.TOKEN_TTL.toSeconds());
+        return HttpResponse.ok(body).header("Cache-Control", "no-store");
+    }
+}
