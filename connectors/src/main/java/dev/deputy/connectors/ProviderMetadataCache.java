@@ -1,0 +1,97 @@
+package dev.deputy.connectors;
+
+import com.nimbusds.jose.util.DefaultResourceRetriever;
+import com.nimbusds.jose.util.Resource;
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
+import dev.deputy.connectors.ConnectorException.Code;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URL;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * OIDC Discovery with timeouts, a response size cap and a TTL cache. A refresh failure keeps serving the
+ * last good document (and logs a warning) so that an IdP blip does not break logins in flight.
+ */
+final class ProviderMetadataCache {
+
+    private static final Logger log = LoggerFactory.getLogger(ProviderMetadataCache.class);
+
+    private record Entry(OIDCProviderMetadata metadata, Instant fetchedAt) {}
+
+    private final String connectorId;
+    private final URL url;
+    private final ConnectorOptions options;
+    private final DefaultResourceRetriever retriever;
+    private final Consumer<String> issuerCheck;
+    private final AtomicReference<Entry> cached = new AtomicReference<>();
+
+    ProviderMetadataCache(String connectorId, String issuer, ConnectorOptions options, Consumer<String> issuerCheck) {
+        this.connectorId = connectorId;
+        this.url = wellKnown(issuer);
+        this.options = options;
+        this.issuerCheck = issuerCheck;
+        this.retriever = new DefaultResourceRetriever((int) options.connectTimeout().toMillis(),
+                (int) options.readTimeout().toMillis(), options.maxResponseBytes());
+    }
+
+    /** OIDC Discovery §4: strip one terminating "/" from the issuer, then append the well-known path. */
+    static URL wellKnown(String issuer) {
+        String base = issuer.endsWith("/") ? issuer.substring(0, issuer.length() - 1) : issuer;
+        try {
+            return URI.create(base + "/.well-known/openid-configuration").toURL();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new ConnectorException(Code.INVALID_CONFIG, "issuer does not form a valid discovery URL");
+        }
+    }
+
+    URL url() {
+        return url;
+    }
+
+    DefaultResourceRetriever retriever() {
+        return retriever;
+    }
+
+    OIDCProviderMetadata get() {
+        Entry e = cached.get();
+        Instant now = options.clock().instant();
+        if (e != null && e.fetchedAt().plus(options.metadataTtl()).isAfter(now)) {
+            return e.metadata();
+        }
+        try {
+            OIDCProviderMetadata md = fetch();
+            issuerCheck.accept(md.getIssuer().getValue());
+            cached.set(new Entry(md, now));
+            return md;
+        } catch (ConnectorException ex) {
+            if (e != null && ex.code() == Code.DISCOVERY_FAILED) {
+                log.warn("connector {}: discovery refresh failed ({}); serving cached metadata", connectorId, ex.getMessage());
+                return e.metadata();
+            }
+            throw ex;
+        }
+    }
+
+    /** Fetches and parses the discovery document without checking or caching it. */
+    OIDCProviderMetadata fetch() {
+        Resource r;
+        try {
+            r = retriever.retrieveResource(url);
+        } catch (IOException e) {
+            throw new ConnectorException(Code.DISCOVERY_FAILED,
+                    "discovery document unreachable at " + url + " (" + e.getClass().getSimpleName() + ")", e);
+        }
+        try {
+            return OIDCProviderMetadata.parse(r.getContent());
+        } catch (ParseException e) {
+            throw new ConnectorException(Code.DISCOVERY_FAILED, "discovery document at " + url + " is not valid OIDC metadata", e);
+        }
+    }
+}
