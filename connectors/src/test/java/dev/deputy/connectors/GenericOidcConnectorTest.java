@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -206,11 +207,17 @@ class GenericOidcConnectorTest {
 
     @Test
     void expiredIdTokenIsRejected() {
-        UpstreamConnector c = Connectors.fromMap(config("generic"));
-        // exp ten minutes ago: beyond the 60 s skew (a negative expires_in would break the token response itself)
-        assertCode(Code.EXPIRED, () -> login(c, "generic", Map.of("exp", Instant.now().minusSeconds(600).getEpochSecond())));
-        // within the skew is still accepted
-        assertEquals(SUB, assertDoesNotThrow(() -> login(c, "generic", Map.of("exp", Instant.now().minusSeconds(20).getEpochSecond()))).subject());
+        // The mock issues tokens valid for 3600 s; a connector clock 3600 + 600 s ahead sees them expired beyond the
+        // 60 s skew. (Overriding exp through a callback would also hit the access token and give a negative expires_in.)
+        ConnectorConfig cfg = ConnectorConfig.fromMap(config("generic"));
+        UpstreamConnector late = Connectors.create(cfg, ConnectorOptions.defaults().withClock(Clock.offset(Clock.systemUTC(), Duration.ofSeconds(4200))));
+        assertCode(Code.EXPIRED, () -> login(late, "generic", Map.of()));
+        // 20 s past exp is within the skew and still accepted
+        UpstreamConnector skewed = Connectors.create(cfg, ConnectorOptions.defaults().withClock(Clock.offset(Clock.systemUTC(), Duration.ofSeconds(3620))));
+        assertEquals(SUB, assertDoesNotThrow(() -> login(skewed, "generic", Map.of())).subject());
+        // a token issued in the future (iat beyond the skew) is not accepted either
+        UpstreamConnector early = Connectors.create(cfg, ConnectorOptions.defaults().withClock(Clock.offset(Clock.systemUTC(), Duration.ofSeconds(-600))));
+        assertCode(Code.INVALID_ID_TOKEN, () -> login(early, "generic", Map.of()));
     }
 
     @Test
