@@ -458,16 +458,19 @@ public class OidcConnector implements UpstreamConnector {
     public ConnectorTestReport test() {
         List<Check> checks = new ArrayList<>();
         OIDCProviderMetadata md;
+        String publishedIssuer;
         try {
-            md = discovery.fetch();
+            ProviderMetadataCache.Fetched fetched = discovery.fetch();
+            md = fetched.metadata();
+            publishedIssuer = fetched.issuer();
             checks.add(new Check("discovery", Status.OK, discovery.url().toString()));
         } catch (ConnectorException e) {
             checks.add(new Check("discovery", Status.FAIL, e.getMessage()));
             return new ConnectorTestReport(config.id(), checks);
         }
         try {
-            checkDiscoveredIssuer(md.getIssuer().getValue());
-            checks.add(new Check("issuer", Status.OK, md.getIssuer().getValue()));
+            checkDiscoveredIssuer(publishedIssuer);
+            checks.add(new Check("issuer", Status.OK, publishedIssuer));
         } catch (ConnectorException e) {
             checks.add(new Check("issuer", Status.FAIL, e.getMessage()));
         }

@@ -3,6 +3,8 @@ package dev.deputy.connectors;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
 import com.nimbusds.jose.util.Resource;
 import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.util.JSONObjectUtils;
+import net.minidev.json.JSONObject;
 import com.nimbusds.openid.connect.sdk.op.OIDCProviderMetadata;
 import dev.deputy.connectors.ConnectorException.Code;
 import org.slf4j.Logger;
@@ -24,6 +26,9 @@ final class ProviderMetadataCache {
     private static final Logger log = LoggerFactory.getLogger(ProviderMetadataCache.class);
 
     private record Entry(OIDCProviderMetadata metadata, Instant fetchedAt) {}
+
+    /** Parsed metadata plus the {@code issuer} string exactly as published (Nimbus cannot hold Entra's template). */
+    record Fetched(OIDCProviderMetadata metadata, String issuer) {}
 
     private final String connectorId;
     private final URL url;
@@ -66,10 +71,10 @@ final class ProviderMetadataCache {
             return e.metadata();
         }
         try {
-            OIDCProviderMetadata md = fetch();
-            issuerCheck.accept(md.getIssuer().getValue());
-            cached.set(new Entry(md, now));
-            return md;
+            Fetched f = fetch();
+            issuerCheck.accept(f.issuer());
+            cached.set(new Entry(f.metadata(), now));
+            return f.metadata();
         } catch (ConnectorException ex) {
             if (e != null && ex.code() == Code.DISCOVERY_FAILED) {
                 log.warn("connector {}: discovery refresh failed ({}); serving cached metadata", connectorId, ex.getMessage());
@@ -80,7 +85,7 @@ final class ProviderMetadataCache {
     }
 
     /** Fetches and parses the discovery document without checking or caching it. */
-    OIDCProviderMetadata fetch() {
+    Fetched fetch() {
         Resource r;
         try {
             r = retriever.retrieveResource(url);
@@ -89,7 +94,12 @@ final class ProviderMetadataCache {
                     "discovery document unreachable at " + url + " (" + e.getClass().getSimpleName() + ")", e);
         }
         try {
-            return OIDCProviderMetadata.parse(r.getContent());
+            JSONObject json = JSONObjectUtils.parse(r.getContent());
+            String issuer = JSONObjectUtils.getString(json, "issuer");
+            // Entra multi-tenant metadata publishes "https://login.microsoftonline.com/{tenantid}/v2.0", which is not
+            // a valid URI; percent-encode the braces for Nimbus and keep the raw string for the issuer checks.
+            json.put("issuer", issuer.replace("{", "%7B").replace("}", "%7D"));
+            return new Fetched(OIDCProviderMetadata.parse(json), issuer);
         } catch (ParseException e) {
             throw new ConnectorException(Code.DISCOVERY_FAILED, "discovery document at " + url + " is not valid OIDC metadata", e);
         }
