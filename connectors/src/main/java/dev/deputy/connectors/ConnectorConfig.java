@@ -177,7 +177,7 @@ public record ConnectorConfig(
         switch (type) {
             case OKTA -> {
                 if (issuer == null) throw f.error("issuer", "required");
-                boolean custom = URI.create(issuer).getPath().matches("/oauth2/[^/]+/?");
+                boolean custom = f.uri("issuer", issuer).getPath().matches("/oauth2/[^/]+/?");
                 Fields o = f.nested("okta");
                 String kind = o.string("authorization_server", false);
                 if (kind != null && !kind.equals(custom ? "custom" : "org")) {
@@ -220,7 +220,7 @@ public record ConnectorConfig(
             }
             case KEYCLOAK -> {
                 if (issuer == null) throw f.error("issuer", "required");
-                if (!URI.create(issuer).getPath().matches(".*/realms/[^/]+")) {
+                if (!f.uri("issuer", issuer).getPath().matches(".*/realms/[^/]+")) {
                     throw f.error("issuer", "must be a realm issuer (https://host/realms/{realm})");
                 }
                 vendor = new KeycloakOptions(f.nested("keycloak").stringList("client_roles", List.of(clientId)));
