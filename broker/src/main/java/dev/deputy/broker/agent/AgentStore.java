@@ -1,0 +1,42 @@
+package dev.deputy.broker.agent;
+
+import java.util.List;
+import java.util.Optional;
+
+/** Durable agents, credentials, roles and resources (port; implemented in storage). */
+public interface AgentStore {
+    Optional<Agent> findAgent(String tenantId, String id);
+
+    List<Agent> listAgents(String tenantId);
+
+    /** Inserts or replaces the agent row (by tenant and id). */
+    void saveAgent(Agent agent);
+
+    void deleteAgent(String tenantId, String id);
+
+    /** Records use, at most once a minute per agent (callers may call on every token). */
+    void touchLastSeen(String tenantId, String id, long now);
+
+    List<AgentCredential> credentials(String tenantId, String agentId);
+
+    Optional<AgentCredential> credentialByThumbprint(String tenantId, String thumbprint);
+
+    void saveCredential(AgentCredential credential);
+
+    /** Sets {@code valid_until} on every active credential of the agent that has none or a later one. */
+    void limitCredentials(String tenantId, String agentId, long validUntil, String exceptCredentialId);
+
+    void revokeCredentials(String tenantId, String agentId);
+
+    List<Role> listRoles(String tenantId);
+
+    void saveRole(Role role);
+
+    void deleteRole(String tenantId, String name);
+
+    List<Resource> listResources(String tenantId);
+
+    void saveResource(Resource resource);
+
+    void deleteResource(String tenantId, String id);
+}
