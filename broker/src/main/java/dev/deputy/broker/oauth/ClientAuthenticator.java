@@ -1,16 +1,21 @@
 package dev.deputy.broker.oauth;
 
-import com.nimbusds.oauth2.sdk.TokenRequest;
+import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+import com.nimbusds.oauth2.sdk.id.ClientID;
 import dev.deputy.broker.tenant.Tenant;
 
 import java.util.Optional;
 
 /**
- * Authenticates the caller of the token (and introspection / revocation) endpoint. Several exist (agents,
+ * Authenticates the caller of the token, introspection and revocation endpoints. Several exist (agents,
  * registered OAuth clients); the pipeline asks each in order: empty means "not a client I know", an
  * {@link OAuthException} ({@code invalid_client}) means "mine, and it failed".
+ *
+ * @param authentication the parsed client authentication (Nimbus), or null for a public client
+ * @param publicClientId the {@code client_id} parameter of a public client (when authentication is null)
  */
 public interface ClientAuthenticator {
-    Optional<AuthenticatedClient> authenticate(Tenant tenant, String issuer, TokenRequest request, HTTPRequest httpRequest);
+    Optional<AuthenticatedClient> authenticate(Tenant tenant, String issuer, ClientAuthentication authentication,
+                                               ClientID publicClientId, HTTPRequest httpRequest);
 }
