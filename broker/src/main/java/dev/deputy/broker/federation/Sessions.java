@@ -1,0 +1,109 @@
+package dev.deputy.broker.federation;
+
+import dev.deputy.broker.agent.ClientSecrets;
+import dev.deputy.broker.config.PublicUrl;
+import dev.deputy.broker.ephemeral.EphemeralStore;
+import io.micronaut.context.annotation.Value;
+import jakarta.inject.Singleton;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Optional;
+
+/**
+ * Broker login sessions. The cookie holds 256 random bits; the store holds the session under the SHA-256 of
+ * that value (a leaked store dump names no usable cookie). The lifetime is absolute: never longer than the
+ * upstream ID token was valid, nor than {@code deputy.session.max-lifetime} (default 8h).
+ *
+ * <p>Cookie: {@code HttpOnly}, {@code SameSite=Lax}, {@code Path=/t/<tenant>/}; over https also {@code Secure}
+ * with the {@code __Secure-} prefix. ({@code __Host-} would require {@code Path=/}, which would send one tenant's
+ * session to every tenant; the path scoping matters more here.)
+ */
+@Singleton
+public class Sessions {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private final EphemeralStore store;
+    private final PublicUrl publicUrl;
+    private final Duration maxLifetime;
+
+    public Sessions(EphemeralStore store, PublicUrl publicUrl,
+                    @Value("${deputy.session.max-lifetime:8h}") Duration maxLifetime) {
+        this.store = store;
+        this.publicUrl = publicUrl;
+        this.maxLifetime = maxLifetime;
+    }
+
+    public boolean secure() {
+        return publicUrl.base().startsWith("https://");
+    }
+
+    public String cookieName() {
+        return secure() ? "__Secure-deputy_session" : "deputy_session";
+    }
+
+    public String loginCookieName() {
+        return secure() ? "__Secure-deputy_login" : "deputy_login";
+    }
+
+    /** Starts a session; returns the Set-Cookie header value. {@code upstreamExp} (epoch ms) may be null. */
+    public String start(User user, Long upstreamExp, long now) {
+        long end = now + maxLifetime.toMillis();
+        if (upstreamExp != null && upstreamExp < end) {
+            end = upstreamExp;
+        }
+        String id = random();
+        Session s = new Session(user.tenantId(), user.id(), user.connectorId(), user.upstreamIss(), user.upstreamSub(),
+                user.email(), user.name(), user.groups(), user.roles(), now, end);
+        Duration ttl = Duration.ofMillis(Math.max(1000, end - now));
+        store.put(key(user.tenantId(), id), Json.write(s), ttl);
+        return cookie(user.tenantId(), cookieName(), id, ttl.toSeconds());
+    }
+
+    public Optional<Session> find(String tenantId, String cookieValue, long now) {
+        if (cookieValue == null || cookieValue.isEmpty() || cookieValue.length() > 100) {
+            return Optional.empty();
+        }
+        return store.get(key(tenantId, cookieValue)).map(v -> Json.read(v, Session.class))
+                .filter(s -> s.tenantId().equals(tenantId) && s.expiresAt() > now);
+    }
+
+    /** A stable, non-secret handle of the session (binds consent forms to it). */
+    public static String handle(String cookieValue) {
+        return cookieValue == null ? "" : ClientSecrets.sha256Hex("session-handle:" + cookieValue);
+    }
+
+    public void end(String tenantId, String cookieValue) {
+        if (cookieValue != null && !cookieValue.isEmpty() && cookieValue.length() <= 100) {
+            store.delete(key(tenantId, cookieValue));
+        }
+    }
+
+    public String clearCookie(String tenantId) {
+        return cookie(tenantId, cookieName(), "", 0);
+    }
+
+    /** The short-lived cookie that binds an upstream login to the browser that started it. */
+    public String loginCookie(String tenantId, String value, Duration ttl) {
+        return cookie(tenantId, loginCookieName(), value, ttl.toSeconds());
+    }
+
+    public String clearLoginCookie(String tenantId) {
+        return cookie(tenantId, loginCookieName(), "", 0);
+    }
+
+    private String cookie(String tenantId, String name, String value, long maxAge) {
+        return name + "=" + value + "; Path=/t/" + tenantId + "/; Max-Age=" + maxAge + "; HttpOnly; SameSite=Lax"
+                + (secure() ? "; Secure" : "");
+    }
+
+    private static String key(String tenantId, String cookieValue) {
+        return "session:" + tenantId + ":" + ClientSecrets.sha256Hex(cookieValue);
+    }
+
+    public static String random() {
+        byte[] b = new byte[32];
+        RANDOM.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+}

@@ -1,0 +1,302 @@
+package dev.deputy.broker.storage;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.deputy.broker.agent.ClientStore;
+import dev.deputy.broker.agent.OAuthClient;
+import dev.deputy.broker.authorize.Consent;
+import dev.deputy.broker.authorize.ConsentStore;
+import dev.deputy.broker.federation.ConnectorStore;
+import dev.deputy.broker.federation.StoredConnector;
+import dev.deputy.broker.federation.User;
+import dev.deputy.broker.federation.UserStore;
+import dev.deputy.broker.grant.refresh.RefreshToken;
+import dev.deputy.broker.grant.refresh.RefreshTokenStore;
+import jakarta.inject.Singleton;
+import org.jooq.Record;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static dev.deputy.broker.storage.JooqAgentStore.json;
+import static dev.deputy.broker.storage.JooqAgentStore.parse;
+import static dev.deputy.broker.storage.jooq.Tables.CLIENTS;
+import static dev.deputy.broker.storage.jooq.Tables.CONNECTORS;
+import static dev.deputy.broker.storage.jooq.Tables.CONSENTS;
+import static dev.deputy.broker.storage.jooq.Tables.REFRESH_TOKENS;
+import static dev.deputy.broker.storage.jooq.Tables.USERS;
+
+/** jOOQ implementations of the federation ports: clients, connectors, users, consents, refresh tokens. */
+final class JooqFederationStores {
+    private static final TypeReference<List<String>> LIST = new TypeReference<>() {
+    };
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+    };
+
+    private JooqFederationStores() {
+    }
+
+    @Singleton
+    static class Clients implements ClientStore {
+        private final Database db;
+
+        Clients(Database db) {
+            this.db = db;
+        }
+
+        private static OAuthClient map(Record r) {
+            return new OAuthClient(r.get(CLIENTS.TENANT_ID), r.get(CLIENTS.CLIENT_ID), r.get(CLIENTS.NAME),
+                    parse(r.get(CLIENTS.REDIRECT_URIS), LIST), r.get(CLIENTS.INTERNAL), r.get(CLIENTS.AUTH_METHOD),
+                    r.get(CLIENTS.SECRET_HASH), r.get(CLIENTS.MANAGED_BY), r.get(CLIENTS.CREATED_AT),
+                    r.get(CLIENTS.UPDATED_AT));
+        }
+
+        @Override
+        public Optional<OAuthClient> find(String tenantId, String clientId) {
+            return db.read(dsl -> dsl.selectFrom(CLIENTS)
+                    .where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.eq(clientId))).fetchOptional(Clients::map));
+        }
+
+        @Override
+        public List<OAuthClient> list(String tenantId) {
+            return db.read(dsl -> dsl.selectFrom(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId)).orderBy(CLIENTS.CLIENT_ID)
+                    .fetch(Clients::map));
+        }
+
+        @Override
+        public void save(OAuthClient c) {
+            db.tx(dsl -> dsl.insertInto(CLIENTS)
+                    .set(CLIENTS.TENANT_ID, c.tenantId()).set(CLIENTS.CLIENT_ID, c.clientId()).set(CLIENTS.NAME, c.name())
+                    .set(CLIENTS.REDIRECT_URIS, json(c.redirectUris())).set(CLIENTS.INTERNAL, c.internal())
+                    .set(CLIENTS.AUTH_METHOD, c.authMethod()).set(CLIENTS.SECRET_HASH, c.secretHash())
+                    .set(CLIENTS.MANAGED_BY, c.managedBy()).set(CLIENTS.CREATED_AT, c.createdAt())
+                    .set(CLIENTS.UPDATED_AT, c.updatedAt())
+                    .onDuplicateKeyUpdate()
+                    .set(CLIENTS.NAME, c.name()).set(CLIENTS.REDIRECT_URIS, json(c.redirectUris()))
+                    .set(CLIENTS.INTERNAL, c.internal()).set(CLIENTS.AUTH_METHOD, c.authMethod())
+                    .set(CLIENTS.SECRET_HASH, c.secretHash()).set(CLIENTS.MANAGED_BY, c.managedBy())
+                    .set(CLIENTS.UPDATED_AT, c.updatedAt()).execute());
+        }
+
+        @Override
+        public void delete(String tenantId, String clientId) {
+            db.tx(dsl -> dsl.deleteFrom(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.eq(clientId)))
+                    .execute());
+        }
+    }
+
+    @Singleton
+    static class Connectors implements ConnectorStore {
+        private final Database db;
+
+        Connectors(Database db) {
+            this.db = db;
+        }
+
+        private static StoredConnector map(Record r) {
+            return new StoredConnector(r.get(CONNECTORS.TENANT_ID), r.get(CONNECTORS.ID), parse(r.get(CONNECTORS.CONFIG), MAP),
+                    r.get(CONNECTORS.CLIENT_SECRET), r.get(CONNECTORS.ENABLED), r.get(CONNECTORS.IS_DEFAULT),
+                    r.get(CONNECTORS.CREATED_AT), r.get(CONNECTORS.UPDATED_AT));
+        }
+
+        @Override
+        public List<StoredConnector> list(String tenantId) {
+            return db.read(dsl -> dsl.selectFrom(CONNECTORS).where(CONNECTORS.TENANT_ID.eq(tenantId))
+                    .orderBy(CONNECTORS.ID).fetch(Connectors::map));
+        }
+
+        @Override
+        public Optional<StoredConnector> find(String tenantId, String id) {
+            return db.read(dsl -> dsl.selectFrom(CONNECTORS)
+                    .where(CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id))).fetchOptional(Connectors::map));
+        }
+
+        @Override
+        public boolean insert(StoredConnector c) {
+            return db.tx(dsl -> dsl.insertInto(CONNECTORS)
+                    .set(CONNECTORS.TENANT_ID, c.tenantId()).set(CONNECTORS.ID, c.id())
+                    .set(CONNECTORS.CONFIG, json(c.config())).set(CONNECTORS.CLIENT_SECRET, c.sealedSecret())
+                    .set(CONNECTORS.ENABLED, c.enabled()).set(CONNECTORS.IS_DEFAULT, c.isDefault())
+                    .set(CONNECTORS.CREATED_AT, c.createdAt()).set(CONNECTORS.UPDATED_AT, c.updatedAt())
+                    .onDuplicateKeyIgnore().execute()) == 1;
+        }
+
+        @Override
+        public void setEnabled(String tenantId, String id, boolean enabled, long now) {
+            db.tx(dsl -> dsl.update(CONNECTORS).set(CONNECTORS.ENABLED, enabled).set(CONNECTORS.UPDATED_AT, now)
+                    .where(CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id))).execute());
+        }
+
+        @Override
+        public boolean delete(String tenantId, String id) {
+            return db.tx(dsl -> dsl.deleteFrom(CONNECTORS).where(CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id)))
+                    .execute()) == 1;
+        }
+    }
+
+    @Singleton
+    static class Users implements UserStore {
+        private final Database db;
+
+        Users(Database db) {
+            this.db = db;
+        }
+
+        private static User map(Record r) {
+            return new User(r.get(USERS.TENANT_ID), r.get(USERS.ID), r.get(USERS.CONNECTOR_ID), r.get(USERS.UPSTREAM_ISS),
+                    r.get(USERS.UPSTREAM_SUB), r.get(USERS.EMAIL), r.get(USERS.NAME), parse(r.get(USERS.GROUPS_JSON), LIST),
+                    parse(r.get(USERS.ROLES_JSON), LIST), User.Status.valueOf(r.get(USERS.STATUS)),
+                    r.get(USERS.CREATED_AT), r.get(USERS.LAST_LOGIN_AT));
+        }
+
+        @Override
+        public Optional<User> find(String tenantId, String id) {
+            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId).and(USERS.ID.eq(id)))
+                    .fetchOptional(Users::map));
+        }
+
+        @Override
+        public Optional<User> findLinked(String tenantId, String connectorId, String iss, String sub) {
+            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)
+                            .and(USERS.CONNECTOR_ID.eq(connectorId)).and(USERS.UPSTREAM_ISS.eq(iss))
+                            .and(USERS.UPSTREAM_SUB.eq(sub)))
+                    .fetchOptional(Users::map));
+        }
+
+        @Override
+        public boolean insert(User u) {
+            return db.tx(dsl -> dsl.insertInto(USERS)
+                    .set(USERS.ID, u.id()).set(USERS.TENANT_ID, u.tenantId()).set(USERS.CONNECTOR_ID, u.connectorId())
+                    .set(USERS.UPSTREAM_ISS, u.upstreamIss()).set(USERS.UPSTREAM_SUB, u.upstreamSub())
+                    .set(USERS.EMAIL, u.email()).set(USERS.NAME, u.name()).set(USERS.GROUPS_JSON, json(u.groups()))
+                    .set(USERS.ROLES_JSON, json(u.roles())).set(USERS.STATUS, u.status().name())
+                    .set(USERS.CREATED_AT, u.createdAt()).set(USERS.LAST_LOGIN_AT, u.lastLoginAt())
+                    .onDuplicateKeyIgnore().execute()) == 1;
+        }
+
+        @Override
+        public void updateLogin(User u) {
+            db.tx(dsl -> dsl.update(USERS).set(USERS.EMAIL, u.email()).set(USERS.NAME, u.name())
+                    .set(USERS.GROUPS_JSON, json(u.groups())).set(USERS.ROLES_JSON, json(u.roles()))
+                    .set(USERS.LAST_LOGIN_AT, u.lastLoginAt())
+                    .where(USERS.TENANT_ID.eq(u.tenantId()).and(USERS.ID.eq(u.id()))).execute());
+        }
+
+        @Override
+        public void setStatus(String tenantId, String id, User.Status status) {
+            db.tx(dsl -> dsl.update(USERS).set(USERS.STATUS, status.name())
+                    .where(USERS.TENANT_ID.eq(tenantId).and(USERS.ID.eq(id))).execute());
+        }
+
+        @Override
+        public List<User> list(String tenantId) {
+            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)).orderBy(USERS.CREATED_AT)
+                    .fetch(Users::map));
+        }
+    }
+
+    @Singleton
+    static class Consents implements ConsentStore {
+        private final Database db;
+
+        Consents(Database db) {
+            this.db = db;
+        }
+
+        private static Consent map(Record r) {
+            return new Consent(r.get(CONSENTS.TENANT_ID), r.get(CONSENTS.USER_ID), r.get(CONSENTS.CLIENT_ID),
+                    r.get(CONSENTS.RESOURCE_ID), parse(r.get(CONSENTS.SCOPES), LIST), r.get(CONSENTS.GRANTED_AT));
+        }
+
+        private static org.jooq.Condition key(String t, String u, String c, String r) {
+            return CONSENTS.TENANT_ID.eq(t).and(CONSENTS.USER_ID.eq(u)).and(CONSENTS.CLIENT_ID.eq(c))
+                    .and(CONSENTS.RESOURCE_ID.eq(r));
+        }
+
+        @Override
+        public Optional<Consent> find(String tenantId, String userId, String clientId, String resourceId) {
+            return db.read(dsl -> dsl.selectFrom(CONSENTS).where(key(tenantId, userId, clientId, resourceId))
+                    .fetchOptional(Consents::map));
+        }
+
+        @Override
+        public void save(Consent c) {
+            db.tx(dsl -> dsl.insertInto(CONSENTS)
+                    .set(CONSENTS.TENANT_ID, c.tenantId()).set(CONSENTS.USER_ID, c.userId())
+                    .set(CONSENTS.CLIENT_ID, c.clientId()).set(CONSENTS.RESOURCE_ID, c.resourceId())
+                    .set(CONSENTS.SCOPES, json(c.scopes())).set(CONSENTS.GRANTED_AT, c.grantedAt())
+                    .onDuplicateKeyUpdate()
+                    .set(CONSENTS.SCOPES, json(c.scopes())).set(CONSENTS.GRANTED_AT, c.grantedAt()).execute());
+        }
+
+        @Override
+        public boolean delete(String tenantId, String userId, String clientId, String resourceId) {
+            return db.tx(dsl -> dsl.deleteFrom(CONSENTS).where(key(tenantId, userId, clientId, resourceId)).execute()) == 1;
+        }
+
+        @Override
+        public List<Consent> list(String tenantId, String userId) {
+            return db.read(dsl -> dsl.selectFrom(CONSENTS)
+                    .where(CONSENTS.TENANT_ID.eq(tenantId).and(userId == null ? org.jooq.impl.DSL.trueCondition()
+                            : CONSENTS.USER_ID.eq(userId)))
+                    .orderBy(CONSENTS.GRANTED_AT).fetch(Consents::map));
+        }
+    }
+
+    @Singleton
+    static class RefreshTokens implements RefreshTokenStore {
+        private final Database db;
+
+        RefreshTokens(Database db) {
+            this.db = db;
+        }
+
+        private static RefreshToken map(Record r) {
+            return new RefreshToken(r.get(REFRESH_TOKENS.TOKEN_HASH), r.get(REFRESH_TOKENS.TENANT_ID),
+                    r.get(REFRESH_TOKENS.FAMILY_ID), r.get(REFRESH_TOKENS.CLIENT_ID), r.get(REFRESH_TOKENS.USER_ID),
+                    r.get(REFRESH_TOKENS.RESOURCE), parse(r.get(REFRESH_TOKENS.SCOPES), LIST),
+                    r.get(REFRESH_TOKENS.ACCESS_JTI), r.get(REFRESH_TOKENS.ACCESS_EXPIRES_AT),
+                    RefreshToken.Status.valueOf(r.get(REFRESH_TOKENS.STATUS)), r.get(REFRESH_TOKENS.CREATED_AT),
+                    r.get(REFRESH_TOKENS.EXPIRES_AT), r.get(REFRESH_TOKENS.USED_AT));
+        }
+
+        @Override
+        public void insert(RefreshToken t) {
+            db.tx(dsl -> dsl.insertInto(REFRESH_TOKENS)
+                    .set(REFRESH_TOKENS.TOKEN_HASH, t.tokenHash()).set(REFRESH_TOKENS.TENANT_ID, t.tenantId())
+                    .set(REFRESH_TOKENS.FAMILY_ID, t.familyId()).set(REFRESH_TOKENS.CLIENT_ID, t.clientId())
+                    .set(REFRESH_TOKENS.USER_ID, t.userId()).set(REFRESH_TOKENS.RESOURCE, t.resource())
+                    .set(REFRESH_TOKENS.SCOPES, json(t.scopes())).set(REFRESH_TOKENS.ACCESS_JTI, t.accessJti())
+                    .set(REFRESH_TOKENS.ACCESS_EXPIRES_AT, t.accessExpiresAt())
+                    .set(REFRESH_TOKENS.STATUS, t.status().name()).set(REFRESH_TOKENS.CREATED_AT, t.createdAt())
+                    .set(REFRESH_TOKENS.EXPIRES_AT, t.expiresAt()).set(REFRESH_TOKENS.USED_AT, t.usedAt()).execute());
+        }
+
+        @Override
+        public Optional<RefreshToken> find(String tokenHash) {
+            return db.read(dsl -> dsl.selectFrom(REFRESH_TOKENS).where(REFRESH_TOKENS.TOKEN_HASH.eq(tokenHash))
+                    .fetchOptional(RefreshTokens::map));
+        }
+
+        @Override
+        public boolean markUsed(String tokenHash, long now) {
+            // one conditional UPDATE: of concurrent rotations exactly one sees a row change
+            return db.tx(dsl -> dsl.update(REFRESH_TOKENS)
+                    .set(REFRESH_TOKENS.STATUS, RefreshToken.Status.USED.name()).set(REFRESH_TOKENS.USED_AT, now)
+                    .where(REFRESH_TOKENS.TOKEN_HASH.eq(tokenHash)
+                            .and(REFRESH_TOKENS.STATUS.eq(RefreshToken.Status.ACTIVE.name())))
+                    .execute()) == 1;
+        }
+
+        @Override
+        public List<RefreshToken> revokeFamily(String tenantId, String familyId) {
+            return db.tx(dsl -> {
+                dsl.update(REFRESH_TOKENS).set(REFRESH_TOKENS.STATUS, RefreshToken.Status.REVOKED.name())
+                        .where(REFRESH_TOKENS.TENANT_ID.eq(tenantId).and(REFRESH_TOKENS.FAMILY_ID.eq(familyId))).execute();
+                return dsl.selectFrom(REFRESH_TOKENS)
+                        .where(REFRESH_TOKENS.TENANT_ID.eq(tenantId).and(REFRESH_TOKENS.FAMILY_ID.eq(familyId)))
+                        .fetch(RefreshTokens::map);
+            });
+        }
+    }
+}
