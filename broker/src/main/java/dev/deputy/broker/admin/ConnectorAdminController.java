@@ -1,0 +1,164 @@
+package dev.deputy.broker.admin;
+
+import dev.deputy.broker.audit.AuditEvent;
+import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.federation.TenantConnectors;
+import dev.deputy.broker.http.RequestMetaFilter;
+import dev.deputy.broker.http.UnknownTenantException;
+import dev.deputy.broker.tenant.Tenants;
+import dev.deputy.connectors.ConnectorException;
+import dev.deputy.connectors.ConnectorTestReport;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+
+/**
+ * {@code /admin/t/{tenant}/connectors}: list, show, add (JSON connector map; {@code client_secret} is sealed
+ * and never returned), test ({@code UpstreamConnector.test()}, every problem listed), enable, disable, remove.
+ * Connectors from {@code config/} files are read-only here (409).
+ */
+@Controller("/admin/t/{tenant}/connectors")
+@Secured(AdminTokenValidator.ROLE)
+@ExecuteOn(TaskExecutors.BLOCKING)
+class ConnectorAdminController {
+    private final Tenants tenants;
+    private final TenantConnectors connectors;
+    private final AuditLog audit;
+
+    ConnectorAdminController(Tenants tenants, TenantConnectors connectors, AuditLog audit) {
+        this.tenants = tenants;
+        this.connectors = connectors;
+        this.audit = audit;
+    }
+
+    @Get
+    Map<String, Object> list(@PathVariable String tenant) {
+        check(tenant);
+        return Map.of("connectors", connectors.list(tenant).stream().map(ConnectorAdminController::view).toList());
+    }
+
+    @Get("/{id}")
+    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+        check(tenant);
+        return connectors.entry(tenant, id).<HttpResponse<?>>map(e -> HttpResponse.ok(view(e)))
+                .orElseGet(() -> error(HttpStatus.NOT_FOUND, "not_found", "no connector '" + id + "'"));
+    }
+
+    @Post
+    HttpResponse<?> add(@PathVariable String tenant, HttpRequest<?> request, @Body Map<String, Object> body) {
+        check(tenant);
+        try {
+            TenantConnectors.Entry e = connectors.add(tenant, body, null, System.currentTimeMillis());
+            audit(tenant, request, "connector.added", e.id());
+            return HttpResponse.created(view(e));
+        } catch (ConnectorException e) {
+            return error(HttpStatus.BAD_REQUEST, e.code().wire(), e.getMessage());
+        } catch (IllegalArgumentException e) {
+            return error(HttpStatus.BAD_REQUEST, "invalid_config", e.getMessage());
+        } catch (IllegalStateException e) {
+            return error(HttpStatus.CONFLICT, "conflict", e.getMessage());
+        }
+    }
+
+    @Post("/{id}/test")
+    HttpResponse<?> test(@PathVariable String tenant, @PathVariable String id) {
+        check(tenant);
+        var entry = connectors.entry(tenant, id);
+        if (entry.isEmpty()) {
+            return error(HttpStatus.NOT_FOUND, "not_found", "no connector '" + id + "'");
+        }
+        ConnectorTestReport r = entry.get().connector().test();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("id", id);
+        body.put("ok", r.ok());
+        body.put("checks", r.checks().stream().map(c -> Map.of("name", c.name(), "status", c.status().name().toLowerCase(),
+                "detail", c.detail() == null ? "" : c.detail())).toList());
+        body.put("problems", r.problems().stream().map(c -> c.name() + ": " + c.detail()).toList());
+        return HttpResponse.ok(body);
+    }
+
+    @Post("/{id}/enable")
+    HttpResponse<?> enable(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request) {
+        return setEnabled(tenant, id, true, request);
+    }
+
+    @Post("/{id}/disable")
+    HttpResponse<?> disable(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request) {
+        return setEnabled(tenant, id, false, request);
+    }
+
+    @Delete("/{id}")
+    HttpResponse<?> remove(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request) {
+        check(tenant);
+        try {
+            connectors.remove(tenant, id);
+            audit(tenant, request, "connector.removed", id);
+            return HttpResponse.noContent();
+        } catch (NoSuchElementException e) {
+            return error(HttpStatus.NOT_FOUND, "not_found", e.getMessage());
+        } catch (UnsupportedOperationException e) {
+            return error(HttpStatus.CONFLICT, "managed_by_config", e.getMessage());
+        }
+    }
+
+    private HttpResponse<?> setEnabled(String tenant, String id, boolean enabled, HttpRequest<?> request) {
+        check(tenant);
+        try {
+            connectors.setEnabled(tenant, id, enabled, System.currentTimeMillis());
+            audit(tenant, request, enabled ? "connector.enabled" : "connector.disabled", id);
+            return connectors.entry(tenant, id).<HttpResponse<?>>map(e -> HttpResponse.ok(view(e)))
+                    .orElseGet(HttpResponse::noContent);
+        } catch (NoSuchElementException e) {
+            return error(HttpStatus.NOT_FOUND, "not_found", e.getMessage());
+        } catch (UnsupportedOperationException e) {
+            return error(HttpStatus.CONFLICT, "managed_by_config", e.getMessage());
+        } catch (IllegalArgumentException e) {
+            return error(HttpStatus.CONFLICT, "conflict", e.getMessage());
+        }
+    }
+
+    private void check(String tenant) {
+        if (tenants.find(tenant).isEmpty()) {
+            throw new UnknownTenantException(tenant);
+        }
+    }
+
+    private void audit(String tenant, HttpRequest<?> request, String type, String id) {
+        audit.append(AuditEvent.of(tenant, type, AuditEvent.Outcome.SUCCESS).request(RequestMetaFilter.of(request))
+                .detail("connector", id).build());
+    }
+
+    /** What an admin may see: never the client secret or a private key. */
+    static Map<String, Object> view(TenantConnectors.Entry e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", e.id());
+        m.put("type", e.type());
+        m.put("display_name", e.displayName());
+        m.put("issuer", e.connector().config().issuer());
+        m.put("enabled", e.enabled());
+        m.put("default", e.isDefault());
+        m.put("managed_by", e.source());
+        m.put("email_domains", e.connector().config().emailDomains());
+        m.put("role_mapping", e.connector().config().roleMapping());
+        m.put("config", e.config());
+        return m;
+    }
+
+    private static HttpResponse<?> error(HttpStatus status, String code, String description) {
+        return HttpResponse.status(status).body(Map.of("error", code, "error_description", description == null ? "" : description));
+    }
+}

@@ -1,0 +1,64 @@
+package dev.deputy.broker.admin;
+
+import dev.deputy.broker.authorize.AuthorizationService;
+import dev.deputy.broker.authorize.Consent;
+import dev.deputy.broker.authorize.ConsentStore;
+import dev.deputy.broker.http.RequestMetaFilter;
+import dev.deputy.broker.http.UnknownTenantException;
+import dev.deputy.broker.tenant.Tenants;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.QueryValue;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code /admin/t/{tenant}/consents}: list (optionally {@code ?user=<user id>}) and revoke
+ * ({@code DELETE /admin/t/{tenant}/consents/{user}/{client}/{resource}}, audited {@code consent.revoked};
+ * the next authorization asks again).
+ */
+@Controller("/admin/t/{tenant}/consents")
+@Secured(AdminTokenValidator.ROLE)
+@ExecuteOn(TaskExecutors.BLOCKING)
+class ConsentAdminController {
+    private final Tenants tenants;
+    private final ConsentStore consents;
+    private final AuthorizationService service;
+
+    ConsentAdminController(Tenants tenants, ConsentStore consents, AuthorizationService service) {
+        this.tenants = tenants;
+        this.consents = consents;
+        this.service = service;
+    }
+
+    @Get
+    Map<String, List<Consent>> list(@PathVariable String tenant, @Nullable @QueryValue String user) {
+        check(tenant);
+        return Map.of("consents", consents.list(tenant, user));
+    }
+
+    @Delete("/{user}/{client}/{resource}")
+    HttpResponse<?> revoke(@PathVariable String tenant, @PathVariable String user, @PathVariable String client,
+                           @PathVariable String resource, HttpRequest<?> request) {
+        check(tenant);
+        return service.revokeConsent(tenant, user, client, resource, RequestMetaFilter.of(request))
+                ? HttpResponse.noContent()
+                : HttpResponse.status(HttpStatus.NOT_FOUND).body(Map.of("error", "not_found"));
+    }
+
+    private void check(String tenant) {
+        if (tenants.find(tenant).isEmpty()) {
+            throw new UnknownTenantException(tenant);
+        }
+    }
+}
