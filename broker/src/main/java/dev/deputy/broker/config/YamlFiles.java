@@ -29,6 +29,7 @@ public final class YamlFiles {
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .configure(com.fasterxml.jackson.databind.MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS, true)
             .registerModule(new SimpleModule().addDeserializer(Duration.class, new DurationDeserializer()));
 
     private YamlFiles() {
@@ -46,7 +47,10 @@ public final class YamlFiles {
             }
             return value;
         } catch (UnrecognizedPropertyException e) {
-            throw new ConfigException(file, line(e.getLocation()), "unknown key '" + e.getPropertyName()
+            // Records are built through their constructor, so Jackson reports the end of the mapping:
+            // walk back from there to the line that holds the key.
+            int line = keyLine(file, String.valueOf(e.getPropertyName()), line(e.getLocation()));
+            throw new ConfigException(file, line, "unknown key '" + e.getPropertyName()
                     + "' (known: " + e.getKnownPropertyIds() + ")");
         } catch (ValueInstantiationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -72,6 +76,22 @@ public final class YamlFiles {
         } catch (IOException e) {
             throw new ConfigException(dir, 0, "cannot list: " + e.getMessage());
         }
+    }
+
+    static int keyLine(Path file, String key, int near) {
+        try {
+            List<String> lines = Files.readAllLines(file);
+            java.util.regex.Pattern p = java.util.regex.Pattern.compile(
+                    "^[\\s-]*[\"']?" + java.util.regex.Pattern.quote(key) + "[\"']?\\s*:.*|.*[{,]\\s*" + java.util.regex.Pattern.quote(key) + "\\s*:.*");
+            for (int i = Math.min(near, lines.size()); i >= 1; i--) {
+                if (p.matcher(lines.get(i - 1)).matches()) {
+                    return i;
+                }
+            }
+        } catch (IOException ignored) {
+            // fall back to what the parser said
+        }
+        return near;
     }
 
     private static int line(JsonLocation loc) {

@@ -1,0 +1,265 @@
+package dev.deputy.broker.grant.tokenexchange;
+
+import com.nimbusds.oauth2.sdk.ErrorObject;
+import com.nimbusds.oauth2.sdk.GrantType;
+import com.nimbusds.oauth2.sdk.OAuth2Error;
+import com.nimbusds.oauth2.sdk.Scope;
+import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
+import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
+import com.nimbusds.jwt.JWTClaimsSet;
+import dev.deputy.broker.agent.Agent;
+import dev.deputy.broker.agent.AgentStore;
+import dev.deputy.broker.agent.Resource;
+import dev.deputy.broker.agent.Role;
+import dev.deputy.broker.audit.AuditEvent;
+import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.oauth.GrantHandler;
+import dev.deputy.broker.oauth.OAuthException;
+import dev.deputy.broker.oauth.TokenContext;
+import dev.deputy.broker.oauth.TokenResult;
+import dev.deputy.broker.policy.Decision;
+import dev.deputy.broker.policy.DelegationInput;
+import dev.deputy.broker.policy.Policies;
+import dev.deputy.broker.token.AccessTokenSpec;
+import dev.deputy.broker.token.AccessTokens;
+import dev.deputy.broker.token.DeputyTokenVerifier;
+import dev.deputy.broker.token.MintedToken;
+import jakarta.inject.Singleton;
+
+import java.net.URI;
+import java.text.ParseException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * RFC 8693 token exchange: an agent acting for a user. The issued token keeps the user exactly as the
+ * subject token has it ({@code sub}, {@code sub_id}) and names the agent as the current actor, wrapping any
+ * earlier actors ({@code act}). Scope only ever narrows: requested ∩ subject token scope (which already is
+ * the user's entitlement) ∩ the agent's roles ∩ the resource's scopes ∩ policy.
+ */
+@Singleton
+public class TokenExchangeGrantHandler implements GrantHandler {
+    static final Duration DEFAULT_TTL = Duration.ofMinutes(5);
+    static final Set<TokenTypeURI> SUBJECT_TYPES = Set.of(TokenTypeURI.ACCESS_TOKEN, TokenTypeURI.JWT);
+
+    private final DeputyTokenVerifier verifier;
+    private final AgentStore agents;
+    private final Policies policies;
+    private final AccessTokens tokens;
+    private final AuditLog audit;
+
+    public TokenExchangeGrantHandler(DeputyTokenVerifier verifier, AgentStore agents, Policies policies,
+                                     AccessTokens tokens, AuditLog audit) {
+        this.verifier = verifier;
+        this.agents = agents;
+        this.policies = policies;
+        this.tokens = tokens;
+        this.audit = audit;
+    }
+
+    @Override
+    public String grantType() {
+        return GrantType.TOKEN_EXCHANGE.getValue();
+    }
+
+    @Override
+    public TokenResult handle(TokenContext ctx) {
+        String tenant = ctx.tenant().id();
+        String agentId = ctx.client().agentId();
+        if (agentId == null) {
+            throw new OAuthException(OAuth2Error.UNAUTHORIZED_CLIENT, "only agents may exchange tokens");
+        }
+        if (!(ctx.request().getAuthorizationGrant() instanceof TokenExchangeGrant grant)) {
+            throw new OAuthException(OAuth2Error.INVALID_REQUEST, "not a token exchange request");
+        }
+        Agent agent = agents.findAgent(tenant, agentId).filter(Agent::active)
+                .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_CLIENT, "agent is not active"));
+
+        // RFC 8693 §2.1: subject_token and subject_token_type REQUIRED
+        if (!SUBJECT_TYPES.contains(grant.getSubjectTokenType())) {
+            throw new OAuthException(OAuth2Error.INVALID_REQUEST, "subject_token_type must be access_token or jwt");
+        }
+        DeputyTokenVerifier.Verified subject = verify(tenant, grant.getSubjectToken().getValue(), "subject_token");
+        JWTClaimsSet sc = subject.claims();
+        Map<String, Object> subId = jsonObject(sc, "sub_id");
+        if (subId == null || !"iss_sub".equals(subId.get("format")) || !Objects.equals(sc.getSubject(), subId.get("sub"))) {
+            throw new OAuthException(OAuth2Error.INVALID_GRANT, "subject_token does not represent a user");
+        }
+        List<String> priorChain = actorChain(sc);
+        for (String actor : priorChain) {
+            Agent a = agents.findAgent(tenant, actor).orElse(null);
+            if (a == null || !a.active()) {
+                throw new OAuthException(OAuth2Error.INVALID_GRANT, "an agent in the subject token's chain is not active");
+            }
+        }
+        // RFC 8693 §4.4: may_act names who may act for the subject; enforced, not decorative
+        Map<String, Object> mayAct = jsonObject(sc, "may_act");
+        if (mayAct != null && !agentId.equals(mayAct.get("sub"))) {
+            throw new OAuthException(OAuth2Error.INVALID_GRANT, "may_act of the subject token does not name this agent");
+        }
+        // RFC 8693 §2.1: actor_token, when present, must be the authenticated agent's own
+        if (grant.getActorToken() != null) {
+            if (!SUBJECT_TYPES.contains(grant.getActorTokenType())) {
+                throw new OAuthException(OAuth2Error.INVALID_REQUEST, "actor_token_type must be access_token or jwt");
+            }
+            DeputyTokenVerifier.Verified actor = verify(tenant, grant.getActorToken().getValue(), "actor_token");
+            if (!agentId.equals(actor.claims().getSubject()) || actor.claims().getClaim("sub_id") != null) {
+                throw new OAuthException(OAuth2Error.INVALID_GRANT, "actor_token does not name the authenticated agent");
+            }
+        }
+        List<String> chain = new ArrayList<>(priorChain.size() + 1);
+        chain.add(agentId);
+        chain.addAll(priorChain);
+
+        Resource resource = resource(ctx, grant);
+        Set<String> subjectScopes = scopes(sc);
+        Set<String> requested = ctx.request().getScope() == null ? null
+                : new LinkedHashSet<>(ctx.request().getScope().toStringList());
+        Set<String> agentScopes = agentScopes(tenant, agent);
+        Set<String> candidate = new TreeSet<>(requested == null ? subjectScopes : requested);
+        candidate.retainAll(subjectScopes);
+        candidate.retainAll(agentScopes);
+        if (!resource.scopes().isEmpty()) {
+            candidate.retainAll(resource.scopes());
+        }
+        if (requested != null && !requested.isEmpty() && !candidate.containsAll(requested)) {
+            // asking for more than user ∩ agent ∩ resource allow is an escalation: refused, never silently trimmed
+            throw new OAuthException(OAuth2Error.INVALID_SCOPE, "requested scope exceeds what the user and agent hold");
+        }
+
+        DelegationInput input = new DelegationInput(agentId, agent.roles(), true, sc.getSubject(),
+                (String) subId.get("iss"), stringClaim(sc, "connector"), stringSet(sc, "groups"), stringSet(sc, "roles"),
+                resource.uri(), candidate, chain.size());
+        Decision decision = policies.of(tenant).decide(input);
+        audit.append(AuditEvent.of(tenant, "policy.decision", decision.allowed() ? AuditEvent.Outcome.ALLOW : AuditEvent.Outcome.DENY)
+                .subject(sc.getSubject(), (String) subId.get("iss")).actors(chain).agent(agentId)
+                .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", candidate))
+                .request(ctx.meta()).detail("rule", decision.ruleId()).detail("reason", decision.reason())
+                .detail("granted", String.join(" ", new TreeSet<>(decision.granted()))).build());
+        if (!decision.allowed()) {
+            throw new OAuthException(new ErrorObject(OAuth2Error.INVALID_GRANT.getCode(),
+                    "delegation refused by policy (" + decision.ruleId() + ")", 400));
+        }
+        Set<String> granted = new TreeSet<>(decision.granted());
+
+        long remainingMs = subject.expiresAtMs() - System.currentTimeMillis();
+        Duration ttl = DEFAULT_TTL.compareTo(Duration.ofMillis(Math.max(1_000, remainingMs))) > 0
+                ? Duration.ofMillis(Math.max(1_000, remainingMs)) : DEFAULT_TTL; // never beyond the subject's expiry
+        Map<String, Object> extra = new LinkedHashMap<>();
+        for (String c : List.of("email", "name", "groups", "connector")) {
+            if (sc.getClaim(c) != null) {
+                extra.put(c, sc.getClaim(c));
+            }
+        }
+        MintedToken minted = tokens.mint(new AccessTokenSpec(tenant, sc.getSubject(), (String) subId.get("iss"), chain,
+                ctx.client().clientId(), resource.uri(), List.copyOf(granted), ctx.client().certThumbprint(), null, ttl,
+                extra));
+
+        TokenTypeURI issuedType = grant.getRequestedTokenType() == null ? TokenTypeURI.ACCESS_TOKEN : grant.getRequestedTokenType();
+        if (!SUBJECT_TYPES.contains(issuedType)) {
+            throw new OAuthException(OAuth2Error.INVALID_REQUEST, "requested_token_type must be access_token or jwt");
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("access_token", minted.token());
+        body.put("issued_token_type", issuedType.getURI().toString()); // RFC 8693 §2.2.1 REQUIRED
+        body.put("token_type", "Bearer");
+        body.put("expires_in", minted.expiresIn());
+        body.put("scope", String.join(" ", granted));
+        AuditEvent event = AuditEvent.of(tenant, "token.exchanged", AuditEvent.Outcome.SUCCESS)
+                .subject(sc.getSubject(), (String) subId.get("iss")).actors(chain).agent(agentId)
+                .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", granted))
+                .request(ctx.meta()).detail("jti", minted.jti()).detail("subject_jti", sc.getJWTID())
+                .detail("requested", requested == null ? null : String.join(" ", new TreeSet<>(requested)))
+                .detail("rule", decision.ruleId()).detail("cnf", ctx.client().certThumbprint() != null ? "x5t#S256" : null)
+                .build();
+        return new TokenResult(body, event);
+    }
+
+    private DeputyTokenVerifier.Verified verify(String tenant, String token, String which) {
+        try {
+            return verifier.verify(tenant, token);
+        } catch (DeputyTokenVerifier.Invalid e) {
+            throw new OAuthException(OAuth2Error.INVALID_GRANT, which + " is invalid: " + e.getMessage());
+        }
+    }
+
+    private Resource resource(TokenContext ctx, TokenExchangeGrant grant) {
+        List<Resource> all = agents.listResources(ctx.tenant().id());
+        List<String> asked = new ArrayList<>();
+        if (ctx.request().getResources() != null) {
+            ctx.request().getResources().stream().map(URI::toString).forEach(asked::add);
+        }
+        if (grant.getAudience() != null) {
+            grant.getAudience().forEach(a -> asked.add(a.getValue()));
+        }
+        if (asked.size() > 1) {
+            throw new OAuthException(OAuth2Error.INVALID_TARGET, "name exactly one resource");
+        }
+        if (asked.isEmpty()) {
+            return all.stream().filter(Resource::isDefault).findFirst()
+                    .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_TARGET, "no resource given and no default"));
+        }
+        String want = Resource.canonical(asked.get(0));
+        // RFC 8707 §2: the resource must be one the AS knows; audience may name it by URI or id
+        return all.stream().filter(r -> Resource.canonical(r.uri()).equals(want) || r.id().equals(asked.get(0)))
+                .findFirst()
+                .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_TARGET, "unknown resource"));
+    }
+
+    private Set<String> agentScopes(String tenant, Agent agent) {
+        Set<String> out = new TreeSet<>();
+        for (Role r : agents.listRoles(tenant)) {
+            if (agent.roles().contains(r.name()) && r.appliesIn(agent.environment())) {
+                out.addAll(r.scopes());
+            }
+        }
+        return out;
+    }
+
+    static List<String> actorChain(JWTClaimsSet claims) {
+        List<String> chain = new ArrayList<>();
+        Object act = claims.getClaim("act");
+        int guard = 0;
+        while (act instanceof Map<?, ?> m && guard++ < 32) {
+            Object sub = m.get("sub");
+            if (sub instanceof String s) {
+                chain.add(s);
+            }
+            act = m.get("act");
+        }
+        return chain;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> jsonObject(JWTClaimsSet c, String name) {
+        Object o = c.getClaim(name);
+        return o instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
+    }
+
+    private static Set<String> scopes(JWTClaimsSet c) {
+        Object s = c.getClaim("scope");
+        return s instanceof String str && !str.isBlank() ? new TreeSet<>(Scope.parse(str).toStringList()) : new TreeSet<>();
+    }
+
+    private static String stringClaim(JWTClaimsSet c, String name) {
+        Object o = c.getClaim(name);
+        return o instanceof String s ? s : null;
+    }
+
+    private static Set<String> stringSet(JWTClaimsSet c, String name) {
+        Object o = c.getClaim(name);
+        Set<String> out = new TreeSet<>();
+        if (o instanceof Collection<?> col) {
+            col.forEach(x -> out.add(String.valueOf(x)));
+        }
+        return out;
+    }
+}
