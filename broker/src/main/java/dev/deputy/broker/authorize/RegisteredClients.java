@@ -28,7 +28,7 @@ public class RegisteredClients {
     private static final Logger LOG = LoggerFactory.getLogger(RegisteredClients.class);
     private final Tenants tenants;
     private final ClientStore store;
-    private final Function<String, String> env = System::getenv;
+    private final Function<String, String> env = dev.deputy.broker.federation.SecretEnv::get;
 
     public RegisteredClients(Tenants tenants, ClientStore store) {
         this.tenants = tenants;

@@ -81,7 +81,7 @@ public class TenantConnectors {
         this.secrets = secrets;
         this.ephemeral = ephemeral;
         this.options = options != null ? options : ConnectorOptions.defaults();
-        this.env = System::getenv;
+        this.env = SecretEnv::get;
     }
 
     @PostConstruct

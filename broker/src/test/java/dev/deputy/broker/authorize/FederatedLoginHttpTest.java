@@ -1,0 +1,590 @@
+package dev.deputy.broker.authorize;
+
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.oauth2.sdk.AuthorizationCode;
+import com.nimbusds.oauth2.sdk.AuthorizationCodeGrant;
+import com.nimbusds.oauth2.sdk.RefreshTokenGrant;
+import com.nimbusds.oauth2.sdk.TokenRequest;
+import com.nimbusds.oauth2.sdk.auth.ClientSecretBasic;
+import com.nimbusds.oauth2.sdk.auth.Secret;
+import com.nimbusds.oauth2.sdk.id.ClientID;
+import com.nimbusds.oauth2.sdk.pkce.CodeChallenge;
+import com.nimbusds.oauth2.sdk.pkce.CodeChallengeMethod;
+import com.nimbusds.oauth2.sdk.pkce.CodeVerifier;
+import com.nimbusds.oauth2.sdk.token.RefreshToken;
+import com.nimbusds.oauth2.sdk.util.URLUtils;
+import dev.deputy.broker.audit.AuditEntry;
+import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.RequestMeta;
+import dev.deputy.broker.clientauth.RegisteredClientAuthenticator;
+import dev.deputy.broker.federation.ConnectorStore;
+import dev.deputy.broker.federation.FedFixture;
+import dev.deputy.broker.federation.FedFixture.Browser;
+import dev.deputy.broker.federation.User;
+import dev.deputy.broker.federation.UserStore;
+import dev.deputy.broker.grant.authcode.AuthorizationCodeGrantHandler;
+import dev.deputy.broker.grant.refresh.RefreshTokenGrantHandler;
+import dev.deputy.broker.oauth.AuthenticatedClient;
+import dev.deputy.broker.oauth.GrantHandler;
+import dev.deputy.broker.oauth.OAuthException;
+import dev.deputy.broker.oauth.TokenContext;
+import dev.deputy.broker.oauth.TokenResult;
+import dev.deputy.broker.tenant.Tenant;
+import dev.deputy.broker.tenant.Tenants;
+import dev.deputy.broker.token.Revocations;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static dev.deputy.broker.federation.FedFixture.CLIENT_REDIRECT;
+import static dev.deputy.broker.federation.FedFixture.ENTRA_ID;
+import static dev.deputy.broker.federation.FedFixture.ENTRA_TID;
+import static dev.deputy.broker.federation.FedFixture.OTHER_TID;
+import static dev.deputy.broker.federation.FedFixture.RESOURCE;
+import static dev.deputy.broker.federation.FedFixture.TENANT;
+import static dev.deputy.broker.federation.FedFixture.query;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Human login end to end over HTTP against a real OIDC provider (mock-oauth2-server) playing Okta, Auth0,
+ * Entra and Keycloak; the token step calls the grant handlers directly (the token endpoint pipeline is
+ * another branch's work).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FederatedLoginHttpTest {
+    @TempDir
+    static Path dir;
+    FedFixture fx;
+    Tenant tenant;
+
+    @BeforeAll
+    void start() {
+        fx = new FedFixture(dir);
+        tenant = fx.bean(Tenants.class).find(TENANT).orElseThrow();
+    }
+
+    @AfterAll
+    void stop() {
+        fx.close();
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    record Pkce(CodeVerifier verifier, String challenge) {
+        static Pkce create() {
+            CodeVerifier v = new CodeVerifier();
+            return new Pkce(v, CodeChallenge.compute(CodeChallengeMethod.S256, v).getValue());
+        }
+    }
+
+    String authorizeUrl(String clientId, Pkce pkce, Map<String, String> overrides) {
+        Map<String, List<String>> p = new LinkedHashMap<>();
+        p.put("response_type", List.of("code"));
+        p.put("client_id", List.of(clientId));
+        p.put("redirect_uri", List.of(CLIENT_REDIRECT));
+        p.put("state", List.of("st-" + UUID.randomUUID()));
+        p.put("code_challenge", List.of(pkce.challenge()));
+        p.put("code_challenge_method", List.of("S256"));
+        p.put("scope", List.of("tools:read tools:write admin"));
+        p.put("resource", List.of(RESOURCE));
+        overrides.forEach((k, v) -> {
+            if (v == null) {
+                p.remove(k);
+            } else {
+                p.put(k, List.of(v));
+            }
+        });
+        return fx.url() + "/t/" + TENANT + "/authorize?" + URLUtils.serializeParameters(p);
+    }
+
+    /** Drives the browser from /authorize until the redirect to the client; returns that Location's query. */
+    Map<String, String> login(Browser b, String url) {
+        HttpResponse<String> r = b.follow(url, CLIENT_REDIRECT);
+        assertEquals(302, r.statusCode(), () -> "expected a redirect to the client, got " + r.statusCode() + ": " + r.body());
+        String loc = r.headers().firstValue("Location").orElseThrow();
+        assertTrue(loc.startsWith(CLIENT_REDIRECT), loc);
+        return query(loc);
+    }
+
+    Map<String, String> loginOk(Browser b, String url) {
+        Map<String, String> q = login(b, url);
+        assertNull(q.get("error"), () -> "login failed: " + q);
+        return q;
+    }
+
+    AuthenticatedClient publicClient(String clientId) {
+        return fx.bean(RegisteredClientAuthenticator.class)
+                .authenticate(tenant, fx.issuer(), null, new ClientID(clientId), null).orElseThrow();
+    }
+
+    Map<String, Object> redeem(String clientId, String code, String redirect, CodeVerifier v, List<URI> resources) {
+        TokenRequest tr = new TokenRequest.Builder(URI.create(fx.issuer() + "/token"), new ClientID(clientId),
+                new AuthorizationCodeGrant(new AuthorizationCode(code), redirect == null ? null : URI.create(redirect), v))
+                .resources(resources == null ? null : resources.toArray(URI[]::new)).build();
+        return run(fx.bean(AuthorizationCodeGrantHandler.class), tr, publicClient(clientId));
+    }
+
+    Map<String, Object> refresh(String clientId, String rt, List<URI> resources) {
+        TokenRequest tr = new TokenRequest.Builder(URI.create(fx.issuer() + "/token"), new ClientID(clientId),
+                new RefreshTokenGrant(new RefreshToken(rt)))
+                .resources(resources == null ? null : resources.toArray(URI[]::new)).build();
+        return run(fx.bean(RefreshTokenGrantHandler.class), tr, publicClient(clientId));
+    }
+
+    Map<String, Object> run(GrantHandler h, TokenRequest tr, AuthenticatedClient client) {
+        TokenResult r = h.handle(new TokenContext(tenant, fx.issuer(), tr, null, client, RequestMeta.INTERNAL));
+        fx.bean(AuditLog.class).append(r.audit());
+        return r.body();
+    }
+
+    static String errorCode(Runnable r) {
+        return assertThrows(OAuthException.class, r::run).error().getCode();
+    }
+
+    boolean audited(String type, String reason) {
+        return fx.audit(type).stream().anyMatch(e -> e.details() != null && e.details().contains("\"" + reason + "\""));
+    }
+
+    // ------------------------------------------------------------------------------------------ metadata
+
+    @Test
+    void metadataAdvertisesTheAuthorizationEndpoint() {
+        HttpResponse<String> r = new Browser().get(fx.url() + "/.well-known/oauth-authorization-server/t/" + TENANT);
+        assertEquals(200, r.statusCode());
+        assertTrue(r.body().contains("\"authorization_endpoint\":\"" + fx.issuer() + "/authorize\""), r.body());
+        assertTrue(r.body().contains("\"authorization_response_iss_parameter_supported\":true"), r.body());
+        assertTrue(r.body().contains("\"response_types_supported\":[\"code\"]"), r.body());
+        assertTrue(r.body().contains("\"response_modes_supported\":[\"query\"]"), r.body());
+    }
+
+    // ------------------------------------------------------------------------------------------ full flows
+
+    @Test
+    void oktaCodeFlowKeepsTheUpstreamSubjectAndReusesTheSession() throws Exception {
+        Browser b = new Browser();
+        Pkce pkce = Pkce.create();
+        String sub = "00u1abcdEFGH2345ijk7";
+        fx.enqueue("oauth2/default", sub, Map.of("email", "ada@okta.example", "name", "Ada", "groups", List.of("engineers")));
+        String url = authorizeUrl("mcp-inspector", pkce, Map.of("login_hint", "ada@okta.example", "state", "s-okta"));
+        // first hop: the broker sends the browser to the upstream IdP with its own PKCE, state and nonce
+        HttpResponse<String> first = b.get(url);
+        assertEquals(302, first.statusCode());
+        String upstream = first.headers().firstValue("Location").orElseThrow();
+        assertTrue(upstream.startsWith(fx.issuer("oauth2/default")), upstream);
+        assertTrue(upstream.contains("login_hint=ada%40okta.example") && upstream.contains("code_challenge_method=S256"), upstream);
+        assertTrue(upstream.contains("redirect_uri=" + URLUtils.serializeParameters(Map.of("x", List.of(fx.issuer() + "/callback"))).substring(2)), upstream);
+
+        Map<String, String> q = login(b, url);
+        assertEquals("s-okta", q.get("state"));
+        assertEquals(fx.issuer(), q.get("iss")); // RFC 9207
+        Map<String, Object> tokens = redeem("mcp-inspector", q.get("code"), CLIENT_REDIRECT, pkce.verifier(), null);
+        SignedJWT at = SignedJWT.parse((String) tokens.get("access_token"));
+        assertEquals(sub, at.getJWTClaimsSet().getSubject()); // byte for byte
+        Map<String, Object> subId = at.getJWTClaimsSet().getJSONObjectClaim("sub_id");
+        assertEquals(Map.of("format", "iss_sub", "iss", fx.issuer("oauth2/default"), "sub", sub), subId);
+        assertEquals(List.of(RESOURCE), at.getJWTClaimsSet().getAudience());
+        assertEquals("tools:read tools:write", at.getJWTClaimsSet().getStringClaim("scope")); // admin not in the role
+        assertEquals("ada@okta.example", at.getJWTClaimsSet().getStringClaim("email"));
+        assertEquals(List.of("engineers"), at.getJWTClaimsSet().getStringListClaim("groups"));
+        assertEquals("mcp-inspector", at.getJWTClaimsSet().getStringClaim("client_id"));
+        assertTrue(tokens.get("refresh_token").toString().startsWith("drt_"));
+
+        User u = fx.bean(UserStore.class).findLinked(TENANT, "okta", fx.issuer("oauth2/default"), sub).orElseThrow();
+        assertEquals(List.of("developer"), u.roles());
+        assertEquals("ada@okta.example", u.email());
+
+        // same browser: the session skips the upstream round trip
+        Pkce p2 = Pkce.create();
+        HttpResponse<String> again = b.get(authorizeUrl("mcp-inspector", p2, Map.of("state", "s-2")));
+        assertEquals(302, again.statusCode());
+        String loc = again.headers().firstValue("Location").orElseThrow();
+        assertTrue(loc.startsWith(CLIENT_REDIRECT), loc);
+        assertEquals("s-2", query(loc).get("state"));
+        Map<String, Object> t2 = redeem("mcp-inspector", query(loc).get("code"), CLIENT_REDIRECT, p2.verifier(), null);
+        assertEquals(sub, SignedJWT.parse((String) t2.get("access_token")).getJWTClaimsSet().getSubject());
+
+        // logout ends it: the next authorize goes upstream again
+        assertEquals(200, b.get(fx.issuer() + "/logout").statusCode());
+        HttpResponse<String> after = b.get(authorizeUrl("mcp-inspector", Pkce.create(), Map.of()));
+        assertTrue(after.headers().firstValue("Location").orElseThrow().startsWith(fx.issuer("oauth2/default")));
+    }
+
+    @Test
+    void sessionCookieAttributes() {
+        Browser b = new Browser();
+        fx.enqueue("oauth2/default", "00uCookie", Map.of("email", "c@okta.example", "groups", List.of("engineers")));
+        HttpResponse<String> first = b.get(authorizeUrl("mcp-inspector", Pkce.create(), Map.of()));
+        HttpResponse<String> upstream = b.get(first.headers().firstValue("Location").orElseThrow());
+        HttpResponse<String> callback = b.get(upstream.headers().firstValue("Location").orElseThrow());
+        String session = callback.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("deputy_session="))
+                .findFirst().orElseThrow();
+        assertTrue(session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Path=/t/acme/"), session);
+        assertFalse(session.contains("Secure"), "http public URL: no Secure");
+    }
+
+    @Test
+    void auth0TrailingSlashIssuerIsKeptInSubId() throws Exception {
+        Browser b = new Browser();
+        Pkce pkce = Pkce.create();
+        String iss = fx.issuer("auth0") + "/";
+        fx.enqueue("auth0", "auth0|65f1c0ffee", Map.of("iss", iss, "email", "bo@auth0.example", "groups", List.of("engineering")));
+        Map<String, String> q = loginOk(b, authorizeUrl("mcp-inspector", pkce, Map.of("login_hint", "bo@auth0.example")));
+        SignedJWT at = SignedJWT.parse((String) redeem("mcp-inspector", q.get("code"), CLIENT_REDIRECT, pkce.verifier(), null)
+                .get("access_token"));
+        assertEquals("auth0|65f1c0ffee", at.getJWTClaimsSet().getSubject());
+        assertEquals(iss, at.getJWTClaimsSet().getJSONObjectClaim("sub_id").get("iss"));
+    }
+
+    @Test
+    void entraAllowedTenantSucceedsOtherTenantIsRejected() throws Exception {
+        String entraIss = fx.idpBase() + "/" + ENTRA_TID + "/v2.0";
+        Browser b = new Browser();
+        Pkce pkce = Pkce.create();
+        fx.enqueue(ENTRA_ID, "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", Map.of("iss", entraIss, "tid", ENTRA_TID,
+                "oid", "00000000-0000-0000-66f3-3332eca7ea81", "email", "cy@entra.example",
+                "groups", List.of("b0c1d2e3-0000-4000-8000-000000000001")));
+        Map<String, String> q = loginOk(b, authorizeUrl("mcp-inspector", pkce, Map.of("login_hint", "cy@entra.example")));
+        SignedJWT at = SignedJWT.parse((String) redeem("mcp-inspector", q.get("code"), CLIENT_REDIRECT, pkce.verifier(), null)
+                .get("access_token"));
+        assertEquals("AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", at.getJWTClaimsSet().getSubject());
+        assertEquals(entraIss, at.getJWTClaimsSet().getJSONObjectClaim("sub_id").get("iss"));
+        assertEquals("tools:read tools:write", at.getJWTClaimsSet().getStringClaim("scope"));
+
+        fx.enqueue(ENTRA_ID, "evil", Map.of("iss", fx.idpBase() + "/" + OTHER_TID + "/v2.0", "tid", OTHER_TID));
+        Map<String, String> denied = login(new Browser(), authorizeUrl("mcp-inspector", Pkce.create(),
+                Map.of("login_hint", "x@entra.example", "state", "s-entra")));
+        assertEquals("access_denied", denied.get("error"));
+        assertEquals("upstream login failed: tenant_not_allowed", denied.get("error_description"));
+        assertEquals("s-entra", denied.get("state"));
+        assertEquals(fx.issuer(), denied.get("iss"));
+        assertTrue(audited("login.failed", "tenant_not_allowed"));
+    }
+
+    @Test
+    void keycloakRealmRolesMapToScopes() throws Exception {
+        Pkce pkce = Pkce.create();
+        fx.enqueue("realms/acme", "f:3a1c:kc-user", Map.of("email", "di@kc.example",
+                "realm_access", Map.of("roles", List.of("deputy-dev")), "scope", "openid"));
+        Map<String, String> q = loginOk(new Browser(), authorizeUrl("mcp-inspector", pkce,
+                Map.of("login_hint", "di@kc.example", "scope", "tools:read")));
+        SignedJWT at = SignedJWT.parse((String) redeem("mcp-inspector", q.get("code"), CLIENT_REDIRECT, pkce.verifier(), null)
+                .get("access_token"));
+        assertEquals("f:3a1c:kc-user", at.getJWTClaimsSet().getSubject());
+        assertEquals("tools:read", at.getJWTClaimsSet().getStringClaim("scope"));
+    }
+
+    // ------------------------------------------------------------------------------------------ rejections at /authorize
+
+    Map<String, String> authorizeError(Map<String, String> overrides) {
+        HttpResponse<String> r = new Browser().get(authorizeUrl("mcp-inspector", Pkce.create(), overrides));
+        assertEquals(302, r.statusCode(), r.body());
+        Map<String, String> q = query(r.headers().firstValue("Location").orElseThrow());
+        assertTrue(r.headers().firstValue("Location").orElseThrow().startsWith(CLIENT_REDIRECT));
+        assertEquals(fx.issuer(), q.get("iss"), "RFC 9207 iss on errors too");
+        return q;
+    }
+
+    @Test
+    void pkceMissingOrPlainIsRefusedWithARedirect() {
+        Map<String, String> q = authorizeError(mapOf("code_challenge", null, "code_challenge_method", null, "state", "s-pk"));
+        assertEquals("invalid_request", q.get("error"));
+        assertEquals("s-pk", q.get("state"));
+        assertTrue(audited("authorize.rejected", "pkce_missing"));
+        Map<String, String> plain = authorizeError(Map.of("code_challenge_method", "plain"));
+        assertEquals("invalid_request", plain.get("error"));
+        assertTrue(audited("authorize.rejected", "pkce_method"));
+        Map<String, String> noMethod = authorizeError(mapOf("code_challenge_method", null));
+        assertEquals("invalid_request", noMethod.get("error"), "a missing method means plain (RFC 7636 §4.3)");
+    }
+
+    @Test
+    void redirectUriMismatchAndUnknownClientShowAPageAndNeverRedirect() {
+        for (Map<String, String> o : List.of(Map.of("redirect_uri", "http://127.0.0.1:33418/other"),
+                Map.of("redirect_uri", "https://evil.example/callback"),
+                Map.of("redirect_uri", "http://localhost:33418/callback"),
+                Map.of("client_id", "nobody"))) {
+            HttpResponse<String> r = new Browser().get(authorizeUrl(o.getOrDefault("client_id", "mcp-inspector"), Pkce.create(), o));
+            assertEquals(400, r.statusCode(), o.toString());
+            assertTrue(r.headers().firstValue("Location").isEmpty());
+            assertTrue(r.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"));
+            assertEquals("DENY", r.headers().firstValue("X-Frame-Options").orElseThrow());
+        }
+        assertTrue(audited("authorize.rejected", "redirect_uri_mismatch"));
+        assertTrue(audited("authorize.rejected", "unknown_client"));
+        // registered URI with its own query: the query is kept (RFC 6749 §3.1.2) and an exact match works
+        HttpResponse<String> ok = new Browser().get(authorizeUrl("mcp-inspector", Pkce.create(),
+                Map.of("redirect_uri", "https://app.example/cb?x=1", "response_type", "token")));
+        assertTrue(ok.headers().firstValue("Location").orElseThrow().startsWith("https://app.example/cb?x=1&error=unsupported_response_type"));
+    }
+
+    @Test
+    void unknownResourceAndWrongResponseTypeRedirectWithTheirErrors() {
+        assertEquals("invalid_target", authorizeError(Map.of("resource", "https://unknown.example/mcp")).get("error"));
+        assertTrue(audited("authorize.rejected", "unknown_resource"));
+        assertEquals("invalid_target", authorizeError(Map.of("resource", "not a uri#frag")).get("error"));
+        assertEquals("unsupported_response_type", authorizeError(Map.of("response_type", "token")).get("error"));
+        // trailing slash names the same resource (Resource.canonical)
+        HttpResponse<String> r = new Browser().get(authorizeUrl("mcp-inspector", Pkce.create(), Map.of("resource", RESOURCE + "/")));
+        assertTrue(r.headers().firstValue("Location").orElseThrow().startsWith(fx.issuer("oauth2/default")));
+    }
+
+    // ------------------------------------------------------------------------------------------ rejections at the callback
+
+    @Test
+    void unknownOrReusedStateAtCallbackIsRefused() {
+        HttpResponse<String> r = new Browser().get(fx.issuer() + "/callback?state=forged&code=abc");
+        assertEquals(400, r.statusCode());
+        assertTrue(r.headers().firstValue("Location").isEmpty());
+        assertTrue(audited("login.failed", "state_mismatch"));
+
+        // a real pending login, but the callback arrives in another browser (no binding cookie)
+        Browser victim = new Browser();
+        HttpResponse<String> first = victim.get(authorizeUrl("mcp-inspector", Pkce.create(), Map.of()));
+        // (nothing enqueued: the upstream token endpoint is never reached)
+        HttpResponse<String> upstream = victim.get(first.headers().firstValue("Location").orElseThrow());
+        String callback = upstream.headers().firstValue("Location").orElseThrow();
+        assertEquals(400, new Browser().get(callback).statusCode());
+        // and the state was consumed: the right browser cannot use it either
+        assertEquals(400, victim.get(callback).statusCode());
+    }
+
+    Map<String, String> upstreamFailure(String issuerId, Map<String, Object> claims) {
+        fx.enqueue(issuerId, "00uBad", claims);
+        return login(new Browser(), authorizeUrl("mcp-inspector", Pkce.create(), Map.of("state", "s-bad")));
+    }
+
+    @Test
+    void badIdTokensAreRefusedAndAudited() {
+        Map<String, String> q = upstreamFailure("oauth2/default", Map.of("nonce", "not-the-nonce"));
+        assertEquals("access_denied", q.get("error"));
+        assertEquals("s-bad", q.get("state"));
+        assertTrue(audited("login.failed", "nonce_mismatch"));
+
+        assertEquals("upstream login failed: issuer_mismatch",
+                upstreamFailure("oauth2/default", Map.of("iss", fx.issuer("evil"))).get("error_description"));
+        assertTrue(audited("login.failed", "issuer_mismatch"));
+
+        assertEquals("upstream login failed: audience_mismatch",
+                upstreamFailure("oauth2/default", Map.of("aud", List.of("someone-else"))).get("error_description"));
+        assertTrue(audited("login.failed", "audience_mismatch"));
+
+        fx.clock.advance(Duration.ofHours(2));
+        try {
+            assertEquals("upstream login failed: expired", upstreamFailure("oauth2/default", Map.of()).get("error_description"));
+        } finally {
+            fx.clock.reset();
+        }
+        assertTrue(audited("login.failed", "expired"));
+    }
+
+    // ------------------------------------------------------------------------------------------ consent
+
+    @Test
+    void externalClientConsentIsAskedStoredRevocableAndEscaped() throws Exception {
+        Browser b = new Browser();
+        fx.enqueue("oauth2/default", "00uConsent", Map.of("email", "eve@okta.example", "groups", List.of("engineers")));
+        Pkce pkce = Pkce.create();
+        HttpResponse<String> page = b.follow(authorizeUrl("ext-app", pkce, Map.of("state", "s-c")), CLIENT_REDIRECT);
+        assertEquals(200, page.statusCode(), page.body());
+        assertTrue(page.body().contains("External &lt;b&gt;App&lt;/b&gt;"), page.body());
+        assertFalse(page.body().contains("<b>App</b>"));
+        assertTrue(page.body().contains("127.0.0.1") && page.body().contains(RESOURCE) && page.body().contains("tools:write"));
+        assertTrue(page.body().contains("Acme MCP &lt;tools&gt;"));
+        String csrf = page.body().replaceAll("(?s).*name=\"csrf\" value=\"([^\"]+)\".*", "$1");
+
+        // a forged form (wrong CSRF token) changes nothing
+        assertEquals(400, b.postForm(fx.issuer() + "/consent", Map.of("csrf", "forged", "decision", "allow")).statusCode());
+        HttpResponse<String> allowed = b.postForm(fx.issuer() + "/consent", Map.of("csrf", csrf, "decision", "allow"));
+        assertEquals(302, allowed.statusCode(), allowed.body());
+        Map<String, String> q = query(allowed.headers().firstValue("Location").orElseThrow());
+        assertEquals("s-c", q.get("state"));
+        redeem("ext-app", q.get("code"), CLIENT_REDIRECT, pkce.verifier(), null);
+        assertFalse(fx.audit("consent.granted").isEmpty());
+        // CSRF token is single use
+        assertEquals(400, b.postForm(fx.issuer() + "/consent", Map.of("csrf", csrf, "decision", "allow")).statusCode());
+
+        // stored: no consent page the second time
+        HttpResponse<String> again = b.get(authorizeUrl("ext-app", Pkce.create(), Map.of()));
+        assertEquals(302, again.statusCode());
+        assertTrue(again.headers().firstValue("Location").orElseThrow().contains("code="));
+
+        // revoked through the admin API: asked again
+        User u = fx.bean(UserStore.class).findLinked(TENANT, "okta", fx.issuer("oauth2/default"), "00uConsent").orElseThrow();
+        HttpResponse<String> del = b.send(HttpRequest.newBuilder(URI.create(fx.url() + "/admin/t/acme/consents/" + u.id()
+                + "/ext-app/mcp")).header("Authorization", "Bearer " + fx.adminToken()).DELETE().build());
+        assertEquals(204, del.statusCode(), del.body());
+        assertFalse(fx.audit("consent.revoked").isEmpty());
+        HttpResponse<String> asked = b.get(authorizeUrl("ext-app", Pkce.create(), Map.of("state", "s-d")));
+        assertEquals(200, asked.statusCode());
+        String csrf2 = asked.body().replaceAll("(?s).*name=\"csrf\" value=\"([^\"]+)\".*", "$1");
+        HttpResponse<String> denied = b.postForm(fx.issuer() + "/consent", Map.of("csrf", csrf2, "decision", "deny"));
+        Map<String, String> dq = query(denied.headers().firstValue("Location").orElseThrow());
+        assertEquals("access_denied", dq.get("error"));
+        assertEquals("s-d", dq.get("state"));
+        assertEquals(fx.issuer(), dq.get("iss"));
+        assertFalse(fx.audit("consent.denied").isEmpty());
+    }
+
+    // ------------------------------------------------------------------------------------------ grants
+
+    record Issued(Pkce pkce, String code) {
+    }
+
+    Issued codeFor(String sub) {
+        Browser b = new Browser();
+        Pkce pkce = Pkce.create();
+        fx.enqueue("oauth2/default", sub, Map.of("groups", List.of("engineers")));
+        return new Issued(pkce, loginOk(b, authorizeUrl("mcp-inspector", pkce, Map.of())).get("code"));
+    }
+
+    @Test
+    void codeIsBoundToClientRedirectVerifierAndResource() {
+        Issued a = codeFor("00uG1");
+        assertEquals("invalid_grant", errorCode(() -> redeem("mcp-inspector", a.code(), CLIENT_REDIRECT, new CodeVerifier(), null)));
+        assertTrue(audited("token.rejected", "pkce_mismatch"));
+        // the failed attempt consumed it: single use
+        assertEquals("invalid_grant", errorCode(() -> redeem("mcp-inspector", a.code(), CLIENT_REDIRECT, a.pkce().verifier(), null)));
+
+        Issued b = codeFor("00uG2");
+        assertEquals("invalid_grant", errorCode(() -> redeem("mcp-inspector", b.code(), "http://127.0.0.1:1/callback", b.pkce().verifier(), null)));
+        Issued c = codeFor("00uG3");
+        assertEquals("invalid_grant", errorCode(() -> redeem("ext-app", c.code(), CLIENT_REDIRECT, c.pkce().verifier(), null)));
+        assertTrue(audited("token.rejected", "client_mismatch"));
+        Issued d = codeFor("00uG4");
+        assertEquals("invalid_target", errorCode(() -> redeem("mcp-inspector", d.code(), CLIENT_REDIRECT, d.pkce().verifier(),
+                List.of(URI.create("https://other.acme.test/")))));
+        Issued e = codeFor("00uG5");
+        assertEquals("invalid_grant", errorCode(() -> redeem("mcp-inspector", e.code(), CLIENT_REDIRECT, null, null)));
+        assertEquals("invalid_grant", errorCode(() -> redeem("mcp-inspector", "never-issued", CLIENT_REDIRECT, new CodeVerifier(), null)));
+    }
+
+    @Test
+    void replayedCodeIsRefusedAndRevokesWhatItIssued() throws Exception {
+        Issued i = codeFor("00uReplay");
+        Map<String, Object> tokens = redeem("mcp-inspector", i.code(), CLIENT_REDIRECT, i.pkce().verifier(), null);
+        String jti = SignedJWT.parse((String) tokens.get("access_token")).getJWTClaimsSet().getJWTID();
+        Revocations rev = fx.bean(Revocations.class);
+        assertFalse(rev.isRevoked(TENANT, jti));
+        assertEquals("invalid_grant", errorCode(() -> redeem("mcp-inspector", i.code(), CLIENT_REDIRECT, i.pkce().verifier(), null)));
+        assertTrue(rev.isRevoked(TENANT, jti), "the access token of the replayed code is revoked");
+        assertEquals("invalid_grant", errorCode(() -> refresh("mcp-inspector", (String) tokens.get("refresh_token"), null)),
+                "and its refresh token");
+        assertTrue(audited("token.rejected", "code_replayed"));
+    }
+
+    @Test
+    void refreshRotatesAndReuseRevokesTheFamily() throws Exception {
+        Issued i = codeFor("00uRefresh");
+        Map<String, Object> t1 = redeem("mcp-inspector", i.code(), CLIENT_REDIRECT, i.pkce().verifier(), null);
+        String rt1 = (String) t1.get("refresh_token");
+        Map<String, Object> t2 = refresh("mcp-inspector", rt1, List.of(URI.create(RESOURCE)));
+        String rt2 = (String) t2.get("refresh_token");
+        assertNotEquals(rt1, rt2);
+        SignedJWT at2 = SignedJWT.parse((String) t2.get("access_token"));
+        assertEquals("00uRefresh", at2.getJWTClaimsSet().getSubject());
+        assertEquals(fx.issuer("oauth2/default"), at2.getJWTClaimsSet().getJSONObjectClaim("sub_id").get("iss"));
+        // bound to client and resource
+        assertEquals("invalid_grant", errorCode(() -> refresh("ext-app", rt2, null)));
+        assertEquals("invalid_target", errorCode(() -> refresh("mcp-inspector", rt2, List.of(URI.create("https://other.acme.test/")))));
+        // reuse of rt1: refused, and the family (rt2 and its access token) is revoked
+        assertEquals("invalid_grant", errorCode(() -> refresh("mcp-inspector", rt1, null)));
+        assertTrue(audited("token.rejected", "refresh_token_reuse"));
+        assertTrue(fx.bean(Revocations.class).isRevoked(TENANT, at2.getJWTClaimsSet().getJWTID()));
+        assertEquals("invalid_grant", errorCode(() -> refresh("mcp-inspector", rt2, null)));
+    }
+
+    @Test
+    void confidentialClientAuthentication() {
+        RegisteredClientAuthenticator auth = fx.bean(RegisteredClientAuthenticator.class);
+        AuthenticatedClient ok = auth.authenticate(tenant, fx.issuer(),
+                new ClientSecretBasic(new ClientID("conf-app"), new Secret("conf-client-s3cret")), null, null).orElseThrow();
+        assertEquals("client_secret_basic", ok.method());
+        assertTrue(ok.internal());
+        assertEquals("invalid_client", assertThrows(OAuthException.class, () -> auth.authenticate(tenant, fx.issuer(),
+                new ClientSecretBasic(new ClientID("conf-app"), new Secret("wrong")), null, null)).error().getCode());
+        // a confidential client cannot pretend to be public
+        assertEquals("invalid_client", assertThrows(OAuthException.class, () -> auth.authenticate(tenant, fx.issuer(),
+                null, new ClientID("conf-app"), null)).error().getCode());
+        assertTrue(auth.authenticate(tenant, fx.issuer(), null, new ClientID("not-registered"), null).isEmpty());
+    }
+
+    // ------------------------------------------------------------------------------------------ connector admin API
+
+    @Test
+    void connectorAdminApi() throws Exception {
+        Browser b = new Browser();
+        String token = fx.adminToken();
+        String base = fx.url() + "/admin/t/acme/connectors";
+        HttpResponse<String> noAuth = b.get(base);
+        assertEquals(401, noAuth.statusCode());
+        String body = """
+                {"id":"generic","type":"oidc","issuer":"%s","client_id":"deputy","client_secret":"very-secret-value",
+                 "email_domains":["generic.example"],"role_mapping":{"devs":"developer"}}""".formatted(fx.issuer("generic"));
+        HttpResponse<String> added = b.send(HttpRequest.newBuilder(URI.create(base)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+        assertEquals(201, added.statusCode(), added.body());
+        assertFalse(added.body().contains("very-secret-value"));
+        String sealed = fx.bean(ConnectorStore.class).find(TENANT, "generic").orElseThrow().sealedSecret();
+        assertTrue(sealed.startsWith("v1.") && !sealed.contains("very-secret-value"));
+
+        HttpResponse<String> list = b.send(HttpRequest.newBuilder(URI.create(base)).header("Authorization", "Bearer " + token).GET().build());
+        assertTrue(list.body().contains("\"generic\"") && list.body().contains("\"okta\"") && !list.body().contains("very-secret-value"));
+        HttpResponse<String> test = b.send(HttpRequest.newBuilder(URI.create(base + "/generic/test")).header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(200, test.statusCode(), test.body());
+        assertTrue(test.body().contains("\"discovery\""), test.body());
+
+        // the new connector is used for its domain at once
+        fx.enqueue("generic", "gen-user", Map.of("groups", List.of("devs")));
+        Pkce pkce = Pkce.create();
+        Map<String, String> q = loginOk(new Browser(), authorizeUrl("mcp-inspector", pkce, Map.of("login_hint", "x@generic.example")));
+        assertEquals("gen-user", SignedJWT.parse((String) redeem("mcp-inspector", q.get("code"), CLIENT_REDIRECT, pkce.verifier(), null)
+                .get("access_token")).getJWTClaimsSet().getSubject());
+
+        HttpResponse<String> disabled = b.send(HttpRequest.newBuilder(URI.create(base + "/generic/disable"))
+                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(200, disabled.statusCode());
+        assertTrue(disabled.body().contains("\"enabled\":false"));
+        // disabled: HRD falls back to the default (okta)
+        HttpResponse<String> r = new Browser().get(authorizeUrl("mcp-inspector", Pkce.create(), Map.of("login_hint", "x@generic.example")));
+        assertTrue(r.headers().firstValue("Location").orElseThrow().startsWith(fx.issuer("oauth2/default")));
+
+        HttpResponse<String> fileManaged = b.send(HttpRequest.newBuilder(URI.create(base + "/okta/disable"))
+                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(409, fileManaged.statusCode());
+        HttpResponse<String> removed = b.send(HttpRequest.newBuilder(URI.create(base + "/generic"))
+                .header("Authorization", "Bearer " + token).DELETE().build());
+        assertEquals(204, removed.statusCode());
+        assertEquals(404, b.send(HttpRequest.newBuilder(URI.create(base + "/generic")).header("Authorization", "Bearer " + token)
+                .GET().build()).statusCode());
+        assertFalse(fx.audit("connector.added").isEmpty());
+        for (AuditEntry e : fx.audit()) {
+            assertFalse(String.valueOf(e.details()).contains("very-secret-value"));
+        }
+    }
+
+    static Map<String, String> mapOf(String... kv) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+}
