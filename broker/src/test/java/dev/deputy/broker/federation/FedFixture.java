@@ -275,7 +275,7 @@ public final class FedFixture implements AutoCloseable {
 
     /** A browser: cookie jar, manual redirects. */
     public static final class Browser {
-        public final HttpClient http = HttpClient.newBuilder().cookieHandler(new CookieManager())
+        public final HttpClient http = HttpClient.newBuilder().cookieHandler(new LoopbackSecureCookies())
                 .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
 
         public HttpResponse<String> get(String uri) {
@@ -315,6 +315,33 @@ public final class FedFixture implements AutoCloseable {
                 r = get(next.toString());
             }
             return r;
+        }
+    }
+
+    /**
+     * Like browsers (Chrome, Firefox), treat loopback origins as secure contexts: {@code Secure} cookies set by
+     * http://127.0.0.1 (Keycloak sets its login cookies Secure + SameSite=None) are sent back to it over http.
+     */
+    static final class LoopbackSecureCookies extends java.net.CookieHandler {
+        private final CookieManager jar = new CookieManager();
+
+        @Override
+        public Map<String, List<String>> get(URI uri, Map<String, List<String>> headers) throws IOException {
+            boolean loopback = "127.0.0.1".equals(uri.getHost()) || "localhost".equals(uri.getHost());
+            URI asked = uri;
+            if (loopback && "http".equals(uri.getScheme())) {
+                try {
+                    asked = new URI("https", uri.getUserInfo(), uri.getHost(), uri.getPort(), uri.getPath(), uri.getQuery(), null);
+                } catch (java.net.URISyntaxException e) {
+                    throw new IOException(e);
+                }
+            }
+            return jar.get(asked, headers);
+        }
+
+        @Override
+        public void put(URI uri, Map<String, List<String>> headers) throws IOException {
+            jar.put(uri, headers);
         }
     }
 
