@@ -51,7 +51,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KeycloakE2ETest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final String REALM = "deputy-e2e";
+    /** Unique per run: Keycloak dev mode keeps its data between runs, and a shared Keycloak may be used. */
+    static final String REALM = "deputy-e2e-" + Long.toString(System.nanoTime(), 36);
     @TempDir
     static Path dir;
     Process keycloak;
@@ -87,6 +88,13 @@ class KeycloakE2ETest {
 
     @AfterAll
     void stop() throws Exception {
+        if (kc != null) {
+            try {
+                admin(adminToken(), "DELETE", "/" + REALM, null);
+            } catch (Exception | AssertionError ignored) {
+                // best effort
+            }
+        }
         if (fx != null) {
             fx.close();
         }
