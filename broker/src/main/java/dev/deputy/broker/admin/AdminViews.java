@@ -116,6 +116,25 @@ final class AdminViews {
         return m;
     }
 
+    /**
+     * The body as JSON written here, not by the framework's serializer (which drops empty lists and nulls):
+     * every documented member is always present.
+     */
+    static io.micronaut.http.MutableHttpResponse<String> respond(int status, Object body) {
+        try {
+            return io.micronaut.http.HttpResponse.<String>status(io.micronaut.http.HttpStatus.valueOf(status))
+                    .contentType(io.micronaut.http.MediaType.APPLICATION_JSON_TYPE)
+                    .header("Cache-Control", "no-store")
+                    .body(JSON.writeValueAsString(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static io.micronaut.http.MutableHttpResponse<String> ok(Object body) {
+        return respond(200, body);
+    }
+
     static String time(Long ms) {
         return ms == null ? null : Instant.ofEpochMilli(ms).toString();
     }

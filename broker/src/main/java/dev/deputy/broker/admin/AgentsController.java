@@ -68,11 +68,11 @@ class AgentsController {
         CredentialSpec cred = new CredentialSpec(r.jwks(), r.jwksUri(), r.certificate());
         var d = agents.create(t, new AgentSpec(r.id(), r.name(), r.owner(), r.environment(), r.roles(), r.metadata(),
                 r.authMethod(), cred.empty() ? null : cred), "api", AdminContext.actor(auth), RequestMetaFilter.of(request));
-        return HttpResponse.status(HttpStatus.CREATED).body(view(t, d));
+        return AdminViews.respond(201, view(t, d));
     }
 
     @Get(produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> list(@PathVariable String tenant, @Nullable @QueryValue String status,
+    HttpResponse<?> list(@PathVariable String tenant, @Nullable @QueryValue String status,
                              @Nullable @QueryValue String dormant) {
         String t = ctx.tenant(tenant);
         Agent.Status s = null;
@@ -88,55 +88,55 @@ class AgentsController {
         long now = System.currentTimeMillis();
         List<Map<String, Object>> items = agents.list(t, s, dormantOnly, dormancy, now).stream()
                 .map(a -> AdminViews.agent(a, null, dormancy, now)).toList();
-        return Map.of("agents", items, "dormancy_period_seconds", dormancy.period().toSeconds(),
-                "dormancy_auto_suspend", dormancy.autoSuspend());
+        return AdminViews.ok(Map.of("agents", items, "dormancy_period_seconds", dormancy.period().toSeconds(),
+                "dormancy_auto_suspend", dormancy.autoSuspend()));
     }
 
     @Get(uri = "/{id}", produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> show(@PathVariable String tenant, @PathVariable String id) {
+    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
         String t = ctx.tenant(tenant);
-        return view(t, agents.details(t, id));
+        return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
     @Patch(uri = "/{id}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> update(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> update(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         PatchRequest r = AdminJson.read(body, PatchRequest.class, true);
-        return view(t, agents.update(t, id, new AgentPatch(r.name(), r.owner(), r.environment(), r.roles(), r.metadata()),
-                AdminContext.actor(auth), RequestMetaFilter.of(request)));
+        return AdminViews.ok(view(t, agents.update(t, id, new AgentPatch(r.name(), r.owner(), r.environment(), r.roles(), r.metadata()),
+                AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
     @Post(uri = "/{id}/suspend", produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> suspend(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> suspend(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                 HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.suspend(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
-        return view(t, agents.details(t, id));
+        return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
     @Post(uri = "/{id}/resume", produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> resume(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> resume(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.resume(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
-        return view(t, agents.details(t, id));
+        return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
     @Post(uri = "/{id}/revoke", produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> revoke(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> revoke(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.revoke(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
-        return view(t, agents.details(t, id));
+        return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
     @Post(uri = "/{id}/rotate", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> rotate(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> rotate(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         CredentialRequest r = AdminJson.read(body, CredentialRequest.class, true);
-        return view(t, agents.rotate(t, id, r.spec(), r.overlap(), AdminContext.actor(auth), RequestMetaFilter.of(request)));
+        return AdminViews.ok(view(t, agents.rotate(t, id, r.spec(), r.overlap(), AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
     @Post(uri = "/{id}/credentials", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
@@ -148,7 +148,7 @@ class AgentsController {
             throw AgentException.invalid("overlap applies to rotate, not to adding a credential");
         }
         var c = agents.addCredential(t, id, r.spec(), AdminContext.actor(auth), RequestMetaFilter.of(request));
-        return HttpResponse.status(HttpStatus.CREATED).body(AdminViews.credential(c, System.currentTimeMillis()));
+        return AdminViews.respond(201, AdminViews.credential(c, System.currentTimeMillis()));
     }
 
     private Map<String, Object> view(String tenant, Agents.Details d) {

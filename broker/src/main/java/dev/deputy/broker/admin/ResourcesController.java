@@ -44,13 +44,13 @@ class ResourcesController {
     }
 
     @Get(produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> list(@PathVariable String tenant) {
-        return Map.of("resources", catalog.resources(ctx.tenant(tenant)).stream().map(AdminViews::resource).toList());
+    HttpResponse<?> list(@PathVariable String tenant) {
+        return AdminViews.ok(Map.of("resources", catalog.resources(ctx.tenant(tenant)).stream().map(AdminViews::resource).toList()));
     }
 
     @Get(uri = "/{id}", produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> show(@PathVariable String tenant, @PathVariable String id) {
-        return AdminViews.resource(catalog.resource(ctx.tenant(tenant), id));
+    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+        return AdminViews.ok(AdminViews.resource(catalog.resource(ctx.tenant(tenant), id)));
     }
 
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
@@ -60,19 +60,19 @@ class ResourcesController {
         ResourceBody r = AdminJson.read(body, ResourceBody.class, true);
         Resource res = catalog.createResource(t, new Resource(t, r.id(), r.uri(), r.name(), r.scopes(),
                 Boolean.TRUE.equals(r.dflt()), "api"), AdminContext.actor(auth), RequestMetaFilter.of(request));
-        return HttpResponse.status(HttpStatus.CREATED).body(AdminViews.resource(res));
+        return AdminViews.respond(201, AdminViews.resource(res));
     }
 
     @Put(uri = "/{id}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> replace(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> replace(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                 HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         ResourceBody r = AdminJson.read(body, ResourceBody.class, true);
         if (r.id() != null && !r.id().equals(id)) {
             throw AgentException.invalid("the id in the body differs from the one in the path");
         }
-        return AdminViews.resource(catalog.updateResource(t, new Resource(t, id, r.uri(), r.name(), r.scopes(),
-                Boolean.TRUE.equals(r.dflt()), null), AdminContext.actor(auth), RequestMetaFilter.of(request)));
+        return AdminViews.ok(AdminViews.resource(catalog.updateResource(t, new Resource(t, id, r.uri(), r.name(), r.scopes(),
+                Boolean.TRUE.equals(r.dflt()), null), AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
     @Delete(uri = "/{id}")

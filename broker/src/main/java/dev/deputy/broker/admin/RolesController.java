@@ -41,13 +41,13 @@ class RolesController {
     }
 
     @Get(produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> list(@PathVariable String tenant) {
-        return Map.of("roles", catalog.roles(ctx.tenant(tenant)).stream().map(AdminViews::role).toList());
+    HttpResponse<?> list(@PathVariable String tenant) {
+        return AdminViews.ok(Map.of("roles", catalog.roles(ctx.tenant(tenant)).stream().map(AdminViews::role).toList()));
     }
 
     @Get(uri = "/{name}", produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> show(@PathVariable String tenant, @PathVariable String name) {
-        return AdminViews.role(catalog.role(ctx.tenant(tenant), name));
+    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String name) {
+        return AdminViews.ok(AdminViews.role(catalog.role(ctx.tenant(tenant), name)));
     }
 
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
@@ -57,19 +57,19 @@ class RolesController {
         RoleRequest r = AdminJson.read(body, RoleRequest.class, true);
         Role role = catalog.createRole(t, new Role(t, r.name(), r.description(), r.scopes(), r.environments(), "api"),
                 AdminContext.actor(auth), RequestMetaFilter.of(request));
-        return HttpResponse.status(HttpStatus.CREATED).body(AdminViews.role(role));
+        return AdminViews.respond(201, AdminViews.role(role));
     }
 
     @Put(uri = "/{name}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    Map<String, Object> replace(@PathVariable String tenant, @PathVariable String name, @Nullable @Body String body,
+    HttpResponse<?> replace(@PathVariable String tenant, @PathVariable String name, @Nullable @Body String body,
                                 HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         RoleRequest r = AdminJson.read(body, RoleRequest.class, true);
         if (r.name() != null && !r.name().equals(name)) {
             throw AgentException.invalid("the name in the body differs from the one in the path");
         }
-        return AdminViews.role(catalog.updateRole(t, new Role(t, name, r.description(), r.scopes(), r.environments(), null),
-                AdminContext.actor(auth), RequestMetaFilter.of(request)));
+        return AdminViews.ok(AdminViews.role(catalog.updateRole(t, new Role(t, name, r.description(), r.scopes(), r.environments(), null),
+                AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
     @Delete(uri = "/{name}")

@@ -52,6 +52,11 @@ public class Agents {
 
     // ---- queries
 
+    /** Checks credential material as registration would, without storing anything. */
+    public CredentialParser.Parsed parseCredential(CredentialSpec spec, Agent.AuthMethod method) {
+        return CredentialParser.parse(spec, method, allowHttpLoopbackJwksUri, System.currentTimeMillis());
+    }
+
     public Agent get(String tenant, String id) {
         if (id == null || !Agent.ID.matcher(id).matches()) {
             throw AgentException.notFound("no agent '" + clip(id) + "'");
@@ -277,7 +282,7 @@ public class Agents {
         }
     }
 
-    static String checkEnvironment(String env) {
+    public static String checkEnvironment(String env) {
         if (env == null || env.isBlank()) {
             throw AgentException.invalid("environment is required (e.g. production, staging, dev)");
         }
@@ -309,14 +314,14 @@ public class Agents {
         return List.copyOf(out);
     }
 
-    static String checkName(String name) {
+    public static String checkName(String name) {
         if (name.isBlank() || name.length() > 255 || name.chars().anyMatch(Character::isISOControl)) {
             throw AgentException.invalid("name must be 1 to 255 printable characters");
         }
         return name;
     }
 
-    static String checkOwner(String owner) {
+    public static String checkOwner(String owner) {
         if (owner == null || owner.isBlank()) {
             return null;
         }
@@ -326,7 +331,7 @@ public class Agents {
         return owner;
     }
 
-    static Map<String, Object> checkMetadata(Map<String, Object> metadata) {
+    public static Map<String, Object> checkMetadata(Map<String, Object> metadata) {
         if (metadata == null) {
             return Map.of();
         }
@@ -337,7 +342,8 @@ public class Agents {
         } catch (JsonProcessingException e) {
             throw AgentException.invalid("metadata must be a JSON object");
         }
-        if (metadata.containsKey(null) || metadata.containsValue(null)) {
+        // (immutable maps throw on containsKey(null): look at the entries)
+        if (metadata.entrySet().stream().anyMatch(e -> e.getKey() == null || e.getValue() == null)) {
             throw AgentException.invalid("metadata must not hold null keys or values");
         }
         return metadata;
