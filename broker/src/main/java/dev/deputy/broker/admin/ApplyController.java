@@ -1,0 +1,151 @@
+package dev.deputy.broker.admin;
+
+import com.nimbusds.oauth2.sdk.ErrorObject;
+import dev.deputy.broker.agent.AgentException;
+import dev.deputy.broker.config.ConfigException;
+import dev.deputy.broker.config.PolicyApply;
+import dev.deputy.broker.config.PolicyFiles;
+import dev.deputy.broker.http.OAuthErrors;
+import dev.deputy.broker.http.RequestMetaFilter;
+import dev.deputy.broker.tenant.Tenants;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.QueryValue;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.authentication.Authentication;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * {@code POST /admin/t/{tenant}/apply?dry_run=true|false}: policy-as-code for agents, roles and resources.
+ * The body carries the tenant's files ({@code {"files": {"agents/x.yml": "<yaml>", ...}}}); without a body the
+ * broker applies its own config dir. Answers the plan; 400 for a bad file (path:line: reason), 409 when the
+ * plan cannot apply to the current state (nothing is changed then).
+ */
+@Controller("/admin/t/{tenant}/apply")
+@Secured(AdminTokenValidator.ROLE)
+@ExecuteOn(TaskExecutors.BLOCKING)
+class ApplyController {
+    static final Pattern FILE_NAME = Pattern.compile("(agents|roles|resources)/[A-Za-z0-9][A-Za-z0-9._-]{0,127}\\.ya?ml");
+    static final int MAX_FILES = 1000;
+    private final PolicyApply engine;
+    private final AdminContext ctx;
+    private final Tenants tenants;
+
+    ApplyController(PolicyApply engine, AdminContext ctx, Tenants tenants) {
+        this.engine = engine;
+        this.ctx = ctx;
+        this.tenants = tenants;
+    }
+
+    record ApplyRequest(Map<String, String> files) {
+    }
+
+    @Post(produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> apply(@PathVariable String tenant, @Nullable @QueryValue("dry_run") String dryRun,
+                          @Nullable @Body String body, HttpRequest<?> request, Authentication auth) {
+        String t = ctx.tenant(tenant);
+        boolean dry = dryRun == null || dryRun.isBlank() || AgentsController.bool(dryRun, "dry_run");
+        ApplyRequest r = AdminJson.read(body, ApplyRequest.class, false);
+        if (r == null || r.files() == null) {
+            Path dir = tenants.find(t).orElseThrow().configDir();
+            Path root = dir.getParent().getParent();
+            return run(t, dir, p -> root.relativize(p).toString(), dry, "server", request, auth);
+        }
+        if (r.files().size() > MAX_FILES) {
+            throw AgentException.invalid("at most " + MAX_FILES + " files");
+        }
+        Path tmp;
+        try {
+            tmp = Files.createTempDirectory("deputy-apply-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            for (Map.Entry<String, String> f : r.files().entrySet()) {
+                if (f.getKey() == null || !FILE_NAME.matcher(f.getKey()).matches()) {
+                    throw AgentException.invalid("file names must look like agents/<name>.yml, roles/<name>.yml or "
+                            + "resources/<name>.yml, not '" + (f.getKey() == null ? "" : f.getKey().replaceAll("[^\\x20-\\x7e]", "?")) + "'");
+                }
+                Path target = tmp.resolve(f.getKey());
+                Files.createDirectories(target.getParent());
+                Files.writeString(target, f.getValue() == null ? "" : f.getValue());
+            }
+            return run(t, tmp, p -> tmp.relativize(p).toString(), dry, "request", request, auth);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            try (Stream<Path> s = Files.walk(tmp)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // best effort: a temp dir
+            }
+        }
+    }
+
+    private HttpResponse<?> run(String tenant, Path dir, Function<Path, String> label, boolean dryRun, String source,
+                                HttpRequest<?> request, Authentication auth) {
+        PolicyFiles files;
+        try {
+            files = PolicyFiles.load(dir);
+        } catch (ConfigException e) {
+            throw AgentException.invalid(label.apply(e.file()) + (e.line() > 0 ? ":" + e.line() : "") + ": "
+                    + PolicyApply.reason(e));
+        }
+        PolicyApply.Plan plan = engine.apply(tenant, files, dryRun, AdminContext.actor(auth), RequestMetaFilter.of(request));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("tenant", tenant);
+        out.put("source", source);
+        out.put("dry_run", dryRun);
+        out.put("applied", !dryRun && plan.ok());
+        List<Map<String, Object>> changes = new ArrayList<>();
+        for (PolicyApply.Change c : plan.changes()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("action", c.action());
+            m.put("kind", c.kind());
+            m.put("id", c.id());
+            m.put("file", c.file() == null ? null : label.apply(c.file()));
+            m.put("details", c.details());
+            changes.add(m);
+        }
+        out.put("changes", changes);
+        List<Map<String, Object>> errors = new ArrayList<>();
+        for (ConfigException e : plan.errors()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("file", label.apply(e.file()));
+            m.put("line", e.line());
+            m.put("reason", PolicyApply.reason(e));
+            errors.add(m);
+        }
+        out.put("errors", errors);
+        out.put("plan", plan.render(label));
+        if (!plan.ok()) {
+            ConfigException first = plan.errors().get(0);
+            var rendered = OAuthErrors.render(new ErrorObject("conflict", AdminErrors.describable(label.apply(first.file())
+                    + (first.line() > 0 ? ":" + first.line() : "") + ": " + PolicyApply.reason(first)), 409));
+            Map<String, Object> body = new LinkedHashMap<>(rendered.body());
+            body.putAll(out);
+            return AdminViews.respond(409, body);
+        }
+        return AdminViews.ok(out);
+    }
+}

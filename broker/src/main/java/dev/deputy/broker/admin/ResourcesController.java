@@ -1,0 +1,84 @@
+package dev.deputy.broker.admin;
+
+import dev.deputy.broker.agent.AgentException;
+import dev.deputy.broker.agent.Catalog;
+import dev.deputy.broker.agent.Resource;
+import dev.deputy.broker.http.RequestMetaFilter;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Put;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.authentication.Authentication;
+
+import java.util.List;
+import java.util.Map;
+
+/** {@code /admin/t/{tenant}/resources}: protected resources (MCP servers) by canonical URI. */
+@Controller("/admin/t/{tenant}/resources")
+@Secured(AdminTokenValidator.ROLE)
+@ExecuteOn(TaskExecutors.BLOCKING)
+class ResourcesController {
+    private final Catalog catalog;
+    private final AdminContext ctx;
+
+    ResourcesController(Catalog catalog, AdminContext ctx) {
+        this.catalog = catalog;
+        this.ctx = ctx;
+    }
+
+
+    /** JSON names the flag {@code default} (a Java keyword): mapped here. */
+    record ResourceBody(String id, String uri, String name, List<String> scopes,
+                        @com.fasterxml.jackson.annotation.JsonProperty("default") Boolean dflt) {
+    }
+
+    @Get(produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> list(@PathVariable String tenant) {
+        return AdminViews.ok(Map.of("resources", catalog.resources(ctx.tenant(tenant)).stream().map(AdminViews::resource).toList()));
+    }
+
+    @Get(uri = "/{id}", produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+        return AdminViews.ok(AdminViews.resource(catalog.resource(ctx.tenant(tenant), id)));
+    }
+
+    @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> create(@PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
+                           Authentication auth) {
+        String t = ctx.tenant(tenant);
+        ResourceBody r = AdminJson.read(body, ResourceBody.class, true);
+        Resource res = catalog.createResource(t, new Resource(t, r.id(), r.uri(), r.name(), r.scopes(),
+                Boolean.TRUE.equals(r.dflt()), "api"), AdminContext.actor(auth), RequestMetaFilter.of(request));
+        return AdminViews.respond(201, AdminViews.resource(res));
+    }
+
+    @Put(uri = "/{id}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> replace(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+                                HttpRequest<?> request, Authentication auth) {
+        String t = ctx.tenant(tenant);
+        ResourceBody r = AdminJson.read(body, ResourceBody.class, true);
+        if (r.id() != null && !r.id().equals(id)) {
+            throw AgentException.invalid("the id in the body differs from the one in the path");
+        }
+        return AdminViews.ok(AdminViews.resource(catalog.updateResource(t, new Resource(t, id, r.uri(), r.name(), r.scopes(),
+                Boolean.TRUE.equals(r.dflt()), null), AdminContext.actor(auth), RequestMetaFilter.of(request))));
+    }
+
+    @Delete(uri = "/{id}")
+    HttpResponse<?> delete(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+                           Authentication auth) {
+        catalog.deleteResource(ctx.tenant(tenant), id, AdminContext.actor(auth), RequestMetaFilter.of(request));
+        return HttpResponse.noContent();
+    }
+}

@@ -1,0 +1,81 @@
+package dev.deputy.broker.admin;
+
+import dev.deputy.broker.agent.AgentException;
+import dev.deputy.broker.agent.Catalog;
+import dev.deputy.broker.agent.Role;
+import dev.deputy.broker.http.RequestMetaFilter;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.Put;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.authentication.Authentication;
+
+import java.util.List;
+import java.util.Map;
+
+/** {@code /admin/t/{tenant}/roles}: role templates (scopes, environment limits). */
+@Controller("/admin/t/{tenant}/roles")
+@Secured(AdminTokenValidator.ROLE)
+@ExecuteOn(TaskExecutors.BLOCKING)
+class RolesController {
+    private final Catalog catalog;
+    private final AdminContext ctx;
+
+    RolesController(Catalog catalog, AdminContext ctx) {
+        this.catalog = catalog;
+        this.ctx = ctx;
+    }
+
+    record RoleRequest(String name, String description, List<String> scopes, List<String> environments) {
+    }
+
+    @Get(produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> list(@PathVariable String tenant) {
+        return AdminViews.ok(Map.of("roles", catalog.roles(ctx.tenant(tenant)).stream().map(AdminViews::role).toList()));
+    }
+
+    @Get(uri = "/{name}", produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String name) {
+        return AdminViews.ok(AdminViews.role(catalog.role(ctx.tenant(tenant), name)));
+    }
+
+    @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> create(@PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
+                           Authentication auth) {
+        String t = ctx.tenant(tenant);
+        RoleRequest r = AdminJson.read(body, RoleRequest.class, true);
+        Role role = catalog.createRole(t, new Role(t, r.name(), r.description(), r.scopes(), r.environments(), "api"),
+                AdminContext.actor(auth), RequestMetaFilter.of(request));
+        return AdminViews.respond(201, AdminViews.role(role));
+    }
+
+    @Put(uri = "/{name}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> replace(@PathVariable String tenant, @PathVariable String name, @Nullable @Body String body,
+                                HttpRequest<?> request, Authentication auth) {
+        String t = ctx.tenant(tenant);
+        RoleRequest r = AdminJson.read(body, RoleRequest.class, true);
+        if (r.name() != null && !r.name().equals(name)) {
+            throw AgentException.invalid("the name in the body differs from the one in the path");
+        }
+        return AdminViews.ok(AdminViews.role(catalog.updateRole(t, new Role(t, name, r.description(), r.scopes(), r.environments(), null),
+                AdminContext.actor(auth), RequestMetaFilter.of(request))));
+    }
+
+    @Delete(uri = "/{name}")
+    HttpResponse<?> delete(@PathVariable String tenant, @PathVariable String name, HttpRequest<?> request,
+                           Authentication auth) {
+        catalog.deleteRole(ctx.tenant(tenant), name, AdminContext.actor(auth), RequestMetaFilter.of(request));
+        return HttpResponse.noContent();
+    }
+}
