@@ -4,7 +4,7 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
 import com.nimbusds.oauth2.sdk.auth.ClientSecretJWT;
-import com.nimbusds.oauth2.sdk.auth.PrivateKeyJWT;
+import com.nimbusds.oauth2.sdk.auth.JWTAuthentication;
 import com.nimbusds.oauth2.sdk.auth.SelfSignedTLSClientAuthentication;
 import com.nimbusds.oauth2.sdk.auth.TLSClientAuthentication;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
@@ -73,14 +73,15 @@ public class AgentClientAuthenticator implements ClientAuthenticator {
         String thumbprint = null;
         switch (auth) {
             case null -> throw invalid("agents authenticate with " + registered.wire());
-            case PrivateKeyJWT pkj -> {
-                requireMethod(registered, Agent.AuthMethod.PRIVATE_KEY_JWT);
-                jwtVerifier.verify(tenant.id(), entry, pkj);
-            }
             case ClientSecretJWT ignored -> {
                 // RFC 8725 §2.1: an HMAC "assertion" keyed with a public key is the classic confusion attack
                 requireMethod(registered, Agent.AuthMethod.PRIVATE_KEY_JWT);
                 throw invalid("assertion algorithm not accepted");
+            }
+            case JWTAuthentication pkj -> {
+                // PrivateKeyJWT (RSA/EC) or EdDsaPrivateKeyJwt: RFC 7523 §2.2
+                requireMethod(registered, Agent.AuthMethod.PRIVATE_KEY_JWT);
+                jwtVerifier.verify(tenant.id(), entry, pkj.getClientAssertion());
             }
             case SelfSignedTLSClientAuthentication tls ->
                     thumbprint = mtls(tenant, entry, registered, tls.getClientX509Certificate());

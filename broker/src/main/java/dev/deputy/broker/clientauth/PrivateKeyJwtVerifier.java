@@ -13,7 +13,6 @@ import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
-import com.nimbusds.oauth2.sdk.auth.PrivateKeyJWT;
 import dev.deputy.broker.agent.AgentChanges;
 import dev.deputy.broker.agent.AgentCredential;
 import dev.deputy.broker.config.BrokerFile;
@@ -86,9 +85,8 @@ public class PrivateKeyJwtVerifier {
         });
     }
 
-    public void verify(String tenantId, AgentDirectory.Entry entry, PrivateKeyJWT auth) {
+    public void verify(String tenantId, AgentDirectory.Entry entry, SignedJWT jwt) {
         String clientId = entry.agent().id();
-        SignedJWT jwt = auth.getClientAssertion();
         JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
         // RFC 8725 §3.1: an allow-list of algorithms; HMAC (a shared secret) and none never pass
         if (!ALLOWED.contains(alg)) {

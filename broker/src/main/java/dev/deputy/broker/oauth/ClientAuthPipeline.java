@@ -1,6 +1,9 @@
 package dev.deputy.broker.oauth;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jwt.JWTParser;
 import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.oauth2.sdk.auth.JWTAuthentication;
 import com.nimbusds.oauth2.sdk.ErrorObject;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
 import com.nimbusds.oauth2.sdk.ParseException;
@@ -55,6 +58,10 @@ public class ClientAuthPipeline {
         try {
             return ClientAuthentication.parse(request);
         } catch (ParseException e) {
+            EdDsaPrivateKeyJwt ed = edDsa(request);
+            if (ed != null) {
+                return ed;
+            }
             boolean assertion = param(request, "client_assertion") != null;
             ErrorObject eo = e.getErrorObject();
             if (assertion || eo == null || OAuth2Error.INVALID_CLIENT.getCode().equals(eo.getCode())) {
@@ -62,6 +69,30 @@ public class ClientAuthPipeline {
                         ? "malformed or unsupported client assertion" : "malformed client authentication");
             }
             throw new OAuthException(new ErrorObject(eo.getCode(), safe(e.getMessage()), eo.getHTTPStatusCode()));
+        }
+    }
+
+    /** RFC 7523 §2.2 with an EdDSA assertion, which Nimbus's parser refuses (see {@link EdDsaPrivateKeyJwt}). */
+    private static EdDsaPrivateKeyJwt edDsa(HTTPRequest request) {
+        String assertion = param(request, "client_assertion");
+        if (assertion == null || assertion.length() > 16_384
+                || !JWTAuthentication.CLIENT_ASSERTION_TYPE.equals(param(request, "client_assertion_type"))) {
+            return null;
+        }
+        try {
+            SignedJWT jwt = SignedJWT.parse(assertion);
+            if (!JWSAlgorithm.Family.ED.contains(jwt.getHeader().getAlgorithm())) {
+                return null;
+            }
+            EdDsaPrivateKeyJwt ed = new EdDsaPrivateKeyJwt(jwt);
+            String clientId = param(request, "client_id");
+            // RFC 7523 §3: a client_id parameter, if sent, must be the assertion's subject
+            if (clientId != null && !clientId.equals(ed.getClientID().getValue())) {
+                return null;
+            }
+            return ed;
+        } catch (java.text.ParseException | RuntimeException e) {
+            return null;
         }
     }
 
@@ -84,7 +115,7 @@ public class ClientAuthPipeline {
         String assertion = param(request, "client_assertion");
         if (assertion != null && assertion.length() < 16_384) {
             try {
-                return clip(SignedJWT.parse(assertion).getJWTClaimsSet().getSubject());
+                return clip(JWTParser.parse(assertion).getJWTClaimsSet().getSubject());
             } catch (java.text.ParseException | RuntimeException ignored) {
                 return null;
             }
