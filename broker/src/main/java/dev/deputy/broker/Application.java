@@ -34,7 +34,8 @@ public final class Application {
             EmbeddedServer server = ctx.getBean(EmbeddedServer.class);
             var publicUrl = ctx.getBean(dev.deputy.broker.config.PublicUrl.class);
             var tenants = ctx.getBean(dev.deputy.broker.tenant.Tenants.class);
-            System.out.printf("Deputy listening on http://%s:%d (started in %d ms)%n", server.getHost(), server.getPort(),
+            System.out.printf("Deputy listening on http://%s:%d (started in %d ms)%n", server.getHost(),
+                    dev.deputy.broker.config.PublicUrl.httpPort(server, ctx.getEnvironment()),
                     (System.nanoTime() - t0) / 1_000_000);
             ctx.getBean(dev.deputy.broker.oauth.Endpoints.class).mtlsBase()
                     .ifPresent(m -> System.out.printf("  mTLS listener %s%n", m));

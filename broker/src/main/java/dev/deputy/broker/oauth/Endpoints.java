@@ -3,9 +3,7 @@ package dev.deputy.broker.oauth;
 import dev.deputy.broker.config.BrokerFile;
 import dev.deputy.broker.config.PublicUrl;
 import dev.deputy.broker.tenant.Tenants;
-import io.micronaut.context.BeanProvider;
 import io.micronaut.context.env.Environment;
-import io.micronaut.runtime.server.EmbeddedServer;
 import jakarta.inject.Singleton;
 
 import java.net.URI;
@@ -23,14 +21,12 @@ public class Endpoints {
     private final PublicUrl publicUrl;
     private final Tenants tenants;
     private final Environment env;
-    private final BeanProvider<EmbeddedServer> server;
     private volatile Optional<String> mtlsBase;
 
-    public Endpoints(PublicUrl publicUrl, Tenants tenants, Environment env, BeanProvider<EmbeddedServer> server) {
+    public Endpoints(PublicUrl publicUrl, Tenants tenants, Environment env) {
         this.publicUrl = publicUrl;
         this.tenants = tenants;
         this.env = env;
-        this.server = server;
     }
 
     public String issuer(String tenant) {
@@ -102,20 +98,12 @@ public class Endpoints {
         return Optional.of("https://" + host + (port == 443 ? "" : ":" + port));
     }
 
-    /** The HTTPS listener's port: configured, or (random port in tests) the bound port that is not the HTTP one. */
+    /** The HTTPS listener's port ({@code micronaut.server.ssl.port}; a fixed port, also in tests). */
     public int httpsPort() {
         int configured = env.getProperty("micronaut.server.ssl.port", Integer.class, 8443);
-        if (configured > 0) {
-            return configured;
+        if (configured <= 0) {
+            throw new IllegalStateException("micronaut.server.ssl.port must be a fixed port (DEPUTY_HTTPS_PORT)");
         }
-        EmbeddedServer s = server.get();
-        if (s instanceof io.micronaut.http.server.netty.NettyEmbeddedServer netty) {
-            for (Integer p : netty.getBoundPorts()) {
-                if (p != s.getPort()) {
-                    return p;
-                }
-            }
-        }
-        throw new IllegalStateException("cannot tell the HTTPS listener's port");
+        return configured;
     }
 }

@@ -165,7 +165,8 @@ public final class AgentTestBroker implements AutoCloseable {
     }
 
     public String url() {
-        return "http://127.0.0.1:" + server.getPort();
+        return "http://127.0.0.1:" + dev.deputy.broker.config.PublicUrl.httpPort(server,
+                server.getApplicationContext().getEnvironment());
     }
 
     public String httpsUrl() {

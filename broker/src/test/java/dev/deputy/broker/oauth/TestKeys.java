@@ -179,10 +179,12 @@ public final class TestKeys {
     }
 
     /** A certificate for {@code subjectKey}, signed by {@code issuerKey} (self-signed when they are the same pair). */
-    public static X509Certificate certificate(String subject, PublicKey subjectKey, String issuer, PrivateKey issuerKey,
+    public static X509Certificate certificate(String subject, PublicKey subjectKey, Object issuer, PrivateKey issuerKey,
                                               Instant notBefore, Instant notAfter, String uriSan) {
         try {
-            JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(new X500Name(issuer),
+            X500Name issuerName = issuer instanceof javax.security.auth.x500.X500Principal p
+                    ? X500Name.getInstance(p.getEncoded()) : new X500Name((String) issuer);
+            JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuerName,
                     new BigInteger(64, new SecureRandom()).add(BigInteger.ONE), Date.from(notBefore), Date.from(notAfter),
                     new X500Name(subject), subjectKey);
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
