@@ -60,3 +60,24 @@ deputy_build_jar() {
     (cd "$DEPUTY_ROOT" && mvn -B -q -DskipTests package) || deputy_die "the build failed"
   fi
 }
+
+# GET a URL; prints the body and succeeds only on 200. curl when present, else bash's /dev/tcp.
+deputy_http_get() {
+  if command -v curl >/dev/null; then
+    curl -sf --max-time 5 "$1"
+    return
+  fi
+  local hp path resp
+  hp="${1#http://}"
+  path="/${hp#*/}"
+  [ "$path" = "/$hp" ] && path=/
+  hp="${hp%%/*}"
+  exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$path" "$hp" >&3
+  resp="$(timeout 5 cat <&3)" || true
+  exec 3<&-
+  case "${resp%%$'\r'*}" in
+    *" 200 "*) printf '%s' "${resp#*$'\r\n\r\n'}" ;;
+    *) return 1 ;;
+  esac
+}
