@@ -30,7 +30,8 @@ public final class Application {
         }
         long t0 = System.nanoTime();
         try {
-            ApplicationContext ctx = Micronaut.build(args).mainClass(Application.class).properties(props).banner(false).start();
+            ApplicationContext ctx = new ReportingMicronaut().args(args).mainClass(Application.class).properties(props)
+                    .banner(false).start();
             EmbeddedServer server = ctx.getBean(EmbeddedServer.class);
             var publicUrl = ctx.getBean(dev.deputy.broker.config.PublicUrl.class);
             var tenants = ctx.getBean(dev.deputy.broker.tenant.Tenants.class);
@@ -50,6 +51,17 @@ public final class Application {
                 System.err.println("deputy: failed to start: " + rootMessage(e));
             }
             System.exit(2);
+        }
+    }
+
+    /**
+     * Micronaut's own start-up failure handling logs (a logger we silence) and exits with 1; hand the failure
+     * back instead, so that main reports it in one line and exits with 2.
+     */
+    private static final class ReportingMicronaut extends Micronaut {
+        @Override
+        protected void handleStartupException(io.micronaut.context.env.Environment environment, Throwable exception) {
+            throw exception instanceof RuntimeException re ? re : new IllegalStateException(exception);
         }
     }
 

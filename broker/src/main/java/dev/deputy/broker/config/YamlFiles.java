@@ -40,28 +40,104 @@ public final class YamlFiles {
     }
 
     public static <T> T read(Path file, Class<T> type) {
+        String text;
         try {
-            T value = YAML.readValue(file.toFile(), type);
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException(file, 0, "cannot read: " + e.getMessage());
+        }
+        if (text.lines().map(String::strip).allMatch(l -> l.isEmpty() || l.startsWith("#") || l.equals("---"))) {
+            throw new ConfigException(file, 0, "the file is empty");
+        }
+        try {
+            T value = YAML.readValue(text, type);
             if (value == null) {
                 throw new ConfigException(file, 0, "the file is empty");
             }
             return value;
         } catch (UnrecognizedPropertyException e) {
-            // Records are built through their constructor, so Jackson reports the end of the mapping:
-            // walk back from there to the line that holds the key.
-            int line = keyLine(file, String.valueOf(e.getPropertyName()), line(e.getLocation()));
-            throw new ConfigException(file, line, "unknown key '" + e.getPropertyName()
+            // Jackson reports record properties at the end of the mapping: find the key's own line
+            throw new ConfigException(file, line(text, keys(e), e.getLocation()), "unknown key '" + e.getPropertyName()
                     + "' (known: " + e.getKnownPropertyIds() + ")");
         } catch (ValueInstantiationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new ConfigException(file, line(e.getLocation()), cause.getMessage());
+            String reason = cause.getMessage();
+            throw new ConfigException(file, instantiationLine(text, keys(e), reason), reason);
         } catch (JsonMappingException e) {
-            throw new ConfigException(file, line(e.getLocation()), e.getOriginalMessage() + path(e));
+            throw new ConfigException(file, line(text, keys(e), e.getLocation()), e.getOriginalMessage() + path(e));
         } catch (JsonProcessingException e) {
-            throw new ConfigException(file, line(e.getLocation()), e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new ConfigException(file, 0, "cannot read: " + e.getMessage());
+            if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null) {
+                // YAML syntax: the problem's own position, and a one-line reason
+                String reason = (m.getContext() != null ? m.getContext() + ": " : "") + m.getProblem();
+                throw new ConfigException(file, m.getProblemMark().getLine() + 1, reason);
+            }
+            throw new ConfigException(file, line(e.getLocation()), e.getOriginalMessage().lines().findFirst().orElse(""));
         }
+    }
+
+    private static final java.util.regex.Pattern SNAKE_KEY = java.util.regex.Pattern.compile("\\b[a-z]+(?:_[a-z]+)+\\b");
+
+    /** A record constructor's check names the key it is about: its line, else the mapping's, else 1. */
+    private static int instantiationLine(String text, List<String> mapping, String reason) {
+        if (reason != null) {
+            var m = SNAKE_KEY.matcher(reason);
+            while (m.find()) {
+                List<String> key = new ArrayList<>(mapping);
+                key.add(m.group());
+                int l = keyLine(text, key);
+                if (l > 0) {
+                    return l;
+                }
+            }
+        }
+        int l = mapping.isEmpty() ? 0 : keyLine(text, mapping);
+        return l > 0 ? l : 1;
+    }
+
+    private static List<String> keys(JsonMappingException e) {
+        List<String> keys = new ArrayList<>();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() == null) {
+                return keys;   // inside a list: the keys up to it
+            }
+            keys.add(r.getFieldName());
+        }
+        return keys;
+    }
+
+    private static int line(String text, List<String> keys, JsonLocation fallback) {
+        int l = keys.isEmpty() ? 0 : keyLine(text, keys);
+        return l > 0 ? l : line(fallback);
+    }
+
+    /** The 1-based line of a nested block-style key ({@code a:} then, indented below it, {@code b:}); 0 if not found. */
+    static int keyLine(String text, List<String> keys) {
+        List<String> lines = text.lines().toList();
+        int from = 0;
+        int parentIndent = -1;
+        int found = 0;
+        for (String key : keys) {
+            java.util.regex.Pattern p = java.util.regex.Pattern.compile("^(\\s*)(['\"]?)" + java.util.regex.Pattern.quote(key) + "\\2\\s*:(\\s|$)");
+            found = 0;
+            for (int i = from; i < lines.size(); i++) {
+                String line = lines.get(i);
+                int indent = line.length() - line.stripLeading().length();
+                if (!line.isBlank() && !line.stripLeading().startsWith("#") && indent <= parentIndent) {
+                    break;   // left the parent mapping
+                }
+                var m = p.matcher(line);
+                if (m.find() && m.group(1).length() > parentIndent) {
+                    found = i + 1;
+                    from = i + 1;
+                    parentIndent = m.group(1).length();
+                    break;
+                }
+            }
+            if (found == 0) {
+                return 0;
+            }
+        }
+        return found;
     }
 
     /** The {@code *.yml} and {@code *.yaml} files directly inside a folder, sorted by name; none if it is absent. */
@@ -76,22 +152,6 @@ public final class YamlFiles {
         } catch (IOException e) {
             throw new ConfigException(dir, 0, "cannot list: " + e.getMessage());
         }
-    }
-
-    static int keyLine(Path file, String key, int near) {
-        try {
-            List<String> lines = Files.readAllLines(file);
-            java.util.regex.Pattern p = java.util.regex.Pattern.compile(
-                    "^[\\s-]*[\"']?" + java.util.regex.Pattern.quote(key) + "[\"']?\\s*:.*|.*[{,]\\s*" + java.util.regex.Pattern.quote(key) + "\\s*:.*");
-            for (int i = Math.min(near, lines.size()); i >= 1; i--) {
-                if (p.matcher(lines.get(i - 1)).matches()) {
-                    return i;
-                }
-            }
-        } catch (IOException ignored) {
-            // fall back to what the parser said
-        }
-        return near;
     }
 
     private static int line(JsonLocation loc) {

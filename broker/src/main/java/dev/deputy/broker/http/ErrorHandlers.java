@@ -50,6 +50,7 @@ final class ErrorHandlers {
     }
 
     @Singleton
+    @Replaces(io.micronaut.http.server.exceptions.ConversionErrorHandler.class)
     static final class Conversion implements ExceptionHandler<ConversionErrorException, HttpResponse<?>> {
         @Override
         public HttpResponse<?> handle(HttpRequest request, ConversionErrorException e) {
@@ -58,6 +59,7 @@ final class ErrorHandlers {
     }
 
     @Singleton
+    @Replaces(io.micronaut.http.server.exceptions.ContentLengthExceededHandler.class)
     static final class TooLarge implements ExceptionHandler<ContentLengthExceededException, HttpResponse<?>> {
         @Override
         public HttpResponse<?> handle(HttpRequest request, ContentLengthExceededException e) {
@@ -89,6 +91,11 @@ final class ErrorHandlers {
                     : ctx.getErrors().get(0).getMessage();
             if (description != null && description.length() > 200) {
                 description = description.substring(0, 200);
+            }
+            // RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (Nimbus enforces it);
+            // parser messages quote the input, so replace anything else
+            if (description != null) {
+                description = description.replaceAll("[^\\x20-\\x21\\x23-\\x5B\\x5D-\\x7E]", "'");
             }
             MutableHttpResponse<Map<String, Object>> rendered = OAuthErrors.render(new ErrorObject(code, description, status));
             response.getHeaders().forEach((name, values) -> {

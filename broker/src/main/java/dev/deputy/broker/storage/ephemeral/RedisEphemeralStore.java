@@ -97,9 +97,17 @@ public final class RedisEphemeralStore implements EphemeralStore {
         return prefix + key;
     }
 
+    /** Same rule as the in-process store: a caller's bad TTL is a bug (IllegalArgumentException), not a 503. */
+    private static long ttlMillis(Duration ttl) {
+        if (ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("ttl must be positive");
+        }
+        return Math.max(1, ttl.toMillis());
+    }
+
     @Override
     public void put(String key, String value, Duration ttl) {
-        call(() -> redis.set(k(key), value, SetArgs.Builder.px(ttl.toMillis())));
+        call(() -> redis.set(k(key), value, SetArgs.Builder.px(ttlMillis(ttl))));
     }
 
     @Override
@@ -115,13 +123,14 @@ public final class RedisEphemeralStore implements EphemeralStore {
 
     @Override
     public boolean putIfAbsent(String key, String value, Duration ttl) {
-        return "OK".equals(call(() -> redis.set(k(key), value, SetArgs.Builder.nx().px(ttl.toMillis()))));
+        long ms = ttlMillis(ttl);
+        return "OK".equals(call(() -> redis.set(k(key), value, SetArgs.Builder.nx().px(ms))));
     }
 
     @Override
     public long increment(String key, Duration ttl) {
-        Long v = call(() -> redis.eval(INCR_WITH_TTL, ScriptOutputType.INTEGER, new String[]{k(key)},
-                Long.toString(ttl.toMillis())));
+        String ms = Long.toString(ttlMillis(ttl));
+        Long v = call(() -> redis.eval(INCR_WITH_TTL, ScriptOutputType.INTEGER, new String[]{k(key)}, ms));
         return v;
     }
 

@@ -1,0 +1,231 @@
+package dev.deputy.broker.storage;
+
+import dev.deputy.broker.audit.AuditEntry;
+import dev.deputy.broker.audit.AuditEvent;
+import dev.deputy.broker.audit.AuditStore;
+import dev.deputy.broker.keys.SigningKeyStore;
+import dev.deputy.broker.keys.StoredKey;
+import dev.deputy.broker.tenant.TenantStore;
+import org.jooq.Record;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The contract every durable backend meets (H2 for the embedded default, MariaDB/MySQL in production):
+ * the signing key store, the audit store and the tenant store. Subclasses say which backend.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class RepositoryContract {
+    @TempDir
+    static Path tmp;
+    StorageBackend backend;
+    SigningKeyStore keys;
+    AuditStore audit;
+    TenantStore tenants;
+
+    abstract StorageBackend open(Path dataDir);
+
+    abstract String expectedDialect();
+
+    @BeforeAll
+    void openBackend() {
+        backend = open(tmp);
+        keys = backend.signingKeys();
+        audit = backend.audit();
+        tenants = backend.tenants();
+    }
+
+    @AfterAll
+    void closeBackend() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    static String unique(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @Test
+    void dialectAndHealth() {
+        assertEquals(expectedDialect(), backend.database().dialectName());
+        assertEquals("database", backend.database().name());
+        assertTrue(backend.database().up());
+    }
+
+    // ---- tenants ----
+
+    @Test
+    void tenantUpsertInsertsThenUpdatesKeepingCreatedAt() {
+        String id = unique("t");
+        tenants.upsert(id, "First name", 1_000L);
+        tenants.upsert(id, "Second name", 2_000L);
+        Record r = backend.database().dsl().fetchOne("select display_name, created_at, updated_at from tenants where id = ?", id);
+        assertNotNull(r);
+        assertEquals("Second name", r.get(0, String.class));
+        assertEquals(1_000L, r.get(1, Long.class));
+        assertEquals(2_000L, r.get(2, Long.class));
+        assertEquals(1, backend.database().dsl().fetchOne("select count(*) from tenants where id = ?", id).get(0, Integer.class));
+    }
+
+    @Test
+    void tenantUpsertIsSafeUnderConcurrency() throws Exception {
+        String id = unique("t");
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            int n = i;
+            threads.add(Thread.ofVirtual().start(() -> tenants.upsert(id, "name " + n, 1_000L + n)));
+        }
+        for (Thread t : threads) {
+            t.join(10_000);
+        }
+        assertEquals(1, backend.database().dsl().fetchOne("select count(*) from tenants where id = ?", id).get(0, Integer.class));
+    }
+
+    // ---- signing keys ----
+
+    static StoredKey key(String tenant, String kid, StoredKey.State state, long createdAt) {
+        return new StoredKey(tenant, kid, "ES256", state, "{\"kty\":\"EC\",\"kid\":\"" + kid + "\"}", "v1.sealed-" + kid,
+                createdAt, state == StoredKey.State.ACTIVE ? createdAt : null, null, null);
+    }
+
+    @Test
+    void signingKeysRoundTripInCreationOrder() {
+        String t = unique("k");
+        keys.insert(key(t, "b-second", StoredKey.State.NEXT, 2_000));
+        keys.insert(key(t, "a-first", StoredKey.State.ACTIVE, 1_000));
+        List<StoredKey> list = keys.list(t);
+        assertEquals(List.of("a-first", "b-second"), list.stream().map(StoredKey::kid).toList());
+        StoredKey a = list.get(0);
+        assertEquals(key(t, "a-first", StoredKey.State.ACTIVE, 1_000), a);
+    }
+
+    @Test
+    void signingKeyPromotionRetiresTheActiveKeyInOneStep() {
+        String t = unique("k");
+        keys.insert(key(t, "old", StoredKey.State.ACTIVE, 1_000));
+        keys.insert(key(t, "new", StoredKey.State.NEXT, 2_000));
+        keys.promote(t, "new", "old", 5_000, 9_000);
+        List<StoredKey> list = keys.list(t);
+        StoredKey old = list.stream().filter(k -> k.kid().equals("old")).findFirst().orElseThrow();
+        StoredKey now = list.stream().filter(k -> k.kid().equals("new")).findFirst().orElseThrow();
+        assertEquals(StoredKey.State.RETIRED, old.state());
+        assertEquals(5_000L, old.retiredAt());
+        assertEquals(9_000L, old.publishUntil());
+        assertEquals(StoredKey.State.ACTIVE, now.state());
+        assertEquals(5_000L, now.activatedAt());
+    }
+
+    @Test
+    void promotionWithoutAnActiveKey() {
+        String t = unique("k");
+        keys.insert(key(t, "only", StoredKey.State.NEXT, 1_000));
+        keys.promote(t, "only", null, 3_000, 4_000);
+        assertEquals(StoredKey.State.ACTIVE, keys.list(t).get(0).state());
+    }
+
+    @Test
+    void expiredKeysLeaveTheListAndLoseTheirPrivatePart() {
+        String t = unique("k");
+        keys.insert(key(t, "gone", StoredKey.State.RETIRED, 1_000));
+        keys.insert(key(t, "kept", StoredKey.State.ACTIVE, 2_000));
+        keys.expire(t, "gone");
+        assertEquals(List.of("kept"), keys.list(t).stream().map(StoredKey::kid).toList());
+        Record r = backend.database().dsl()
+                .fetchOne("select state, private_enc from signing_keys where tenant_id = ? and kid = ?", t, "gone");
+        assertEquals("EXPIRED", r.get(0, String.class));
+        assertEquals("", r.get(1, String.class));
+    }
+
+    @Test
+    void signingKeysAreIsolatedPerTenantAndKidsAreUniquePerTenant() {
+        String t1 = unique("k");
+        String t2 = unique("k");
+        keys.insert(key(t1, "same-kid", StoredKey.State.ACTIVE, 1_000));
+        keys.insert(key(t2, "same-kid", StoredKey.State.ACTIVE, 1_000));   // another tenant may reuse a kid
+        assertEquals(1, keys.list(t1).size());
+        assertEquals(t2, keys.list(t2).get(0).tenantId());
+        assertThrows(RuntimeException.class, () -> keys.insert(key(t1, "same-kid", StoredKey.State.NEXT, 2_000)));
+        assertEquals(1, keys.list(t1).size());
+    }
+
+    // ---- audit ----
+
+    static List<AuditEntry> chain(String tenant, long fromSeq, String prevHash, int n) {
+        List<AuditEntry> out = new ArrayList<>();
+        String prev = prevHash;
+        for (int i = 0; i < n; i++) {
+            AuditEvent e = AuditEvent.of(tenant, "test.event", AuditEvent.Outcome.INFO).subject("u" + (fromSeq + i), "https://idp")
+                    .actors(List.of("agt_B", "agt_A")).client("c1").resource("https://mcp.example/").scopes("a b")
+                    .detail("n", fromSeq + i).detail("nested", java.util.Map.of("z", 1, "a", List.of("x", "é"))).build();
+            AuditEntry sealed = AuditEntry.seal(e, fromSeq + i, 1_700_000_000_000L + i, prev);
+            out.add(sealed);
+            prev = sealed.hash();
+        }
+        return out;
+    }
+
+    @Test
+    void auditRoundTripKeepsEveryFieldAndTheHash() {
+        String t = unique("a");
+        assertTrue(audit.head(t).isEmpty());
+        List<AuditEntry> entries = chain(t, 1, AuditEntry.GENESIS, 5);
+        audit.insert(entries);
+        assertEquals(entries.get(4), audit.head(t).orElseThrow());
+        List<AuditEntry> read = audit.range(t, 1, 100);
+        assertEquals(entries, read);
+        for (AuditEntry e : read) {
+            assertEquals(e.hash(), e.computeHash(), "stored entry must hash the same after the round trip");
+        }
+        assertEquals(List.of("agt_B", "agt_A"), read.get(0).actorChain());
+    }
+
+    @Test
+    void auditRangeAndFindByHash() {
+        String t = unique("a");
+        List<AuditEntry> entries = chain(t, 1, AuditEntry.GENESIS, 10);
+        audit.insert(entries);
+        assertEquals(entries.subList(3, 7), audit.range(t, 4, 4));
+        assertEquals(List.of(), audit.range(t, 11, 5));
+        assertEquals(entries.get(6), audit.findByHash(t, entries.get(6).hash()).orElseThrow());
+        assertTrue(audit.findByHash(t, "f".repeat(64)).isEmpty());
+    }
+
+    @Test
+    void auditSeqConflictWritesNothingOfTheBatch() {
+        String t = unique("a");
+        List<AuditEntry> first = chain(t, 1, AuditEntry.GENESIS, 3);
+        audit.insert(first);
+        // another writer's batch overlapping seq 3 and going on to 4 and 5
+        List<AuditEntry> overlapping = chain(t, 3, first.get(1).hash(), 3);
+        assertThrows(AuditStore.SeqConflict.class, () -> audit.insert(overlapping));
+        assertEquals(3, audit.range(t, 1, 100).size());
+        assertEquals(first.get(2), audit.head(t).orElseThrow());
+    }
+
+    @Test
+    void auditChainsAreIsolatedPerTenant() {
+        String t1 = unique("a");
+        String t2 = unique("a");
+        audit.insert(chain(t1, 1, AuditEntry.GENESIS, 2));
+        audit.insert(chain(t2, 1, AuditEntry.GENESIS, 4));   // same seqs, other tenant: no conflict
+        assertEquals(2, audit.head(t1).orElseThrow().seq());
+        assertEquals(4, audit.head(t2).orElseThrow().seq());
+        assertTrue(audit.range(t1, 1, 100).stream().allMatch(e -> e.tenantId().equals(t1)));
+        String h = audit.head(t2).orElseThrow().hash();
+        assertTrue(audit.findByHash(t1, h).isEmpty());
+    }
+}

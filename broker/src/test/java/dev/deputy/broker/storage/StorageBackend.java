@@ -1,0 +1,68 @@
+package dev.deputy.broker.storage;
+
+import dev.deputy.broker.audit.AuditStore;
+import dev.deputy.broker.config.DeputySettings;
+import dev.deputy.broker.keys.SigningKeyStore;
+import dev.deputy.broker.tenant.TenantStore;
+import dev.deputy.broker.testing.MariaDbDatabase;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * A migrated durable store for contract tests, without a Micronaut context: H2 under a temp dir (the
+ * embedded default) or a database of its own on the test MariaDB. Also hands out the jOOQ stores,
+ * which are package-private.
+ */
+public final class StorageBackend implements AutoCloseable {
+    private final Database database;
+    private final MariaDbDatabase mariaDb;
+
+    private StorageBackend(Database database, MariaDbDatabase mariaDb) {
+        this.database = database;
+        this.mariaDb = mariaDb;
+    }
+
+    public static StorageBackend h2(Path dataDir) {
+        return new StorageBackend(new Database(new DeputySettings(dataDir, dataDir, Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty())), null);
+    }
+
+    public static StorageBackend mariaDb(Path dataDir) {
+        MariaDbDatabase db = MariaDbDatabase.create();
+        try {
+            return new StorageBackend(new Database(new DeputySettings(dataDir, dataDir, Optional.empty(), Optional.empty(),
+                    Optional.of(new DeputySettings.MySql(db.jdbcUrl(), db.user(), db.password())), Optional.empty())), db);
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    public Database database() {
+        return database;
+    }
+
+    public SigningKeyStore signingKeys() {
+        return new JooqSigningKeyStore(database);
+    }
+
+    public AuditStore audit() {
+        return new JooqAuditStore(database);
+    }
+
+    public TenantStore tenants() {
+        return new JooqTenantStore(database);
+    }
+
+    @Override
+    public void close() {
+        try {
+            database.close();
+        } finally {
+            if (mariaDb != null) {
+                mariaDb.close();
+            }
+        }
+    }
+}
