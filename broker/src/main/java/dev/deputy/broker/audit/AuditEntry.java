@@ -27,6 +27,10 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
                          String prevHash, String hash) {
 
     public static final String GENESIS = "0".repeat(64);
+
+    /** A chain position: the seq of the last entry and its hash. */
+    public record Head(long seq, String hash) {
+    }
     private static final ObjectMapper CANONICAL = new ObjectMapper()
             .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
             .configure(JsonGenerator.Feature.ESCAPE_NON_ASCII, true);
