@@ -87,19 +87,22 @@ public class AuditCheckpoints {
     void periodic() {
         for (Tenant t : tenants.all()) {
             try {
-                Optional<AuditCheckpoint> latest = store.latestCheckpoint(t.id());
-                AuditEntry.Head head = log.head(t.id());
-                boolean moved = head.seq() > latest.map(AuditCheckpoint::seq).orElse(0L);
-                // after a rotation, sign with the new key while the retired one is still published: that
-                // checkpoint endorses the retired key for offline verification (see CheckpointVerifier)
-                boolean rotated = latest.isPresent() && !latest.get().kid().equals(signer.activeKid(t.id()));
-                if (moved || rotated) {
-                    checkpoint(t.id(), true);
-                }
+                periodic(t.id());
             } catch (RuntimeException e) {
                 LOG.warn("tenant {}: periodic audit checkpoint failed: {}", t.id(), e.toString());
             }
         }
+    }
+
+    /** The periodic step for one tenant: sign the head when it moved, or when the signing key changed. */
+    Optional<AuditCheckpoint> periodic(String tenantId) {
+        Optional<AuditCheckpoint> latest = store.latestCheckpoint(tenantId);
+        AuditEntry.Head head = log.head(tenantId);
+        boolean moved = head.seq() > latest.map(AuditCheckpoint::seq).orElse(0L);
+        // after a rotation, sign with the new key while the retired one is still published: that checkpoint
+        // endorses the retired key for offline verification (see CheckpointVerifier)
+        boolean rotated = latest.isPresent() && !latest.get().kid().equals(signer.activeKid(tenantId));
+        return moved || rotated ? checkpoint(tenantId, true) : Optional.empty();
     }
 
     /** A checkpoint at the current head (or the existing one there). Empty when the chain is empty. */

@@ -195,6 +195,11 @@ public class AuditVerifier {
 
     private Report brokenLink(String tenantId, AuditEntry e, String prevHash, String prevPrevHash) {
         long k = e.seq();
+        Optional<AuditEntry> linked = store.findByHash(tenantId, e.prevHash());
+        if (linked.isPresent() && linked.get().seq() >= k) {
+            return bad(k, k, "reordered", "entry " + k + " links to entry " + linked.get().seq()
+                    + ", which now sits after it (reordered)");
+        }
         List<AuditEntry> after = store.range(tenantId, k + 1, 1);
         if (!after.isEmpty() && after.get(0).prevHash().equals(prevHash)) {
             // its successor links straight to its predecessor: e was put in between
@@ -202,11 +207,6 @@ public class AuditVerifier {
         }
         if (e.prevHash().equals(prevPrevHash)) {
             return bad(k - 1, k - 1, "inserted", "entry " + (k - 1) + " is not part of the chain (inserted)");
-        }
-        Optional<AuditEntry> linked = store.findByHash(tenantId, e.prevHash());
-        if (linked.isPresent() && linked.get().seq() >= k) {
-            return bad(k, k, "reordered", "entry " + k + " links to entry " + linked.get().seq()
-                    + ", which now sits after it (reordered)");
         }
         return bad(k, k, "deleted", "entry " + k + " links to an entry that is no longer in the chain"
                 + " (deleted, or replaced and re-hashed)");
