@@ -24,6 +24,9 @@ public interface AuditStore {
     /** The lowest seq still in the table (entries before it were archived), or empty when the chain is empty. */
     Optional<Long> firstSeq(String tenantId);
 
+    /** The lowest seq of an entry with at_ms ≥ atMs. */
+    Optional<Long> firstSeqAtOrAfter(String tenantId, long atMs);
+
     /** Any entry whose hash is this one (used only to explain a broken chain). */
     Optional<AuditEntry> findByHash(String tenantId, String hash);
 

@@ -157,6 +157,12 @@ public class JooqAuditStore implements AuditStore {
     }
 
     @Override
+    public Optional<Long> firstSeqAtOrAfter(String tenantId, long atMs) {
+        return db.read(dsl -> Optional.ofNullable(dsl.select(DSL.min(AUDIT_LOG.SEQ)).from(AUDIT_LOG)
+                .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.AT_MS.ge(atMs))).fetchOne(0, Long.class)));
+    }
+
+    @Override
     public Optional<AuditEntry> findByHash(String tenantId, String hash) {
         return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG)
                 .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.HASH.eq(hash)))
