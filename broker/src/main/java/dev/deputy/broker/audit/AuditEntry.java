@@ -89,11 +89,17 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
         }
     }
 
-    static String sha256Hex(String s) {
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    });
+    private static final HexFormat HEX = HexFormat.of();
+
+    static String sha256Hex(String s) {
+        MessageDigest md = SHA256.get(); // digest() resets it
+        return HEX.formatHex(md.digest(s.getBytes(StandardCharsets.UTF_8)));
     }
 }
