@@ -11,6 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -30,6 +32,8 @@ import java.util.function.Consumer;
 public class AuditLog {
     private static final int MAX_BATCH = 512;
     private static final int MAX_CONFLICT_RETRIES = 50;
+    /** How long a queued appender waits for a committer before trying to become one. */
+    private static final long COMMITTER_POLL_MICROS = 1_000;
 
     private final AuditStore store;
     private final Clock clock;
@@ -167,13 +171,26 @@ public class AuditLog {
         Pending p = new Pending(event, new CompletableFuture<>());
         chain.queue.add(p);
         while (!p.done().isDone()) {
-            chain.lock.lock();
-            try {
-                if (!p.done().isDone()) {
-                    commitQueued(event.tenantId(), chain);
+            // Whoever gets the chain commits everything queued; the others wait on their own future (woken
+            // directly by the committer), not on the lock: waking them through the lock one by one would
+            // serialise the wake-ups and shrink every batch to one or two entries.
+            if (chain.lock.tryLock()) {
+                try {
+                    if (!p.done().isDone()) {
+                        commitQueued(event.tenantId(), chain);
+                    }
+                } finally {
+                    chain.lock.unlock();
                 }
-            } finally {
-                chain.lock.unlock();
+            } else {
+                try {
+                    p.done().get(COMMITTER_POLL_MICROS, TimeUnit.MICROSECONDS);
+                } catch (TimeoutException | ExecutionException e) {
+                    // not committed yet (the committer is busy with an earlier batch): try to take the chain
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
             }
         }
         try {

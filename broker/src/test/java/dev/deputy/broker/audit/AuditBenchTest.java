@@ -217,10 +217,33 @@ class AuditBenchTest {
         TestBackends b = backend(name);
         try {
             String t = TestBackends.tenant();
+            List<String> indexes = List.of(
+                    "audit_log_subject ON audit_log (tenant_id, subject, seq)",
+                    "audit_log_client ON audit_log (tenant_id, client_id, seq)",
+                    "audit_log_resource ON audit_log (tenant_id, resource, seq)",
+                    "audit_log_type ON audit_log (tenant_id, event_type, seq)",
+                    "audit_log_correlation ON audit_log (tenant_id, correlation_id, seq)",
+                    "audit_log_time ON audit_log (tenant_id, at_ms, seq)");
+            boolean bulk = name.equals("mariadb") && Boolean.parseBoolean(System.getProperty("deputy.bench.bulk", "true"));
+            if (bulk) {
+                // bulk load: build the secondary indexes once, after the rows (as a restore would)
+                for (String ix : indexes) {
+                    b.db.dsl().execute("DROP INDEX " + ix.substring(0, ix.indexOf(' ')) + " ON audit_log");
+                }
+            }
             long genMs = generate(b.store, t, n, false, 1000);
             System.out.printf("BENCH query %-8s generated %,d entries in %.1f s%n", name, n, genMs / 1e3);
+            if (bulk) {
+                long t0 = System.nanoTime();
+                for (String ix : indexes) {
+                    b.db.dsl().execute("CREATE INDEX " + ix);
+                }
+                System.out.printf("BENCH query %-8s built the 6 secondary indexes in %.1f s%n", name, (System.nanoTime() - t0) / 1e9);
+            }
             if (name.equals("mariadb")) {
                 b.db.dsl().execute("ANALYZE TABLE audit_log, audit_agents");
+                System.out.println("BENCH query rows: " + b.db.dsl().fetchValue("select count(*) from audit_log where tenant_id = ?", t)
+                        + " entries, " + b.db.dsl().fetchValue("select count(*) from audit_agents where tenant_id = ?", t) + " agent index rows");
             }
             time(b, "agent (direct or in act chain), first page of 100", new AuditQuery(t, null, null, null, "agt_417", null,
                     null, null, null, null, null, 0, 100));
