@@ -27,6 +27,10 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
                          String prevHash, String hash) {
 
     public static final String GENESIS = "0".repeat(64);
+
+    /** A chain position: the seq of the last entry and its hash. */
+    public record Head(long seq, String hash) {
+    }
     private static final ObjectMapper CANONICAL = new ObjectMapper()
             .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
             .configure(JsonGenerator.Feature.ESCAPE_NON_ASCII, true);
@@ -85,11 +89,17 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
         }
     }
 
-    static String sha256Hex(String s) {
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    });
+    private static final HexFormat HEX = HexFormat.of();
+
+    static String sha256Hex(String s) {
+        MessageDigest md = SHA256.get(); // digest() resets it
+        return HEX.formatHex(md.digest(s.getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -6,7 +6,9 @@ import java.util.TreeMap;
 
 /**
  * One thing that happened, before it is sealed into the chain. Never put a token, secret, assertion or
- * password in it: identifiers, digests and safe reasons only.
+ * password in it: identifiers, digests and safe reasons only. {@link SecretGuard} refuses (throws
+ * {@link SecretGuard.UnsafeAuditContent}) details keys naming secrets and values shaped like JWTs, PEM private
+ * keys or admin tokens. Types come from {@link EventTypes}.
  *
  * @param actorChain the acting agents, outermost first ({@code [B, A]} for {@code act: {sub: B, act: {sub: A}}})
  * @param scopes     space-separated
@@ -24,6 +26,16 @@ public record AuditEvent(String tenantId, String type, Outcome outcome, String s
         }
         actorChain = actorChain == null ? List.of() : List.copyOf(actorChain);
         details = details == null ? Map.of() : new TreeMap<>(details);
+        // Never a token, secret, assertion or password in the trail (refused here, before anything is sealed).
+        SecretGuard.checkField("subject", subject);
+        SecretGuard.checkField("client_id", clientId);
+        SecretGuard.checkField("resource", resource);
+        SecretGuard.checkField("scopes", scopes);
+        SecretGuard.checkField("agent_id", agentId);
+        for (String a : actorChain) {
+            SecretGuard.checkField("actor", a);
+        }
+        SecretGuard.checkDetails(details);
     }
 
     public static Builder of(String tenantId, String type, Outcome outcome) {

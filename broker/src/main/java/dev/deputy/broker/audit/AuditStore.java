@@ -3,22 +3,57 @@ package dev.deputy.broker.audit;
 import java.util.List;
 import java.util.Optional;
 
-/** Durable, append-only storage of the chain (port; implemented in storage). */
+/** Durable, append-only storage of the chain, its checkpoints and archive markers (port; implemented in storage). */
 public interface AuditStore {
     /** The last entry of the tenant's chain. */
     Optional<AuditEntry> head(String tenantId);
 
     /**
-     * Inserts entries that continue the chain. Throws {@link SeqConflict} when another writer (another node)
-     * took one of the sequence numbers first; nothing is written then.
+     * Inserts entries that continue the chain (and their agent index rows) in one transaction. Throws
+     * {@link SeqConflict} when another writer (another node) took one of the sequence numbers first; nothing
+     * is written then.
      */
     void insert(List<AuditEntry> entries);
 
     /** Entries with seq ≥ fromSeq in order, at most limit. */
     List<AuditEntry> range(String tenantId, long fromSeq, int limit);
 
+    /** Streams entries fromSeq ≤ seq ≤ toSeq in order (keyset pages); stops when the visitor returns false. */
+    void scan(String tenantId, long fromSeq, long toSeq, EntryVisitor visitor);
+
+    /** The lowest seq still in the table (entries before it were archived), or empty when the chain is empty. */
+    Optional<Long> firstSeq(String tenantId);
+
+    /** The lowest seq of an entry with at_ms ≥ atMs. */
+    Optional<Long> firstSeqAtOrAfter(String tenantId, long atMs);
+
     /** Any entry whose hash is this one (used only to explain a broken chain). */
     Optional<AuditEntry> findByHash(String tenantId, String hash);
+
+    List<AuditEntry> query(AuditQuery q);
+
+    // checkpoints
+    /** Stores a checkpoint; false when one exists at that seq already (another node made it). */
+    boolean insertCheckpoint(AuditCheckpoint c);
+
+    /** Checkpoints with fromSeq ≤ seq ≤ toSeq in order. */
+    List<AuditCheckpoint> checkpoints(String tenantId, long fromSeq, long toSeq, int limit);
+
+    Optional<AuditCheckpoint> latestCheckpoint(String tenantId);
+
+    /** The first checkpoint at or after seq. */
+    Optional<AuditCheckpoint> checkpointAtOrAfter(String tenantId, long seq);
+
+    // retention
+    /** Records the marker and deletes entries marker.fromSeq..marker.toSeq in one transaction. */
+    void archive(AuditArchive marker);
+
+    List<AuditArchive> archives(String tenantId);
+
+    @FunctionalInterface
+    interface EntryVisitor {
+        boolean visit(AuditEntry e);
+    }
 
     class SeqConflict extends RuntimeException {
         public SeqConflict(Throwable cause) {

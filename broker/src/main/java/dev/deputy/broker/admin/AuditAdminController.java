@@ -1,0 +1,369 @@
+package dev.deputy.broker.admin;
+
+import com.nimbusds.oauth2.sdk.ErrorObject;
+import com.nimbusds.oauth2.sdk.OAuth2Error;
+import dev.deputy.broker.audit.AuditArchive;
+import dev.deputy.broker.audit.AuditCheckpoint;
+import dev.deputy.broker.audit.AuditCheckpoints;
+import dev.deputy.broker.audit.AuditEntry;
+import dev.deputy.broker.audit.AuditExporter;
+import dev.deputy.broker.audit.AuditFeed;
+import dev.deputy.broker.audit.AuditJson;
+import dev.deputy.broker.audit.AuditQuery;
+import dev.deputy.broker.audit.AuditRetention;
+import dev.deputy.broker.audit.AuditStore;
+import dev.deputy.broker.audit.AuditVerifier;
+import dev.deputy.broker.http.OAuthErrors;
+import dev.deputy.broker.tenant.Tenants;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Header;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.QueryValue;
+import io.micronaut.http.server.types.files.StreamedFile;
+import io.micronaut.http.sse.Event;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+
+import java.io.IOException;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The audit trail's admin API, per tenant ({@code _broker} is the broker's own trail: admin sign-ins):
+ * query, verify, checkpoints, export (JSONL with proofs, or OCSF), live SSE stream, retention archive.
+ */
+@Controller("/admin/t/{tenant}/audit")
+@Secured(AdminTokenValidator.ROLE)
+class AuditAdminController {
+    private final Tenants tenants;
+    private final AuditStore store;
+    private final AuditVerifier verifier;
+    private final AuditCheckpoints checkpoints;
+    private final AuditExporter exporter;
+    private final AuditFeed feed;
+    private final AuditRetention retention;
+
+    AuditAdminController(Tenants tenants, AuditStore store, AuditVerifier verifier, AuditCheckpoints checkpoints,
+                         AuditExporter exporter, AuditFeed feed, AuditRetention retention) {
+        this.tenants = tenants;
+        this.store = store;
+        this.verifier = verifier;
+        this.checkpoints = checkpoints;
+        this.exporter = exporter;
+        this.feed = feed;
+        this.retention = retention;
+    }
+
+    private boolean unknown(String tenant) {
+        return !AdminAuth.SYSTEM_TENANT.equals(tenant) && tenants.find(tenant).isEmpty();
+    }
+
+    private static HttpResponse<?> notFound() {
+        return OAuthErrors.render(new ErrorObject("not_found", "unknown tenant", 404));
+    }
+
+    private static HttpResponse<?> bad(String message) {
+        return OAuthErrors.render(OAuth2Error.INVALID_REQUEST, message);
+    }
+
+    @Get("/entries")
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> entries(@PathVariable String tenant, @Nullable @QueryValue("since") String since,
+                            @Nullable @QueryValue("until") String until, @Nullable @QueryValue("user") String user,
+                            @Nullable @QueryValue("agent") String agent, @Nullable @QueryValue("client") String client,
+                            @Nullable @QueryValue("resource") String resource, @Nullable @QueryValue("type") String type,
+                            @Nullable @QueryValue("outcome") String outcome,
+                            @Nullable @QueryValue("correlation_id") String correlationId,
+                            @Nullable @QueryValue("request_id") String requestId,
+                            @Nullable @QueryValue("after") Long after, @Nullable @QueryValue("limit") Integer limit) {
+        if (unknown(tenant)) {
+            return notFound();
+        }
+        Long fromMs;
+        Long toMs;
+        try {
+            fromMs = time(since);
+            toMs = time(until);
+        } catch (IllegalArgumentException e) {
+            return bad("since/until: an ISO-8601 instant, epoch milliseconds, or a duration ago like 15m, 24h, 7d");
+        }
+        List<String> types = type == null ? List.of() : Arrays.stream(type.split(",")).map(String::trim)
+                .filter(s -> !s.isEmpty()).toList();
+        AuditQuery q = new AuditQuery(tenant, fromMs, toMs, blank(user), blank(agent), blank(client), blank(resource),
+                types, blank(outcome), blank(correlationId), blank(requestId), after == null ? 0 : after,
+                limit == null ? 100 : limit);
+        List<AuditEntry> found = store.query(q);
+        List<Map<String, Object>> out = new ArrayList<>(found.size());
+        found.forEach(e -> out.add(AuditJson.entry(e)));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("entries", out);
+        body.put("next_after", found.size() == q.limit() ? found.get(found.size() - 1).seq() : null);
+        return HttpResponse.ok(body);
+    }
+
+    @Get("/verify")
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> verify(@PathVariable String tenant, @Nullable @QueryValue("from") Long from,
+                           @Nullable @QueryValue("to") Long to) {
+        if (unknown(tenant)) {
+            return notFound();
+        }
+        long t0 = System.nanoTime();
+        AuditVerifier.Report r = verifier.verifyRange(tenant, from == null ? 1 : from, to == null ? Long.MAX_VALUE : to);
+        Map<String, Object> body = AuditJson.report(r);
+        body.put("elapsed_ms", (System.nanoTime() - t0) / 1_000_000);
+        return HttpResponse.ok(body);
+    }
+
+    @Get("/checkpoints")
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> listCheckpoints(@PathVariable String tenant, @Nullable @QueryValue("after") Long after,
+                                    @Nullable @QueryValue("limit") Integer limit) {
+        if (unknown(tenant)) {
+            return notFound();
+        }
+        int n = limit == null ? 100 : Math.max(1, Math.min(limit, 1000));
+        List<AuditCheckpoint> cps = checkpoints.list(tenant, after == null ? 0 : after + 1, n);
+        List<Map<String, Object>> out = new ArrayList<>();
+        cps.forEach(c -> out.add(AuditJson.checkpoint(c)));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("checkpoints", out);
+        body.put("next_after", cps.size() == n ? cps.get(cps.size() - 1).seq() : null);
+        return HttpResponse.ok(body);
+    }
+
+    @Post("/checkpoints")
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> checkpoint(@PathVariable String tenant) {
+        if (unknown(tenant)) {
+            return notFound();
+        }
+        if (AdminAuth.SYSTEM_TENANT.equals(tenant)) {
+            return bad("the broker's own trail has no signing key; its chain is verified without checkpoints");
+        }
+        try {
+            return checkpoints.checkpoint(tenant)
+                    .<HttpResponse<?>>map(c -> HttpResponse.created(AuditJson.checkpoint(c)))
+                    .orElseGet(() -> bad("the chain is empty"));
+        } catch (AuditCheckpoints.ChainBroken e) {
+            return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT).body(AuditJson.report(e.report()));
+        }
+    }
+
+    @Get("/jwks")
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> jwks(@PathVariable String tenant) {
+        if (unknown(tenant) || AdminAuth.SYSTEM_TENANT.equals(tenant)) {
+            return notFound();
+        }
+        List<Map<String, Object>> keys = new ArrayList<>();
+        checkpoints.published(tenant).values().forEach(k -> keys.add(k.toPublicJWK().toJSONObject()));
+        return HttpResponse.ok(Map.of("keys", keys));
+    }
+
+    @Get("/export")
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> export(@PathVariable String tenant, @Nullable @QueryValue("from") Long from,
+                           @Nullable @QueryValue("to") Long to, @Nullable @QueryValue("format") String format) throws IOException {
+        if (unknown(tenant)) {
+            return notFound();
+        }
+        String f = format == null ? "jsonl" : format;
+        if (!f.equals("jsonl") && !f.equals("ocsf")) {
+            return bad("format is jsonl or ocsf");
+        }
+        boolean jsonl = f.equals("jsonl");
+        long start = from == null ? 1 : from;
+        // make (or find) the closing checkpoint before streaming, so its failure is a proper error response
+        if (jsonl && !AdminAuth.SYSTEM_TENANT.equals(tenant)) {
+            try {
+                exporter.range(tenant, start, to, true);
+            } catch (AuditCheckpoints.ChainBroken e) {
+                return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT).body(AuditJson.report(e.report()));
+            }
+        }
+        PipedInputStream in = new PipedInputStream(1 << 16);
+        PipedOutputStream out = new PipedOutputStream(in);
+        Thread.ofVirtual().name("audit-export-" + tenant).start(() -> {
+            try (out) {
+                if (jsonl) {
+                    exporter.exportJsonl(tenant, start, to, out);
+                } else {
+                    exporter.exportOcsf(tenant, start, to, out);
+                }
+            } catch (IOException | RuntimeException e) {
+                // the client went away or the store failed: the stream ends short (and fails verification)
+            }
+        });
+        return HttpResponse.ok(new StreamedFile(in, MediaType.of("application/x-ndjson")))
+                .header("Content-Disposition", "attachment; filename=\"" + tenant + "-audit." + (jsonl ? "jsonl" : "ocsf.jsonl") + "\"")
+                .header("Cache-Control", "no-store");
+    }
+
+    @Get(value = "/stream", produces = MediaType.TEXT_EVENT_STREAM)
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    Publisher<Event<Map<String, Object>>> stream(@PathVariable String tenant,
+                                                 @Nullable @Header("Last-Event-ID") String lastEventId,
+                                                 @Nullable @QueryValue("after") Long after) {
+        if (unknown(tenant)) {
+            return Flux.error(new dev.deputy.broker.http.UnknownTenantException(tenant));
+        }
+        long start;
+        try {
+            start = lastEventId != null && !lastEventId.isBlank() ? Long.parseLong(lastEventId.trim())
+                    : after != null ? after : feed.head(tenant);
+        } catch (NumberFormatException e) {
+            start = feed.head(tenant);
+        }
+        final long from = start;
+        return Flux.<Event<Map<String, Object>>>create(sink -> Thread.ofVirtual().name("audit-sse-" + tenant).start(() -> {
+            try {
+                feed.follow(tenant, from, new AuditFeed.Sink() {
+                    @Override
+                    public boolean next(AuditEntry e) {
+                        while (sink.requestedFromDownstream() == 0 && !sink.isCancelled()) {
+                            sleep();
+                        }
+                        if (sink.isCancelled()) {
+                            return false;
+                        }
+                        sink.next(Event.of(AuditJson.entry(e)).id(Long.toString(e.seq())).name("audit"));
+                        return true;
+                    }
+
+                    @Override
+                    public void idle() {
+                        sink.next(Event.of(Map.<String, Object>of()).name("keepalive"));
+                    }
+                }, sink::isCancelled);
+                sink.complete();
+            } catch (RuntimeException e) {
+                sink.error(e);
+            }
+        }), FluxSink.OverflowStrategy.BUFFER);
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Post("/archive")
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> archive(@PathVariable String tenant, @Body Map<String, Object> body) {
+        if (unknown(tenant)) {
+            return notFound();
+        }
+        if (AdminAuth.SYSTEM_TENANT.equals(tenant)) {
+            return bad("the broker's own trail cannot be archived (no signing key for its checkpoint)");
+        }
+        Long beforeMs = null;
+        Long throughSeq = null;
+        try {
+            if (body.get("older_than") != null) {
+                beforeMs = System.currentTimeMillis() - duration(body.get("older_than").toString()).toMillis();
+            }
+            if (body.get("before") != null) {
+                beforeMs = time(body.get("before").toString());
+            }
+            if (body.get("through_seq") != null) {
+                throughSeq = Long.parseLong(body.get("through_seq").toString());
+            }
+        } catch (IllegalArgumentException e) {
+            return bad("older_than (e.g. 90d), before (ISO-8601) or through_seq (a number)");
+        }
+        try {
+            AuditArchive a = retention.archive(tenant, beforeMs, throughSeq);
+            return HttpResponse.created(archiveJson(a));
+        } catch (AuditRetention.Refused | AuditCheckpoints.ChainBroken e) {
+            return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT)
+                    .body(Map.of("error", "archive_refused", "error_description", e.getMessage()));
+        }
+    }
+
+    @Get("/archives")
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> archives(@PathVariable String tenant) {
+        if (unknown(tenant)) {
+            return notFound();
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        retention.archives(tenant).forEach(a -> out.add(archiveJson(a)));
+        return HttpResponse.ok(Map.of("archives", out));
+    }
+
+    private static Map<String, Object> archiveJson(AuditArchive a) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("tenant", a.tenantId());
+        m.put("from_seq", a.fromSeq());
+        m.put("to_seq", a.toSeq());
+        m.put("to_hash", a.toHash());
+        m.put("entries", a.entries());
+        m.put("time", a.atMs());
+        m.put("file", a.fileName());
+        m.put("file_sha256", a.fileSha256());
+        return m;
+    }
+
+    private static String blank(String s) {
+        return s == null || s.isBlank() ? null : s.trim();
+    }
+
+    /** ISO-8601 instant, epoch milliseconds, or a duration ago (15m, 24h, 7d). */
+    static Long time(String s) {
+        if (s == null || s.isBlank()) {
+            return null;
+        }
+        String v = s.trim();
+        if (v.matches("\\d{10,}")) {
+            return Long.parseLong(v);
+        }
+        if (v.matches("\\d+[smhd]")) {
+            return System.currentTimeMillis() - duration(v).toMillis();
+        }
+        try {
+            return Instant.parse(v).toEpochMilli();
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    static Duration duration(String s) {
+        var m = java.util.regex.Pattern.compile("^(\\d+)([smhd])$").matcher(s.trim());
+        if (!m.matches()) {
+            try {
+                return Duration.parse(s.trim());
+            } catch (DateTimeParseException e) {
+                throw new IllegalArgumentException(e);
+            }
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
+    }
+}

@@ -1,0 +1,169 @@
+package dev.deputy.broker.audit;
+
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jwt.JWTClaimsSet;
+import dev.deputy.broker.tenant.Tenant;
+import dev.deputy.broker.tenant.Tenants;
+import io.micronaut.context.annotation.Value;
+import io.micronaut.scheduling.annotation.Scheduled;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Signed checkpoints of each tenant's chain: periodically ({@code deputy.audit.checkpoint-interval}, default
+ * 5 min, when the head moved or the signing key changed), every {@code deputy.audit.checkpoint-every} entries
+ * (default 10,000), and on demand. Before signing, the segment since the previous checkpoint is verified: the
+ * broker never signs a chain it cannot vouch for.
+ */
+@Singleton
+public class AuditCheckpoints {
+    private static final Logger LOG = LoggerFactory.getLogger(AuditCheckpoints.class);
+
+    private final AuditStore store;
+    private final AuditLog log;
+    private final AuditVerifier verifier;
+    private final CheckpointSigner signer;
+    private final Tenants tenants;
+    private final long every;
+    private final Clock clock = Clock.systemUTC();
+    private final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> running = new ConcurrentHashMap<>();
+    private final ExecutorService async = Executors.newVirtualThreadPerTaskExecutor();
+
+    public AuditCheckpoints(AuditStore store, AuditLog log, AuditVerifier verifier, CheckpointSigner signer,
+                            Tenants tenants, @Value("${deputy.audit.checkpoint-every:10000}") long every) {
+        this.store = store;
+        this.log = log;
+        this.verifier = verifier;
+        this.signer = signer;
+        this.tenants = tenants;
+        this.every = every;
+        if (every > 0) {
+            log.addListener(this::onCommitted);
+        }
+    }
+
+    /** Refused checkpoint: the segment since the last checkpoint does not verify. */
+    public static final class ChainBroken extends RuntimeException {
+        private final AuditVerifier.Report report;
+
+        ChainBroken(AuditVerifier.Report report) {
+            super("audit chain does not verify: " + report.message());
+            this.report = report;
+        }
+
+        public AuditVerifier.Report report() {
+            return report;
+        }
+    }
+
+    private void onCommitted(AuditEntry last) {
+        String t = last.tenantId();
+        long prev = lastSeq.computeIfAbsent(t, x -> store.latestCheckpoint(x).map(AuditCheckpoint::seq).orElse(0L));
+        if (last.seq() - prev >= every && signer.canSign(t) && running.putIfAbsent(t, Boolean.TRUE) == null) {
+            async.execute(() -> {
+                try {
+                    checkpoint(t);
+                } catch (RuntimeException e) {
+                    LOG.warn("tenant {}: audit checkpoint failed: {}", t, e.toString());
+                } finally {
+                    running.remove(t);
+                }
+            });
+        }
+    }
+
+    @Scheduled(fixedDelay = "${deputy.audit.checkpoint-interval:5m}", initialDelay = "${deputy.audit.checkpoint-interval:5m}")
+    void periodic() {
+        for (Tenant t : tenants.all()) {
+            try {
+                periodic(t.id());
+            } catch (RuntimeException e) {
+                LOG.warn("tenant {}: periodic audit checkpoint failed: {}", t.id(), e.toString());
+            }
+        }
+    }
+
+    /** The periodic step for one tenant: sign the head when it moved, or when the signing key changed. */
+    Optional<AuditCheckpoint> periodic(String tenantId) {
+        Optional<AuditCheckpoint> latest = store.latestCheckpoint(tenantId);
+        AuditEntry.Head head = log.head(tenantId);
+        boolean moved = head.seq() > latest.map(AuditCheckpoint::seq).orElse(0L);
+        // after a rotation, sign with the new key while the retired one is still published: that checkpoint
+        // endorses the retired key for offline verification (see CheckpointVerifier)
+        boolean rotated = latest.isPresent() && !latest.get().kid().equals(signer.activeKid(tenantId));
+        return moved || rotated ? checkpoint(tenantId, true) : Optional.empty();
+    }
+
+    /** A checkpoint at the current head (or the existing one there). Empty when the chain is empty. */
+    public Optional<AuditCheckpoint> checkpoint(String tenantId) {
+        return checkpoint(tenantId, false);
+    }
+
+    private synchronized Optional<AuditCheckpoint> checkpoint(String tenantId, boolean forceResign) {
+        AuditEntry.Head head = log.head(tenantId);
+        if (head.seq() == 0) {
+            return Optional.empty();
+        }
+        Optional<AuditCheckpoint> latest = store.latestCheckpoint(tenantId);
+        if (latest.isPresent() && latest.get().seq() == head.seq()
+                && (!forceResign || latest.get().kid().equals(signer.activeKid(tenantId)))) {
+            return latest;
+        }
+        return Optional.of(checkpointAt(tenantId, head.seq(), head.hash()));
+    }
+
+    /**
+     * Signs "entry seq has hash headHash" after verifying the chain from the previous checkpoint (or the
+     * archive anchor / genesis) up to seq.
+     */
+    public synchronized AuditCheckpoint checkpointAt(String tenantId, long seq, String headHash) {
+        if (!signer.canSign(tenantId)) {
+            throw new IllegalArgumentException("tenant " + tenantId + " has no signing keys");
+        }
+        long from = store.latestCheckpoint(tenantId).filter(c -> c.seq() <= seq)
+                .or(() -> store.checkpoints(tenantId, 0, seq, Integer.MAX_VALUE).stream()
+                        .reduce((a, b) -> b))
+                .map(AuditCheckpoint::seq).orElse(0L) + 1;
+        AuditVerifier.Report r = verifier.verifyRange(tenantId, Math.min(from, seq), seq);
+        if (!r.ok()) {
+            throw new ChainBroken(r);
+        }
+        long now = clock.millis();
+        List<String> keys = signer.published(tenantId).values().stream().map(CheckpointVerifier::thumbprint).sorted().toList();
+        JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                .claim("tenant", tenantId)
+                .claim("seq", seq)
+                .claim("head", headHash)
+                .issueTime(new Date(now))
+                .claim("keys", keys)
+                .build();
+        CheckpointSigner.Signed s = signer.sign(tenantId, claims);
+        AuditCheckpoint c = new AuditCheckpoint(tenantId, seq, headHash, now, s.kid(), s.publicJwk(), s.jws());
+        if (!store.insertCheckpoint(c)) {
+            // another node got there first with the same key: keep theirs
+            return store.checkpointAtOrAfter(tenantId, seq).filter(x -> x.seq() == seq).orElse(c);
+        }
+        lastSeq.put(tenantId, seq);
+        LOG.debug("tenant {}: audit checkpoint at {} signed by {}", tenantId, seq, s.kid());
+        return c;
+    }
+
+    public List<AuditCheckpoint> list(String tenantId, long fromSeq, int limit) {
+        return store.checkpoints(tenantId, fromSeq, Long.MAX_VALUE, limit);
+    }
+
+    public Map<String, JWK> published(String tenantId) {
+        return signer.published(tenantId);
+    }
+}

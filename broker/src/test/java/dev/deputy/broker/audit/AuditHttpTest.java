@@ -1,0 +1,244 @@
+package dev.deputy.broker.audit;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.deputy.broker.cli.AuditCommands;
+import dev.deputy.broker.token.AccessTokenSpec;
+import dev.deputy.broker.token.AccessTokens;
+import io.micronaut.runtime.server.EmbeddedServer;
+import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
+import io.micronaut.test.support.TestPropertyProvider;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The audit HTTP surface on the embedded default (H2): admin API, SSE, tool-call reports, and the CLI over it. */
+@MicronautTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AuditHttpTest implements TestPropertyProvider {
+    static final String T = "acme";
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @Inject
+    EmbeddedServer server;
+    @Inject
+    AuditLog log;
+    @Inject
+    AccessTokens tokens;
+
+    Path data;
+
+    @Override
+    public Map<String, String> getProperties() {
+        try {
+            data = Files.createTempDirectory("deputy-audit-http");
+            Path config = Files.createTempDirectory("deputy-audit-config");
+            Files.createDirectories(config.resolve("tenants/" + T));
+            Files.writeString(config.resolve("broker.yml"), "default_tenant: acme\n");
+            Files.writeString(config.resolve("tenants/" + T + "/tenant.yml"), "display_name: Acme\n");
+            return Map.of("deputy.data-dir", data.toString(), "deputy.config-dir", config.toString(),
+                    "deputy.mysql.url", "", "deputy.redis.uri", "");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    String base() {
+        return "http://localhost:" + server.getPort();
+    }
+
+    String adminToken() throws Exception {
+        Map<String, Object> cred = AuditJson.MAPPER.readValue(data.resolve("admin-credentials.json").toFile(), new TypeReference<>() {
+        });
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_id=admin&client_secret="
+                        + cred.get("client_secret"))).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return (String) json(r.body()).get("access_token");
+    }
+
+    static Map<String, Object> json(String s) throws Exception {
+        return AuditJson.MAPPER.readValue(s, new TypeReference<>() {
+        });
+    }
+
+    HttpResponse<String> admin(String token, String pathAndQuery) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/t/" + T + "/audit" + pathAndQuery))
+                .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void adminApiNeedsAnAdminToken() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/t/" + T + "/audit/verify"))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, r.statusCode());
+        HttpResponse<String> unknown = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/t/nope/audit/verify"))
+                .header("Authorization", "Bearer " + adminToken()).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, unknown.statusCode(), unknown.body());
+    }
+
+    @Test
+    void toolCallIsLinkedToTheTokensSubjectActorsClientAndCorrelation() throws Exception {
+        String at = tokens.mint(new AccessTokenSpec(T, "248289761001", "https://idp.example.com",
+                List.of("agt_B", "agt_A"), "mcp-client-1", "https://mcp.example.com", List.of("files:read"),
+                null, null, Duration.ofMinutes(5), Map.of())).token();
+        String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
+                .header("Authorization", "Bearer " + at).header("Content-Type", "application/json")
+                .header("traceparent", "00-" + trace + "-00f067aa0ba902b7-01")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"search_files\",\"arguments_sha256\":\"" + "ab".repeat(32)
+                        + "\",\"status\":\"ok\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, r.statusCode(), r.body());
+        assertEquals(trace, json(r.body()).get("correlation_id"));
+        String admin = adminToken();
+        Map<String, Object> page = json(admin(admin, "/entries?correlation_id=" + trace).body());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> entries = (List<Map<String, Object>>) page.get("entries");
+        assertEquals(1, entries.size());
+        Map<String, Object> e = entries.get(0);
+        assertEquals(EventTypes.TOOL_CALL, e.get("type"));
+        assertEquals("success", e.get("outcome"));
+        assertEquals("248289761001", e.get("subject"));
+        assertEquals("https://idp.example.com", e.get("subject_iss"));
+        assertEquals(List.of("agt_B", "agt_A"), e.get("actor_chain"));
+        assertEquals("agt_B", e.get("agent_id"));
+        assertEquals("mcp-client-1", e.get("client_id"));
+        assertEquals("https://mcp.example.com", e.get("resource"));
+        assertTrue(e.get("details").toString().contains("search_files"));
+        // found by agent anywhere in the chain
+        assertTrue(admin(admin, "/entries?agent=agt_A&type=tool.call").body().contains("search_files"));
+
+        // no token, a forged token, a bad body
+        assertEquals(401, HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"x\",\"status\":\"ok\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        String forged = at.substring(0, at.lastIndexOf('.') + 1) + "AAAA" + at.substring(at.lastIndexOf('.') + 5);
+        HttpResponse<String> bad = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
+                .header("Authorization", "Bearer " + forged).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"x\",\"status\":\"ok\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, bad.statusCode());
+        assertTrue(bad.headers().firstValue("WWW-Authenticate").orElse("").contains("invalid_token"));
+        assertEquals(400, HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
+                .header("Authorization", "Bearer " + at).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"x\",\"status\":\"maybe\"}")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+
+    @Test
+    void sseDeliversNewEntriesAndResumesAfterLastEventId() throws Exception {
+        String admin = adminToken();
+        BlockingQueue<String[]> got = new ArrayBlockingQueue<>(100);
+        Thread reader = followStream(admin, null, got);
+        Thread.sleep(500);
+        List<Long> appended = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            appended.add(log.append(AuditEvent.of(T, EventTypes.AGENT_CREATED, AuditEvent.Outcome.SUCCESS)
+                    .agent("agt_sse" + i).build()).seq());
+        }
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            String[] ev = got.poll(10, TimeUnit.SECONDS);
+            assertNotNull(ev, "SSE event " + i + " did not arrive");
+            ids.add(Long.parseLong(ev[0]));
+            assertTrue(ev[1].contains("agt_sse" + i), ev[1]);
+        }
+        assertEquals(appended, ids);
+        reader.interrupt();
+        // resume after the first one: the other two again
+        BlockingQueue<String[]> again = new ArrayBlockingQueue<>(100);
+        Thread r2 = followStream(admin, Long.toString(appended.get(0)), again);
+        assertEquals(appended.get(1), Long.parseLong(again.poll(10, TimeUnit.SECONDS)[0]));
+        assertEquals(appended.get(2), Long.parseLong(again.poll(10, TimeUnit.SECONDS)[0]));
+        r2.interrupt();
+    }
+
+    Thread followStream(String admin, String lastEventId, BlockingQueue<String[]> out) {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + "/admin/t/" + T + "/audit/stream"))
+                        .header("Authorization", "Bearer " + admin).header("Accept", "text/event-stream");
+                if (lastEventId != null) {
+                    b.header("Last-Event-ID", lastEventId);
+                }
+                HttpResponse<java.io.InputStream> r = HTTP.send(b.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+                try (BufferedReader br = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+                    String line;
+                    String id = null;
+                    String event = null;
+                    while ((line = br.readLine()) != null && !Thread.currentThread().isInterrupted()) {
+                        if (line.startsWith("id:")) {
+                            id = line.substring(3).trim();
+                        } else if (line.startsWith("event:")) {
+                            event = line.substring(6).trim();
+                        } else if (line.startsWith("data:") && "audit".equals(event)) {
+                            out.add(new String[]{id, line.substring(5)});
+                        } else if (line.isEmpty()) {
+                            id = null;
+                            event = null;
+                        }
+                    }
+                }
+            } catch (Exception ignored) {
+                // interrupted or closed
+            }
+        });
+    }
+
+    @Test
+    void cliVerifiesCheckpointsExportsAndVerifiesTheFileOffline() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            log.append(AuditEvent.of(T, EventTypes.TOKEN_ISSUED, AuditEvent.Outcome.SUCCESS).client("cli-" + i).build());
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        AuditCommands.Context ctx = new AuditCommands.Context(base(), adminToken(), T, false,
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(0, AuditCommands.run(new String[]{"checkpoint"}, ctx), err.toString());
+        out.reset();
+        assertEquals(0, AuditCommands.run(new String[]{"verify"}, ctx), out + " " + err);
+        assertTrue(out.toString().startsWith("OK"), out.toString());
+        out.reset();
+        assertEquals(0, AuditCommands.run(new String[]{"query", "--client", "cli-7"}, ctx), err.toString());
+        assertTrue(out.toString().contains("client=cli-7"), out.toString());
+        Path dir = Files.createTempDirectory("cli");
+        Path file = dir.resolve("export.jsonl");
+        Path jwks = dir.resolve("jwks.json");
+        assertEquals(0, AuditCommands.run(new String[]{"export", "--out", file.toString()}, ctx), err.toString());
+        assertEquals(0, AuditCommands.run(new String[]{"jwks", "--out", jwks.toString()}, ctx), err.toString());
+        out.reset();
+        assertEquals(0, AuditCommands.run(new String[]{"verify-file", file.toString(), "--jwks", jwks.toString()}, ctx),
+                out + " " + err);
+        assertTrue(out.toString().startsWith("OK"), out.toString());
+        out.reset();
+        assertEquals(0, AuditCommands.run(new String[]{"export", "--format", "ocsf"}, ctx), err.toString());
+        assertTrue(out.toString().contains("\"class_uid\":3002"), out.toString());
+        // the broker's own trail: admin sign-ins
+        out.reset();
+        AuditCommands.Context sys = new AuditCommands.Context(base(), adminToken(), "_broker", true, ctx.out(), ctx.err());
+        assertEquals(0, AuditCommands.run(new String[]{"verify"}, sys), out + " " + err);
+        assertTrue(out.toString().contains("\"ok\" : true"), out.toString());
+    }
+}
