@@ -92,6 +92,56 @@ abstract class AuditChainContract {
         public Optional<AuditEntry> findByHash(String tenantId, String hash) {
             return inner.findByHash(tenantId, hash);
         }
+
+        @Override
+        public void scan(String tenantId, long fromSeq, long toSeq, EntryVisitor visitor) {
+            inner.scan(tenantId, fromSeq, toSeq, visitor);
+        }
+
+        @Override
+        public Optional<Long> firstSeq(String tenantId) {
+            return inner.firstSeq(tenantId);
+        }
+
+        @Override
+        public Optional<Long> firstSeqAtOrAfter(String tenantId, long atMs) {
+            return inner.firstSeqAtOrAfter(tenantId, atMs);
+        }
+
+        @Override
+        public List<AuditEntry> query(dev.deputy.broker.audit.AuditQuery q) {
+            return inner.query(q);
+        }
+
+        @Override
+        public boolean insertCheckpoint(dev.deputy.broker.audit.AuditCheckpoint c) {
+            return inner.insertCheckpoint(c);
+        }
+
+        @Override
+        public List<dev.deputy.broker.audit.AuditCheckpoint> checkpoints(String tenantId, long fromSeq, long toSeq, int limit) {
+            return inner.checkpoints(tenantId, fromSeq, toSeq, limit);
+        }
+
+        @Override
+        public Optional<dev.deputy.broker.audit.AuditCheckpoint> latestCheckpoint(String tenantId) {
+            return inner.latestCheckpoint(tenantId);
+        }
+
+        @Override
+        public Optional<dev.deputy.broker.audit.AuditCheckpoint> checkpointAtOrAfter(String tenantId, long seq) {
+            return inner.checkpointAtOrAfter(tenantId, seq);
+        }
+
+        @Override
+        public void archive(dev.deputy.broker.audit.AuditArchive marker) {
+            inner.archive(marker);
+        }
+
+        @Override
+        public List<dev.deputy.broker.audit.AuditArchive> archives(String tenantId) {
+            return inner.archives(tenantId);
+        }
     }
 
     DSLContext sql() {
