@@ -139,6 +139,28 @@ public final class Cli {
     }
 
     int run(String[] argv) {
+        // the group word may follow global options: deputy --url U --tenant T audit verify
+        for (int i = 0; i < argv.length; i++) {
+            String w = argv[i];
+            if (w.equals("--url") || w.equals("--tenant")) {
+                i++;
+                continue;
+            }
+            if (w.startsWith("--")) {
+                continue;
+            }
+            if (w.equals("audit") || w.equals("connector")) {
+                List<String> reordered = new ArrayList<>();
+                reordered.add(w);
+                for (int j = 0; j < argv.length; j++) {
+                    if (j != i) {
+                        reordered.add(argv[j]);
+                    }
+                }
+                return delegate(reordered.toArray(String[]::new));
+            }
+            break;
+        }
         Args a;
         try {
             a = Args.parse(argv);
@@ -560,6 +582,47 @@ public final class Cli {
         throw new Failed(describe(r));
     }
 
+    // ---- command groups with their own parsers (audit, connector)
+
+    /**
+     * {@code deputy audit …} and {@code deputy connector …}: the global options ({@code --url}, {@code --tenant},
+     * {@code --json}) are taken here, the rest goes to the group's own parser.
+     */
+    private int delegate(String[] argv) {
+        List<String> rest = new ArrayList<>();
+        Map<String, List<String>> global = new LinkedHashMap<>();
+        boolean json = false;
+        for (int i = 1; i < argv.length; i++) {
+            String w = argv[i];
+            if (w.equals("--json")) {
+                json = true;
+            } else if ((w.equals("--url") || w.equals("--tenant")) && i + 1 < argv.length) {
+                global.put(w.substring(2), List.of(argv[++i]));
+            } else if (w.startsWith("--url=") || w.startsWith("--tenant=")) {
+                int eq = w.indexOf('=');
+                global.put(w.substring(2, eq), List.of(w.substring(eq + 1)));
+            } else {
+                rest.add(w);
+            }
+        }
+        String[] args = rest.toArray(String[]::new);
+        boolean offline = argv[0].equals("audit") && args.length > 0 && args[0].equals("verify-file");
+        try {
+            Api api = offline ? null : api(new Args(List.of(), global));
+            String base = api == null ? null : api.base;
+            String tenant = api == null ? global.getOrDefault("tenant", List.of("demo")).get(0) : api.tenant;
+            String token = api == null || args.length == 0 || args[0].equals("help") || args[0].equals("--help")
+                    ? null : api.token();
+            if (argv[0].equals("audit")) {
+                return AuditCommands.run(args, new AuditCommands.Context(base, token, tenant, json, out, err));
+            }
+            return ConnectorCommands.run(args, base, token, tenant, json, out, err);
+        } catch (Failed f) {
+            err.println("deputy: " + f.getMessage());
+            return 1;
+        }
+    }
+
     // ---- plumbing
 
     Api api(Args a) {
@@ -835,6 +898,11 @@ public final class Cli {
               resource list | resource show ID | resource remove ID
             policy as code
               apply [--dry-run] DIR     DIR: a config tree (uses tenants/<tenant>/) or a tenant folder
+            connectors (upstream IdPs)
+              connector add|list|show|test|enable|disable|remove ...   (deputy connector --help)
+            audit
+              audit verify|query|checkpoint|checkpoints|export|jwks|tail|archive|archives|verify-file ...
+                                                                        (deputy audit --help)
 
             exit codes: 0 ok, 1 error, 2 usage
             """;
