@@ -254,7 +254,7 @@ public class ClientRegistrations {
         md.setGrantTypes(new LinkedHashSet<>(grants));
         Set<ResponseType> rts = md.getResponseTypes() == null ? Set.of(ResponseType.CODE) : md.getResponseTypes();
         if (!Set.of(ResponseType.CODE).equals(rts)) {
-            throw metadata("response_types must be [\"code\"]", "response_types");
+            throw metadata("response_types must be [code]", "response_types");
         }
         md.setResponseTypes(Set.of(ResponseType.CODE));
         String method;

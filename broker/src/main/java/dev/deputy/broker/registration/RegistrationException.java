@@ -9,7 +9,9 @@ public class RegistrationException extends RuntimeException {
 
     public RegistrationException(ErrorObject error, String description, String reason) {
         super(description, null, false, false);
-        this.error = error.setDescription(description);
+        // RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E (it may quote client input)
+        this.error = error.setDescription(description == null ? null : description.replace('"', '\'').replace('\\', '/')
+                .replaceAll("[^\\x20-\\x21\\x23-\\x5B\\x5D-\\x7E]", "_"));
         this.reason = reason;
     }
 
