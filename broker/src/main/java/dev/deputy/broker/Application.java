@@ -9,7 +9,10 @@ import io.micronaut.runtime.server.EmbeddedServer;
 import java.util.HashMap;
 import java.util.Map;
 
-/** Starts the broker. Ports come from {@code DEPUTY_HTTP_PORT} (default 8080); nothing fixed in application.yml. */
+/**
+ * Starts the broker. Ports come from {@code DEPUTY_HTTP_PORT} (default 8080) and {@code DEPUTY_HTTPS_PORT} (default
+ * 8443; {@code off} disables the HTTPS/mTLS listener); nothing fixed in application.yml.
+ */
 public final class Application {
     private Application() {
     }
@@ -17,14 +20,25 @@ public final class Application {
     public static void main(String[] args) {
         Map<String, Object> props = new HashMap<>();
         props.put("micronaut.server.port", env("DEPUTY_HTTP_PORT", "8080"));
+        String https = env("DEPUTY_HTTPS_PORT", "8443");
+        if (!"off".equalsIgnoreCase(https)) {
+            // RFC 8705: the mTLS listener asks for (but does not require) a client certificate
+            props.put("micronaut.server.dual-protocol", true);
+            props.put("micronaut.server.ssl.enabled", true);
+            props.put("micronaut.server.ssl.port", https);
+            props.put("micronaut.server.ssl.client-authentication", "want");
+        }
         long t0 = System.nanoTime();
         try {
             ApplicationContext ctx = Micronaut.build(args).mainClass(Application.class).properties(props).banner(false).start();
             EmbeddedServer server = ctx.getBean(EmbeddedServer.class);
             var publicUrl = ctx.getBean(dev.deputy.broker.config.PublicUrl.class);
             var tenants = ctx.getBean(dev.deputy.broker.tenant.Tenants.class);
-            System.out.printf("Deputy listening on http://%s:%d (started in %d ms)%n", server.getHost(), server.getPort(),
+            System.out.printf("Deputy listening on http://%s:%d (started in %d ms)%n", server.getHost(),
+                    dev.deputy.broker.config.PublicUrl.httpPort(server, ctx.getEnvironment()),
                     (System.nanoTime() - t0) / 1_000_000);
+            ctx.getBean(dev.deputy.broker.oauth.Endpoints.class).mtlsBase()
+                    .ifPresent(m -> System.out.printf("  mTLS listener %s%n", m));
             for (var t : tenants.all()) {
                 System.out.printf("  tenant %-12s issuer %s%n", t.id(), publicUrl.issuer(t.id()));
             }

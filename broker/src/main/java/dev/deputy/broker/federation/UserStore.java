@@ -9,6 +9,9 @@ public interface UserStore {
 
     Optional<User> findLinked(String tenantId, String connectorId, String upstreamIss, String upstreamSub);
 
+    /** Every user linked to this upstream identity (one per connector that knows it). */
+    List<User> findByUpstream(String tenantId, String upstreamIss, String upstreamSub);
+
     /** Inserts the user; false when the link already exists (a concurrent first login won). */
     boolean insert(User user);
 

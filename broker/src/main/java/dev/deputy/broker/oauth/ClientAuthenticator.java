@@ -6,6 +6,7 @@ import com.nimbusds.oauth2.sdk.id.ClientID;
 import dev.deputy.broker.tenant.Tenant;
 
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Authenticates the caller of the token, introspection and revocation endpoints. Several exist (agents,
@@ -18,4 +19,14 @@ import java.util.Optional;
 public interface ClientAuthenticator {
     Optional<AuthenticatedClient> authenticate(Tenant tenant, String issuer, ClientAuthentication authentication,
                                                ClientID publicClientId, HTTPRequest httpRequest);
+
+    /** The {@code token_endpoint_auth_methods_supported} values this authenticator implements (RFC 8414 §2). */
+    default Set<String> methods() {
+        return Set.of();
+    }
+
+    /** The {@code token_endpoint_auth_signing_alg_values_supported} values for JWT-based methods (RFC 8414 §2). */
+    default Set<String> signingAlgs() {
+        return Set.of();
+    }
 }

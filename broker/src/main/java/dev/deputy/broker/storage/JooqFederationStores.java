@@ -164,6 +164,12 @@ final class JooqFederationStores {
         }
 
         @Override
+        public List<User> findByUpstream(String tenantId, String iss, String sub) {
+            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)
+                    .and(USERS.UPSTREAM_SUB.eq(sub)).and(USERS.UPSTREAM_ISS.eq(iss))).fetch(Users::map));
+        }
+
+        @Override
         public boolean insert(User u) {
             return db.tx(dsl -> dsl.insertInto(USERS)
                     .set(USERS.ID, u.id()).set(USERS.TENANT_ID, u.tenantId()).set(USERS.CONNECTOR_ID, u.connectorId())

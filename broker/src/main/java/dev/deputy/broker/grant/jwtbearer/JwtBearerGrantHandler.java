@@ -14,13 +14,13 @@ import com.nimbusds.oauth2.sdk.GrantType;
 import com.nimbusds.oauth2.sdk.JWTBearerGrant;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
 import com.nimbusds.oauth2.sdk.Scope;
-import dev.deputy.broker.agent.AgentStore;
 import dev.deputy.broker.agent.Resource;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.ephemeral.EphemeralStore;
 import dev.deputy.broker.federation.TrustedIssuer;
 import dev.deputy.broker.federation.TrustedIssuers;
 import dev.deputy.broker.keys.CryptoProvider;
+import dev.deputy.broker.oauth.AgentDirectory;
 import dev.deputy.broker.oauth.GrantHandler;
 import dev.deputy.broker.oauth.OAuthException;
 import dev.deputy.broker.oauth.TokenContext;
@@ -58,11 +58,11 @@ public class JwtBearerGrantHandler implements GrantHandler {
     static final long SKEW_SECONDS = 60;
 
     private final TrustedIssuers trusted;
-    private final AgentStore agents;
+    private final AgentDirectory agents;
     private final EphemeralStore ephemeral;
     private final AccessTokens tokens;
 
-    public JwtBearerGrantHandler(TrustedIssuers trusted, AgentStore agents, EphemeralStore ephemeral, AccessTokens tokens) {
+    public JwtBearerGrantHandler(TrustedIssuers trusted, AgentDirectory agents, EphemeralStore ephemeral, AccessTokens tokens) {
         this.trusted = trusted;
         this.agents = agents;
         this.ephemeral = ephemeral;
@@ -235,7 +235,7 @@ public class JwtBearerGrantHandler implements GrantHandler {
     }
 
     private Resource resource(String tenant, String want) {
-        List<Resource> all = agents.listResources(tenant);
+        List<Resource> all = agents.resources(tenant);
         if (want == null) {
             return all.stream().filter(Resource::isDefault).findFirst()
                     .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_TARGET, "no resource given and no default"));

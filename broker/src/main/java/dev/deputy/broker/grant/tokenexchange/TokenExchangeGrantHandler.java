@@ -8,11 +8,14 @@ import com.nimbusds.oauth2.sdk.token.TokenTypeURI;
 import com.nimbusds.oauth2.sdk.tokenexchange.TokenExchangeGrant;
 import com.nimbusds.jwt.JWTClaimsSet;
 import dev.deputy.broker.agent.Agent;
-import dev.deputy.broker.agent.AgentStore;
 import dev.deputy.broker.agent.Resource;
 import dev.deputy.broker.agent.Role;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.federation.User;
+import dev.deputy.broker.federation.UserStore;
+import dev.deputy.broker.oauth.AgentDirectory;
+import dev.deputy.broker.oauth.AgentTokenState;
 import dev.deputy.broker.oauth.GrantHandler;
 import dev.deputy.broker.oauth.OAuthException;
 import dev.deputy.broker.oauth.TokenContext;
@@ -24,6 +27,7 @@ import dev.deputy.broker.token.AccessTokenSpec;
 import dev.deputy.broker.token.AccessTokens;
 import dev.deputy.broker.token.DeputyTokenVerifier;
 import dev.deputy.broker.token.MintedToken;
+import dev.deputy.broker.token.Revocations;
 import jakarta.inject.Singleton;
 
 import java.net.URI;
@@ -51,15 +55,22 @@ public class TokenExchangeGrantHandler implements GrantHandler {
     static final Set<TokenTypeURI> SUBJECT_TYPES = Set.of(TokenTypeURI.ACCESS_TOKEN, TokenTypeURI.JWT);
 
     private final DeputyTokenVerifier verifier;
-    private final AgentStore agents;
+    private final AgentDirectory agents;
+    private final AgentTokenState agentState;
+    private final Revocations revocations;
     private final Policies policies;
     private final AccessTokens tokens;
     private final AuditLog audit;
+    private final UserStore users;
 
-    public TokenExchangeGrantHandler(DeputyTokenVerifier verifier, AgentStore agents, Policies policies,
-                                     AccessTokens tokens, AuditLog audit) {
+    public TokenExchangeGrantHandler(DeputyTokenVerifier verifier, AgentDirectory agents, AgentTokenState agentState,
+                                     Revocations revocations, Policies policies, AccessTokens tokens, AuditLog audit,
+                                     UserStore users) {
+        this.users = users;
         this.verifier = verifier;
         this.agents = agents;
+        this.agentState = agentState;
+        this.revocations = revocations;
         this.policies = policies;
         this.tokens = tokens;
         this.audit = audit;
@@ -80,7 +91,7 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         if (!(ctx.request().getAuthorizationGrant() instanceof TokenExchangeGrant grant)) {
             throw new OAuthException(OAuth2Error.INVALID_REQUEST, "not a token exchange request");
         }
-        Agent agent = agents.findAgent(tenant, agentId).filter(Agent::active)
+        Agent agent = agents.agent(tenant, agentId).filter(Agent::active)
                 .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_CLIENT, "agent is not active"));
 
         // RFC 8693 §2.1: subject_token and subject_token_type REQUIRED
@@ -94,11 +105,8 @@ public class TokenExchangeGrantHandler implements GrantHandler {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, "subject_token does not represent a user");
         }
         List<String> priorChain = actorChain(sc);
-        for (String actor : priorChain) {
-            Agent a = agents.findAgent(tenant, actor).orElse(null);
-            if (a == null || !a.active()) {
-                throw new OAuthException(OAuth2Error.INVALID_GRANT, "an agent in the subject token's chain is not active");
-            }
+        if (agentState.problem(tenant, sc).isPresent()) {
+            throw new OAuthException(OAuth2Error.INVALID_GRANT, "an agent in the subject token's chain is not active");
         }
         // RFC 8693 §4.4: may_act names who may act for the subject; enforced, not decorative
         Map<String, Object> mayAct = jsonObject(sc, "may_act");
@@ -135,9 +143,22 @@ public class TokenExchangeGrantHandler implements GrantHandler {
             throw new OAuthException(OAuth2Error.INVALID_SCOPE, "requested scope exceeds what the user and agent hold");
         }
 
+        // the user as Deputy knows them now: a suspended link stops delegation at once; groups and roles
+        // for policy come from the link (the last login's mapping), else from the token's claims
+        List<User> links = users.findByUpstream(tenant, (String) subId.get("iss"), sc.getSubject());
+        if (links.stream().anyMatch(u -> !u.active())) {
+            throw new OAuthException(OAuth2Error.INVALID_GRANT, "the user is suspended");
+        }
+        Set<String> groups = stringSet(sc, "groups");
+        Set<String> roles = stringSet(sc, "roles");
+        String connector = stringClaim(sc, "connector");
+        for (User u : links) {
+            groups.addAll(u.groups());
+            roles.addAll(u.roles());
+            connector = connector == null ? u.connectorId() : connector;
+        }
         DelegationInput input = new DelegationInput(agentId, agent.roles(), true, sc.getSubject(),
-                (String) subId.get("iss"), stringClaim(sc, "connector"), stringSet(sc, "groups"), stringSet(sc, "roles"),
-                resource.uri(), candidate, chain.size());
+                (String) subId.get("iss"), connector, groups, roles, resource.uri(), candidate, chain.size());
         Decision decision = policies.of(tenant).decide(input);
         audit.append(AuditEvent.of(tenant, "policy.decision", decision.allowed() ? AuditEvent.Outcome.ALLOW : AuditEvent.Outcome.DENY)
                 .subject(sc.getSubject(), (String) subId.get("iss")).actors(chain).agent(agentId)
@@ -184,15 +205,20 @@ public class TokenExchangeGrantHandler implements GrantHandler {
     }
 
     private DeputyTokenVerifier.Verified verify(String tenant, String token, String which) {
+        DeputyTokenVerifier.Verified v;
         try {
-            return verifier.verify(tenant, token);
+            v = verifier.verify(tenant, token);
         } catch (DeputyTokenVerifier.Invalid e) {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, which + " is invalid: " + e.getMessage());
         }
+        if (revocations.isRevoked(tenant, v.claims().getJWTID())) {
+            throw new OAuthException(OAuth2Error.INVALID_GRANT, which + " is revoked");
+        }
+        return v;
     }
 
     private Resource resource(TokenContext ctx, TokenExchangeGrant grant) {
-        List<Resource> all = agents.listResources(ctx.tenant().id());
+        List<Resource> all = agents.resources(ctx.tenant().id());
         List<String> asked = new ArrayList<>();
         if (ctx.request().getResources() != null) {
             ctx.request().getResources().stream().map(URI::toString).forEach(asked::add);
@@ -216,7 +242,7 @@ public class TokenExchangeGrantHandler implements GrantHandler {
 
     private Set<String> agentScopes(String tenant, Agent agent) {
         Set<String> out = new TreeSet<>();
-        for (Role r : agents.listRoles(tenant)) {
+        for (Role r : agents.roles(tenant)) {
             if (agent.roles().contains(r.name()) && r.appliesIn(agent.environment())) {
                 out.addAll(r.scopes());
             }

@@ -1,0 +1,84 @@
+package dev.deputy.broker.http;
+
+import com.nimbusds.oauth2.sdk.ErrorObject;
+import com.nimbusds.oauth2.sdk.OAuth2Error;
+import dev.deputy.broker.config.DurationDeserializer;
+import dev.deputy.broker.pki.AgentCa;
+import dev.deputy.broker.pki.CertificateIssuance;
+import dev.deputy.broker.pki.CsrException;
+import dev.deputy.broker.tenant.Tenant;
+import dev.deputy.broker.tenant.Tenants;
+import io.micronaut.core.annotation.Introspected;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.authentication.Authentication;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code POST /admin/t/{tenant}/agents/{id}/certificates}: an admin has the tenant's agent CA issue a client
+ * certificate from the agent's CSR. Body {@code {"csr": PEM, "ttl": "24h", "rotate": bool, "overlap": "1h"}};
+ * answer {@code {"certificate", "ca", "serial", "not_after", "thumbprint"}}. The CLI's {@code deputy agent cert|rotate}
+ * calls exactly this.
+ */
+@Controller("/admin/t/{tenant}/agents/{id}/certificates")
+@Secured("ADMIN")
+@ExecuteOn(TaskExecutors.BLOCKING)
+class AgentCertificatesController {
+    private final Tenants tenants;
+    private final CertificateIssuance issuance;
+
+    AgentCertificatesController(Tenants tenants, CertificateIssuance issuance) {
+        this.tenants = tenants;
+        this.issuance = issuance;
+    }
+
+    @Introspected
+    record CertificateRequest(@Nullable String csr, @Nullable String ttl, @Nullable Boolean rotate,
+                              @Nullable String overlap) {
+    }
+
+    @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> issue(HttpRequest<?> request, @PathVariable String tenant, @PathVariable String id,
+                          @Body CertificateRequest body, Authentication admin) {
+        Tenant t = tenants.find(tenant).orElseThrow(() -> new UnknownTenantException(tenant));
+        if (body == null || body.csr() == null) {
+            return OAuthErrors.render(OAuth2Error.INVALID_REQUEST, "csr is required");
+        }
+        Duration ttl;
+        Duration overlap;
+        try {
+            ttl = body.ttl() == null ? null : DurationDeserializer.parse(body.ttl());
+            overlap = body.overlap() == null ? null : DurationDeserializer.parse(body.overlap());
+        } catch (IllegalArgumentException e) {
+            return OAuthErrors.render(OAuth2Error.INVALID_REQUEST, "ttl and overlap are durations such as 24h or 30m");
+        }
+        try {
+            AgentCa.Issued issued = issuance.issue(t.id(), id, body.csr(), ttl, Boolean.TRUE.equals(body.rotate()),
+                    overlap, admin.getName(), RequestMetaFilter.of(request));
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("certificate", issued.certificatePem());
+            out.put("ca", issued.caPem());
+            out.put("serial", issued.serial());
+            out.put("not_after", issued.notAfter().toString());
+            out.put("thumbprint", issued.thumbprint());
+            return HttpResponse.ok(out).header("Cache-Control", "no-store");
+        } catch (CsrException e) {
+            if ("unknown agent".equals(e.getMessage())) {
+                return OAuthErrors.render(new ErrorObject("not_found", "unknown agent", 404));
+            }
+            return OAuthErrors.render(OAuth2Error.INVALID_REQUEST, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.deputy.broker.http;
+
+import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+import dev.deputy.broker.audit.RequestMeta;
+import dev.deputy.broker.oauth.ClientCertificates;
+import dev.deputy.broker.oauth.Endpoints;
+import io.micronaut.http.HttpRequest;
+import jakarta.inject.Singleton;
+
+import java.net.URI;
+import java.security.cert.X509Certificate;
+import java.util.Optional;
+
+/**
+ * The one adapter from a Micronaut request to a Nimbus {@link HTTPRequest}: method, the endpoint's public URL
+ * (or its mTLS alias when the request came over TLS), headers, the raw form body, the client certificate (TLS
+ * handshake or trusted proxy header) and the source address.
+ */
+@Singleton
+public class NimbusRequests {
+    private final Endpoints endpoints;
+    private final ClientCertificates certificates;
+
+    public NimbusRequests(Endpoints endpoints, ClientCertificates certificates) {
+        this.endpoints = endpoints;
+        this.certificates = certificates;
+    }
+
+    public HTTPRequest adapt(HttpRequest<?> request, String tenant, String path, String body) {
+        RequestMeta meta = RequestMetaFilter.of(request);
+        URI uri = endpoints.endpointUri(tenant, path, request.isSecure());
+        HTTPRequest r = new HTTPRequest(HTTPRequest.Method.valueOf(request.getMethodName()), uri);
+        request.getHeaders().forEach((name, values) -> {
+            if (!values.isEmpty()) {
+                r.setHeader(name, values.toArray(String[]::new));
+            }
+        });
+        r.setBody(body == null ? "" : body);
+        Optional<X509Certificate> cert = certificates.resolve(
+                request.isSecure() ? safeCertificate(request) : Optional.empty(),
+                h -> request.getHeaders().get(h), meta.sourceIp());
+        cert.ifPresent(c -> {
+            r.setClientX509Certificate(c);
+            r.setClientX509CertificateSubjectDN(c.getSubjectX500Principal().getName());
+        });
+        r.setClientIPAddress(meta.sourceIp());
+        return r;
+    }
+
+    private static Optional<java.security.cert.Certificate> safeCertificate(HttpRequest<?> request) {
+        try {
+            return request.getCertificate();
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+}

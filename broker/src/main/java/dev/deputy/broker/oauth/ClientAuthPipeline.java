@@ -1,0 +1,146 @@
+package dev.deputy.broker.oauth;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jwt.JWTParser;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.oauth2.sdk.auth.JWTAuthentication;
+import com.nimbusds.oauth2.sdk.ErrorObject;
+import com.nimbusds.oauth2.sdk.OAuth2Error;
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
+import com.nimbusds.oauth2.sdk.auth.ClientSecretBasic;
+import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+import com.nimbusds.oauth2.sdk.id.ClientID;
+import dev.deputy.broker.tenant.Tenant;
+import jakarta.inject.Singleton;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Client authentication shared by the token, introspection and revocation endpoints: Nimbus parses the
+ * method (RFC 6749 §2.3, RFC 7523 §2.2, RFC 8705 §2), then each {@link ClientAuthenticator} bean is asked in
+ * order; the first that recognises the client decides. Nobody recognising it is {@code invalid_client}.
+ */
+@Singleton
+public class ClientAuthPipeline {
+    private final List<ClientAuthenticator> authenticators;
+
+    public ClientAuthPipeline(List<ClientAuthenticator> authenticators) {
+        this.authenticators = List.copyOf(authenticators);
+    }
+
+    public List<ClientAuthenticator> authenticators() {
+        return authenticators;
+    }
+
+    public AuthenticatedClient authenticate(Tenant tenant, String issuer, HTTPRequest request) {
+        ClientAuthentication auth = parse(request);
+        ClientID publicId = null;
+        if (auth == null) {
+            String id = param(request, "client_id");
+            if (id == null) {
+                throw new OAuthException(OAuth2Error.INVALID_CLIENT, "client authentication required");
+            }
+            publicId = new ClientID(id);
+        }
+        for (ClientAuthenticator a : authenticators) {
+            var result = a.authenticate(tenant, issuer, auth, publicId, request);
+            if (result.isPresent()) {
+                return result.get();
+            }
+        }
+        throw new OAuthException(OAuth2Error.INVALID_CLIENT, "unknown client");
+    }
+
+    /** Nimbus's view of the client authentication; a malformed one is {@code invalid_client} (RFC 7523 §3.2). */
+    public static ClientAuthentication parse(HTTPRequest request) {
+        try {
+            return ClientAuthentication.parse(request);
+        } catch (ParseException e) {
+            EdDsaPrivateKeyJwt ed = edDsa(request);
+            if (ed != null) {
+                return ed;
+            }
+            boolean assertion = param(request, "client_assertion") != null;
+            ErrorObject eo = e.getErrorObject();
+            if (assertion || eo == null || OAuth2Error.INVALID_CLIENT.getCode().equals(eo.getCode())) {
+                throw new OAuthException(OAuth2Error.INVALID_CLIENT, assertion
+                        ? "malformed or unsupported client assertion" : "malformed client authentication");
+            }
+            throw new OAuthException(new ErrorObject(eo.getCode(), safe(e.getMessage()), eo.getHTTPStatusCode()));
+        }
+    }
+
+    /** RFC 7523 §2.2 with an EdDSA assertion, which Nimbus's parser refuses (see {@link EdDsaPrivateKeyJwt}). */
+    private static EdDsaPrivateKeyJwt edDsa(HTTPRequest request) {
+        String assertion = param(request, "client_assertion");
+        if (assertion == null || assertion.length() > 16_384
+                || !JWTAuthentication.CLIENT_ASSERTION_TYPE.equals(param(request, "client_assertion_type"))) {
+            return null;
+        }
+        try {
+            SignedJWT jwt = SignedJWT.parse(assertion);
+            if (!JWSAlgorithm.Family.ED.contains(jwt.getHeader().getAlgorithm())) {
+                return null;
+            }
+            EdDsaPrivateKeyJwt ed = new EdDsaPrivateKeyJwt(jwt);
+            String clientId = param(request, "client_id");
+            // RFC 7523 §3: a client_id parameter, if sent, must be the assertion's subject
+            if (clientId != null && !clientId.equals(ed.getClientID().getValue())) {
+                return null;
+            }
+            return ed;
+        } catch (java.text.ParseException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The client id the caller claims, for the audit trail of a failure: Basic user, {@code client_id}, or the
+     * unverified {@code sub} of the assertion. Never trusted for anything else.
+     */
+    public static String claimedClientId(HTTPRequest request) {
+        try {
+            if (request.getAuthorization() != null && request.getAuthorization().regionMatches(true, 0, "Basic ", 0, 6)) {
+                return clip(ClientSecretBasic.parse(request.getAuthorization()).getClientID().getValue());
+            }
+        } catch (ParseException | RuntimeException ignored) {
+            // fall through
+        }
+        String id = param(request, "client_id");
+        if (id != null) {
+            return clip(id);
+        }
+        String assertion = param(request, "client_assertion");
+        if (assertion != null && assertion.length() < 16_384) {
+            try {
+                return clip(JWTParser.parse(assertion).getJWTClaimsSet().getSubject());
+            } catch (java.text.ParseException | RuntimeException ignored) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    public static String param(HTTPRequest request, String name) {
+        try {
+            Map<String, List<String>> form = request.getBodyAsFormParameters();
+            List<String> v = form.get(name);
+            return v == null || v.isEmpty() || v.get(0).isBlank() ? null : v.get(0);
+        } catch (ParseException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String clip(String s) {
+        return s == null ? null : s.length() > 128 ? s.substring(0, 128) : s;
+    }
+
+    static String safe(String s) {
+        if (s == null) {
+            return null;
+        }
+        return s.length() > 200 ? s.substring(0, 200) : s;
+    }
+}

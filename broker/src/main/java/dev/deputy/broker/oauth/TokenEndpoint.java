@@ -1,0 +1,154 @@
+package dev.deputy.broker.oauth;
+
+import com.nimbusds.oauth2.sdk.AuthorizationGrant;
+import com.nimbusds.oauth2.sdk.ErrorObject;
+import com.nimbusds.oauth2.sdk.Scope;
+import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
+import com.nimbusds.oauth2.sdk.util.MultivaluedMapUtils;
+import com.nimbusds.oauth2.sdk.util.ResourceUtils;
+import com.nimbusds.oauth2.sdk.OAuth2Error;
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.TokenRequest;
+import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+import dev.deputy.broker.audit.AuditEvent;
+import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.RequestMeta;
+import dev.deputy.broker.health.ServiceUnavailableException;
+import dev.deputy.broker.tenant.Tenant;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The token endpoint (RFC 6749 §3.2): parse (Nimbus {@code TokenRequest}) → find the {@link GrantHandler} by
+ * grant type → authenticate the client ({@link ClientAuthPipeline}) → handle → audit → answer. Every failure
+ * is answered with the RFC's error code and written to the audit log as {@code token.rejected}.
+ */
+@Singleton
+public class TokenEndpoint {
+    private static final Logger LOG = LoggerFactory.getLogger(TokenEndpoint.class);
+
+    private final Map<String, GrantHandler> handlers;
+    private final ClientAuthPipeline clientAuth;
+    private final Endpoints endpoints;
+    private final AuditLog audit;
+
+    public TokenEndpoint(List<GrantHandler> handlers, ClientAuthPipeline clientAuth, Endpoints endpoints, AuditLog audit) {
+        Map<String, GrantHandler> byType = new TreeMap<>();
+        for (GrantHandler h : handlers) {
+            if (byType.put(h.grantType(), h) != null) {
+                throw new IllegalStateException("two grant handlers for " + h.grantType());
+            }
+        }
+        this.handlers = Collections.unmodifiableMap(byType);
+        this.clientAuth = clientAuth;
+        this.endpoints = endpoints;
+        this.audit = audit;
+    }
+
+    /** The grant types with a handler: {@code grant_types_supported} is computed from this. */
+    public Set<String> grantTypes() {
+        return handlers.keySet();
+    }
+
+    public EndpointResponse handle(Tenant tenant, HTTPRequest request, RequestMeta meta) {
+        String issuer = endpoints.issuer(tenant.id());
+        AuthenticatedClient client = null;
+        String grantType = ClientAuthPipeline.param(request, "grant_type");
+        try {
+            // RFC 6749 §5.2: unsupported_grant_type before anything costly
+            if (grantType == null) {
+                throw new OAuthException(OAuth2Error.INVALID_REQUEST, "missing grant_type");
+            }
+            GrantHandler handler = handlers.get(grantType);
+            if (handler == null) {
+                throw new OAuthException(OAuth2Error.UNSUPPORTED_GRANT_TYPE, "grant_type not supported here");
+            }
+            // a malformed assertion is invalid_client (RFC 7523 §3.2), not invalid_request
+            ClientAuthentication auth = ClientAuthPipeline.parse(request);
+            TokenRequest tokenRequest = auth instanceof EdDsaPrivateKeyJwt ed ? parseWith(request, ed) : parse(request);
+            client = clientAuth.authenticate(tenant, issuer, request);
+            TokenResult result = handler.handle(new TokenContext(tenant, issuer, tokenRequest, request, client, meta));
+            audit.append(result.audit());
+            return EndpointResponse.ok(result.body());
+        } catch (OAuthException e) {
+            rejected(tenant, request, meta, client, grantType, e.error());
+            return EndpointResponse.error(e.error());
+        } catch (ServiceUnavailableException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.error("token endpoint failure (tenant {}, grant {})", tenant.id(), grantType, e);
+            ErrorObject err = OAuth2Error.SERVER_ERROR.setDescription("unexpected error");
+            rejected(tenant, request, meta, client, grantType, err);
+            return EndpointResponse.error(err);
+        }
+    }
+
+    private static TokenRequest parse(HTTPRequest request) {
+        try {
+            return TokenRequest.parse(request);
+        } catch (ParseException e) {
+            ErrorObject eo = e.getErrorObject() != null ? e.getErrorObject() : OAuth2Error.INVALID_REQUEST;
+            throw new OAuthException(new ErrorObject(eo.getCode(), ClientAuthPipeline.safe(e.getMessage()),
+                    eo.getHTTPStatusCode() > 0 ? eo.getHTTPStatusCode() : 400));
+        }
+    }
+
+    /** The same parse for a request Nimbus's client authentication parser refuses (EdDSA assertions). */
+    private static TokenRequest parseWith(HTTPRequest request, ClientAuthentication auth) {
+        try {
+            Map<String, List<String>> params = new LinkedHashMap<>(request.getBodyAsFormParameters());
+            AuthorizationGrant grant = AuthorizationGrant.parse(params);
+            Scope scope = Scope.parse(MultivaluedMapUtils.getFirstValue(params, "scope"));
+            List<URI> resources = null;
+            if (params.get("resource") != null) {
+                resources = new ArrayList<>();
+                for (String v : params.get("resource")) {
+                    URI u = v == null ? null : URI.create(v);
+                    // RFC 8707 §2: an absolute URI without a fragment
+                    if (u == null || !ResourceUtils.isLegalResourceURI(u)) {
+                        throw new OAuthException(OAuth2Error.INVALID_TARGET, "illegal resource URI");
+                    }
+                    resources.add(u);
+                }
+            }
+            for (String known : List.of("grant_type", "scope", "resource", "client_assertion", "client_assertion_type",
+                    "client_id")) {
+                params.remove(known);
+            }
+            grant.toParameters().keySet().forEach(params::remove);
+            return new TokenRequest(request.getURI(), auth, grant, scope, resources, params);
+        } catch (ParseException e) {
+            ErrorObject eo = e.getErrorObject() != null ? e.getErrorObject() : OAuth2Error.INVALID_REQUEST;
+            throw new OAuthException(new ErrorObject(eo.getCode(), ClientAuthPipeline.safe(e.getMessage()), 400));
+        } catch (IllegalArgumentException e) {
+            throw new OAuthException(OAuth2Error.INVALID_REQUEST, "malformed parameter");
+        }
+    }
+
+    private void rejected(Tenant tenant, HTTPRequest request, RequestMeta meta, AuthenticatedClient client,
+                          String grantType, ErrorObject error) {
+        String claimed = client != null ? client.clientId() : ClientAuthPipeline.claimedClientId(request);
+        String agent = client != null ? client.agentId() : claimed;
+        try {
+            audit.append(AuditEvent.of(tenant.id(), "token.rejected", AuditEvent.Outcome.FAILURE)
+                    .client(claimed).agent(agent).request(meta)
+                    .detail("error", error.getCode())
+                    .detail("reason", error.getDescription())
+                    .detail("grant_type", grantType == null || grantType.length() > 100 ? null : grantType)
+                    .detail("authenticated", client != null)
+                    .build());
+        } catch (RuntimeException e) {
+            LOG.warn("could not audit a token rejection (tenant {}): {}", tenant.id(), e.toString());
+        }
+    }
+}

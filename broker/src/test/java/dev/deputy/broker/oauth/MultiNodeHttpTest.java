@@ -1,0 +1,146 @@
+package dev.deputy.broker.oauth;
+
+import com.nimbusds.jose.jwk.JWK;
+import dev.deputy.broker.agent.Agent;
+import dev.deputy.broker.agent.AgentCredential;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static dev.deputy.broker.oauth.AgentTestBroker.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two broker nodes sharing one MariaDB database and one Redis prefix: a private_key_jwt assertion used on node A
+ * is refused on node B (jti single use across nodes), a revocation on A and a suspension on A take effect on B.
+ */
+class MultiNodeHttpTest {
+    static final String SERVER = "jdbc:mysql://127.0.0.1:3306/";
+    @TempDir
+    static Path dir;
+    static String database = "deputy_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    static AgentTestBroker a;
+    static AgentTestBroker b;
+    static JWK key = TestKeys.ec();
+    static JWK callerKey = TestKeys.ec();
+
+    @BeforeAll
+    static void start() throws Exception {
+        exec("CREATE DATABASE `" + database + "` CHARACTER SET utf8mb4");
+        byte[] mk = new byte[32];
+        new SecureRandom().nextBytes(mk);
+        String masterKey = Base64.getEncoder().encodeToString(mk);
+        String prefix = "deputy-test-" + UUID.randomUUID() + ":";
+        Path config = dir.resolve("config");
+        Files.createDirectories(config.resolve("tenants/demo"));
+        Files.writeString(config.resolve("broker.yml"), "private_key_jwt:\n  jwks_uri_allow_private: true\n");
+        Files.writeString(config.resolve("tenants/demo/tenant.yml"), "display_name: Demo\n");
+        a = node(config, dir.resolve("a"), masterKey, prefix);
+        b = node(config, dir.resolve("b"), masterKey, prefix);
+        a.standardFixture();
+        for (var e : Map.of("worker", key, "rs-caller", callerKey).entrySet()) {
+            a.agent(e.getKey(), Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+            a.credential(e.getKey(), AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(e.getValue()));
+        }
+    }
+
+    static AgentTestBroker node(Path config, Path data, String masterKey, String prefix) {
+        return AgentTestBroker.builder(data).configDir(config).dataDir(data).mysql(SERVER + database)
+                .redis("redis://127.0.0.1:6379", prefix).masterKey(masterKey)
+                .property("deputy.public-url", "http://deputy.test").start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (a != null) {
+            a.close();
+        }
+        if (b != null) {
+            b.close();
+        }
+        exec("DROP DATABASE IF EXISTS `" + database + "`");
+    }
+
+    static void exec(String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection(SERVER, "root", ""); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    static String assertion(JWK k, String id, String aud) {
+        return TestKeys.sign(k, TestKeys.claims(id, aud).build());
+    }
+
+    static Map<String, Object> introspect(AgentTestBroker node, String token) {
+        Map<String, String> form = TestKeys.assertionForm(assertion(callerKey, "rs-caller", "http://deputy.test/t/demo"));
+        form.remove("grant_type");
+        form.put("token", token);
+        HttpResponse<String> r = node.post("/t/demo/introspect", form);
+        assertEquals(200, r.statusCode(), r.body());
+        return json(r);
+    }
+
+    @Test
+    void replayOnTheSecondNodeIsRefused() {
+        String assertion = assertion(key, "worker", "http://deputy.test/t/demo/token");
+        assertEquals(200, a.post("/t/demo/token", TestKeys.assertionForm(assertion)).statusCode());
+        HttpResponse<String> replay = b.post("/t/demo/token", TestKeys.assertionForm(assertion));
+        assertEquals(401, replay.statusCode(), replay.body());
+        assertEquals("invalid_client", json(replay).get("error"));
+        var e = b.lastAudit("token.rejected");
+        assertEquals("worker", e.agentId());
+        assertTrue(AgentTestBroker.details(e).get("reason").toString().contains("jti"));
+    }
+
+    @Test
+    void revocationOnOneNodeIsSeenByTheOther() {
+        HttpResponse<String> r = a.post("/t/demo/token",
+                TestKeys.assertionForm(assertion(key, "worker", "http://deputy.test/t/demo/token")));
+        String token = (String) json(r).get("access_token");
+        assertEquals(true, introspect(b, token).get("active"));
+        Map<String, String> form = TestKeys.assertionForm(assertion(key, "worker", "http://deputy.test/t/demo/revoke"));
+        form.remove("grant_type");
+        form.put("token", token);
+        assertEquals(200, a.post("/t/demo/revoke", form).statusCode());
+        assertEquals(false, introspect(b, token).get("active"));
+    }
+
+    @Test
+    void suspensionOnOneNodeIsSeenByTheOther() throws Exception {
+        JWK k = TestKeys.ec();
+        a.agent("suspend-me", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+        a.credential("suspend-me", AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(k));
+        HttpResponse<String> r = b.post("/t/demo/token",
+                TestKeys.assertionForm(assertion(k, "suspend-me", "http://deputy.test/t/demo")));
+        assertEquals(200, r.statusCode(), r.body());
+        String token = (String) json(r).get("access_token");
+        assertEquals(true, introspect(b, token).get("active")); // B has the agent cached now
+        a.setStatus("suspend-me", Agent.Status.SUSPENDED);
+        // pub/sub reaches B within milliseconds; allow a short grace for delivery
+        boolean inactive = false;
+        for (int i = 0; i < 20 && !inactive; i++) {
+            inactive = Boolean.FALSE.equals(introspect(b, token).get("active"));
+            if (!inactive) {
+                Thread.sleep(50);
+            }
+        }
+        assertTrue(inactive, "suspension not seen by node B");
+        HttpResponse<String> refused = b.post("/t/demo/token",
+                TestKeys.assertionForm(assertion(k, "suspend-me", "http://deputy.test/t/demo")));
+        assertEquals(401, refused.statusCode());
+    }
+}

@@ -1,0 +1,270 @@
+package dev.deputy.broker.oauth.bench;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.deputy.broker.agent.Agent;
+import dev.deputy.broker.agent.AgentChanges;
+import dev.deputy.broker.agent.AgentCredential;
+import dev.deputy.broker.agent.AgentStore;
+import dev.deputy.broker.agent.Resource;
+import dev.deputy.broker.agent.Role;
+import dev.deputy.broker.keys.CryptoProvider;
+import dev.deputy.broker.pki.AgentCa;
+import dev.deputy.broker.pki.Pem;
+import io.micronaut.context.ApplicationContext;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import java.io.BufferedWriter;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Tooling for scripts/bench-agents (not a test):
+ * <pre>
+ * provision  &lt;bench dir&gt;                      agents, roles, resource, keys and an mTLS certificate (broker NOT running)
+ * assertions &lt;bench dir&gt; &lt;aud&gt; &lt;n&gt; &lt;files&gt;   n form bodies with fresh ES256 assertions, split into files
+ * load       &lt;bench dir&gt; &lt;https base&gt; token|introspect &lt;workers&gt; &lt;seconds&gt;   mTLS keep-alive load, req/s p50 p99
+ * </pre>
+ * Settings for provision come from the same DEPUTY_* variables as the broker.
+ */
+public final class AgentBench {
+    static final String TENANT = "demo";
+    static final String JWT_AGENT = "bench-jwt";
+    static final String MTLS_AGENT = "bench-mtls";
+    static final char[] PW = "bench".toCharArray();
+
+    public static void main(String[] args) throws Exception {
+        switch (args[0]) {
+            case "provision" -> provision(Path.of(args[1]));
+            case "assertions" -> assertions(Path.of(args[1]), args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+            case "load" -> load(Path.of(args[1]), args[2], args[3], Integer.parseInt(args[4]), Integer.parseInt(args[5]));
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    static void provision(Path benchDir) throws Exception {
+        Files.createDirectories(benchDir);
+        Map<String, Object> props = new HashMap<>();
+        props.put("deputy.data-dir", System.getenv("DEPUTY_DATA_DIR"));
+        props.put("deputy.config-dir", System.getenv("DEPUTY_CONFIG_DIR"));
+        props.put("deputy.public-url", System.getenv("DEPUTY_PUBLIC_URL"));
+        props.put("deputy.mysql.url", env("DEPUTY_MYSQL_URL"));
+        props.put("deputy.redis.uri", env("DEPUTY_REDIS_URI"));
+        props.put("deputy.redis.prefix", System.getenv().getOrDefault("DEPUTY_REDIS_PREFIX", "deputy:"));
+        try (ApplicationContext ctx = ApplicationContext.run(props)) {
+            AgentStore store = ctx.getBean(AgentStore.class);
+            store.saveRole(new Role(TENANT, "bench-reader", "bench", List.of("files:read", "files:list"), List.of(), "api"));
+            store.saveResource(new Resource(TENANT, "bench-files", "https://files.bench.example/mcp",
+                    "bench files", List.of("files:read", "files:list"), true, "api"));
+            long now = System.currentTimeMillis();
+            for (var a : List.of(new Object[]{JWT_AGENT, Agent.AuthMethod.PRIVATE_KEY_JWT},
+                    new Object[]{MTLS_AGENT, Agent.AuthMethod.TLS_CLIENT_AUTH})) {
+                store.saveAgent(new Agent(TENANT, (String) a[0], (String) a[0], "bench@example.com", "prod",
+                        List.of("bench-reader"), Map.of(), Agent.Status.ACTIVE, (Agent.AuthMethod) a[1], "api", now, now,
+                        null, null));
+            }
+            ECKey key = new ECKeyGenerator(Curve.P_256).keyID("bench-1").generate();
+            Files.writeString(benchDir.resolve("jwt-key.json"), key.toJSONString());
+            store.revokeCredentials(TENANT, JWT_AGENT);
+            store.saveCredential(new AgentCredential(TENANT, "bench-jwks-" + UUID.randomUUID().toString().substring(0, 8),
+                    JWT_AGENT, AgentCredential.Kind.JWKS, null, null, new JWKSet(key.toPublicJWK()).toString(), null, null,
+                    null, AgentCredential.Status.ACTIVE, now));
+            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+            g.initialize(new ECGenParameterSpec("secp256r1"));
+            KeyPair kp = g.generateKeyPair();
+            String csr = Pem.write(new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + MTLS_AGENT), kp.getPublic())
+                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate())));
+            AgentCa.Issued issued = ctx.getBean(AgentCa.class).issue(TENANT, MTLS_AGENT, csr, Duration.ofHours(24));
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setKeyEntry("agent", kp.getPrivate(), PW, new X509Certificate[]{Pem.certificate(issued.certificatePem())});
+            try (FileOutputStream out = new FileOutputStream(benchDir.resolve("mtls.p12").toFile())) {
+                ks.store(out, PW);
+            }
+            ctx.getBean(AgentChanges.class).changed(TENANT, JWT_AGENT);
+            ctx.getBean(AgentChanges.class).changed(TENANT, MTLS_AGENT);
+            System.out.println("provisioned " + JWT_AGENT + " (private_key_jwt ES256) and " + MTLS_AGENT
+                    + " (tls_client_auth, serial " + issued.serial() + ")");
+        }
+    }
+
+    private static String env(String name) {
+        String v = System.getenv(name);
+        return v == null ? "" : v;
+    }
+
+    /** Pre-generated request bodies: a Lua script cannot sign ES256. Each assertion has its own jti. */
+    static void assertions(Path benchDir, String aud, int n, int files) throws Exception {
+        ECKey key = JWK.parse(Files.readString(benchDir.resolve("jwt-key.json"))).toECKey();
+        ECDSASigner signer = new ECDSASigner(key);
+        if (CryptoProvider.get() != null) {
+            signer.getJCAContext().setProvider(CryptoProvider.get());
+        }
+        JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build();
+        Instant now = Instant.now();
+        // RFC 7523: exp within the broker's bound (5 min): the run must start right after generation
+        Date exp = Date.from(now.plusSeconds(280));
+        String prefix = "grant_type=client_credentials&client_assertion_type="
+                + URLEncoder.encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer", StandardCharsets.UTF_8)
+                + "&client_assertion=";
+        BufferedWriter[] out = new BufferedWriter[files];
+        for (int f = 0; f < files; f++) {
+            out[f] = Files.newBufferedWriter(benchDir.resolve("bodies." + (f + 1)));
+        }
+        for (int i = 0; i < n; i++) {
+            SignedJWT jwt = new SignedJWT(header, new JWTClaimsSet.Builder().issuer(JWT_AGENT).subject(JWT_AGENT)
+                    .audience(aud).expirationTime(exp).issueTime(Date.from(now)).jwtID(UUID.randomUUID().toString())
+                    .build());
+            jwt.sign(signer);
+            out[i % files].write(prefix + jwt.serialize());
+            out[i % files].newLine();
+        }
+        for (BufferedWriter w : out) {
+            w.close();
+        }
+        System.out.println("wrote " + n + " bodies in " + files + " files (exp " + exp.toInstant() + ")");
+    }
+
+    /** A fixed number of virtual-thread workers over one keep-alive mTLS HttpClient; reports req/s, p50, p99. */
+    static void load(Path benchDir, String base, String mode, int workers, int seconds) throws Exception {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (FileInputStream in = new FileInputStream(benchDir.resolve("mtls.p12").toFile())) {
+            ks.load(in, PW);
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(ks, PW);
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(kmf.getKeyManagers(), new TrustManager[]{new X509TrustManager() {
+            public void checkClientTrusted(X509Certificate[] c, String a) {
+            }
+
+            public void checkServerTrusted(X509Certificate[] c, String a) {
+            }
+
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, new SecureRandom());
+        HttpClient client = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1)
+                .executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()).build();
+        String tokenBody = "grant_type=client_credentials&client_id=" + MTLS_AGENT;
+        String body;
+        String path;
+        if (mode.equals("token")) {
+            body = tokenBody;
+            path = "/t/demo/token";
+        } else {
+            HttpResponse<String> t = post(client, base + "/t/demo/token", tokenBody);
+            if (t.statusCode() != 200) {
+                throw new IllegalStateException("token: " + t.statusCode() + " " + t.body());
+            }
+            String token = t.body().replaceAll(".*\"access_token\"\\s*:\\s*\"([^\"]+)\".*", "$1");
+            body = "client_id=" + MTLS_AGENT + "&token=" + token;
+            path = "/t/demo/introspect";
+        }
+        // warm-up
+        long warmEnd = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        runWorkers(client, base + path, body, workers, warmEnd, null);
+        AtomicLong errors = new AtomicLong();
+        long start = System.nanoTime();
+        long end = start + Duration.ofSeconds(seconds).toNanos();
+        List<long[]> lat = runWorkers(client, base + path, body, workers, end, errors);
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        int total = lat.stream().mapToInt(a -> (int) a[0]).sum();
+        long[] all = new long[total];
+        int k = 0;
+        for (long[] a : lat) {
+            System.arraycopy(a, 1, all, k, (int) a[0]);
+            k += (int) a[0];
+        }
+        Arrays.sort(all);
+        System.out.printf("%s: %d requests in %.1f s = %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %d%n", mode, total,
+                elapsed, total / elapsed, all[total / 2] / 1e6, all[(int) (total * 0.99)] / 1e6, errors.get());
+    }
+
+    private static List<long[]> runWorkers(HttpClient client, String url, String body, int workers, long end,
+                                           AtomicLong errors) throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        List<long[][]> holderList = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            long[][] holder = new long[1][];
+            Thread t = Thread.ofVirtual().start(() -> {
+                long[] l = new long[1 << 16];
+                int n = 0;
+                while (System.nanoTime() < end) {
+                    long t0 = System.nanoTime();
+                    try {
+                        HttpResponse<String> r = post(client, url, body);
+                        if (r.statusCode() != 200 && errors != null) {
+                            errors.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        if (errors != null) {
+                            errors.incrementAndGet();
+                        }
+                    }
+                    if (n + 2 >= l.length) {
+                        l = Arrays.copyOf(l, l.length * 2);
+                    }
+                    l[1 + n++] = System.nanoTime() - t0;
+                }
+                l[0] = n;
+                holder[0] = l;
+            });
+            threads.add(t);
+            holderList.add(holder);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        List<long[]> out = new ArrayList<>();
+        for (long[][] h : holderList) {
+            out.add(h[0]);
+        }
+        return out;
+    }
+
+    static HttpResponse<String> post(HttpClient client, String url, String body) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
