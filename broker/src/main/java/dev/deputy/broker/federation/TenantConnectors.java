@@ -46,7 +46,8 @@ import java.util.function.Function;
 public class TenantConnectors {
     private static final Logger LOG = LoggerFactory.getLogger(TenantConnectors.class);
     static final String CHANNEL = "connector-changes";
-    public static final Set<String> BROKER_KEYS = Set.of("enabled", "default", "display_name", "client_secret_env");
+    public static final Set<String> BROKER_KEYS = Set.of("enabled", "default", "display_name", "client_secret_env",
+            "token_exchange", "token_exchange_audiences");
     static final Set<String> CONNECTOR_KEYS = Set.of("id", "type", "issuer", "client_id", "client_secret", "client_auth",
             "private_jwk", "scopes", "redirect_uri", "claims", "role_mapping", "email_domains", "userinfo", "allowed_algs",
             "clock_skew_seconds", "okta", "auth0", "entra", "keycloak");
@@ -150,6 +151,11 @@ public class TenantConnectors {
         if (map.get("client_secret_env") != null) {
             safe.put("client_secret_env", map.get("client_secret_env"));
         }
+        for (String k : List.of("token_exchange", "token_exchange_audiences")) {
+            if (map.get(k) != null) {
+                safe.put(k, map.get(k));
+            }
+        }
         if (secret != null) {
             forConnector.put("client_secret", secret);
         } else if (!"private_key_jwt".equals(map.get("client_auth"))) {
@@ -211,6 +217,26 @@ public class TenantConnectors {
     /** Enabled connectors, with home-realm discovery by email domain. */
     public ConnectorRegistry registry(String tenantId) {
         return view(tenantId).enabled();
+    }
+
+    /**
+     * Enabled connectors whose IdP's tokens may be used as subject tokens in token exchange
+     * ({@code token_exchange: true} in the connector file), with the audiences their tokens may carry:
+     * the connector's own client_id plus {@code token_exchange_audiences}.
+     */
+    public List<Map.Entry<Entry, Set<String>>> trustedForExchange(String tenantId) {
+        List<Map.Entry<Entry, Set<String>>> out = new ArrayList<>();
+        for (Entry e : list(tenantId)) {
+            if (e.enabled() && Boolean.TRUE.equals(e.config().get("token_exchange"))) {
+                Set<String> aud = new java.util.LinkedHashSet<>();
+                aud.add(e.connector().config().clientId());
+                if (e.config().get("token_exchange_audiences") instanceof List<?> l) {
+                    l.forEach(a -> aud.add(String.valueOf(a)));
+                }
+                out.add(Map.entry(e, Set.copyOf(aud)));
+            }
+        }
+        return out;
     }
 
     public Optional<Entry> defaultConnector(String tenantId) {

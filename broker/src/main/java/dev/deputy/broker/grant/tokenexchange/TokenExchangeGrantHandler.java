@@ -12,6 +12,7 @@ import dev.deputy.broker.agent.Resource;
 import dev.deputy.broker.agent.Role;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.federation.TenantConnectors;
 import dev.deputy.broker.federation.User;
 import dev.deputy.broker.federation.UserStore;
 import dev.deputy.broker.oauth.AgentDirectory;
@@ -28,6 +29,10 @@ import dev.deputy.broker.token.AccessTokens;
 import dev.deputy.broker.token.DeputyTokenVerifier;
 import dev.deputy.broker.token.MintedToken;
 import dev.deputy.broker.token.Revocations;
+import dev.deputy.connectors.ConnectorException;
+import dev.deputy.connectors.UpstreamConnector;
+import dev.deputy.connectors.UpstreamIdentity;
+import com.nimbusds.jwt.JWTParser;
 import jakarta.inject.Singleton;
 
 import java.net.URI;
@@ -53,6 +58,18 @@ import java.util.TreeSet;
 public class TokenExchangeGrantHandler implements GrantHandler {
     static final Duration DEFAULT_TTL = Duration.ofMinutes(5);
     static final Set<TokenTypeURI> SUBJECT_TYPES = Set.of(TokenTypeURI.ACCESS_TOKEN, TokenTypeURI.JWT);
+    static final Set<TokenTypeURI> UPSTREAM_TYPES = Set.of(TokenTypeURI.ID_TOKEN, TokenTypeURI.ACCESS_TOKEN, TokenTypeURI.JWT);
+
+    /**
+     * The user a subject token speaks for, from either kind of subject token.
+     *
+     * @param priorChain agents already acting (outermost first); empty for an upstream token
+     * @param scopes     what the subject token allows (for an upstream token: what the user's mapped roles grant)
+     */
+    record SubjectInfo(String sub, String iss, List<String> priorChain, Set<String> scopes, long expiresAtMs,
+                       Set<String> groups, Set<String> roles, String connector, String jti, Map<String, Object> claims,
+                       boolean upstream) {
+    }
 
     private final DeputyTokenVerifier verifier;
     private final AgentDirectory agents;
@@ -62,11 +79,13 @@ public class TokenExchangeGrantHandler implements GrantHandler {
     private final AccessTokens tokens;
     private final AuditLog audit;
     private final UserStore users;
+    private final TenantConnectors connectors;
 
     public TokenExchangeGrantHandler(DeputyTokenVerifier verifier, AgentDirectory agents, AgentTokenState agentState,
                                      Revocations revocations, Policies policies, AccessTokens tokens, AuditLog audit,
-                                     UserStore users) {
+                                     UserStore users, TenantConnectors connectors) {
         this.users = users;
+        this.connectors = connectors;
         this.verifier = verifier;
         this.agents = agents;
         this.agentState = agentState;
@@ -95,22 +114,11 @@ public class TokenExchangeGrantHandler implements GrantHandler {
                 .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_CLIENT, "agent is not active"));
 
         // RFC 8693 §2.1: subject_token and subject_token_type REQUIRED
-        if (!SUBJECT_TYPES.contains(grant.getSubjectTokenType())) {
-            throw new OAuthException(OAuth2Error.INVALID_REQUEST, "subject_token_type must be access_token or jwt");
-        }
-        DeputyTokenVerifier.Verified subject = verify(tenant, grant.getSubjectToken().getValue(), "subject_token");
-        JWTClaimsSet sc = subject.claims();
-        Map<String, Object> subId = jsonObject(sc, "sub_id");
-        if (subId == null || !"iss_sub".equals(subId.get("format")) || !Objects.equals(sc.getSubject(), subId.get("sub"))) {
-            throw new OAuthException(OAuth2Error.INVALID_GRANT, "subject_token does not represent a user");
-        }
-        List<String> priorChain = actorChain(sc);
-        if (agentState.problem(tenant, sc).isPresent()) {
-            throw new OAuthException(OAuth2Error.INVALID_GRANT, "an agent in the subject token's chain is not active");
-        }
+        SubjectInfo subject = subject(ctx, grant);
+        List<String> priorChain = subject.priorChain();
         // RFC 8693 §4.4: may_act names who may act for the subject; enforced, not decorative
-        Map<String, Object> mayAct = jsonObject(sc, "may_act");
-        if (mayAct != null && !agentId.equals(mayAct.get("sub"))) {
+        Object mayActClaim = subject.claims().get("may_act");
+        if (mayActClaim != null && !(mayActClaim instanceof Map<?, ?> mayAct && agentId.equals(mayAct.get("sub")))) {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, "may_act of the subject token does not name this agent");
         }
         // RFC 8693 §2.1: actor_token, when present, must be the authenticated agent's own
@@ -128,7 +136,7 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         chain.addAll(priorChain);
 
         Resource resource = resource(ctx, grant);
-        Set<String> subjectScopes = scopes(sc);
+        Set<String> subjectScopes = subject.scopes();
         Set<String> requested = ctx.request().getScope() == null ? null
                 : new LinkedHashSet<>(ctx.request().getScope().toStringList());
         Set<String> agentScopes = agentScopes(tenant, agent);
@@ -145,23 +153,23 @@ public class TokenExchangeGrantHandler implements GrantHandler {
 
         // the user as Deputy knows them now: a suspended link stops delegation at once; groups and roles
         // for policy come from the link (the last login's mapping), else from the token's claims
-        List<User> links = users.findByUpstream(tenant, (String) subId.get("iss"), sc.getSubject());
+        List<User> links = users.findByUpstream(tenant, subject.iss(), subject.sub());
         if (links.stream().anyMatch(u -> !u.active())) {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, "the user is suspended");
         }
-        Set<String> groups = stringSet(sc, "groups");
-        Set<String> roles = stringSet(sc, "roles");
-        String connector = stringClaim(sc, "connector");
+        Set<String> groups = new TreeSet<>(subject.groups());
+        Set<String> roles = new TreeSet<>(subject.roles());
+        String connector = subject.connector();
         for (User u : links) {
             groups.addAll(u.groups());
             roles.addAll(u.roles());
             connector = connector == null ? u.connectorId() : connector;
         }
-        DelegationInput input = new DelegationInput(agentId, agent.roles(), true, sc.getSubject(),
-                (String) subId.get("iss"), connector, groups, roles, resource.uri(), candidate, chain.size());
+        DelegationInput input = new DelegationInput(agentId, agent.roles(), true, subject.sub(),
+                subject.iss(), connector, groups, roles, resource.uri(), candidate, chain.size());
         Decision decision = policies.of(tenant).decide(input);
         audit.append(AuditEvent.of(tenant, "policy.decision", decision.allowed() ? AuditEvent.Outcome.ALLOW : AuditEvent.Outcome.DENY)
-                .subject(sc.getSubject(), (String) subId.get("iss")).actors(chain).agent(agentId)
+                .subject(subject.sub(), subject.iss()).actors(chain).agent(agentId)
                 .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", candidate))
                 .request(ctx.meta()).detail("rule", decision.ruleId()).detail("reason", decision.reason())
                 .detail("granted", String.join(" ", new TreeSet<>(decision.granted()))).build());
@@ -176,11 +184,11 @@ public class TokenExchangeGrantHandler implements GrantHandler {
                 ? Duration.ofMillis(Math.max(1_000, remainingMs)) : DEFAULT_TTL; // never beyond the subject's expiry
         Map<String, Object> extra = new LinkedHashMap<>();
         for (String c : List.of("email", "name", "groups", "connector")) {
-            if (sc.getClaim(c) != null) {
-                extra.put(c, sc.getClaim(c));
+            if (subject.claims().get(c) != null) {
+                extra.put(c, subject.claims().get(c));
             }
         }
-        MintedToken minted = tokens.mint(new AccessTokenSpec(tenant, sc.getSubject(), (String) subId.get("iss"), chain,
+        MintedToken minted = tokens.mint(new AccessTokenSpec(tenant, subject.sub(), subject.iss(), chain,
                 ctx.client().clientId(), resource.uri(), List.copyOf(granted), ctx.client().certThumbprint(), null, ttl,
                 extra));
 
@@ -195,13 +203,95 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         body.put("expires_in", minted.expiresIn());
         body.put("scope", String.join(" ", granted));
         AuditEvent event = AuditEvent.of(tenant, "token.exchanged", AuditEvent.Outcome.SUCCESS)
-                .subject(sc.getSubject(), (String) subId.get("iss")).actors(chain).agent(agentId)
+                .subject(subject.sub(), subject.iss()).actors(chain).agent(agentId)
                 .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", granted))
-                .request(ctx.meta()).detail("jti", minted.jti()).detail("subject_jti", sc.getJWTID())
+                .request(ctx.meta()).detail("jti", minted.jti()).detail("subject_jti", subject.jti())
+                .detail("subject_kind", subject.upstream() ? "upstream" : "deputy")
                 .detail("requested", requested == null ? null : String.join(" ", new TreeSet<>(requested)))
                 .detail("rule", decision.ruleId()).detail("cnf", ctx.client().certThumbprint() != null ? "x5t#S256" : null)
                 .build();
         return new TokenResult(body, event);
+    }
+
+    /** A Deputy access token of this tenant, or a token of an upstream IdP whose connector is trusted for exchange. */
+    private SubjectInfo subject(TokenContext ctx, TokenExchangeGrant grant) {
+        String tenant = ctx.tenant().id();
+        String token = grant.getSubjectToken().getValue();
+        String iss;
+        try {
+            iss = JWTParser.parse(token).getJWTClaimsSet().getIssuer();
+        } catch (ParseException e) {
+            throw new OAuthException(OAuth2Error.INVALID_GRANT, "subject_token is not a JWT");
+        }
+        if (ctx.issuer().equals(iss)) {
+            if (!SUBJECT_TYPES.contains(grant.getSubjectTokenType())) {
+                throw new OAuthException(OAuth2Error.INVALID_REQUEST, "subject_token_type must be access_token or jwt");
+            }
+            return deputySubject(tenant, token);
+        }
+        if (!UPSTREAM_TYPES.contains(grant.getSubjectTokenType())) {
+            throw new OAuthException(OAuth2Error.INVALID_REQUEST, "subject_token_type must be id_token, access_token or jwt");
+        }
+        return upstreamSubject(tenant, token, iss, grant.getSubjectTokenType());
+    }
+
+    private SubjectInfo deputySubject(String tenant, String token) {
+        DeputyTokenVerifier.Verified v = verify(tenant, token, "subject_token");
+        JWTClaimsSet sc = v.claims();
+        Map<String, Object> subId = jsonObject(sc, "sub_id");
+        if (subId == null || !"iss_sub".equals(subId.get("format")) || !Objects.equals(sc.getSubject(), subId.get("sub"))) {
+            throw new OAuthException(OAuth2Error.INVALID_GRANT, "subject_token does not represent a user");
+        }
+        if (agentState.problem(tenant, sc).isPresent()) {
+            throw new OAuthException(OAuth2Error.INVALID_GRANT, "an agent in the subject token's chain is not active");
+        }
+        return new SubjectInfo(sc.getSubject(), (String) subId.get("iss"), actorChain(sc), scopes(sc), v.expiresAtMs(),
+                stringSet(sc, "groups"), stringSet(sc, "roles"), stringClaim(sc, "connector"), sc.getJWTID(), sc.getClaims(),
+                false);
+    }
+
+    private SubjectInfo upstreamSubject(String tenant, String token, String iss, TokenTypeURI type) {
+        UpstreamConnector.TokenKind kind = TokenTypeURI.ID_TOKEN.equals(type)
+                ? UpstreamConnector.TokenKind.ID_TOKEN : UpstreamConnector.TokenKind.ACCESS_TOKEN;
+        ConnectorException last = null;
+        for (Map.Entry<TenantConnectors.Entry, Set<String>> trusted : connectors.trustedForExchange(tenant)) {
+            UpstreamConnector c = trusted.getKey().connector();
+            String configured = c.config().issuer();
+            if (!configured.contains("{") && !configured.equals(iss)) {
+                continue; // not this IdP (templated issuers, e.g. Entra multi-tenant, are checked by the connector)
+            }
+            try {
+                UpstreamIdentity who = c.validateUpstreamToken(token, kind, trusted.getValue());
+                Set<String> scopes = new TreeSet<>();
+                for (Role r : agents.roles(tenant)) {
+                    if (who.roles().contains(r.name())) {
+                        scopes.addAll(r.scopes());
+                    }
+                }
+                Object exp = who.claims().get("exp");
+                long expMs = exp instanceof java.util.Date d ? d.getTime()
+                        : exp instanceof Number n ? n.longValue() * 1000 : System.currentTimeMillis() + DEFAULT_TTL.toMillis();
+                Map<String, Object> claims = new LinkedHashMap<>();
+                if (who.email() != null) {
+                    claims.put("email", who.email());
+                }
+                if (who.name() != null) {
+                    claims.put("name", who.name());
+                }
+                if (!who.groups().isEmpty()) {
+                    claims.put("groups", who.groups());
+                }
+                claims.put("connector", who.connectorId());
+                Object jti = who.claims().get("jti");
+                return new SubjectInfo(who.subject(), who.issuer(), List.of(), scopes, expMs, new TreeSet<>(who.groups()),
+                        new TreeSet<>(who.roles()), who.connectorId(), jti == null ? null : jti.toString(), claims, true);
+            } catch (ConnectorException e) {
+                last = e;
+            }
+        }
+        throw new OAuthException(OAuth2Error.INVALID_GRANT, last == null
+                ? "subject_token issuer is not trusted for token exchange"
+                : "subject_token rejected by its IdP's rules: " + last.code().wire());
     }
 
     private DeputyTokenVerifier.Verified verify(String tenant, String token, String which) {
