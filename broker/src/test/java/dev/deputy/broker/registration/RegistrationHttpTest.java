@@ -220,15 +220,12 @@ class RegistrationHttpTest {
         return q.get("code");
     }
 
+    /** The real token endpoint (POST /t/{tenant}/token) as a public client: client_id + PKCE verifier. */
     Map<String, Object> redeem(String clientId, String code, String redirect, CodeVerifier v) {
-        AuthenticatedClient client = fx.bean(RegisteredClientAuthenticator.class)
-                .authenticate(tenant, fx.issuer(), null, new ClientID(clientId), null).orElseThrow();
-        TokenRequest tr = new TokenRequest.Builder(URI.create(fx.issuer() + "/token"), new ClientID(clientId),
-                new AuthorizationCodeGrant(new AuthorizationCode(code), URI.create(redirect), v)).build();
-        TokenResult r = fx.bean(AuthorizationCodeGrantHandler.class)
-                .handle(new TokenContext(tenant, fx.issuer(), tr, null, client, RequestMeta.INTERNAL));
-        fx.bean(AuditLog.class).append(r.audit());
-        return r.body();
+        HttpResponse<String> r = new Browser().postForm(fx.issuer() + "/token", Map.of("grant_type", "authorization_code",
+                "code", code, "redirect_uri", redirect, "code_verifier", v.getValue(), "client_id", clientId));
+        assertEquals(200, r.statusCode(), r.body());
+        return json(r);
     }
 
     // ------------------------------------------------------------------------------------------ metadata + PRM
