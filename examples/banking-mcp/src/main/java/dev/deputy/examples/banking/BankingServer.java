@@ -183,6 +183,7 @@ public final class BankingServer implements AutoCloseable {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> a = new LinkedHashMap<>();
+        Map<String, BigDecimal> balances = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--")) {
                 throw new IllegalArgumentException("unexpected argument " + args[i]);
@@ -190,6 +191,12 @@ public final class BankingServer implements AutoCloseable {
             String k = args[i].substring(2);
             if (k.equals("accept-unverifiable-cnf")) {
                 a.put(k, "true");
+            } else if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("--" + k + " needs a value");
+            } else if (k.equals("balance")) {
+                String b = args[++i];
+                int eq = b.lastIndexOf('=');
+                balances.put(b.substring(0, eq), new BigDecimal(b.substring(eq + 1)));
             } else {
                 a.put(k, args[++i]);
             }
@@ -199,16 +206,6 @@ public final class BankingServer implements AutoCloseable {
                     + "[--host 127.0.0.1] [--resource-id bank] [--prm <url>] [--jwks <url>] [--balance <sub>=<eur>]... "
                     + "[--accept-unverifiable-cnf]");
             System.exit(2);
-        }
-        Map<String, BigDecimal> balances = new LinkedHashMap<>();
-        for (String arg : List.of(args)) {
-            if (arg.contains("=") && !arg.startsWith("--")) {
-                balances.put(arg.substring(0, arg.indexOf('=')), new BigDecimal(arg.substring(arg.indexOf('=') + 1)));
-            }
-        }
-        if (a.containsKey("balance")) {
-            String b = a.get("balance");
-            balances.put(b.substring(0, b.indexOf('=')), new BigDecimal(b.substring(b.indexOf('=') + 1)));
         }
         Options o = new Options(a.getOrDefault("host", InetAddress.getLoopbackAddress().getHostAddress()),
                 Integer.parseInt(a.getOrDefault("port", "8090")), a.get("issuer"), a.get("resource"),
