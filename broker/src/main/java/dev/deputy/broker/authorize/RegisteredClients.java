@@ -1,5 +1,6 @@
 package dev.deputy.broker.authorize;
 
+import dev.deputy.broker.agent.ClientLookup;
 import dev.deputy.broker.agent.ClientSecrets;
 import dev.deputy.broker.agent.ClientStore;
 import dev.deputy.broker.agent.OAuthClient;
@@ -28,11 +29,13 @@ public class RegisteredClients {
     private static final Logger LOG = LoggerFactory.getLogger(RegisteredClients.class);
     private final Tenants tenants;
     private final ClientStore store;
+    private final ClientLookup lookup;
     private final Function<String, String> env = dev.deputy.broker.federation.SecretEnv::get;
 
-    public RegisteredClients(Tenants tenants, ClientStore store) {
+    public RegisteredClients(Tenants tenants, ClientStore store, ClientLookup lookup) {
         this.tenants = tenants;
         this.store = store;
+        this.lookup = lookup;
     }
 
     @PostConstruct
@@ -75,6 +78,7 @@ public class RegisteredClients {
         if (clientId == null || clientId.isEmpty() || clientId.length() > 255) {
             return Optional.empty();
         }
-        return store.find(tenantId, clientId);
+        // registered clients, and https client_ids through their metadata documents (registration.ClientDirectory)
+        return lookup.find(tenantId, clientId);
     }
 }

@@ -7,7 +7,7 @@ import com.nimbusds.oauth2.sdk.auth.ClientSecretPost;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.id.ClientID;
 import dev.deputy.broker.agent.ClientSecrets;
-import dev.deputy.broker.agent.ClientStore;
+import dev.deputy.broker.agent.ClientLookup;
 import dev.deputy.broker.agent.OAuthClient;
 import dev.deputy.broker.oauth.AuthenticatedClient;
 import dev.deputy.broker.oauth.ClientAuthenticator;
@@ -21,13 +21,14 @@ import java.util.Optional;
  * Authenticates registered OAuth clients (MCP client apps): public clients ({@code none}; PKCE is what
  * protects their code, OAuth 2.1 §2.1) and confidential ones with {@code client_secret_basic} /
  * {@code client_secret_post} against the stored hash. A client must use the method it registered
- * (RFC 7591 §2 {@code token_endpoint_auth_method}). Empty for a client_id it does not know.
+ * (RFC 7591 §2 {@code token_endpoint_auth_method}). Empty for a client_id it does not know. Clients come from
+ * {@link ClientLookup}: registered ones and Client ID Metadata Document URLs (public).
  */
 @Singleton
 public class RegisteredClientAuthenticator implements ClientAuthenticator {
-    private final ClientStore clients;
+    private final ClientLookup clients;
 
-    public RegisteredClientAuthenticator(ClientStore clients) {
+    public RegisteredClientAuthenticator(ClientLookup clients) {
         this.clients = clients;
     }
 

@@ -1,0 +1,71 @@
+package dev.deputy.broker.storage;
+
+import dev.deputy.broker.registration.Registration;
+import dev.deputy.broker.registration.RegistrationStore;
+import jakarta.inject.Singleton;
+import org.jooq.Record;
+
+import java.util.List;
+import java.util.Optional;
+
+import static dev.deputy.broker.storage.jooq.Tables.CLIENT_REGISTRATIONS;
+
+/** jOOQ implementation of {@link RegistrationStore}. */
+@Singleton
+class JooqRegistrationStore implements RegistrationStore {
+    private final Database db;
+
+    JooqRegistrationStore(Database db) {
+        this.db = db;
+    }
+
+    private static Registration map(Record r) {
+        return new Registration(r.get(CLIENT_REGISTRATIONS.TENANT_ID), r.get(CLIENT_REGISTRATIONS.CLIENT_ID),
+                r.get(CLIENT_REGISTRATIONS.METADATA), r.get(CLIENT_REGISTRATIONS.ACCESS_TOKEN_HASH),
+                r.get(CLIENT_REGISTRATIONS.ISSUED_AT), r.get(CLIENT_REGISTRATIONS.USED_AT));
+    }
+
+    @Override
+    public Optional<Registration> find(String tenantId, String clientId) {
+        return db.read(dsl -> dsl.selectFrom(CLIENT_REGISTRATIONS).where(CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId)
+                .and(CLIENT_REGISTRATIONS.CLIENT_ID.eq(clientId))).fetchOptional(JooqRegistrationStore::map));
+    }
+
+    @Override
+    public void save(Registration r) {
+        db.tx(dsl -> dsl.insertInto(CLIENT_REGISTRATIONS)
+                .set(CLIENT_REGISTRATIONS.TENANT_ID, r.tenantId()).set(CLIENT_REGISTRATIONS.CLIENT_ID, r.clientId())
+                .set(CLIENT_REGISTRATIONS.METADATA, r.metadataJson())
+                .set(CLIENT_REGISTRATIONS.ACCESS_TOKEN_HASH, r.accessTokenHash())
+                .set(CLIENT_REGISTRATIONS.ISSUED_AT, r.issuedAt()).set(CLIENT_REGISTRATIONS.USED_AT, r.usedAt())
+                .onDuplicateKeyUpdate()
+                .set(CLIENT_REGISTRATIONS.METADATA, r.metadataJson())
+                .set(CLIENT_REGISTRATIONS.ACCESS_TOKEN_HASH, r.accessTokenHash())
+                .set(CLIENT_REGISTRATIONS.USED_AT, r.usedAt()).execute());
+    }
+
+    @Override
+    public void delete(String tenantId, String clientId) {
+        db.tx(dsl -> dsl.deleteFrom(CLIENT_REGISTRATIONS).where(CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId)
+                .and(CLIENT_REGISTRATIONS.CLIENT_ID.eq(clientId))).execute());
+    }
+
+    @Override
+    public int count(String tenantId) {
+        return db.read(dsl -> dsl.fetchCount(CLIENT_REGISTRATIONS, CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId)));
+    }
+
+    @Override
+    public List<Registration> unusedSince(String tenantId, long issuedBefore) {
+        return db.read(dsl -> dsl.selectFrom(CLIENT_REGISTRATIONS).where(CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId)
+                        .and(CLIENT_REGISTRATIONS.USED_AT.isNull()).and(CLIENT_REGISTRATIONS.ISSUED_AT.lt(issuedBefore)))
+                .fetch(JooqRegistrationStore::map));
+    }
+
+    @Override
+    public boolean markUsed(String tenantId, String clientId, long at) {
+        return db.tx(dsl -> dsl.update(CLIENT_REGISTRATIONS).set(CLIENT_REGISTRATIONS.USED_AT, at)
+                .where(CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId).and(CLIENT_REGISTRATIONS.CLIENT_ID.eq(clientId))
+                        .and(CLIENT_REGISTRATIONS.USED_AT.isNull())).execute()) == 1;
+    }
+}
