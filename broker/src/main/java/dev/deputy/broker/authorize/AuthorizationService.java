@@ -204,8 +204,13 @@ public class AuthorizationService {
         List<String> requested = ar.getScope() == null ? List.of() : ar.getScope().toStringList();
         String loginHint = single(params, "login_hint");
         String prompt = single(params, "prompt");
+        // on-behalf-of: the client names the agent that will act for the user; it must be an active agent
+        String actor = single(params, "requested_actor");
+        if (actor != null && agents.findAgent(tenant.id(), actor).filter(dev.deputy.broker.agent.Agent::active).isEmpty()) {
+            throw new RedirectError(OAuth2Error.INVALID_REQUEST, "requested_actor is not an active agent", "unknown_actor");
+        }
         return new AuthRequest(client.clientId(), redirectUri, given, ar.getState() == null ? null : ar.getState().getValue(),
-                challenge, requested, Resource.canonical(resource.uri()), resource.id(), loginHint, prompt);
+                challenge, requested, Resource.canonical(resource.uri()), resource.id(), loginHint, prompt, actor);
     }
 
     /** RFC 8707 §2: one absolute resource, registered with the tenant; none → the tenant's default resource. */
@@ -424,7 +429,8 @@ public class AuthorizationService {
         if (!client.internal()) {
             Optional<Consent> c = consents.find(tenant.id(), user.id(), client.clientId(), resource.id());
             boolean covered = c.isPresent() && c.get().scopes().containsAll(granted);
-            if (!covered || "consent".equals(req.prompt())) {
+            // an external client acting through an agent is asked every time, naming the agent
+            if (!covered || "consent".equals(req.prompt()) || req.requestedActor() != null) {
                 if ("none".equals(req.prompt())) {
                     throw new RedirectError(new ErrorObject("consent_required"), "consent required", "consent_required");
                 }
@@ -446,6 +452,10 @@ public class AuthorizationService {
                 .append("<p>It will return to <code>").append(Html.esc(host == null ? req.redirectUri() : host))
                 .append("</code>.</p><p>Resource: <strong>").append(Html.esc(resource.name())).append("</strong> <code>")
                 .append(Html.esc(req.resource())).append("</code></p>");
+        if (req.requestedActor() != null) {
+            b.append("<p>It will act through the agent <strong><code>").append(Html.esc(req.requestedActor()))
+                    .append("</code></strong>, which will be named in every token as the actor.</p>");
+        }
         if (granted.isEmpty()) {
             b.append("<p>Scopes: none.</p>");
         } else {
@@ -522,7 +532,7 @@ public class AuthorizationService {
         }
         CodeGrant g = new CodeGrant(tenant.id(), req.clientId(), req.redirectUri(), req.redirectUriGiven(),
                 req.codeChallenge(), req.resource(), s.userId(), s.upstreamSub(), s.upstreamIss(), granted, claims,
-                s.authTime(), "fam_" + Sessions.random().substring(0, 26));
+                s.authTime(), "fam_" + Sessions.random().substring(0, 26), req.requestedActor());
         String code = codes.issue(g);
         audit(AuditEvent.of(tenant.id(), "authorize.code_issued", Outcome.SUCCESS).subject(s.upstreamSub(), s.upstreamIss())
                 .client(req.clientId()).resource(req.resource()).scopes(String.join(" ", granted)).request(meta)

@@ -57,7 +57,11 @@ public final class YamlFiles {
             return value;
         } catch (UnrecognizedPropertyException e) {
             // Jackson reports record properties at the end of the mapping: find the key's own line
-            throw new ConfigException(file, line(text, keys(e), e.getLocation()), "unknown key '" + e.getPropertyName()
+            int at = line(text, keys(e), e.getLocation());
+            // inside a list item the path stops at the list: look for the key itself between the list and the
+            // end of the mapping Jackson reported
+            int exact = lastKeyLine(text, String.valueOf(e.getPropertyName()), at, line(e.getLocation()));
+            throw new ConfigException(file, exact > 0 ? exact : at, "unknown key '" + e.getPropertyName()
                     + "' (known: " + e.getKnownPropertyIds() + ")");
         } catch (ValueInstantiationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -73,6 +77,20 @@ public final class YamlFiles {
             }
             throw new ConfigException(file, line(e.getLocation()), e.getOriginalMessage().lines().findFirst().orElse(""));
         }
+    }
+
+    /** The last line in [from, to] (1-based) that holds {@code key:} (also as {@code - key:}); 0 if none. */
+    static int lastKeyLine(String text, String key, int from, int to) {
+        List<String> lines = text.lines().toList();
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(
+                "^[\\s-]*(['\"]?)" + java.util.regex.Pattern.quote(key) + "\\1\\s*:(\\s|$).*|.*[{,]\\s*" + java.util.regex.Pattern.quote(key) + "\\s*:.*");
+        int found = 0;
+        for (int i = Math.max(1, from); i <= Math.min(to, lines.size()); i++) {
+            if (p.matcher(lines.get(i - 1)).matches()) {
+                found = i;
+            }
+        }
+        return found;
     }
 
     private static final java.util.regex.Pattern SNAKE_KEY = java.util.regex.Pattern.compile("\\b[a-z]+(?:_[a-z]+)+\\b");

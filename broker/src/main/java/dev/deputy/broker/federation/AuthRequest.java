@@ -9,10 +9,11 @@ import java.util.List;
  * @param redirectUriGiven whether the request named it (then the token request must repeat it, RFC 6749 §4.1.3)
  * @param resource         the RFC 8707 resource as registered (canonical), bound to the code
  * @param resourceId       its id in the resource registry
+ * @param requestedActor   the agent the client will act through ({@code requested_actor}), bound to the code; null if none
  */
 public record AuthRequest(String clientId, String redirectUri, boolean redirectUriGiven, String state,
                           String codeChallenge, List<String> scopes, String resource, String resourceId,
-                          String loginHint, String prompt) {
+                          String loginHint, String prompt, String requestedActor) {
     public AuthRequest {
         scopes = scopes == null ? List.of() : List.copyOf(scopes);
     }

@@ -11,10 +11,13 @@ import java.util.Map;
  * @param subjectIssuer upstream {@code iss}
  * @param claims        mapped user claims for the access token ({@code email}, {@code name}, {@code groups})
  * @param familyId      the refresh token family this code starts (pre-chosen so a replay can revoke it)
+ * @param actor         the agent the code was requested for ({@code requested_actor}); the token request must
+ *                      prove it with that agent's {@code actor_token}, and the token carries it as {@code act}
  */
 public record CodeGrant(String tenantId, String clientId, String redirectUri, boolean redirectUriGiven,
                         String codeChallenge, String resource, String userId, String subject, String subjectIssuer,
-                        List<String> scopes, Map<String, Object> claims, long authTime, String familyId) {
+                        List<String> scopes, Map<String, Object> claims, long authTime, String familyId,
+                        String actor) {
     public CodeGrant {
         scopes = scopes == null ? List.of() : List.copyOf(scopes);
         claims = claims == null ? Map.of() : Map.copyOf(claims);

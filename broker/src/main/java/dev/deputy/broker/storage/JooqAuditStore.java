@@ -41,7 +41,7 @@ public class JooqAuditStore implements AuditStore {
         if ("h2".equals(db.dialectName())) {
             // H2 buffers commits for WRITE_DELAY (500 ms by default) before writing them to the file: a killed
             // process loses transactions that were already acknowledged. With 0, MVStore writes at every commit
-            // (measured by AuditCrashTest: 66 of 634 acknowledged admin sign-ins lost with the default).
+            // (measured by AuditCrashIT: 66 of 634 acknowledged admin sign-ins lost with the default).
             // Database-wide and persistent; belongs in Database's H2 URL (WRITE_DELAY=0) — set here until it is.
             db.dsl().execute("SET WRITE_DELAY 0");
         }

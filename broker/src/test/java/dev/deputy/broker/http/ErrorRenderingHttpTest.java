@@ -71,7 +71,8 @@ class ErrorRenderingHttpTest {
     @Test
     void unknownPathIsJson404() throws Exception {
         oauthError(broker.get("/no/such/path"), 404, "not_found");
-        oauthError(broker.get("/t/demo/token"), 404, "not_found");   // not built yet: still a clean 404
+        oauthError(broker.get("/t/demo/no-such-endpoint"), 404, "not_found");
+        oauthError(broker.get("/t/demo/token"), 405, "invalid_request");   // the token endpoint takes POST only
     }
 
     @Test

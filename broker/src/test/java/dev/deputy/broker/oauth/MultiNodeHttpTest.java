@@ -143,4 +143,42 @@ class MultiNodeHttpTest {
                 TestKeys.assertionForm(assertion(k, "suspend-me", "http://deputy.test/t/demo")));
         assertEquals(401, refused.statusCode());
     }
+
+    /**
+     * The lifecycle promise: an agent's token is active at introspection; an operator revokes the agent through
+     * the CLI (scripts/deputy → admin API of node A); the same token is inactive on node B within one second.
+     */
+    @Test
+    void agentRevokedThroughTheCliIsInactiveOnTheOtherNodeWithinASecond() throws Exception {
+        JWK k = TestKeys.ec();
+        a.agent("cli-victim", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+        a.credential("cli-victim", AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(k));
+        HttpResponse<String> t = a.post("/t/demo/token", TestKeys.assertionForm(
+                assertion(k, "cli-victim", "http://deputy.test/t/demo/token")));
+        assertEquals(200, t.statusCode(), t.body());
+        String token = (String) json(t).get("access_token");
+        assertEquals(true, introspect(b, token).get("active"));
+
+        Path creds = dir.resolve("a").resolve("admin-credentials.json");
+        Map<String, String> env = Map.of("DEPUTY_DATA_DIR", dir.resolve("a").toString(), "DEPUTY_URL", a.url());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        assertTrue(Files.exists(creds), "node A wrote its bootstrap admin credential");
+        int rc = dev.deputy.broker.cli.Cli.run(new String[]{"agent", "revoke", "cli-victim", "--reason", "test"}, env,
+                new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+        assertEquals(0, rc, out + " / " + err);
+        long revokedAt = System.nanoTime();
+        boolean inactive = false;
+        while (System.nanoTime() - revokedAt < 1_000_000_000L) {
+            if (Boolean.FALSE.equals(introspect(b, token).get("active"))) {
+                inactive = true;
+                break;
+            }
+            Thread.sleep(20);
+        }
+        long ms = (System.nanoTime() - revokedAt) / 1_000_000;
+        assertTrue(inactive, "token still active on node B " + ms + " ms after the CLI revoked the agent");
+        var audit = b.lastAudit("agent.revoked");
+        assertEquals("cli-victim", audit.agentId());
+    }
 }

@@ -22,6 +22,8 @@ import dev.deputy.broker.token.AccessTokenSpec;
 import dev.deputy.broker.token.AccessTokens;
 import dev.deputy.broker.token.MintedToken;
 import dev.deputy.broker.token.Revocations;
+import dev.deputy.broker.token.DeputyTokenVerifier;
+import dev.deputy.broker.oauth.AgentDirectory;
 import jakarta.inject.Singleton;
 
 import java.net.URI;
@@ -47,9 +49,14 @@ public class AuthorizationCodeGrantHandler implements GrantHandler {
     private final RefreshTokens refreshTokens;
     private final Revocations revocations;
     private final AuditLog audit;
+    private final DeputyTokenVerifier actorTokens;
+    private final AgentDirectory agentDirectory;
 
     public AuthorizationCodeGrantHandler(AuthorizationCodes codes, UserStore users, AccessTokens tokens,
-                                         RefreshTokens refreshTokens, Revocations revocations, AuditLog audit) {
+                                         RefreshTokens refreshTokens, Revocations revocations, AuditLog audit,
+                                         DeputyTokenVerifier actorTokens, AgentDirectory agentDirectory) {
+        this.actorTokens = actorTokens;
+        this.agentDirectory = agentDirectory;
         this.codes = codes;
         this.users = users;
         this.tokens = tokens;
@@ -81,7 +88,7 @@ public class AuthorizationCodeGrantHandler implements GrantHandler {
                 revocations.revoke(tenantId, r.accessJti(), r.accessExpiresAt() == null ? null
                         : Instant.ofEpochMilli(r.accessExpiresAt()));
                 int family = refreshTokens.revokeFamily(tenantId, r.familyId());
-                fail(ctx, "code_replayed", Map.of("revoked_access_token", r.accessJti() != null,
+                fail(ctx, "code_replayed", Map.of("revoked_access_jti", r.accessJti() != null,
                         "revoked_refresh_tokens", family));
                 throw new OAuthException(OAuth2Error.INVALID_GRANT, "authorization code already used");
             }
@@ -125,6 +132,25 @@ public class AuthorizationCodeGrantHandler implements GrantHandler {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, "the user is not active");
         }
         List<String> actors = ctx.client().agentId() == null ? List.of() : List.of(ctx.client().agentId());
+        if (g.actor() != null) {
+            // on-behalf-of: the code was requested for an agent; the client proves it with that agent's own token
+            String actorToken;
+            try {
+                actorToken = ctx.httpRequest().getBodyAsFormParameters().getOrDefault("actor_token", List.of()).stream()
+                        .findFirst().orElse(null);
+            } catch (com.nimbusds.oauth2.sdk.ParseException e) {
+                actorToken = null;
+            }
+            Optional<DeputyTokenVerifier.Verified> v = actorToken == null ? Optional.empty()
+                    : actorTokens.tryVerify(tenantId, actorToken);
+            if (v.isEmpty() || !g.actor().equals(v.get().claims().getSubject()) || v.get().claims().getClaim("sub_id") != null
+                    || revocations.isRevoked(tenantId, v.get().claims().getJWTID())
+                    || agentDirectory.agent(tenantId, g.actor()).filter(dev.deputy.broker.agent.Agent::active).isEmpty()) {
+                fail(ctx, "actor_token_invalid", Map.of("requested_actor", g.actor()));
+                throw new OAuthException(OAuth2Error.INVALID_GRANT, "actor_token of the requested actor is required");
+            }
+            actors = List.of(g.actor());
+        }
         MintedToken at = tokens.mint(new AccessTokenSpec(tenantId, g.subject(), g.subjectIssuer(), actors, clientId,
                 g.resource(), g.scopes(), ctx.client().certThumbprint(), null, null, g.claims()));
         long now = System.currentTimeMillis();

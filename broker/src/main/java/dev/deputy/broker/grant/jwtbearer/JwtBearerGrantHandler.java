@@ -194,7 +194,7 @@ public class JwtBearerGrantHandler implements GrantHandler {
                 .subject(c.getSubject(), c.getIssuer()).actors(chain).agent(ctx.client().agentId())
                 .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", granted))
                 .request(ctx.meta()).detail("grant", "id-jag").detail("jti", minted.jti())
-                .detail("assertion_jti", c.getJWTID()).build());
+                .detail("grant_jti", c.getJWTID()).build());
     }
 
     private TokenResult workload(TokenContext ctx, JWTClaimsSet c, TrustedIssuer ti) {
@@ -221,7 +221,7 @@ public class JwtBearerGrantHandler implements GrantHandler {
         return result(ctx, minted, granted, AuditEvent.of(tenant, "token.issued", AuditEvent.Outcome.SUCCESS)
                 .subject(c.getSubject(), c.getIssuer()).client(ctx.client().clientId()).agent(ctx.client().agentId())
                 .resource(resource.uri()).scopes(String.join(" ", granted)).request(ctx.meta())
-                .detail("grant", "jwt-bearer").detail("jti", minted.jti()).detail("assertion_jti", c.getJWTID()).build());
+                .detail("grant", "jwt-bearer").detail("jti", minted.jti()).detail("grant_jti", c.getJWTID()).build());
     }
 
     private static TokenResult result(TokenContext ctx, MintedToken minted, Set<String> granted, AuditEvent event) {

@@ -36,10 +36,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * has its audit entry (matched by X-Request-Id), and the chain verifies.
  *
  * <p>Needs the shaded jar ({@code mvn -B -q -o package -DskipTests}); skipped without it. Backend:
- * {@code -Ddeputy.crash.backend=h2|mariadb} (default h2). The load is {@link AuditedLoad}: today admin token
- * requests; when the token endpoint lands, swap in a client_credentials load ({@code -Ddeputy.crash.load}).
+ * {@code -Ddeputy.crash.backend=h2|mariadb} (default h2). The load is {@link AuditedLoad}: client_credentials
+ * with private_key_jwt (a fresh assertion per request); {@code -Ddeputy.crash.load=admin} uses admin token requests.
  */
-class AuditCrashTest {
+class AuditCrashIT {
     static final Path JAR = Path.of(System.getProperty("deputy.jar", "target/deputy-broker.jar"));
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -72,6 +72,44 @@ class AuditCrashTest {
         }
     }
 
+    /**
+     * client_credentials with private_key_jwt (a fresh ES256 assertion per request) for an agent provisioned
+     * by policy-as-code: each success appends token.issued before the token is returned.
+     */
+    record ClientCredentialsLoad(com.nimbusds.jose.jwk.ECKey key) implements AuditedLoad {
+        public String tenant() {
+            return "acme";
+        }
+
+        public String eventType() {
+            return EventTypes.TOKEN_ISSUED;
+        }
+
+        public String call(String base) throws IOException, InterruptedException {
+            String assertion;
+            try {
+                java.time.Instant now = java.time.Instant.now();
+                com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+                        new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.ES256).keyID(key.getKeyID()).build(),
+                        new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer("load-bot").subject("load-bot")
+                                .audience(base + "/t/acme/token").jwtID(UUID.randomUUID().toString())
+                                .issueTime(java.util.Date.from(now)).expirationTime(java.util.Date.from(now.plusSeconds(60)))
+                                .build());
+                jwt.sign(new com.nimbusds.jose.crypto.ECDSASigner(key));
+                assertion = jwt.serialize();
+            } catch (com.nimbusds.jose.JOSEException e) {
+                throw new IOException(e);
+            }
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/t/acme/token"))
+                    .timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials"
+                            + "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+                            + "&client_assertion=" + assertion)).build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? r.headers().firstValue("X-Request-Id").orElseThrow() : null;
+        }
+    }
+
     static final class Broker {
         final Path data;
         final Path config;
@@ -94,6 +132,7 @@ class AuditCrashTest {
             ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx512m", "-jar", JAR.toAbsolutePath().toString());
             pb.environment().put("DEPUTY_HTTP_PORT", Integer.toString(port));
+            pb.environment().put("DEPUTY_HTTPS_PORT", "off");
             pb.environment().put("DEPUTY_DATA_DIR", data.toString());
             pb.environment().put("DEPUTY_CONFIG_DIR", config.toString());
             pb.environment().put("DEPUTY_PUBLIC_URL", base());
@@ -140,6 +179,18 @@ class AuditCrashTest {
         Files.createDirectories(config.resolve("tenants/acme"));
         Files.writeString(config.resolve("broker.yml"), "default_tenant: acme\n");
         Files.writeString(config.resolve("tenants/acme/tenant.yml"), "display_name: Acme\n");
+        // the client_credentials load: a role, a default resource and an agent, as policy-as-code
+        com.nimbusds.jose.jwk.ECKey loadKey = new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_256)
+                .keyID("load-1").algorithm(com.nimbusds.jose.JWSAlgorithm.ES256).generate();
+        Files.createDirectories(config.resolve("tenants/acme/roles"));
+        Files.createDirectories(config.resolve("tenants/acme/resources"));
+        Files.createDirectories(config.resolve("tenants/acme/agents"));
+        Files.writeString(config.resolve("tenants/acme/roles/reader.yml"), "scopes: [api:read]\n");
+        Files.writeString(config.resolve("tenants/acme/resources/api.yml"),
+                "uri: https://api.acme.test/mcp\nname: API\nscopes: [api:read]\ndefault: true\n");
+        Files.writeString(config.resolve("tenants/acme/agents/load-bot.yml"), "name: Load bot\nowner: ops@acme.test\n"
+                + "environment: production\nroles: [reader]\nauth_method: private_key_jwt\njwks: {\"keys\": ["
+                + loadKey.toPublicJWK().toJSONString() + "]}\n");
         String dbName = null;
         Map<String, String> env = Map.of();
         if (backend.equals("mariadb")) {
@@ -155,7 +206,8 @@ class AuditCrashTest {
             Map<String, Object> cred = AuditJson.MAPPER.readValue(data.resolve("admin-credentials.json").toFile(),
                     new TypeReference<>() {
                     });
-            AuditedLoad load = new AdminTokenLoad((String) cred.get("client_secret"));
+            AuditedLoad load = "admin".equals(System.getProperty("deputy.crash.load"))
+                    ? new AdminTokenLoad((String) cred.get("client_secret")) : new ClientCredentialsLoad(loadKey);
             Set<String> acknowledged = ConcurrentHashMap.newKeySet();
             AtomicBoolean stop = new AtomicBoolean();
             int threads = Integer.getInteger("deputy.crash.threads", 32);
