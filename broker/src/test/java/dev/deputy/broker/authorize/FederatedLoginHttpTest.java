@@ -643,4 +643,63 @@ class FederatedLoginHttpTest {
         }
         return m;
     }
+
+    // ------------------------------------------------------------------------------------------ on-behalf-of
+
+    /**
+     * On-behalf-of in the code flow: the client asks for {@code requested_actor}; the code is bound to that agent;
+     * at the token endpoint the client proves it with the agent's own token; the user's token names the agent as
+     * {@code act}. Without the actor token (or with another agent's) the code is refused.
+     */
+    @Test
+    void requestedActorIsBoundToTheCodeAndNamedAsActor() throws Exception {
+        dev.deputy.broker.agent.AgentStore agents = fx.bean(dev.deputy.broker.agent.AgentStore.class);
+        long now = System.currentTimeMillis();
+        for (String id : List.of("obo-agent", "other-agent")) {
+            agents.saveAgent(new dev.deputy.broker.agent.Agent(TENANT, id, id, "owner", "prod", List.of("developer"), Map.of(),
+                    dev.deputy.broker.agent.Agent.Status.ACTIVE, dev.deputy.broker.agent.Agent.AuthMethod.PRIVATE_KEY_JWT,
+                    "api", now, now, null, null));
+            fx.bean(dev.deputy.broker.agent.AgentChanges.class).changed(TENANT, id);
+        }
+        dev.deputy.broker.token.AccessTokens minter = fx.bean(dev.deputy.broker.token.AccessTokens.class);
+        java.util.function.Function<String, String> agentToken = id -> minter.mint(new dev.deputy.broker.token.AccessTokenSpec(
+                TENANT, id, null, List.of(), id, RESOURCE, List.of("tools:read"), null, null, null, Map.of())).token();
+
+        // an unknown agent is refused at /authorize (redirected error: the client and redirect URI are fine)
+        Map<String, String> bad = login(new Browser(), authorizeUrl("mcp-inspector", Pkce.create(),
+                Map.of("requested_actor", "no-such-agent")));
+        assertEquals("invalid_request", bad.get("error"));
+
+        String sub = "00uOBO1";
+        fx.enqueue("oauth2/default", sub, Map.of("groups", List.of("engineers")));
+        Pkce pkce = Pkce.create();
+        Map<String, String> q = loginOk(new Browser(), authorizeUrl("mcp-inspector", pkce, Map.of("requested_actor", "obo-agent")));
+        Browser http = new Browser();
+        Map<String, String> form = new LinkedHashMap<>();
+        form.put("grant_type", "authorization_code");
+        form.put("client_id", "mcp-inspector");
+        form.put("code", q.get("code"));
+        form.put("redirect_uri", CLIENT_REDIRECT);
+        form.put("code_verifier", pkce.verifier().getValue());
+        form.put("actor_token", agentToken.apply("other-agent"));
+        form.put("actor_token_type", "urn:ietf:params:oauth:token-type:access_token");
+        HttpResponse<String> wrong = http.postForm(fx.issuer() + "/token", form);
+        assertEquals(400, wrong.statusCode(), wrong.body());
+        assertTrue(wrong.body().contains("invalid_grant"), wrong.body());
+        assertTrue(audited("token.rejected", "actor_token_invalid"), "the refusal is audited with its reason");
+
+        // the code was consumed by the failed attempt (single use): a fresh login with the right actor token
+        fx.enqueue("oauth2/default", sub, Map.of("groups", List.of("engineers")));
+        Pkce p2 = Pkce.create();
+        Map<String, String> q2 = loginOk(new Browser(), authorizeUrl("mcp-inspector", p2, Map.of("requested_actor", "obo-agent")));
+        form.put("code", q2.get("code"));
+        form.put("code_verifier", p2.verifier().getValue());
+        form.put("actor_token", agentToken.apply("obo-agent"));
+        HttpResponse<String> ok = http.postForm(fx.issuer() + "/token", form);
+        assertEquals(200, ok.statusCode(), ok.body());
+        Map<String, Object> body = new com.fasterxml.jackson.databind.ObjectMapper().readValue(ok.body(), Map.class);
+        SignedJWT at = SignedJWT.parse((String) body.get("access_token"));
+        assertEquals(sub, at.getJWTClaimsSet().getSubject());
+        assertEquals(Map.of("sub", "obo-agent"), at.getJWTClaimsSet().getJSONObjectClaim("act"));
+    }
 }
