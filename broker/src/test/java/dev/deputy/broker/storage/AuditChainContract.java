@@ -262,6 +262,7 @@ abstract class AuditChainContract {
     void deletedRowIsReportedAtItsSeq() {
         String t = chainOf(10);
         sql().execute("delete from audit_log where tenant_id = ? and seq = ?", t, 5);
+        sql().execute("delete from audit_agents where tenant_id = ? and seq = ?", t, 5);
         assertBroken(t, "deleted", 5);
     }
 
@@ -269,6 +270,7 @@ abstract class AuditChainContract {
     void deletedRowWithRenumberingIsReported() {
         String t = chainOf(10);
         sql().execute("delete from audit_log where tenant_id = ? and seq = ?", t, 5);
+        sql().execute("delete from audit_agents where tenant_id = ? and seq = ?", t, 5);
         renumber(t, 6, -1);   // close the gap
         assertBroken(t, "deleted", 5);
     }
@@ -319,8 +321,12 @@ abstract class AuditChainContract {
 
     /** Moves rows with seq >= from by delta, in two steps so the primary key never collides. */
     void renumber(String tenant, long from, long delta) {
-        sql().execute("update audit_log set seq = seq + 1000000 where tenant_id = ? and seq >= ?", tenant, from);
-        sql().execute("update audit_log set seq = seq - 1000000 + ? where tenant_id = ? and seq >= ?", delta, tenant, 1000000 + from);
+        // a forger renumbers the side index of agents too (it is keyed by seq)
+        for (String table : new String[]{"audit_log", "audit_agents"}) {
+            sql().execute("update " + table + " set seq = seq + 1000000 where tenant_id = ? and seq >= ?", tenant, from);
+            sql().execute("update " + table + " set seq = seq - 1000000 + ? where tenant_id = ? and seq >= ?", delta, tenant,
+                    1000000 + from);
+        }
     }
 
     /** Swaps the contents of two rows, keeping their seq. */
