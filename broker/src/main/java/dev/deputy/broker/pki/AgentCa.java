@@ -178,8 +178,14 @@ public class AgentCa {
     private Ca open(AgentCaStore.StoredCa stored) {
         try {
             X509Certificate cert = Pem.certificate(stored.certificatePem());
-            PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(
-                    new PKCS8EncodedKeySpec(box.open(stored.privateKeySealed(), aad(stored.tenantId()))));
+            byte[] pkcs8 = box.open(stored.privateKeySealed(), aad(stored.tenantId()));
+            PrivateKey key;
+            try {
+                key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
+            } catch (java.security.spec.InvalidKeySpecException nativeRefused) {
+                // a key written by another crypto provider: the JDK's own reads every valid PKCS#8
+                key = KeyFactory.getInstance("EC", "SunEC").generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
+            }
             return new Ca(cert, key, stored.certificatePem());
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("tenant " + stored.tenantId() + ": agent CA key cannot be used", e);

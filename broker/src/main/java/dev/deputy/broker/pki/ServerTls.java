@@ -11,15 +11,11 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.StringReader;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,20 +56,27 @@ public final class ServerTls {
             if (Files.exists(crt) && Files.exists(key)) {
                 X509Certificate cert = Pem.certificate(Files.readString(crt));
                 if (cert.getNotAfter().toInstant().isAfter(Instant.now())) {
-                    return new Material(readKey(Files.readString(key)), new X509Certificate[]{cert});
+                    try {
+                        return new Material(readKey(Files.readString(key)), new X509Certificate[]{cert});
+                    } catch (IOException | GeneralSecurityException unreadable) {
+                        LOG.warn("{} cannot be read ({}): generating a new self-signed server certificate", key,
+                                unreadable.getMessage());
+                    }
                 }
                 LOG.warn("{} has expired: generating a new self-signed server certificate", crt);
             }
             Files.createDirectories(dir);
             String host = settings.publicUrl().map(u -> URI.create(u).getHost()).orElse("localhost");
-            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+            // the JDK's provider writes a standard PKCS#8 (curve in the algorithm identifier) that it reads back
+            // on the next start; the server key signs one handshake per connection, not per request
+            KeyPairGenerator g = KeyPairGenerator.getInstance("EC", "SunEC");
             g.initialize(new ECGenParameterSpec("secp256r1"));
             KeyPair kp = g.generateKeyPair();
             X509Certificate cert = selfSigned(kp, host);
             Path tmpKey = dir.resolve("server.key.tmp");
             Files.deleteIfExists(tmpKey);
             Files.createFile(tmpKey, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(tmpKey, Pem.write(kp.getPrivate()));
+            Files.writeString(tmpKey, pkcs8Pem(kp.getPrivate()));
             Files.move(tmpKey, key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             Files.writeString(crt, Pem.write(cert));
             LOG.info("generated a self-signed server certificate for {} in {}", host, dir);
@@ -103,17 +106,26 @@ public final class ServerTls {
         return AgentCa.convert(b.build(AgentCa.signer(kp.getPrivate())));
     }
 
-    private static PrivateKey readKey(String pem) throws IOException {
-        try (PEMParser p = new PEMParser(new StringReader(pem))) {
-            Object o = p.readObject();
-            JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
-            if (o instanceof PEMKeyPair kp) {
-                return conv.getKeyPair(kp).getPrivate();
-            }
-            if (o instanceof PrivateKeyInfo pki) {
-                return conv.getPrivateKey(pki);
-            }
-            throw new IOException("server.key holds no private key");
+    /** PKCS#8 ("PRIVATE KEY") exactly as the key encodes itself. */
+    static String pkcs8Pem(PrivateKey key) {
+        return "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .encodeToString(key.getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
+    }
+
+    /** Reads the PKCS#8 key back with the JDK's EC provider, which wrote it. */
+    static PrivateKey readKey(String pem) throws IOException, GeneralSecurityException {
+        String body = pem.replace("-----BEGIN PRIVATE KEY-----", "").replace("-----END PRIVATE KEY-----", "")
+                .replaceAll("\\s", "");
+        if (body.contains("-----")) {
+            throw new IOException("server.key is not a PKCS#8 private key");
+        }
+        try {
+            return java.security.KeyFactory.getInstance("EC", "SunEC")
+                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(java.util.Base64.getDecoder().decode(body)));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("server.key is not base64", e);
         }
     }
 }
