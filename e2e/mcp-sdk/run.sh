@@ -117,6 +117,7 @@ E2E_IDP_SECRET=e2e-secret DEPUTY_HTTP_PORT=$broker_port DEPUTY_HTTPS_PORT=off DE
   "$DEPUTY_ROOT/scripts/run" >"$run/broker.log" 2>&1 &
 pids+=($!)
 deputy_wait_url "$broker/health" 120 "${pids[-1]}" "$run/broker.log"
+deputy_wait_log "$run/broker.log" "Deputy listening on" 30 "${pids[-1]}"   # our broker, not another process on the port
 
 "$JAVA_HOME/bin/java" -XX:TieredStopAtLevel=1 -jar "$DEPUTY_BANKING_JAR" --port "$bank_port" --issuer "$issuer" \
   --resource "$bank" --resource-id bank --balance alice=1234.56 >"$run/bank.log" 2>&1 &
@@ -143,6 +144,10 @@ E2E_ENV="$run/env.json" node --test --test-concurrency=1 --test-timeout=180000 \
   --test-reporter=tap --test-reporter-destination="$run/tap.txt" "${tests[@]}"
 status=$?
 set -e
+if [ "$status" -ne 0 ]; then
+  for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || deputy_say "process $p had exited before the end of the tests"; done
+  deputy_say "broker log (tail):"; tail -n 15 "$run/broker.log" >&2
+fi
 passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$run/tap.txt" | tail -1)
 failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$run/tap.txt" | tail -1)
 deputy_say "finished in $(( $(date +%s) - started ))s"

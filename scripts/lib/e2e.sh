@@ -29,6 +29,19 @@ deputy_wait_url() {
   return 1
 }
 
+# deputy_wait_log LOG TEXT SECONDS PID: waits until LOG contains TEXT while PID lives (e.g. the broker's "listening"
+# line: a health check alone could be answered by another process that took the port first).
+deputy_wait_log() {
+  local log="$1" text="$2" secs="$3" pid="$4" i
+  for ((i = 0; i < secs * 5; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then deputy_say "process $pid exited"; tail -n 30 "$log" >&2; return 1; fi
+    if grep -qF "$text" "$log" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  deputy_say "no '$text' in $log within ${secs}s"; tail -n 30 "$log" >&2
+  return 1
+}
+
 # Builds the broker and banking-mcp jars when one is missing (offline first, then with the network).
 deputy_build_jars() {
   if [ -f "$DEPUTY_JAR" ] && [ -f "$DEPUTY_BANKING_JAR" ]; then return 0; fi

@@ -46,11 +46,24 @@ async function deliver(url) {
 }
 
 function summary(r) {
-  return `exit ${r.code}\n${r.out}\n${JSON.stringify(r.checks.map(c => [c.id, c.status, c.errorMessage ?? '']), null, 1)}`;
+  return `exit ${r.code}\n${r.out}\n${JSON.stringify(r.checks.map(c => [c.id, c.status, c.errorMessage ?? '']), null, 1)}\n${r.probe ?? ''}`;
+}
+
+/** On failure: what the metadata URL answers right now (the CLI swallows the cause of a failed fetch). */
+async function probe(r) {
+  if (!r.checks.some(c => c.status === 'FAILURE')) return r;
+  const url = `${env.brokerUrl}/.well-known/oauth-authorization-server/t/${env.tenant}`;
+  try {
+    const res = await fetch(url);
+    r.probe = `probe: GET ${url} -> ${res.status} ${res.headers.get('content-type')} ${(await res.text()).slice(0, 200)}`;
+  } catch (e) {
+    r.probe = `probe: GET ${url} -> ${e} ${e.cause ?? ''}`;
+  }
+  return r;
 }
 
 test('conformance: authorization-server-metadata-endpoint', { timeout: 120000 }, async () => {
-  const r = await conformance(['--scenario', 'authorization-server-metadata-endpoint']);
+  const r = await probe(await conformance(['--scenario', 'authorization-server-metadata-endpoint']));
   assert.ok(r.checks.length > 0, summary(r));
   assert.deepEqual(r.checks.filter(c => c.status === 'FAILURE'), [], summary(r));
   assert.equal(r.code, 0, summary(r));
@@ -71,6 +84,7 @@ test('conformance: all authorization-server scenarios, incl. authorization-code-
     }
   });
   await walked;
+  await probe(r);
   assert.ok(walked, `the CLI printed an authorization URL:\n${r.out}`);
   assert.ok(r.checks.some(c => c.id === 'authorization-server-metadata' && c.status === 'SUCCESS'), summary(r));
   assert.ok(r.checks.some(c => c.id === 'authorization-code-grant' && c.status === 'SUCCESS'), summary(r));
