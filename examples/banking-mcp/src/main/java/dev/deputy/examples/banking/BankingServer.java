@@ -157,7 +157,7 @@ public final class BankingServer implements AutoCloseable {
                                                  ToolCallReporter reporter, Work work) {
         TokenValidator.Caller c = caller(ex);
         List<String> actors = c.actors();
-        String status = "success";
+        String status = "ok"; // Deputy's tool-call report: "ok" | "error" (docs/audit.md)
         try {
             Map<String, Object> out = work.run();
             return McpSchema.CallToolResult.builder().structuredContent(out).addTextContent(out.toString()).build();

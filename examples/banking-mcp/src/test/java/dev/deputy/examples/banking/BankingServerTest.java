@@ -178,7 +178,7 @@ class BankingServerTest {
         assertEquals("Bearer " + t, first[0]);
         JsonNode body = JSON.readTree(first[1]);
         assertEquals("get_balance", body.path("tool").asText());
-        assertEquals("success", body.path("status").asText());
+        assertEquals("ok", body.path("status").asText());
         assertEquals(resource, body.path("resource").asText());
         assertEquals(64, body.path("arguments_sha256").asText().length());
         assertNotNull(reports.poll(5, TimeUnit.SECONDS));
