@@ -180,12 +180,36 @@ public class JooqAuditStore implements AuditStore {
     public List<AuditEntry> query(AuditQuery q) {
         List<Condition> where = new ArrayList<>();
         where.add(AUDIT_LOG.TENANT_ID.eq(q.tenantId()));
+        // A time window becomes a seq window first (two O(log n) probes of the (tenant, at_ms, seq) index):
+        // entries are sealed in time order per tenant, and the results come in seq order, so the query stays
+        // one primary-key range instead of a scan filtered by time.
+        long minSeq = q.afterSeq() + 1;
+        long maxSeq = Long.MAX_VALUE;
         if (q.fromMs() != null) {
+            Long s0 = db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(AUDIT_LOG)
+                    .where(AUDIT_LOG.TENANT_ID.eq(q.tenantId()).and(AUDIT_LOG.AT_MS.ge(q.fromMs())))
+                    .orderBy(AUDIT_LOG.AT_MS, AUDIT_LOG.SEQ).limit(1).fetchOne(AUDIT_LOG.SEQ));
+            if (s0 == null) {
+                return List.of();
+            }
+            minSeq = Math.max(minSeq, s0);
             where.add(AUDIT_LOG.AT_MS.ge(q.fromMs()));
         }
         if (q.toMs() != null) {
+            Long s1 = db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(AUDIT_LOG)
+                    .where(AUDIT_LOG.TENANT_ID.eq(q.tenantId()).and(AUDIT_LOG.AT_MS.lt(q.toMs())))
+                    .orderBy(AUDIT_LOG.AT_MS.desc(), AUDIT_LOG.SEQ.desc()).limit(1).fetchOne(AUDIT_LOG.SEQ));
+            if (s1 == null) {
+                return List.of();
+            }
+            maxSeq = s1;
             where.add(AUDIT_LOG.AT_MS.lt(q.toMs()));
         }
+        if (minSeq > maxSeq) {
+            return List.of();
+        }
+        final long lo = minSeq;
+        final long hi = maxSeq;
         if (q.subject() != null) {
             where.add(AUDIT_LOG.SUBJECT.eq(q.subject()));
         }
@@ -216,12 +240,12 @@ public class JooqAuditStore implements AuditStore {
             // one range of the audit_agents primary key, joined back to the entries
             where.add(AUDIT_AGENTS.TENANT_ID.eq(q.tenantId()));
             where.add(AUDIT_AGENTS.AGENT_ID.eq(q.agent()));
-            where.add(AUDIT_AGENTS.SEQ.gt(q.afterSeq()));
+            where.add(AUDIT_AGENTS.SEQ.between(lo, hi));
             return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_AGENTS)
                     .join(AUDIT_LOG).on(AUDIT_LOG.TENANT_ID.eq(AUDIT_AGENTS.TENANT_ID).and(AUDIT_LOG.SEQ.eq(AUDIT_AGENTS.SEQ)))
                     .where(where).orderBy(AUDIT_AGENTS.SEQ).limit(q.limit()).fetch(JooqAuditStore::map));
         }
-        where.add(AUDIT_LOG.SEQ.gt(q.afterSeq()));
+        where.add(AUDIT_LOG.SEQ.between(lo, hi));
         return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG).where(where)
                 .orderBy(AUDIT_LOG.SEQ).limit(q.limit()).fetch(JooqAuditStore::map));
     }

@@ -33,7 +33,7 @@ final class TestBackends {
     final String name;
     final Database db;
     final JooqAuditStore store;
-    private final String mariaDbName;
+    final String mariaDbName;
 
     private TestBackends(String name, Database db, String mariaDbName) {
         this.name = name;
@@ -73,7 +73,9 @@ final class TestBackends {
         var m = Database.class.getDeclaredMethod("close");
         m.setAccessible(true);
         m.invoke(db);
-        if (mariaDbName != null) {
+        if (mariaDbName != null && Boolean.getBoolean("deputy.bench.keep")) {
+            System.out.println("BENCH kept database " + mariaDbName);
+        } else if (mariaDbName != null) {
             try (Connection c = DriverManager.getConnection(MARIADB, "root", ""); Statement s = c.createStatement()) {
                 s.execute("DROP DATABASE IF EXISTS " + mariaDbName);
             } catch (SQLException e) {
