@@ -53,16 +53,36 @@ public class SigningKeys {
     private final Tenants tenants;
     private final Clock clock;
     private final Map<String, TenantKeys> cache = new ConcurrentHashMap<>();
+    private final dev.deputy.broker.audit.AuditLog audit;
 
-    public SigningKeys(SigningKeyStore store, SecretBox box, Tenants tenants) {
-        this(store, box, tenants, Clock.systemUTC());
+    @jakarta.inject.Inject
+    public SigningKeys(SigningKeyStore store, SecretBox box, Tenants tenants, dev.deputy.broker.audit.AuditLog audit) {
+        this(store, box, tenants, Clock.systemUTC(), audit);
     }
 
     SigningKeys(SigningKeyStore store, SecretBox box, Tenants tenants, Clock clock) {
+        this(store, box, tenants, clock, null);
+    }
+
+    SigningKeys(SigningKeyStore store, SecretBox box, Tenants tenants, Clock clock, dev.deputy.broker.audit.AuditLog audit) {
         this.store = store;
         this.box = box;
         this.tenants = tenants;
         this.clock = clock;
+        this.audit = audit;
+    }
+
+    /** Key lifecycle events go to the tenant's audit chain (never the key material: kid and alg only). */
+    private void audited(String tenantId, String type, String kid, String alg, String other) {
+        if (audit == null) {
+            return;
+        }
+        try {
+            audit.append(dev.deputy.broker.audit.AuditEvent.of(tenantId, type, dev.deputy.broker.audit.AuditEvent.Outcome.SUCCESS)
+                    .detail("kid", kid).detail("alg", alg).detail("previous_kid", other).build());
+        } catch (RuntimeException e) {
+            LOG.warn("tenant {}: could not audit {} of key {}: {}", tenantId, type, kid, e.toString());
+        }
     }
 
     /** The tenant's keys; the first call for a tenant without keys creates its first active key. */
@@ -90,6 +110,7 @@ public class SigningKeys {
                     StoredKey next = generate(tenant(tenantId), StoredKey.State.NEXT);
                     store.insert(next);
                     LOG.info("tenant {}: published next signing key {}", tenantId, next.kid());
+                    audited(tenantId, dev.deputy.broker.audit.EventTypes.KEY_PUBLISHED, next.kid(), next.alg(), null);
                     reload(tenantId);
                     return next.kid();
                 });
@@ -105,6 +126,7 @@ public class SigningKeys {
         long until = now + tenant(tenantId).accessTokenTtl().plus(RETIRED_MARGIN).toMillis();
         store.promote(tenantId, next.kid(), active == null ? null : active.kid(), now, until);
         LOG.info("tenant {}: signing key {} active, {} retired", tenantId, next.kid(), active == null ? "-" : active.kid());
+        audited(tenantId, dev.deputy.broker.audit.EventTypes.KEY_ROTATED, next.kid(), next.alg(), active == null ? null : active.kid());
         reload(tenantId);
     }
 
@@ -134,6 +156,7 @@ public class SigningKeys {
             if (k.state() == StoredKey.State.RETIRED && k.publishUntil() != null && k.publishUntil() <= now) {
                 store.expire(t.id(), k.kid());
                 LOG.info("tenant {}: retired key {} removed from the JWKS", t.id(), k.kid());
+                audited(t.id(), dev.deputy.broker.audit.EventTypes.KEY_RETIRED, k.kid(), k.alg(), null);
                 changed = true;
             }
         }
@@ -174,6 +197,7 @@ public class SigningKeys {
                     StoredKey first = generate(tenant(tenantId), StoredKey.State.ACTIVE);
                     store.insert(first);
                     LOG.info("tenant {}: created signing key {} ({})", tenantId, first.kid(), first.alg());
+                    audited(tenantId, dev.deputy.broker.audit.EventTypes.KEY_CREATED, first.kid(), first.alg(), null);
                     keys = store.list(tenantId);
                 }
             }

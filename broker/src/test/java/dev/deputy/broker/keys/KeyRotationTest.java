@@ -221,4 +221,22 @@ class KeyRotationTest {
             assertTrue(verifies(tokenB, keys.keys(t).jwksJson()), t);
         }
     }
+
+    /** Key lifecycle lands in the tenant's audit chain: created at first start, published, rotated (kid only). */
+    @Test
+    void keyLifecycleIsAudited() {
+        SigningKeys live = broker.bean(SigningKeys.class);
+        String before = live.keys("r4").activeKid();
+        live.rotateNow("r4");
+        String after = live.keys("r4").activeKid();
+        var entries = broker.bean(dev.deputy.broker.audit.AuditStore.class).range("r4", 0, 1000);
+        java.util.function.Predicate<String> has = type -> entries.stream().anyMatch(e -> e.type().equals(type));
+        assertTrue(has.test("key.created"), "first key audited");
+        assertTrue(has.test("key.published"), "next key audited");
+        var rotated = entries.stream().filter(e -> e.type().equals("key.rotated")).reduce((a, b) -> b).orElseThrow();
+        assertTrue(rotated.details().contains(after) && rotated.details().contains("previous_kid"), rotated.details());
+        assertNotEquals(before, after);
+        assertFalse(rotated.details().contains("\"d\""), "never key material");
+        assertTrue(broker.bean(dev.deputy.broker.audit.AuditVerifier.class).verify("r4").ok());
+    }
 }
