@@ -106,26 +106,25 @@ public final class ServerTls {
         return AgentCa.convert(b.build(AgentCa.signer(kp.getPrivate())));
     }
 
-    /** PKCS#8 ("PRIVATE KEY") exactly as the key encodes itself. */
-    static String pkcs8Pem(PrivateKey key) {
-        return "-----BEGIN PRIVATE KEY-----\n"
-                + java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
-                .encodeToString(key.getEncoded())
-                + "\n-----END PRIVATE KEY-----\n";
+    /** PKCS#8 as the key encodes itself, PEM-armoured by BouncyCastle. */
+    static String pkcs8Pem(PrivateKey key) throws IOException {
+        java.io.StringWriter out = new java.io.StringWriter();
+        try (org.bouncycastle.util.io.pem.PemWriter w = new org.bouncycastle.util.io.pem.PemWriter(out)) {
+            w.writeObject(new org.bouncycastle.util.io.pem.PemObject("PRIVATE KEY", key.getEncoded()));
+        }
+        return out.toString();
     }
 
     /** Reads the PKCS#8 key back with the JDK's EC provider, which wrote it. */
     static PrivateKey readKey(String pem) throws IOException, GeneralSecurityException {
-        String body = pem.replace("-----BEGIN PRIVATE KEY-----", "").replace("-----END PRIVATE KEY-----", "")
-                .replaceAll("\\s", "");
-        if (body.contains("-----")) {
+        org.bouncycastle.util.io.pem.PemObject o;
+        try (org.bouncycastle.util.io.pem.PemReader r = new org.bouncycastle.util.io.pem.PemReader(new java.io.StringReader(pem))) {
+            o = r.readPemObject();
+        }
+        if (o == null || !"PRIVATE KEY".equals(o.getType())) {
             throw new IOException("server.key is not a PKCS#8 private key");
         }
-        try {
-            return java.security.KeyFactory.getInstance("EC", "SunEC")
-                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(java.util.Base64.getDecoder().decode(body)));
-        } catch (IllegalArgumentException e) {
-            throw new IOException("server.key is not base64", e);
-        }
+        return java.security.KeyFactory.getInstance("EC", "SunEC")
+                .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(o.getContent()));
     }
 }

@@ -245,7 +245,7 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         if (agentState.problem(tenant, sc).isPresent()) {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, "an agent in the subject token's chain is not active");
         }
-        return new SubjectInfo(sc.getSubject(), (String) subId.get("iss"), actorChain(sc), scopes(sc), v.expiresAtMs(),
+        return new SubjectInfo(sc.getSubject(), (String) subId.get("iss"), AgentTokenState.actorChain(sc), scopes(sc), v.expiresAtMs(),
                 stringSet(sc, "groups"), stringSet(sc, "roles"), stringClaim(sc, "connector"), sc.getJWTID(), sc.getClaims(),
                 false);
     }
@@ -338,20 +338,6 @@ public class TokenExchangeGrantHandler implements GrantHandler {
             }
         }
         return out;
-    }
-
-    static List<String> actorChain(JWTClaimsSet claims) {
-        List<String> chain = new ArrayList<>();
-        Object act = claims.getClaim("act");
-        int guard = 0;
-        while (act instanceof Map<?, ?> m && guard++ < 32) {
-            Object sub = m.get("sub");
-            if (sub instanceof String s) {
-                chain.add(s);
-            }
-            act = m.get("act");
-        }
-        return chain;
     }
 
     @SuppressWarnings("unchecked")
