@@ -12,18 +12,23 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
  * Appends events to the tenant's hash chain and returns once they are durable.
  *
- * <p>Group commit: concurrent appenders queue their events; whoever holds the tenant's lock seals
- * everything queued so far into one batch and writes it in one transaction. The chain stays single and
+ * <p>Group commit: appenders queue their events and wait; one platform thread, the audit writer, seals
+ * everything a tenant has queued into one batch and writes it in one transaction. The chain stays single and
  * gap-free per tenant without one broker-wide lock, and a busy tenant pays one commit per batch, not per
- * event. Another node writing the same tenant shows up as a sequence conflict: the head is re-read and
- * the batch re-sealed.
+ * event. The writer is a platform thread on purpose: request handlers run on virtual threads, and a committer
+ * among them waits behind every runnable request for its turn on a carrier, which shrinks batches to one or
+ * two entries when the broker is CPU-bound.
+ * (Measured: 836 → 1,114 token requests/s with private_key_jwt on the embedded default; a commit window on
+ * top of it did not help.) Another node writing the same tenant shows up as a sequence
+ * conflict: the head is re-read and the batch re-sealed.
  *
  * <p>{@link #appendInTransaction} seals entries inside a caller's transaction (a state change and its audit
  * entry commit together); the in-memory head advances only after that transaction commits.
@@ -32,13 +37,16 @@ import java.util.function.Consumer;
 public class AuditLog {
     private static final int MAX_BATCH = 512;
     private static final int MAX_CONFLICT_RETRIES = 50;
-    /** How long a queued appender waits for a committer before trying to become one. */
-    private static final long COMMITTER_POLL_MICROS = 1_000;
+    /** The writer thread exits after this long without work (and starts again on the next append). */
+    private static final long WRITER_IDLE_SECONDS = 30;
 
     private final AuditStore store;
     private final Clock clock;
     private final Map<String, Chain> chains = new ConcurrentHashMap<>();
     private final List<Consumer<AuditEntry>> listeners = new CopyOnWriteArrayList<>();
+    /** Chains with queued events, in the order they asked; each chain is in here at most once. */
+    private final LinkedBlockingQueue<Chain> ready = new LinkedBlockingQueue<>();
+    private volatile Thread writer; // started and cleared under this object's monitor
 
     public AuditLog(AuditStore store) {
         this(store, Clock.systemUTC());
@@ -53,11 +61,22 @@ public class AuditLog {
     }
 
     private static final class Chain {
+        final String tenantId;
         final ReentrantLock lock = new ReentrantLock();
         final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+        /** True while the chain is in {@code ready} or about to be: appenders then need not signal the writer. */
+        final AtomicBoolean scheduled = new AtomicBoolean();
         long seq = -1;          // -1: not loaded
         String hash;
         boolean inTx;
+
+        Chain(String tenantId) {
+            this.tenantId = tenantId;
+        }
+    }
+
+    private Chain chain(String tenantId) {
+        return chains.computeIfAbsent(tenantId, Chain::new);
     }
 
     /**
@@ -98,7 +117,7 @@ public class AuditLog {
      * entries in its own transaction (storage: {@code AuditedTransactions}) and must not call {@link #append}.
      */
     public <T> T appendInTransaction(String tenantId, TxBody<T> body) {
-        Chain chain = chains.computeIfAbsent(tenantId, t -> new Chain());
+        Chain chain = chain(tenantId);
         for (int attempt = 0; ; attempt++) {
             chain.lock.lock();
             List<AuditEntry> sealed = new ArrayList<>();
@@ -151,7 +170,7 @@ public class AuditLog {
 
     /** The durable head as this node knows it (seq 0 and the genesis hash for an empty chain). */
     public AuditEntry.Head head(String tenantId) {
-        Chain chain = chains.computeIfAbsent(tenantId, t -> new Chain());
+        Chain chain = chain(tenantId);
         chain.lock.lock();
         try {
             chain.seq = -1; // another node may have appended
@@ -164,34 +183,18 @@ public class AuditLog {
 
     /** Appends one event; returns the sealed entry once it is durable. */
     public AuditEntry append(AuditEvent event) {
-        Chain chain = chains.computeIfAbsent(event.tenantId(), t -> new Chain());
+        Chain chain = chain(event.tenantId());
         if (chain.lock.isHeldByCurrentThread() && chain.inTx) {
             throw new IllegalStateException("append inside appendInTransaction: seal through the TxSealer instead");
         }
+        if (Thread.currentThread() == writer) {
+            throw new IllegalStateException("append from an audit listener");
+        }
         Pending p = new Pending(event, new CompletableFuture<>());
         chain.queue.add(p);
-        while (!p.done().isDone()) {
-            // Whoever gets the chain commits everything queued; the others wait on their own future (woken
-            // directly by the committer), not on the lock: waking them through the lock one by one would
-            // serialise the wake-ups and shrink every batch to one or two entries.
-            if (chain.lock.tryLock()) {
-                try {
-                    if (!p.done().isDone()) {
-                        commitQueued(event.tenantId(), chain);
-                    }
-                } finally {
-                    chain.lock.unlock();
-                }
-            } else {
-                try {
-                    p.done().get(COMMITTER_POLL_MICROS, TimeUnit.MICROSECONDS);
-                } catch (TimeoutException | ExecutionException e) {
-                    // not committed yet (the committer is busy with an earlier batch): try to take the chain
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted", e);
-                }
-            }
+        if (chain.scheduled.compareAndSet(false, true)) {
+            ready.add(chain);
+            ensureWriter();
         }
         try {
             return p.done().get();
@@ -206,7 +209,51 @@ public class AuditLog {
         }
     }
 
-    private void commitQueued(String tenantId, Chain chain) {
+    private synchronized void ensureWriter() {
+        if (writer == null) {
+            writer = Thread.ofPlatform().daemon().name("deputy-audit-writer").start(this::writeLoop);
+        }
+    }
+
+    /** The writer: takes the next chain with queued events and commits them, batch by batch. */
+    private void writeLoop() {
+        while (true) {
+            Chain chain;
+            try {
+                chain = ready.poll(WRITER_IDLE_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                chain = null;
+            }
+            if (chain == null) {
+                synchronized (this) {
+                    if (ready.isEmpty()) {
+                        writer = null;
+                        return;
+                    }
+                }
+                continue;
+            }
+            // cleared before draining: an event queued from here on schedules the chain again
+            chain.scheduled.set(false);
+            chain.lock.lock();
+            try {
+                while (!chain.queue.isEmpty()) {
+                    commitQueued(chain);
+                }
+            } catch (Throwable t) {
+                // never let the writer die with appenders waiting: fail what is queued, keep going
+                Pending p;
+                while ((p = chain.queue.poll()) != null) {
+                    p.done().completeExceptionally(t instanceof RuntimeException re ? re : new IllegalStateException(t));
+                }
+            } finally {
+                chain.lock.unlock();
+            }
+        }
+    }
+
+    private void commitQueued(Chain chain) {
+        String tenantId = chain.tenantId;
         List<Pending> batch = new ArrayList<>();
         Pending next;
         while (batch.size() < MAX_BATCH && (next = chain.queue.poll()) != null) {

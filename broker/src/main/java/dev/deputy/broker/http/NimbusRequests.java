@@ -29,7 +29,7 @@ public class NimbusRequests {
     public HTTPRequest adapt(HttpRequest<?> request, String tenant, String path, String body) {
         RequestMeta meta = RequestMetaFilter.of(request);
         URI uri = endpoints.endpointUri(tenant, path, request.isSecure());
-        HTTPRequest r = new HTTPRequest(HTTPRequest.Method.valueOf(request.getMethodName()), uri);
+        HTTPRequest r = new FormRequest(HTTPRequest.Method.valueOf(request.getMethodName()), uri);
         request.getHeaders().forEach((name, values) -> {
             if (!values.isEmpty()) {
                 r.setHeader(name, values.toArray(String[]::new));

@@ -35,7 +35,12 @@ public class ClientAuthPipeline {
     }
 
     public AuthenticatedClient authenticate(Tenant tenant, String issuer, HTTPRequest request) {
-        ClientAuthentication auth = parse(request);
+        return authenticate(tenant, issuer, request, parse(request));
+    }
+
+    /** The same, with the client authentication already parsed from this request by {@link #parse}. */
+    public AuthenticatedClient authenticate(Tenant tenant, String issuer, HTTPRequest request,
+                                            ClientAuthentication auth) {
         ClientID publicId = null;
         if (auth == null) {
             String id = param(request, "client_id");

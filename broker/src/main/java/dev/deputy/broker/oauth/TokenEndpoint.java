@@ -76,7 +76,7 @@ public class TokenEndpoint {
             // a malformed assertion is invalid_client (RFC 7523 §3.2), not invalid_request
             ClientAuthentication auth = ClientAuthPipeline.parse(request);
             TokenRequest tokenRequest = auth instanceof EdDsaPrivateKeyJwt ed ? parseWith(request, ed) : parse(request);
-            client = clientAuth.authenticate(tenant, issuer, request);
+            client = clientAuth.authenticate(tenant, issuer, request, auth);
             TokenResult result = handler.handle(new TokenContext(tenant, issuer, tokenRequest, request, client, meta));
             audit.append(result.audit());
             return EndpointResponse.ok(result.body());

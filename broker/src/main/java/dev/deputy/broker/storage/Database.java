@@ -51,8 +51,11 @@ public class Database implements DependencyCheck {
             hc.setPassword(my.password());
             hc.addDataSourceProperty("connectTimeout", "2000");
             hc.addDataSourceProperty("socketTimeout", "10000");
-            hc.addDataSourceProperty("cachePrepStmts", "true");
-            hc.addDataSourceProperty("useServerPrepStmts", "true");
+            // one round trip per statement: client-side prepared statements (jOOQ's multi-row audit insert changes
+            // shape with the batch size, so server-side ones were prepared anew nearly every time), and the
+            // session state (autocommit, isolation) answered from the driver's own record of it
+            hc.addDataSourceProperty("useServerPrepStmts", "false");
+            hc.addDataSourceProperty("useLocalSessionState", "true");
             hc.addDataSourceProperty("rewriteBatchedStatements", "true");
             dialect = null; // decided from the server below
         } else {

@@ -1,0 +1,42 @@
+package dev.deputy.broker.http;
+
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Nimbus {@link HTTPRequest} that parses its form body once. Nimbus parses the body again on every
+ * {@link #getBodyAsFormParameters()} call, and one token request asks for it many times (client authentication,
+ * the grant, each parameter): this keeps the first result and hands every caller its own copy, since Nimbus's
+ * parsers may change the map they are given.
+ */
+final class FormRequest extends HTTPRequest {
+    private Map<String, List<String>> form;
+
+    FormRequest(Method method, URI uri) {
+        super(method, uri);
+    }
+
+    @Override
+    public void setBody(String body) {
+        super.setBody(body);
+        form = null;
+    }
+
+    @Override
+    public Map<String, List<String>> getBodyAsFormParameters() throws ParseException {
+        Map<String, List<String>> parsed = form;
+        if (parsed == null) {
+            parsed = super.getBodyAsFormParameters(); // checks the content type, then parses
+            form = parsed;
+        }
+        Map<String, List<String>> copy = new LinkedHashMap<>(parsed.size() * 2);
+        parsed.forEach((k, v) -> copy.put(k, v == null ? null : new ArrayList<>(v)));
+        return copy;
+    }
+}
