@@ -305,7 +305,7 @@ abstract class AgentsAdminApiContract {
         assertTrue(swept.get("demo").contains("dorm-old"), swept.toString());
         assertFalse(swept.get("demo").contains("dorm-new"));
         assertEquals("suspended", ManageBroker.json(broker.get(T + "/agents/dorm-old").body()).get("status"));
-        AuditEntry e = broker.lastAudit("demo", "agent.suspended", "dorm-old");
+        AuditEntry e = broker.lastAudit("demo", "agent.dormant", "dorm-old");
         assertEquals("system:dormancy", details(e).get("actor"));
         assertNull(e.clientId());
         assertTrue(((String) details(e).get("reason")).startsWith("dormant"));
