@@ -238,6 +238,40 @@ class AuditHttpTest implements TestPropertyProvider {
         assertEquals(null, f.subject());
     }
 
+    /** The broker's own chain (_broker: admin sign-ins) has checkpoints signed by the broker key, like a tenant's. */
+    @Test
+    void brokerChainHasSignedCheckpointsThatVerifyOnlineAndOffline() throws Exception {
+        String admin = adminToken(); // one more admin.token.issue entry in _broker
+        HttpResponse<String> made = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/t/_broker/audit/checkpoints"))
+                .header("Authorization", "Bearer " + admin).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, made.statusCode(), made.body());
+        Map<String, Object> cp = json(made.body());
+        String kid = (String) cp.get("kid");
+        assertNotNull(kid);
+        HttpResponse<String> jwks = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/t/_broker/audit/jwks"))
+                .header("Authorization", "Bearer " + admin).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, jwks.statusCode(), jwks.body());
+        assertTrue(jwks.body().contains("\"" + kid + "\""), jwks.body());
+        assertFalse(jwks.body().contains("\"d\""), "public keys only");
+        // the broker key is not any tenant's key
+        assertFalse(admin(admin, "/jwks").body().contains("\"" + kid + "\""));
+
+        HttpResponse<String> v = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/t/_broker/audit/verify"))
+                .header("Authorization", "Bearer " + admin).GET().build(), HttpResponse.BodyHandlers.ofString());
+        Map<String, Object> report = json(v.body());
+        assertEquals(true, report.get("ok"), v.body());
+        assertTrue(((Number) report.get("checkpoints_verified")).intValue() >= 1, v.body());
+
+        HttpResponse<String> export = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/t/_broker/audit/export?from=1"))
+                .header("Authorization", "Bearer " + admin).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, export.statusCode(), export.body());
+        assertTrue(OfflineVerifier.verify(new java.io.StringReader(export.body()), jwks.body()).ok(), export.body());
+        // a forged checkpoint signature is caught
+        String forged = export.body().replaceFirst("(\"jws\":\"[^\"]+\\.)[A-Za-z0-9_-]{4}", "$1AAAA");
+        assertFalse(OfflineVerifier.verify(new java.io.StringReader(forged), jwks.body()).ok());
+    }
+
     @Test
     void sseDeliversNewEntriesAndResumesAfterLastEventId() throws Exception {
         String admin = adminToken();
