@@ -37,7 +37,7 @@ import java.util.Optional;
  */
 @Singleton
 public class AdminAuth implements ApplicationEventListener<ServerStartupEvent> {
-    public static final String SYSTEM_TENANT = "_broker";
+    public static final String SYSTEM_TENANT = dev.deputy.broker.tenant.Tenants.BROKER_CHAIN;
     public static final Duration TOKEN_TTL = Duration.ofMinutes(15);
     private static final Logger LOG = LoggerFactory.getLogger(AdminAuth.class);
     private static final SecureRandom RANDOM = new SecureRandom();

@@ -156,9 +156,6 @@ class AuditAdminController {
         if (unknown(tenant)) {
             return notFound();
         }
-        if (AdminAuth.SYSTEM_TENANT.equals(tenant)) {
-            return bad("the broker's own trail has no signing key; its chain is verified without checkpoints");
-        }
         try {
             return checkpoints.checkpoint(tenant)
                     .<HttpResponse<?>>map(c -> HttpResponse.created(AuditJson.checkpoint(c)))
@@ -171,7 +168,7 @@ class AuditAdminController {
     @Get("/jwks")
     @ExecuteOn(TaskExecutors.BLOCKING)
     HttpResponse<?> jwks(@PathVariable String tenant) {
-        if (unknown(tenant) || AdminAuth.SYSTEM_TENANT.equals(tenant)) {
+        if (unknown(tenant)) {
             return notFound();
         }
         List<Map<String, Object>> keys = new ArrayList<>();
@@ -193,7 +190,7 @@ class AuditAdminController {
         boolean jsonl = f.equals("jsonl");
         long start = from == null ? 1 : from;
         // make (or find) the closing checkpoint before streaming, so its failure is a proper error response
-        if (jsonl && !AdminAuth.SYSTEM_TENANT.equals(tenant)) {
+        if (jsonl) {
             try {
                 exporter.range(tenant, start, to, true);
             } catch (AuditCheckpoints.ChainBroken e) {
@@ -276,7 +273,7 @@ class AuditAdminController {
             return notFound();
         }
         if (AdminAuth.SYSTEM_TENANT.equals(tenant)) {
-            return bad("the broker's own trail cannot be archived (no signing key for its checkpoint)");
+            return bad("the broker's own trail is kept whole (it holds only admin sign-ins and the admin credential)");
         }
         Long beforeMs = null;
         Long throughSeq = null;

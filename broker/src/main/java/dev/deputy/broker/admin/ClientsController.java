@@ -5,7 +5,8 @@ import dev.deputy.broker.agent.ClientSecrets;
 import dev.deputy.broker.agent.ClientStore;
 import dev.deputy.broker.agent.OAuthClient;
 import dev.deputy.broker.audit.AuditEvent;
-import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.AuditTransactions;
+import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.http.RequestMetaFilter;
 import dev.deputy.broker.registration.RedirectRules;
 import dev.deputy.broker.registration.RegistrationException;
@@ -44,13 +45,13 @@ class ClientsController {
     private static final SecureRandom RANDOM = new SecureRandom();
     private final ClientStore clients;
     private final RegistrationStore registrations;
-    private final AuditLog audit;
+    private final AuditTransactions audited;
     private final AdminContext ctx;
 
-    ClientsController(ClientStore clients, RegistrationStore registrations, AuditLog audit, AdminContext ctx) {
+    ClientsController(ClientStore clients, RegistrationStore registrations, AuditTransactions audited, AdminContext ctx) {
         this.clients = clients;
         this.registrations = registrations;
-        this.audit = audit;
+        this.audited = audited;
         this.ctx = ctx;
     }
 
@@ -88,8 +89,10 @@ class ClientsController {
         long now = System.currentTimeMillis();
         OAuthClient c = new OAuthClient(t, b.clientId(), b.name() == null ? b.clientId() : b.name(), b.redirectUris(),
                 Boolean.TRUE.equals(b.internal()), method, secret == null ? null : ClientSecrets.hash(secret), "api", now, now);
-        clients.save(c);
-        audit(t, "client.created", c, auth, request);
+        audited.run(t, audit -> {
+            clients.save(c);
+            return audit.append(event(t, EventTypes.CLIENT_CREATED, c, auth, request));
+        });
         Map<String, Object> v = view(c);
         if (secret != null) {
             v.put("client_secret", secret); // shown once; stored hashed
@@ -120,8 +123,10 @@ class ClientsController {
                 b.redirectUris() != null ? b.redirectUris() : old.redirectUris(),
                 b.internal() != null ? b.internal() : old.internal(), old.authMethod(), old.secretHash(), old.managedBy(),
                 old.createdAt(), System.currentTimeMillis());
-        clients.save(c);
-        audit(t, "client.updated", c, auth, request);
+        audited.run(t, audit -> {
+            clients.save(c);
+            return audit.append(event(t, EventTypes.CLIENT_UPDATED, c, auth, request));
+        });
         return AdminViews.ok(view(c));
     }
 
@@ -133,9 +138,11 @@ class ClientsController {
         if ("config".equals(c.managedBy())) {
             throw AgentException.conflict("client " + clientId + " is managed by a config file: remove the file");
         }
-        clients.delete(t, clientId);
-        registrations.delete(t, clientId);
-        audit(t, "client.deleted", c, auth, request);
+        audited.run(t, audit -> {
+            clients.delete(t, clientId);
+            registrations.delete(t, clientId);
+            return audit.append(event(t, EventTypes.CLIENT_DELETED, c, auth, request));
+        });
         return HttpResponse.noContent();
     }
 
@@ -157,10 +164,10 @@ class ClientsController {
         }
     }
 
-    private void audit(String tenant, String type, OAuthClient c, Authentication auth, HttpRequest<?> request) {
-        audit.append(AuditEvent.of(tenant, type, AuditEvent.Outcome.SUCCESS).request(RequestMetaFilter.of(request))
+    private static AuditEvent event(String tenant, String type, OAuthClient c, Authentication auth, HttpRequest<?> request) {
+        return AuditEvent.of(tenant, type, AuditEvent.Outcome.SUCCESS).request(RequestMetaFilter.of(request))
                 .client(c.clientId()).detail("actor", AdminContext.actor(auth).label()).detail("internal", c.internal())
-                .detail("managed_by", c.managedBy()).build());
+                .detail("managed_by", c.managedBy()).detail("redirect_uris", c.redirectUris()).build();
     }
 
     static Map<String, Object> view(OAuthClient c) {

@@ -2,6 +2,7 @@ package dev.deputy.broker.admin;
 
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.federation.TenantConnectors;
 import dev.deputy.broker.http.RequestMetaFilter;
 import dev.deputy.broker.http.UnknownTenantException;
@@ -20,6 +21,7 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.authentication.Authentication;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,11 +61,12 @@ class ConnectorAdminController {
     }
 
     @Post
-    HttpResponse<?> add(@PathVariable String tenant, HttpRequest<?> request, @Body Map<String, Object> body) {
+    HttpResponse<?> add(@PathVariable String tenant, HttpRequest<?> request, @Body Map<String, Object> body,
+                        Authentication auth) {
         check(tenant);
         try {
             TenantConnectors.Entry e = connectors.add(tenant, body, null, System.currentTimeMillis());
-            audit(tenant, request, "connector.added", e.id());
+            audit(tenant, request, auth, EventTypes.CONNECTOR_ADDED, e.id());
             return HttpResponse.created(view(e));
         } catch (ConnectorException e) {
             return error(HttpStatus.BAD_REQUEST, e.code().wire(), e.getMessage());
@@ -75,7 +78,8 @@ class ConnectorAdminController {
     }
 
     @Post("/{id}/test")
-    HttpResponse<?> test(@PathVariable String tenant, @PathVariable String id) {
+    HttpResponse<?> test(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+                         Authentication auth) {
         check(tenant);
         var entry = connectors.entry(tenant, id);
         if (entry.isEmpty()) {
@@ -88,25 +92,32 @@ class ConnectorAdminController {
         body.put("checks", r.checks().stream().map(c -> Map.of("name", c.name(), "status", c.status().name().toLowerCase(),
                 "detail", c.detail() == null ? "" : c.detail())).toList());
         body.put("problems", r.problems().stream().map(c -> c.name() + ": " + c.detail()).toList());
+        // the check names and the result; the details are the upstream's answers and stay in the response
+        audit.append(AuditEvent.of(tenant, EventTypes.CONNECTOR_TESTED, r.ok() ? AuditEvent.Outcome.SUCCESS
+                        : AuditEvent.Outcome.FAILURE).request(RequestMetaFilter.of(request)).detail("connector", id)
+                .detail("actor", AdminContext.actor(auth).label()).detail("ok", r.ok()).detail("problems", r.problems().stream().map(c -> c.name()).toList()).build());
         return HttpResponse.ok(body);
     }
 
     @Post("/{id}/enable")
-    HttpResponse<?> enable(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request) {
-        return setEnabled(tenant, id, true, request);
+    HttpResponse<?> enable(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+                           Authentication auth) {
+        return setEnabled(tenant, id, true, request, auth);
     }
 
     @Post("/{id}/disable")
-    HttpResponse<?> disable(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request) {
-        return setEnabled(tenant, id, false, request);
+    HttpResponse<?> disable(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+                            Authentication auth) {
+        return setEnabled(tenant, id, false, request, auth);
     }
 
     @Delete("/{id}")
-    HttpResponse<?> remove(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request) {
+    HttpResponse<?> remove(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+                           Authentication auth) {
         check(tenant);
         try {
             connectors.remove(tenant, id);
-            audit(tenant, request, "connector.removed", id);
+            audit(tenant, request, auth, EventTypes.CONNECTOR_REMOVED, id);
             return HttpResponse.noContent();
         } catch (NoSuchElementException e) {
             return error(HttpStatus.NOT_FOUND, "not_found", e.getMessage());
@@ -115,11 +126,12 @@ class ConnectorAdminController {
         }
     }
 
-    private HttpResponse<?> setEnabled(String tenant, String id, boolean enabled, HttpRequest<?> request) {
+    private HttpResponse<?> setEnabled(String tenant, String id, boolean enabled, HttpRequest<?> request,
+                                       Authentication auth) {
         check(tenant);
         try {
             connectors.setEnabled(tenant, id, enabled, System.currentTimeMillis());
-            audit(tenant, request, enabled ? "connector.enabled" : "connector.disabled", id);
+            audit(tenant, request, auth, enabled ? EventTypes.CONNECTOR_ENABLED : EventTypes.CONNECTOR_DISABLED, id);
             return connectors.entry(tenant, id).<HttpResponse<?>>map(e -> HttpResponse.ok(view(e)))
                     .orElseGet(HttpResponse::noContent);
         } catch (NoSuchElementException e) {
@@ -137,9 +149,9 @@ class ConnectorAdminController {
         }
     }
 
-    private void audit(String tenant, HttpRequest<?> request, String type, String id) {
+    private void audit(String tenant, HttpRequest<?> request, Authentication auth, String type, String id) {
         audit.append(AuditEvent.of(tenant, type, AuditEvent.Outcome.SUCCESS).request(RequestMetaFilter.of(request))
-                .detail("connector", id).build());
+                .detail("connector", id).detail("actor", AdminContext.actor(auth).label()).build());
     }
 
     /** What an admin may see: never the client secret or a private key. */

@@ -3,7 +3,8 @@ package dev.deputy.broker.agent;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deputy.broker.audit.AuditEvent;
-import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.AuditTransactions;
+import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
@@ -21,7 +22,8 @@ import java.util.stream.Collectors;
 /**
  * The agent registry: provisioning, editing, credentials and the lifecycle (rotate, suspend, resume,
  * revoke, dormancy). Every change is audited with who made it and the state before and after, and
- * announced through {@link AgentChanges} so that every node drops its caches at once.
+ * announced through {@link AgentChanges} so that every node drops its caches at once. Each change and its audit
+ * entry commit in one transaction ({@link AuditTransactions}); the announcement follows the commit.
  */
 @Singleton
 public class Agents {
@@ -34,14 +36,14 @@ public class Agents {
     private static final char[] ID_CHARS = "0123456789abcdefghjkmnpqrstvwxyz".toCharArray();
 
     private final AgentStore store;
-    private final AuditLog audit;
+    private final AuditTransactions audited;
     private final AgentChanges changes;
     private final boolean allowHttpLoopbackJwksUri;
 
-    public Agents(AgentStore store, AuditLog audit, AgentChanges changes,
+    public Agents(AgentStore store, AuditTransactions audited, AgentChanges changes,
                   @Value("${deputy.agents.allow-http-loopback-jwks-uri:false}") boolean allowHttpLoopbackJwksUri) {
         this.store = store;
-        this.audit = audit;
+        this.audited = audited;
         this.changes = changes;
         this.allowHttpLoopbackJwksUri = allowHttpLoopbackJwksUri;
     }
@@ -117,12 +119,14 @@ public class Agents {
         }
         Agent agent = new Agent(tenant, id, name, owner, environment, roles, metadata, Agent.Status.ACTIVE, method,
                 managedBy, now, now, null, null);
-        store.saveAgent(agent);
-        AgentCredential saved = cred == null ? null : saveCredential(tenant, id, cred, now);
-        audit.append(event(tenant, "agent.created", actor, meta, id)
-                .detail("after", summary(agent))
-                .detail("credential", saved == null ? null : credentialSummary(saved))
-                .detail("managed_by", managedBy).build());
+        audited.run(tenant, audit -> {
+            store.saveAgent(agent);
+            AgentCredential saved = cred == null ? null : saveCredential(tenant, id, cred, now);
+            return audit.append(event(tenant, EventTypes.AGENT_CREATED, actor, meta, id)
+                    .detail("after", summary(agent))
+                    .detail("credential", saved == null ? null : credentialSummary(saved))
+                    .detail("managed_by", managedBy).build());
+        });
         changes.changed(tenant, id);
         return new Details(agent, store.credentials(tenant, id));
     }
@@ -147,9 +151,11 @@ public class Agents {
         if (summary(after).equals(summary(before))) {
             return new Details(before, store.credentials(tenant, id));
         }
-        store.saveAgent(after);
-        audit.append(event(tenant, "agent.updated", actor, meta, id)
-                .detail("before", summary(before)).detail("after", summary(after)).build());
+        audited.run(tenant, audit -> {
+            store.saveAgent(after);
+            return audit.append(event(tenant, EventTypes.AGENT_UPDATED, actor, meta, id)
+                    .detail("before", summary(before)).detail("after", summary(after)).build());
+        });
         changes.changed(tenant, id);
         return new Details(after, store.credentials(tenant, id));
     }
@@ -163,9 +169,12 @@ public class Agents {
         long now = System.currentTimeMillis();
         CredentialParser.Parsed parsed = CredentialParser.parse(spec, a.authMethod(), allowHttpLoopbackJwksUri, now);
         checkThumbprintFree(tenant, parsed, id);
-        AgentCredential c = saveCredential(tenant, id, parsed, now);
-        audit.append(event(tenant, "agent.credential.added", actor, meta, id)
-                .detail("credential", credentialSummary(c)).build());
+        AgentCredential c = audited.run(tenant, audit -> {
+            AgentCredential saved = saveCredential(tenant, id, parsed, now);
+            audit.append(event(tenant, EventTypes.AGENT_CREDENTIAL_ADDED, actor, meta, id)
+                    .detail("credential", credentialSummary(saved)).build());
+            return saved;
+        });
         changes.changed(tenant, id);
         return c;
     }
@@ -184,16 +193,18 @@ public class Agents {
         long now = System.currentTimeMillis();
         CredentialParser.Parsed parsed = CredentialParser.parse(spec, a.authMethod(), allowHttpLoopbackJwksUri, now);
         checkThumbprintFree(tenant, parsed, id);
-        List<AgentCredential> before = store.credentials(tenant, id);
-        AgentCredential c = saveCredential(tenant, id, parsed, now);
         long validUntil = now + ov.toMillis();
-        store.limitCredentials(tenant, id, validUntil, c.id());
-        List<String> limited = before.stream().filter(x -> x.usableAt(now)).map(AgentCredential::id).toList();
-        audit.append(event(tenant, "agent.rotated", actor, meta, id)
-                .detail("new_credential", credentialSummary(c))
-                .detail("limited_credentials", limited)
-                .detail("old_valid_until", validUntil)
-                .detail("overlap_seconds", ov.toSeconds()).build());
+        audited.run(tenant, audit -> {
+            List<AgentCredential> before = store.credentials(tenant, id);
+            AgentCredential c = saveCredential(tenant, id, parsed, now);
+            store.limitCredentials(tenant, id, validUntil, c.id());
+            List<String> limited = before.stream().filter(x -> x.usableAt(now)).map(AgentCredential::id).toList();
+            return audit.append(event(tenant, EventTypes.AGENT_ROTATED, actor, meta, id)
+                    .detail("new_credential", credentialSummary(c))
+                    .detail("limited_credentials", limited)
+                    .detail("old_valid_until", validUntil)
+                    .detail("overlap_seconds", ov.toSeconds()).build());
+        });
         changes.changed(tenant, id);
         return new Details(a, store.credentials(tenant, id));
     }
@@ -206,7 +217,7 @@ public class Agents {
         if (a.status() == Agent.Status.SUSPENDED) {
             throw AgentException.conflict("agent '" + id + "' is already suspended");
         }
-        return setStatus(a, Agent.Status.SUSPENDED, "agent.suspended", reason, actor, meta);
+        return setStatus(a, Agent.Status.SUSPENDED, EventTypes.AGENT_SUSPENDED, reason, actor, meta);
     }
 
     public Agent resume(String tenant, String id, String reason, Actor actor, RequestMeta meta) {
@@ -215,7 +226,7 @@ public class Agents {
         if (a.status() == Agent.Status.ACTIVE) {
             throw AgentException.conflict("agent '" + id + "' is active, not suspended");
         }
-        return setStatus(a, Agent.Status.ACTIVE, "agent.resumed", reason, actor, meta);
+        return setStatus(a, Agent.Status.ACTIVE, EventTypes.AGENT_RESUMED, reason, actor, meta);
     }
 
     /** Final: the agent and its credentials stop working on every node now; rows and audit trail stay. */
@@ -223,10 +234,12 @@ public class Agents {
         Agent a = get(tenant, id);
         requireNotRevoked(a);
         Agent after = a.withStatus(Agent.Status.REVOKED, System.currentTimeMillis());
-        store.saveAgent(after);
-        store.revokeCredentials(tenant, id);
-        audit.append(event(tenant, "agent.revoked", actor, meta, id)
-                .detail("before", summary(a)).detail("after", summary(after)).detail("reason", clip(reason)).build());
+        audited.run(tenant, audit -> {
+            store.saveAgent(after);
+            store.revokeCredentials(tenant, id);
+            return audit.append(event(tenant, EventTypes.AGENT_REVOKED, actor, meta, id)
+                    .detail("before", summary(a)).detail("after", summary(after)).detail("reason", clip(reason)).build());
+        });
         changes.changed(tenant, id);
         return after;
     }
@@ -239,7 +252,7 @@ public class Agents {
             if (fresh == null || !dormancy.isDormant(fresh, now)) {
                 continue;
             }
-            setStatus(fresh, Agent.Status.SUSPENDED, "agent.suspended", "dormant: no activity for "
+            setStatus(fresh, Agent.Status.SUSPENDED, EventTypes.AGENT_DORMANT, "dormant: no activity for "
                     + dormancy.period().toDays() + "d since " + java.time.Instant.ofEpochMilli(Dormancy.lastActivity(fresh)),
                     Actor.DORMANCY, RequestMeta.INTERNAL);
             done.add(a.id());
@@ -249,9 +262,11 @@ public class Agents {
 
     private Agent setStatus(Agent a, Agent.Status status, String type, String reason, Actor actor, RequestMeta meta) {
         Agent after = a.withStatus(status, System.currentTimeMillis());
-        store.saveAgent(after);
-        audit.append(event(a.tenantId(), type, actor, meta, a.id())
-                .detail("before", summary(a)).detail("after", summary(after)).detail("reason", clip(reason)).build());
+        audited.run(a.tenantId(), audit -> {
+            store.saveAgent(after);
+            return audit.append(event(a.tenantId(), type, actor, meta, a.id())
+                    .detail("before", summary(a)).detail("after", summary(after)).detail("reason", clip(reason)).build());
+        });
         changes.changed(a.tenantId(), a.id());
         return after;
     }

@@ -85,11 +85,13 @@ public class AuditCheckpoints {
 
     @Scheduled(fixedDelay = "${deputy.audit.checkpoint-interval:5m}", initialDelay = "${deputy.audit.checkpoint-interval:5m}")
     void periodic() {
-        for (Tenant t : tenants.all()) {
+        List<String> ids = new java.util.ArrayList<>(tenants.all().stream().map(Tenant::id).toList());
+        ids.add(Tenants.BROKER_CHAIN); // the broker's own chain, signed by the broker key
+        for (String t : ids) {
             try {
-                periodic(t.id());
+                periodic(t);
             } catch (RuntimeException e) {
-                LOG.warn("tenant {}: periodic audit checkpoint failed: {}", t.id(), e.toString());
+                LOG.warn("tenant {}: periodic audit checkpoint failed: {}", t, e.toString());
             }
         }
     }

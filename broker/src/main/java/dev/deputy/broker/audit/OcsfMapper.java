@@ -72,13 +72,14 @@ public final class OcsfMapper {
         }
         int activity;
         String name;
-        if (t.endsWith(".created") || t.endsWith(".published")) {
+        if (t.endsWith(".created") || t.endsWith(".published") || t.endsWith(".added")) {
             activity = 1;
             name = "Create";
-        } else if (t.endsWith(".updated") || t.endsWith(".rotated") || t.endsWith(".applied")) {
+        } else if (t.endsWith(".updated") || t.endsWith(".rotated") || t.endsWith(".applied") || t.endsWith(".enabled")
+                || t.endsWith(".disabled") || t.equals(EventTypes.CONFIG_APPLY)) {
             activity = 3;
             name = "Update";
-        } else if (t.endsWith(".deleted") || t.endsWith(".retired")) {
+        } else if (t.endsWith(".deleted") || t.endsWith(".retired") || t.endsWith(".removed")) {
             activity = 4;
             name = "Delete";
         } else {

@@ -11,7 +11,11 @@ import jakarta.inject.Singleton;
 import java.text.ParseException;
 import java.util.Map;
 
-/** Checkpoints signed by the tenant's active signing key ({@link SigningKeys#sign}). */
+/**
+ * Checkpoints signed by the tenant's active signing key ({@link SigningKeys#sign}); the broker's own chain
+ * ({@code _broker}) by the broker key, a signing key of its own kept like a tenant's (sealed at rest, rotated on the
+ * broker's default schedule) and published at {@code GET /admin/t/_broker/audit/jwks}.
+ */
 @Singleton
 class SigningKeysCheckpointSigner implements CheckpointSigner {
     private final SigningKeys keys;
@@ -24,7 +28,7 @@ class SigningKeysCheckpointSigner implements CheckpointSigner {
 
     @Override
     public boolean canSign(String tenantId) {
-        return tenants.find(tenantId).isPresent();
+        return tenants.find(tenantId).isPresent() || Tenants.BROKER_CHAIN.equals(tenantId);
     }
 
     @Override

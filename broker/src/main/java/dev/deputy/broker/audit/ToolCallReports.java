@@ -17,13 +17,17 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
  * Tool calls reported by resource servers (MCP servers), authenticated by the caller's Deputy access token:
  * the entry links the call to the token's {@code sub}/{@code sub_id}, {@code act} chain, {@code client_id}
- * and {@code aud}, and to the request's correlation id.
+ * and {@code aud}, and to the request's correlation id. A report under a token that is not active any more
+ * (revoked, or naming a suspended or revoked agent: {@link TokenActivity}) is refused like an invalid token
+ * (RFC 6750 §3.1 {@code invalid_token}), and every refusal is audited as {@code tool.call.rejected} with a safe
+ * reason (never the token).
  */
 @Singleton
 public class ToolCallReports {
@@ -34,17 +38,33 @@ public class ToolCallReports {
     private final SigningKeys keys;
     private final PublicUrl publicUrl;
     private final AuditLog log;
+    private final TokenActivity activity;
 
-    public ToolCallReports(SigningKeys keys, PublicUrl publicUrl, AuditLog log) {
+    public ToolCallReports(SigningKeys keys, PublicUrl publicUrl, AuditLog log, TokenActivity activity) {
         this.keys = keys;
         this.publicUrl = publicUrl;
         this.log = log;
+        this.activity = activity;
     }
 
-    /** The bearer token is missing, invalid, expired or of another tenant (RFC 6750 §3.1 invalid_token). */
+    /**
+     * The bearer token is missing, invalid, expired, of another tenant, revoked, or names an agent that is not
+     * active (RFC 6750 §3.1 invalid_token); {@code reason} is the audited, safe reason.
+     */
     public static final class InvalidToken extends RuntimeException {
+        private final String reason;
+
         public InvalidToken(String message) {
+            this(message, "invalid_token");
+        }
+
+        public InvalidToken(String message, String reason) {
             super(message);
+            this.reason = reason;
+        }
+
+        public String reason() {
+            return reason;
         }
     }
 
@@ -60,7 +80,7 @@ public class ToolCallReports {
 
     public JWTClaimsSet validate(String tenantId, String bearer) {
         if (bearer == null || bearer.isBlank() || bearer.length() > 16_384) {
-            throw new InvalidToken("a Deputy access token is required");
+            throw new InvalidToken("a Deputy access token is required", bearer == null || bearer.isBlank() ? "no_token" : "too_long");
         }
         TenantKeys k = keys.keys(tenantId);
         DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
@@ -74,7 +94,7 @@ public class ToolCallReports {
             JWTClaimsSet claims = p.process(bearer, null);
             Object tenantClaim = claims.getClaim("tenant");
             if (tenantClaim != null && !tenantId.equals(tenantClaim)) {
-                throw new InvalidToken("token of another tenant");
+                throw new InvalidToken("token of another tenant", "other_tenant");
             }
             return claims;
         } catch (InvalidToken e) {
@@ -85,7 +105,18 @@ public class ToolCallReports {
     }
 
     public AuditEntry record(String tenantId, String bearer, Report report, RequestMeta meta) {
-        JWTClaimsSet claims = validate(tenantId, bearer);
+        JWTClaimsSet claims;
+        try {
+            claims = validate(tenantId, bearer);
+        } catch (InvalidToken e) {
+            rejected(tenantId, null, e.reason(), report, meta);
+            throw e;
+        }
+        Optional<String> inactive = activity.inactiveReason(tenantId, claims);
+        if (inactive.isPresent()) {
+            rejected(tenantId, claims, inactive.get(), report, meta);
+            throw new InvalidToken("the access token is not active", inactive.get());
+        }
         if (report == null || report.tool() == null || !TOOL.matcher(report.tool()).matches()) {
             throw new InvalidReport("tool is required (1-128 letters, digits, _ . : / -)");
         }
@@ -123,6 +154,23 @@ public class ToolCallReports {
                 .detail("token_jti", claims.getJWTID())
                 .detail("token_aud", aud);
         return log.append(b.build());
+    }
+
+    private void rejected(String tenantId, JWTClaimsSet claims, String reason, Report report, RequestMeta meta) {
+        AuditEvent.Builder b = AuditEvent.of(tenantId, EventTypes.TOOL_CALL_REJECTED, AuditEvent.Outcome.FAILURE)
+                .request(meta).detail("error", "invalid_token").detail("reason", reason)
+                .detail("tool", report != null && report.tool() != null && TOOL.matcher(report.tool()).matches()
+                        ? report.tool() : null);
+        if (claims != null) {
+            // the token verified (signature, issuer, expiry): its identifiers are facts worth keeping
+            List<String> chain = actChain(claims.getClaim("act"));
+            Object subId = claims.getClaim("sub_id");
+            String subIss = subId instanceof Map<?, ?> m && m.get("iss") != null ? m.get("iss").toString() : null;
+            b.subject(claims.getSubject(), subIss).actors(chain)
+                    .agent(!chain.isEmpty() ? chain.get(0) : subIss == null ? claims.getSubject() : null)
+                    .client(str(claims.getClaim("client_id"))).detail("token_jti", claims.getJWTID());
+        }
+        log.append(b.build());
     }
 
     /** RFC 8693 §4.1: {@code act: {sub: B, act: {sub: A}}} → [B, A], current actor first. */

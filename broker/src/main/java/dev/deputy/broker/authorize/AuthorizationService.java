@@ -14,6 +14,8 @@ import dev.deputy.broker.agent.Resource;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditEvent.Outcome;
 import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.AuditTransactions;
+import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.config.PublicUrl;
 import dev.deputy.broker.ephemeral.EphemeralStore;
@@ -73,12 +75,14 @@ public class AuthorizationService {
     private final Scopes scopes;
     private final EphemeralStore ephemeral;
     private final AuditLog audit;
+    private final AuditTransactions audited;
     private final PublicUrl publicUrl;
     private final Clock clock = Clock.systemUTC();
 
     public AuthorizationService(RegisteredClients clients, AgentStore agents, TenantConnectors connectors, Users users,
                                 UserStore userStore, Sessions sessions, AuthorizationCodes codes, ConsentStore consents,
-                                Scopes scopes, EphemeralStore ephemeral, AuditLog audit, PublicUrl publicUrl) {
+                                Scopes scopes, EphemeralStore ephemeral, AuditLog audit, AuditTransactions audited,
+                                PublicUrl publicUrl) {
         this.clients = clients;
         this.agents = agents;
         this.connectors = connectors;
@@ -90,6 +94,7 @@ public class AuthorizationService {
         this.scopes = scopes;
         this.ephemeral = ephemeral;
         this.audit = audit;
+        this.audited = audited;
         this.publicUrl = publicUrl;
     }
 
@@ -499,8 +504,11 @@ public class AuthorizationService {
             return errorRedirect(req.redirectUri(), OAuth2Error.ACCESS_DENIED.setDescription("the user denied access"),
                     req.state(), issuer, List.of());
         }
-        consents.save(new Consent(tenant.id(), s.userId(), req.clientId(), req.resourceId(), pc.scopes(), now));
-        audit(ev.build());
+        // the stored consent and its entry commit together (the code issued next lives in the ephemeral store)
+        audited.run(tenant.id(), tx -> {
+            consents.save(new Consent(tenant.id(), s.userId(), req.clientId(), req.resourceId(), pc.scopes(), now));
+            return tx.append(ev.build());
+        });
         try {
             return issueCode(tenant, req, s, pc.scopes(), meta, List.of());
         } catch (RedirectError e) {
@@ -510,12 +518,14 @@ public class AuthorizationService {
 
     /** Revokes a stored consent (admin API); the next authorization asks again. */
     public boolean revokeConsent(String tenantId, String userId, String clientId, String resourceId, RequestMeta meta) {
-        boolean removed = consents.delete(tenantId, userId, clientId, resourceId);
-        if (removed) {
-            audit(AuditEvent.of(tenantId, "consent.revoked", Outcome.SUCCESS).client(clientId).request(meta)
-                    .detail("user_id", userId).detail("resource_id", resourceId).build());
-        }
-        return removed;
+        return audited.run(tenantId, tx -> {
+            boolean removed = consents.delete(tenantId, userId, clientId, resourceId);
+            if (removed) {
+                tx.append(AuditEvent.of(tenantId, EventTypes.CONSENT_REVOKED, Outcome.SUCCESS).client(clientId)
+                        .request(meta).detail("user_id", userId).detail("resource_id", resourceId).build());
+            }
+            return removed;
+        });
     }
 
     private AuthorizeOutcome issueCode(Tenant tenant, AuthRequest req, Session s, List<String> granted, RequestMeta meta,

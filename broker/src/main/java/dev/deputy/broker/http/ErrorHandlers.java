@@ -39,6 +39,21 @@ final class ErrorHandlers {
         }
     }
 
+    /**
+     * The audit entry of a state change could not be written (the sequence stayed taken through every retry): the
+     * change was rolled back with it, so the caller may retry; nothing was acknowledged.
+     */
+    @Singleton
+    static final class AuditUnavailable implements ExceptionHandler<dev.deputy.broker.audit.AuditStore.SeqConflict, HttpResponse<?>> {
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, dev.deputy.broker.audit.AuditStore.SeqConflict e) {
+            LOG.warn("{} {}: the audit entry could not be written; the change was rolled back", request.getMethod(),
+                    request.getPath());
+            return OAuthErrors.render(new ErrorObject("temporarily_unavailable",
+                    "the audit trail is unavailable; nothing was changed; retry later", 503)).header("Retry-After", "1");
+        }
+    }
+
     @Singleton
     static final class Unavailable implements ExceptionHandler<ServiceUnavailableException, HttpResponse<?>> {
         @Override

@@ -139,7 +139,11 @@ public class SigningKeys {
     /** The scheduled rotation step; also called by tests with a fixed clock. */
     @Scheduled(fixedDelay = "60s", initialDelay = "60s")
     public void tick() {
-        for (Tenant t : tenants.all()) {
+        List<Tenant> all = new ArrayList<>(tenants.all());
+        if (!store.list(Tenants.BROKER_CHAIN).isEmpty()) {
+            all.add(tenants.brokerChain()); // the broker key rotates like a tenant's
+        }
+        for (Tenant t : all) {
             try {
                 tick(t);
             } catch (RuntimeException e) {
@@ -274,6 +278,9 @@ public class SigningKeys {
     }
 
     private Tenant tenant(String id) {
+        if (Tenants.BROKER_CHAIN.equals(id)) {
+            return tenants.brokerChain(); // the broker key: signs the _broker audit chain's checkpoints only
+        }
         return tenants.find(id).orElseThrow(() -> new IllegalArgumentException("unknown tenant " + id));
     }
 }

@@ -6,6 +6,7 @@ import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.jwt.JWTClaimsSet;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.health.ServiceUnavailableException;
 import dev.deputy.broker.tenant.Tenant;
@@ -58,7 +59,7 @@ public class IntrospectionEndpoint {
             }
             Inspection i = inspect(tenant.id(), token);
             if (i.reason() != null) {
-                audit.append(AuditEvent.of(tenant.id(), "token.introspected", AuditEvent.Outcome.INFO)
+                audit.append(AuditEvent.of(tenant.id(), EventTypes.TOKEN_INTROSPECTED_INACTIVE, AuditEvent.Outcome.INFO)
                         .client(caller.clientId()).agent(caller.agentId()).request(meta)
                         .detail("active", false).detail("reason", i.reason())
                         .detail("jti", i.claims() == null ? null : i.claims().getJWTID())
@@ -67,7 +68,7 @@ public class IntrospectionEndpoint {
             }
             return EndpointResponse.ok(activeBody(i.claims()));
         } catch (OAuthException e) {
-            rejected(tenant, request, meta, caller, "introspection.rejected", e.error());
+            rejected(tenant, request, meta, caller, EventTypes.INTROSPECTION_REJECTED, e.error());
             return EndpointResponse.error(e.error());
         } catch (ServiceUnavailableException e) {
             throw e;

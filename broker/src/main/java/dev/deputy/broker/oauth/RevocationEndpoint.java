@@ -5,6 +5,7 @@ import com.nimbusds.oauth2.sdk.OAuth2Error;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.health.ServiceUnavailableException;
 import dev.deputy.broker.tenant.Tenant;
@@ -70,7 +71,7 @@ public class RevocationEndpoint {
             audit(tenant, caller, meta, "token.revoked", c, null);
             return EndpointResponse.ok(Map.of());
         } catch (OAuthException e) {
-            introspection.rejected(tenant, request, meta, caller, "revocation.rejected", e.error());
+            introspection.rejected(tenant, request, meta, caller, EventTypes.REVOCATION_REJECTED, e.error());
             return EndpointResponse.error(e.error());
         } catch (ServiceUnavailableException e) {
             throw e;

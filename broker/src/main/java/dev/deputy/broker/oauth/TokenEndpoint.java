@@ -78,7 +78,9 @@ public class TokenEndpoint {
             TokenRequest tokenRequest = auth instanceof EdDsaPrivateKeyJwt ed ? parseWith(request, ed) : parse(request);
             client = clientAuth.authenticate(tenant, issuer, request, auth);
             TokenResult result = handler.handle(new TokenContext(tenant, issuer, tokenRequest, request, client, meta));
-            audit.append(result.audit());
+            if (result.audit() != null) {
+                audit.append(result.audit());
+            }
             return EndpointResponse.ok(result.body());
         } catch (OAuthException e) {
             rejected(tenant, request, meta, client, grantType, e.error());

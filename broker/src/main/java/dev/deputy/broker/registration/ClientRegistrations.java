@@ -19,6 +19,8 @@ import dev.deputy.broker.agent.OAuthClient;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditEvent.Outcome;
 import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.AuditTransactions;
+import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.config.PublicUrl;
 import dev.deputy.broker.tenant.Tenant;
@@ -56,20 +58,22 @@ public class ClientRegistrations {
     private final RegistrationStore registrations;
     private final RegistrationPolicies policies;
     private final AuditLog audit;
+    private final AuditTransactions audited;
     private final PublicUrl publicUrl;
     private final Clock clock;
 
     public ClientRegistrations(ClientStore clients, RegistrationStore registrations, RegistrationPolicies policies,
-                               AuditLog audit, PublicUrl publicUrl) {
-        this(clients, registrations, policies, audit, publicUrl, Clock.systemUTC());
+                               AuditLog audit, AuditTransactions audited, PublicUrl publicUrl) {
+        this(clients, registrations, policies, audit, audited, publicUrl, Clock.systemUTC());
     }
 
     ClientRegistrations(ClientStore clients, RegistrationStore registrations, RegistrationPolicies policies,
-                        AuditLog audit, PublicUrl publicUrl, Clock clock) {
+                        AuditLog audit, AuditTransactions audited, PublicUrl publicUrl, Clock clock) {
         this.clients = clients;
         this.registrations = registrations;
         this.policies = policies;
         this.audit = audit;
+        this.audited = audited;
         this.publicUrl = publicUrl;
         this.clock = clock;
     }
@@ -100,14 +104,17 @@ public class ClientRegistrations {
             String rat = random(32);
             OAuthClient client = new OAuthClient(tenant.id(), clientId, a.name(clientId), a.redirectUris(), false,
                     a.authMethod(), secret == null ? null : ClientSecrets.hash(secret), "dcr", now, now);
-            clients.save(client);
-            registrations.save(new Registration(tenant.id(), clientId, a.metadata().toJSONObject().toJSONString(),
-                    ClientSecrets.sha256Hex(rat), now, null));
-            audit.append(AuditEvent.of(tenant.id(), "client.registered", Outcome.SUCCESS).client(clientId).request(meta)
-                    .detail("method", "dcr").detail("redirect_uris", a.redirectUris())
-                    .detail("token_endpoint_auth_method", a.authMethod())
-                    .detail("application_type", a.metadata().getApplicationType().toString())
-                    .detail("client_name", a.name(clientId)).build());
+            // the client, its registration and the audit entry commit together
+            audited.run(tenant.id(), tx -> {
+                clients.save(client);
+                registrations.save(new Registration(tenant.id(), clientId, a.metadata().toJSONObject().toJSONString(),
+                        ClientSecrets.sha256Hex(rat), now, null));
+                return tx.append(AuditEvent.of(tenant.id(), EventTypes.CLIENT_REGISTERED, Outcome.SUCCESS).client(clientId)
+                        .request(meta).detail("method", "dcr").detail("redirect_uris", a.redirectUris())
+                        .detail("token_endpoint_auth_method", a.authMethod())
+                        .detail("application_type", a.metadata().getApplicationType().toString())
+                        .detail("client_name", a.name(clientId)).build());
+            });
             return new Response(201, info(tenant, clientId, now, a.metadata(), secret, rat));
         } catch (RegistrationException e) {
             rejected(tenant.id(), null, "client.registration_rejected", e, meta);
@@ -146,12 +153,15 @@ public class ClientRegistrations {
                         "token_endpoint_auth_method cannot change; register a new client", "auth_method_change");
             }
             long now = clock.millis();
-            clients.save(new OAuthClient(tenant.id(), clientId, a.name(clientId), a.redirectUris(), old.internal(),
-                    old.authMethod(), old.secretHash(), old.managedBy(), old.createdAt(), now));
-            registrations.save(new Registration(tenant.id(), clientId, a.metadata().toJSONObject().toJSONString(),
-                    r.accessTokenHash(), r.issuedAt(), r.usedAt()));
-            audit.append(AuditEvent.of(tenant.id(), "client.updated", Outcome.SUCCESS).client(clientId).request(meta)
-                    .detail("method", "dcr").detail("redirect_uris", a.redirectUris()).build());
+            audited.run(tenant.id(), tx -> {
+                clients.save(new OAuthClient(tenant.id(), clientId, a.name(clientId), a.redirectUris(), old.internal(),
+                        old.authMethod(), old.secretHash(), old.managedBy(), old.createdAt(), now));
+                registrations.save(new Registration(tenant.id(), clientId, a.metadata().toJSONObject().toJSONString(),
+                        r.accessTokenHash(), r.issuedAt(), r.usedAt()));
+                return tx.append(AuditEvent.of(tenant.id(), EventTypes.CLIENT_UPDATED, Outcome.SUCCESS).client(clientId)
+                        .request(meta).detail("method", "dcr").detail("redirect_uris", a.redirectUris())
+                        .detail("before_redirect_uris", old.redirectUris()).build());
+            });
             return new Response(200, info(tenant, clientId, old.createdAt(), a.metadata(), null, null));
         } catch (RegistrationException e) {
             rejected(tenant.id(), clientId, "client.update_rejected", e, meta);
@@ -161,10 +171,12 @@ public class ClientRegistrations {
 
     public void delete(Tenant tenant, String clientId, String bearer, RequestMeta meta) {
         authorize(tenant, clientId, bearer, meta);
-        clients.delete(tenant.id(), clientId);
-        registrations.delete(tenant.id(), clientId);
-        audit.append(AuditEvent.of(tenant.id(), "client.deleted", Outcome.SUCCESS).client(clientId).request(meta)
-                .detail("method", "dcr").build());
+        audited.run(tenant.id(), tx -> {
+            clients.delete(tenant.id(), clientId);
+            registrations.delete(tenant.id(), clientId);
+            return tx.append(AuditEvent.of(tenant.id(), EventTypes.CLIENT_DELETED, Outcome.SUCCESS).client(clientId)
+                    .request(meta).detail("method", "dcr").build());
+        });
     }
 
     /** Unused registrations past the tenant's expiry are removed (also checked lazily on lookup). */
@@ -175,10 +187,12 @@ public class ClientRegistrations {
     }
 
     void expire(Registration r, RequestMeta meta) {
-        clients.delete(r.tenantId(), r.clientId());
-        registrations.delete(r.tenantId(), r.clientId());
-        audit.append(AuditEvent.of(r.tenantId(), "client.expired", Outcome.INFO).client(r.clientId()).request(meta)
-                .detail("reason", "unused").build());
+        audited.run(r.tenantId(), tx -> {
+            clients.delete(r.tenantId(), r.clientId());
+            registrations.delete(r.tenantId(), r.clientId());
+            return tx.append(AuditEvent.of(r.tenantId(), EventTypes.CLIENT_EXPIRED, Outcome.INFO).client(r.clientId())
+                    .request(meta).detail("reason", "unused").build());
+        });
     }
 
     /** RFC 7592 §2 + RFC 6750 §3.1: a missing, wrong or foreign token is 401 invalid_token, whatever the client_id. */

@@ -184,6 +184,42 @@ abstract class AgentsAdminApiContract {
         assertError(broker.patch(T + "/agents/patch-1", "{\"auth_method\":\"tls_client_auth\"}"), 400, "invalid_request");
     }
 
+    /**
+     * A lifecycle change and its audit entry are one transaction: when the entry cannot be written (here a row in
+     * the audit_agents side index already holds the next sequence numbers for this agent, so every insert of the
+     * entry fails on the primary key), the status change is rolled back with it and the caller gets a 503.
+     */
+    @Test
+    void aFailedAuditAppendRollsTheStateChangeBack() {
+        createJwtAgent("tx-1");
+        var db = broker.bean(dev.deputy.broker.storage.Database.class);
+        var store = broker.bean(dev.deputy.broker.audit.AuditStore.class);
+        long head = store.head("demo").orElseThrow().seq();
+        for (long s = head + 1; s <= head + 20; s++) {
+            db.dsl().execute("INSERT INTO audit_agents (tenant_id, agent_id, seq, event_type) VALUES (?, ?, ?, ?)",
+                    "demo", "tx-1", s, "forged");
+        }
+        try {
+            var r = broker.post(T + "/agents/tx-1/suspend", "{\"reason\":\"must not stick\"}");
+            assertError(r, 503, "temporarily_unavailable");
+            assertEquals("active", ManageBroker.json(broker.get(T + "/agents/tx-1").body()).get("status"),
+                    "the suspension was rolled back with its audit entry");
+            assertTrue(broker.audit("demo").stream().noneMatch(e -> e.type().equals("agent.suspended")
+                    && "tx-1".equals(e.agentId())));
+            assertTrue(store.range("demo", head + 1, 1000).stream().noneMatch(e -> "tx-1".equals(e.agentId())),
+                    "no entry about tx-1 after the failed change");
+        } finally {
+            db.dsl().execute("DELETE FROM audit_agents WHERE tenant_id = ? AND agent_id = ? AND event_type = ?",
+                    "demo", "tx-1", "forged");
+        }
+        // the same change goes through once the store accepts the entry; the chain has no gap
+        var ok = broker.post(T + "/agents/tx-1/suspend", "{\"reason\":\"now\"}");
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertEquals("suspended", ManageBroker.json(broker.get(T + "/agents/tx-1").body()).get("status"));
+        assertEquals("now", details(broker.lastAudit("demo", "agent.suspended", "tx-1")).get("reason"));
+        assertTrue(broker.bean(dev.deputy.broker.audit.AuditVerifier.class).verify("demo").ok());
+    }
+
     @Test
     void suspendResumeRevokeAudited() {
         createJwtAgent("life-1");
@@ -305,7 +341,7 @@ abstract class AgentsAdminApiContract {
         assertTrue(swept.get("demo").contains("dorm-old"), swept.toString());
         assertFalse(swept.get("demo").contains("dorm-new"));
         assertEquals("suspended", ManageBroker.json(broker.get(T + "/agents/dorm-old").body()).get("status"));
-        AuditEntry e = broker.lastAudit("demo", "agent.suspended", "dorm-old");
+        AuditEntry e = broker.lastAudit("demo", "agent.dormant", "dorm-old");
         assertEquals("system:dormancy", details(e).get("actor"));
         assertNull(e.clientId());
         assertTrue(((String) details(e).get("reason")).startsWith("dormant"));

@@ -195,6 +195,14 @@ class AuditBenchTest {
             TestBackends b = backend(name);
             try {
                 String t = TestBackends.tenant();
+                if (name.equals("h2")) {
+                    // verification reads the primary key only: load without the secondary indexes (maintaining seven
+                    // of them made the 1M-row H2 load take over 10 minutes on this box)
+                    for (String ix : List.of("audit_log_subject", "audit_log_client", "audit_log_resource", "audit_log_type",
+                            "audit_log_correlation", "audit_log_time", "audit_agents_type")) {
+                        b.db.dsl().execute("DROP INDEX " + ix);
+                    }
+                }
                 long genMs = generate(b.store, t, n, true, 1000);
                 System.out.printf("BENCH verify %-8s generated %,d sealed entries in %.1f s%n", name, n, genMs / 1e3);
                 for (int run = 1; run <= 2; run++) {
@@ -267,11 +275,14 @@ class AuditBenchTest {
             long mid = System.currentTimeMillis() - n / 2;
             time(b, "time range (1 minute)", new AuditQuery(t, mid, mid + 60_000, null, null, null, null, null, null,
                     null, null, 0, 100));
-            time(b, "agent + type", new AuditQuery(t, null, null, null, "agt_417", null, null,
+            time(b, "agent + type, matches (agt_410 token.exchanged)", new AuditQuery(t, null, null, null, "agt_410", null,
+                    null, List.of(EventTypes.TOKEN_EXCHANGED), null, null, null, 0, 100));
+            time(b, "agent + type, no match", new AuditQuery(t, null, null, null, "agt_417", null, null,
                     List.of(EventTypes.TOKEN_EXCHANGED), null, null, null, 0, 100));
             if (name.equals("mariadb")) {
                 for (String sql : List.of(
                         "EXPLAIN SELECT l.* FROM audit_agents a JOIN audit_log l ON l.tenant_id = a.tenant_id AND l.seq = a.seq WHERE a.tenant_id = '" + t + "' AND a.agent_id = 'agt_417' AND a.seq > 0 ORDER BY a.seq LIMIT 100",
+                        "EXPLAIN SELECT l.* FROM audit_agents a JOIN audit_log l ON l.tenant_id = a.tenant_id AND l.seq = a.seq WHERE a.tenant_id = '" + t + "' AND a.agent_id = 'agt_417' AND a.event_type = 'token.exchanged' AND a.seq > 0 ORDER BY a.seq LIMIT 100",
                         "EXPLAIN SELECT * FROM audit_log WHERE tenant_id = '" + t + "' AND subject = 'user4242' AND seq > 0 ORDER BY seq LIMIT 100",
                         "EXPLAIN SELECT * FROM audit_log WHERE tenant_id = '" + t + "' AND correlation_id = 'corr-1' AND seq > 0 ORDER BY seq LIMIT 100")) {
                     System.out.println("BENCH " + sql.substring(0, 60) + "...");

@@ -71,7 +71,7 @@ class AuditFeaturesTest {
         Env e = env(b);
         String t = e.tenant();
         // one request chain: login → consent → token exchange by agent A then B → tool call
-        e.log().append(ev(t, EventTypes.LOGIN_SUCCESS).subject("alice", "https://idp").request(new RequestMeta("corr-1", "r1", "10.0.0.1")).build());
+        e.log().append(ev(t, EventTypes.LOGIN_SUCCEEDED).subject("alice", "https://idp").request(new RequestMeta("corr-1", "r1", "10.0.0.1")).build());
         e.log().append(ev(t, EventTypes.TOKEN_ISSUED).subject("bob", "https://idp").client("c2").request(new RequestMeta("corr-2", "r2", "10.0.0.2")).build());
         e.log().append(ev(t, EventTypes.CONSENT_GRANTED).subject("alice", "https://idp").client("c1").request(new RequestMeta("corr-1", "r3", "10.0.0.1")).build());
         e.log().append(ev(t, EventTypes.TOKEN_EXCHANGED).subject("alice", "https://idp").actors(List.of("agt_A")).agent("agt_A").client("c1")
@@ -84,7 +84,7 @@ class AuditFeaturesTest {
         }
         AuditStore s = b.store;
         List<AuditEntry> story = s.query(q(t).correlation("corr-1").build());
-        assertEquals(List.of(EventTypes.LOGIN_SUCCESS, EventTypes.CONSENT_GRANTED, EventTypes.TOKEN_EXCHANGED, EventTypes.TOKEN_EXCHANGED),
+        assertEquals(List.of(EventTypes.LOGIN_SUCCEEDED, EventTypes.CONSENT_GRANTED, EventTypes.TOKEN_EXCHANGED, EventTypes.TOKEN_EXCHANGED),
                 story.stream().map(AuditEntry::type).toList());
         assertEquals(List.of(1L, 3L, 4L, 5L), story.stream().map(AuditEntry::seq).toList());
         // agent anywhere in the actor chain: agt_A acted at 4 and sits inside the chain at 5
@@ -95,7 +95,7 @@ class AuditFeaturesTest {
         assertEquals(List.of(6L), s.query(q(t).outcome("failure").build()).stream().map(AuditEntry::seq).toList());
         assertEquals(List.of(4L, 5L), s.query(q(t).resource("https://mcp.example").build()).stream().map(AuditEntry::seq).toList());
         assertEquals(List.of(2L, 4L, 5L, 6L), s.query(q(t).types(List.of("token.")).build()).stream().map(AuditEntry::seq).toList());
-        assertEquals(List.of(1L), s.query(q(t).types(List.of(EventTypes.LOGIN_SUCCESS)).build()).stream().map(AuditEntry::seq).toList());
+        assertEquals(List.of(1L), s.query(q(t).types(List.of(EventTypes.LOGIN_SUCCEEDED)).build()).stream().map(AuditEntry::seq).toList());
         assertEquals(List.of(6L), s.query(q(t).requestId("r6").build()).stream().map(AuditEntry::seq).toList());
         long now = System.currentTimeMillis();
         assertEquals(31, s.query(q(t).time(now - 60_000, now + 60_000).limit(100).build()).size());
@@ -175,7 +175,7 @@ class AuditFeaturesTest {
     void ocsfHasTheRequiredClassFields(TestBackends b) throws Exception {
         Env e = env(b);
         String t = e.tenant();
-        e.log().append(ev(t, EventTypes.LOGIN_SUCCESS).subject("alice", "https://idp").request(new RequestMeta("c", "r", "10.1.2.3")).build());
+        e.log().append(ev(t, EventTypes.LOGIN_SUCCEEDED).subject("alice", "https://idp").request(new RequestMeta("c", "r", "10.1.2.3")).build());
         e.log().append(ev(t, EventTypes.TOKEN_ISSUED).subject("agt_X", null).client("cc").scopes("a b").build());
         e.log().append(ev(t, EventTypes.AGENT_CREATED).agent("agt_X").build());
         e.log().append(ev(t, EventTypes.CONSENT_GRANTED).subject("alice", "https://idp").client("c1").build());

@@ -4,6 +4,11 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.deputy.broker.cli.AuditCommands;
 import dev.deputy.broker.token.AccessTokenSpec;
 import dev.deputy.broker.token.AccessTokens;
+import dev.deputy.broker.token.MintedToken;
+import dev.deputy.broker.token.Revocations;
+import dev.deputy.broker.agent.Agent;
+import dev.deputy.broker.agent.AgentChanges;
+import dev.deputy.broker.agent.AgentStore;
 import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import io.micronaut.test.support.TestPropertyProvider;
@@ -31,6 +36,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,6 +53,14 @@ class AuditHttpTest implements TestPropertyProvider {
     AuditLog log;
     @Inject
     AccessTokens tokens;
+    @Inject
+    AuditStore store;
+    @Inject
+    AgentStore agentStore;
+    @Inject
+    AgentChanges changes;
+    @Inject
+    Revocations revocations;
 
     Path data;
 
@@ -102,8 +116,10 @@ class AuditHttpTest implements TestPropertyProvider {
 
     @Test
     void toolCallIsLinkedToTheTokensSubjectActorsClientAndCorrelation() throws Exception {
+        agent("agt_b");
+        agent("agt_a");
         String at = tokens.mint(new AccessTokenSpec(T, "248289761001", "https://idp.example.com",
-                List.of("agt_B", "agt_A"), "mcp-client-1", "https://mcp.example.com", List.of("files:read"),
+                List.of("agt_b", "agt_a"), "mcp-client-1", "https://mcp.example.com", List.of("files:read"),
                 null, null, Duration.ofMinutes(5), Map.of())).token();
         String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
@@ -123,13 +139,13 @@ class AuditHttpTest implements TestPropertyProvider {
         assertEquals("success", e.get("outcome"));
         assertEquals("248289761001", e.get("subject"));
         assertEquals("https://idp.example.com", e.get("subject_iss"));
-        assertEquals(List.of("agt_B", "agt_A"), e.get("actor_chain"));
-        assertEquals("agt_B", e.get("agent_id"));
+        assertEquals(List.of("agt_b", "agt_a"), e.get("actor_chain"));
+        assertEquals("agt_b", e.get("agent_id"));
         assertEquals("mcp-client-1", e.get("client_id"));
         assertEquals("https://mcp.example.com", e.get("resource"));
         assertTrue(e.get("details").toString().contains("search_files"));
         // found by agent anywhere in the chain
-        assertTrue(admin(admin, "/entries?agent=agt_A&type=tool.call").body().contains("search_files"));
+        assertTrue(admin(admin, "/entries?agent=agt_a&type=tool.call").body().contains("search_files"));
 
         // no token, a forged token, a bad body
         assertEquals(401, HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
@@ -145,6 +161,115 @@ class AuditHttpTest implements TestPropertyProvider {
                 .header("Authorization", "Bearer " + at).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"x\",\"status\":\"maybe\"}")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+
+    void agent(String id) {
+        long now = System.currentTimeMillis();
+        agentStore.saveAgent(new Agent(T, id, id, null, "prod", List.of(), Map.of(), Agent.Status.ACTIVE,
+                Agent.AuthMethod.PRIVATE_KEY_JWT, "api", now, now, null, null));
+        changes.changed(T, id);
+    }
+
+    HttpResponse<String> report(String token, String tool) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"" + tool + "\",\"status\":\"ok\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    AuditEntry lastOf(String type) {
+        List<AuditEntry> all = store.range(T, 0, 100_000);
+        for (int i = all.size() - 1; i >= 0; i--) {
+            if (all.get(i).type().equals(type)) {
+                return all.get(i);
+            }
+        }
+        throw new AssertionError("no " + type);
+    }
+
+    /** RFC 6750 §3.1: a report under a revoked token, or a token naming a suspended/revoked agent, is invalid_token. */
+    @Test
+    void toolCallUnderARevokedTokenOrAnInactiveAgentIsRefusedAndAudited() throws Exception {
+        agent("agt_rev");
+        MintedToken minted = tokens.mint(new AccessTokenSpec(T, "user-rev", "https://idp.example.com", List.of("agt_rev"),
+                "mcp-client-1", "https://mcp.example.com", List.of("files:read"), null, null, Duration.ofMinutes(5), Map.of()));
+        assertEquals(201, report(minted.token(), "before_revocation").statusCode());
+
+        revocations.revoke(T, minted.jti(), minted.expiresAt());
+        HttpResponse<String> r = report(minted.token(), "after_revocation");
+        assertEquals(401, r.statusCode(), r.body());
+        assertEquals("invalid_token", json(r.body()).get("error"));
+        assertTrue(r.headers().firstValue("WWW-Authenticate").orElse("").contains("error=\"invalid_token\""));
+        AuditEntry e = lastOf(EventTypes.TOOL_CALL_REJECTED);
+        assertEquals("failure", e.outcome());
+        assertEquals("user-rev", e.subject());
+        assertEquals("agt_rev", e.agentId());
+        assertEquals("mcp-client-1", e.clientId());
+        Map<String, Object> d = json(e.details());
+        assertEquals("revoked", d.get("reason"));
+        assertEquals(minted.jti(), d.get("token_jti"));
+        assertEquals("after_revocation", d.get("tool"));
+        assertFalse(e.details().contains(minted.token().substring(0, 20)), "never the token");
+        assertTrue(store.range(T, 0, 100_000).stream().noneMatch(x -> x.type().equals(EventTypes.TOOL_CALL)
+                && x.details().contains("after_revocation")), "not recorded as a tool call");
+
+        // a token of an agent that is suspended (then revoked) afterwards
+        agent("agt_sus");
+        String t2 = tokens.mint(new AccessTokenSpec(T, "agt_sus", null, List.of(), "agt_sus", "https://mcp.example.com",
+                List.of("files:read"), null, null, Duration.ofMinutes(5), Map.of())).token();
+        assertEquals(201, report(t2, "while_active").statusCode());
+        Agent a = agentStore.findAgent(T, "agt_sus").orElseThrow();
+        agentStore.saveAgent(a.withStatus(Agent.Status.SUSPENDED, System.currentTimeMillis()));
+        changes.changed(T, "agt_sus");
+        HttpResponse<String> s = report(t2, "while_suspended");
+        assertEquals(401, s.statusCode(), s.body());
+        assertEquals("invalid_token", json(s.body()).get("error"));
+        assertEquals("agent_suspended", json(lastOf(EventTypes.TOOL_CALL_REJECTED).details()).get("reason"));
+        agentStore.saveAgent(a.withStatus(Agent.Status.REVOKED, System.currentTimeMillis()));
+        changes.changed(T, "agt_sus");
+        assertEquals(401, report(t2, "while_revoked").statusCode());
+        assertEquals("agent_revoked", json(lastOf(EventTypes.TOOL_CALL_REJECTED).details()).get("reason"));
+
+        // a forged token is refused and audited without any of its claims
+        String forged = minted.token().substring(0, minted.token().lastIndexOf('.') + 1) + "AAAA";
+        assertEquals(401, report(forged, "forged").statusCode());
+        AuditEntry f = lastOf(EventTypes.TOOL_CALL_REJECTED);
+        assertEquals("invalid_token", json(f.details()).get("reason"));
+        assertEquals(null, f.subject());
+    }
+
+    /** The broker's own chain (_broker: admin sign-ins) has checkpoints signed by the broker key, like a tenant's. */
+    @Test
+    void brokerChainHasSignedCheckpointsThatVerifyOnlineAndOffline() throws Exception {
+        String admin = adminToken(); // one more admin.token.issue entry in _broker
+        HttpResponse<String> made = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/t/_broker/audit/checkpoints"))
+                .header("Authorization", "Bearer " + admin).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(201, made.statusCode(), made.body());
+        Map<String, Object> cp = json(made.body());
+        String kid = (String) cp.get("kid");
+        assertNotNull(kid);
+        HttpResponse<String> jwks = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/t/_broker/audit/jwks"))
+                .header("Authorization", "Bearer " + admin).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, jwks.statusCode(), jwks.body());
+        assertTrue(jwks.body().contains("\"" + kid + "\""), jwks.body());
+        assertFalse(jwks.body().contains("\"d\""), "public keys only");
+        // the broker key is not any tenant's key
+        assertFalse(admin(admin, "/jwks").body().contains("\"" + kid + "\""));
+
+        HttpResponse<String> v = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/t/_broker/audit/verify"))
+                .header("Authorization", "Bearer " + admin).GET().build(), HttpResponse.BodyHandlers.ofString());
+        Map<String, Object> report = json(v.body());
+        assertEquals(true, report.get("ok"), v.body());
+        assertTrue(((Number) report.get("checkpoints_verified")).intValue() >= 1, v.body());
+
+        HttpResponse<String> export = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/admin/t/_broker/audit/export?from=1"))
+                .header("Authorization", "Bearer " + admin).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, export.statusCode(), export.body());
+        assertTrue(OfflineVerifier.verify(new java.io.StringReader(export.body()), jwks.body()).ok(), export.body());
+        // a forged checkpoint signature is caught
+        String forged = export.body().replaceFirst("(\"jws\":\"[^\"]+\\.)[A-Za-z0-9_-]{4}", "$1AAAA");
+        assertFalse(OfflineVerifier.verify(new java.io.StringReader(forged), jwks.body()).ok());
     }
 
     @Test

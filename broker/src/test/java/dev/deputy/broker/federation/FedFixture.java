@@ -88,6 +88,11 @@ public final class FedFixture implements AutoCloseable {
     }
 
     public FedFixture(Path dir) {
+        this(dir, "");
+    }
+
+    /** @param tenantYmlExtra appended to acme's tenant.yml (e.g. a dormancy policy) */
+    public FedFixture(Path dir, String tenantYmlExtra) {
         this.dir = dir;
         idp = new MockOAuth2Server(new OAuth2Config(), discovery("auth0", iss -> iss + "/"),
                 discovery(ENTRA_ID, iss -> iss.replace("/organizations/v2.0", "/{tenantid}/v2.0")));
@@ -96,7 +101,7 @@ public final class FedFixture implements AutoCloseable {
         System.setProperty("FED_TEST_CLIENT_SECRET", "conf-client-s3cret");
         Path config = dir.resolve("config");
         write(config.resolve("broker.yml"), "default_tenant: acme\n");
-        write(config.resolve("tenants/acme/tenant.yml"), "display_name: Acme <Corp>\n");
+        write(config.resolve("tenants/acme/tenant.yml"), "display_name: Acme <Corp>\n" + tenantYmlExtra);
         write(config.resolve("tenants/acme/connectors/okta.yml"), """
                 id: okta
                 type: okta

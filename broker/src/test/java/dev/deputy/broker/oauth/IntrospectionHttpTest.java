@@ -101,7 +101,7 @@ class IntrospectionHttpTest {
         assertEquals(200, r.statusCode(), r.body());
         assertEquals("token.revoked", broker.lastAudit("token.revoked").type());
         assertEquals(Map.of("active", false), introspect(token));
-        assertEquals("revoked", AgentTestBroker.details(broker.lastAudit("token.introspected")).get("reason"));
+        assertEquals("revoked", AgentTestBroker.details(broker.lastAudit("token.introspected_inactive")).get("reason"));
     }
 
     @Test
@@ -128,7 +128,7 @@ class IntrospectionHttpTest {
         assertEquals(true, introspect(token).get("active"));
         broker.setStatus("to-suspend", Agent.Status.SUSPENDED);
         assertEquals(Map.of("active", false), introspect(token));
-        assertEquals("agent_suspended", AgentTestBroker.details(broker.lastAudit("token.introspected")).get("reason"));
+        assertEquals("agent_suspended", AgentTestBroker.details(broker.lastAudit("token.introspected_inactive")).get("reason"));
         broker.setStatus("to-suspend", Agent.Status.ACTIVE);
         assertEquals(true, introspect(token).get("active"));
         broker.setStatus("to-suspend", Agent.Status.REVOKED);
@@ -152,7 +152,7 @@ class IntrospectionHttpTest {
         String token = broker.bean(AccessTokens.class).mint(new AccessTokenSpec("other", "worker", null, List.of(), "worker",
                 "https://files.example.com/mcp", List.of("files:read"), null, null, Duration.ofMinutes(1), Map.of())).token();
         assertEquals(Map.of("active", false), introspect(token));
-        assertEquals("other_tenant", AgentTestBroker.details(broker.lastAudit("token.introspected")).get("reason"));
+        assertEquals("other_tenant", AgentTestBroker.details(broker.lastAudit("token.introspected_inactive")).get("reason"));
     }
 
     @Test

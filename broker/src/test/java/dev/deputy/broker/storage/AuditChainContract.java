@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -345,5 +346,57 @@ abstract class AuditChainContract {
             binds[cols.length + 1] = pair[1];
             sql().execute("update audit_log set " + set + " where tenant_id = ? and seq = ?", binds);
         }
+    }
+    /**
+     * AuditedTransactions: a store's own write (here an agent row through JooqAgentStore, whose db.tx joins the
+     * transaction) and the audit entry commit together; when the body fails after the entry was sealed, or the
+     * entry cannot be written, neither is kept and the next entry takes the same sequence number (no gap).
+     */
+    @Test
+    void stateChangeAndEntryCommitOrRollBackTogether() {
+        String t = tenant();
+        AuditedTransactions audited = new AuditedTransactions(backend.database(), log);
+        JooqAgentStore agents = new JooqAgentStore(backend.database());
+        long now = System.currentTimeMillis();
+        java.util.function.Function<String, dev.deputy.broker.agent.Agent> agent = id -> new dev.deputy.broker.agent.Agent(
+                t, id, id, null, "prod", List.of(), java.util.Map.of(), dev.deputy.broker.agent.Agent.Status.ACTIVE,
+                dev.deputy.broker.agent.Agent.AuthMethod.PRIVATE_KEY_JWT, "test", now, now, null, null);
+        java.util.function.Function<String, AuditEvent> created = id -> AuditEvent.of(t, "agent.created",
+                AuditEvent.Outcome.SUCCESS).agent(id).build();
+
+        AuditEntry first = audited.run(t, audit -> {
+            agents.saveAgent(agent.apply("tx-ok"));
+            return audit.append(created.apply("tx-ok"));
+        });
+        assertEquals(1, first.seq());
+        assertTrue(agents.findAgent(t, "tx-ok").isPresent());
+        assertEquals(1, backend.audit().head(t).orElseThrow().seq());
+
+        // the body fails after its entry was sealed and written: both are rolled back
+        assertThrows(IllegalStateException.class, () -> audited.run(t, audit -> {
+            agents.saveAgent(agent.apply("tx-body-fails"));
+            audit.append(created.apply("tx-body-fails"));
+            throw new IllegalStateException("boom");
+        }));
+        assertTrue(agents.findAgent(t, "tx-body-fails").isEmpty(), "the agent row was rolled back");
+        assertEquals(1, backend.audit().head(t).orElseThrow().seq(), "the entry was rolled back");
+
+        // the entry cannot be written (its side-index row is taken for every retry): the change is rolled back
+        for (long s = 2; s <= 80; s++) {
+            sql().execute("insert into audit_agents (tenant_id, agent_id, seq, event_type) values (?, ?, ?, ?)",
+                    t, "tx-audit-fails", s, "forged");
+        }
+        assertThrows(dev.deputy.broker.audit.AuditStore.SeqConflict.class, () -> audited.run(t, audit -> {
+            agents.saveAgent(agent.apply("tx-audit-fails"));
+            return audit.append(created.apply("tx-audit-fails"));
+        }));
+        assertTrue(agents.findAgent(t, "tx-audit-fails").isEmpty(), "no state change without its entry");
+        assertEquals(1, backend.audit().head(t).orElseThrow().seq());
+        sql().execute("delete from audit_agents where tenant_id = ? and agent_id = ?", t, "tx-audit-fails");
+
+        // and the chain goes on from seq 2, gap-free, through both paths
+        assertEquals(2, log.append(AuditEvent.of(t, "token.issued", AuditEvent.Outcome.SUCCESS).build()).seq());
+        assertEquals(3, audited.run(t, audit -> audit.append(created.apply("tx-later"))).seq());
+        assertTrue(verifier.verify(t).ok());
     }
 }

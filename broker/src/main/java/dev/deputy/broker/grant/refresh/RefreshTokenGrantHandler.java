@@ -7,6 +7,8 @@ import dev.deputy.broker.agent.Resource;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditEvent.Outcome;
 import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.AuditTransactions;
+import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.federation.User;
 import dev.deputy.broker.federation.UserStore;
 import dev.deputy.broker.oauth.GrantHandler;
@@ -36,14 +38,23 @@ public class RefreshTokenGrantHandler implements GrantHandler {
     private final UserStore users;
     private final AccessTokens tokens;
     private final AuditLog audit;
+    private final AuditTransactions audited;
 
     public RefreshTokenGrantHandler(RefreshTokenStore store, RefreshTokens refreshTokens, UserStore users,
-                                    AccessTokens tokens, AuditLog audit) {
+                                    AccessTokens tokens, AuditLog audit, AuditTransactions audited) {
         this.store = store;
         this.refreshTokens = refreshTokens;
         this.users = users;
         this.tokens = tokens;
         this.audit = audit;
+        this.audited = audited;
+    }
+
+    /** The presented token was used already (a concurrent rotation won): thrown out of the transaction. */
+    private static final class AlreadyUsed extends RuntimeException {
+        AlreadyUsed() {
+            super(null, null, false, false);
+        }
     }
 
     @Override
@@ -104,10 +115,6 @@ public class RefreshTokenGrantHandler implements GrantHandler {
             fail(ctx, "user_inactive", t.familyId(), 0);
             throw new OAuthException(OAuth2Error.INVALID_GRANT, "the user is not active");
         }
-        // single use: of concurrent rotations exactly one wins; the others are reuse
-        if (!store.markUsed(hash, now)) {
-            throw reuse(ctx, t);
-        }
         User u = user.get();
         Map<String, Object> claims = new LinkedHashMap<>();
         if (u.email() != null) {
@@ -120,11 +127,35 @@ public class RefreshTokenGrantHandler implements GrantHandler {
             claims.put("groups", u.groups());
         }
         List<String> actors = ctx.client().agentId() == null ? List.of() : List.of(ctx.client().agentId());
-        MintedToken at = tokens.mint(new AccessTokenSpec(tenantId, u.upstreamSub(), u.upstreamIss(), actors, clientId,
-                t.resource(), scopes, ctx.client().certThumbprint(), null, null, claims));
-        // OAuth 2.1 §4.3.1: the new refresh token keeps the original grant's scope
-        String next = refreshTokens.issue(tenantId, t.familyId(), clientId, t.userId(), t.resource(), t.scopes(), at.jti(),
-                at.expiresAt(), now);
+        List<String> granted = scopes;
+        // The rotation (old token used, new one stored) and its audit entry commit in one transaction: a token
+        // is answered only when both are durable, and a failed audit append leaves the old token usable.
+        record Rotated(MintedToken at, String next) {
+        }
+        Rotated rotated;
+        try {
+            rotated = audited.run(tenantId, tx -> {
+                // single use: of concurrent rotations exactly one wins; the others are reuse
+                if (!store.markUsed(hash, now)) {
+                    throw new AlreadyUsed();
+                }
+                MintedToken at = tokens.mint(new AccessTokenSpec(tenantId, u.upstreamSub(), u.upstreamIss(), actors,
+                        clientId, t.resource(), granted, ctx.client().certThumbprint(), null, null, claims));
+                // OAuth 2.1 §4.3.1: the new refresh token keeps the original grant's scope
+                String next = refreshTokens.issue(tenantId, t.familyId(), clientId, t.userId(), t.resource(), t.scopes(),
+                        at.jti(), at.expiresAt(), now);
+                tx.append(AuditEvent.of(tenantId, EventTypes.TOKEN_REFRESHED, Outcome.SUCCESS)
+                        .subject(u.upstreamSub(), u.upstreamIss()).actors(actors).agent(ctx.client().agentId())
+                        .client(clientId).resource(t.resource()).scopes(String.join(" ", granted)).request(ctx.meta())
+                        .detail("grant_type", grantType()).detail("jti", at.jti()).detail("user_id", u.id())
+                        .detail("refresh_family", t.familyId()).build());
+                return new Rotated(at, next);
+            });
+        } catch (AlreadyUsed e) {
+            throw reuse(ctx, t);
+        }
+        MintedToken at = rotated.at();
+        String next = rotated.next();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("access_token", at.token());
         body.put("token_type", "Bearer");
@@ -133,21 +164,22 @@ public class RefreshTokenGrantHandler implements GrantHandler {
             body.put("scope", String.join(" ", scopes));
         }
         body.put("refresh_token", next);
-        AuditEvent ev = AuditEvent.of(tenantId, "token.refreshed", Outcome.SUCCESS).subject(u.upstreamSub(), u.upstreamIss())
-                .actors(actors).agent(ctx.client().agentId()).client(clientId).resource(t.resource())
-                .scopes(String.join(" ", scopes)).request(ctx.meta()).detail("grant_type", grantType())
-                .detail("jti", at.jti()).detail("user_id", u.id()).detail("refresh_family", t.familyId()).build();
-        return new TokenResult(body, ev);
+        return TokenResult.audited(body);
     }
 
     private OAuthException reuse(TokenContext ctx, RefreshToken t) {
         int n = refreshTokens.revokeFamily(ctx.tenant().id(), t.familyId());
-        fail(ctx, "refresh_token_reuse", t.familyId(), n);
+        // RFC 9700 §4.14.2: reuse is a signal of theft; its own type so that it can be alerted on
+        fail(ctx, EventTypes.TOKEN_REFRESH_REUSE, "refresh_token_reuse", t.familyId(), n);
         return new OAuthException(OAuth2Error.INVALID_GRANT, "refresh token already used; the grant is revoked");
     }
 
     private void fail(TokenContext ctx, String reason, String family, int revoked) {
-        audit.append(AuditEvent.of(ctx.tenant().id(), "token.rejected", Outcome.FAILURE).client(ctx.client().clientId())
+        fail(ctx, EventTypes.TOKEN_REJECTED, reason, family, revoked);
+    }
+
+    private void fail(TokenContext ctx, String type, String reason, String family, int revoked) {
+        audit.append(AuditEvent.of(ctx.tenant().id(), type, Outcome.FAILURE).client(ctx.client().clientId())
                 .request(ctx.meta()).detail("grant_type", grantType()).detail("reason", reason)
                 .detail("refresh_family", family).detail("revoked_refresh_tokens", revoked > 0 ? revoked : null).build());
     }
