@@ -13,6 +13,7 @@ import dev.deputy.broker.oauth.AuthenticatedClient;
 import dev.deputy.broker.oauth.ClientAuthenticator;
 import dev.deputy.broker.oauth.OAuthException;
 import dev.deputy.broker.tenant.Tenant;
+import io.micronaut.core.annotation.Order;
 import jakarta.inject.Singleton;
 
 import java.util.Optional;
@@ -23,8 +24,11 @@ import java.util.Optional;
  * {@code client_secret_post} against the stored hash. A client must use the method it registered
  * (RFC 7591 §2 {@code token_endpoint_auth_method}). Empty for a client_id it does not know. Clients come from
  * {@link ClientLookup}: registered ones and Client ID Metadata Document URLs (public).
+ *
+ * <p>Asked after the agents' authenticator (agents are held in memory; registered clients are a database read).
  */
 @Singleton
+@Order(10)
 public class RegisteredClientAuthenticator implements ClientAuthenticator {
     private final ClientLookup clients;
 

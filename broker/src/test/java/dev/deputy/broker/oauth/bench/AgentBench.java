@@ -20,6 +20,8 @@ import dev.deputy.broker.agent.Role;
 import dev.deputy.broker.keys.CryptoProvider;
 import dev.deputy.broker.pki.AgentCa;
 import dev.deputy.broker.pki.Pem;
+import dev.deputy.broker.token.AccessTokenSpec;
+import dev.deputy.broker.token.AccessTokens;
 import io.micronaut.context.ApplicationContext;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -62,15 +64,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  * provision  &lt;bench dir&gt;                      agents, roles, resource, keys and an mTLS certificate (broker NOT running)
  * assertions &lt;bench dir&gt; &lt;aud&gt; &lt;n&gt; &lt;files&gt;   n form bodies with fresh ES256 assertions, split into files
- * load       &lt;bench dir&gt; &lt;https base&gt; token|introspect &lt;workers&gt; &lt;seconds&gt;   mTLS keep-alive load, req/s p50 p99
+ * load       &lt;bench dir&gt; &lt;https base&gt; token|introspect|exchange &lt;workers&gt; &lt;seconds&gt;   mTLS keep-alive load, req/s p50 p99
  * </pre>
- * Settings for provision come from the same DEPUTY_* variables as the broker.
+ * Settings for provision come from the same DEPUTY_* variables as the broker. Provision also mints a user's access
+ * token (the subject of the token-exchange load, valid as long as the tenant's access token lifetime allows) and
+ * writes a delegation policy that lets the mTLS agent act for every user; the broker reads it when it starts.
  */
 public final class AgentBench {
     static final String TENANT = "demo";
     static final String JWT_AGENT = "bench-jwt";
     static final String MTLS_AGENT = "bench-mtls";
     static final char[] PW = "bench".toCharArray();
+    static final String RESOURCE = "https://files.bench.example/mcp";
+    static final String EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+    static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
 
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
@@ -93,7 +100,7 @@ public final class AgentBench {
         try (ApplicationContext ctx = ApplicationContext.run(props)) {
             AgentStore store = ctx.getBean(AgentStore.class);
             store.saveRole(new Role(TENANT, "bench-reader", "bench", List.of("files:read", "files:list"), List.of(), "api"));
-            store.saveResource(new Resource(TENANT, "bench-files", "https://files.bench.example/mcp",
+            store.saveResource(new Resource(TENANT, "bench-files", RESOURCE,
                     "bench files", List.of("files:read", "files:list"), true, "api"));
             long now = System.currentTimeMillis();
             for (var a : List.of(new Object[]{JWT_AGENT, Agent.AuthMethod.PRIVATE_KEY_JWT},
@@ -120,6 +127,22 @@ public final class AgentBench {
             try (FileOutputStream out = new FileOutputStream(benchDir.resolve("mtls.p12").toFile())) {
                 ks.store(out, PW);
             }
+            // the subject of the token-exchange load: a signed-in user's token for an MCP client
+            String user = ctx.getBean(AccessTokens.class).mint(new AccessTokenSpec(TENANT, "bench-user-1",
+                    "https://idp.bench.example/", List.of(), "bench-mcp-client", RESOURCE, List.of("files:read", "files:list"),
+                    null, null, Duration.ofHours(1), Map.of())).token();
+            Files.writeString(benchDir.resolve("user-token.txt"), user);
+            Path policies = Path.of(System.getenv("DEPUTY_CONFIG_DIR"), "tenants", TENANT, "policies");
+            Files.createDirectories(policies);
+            Files.writeString(policies.resolve("bench-delegation.yml"), """
+                    max_chain_depth: 3
+                    delegation:
+                      - id: bench-mtls-for-everyone
+                        agents: [%s]
+                        users: {all: true}
+                        resources: ["*"]
+                        scopes: ["*"]
+                    """.formatted(MTLS_AGENT));
             ctx.getBean(AgentChanges.class).changed(TENANT, JWT_AGENT);
             ctx.getBean(AgentChanges.class).changed(TENANT, MTLS_AGENT);
             System.out.println("provisioned " + JWT_AGENT + " (private_key_jwt ES256) and " + MTLS_AGENT
@@ -192,6 +215,17 @@ public final class AgentBench {
         if (mode.equals("token")) {
             body = tokenBody;
             path = "/t/demo/token";
+        } else if (mode.equals("exchange")) {
+            // RFC 8693: the agent (mTLS) exchanges the user's token for one naming the user with itself as actor
+            body = tokenBody.replace("client_credentials", URLEncoder.encode(EXCHANGE, StandardCharsets.UTF_8))
+                    + "&subject_token=" + Files.readString(benchDir.resolve("user-token.txt")).trim()
+                    + "&subject_token_type=" + URLEncoder.encode(ACCESS_TOKEN_TYPE, StandardCharsets.UTF_8)
+                    + "&resource=" + URLEncoder.encode(RESOURCE, StandardCharsets.UTF_8);
+            HttpResponse<String> t = post(client, base + "/t/demo/token", body);
+            if (t.statusCode() != 200 || !t.body().contains("\"issued_token_type\"")) {
+                throw new IllegalStateException("exchange: " + t.statusCode() + " " + t.body());
+            }
+            path = "/t/demo/token";
         } else {
             HttpResponse<String> t = post(client, base + "/t/demo/token", tokenBody);
             if (t.statusCode() != 200) {
@@ -201,14 +235,17 @@ public final class AgentBench {
             body = "client_id=" + MTLS_AGENT + "&token=" + token;
             path = "/t/demo/introspect";
         }
-        // warm-up
-        long warmEnd = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        // warm-up (the JIT is still compiling the broker's hot paths for the first 10-20 s)
+        long warmEnd = System.nanoTime() + Duration.ofSeconds(Long.parseLong(
+                System.getenv().getOrDefault("BENCH_WARMUP", "10"))).toNanos();
         runWorkers(client, base + path, body, workers, warmEnd, null);
         AtomicLong errors = new AtomicLong();
+        long cpu0 = brokerCpuTicks();
         long start = System.nanoTime();
         long end = start + Duration.ofSeconds(seconds).toNanos();
         List<long[]> lat = runWorkers(client, base + path, body, workers, end, errors);
         double elapsed = (System.nanoTime() - start) / 1e9;
+        long cpu1 = brokerCpuTicks();
         int total = lat.stream().mapToInt(a -> (int) a[0]).sum();
         long[] all = new long[total];
         int k = 0;
@@ -219,6 +256,11 @@ public final class AgentBench {
         Arrays.sort(all);
         System.out.printf("%s: %d requests in %.1f s = %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %d%n", mode, total,
                 elapsed, total / elapsed, all[total / 2] / 1e6, all[(int) (total * 0.99)] / 1e6, errors.get());
+        if (cpu0 >= 0 && cpu1 >= 0) {
+            // clock ticks of 10 ms (CLK_TCK = 100 on Linux)
+            System.out.printf("broker CPU: %.1f s over the run = %.2f ms per request%n", (cpu1 - cpu0) / 100.0,
+                    (cpu1 - cpu0) * 10.0 / Math.max(1, total));
+        }
     }
 
     private static List<long[]> runWorkers(HttpClient client, String url, String body, int workers, long end,
@@ -261,6 +303,21 @@ public final class AgentBench {
             out.add(h[0]);
         }
         return out;
+    }
+
+    /** utime + stime of the broker process (BENCH_BROKER_PID), in clock ticks; -1 when unknown. */
+    private static long brokerCpuTicks() {
+        String pid = System.getenv("BENCH_BROKER_PID");
+        if (pid == null) {
+            return -1;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", pid, "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of proc(5)
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     static HttpResponse<String> post(HttpClient client, String url, String body) throws Exception {
