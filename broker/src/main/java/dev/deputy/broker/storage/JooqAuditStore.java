@@ -53,7 +53,7 @@ public class JooqAuditStore implements AuditStore {
     @Override
     public void insert(List<AuditEntry> entries) {
         try {
-            db.tx(dsl -> {
+            db.commitBatch(dsl -> {
                 insert(dsl, entries);
                 return null;
             });
