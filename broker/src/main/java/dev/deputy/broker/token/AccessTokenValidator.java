@@ -41,7 +41,7 @@ import java.util.concurrent.ConcurrentHashMap;
 @Singleton
 public class AccessTokenValidator {
     static final int MAX_TOKEN_LENGTH = 16_384;
-    static final int CACHE_LIMIT = 100_000;
+    static final int CACHE_LIMIT = 20_000; // ~1.5 KB of claims each: about 30 MB at most
     private static final long SKEW_SECONDS = 5;
 
     /** Why a token is not valid (introspection answers {@code active:false} for each, and audits the reason). */
