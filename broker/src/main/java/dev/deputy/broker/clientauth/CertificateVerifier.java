@@ -27,14 +27,27 @@ import java.util.concurrent.ConcurrentHashMap;
  * SAN is this agent's SPIFFE id. {@code self_signed_tls_client_auth}: its SHA-256 thumbprint is pinned as a
  * usable credential of this agent, and it is within validity.
  *
- * <p>The CA signature check depends only on the certificate's bytes and the CA key, so its result is remembered
- * per thumbprint; validity and credential status are evaluated on every request.
+ * <p>What depends only on the certificate's bytes and the CA certificate — the signature by the CA and the parsed
+ * URI SANs — is remembered after a successful check, keyed by the certificate's SHA-256 thumbprint and the
+ * thumbprint of the CA certificate it chained to (a new tenant CA never finds an entry made for the old one), until
+ * the certificate's notAfter, bounded by {@link #MAX_CHAIN_CACHE}. Failures are not remembered. Validity, the SAN's
+ * agent and the credential's status (revocation: the same state the CRL is built from) are evaluated on every
+ * request from current state.
  */
 @Singleton
 public class CertificateVerifier {
-    private static final int MAX_CHAIN_CACHE = 50_000;
+    static final int MAX_CHAIN_CACHE = 50_000;
     private final AgentCa ca;
-    private final Map<String, Boolean> chainsToCa = new ConcurrentHashMap<>();
+    private final Map<String, VerifiedChain> chains = new ConcurrentHashMap<>();
+    private final Map<String, CaThumbprint> caThumbprints = new ConcurrentHashMap<>();
+
+    /** A certificate that chained to a CA: its URI SANs, and until when the answer may be reused. */
+    private record VerifiedChain(List<String> uriSans, long notAfterMs) {
+    }
+
+    /** The thumbprint of a tenant's CA certificate, for the CA object it was computed from. */
+    private record CaThumbprint(AgentCa.Ca ca, String thumbprint) {
+    }
 
     public CertificateVerifier(AgentCa ca) {
         this.ca = ca;
@@ -43,13 +56,14 @@ public class CertificateVerifier {
     /** RFC 8705 §2.1 (PKI method). Returns the thumbprint for {@code cnf.x5t#S256}. */
     public String verifyCaIssued(String tenantId, AgentDirectory.Entry entry, X509Certificate cert) {
         String thumbprint = ClientCertificates.thumbprint(cert);
-        AgentCa.Ca tenantCa = ca.ca(tenantId);
-        if (!chainsTo(tenantId, thumbprint, cert, tenantCa.certificate())) {
+        long now = System.currentTimeMillis();
+        VerifiedChain chain = chainTo(tenantId, thumbprint, cert, ca.ca(tenantId), now);
+        if (chain == null) {
             throw invalid("client certificate is not issued by the tenant's agent CA");
         }
-        checkValidity(cert);
+        checkValidity(cert, now);
         String expected = ca.spiffeId(tenantId, entry.agent().id());
-        List<String> uris = uriSans(cert);
+        List<String> uris = chain.uriSans();
         // SPIFFE X.509-SVID §2: exactly one URI SAN; RFC 8705 §2.1.2: it must be the one registered for the client
         if (uris.size() != 1 || !uris.get(0).equals(expected)) {
             throw invalid("client certificate does not name this agent");
@@ -58,10 +72,15 @@ public class CertificateVerifier {
         if (cred == null) {
             throw invalid("client certificate is not a registered credential of this agent");
         }
-        if (!cred.usableAt(System.currentTimeMillis())) {
+        if (!cred.usableAt(now)) {
             throw invalid("client certificate is revoked or no longer valid");
         }
         return thumbprint;
+    }
+
+    /** Number of remembered chain checks (tests). */
+    int cachedChains() {
+        return chains.size();
     }
 
     /** RFC 8705 §2.2 (self-signed method): the certificate is pinned by thumbprint. */
@@ -71,8 +90,9 @@ public class CertificateVerifier {
         if (cred == null) {
             throw invalid("client certificate is not pinned for this agent");
         }
-        checkValidity(cert);
-        if (!cred.usableAt(System.currentTimeMillis())) {
+        long now = System.currentTimeMillis();
+        checkValidity(cert, now);
+        if (!cred.usableAt(now)) {
             throw invalid("pinned certificate is revoked or no longer valid");
         }
         return thumbprint;
@@ -87,18 +107,39 @@ public class CertificateVerifier {
         return null;
     }
 
-    private boolean chainsTo(String tenantId, String thumbprint, X509Certificate cert, X509Certificate caCert) {
-        String key = tenantId + "/" + thumbprint;
-        Boolean known = chainsToCa.get(key);
+    /** The remembered or fresh chain check; null when the certificate is not signed by this CA. */
+    private VerifiedChain chainTo(String tenantId, String thumbprint, X509Certificate cert, AgentCa.Ca tenantCa, long now) {
+        String key = tenantId + "/" + thumbprint + "/" + caThumbprint(tenantId, tenantCa);
+        VerifiedChain known = chains.get(key);
         if (known != null) {
-            return known;
+            if (now < known.notAfterMs()) {
+                return known;
+            }
+            chains.remove(key);
         }
-        boolean ok = cert.getIssuerX500Principal().equals(caCert.getSubjectX500Principal()) && signedBy(cert, caCert);
-        if (chainsToCa.size() >= MAX_CHAIN_CACHE) {
-            chainsToCa.clear();
+        X509Certificate caCert = tenantCa.certificate();
+        if (!cert.getIssuerX500Principal().equals(caCert.getSubjectX500Principal()) || !signedBy(cert, caCert)) {
+            return null;
         }
-        chainsToCa.put(key, ok);
-        return ok;
+        VerifiedChain fresh = new VerifiedChain(List.copyOf(uriSans(cert)),
+                Math.min(cert.getNotAfter().getTime(), caCert.getNotAfter().getTime()));
+        if (chains.size() >= MAX_CHAIN_CACHE) {
+            chains.values().removeIf(c -> c.notAfterMs() <= now);
+            if (chains.size() >= MAX_CHAIN_CACHE) {
+                chains.clear(); // a simple bound: a chain check is cheap to redo
+            }
+        }
+        chains.put(key, fresh);
+        return fresh;
+    }
+
+    private String caThumbprint(String tenantId, AgentCa.Ca tenantCa) {
+        CaThumbprint t = caThumbprints.get(tenantId);
+        if (t == null || t.ca() != tenantCa) {
+            t = new CaThumbprint(tenantCa, ClientCertificates.thumbprint(tenantCa.certificate()));
+            caThumbprints.put(tenantId, t);
+        }
+        return t.thumbprint();
     }
 
     private static boolean signedBy(X509Certificate cert, X509Certificate caCert) {
@@ -118,9 +159,9 @@ public class CertificateVerifier {
         }
     }
 
-    private static void checkValidity(X509Certificate cert) {
+    private static void checkValidity(X509Certificate cert, long now) {
         try {
-            cert.checkValidity(new Date());
+            cert.checkValidity(new Date(now));
         } catch (CertificateExpiredException e) {
             throw invalid("client certificate expired");
         } catch (CertificateNotYetValidException e) {

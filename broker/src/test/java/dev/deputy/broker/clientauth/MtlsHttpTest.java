@@ -53,7 +53,12 @@ class MtlsHttpTest {
 
     @BeforeAll
     static void start() {
-        broker = AgentTestBroker.builder(dir).tls().start();
+        startBroker("jdk");
+    }
+
+    /** Starts the broker with the HTTPS listener on the given TLS provider ({@code deputy.tls-provider}). */
+    static void startBroker(String tlsProvider) {
+        broker = AgentTestBroker.builder(dir).tls().property("deputy.tls-provider", tlsProvider).start();
         broker.standardFixture();
         broker.agent("mtls-agent", Agent.AuthMethod.TLS_CLIENT_AUTH, List.of("reader"));
         broker.agent("other-mtls", Agent.AuthMethod.TLS_CLIENT_AUTH, List.of("reader"));
@@ -75,6 +80,15 @@ class MtlsHttpTest {
         HttpResponse<String> r = broker.postJson("/admin/t/demo/agents/" + agent + "/certificates", admin, body);
         assertEquals(200, r.statusCode(), r.body());
         return json(r);
+    }
+
+    /** The {@code cnf.x5t#S256} of an access token. */
+    static Object thumbprintOf(String accessToken) {
+        try {
+            return SignedJWT.parse(accessToken).getJWTClaimsSet().getJSONObjectClaim("cnf").get("x5t#S256");
+        } catch (java.text.ParseException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static String quote(String s) {
@@ -175,8 +189,12 @@ class MtlsHttpTest {
 
     @Test
     void revokedCertificateIsRejectedAndListedInTheCrl() throws Exception {
+        revokedCertificate(TestKeys.keyPair("Ed25519", 0));
+    }
+
+    /** Issued, used (so its chain check is cached), revoked: refused on the very next request, listed in the CRL. */
+    static void revokedCertificate(KeyPair kp) throws Exception {
         broker.agent("revoke-me", Agent.AuthMethod.TLS_CLIENT_AUTH, List.of("reader"));
-        KeyPair kp = TestKeys.keyPair("Ed25519", 0);
         Map<String, Object> issued = issue("revoke-me", kp, false, null);
         X509Certificate cert = Pem.certificate((String) issued.get("certificate"));
         assertEquals(200, token(TestKeys.clientTls(kp.getPrivate(), cert), "revoke-me").statusCode());

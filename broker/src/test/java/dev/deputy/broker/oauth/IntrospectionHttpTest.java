@@ -136,6 +136,27 @@ class IntrospectionHttpTest {
     }
 
     @Test
+    void aTokenAnsweredFromTheVerifiedTokenCacheIsStillRevocableAndSuspendable() {
+        JWK k = TestKeys.ec();
+        broker.agent("cached-agent", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+        broker.credential("cached-agent", AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(k));
+        String revokedLater = tokenFor(k, "cached-agent");
+        String suspendedLater = tokenFor(k, "cached-agent");
+        for (int i = 0; i < 3; i++) { // the second and third answers come from the cache
+            assertEquals(true, introspect(revokedLater).get("active"));
+            assertEquals(true, introspect(suspendedLater).get("active"));
+        }
+        var jti = (String) introspect(revokedLater).get("jti");
+        broker.bean(dev.deputy.broker.token.Revocations.class).revoke("demo", jti, java.time.Instant.now().plusSeconds(600));
+        assertEquals(Map.of("active", false), introspect(revokedLater));
+        assertEquals("revoked", AgentTestBroker.details(broker.lastAudit("token.introspected")).get("reason"));
+        assertEquals(true, introspect(suspendedLater).get("active"));
+        broker.setStatus("cached-agent", Agent.Status.SUSPENDED);
+        assertEquals(Map.of("active", false), introspect(suspendedLater));
+        assertEquals("agent_suspended", AgentTestBroker.details(broker.lastAudit("token.introspected")).get("reason"));
+    }
+
+    @Test
     void actorChainAgentSuspendedMakesDelegatedTokenInactive() {
         JWK k = TestKeys.ec();
         broker.agent("actor-b", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
