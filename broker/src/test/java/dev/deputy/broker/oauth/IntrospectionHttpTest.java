@@ -149,11 +149,11 @@ class IntrospectionHttpTest {
         var jti = (String) introspect(revokedLater).get("jti");
         broker.bean(dev.deputy.broker.token.Revocations.class).revoke("demo", jti, java.time.Instant.now().plusSeconds(600));
         assertEquals(Map.of("active", false), introspect(revokedLater));
-        assertEquals("revoked", AgentTestBroker.details(broker.lastAudit("token.introspected")).get("reason"));
+        assertEquals("revoked", AgentTestBroker.details(broker.lastAudit("token.introspected_inactive")).get("reason"));
         assertEquals(true, introspect(suspendedLater).get("active"));
         broker.setStatus("cached-agent", Agent.Status.SUSPENDED);
         assertEquals(Map.of("active", false), introspect(suspendedLater));
-        assertEquals("agent_suspended", AgentTestBroker.details(broker.lastAudit("token.introspected")).get("reason"));
+        assertEquals("agent_suspended", AgentTestBroker.details(broker.lastAudit("token.introspected_inactive")).get("reason"));
     }
 
     @Test
