@@ -78,8 +78,8 @@ public class TokenEndpoint {
             TokenRequest tokenRequest = auth instanceof EdDsaPrivateKeyJwt ed ? parseWith(request, ed) : parse(request);
             client = clientAuth.authenticate(tenant, issuer, request, auth);
             TokenResult result = handler.handle(new TokenContext(tenant, issuer, tokenRequest, request, client, meta));
-            if (result.audit() != null) {
-                audit.append(result.audit());
+            if (!result.audits().isEmpty()) {
+                audit.appendAll(result.audits());
             }
             return EndpointResponse.ok(result.body());
         } catch (OAuthException e) {

@@ -233,6 +233,18 @@ abstract class AuditChainContract {
     }
 
     @Test
+    void appendAllWritesItsEventsInOrderAndOnlyForOneTenant() {
+        String t = chainOf(2);
+        List<AuditEntry> two = log.appendAll(List.of(event(t, 3), event(t, 4)));
+        assertEquals(List.of(3L, 4L), two.stream().map(AuditEntry::seq).toList());
+        assertEquals(two.get(0).hash(), two.get(1).prevHash());
+        assertTrue(verifier.verify(t).ok());
+        String other = tenant();
+        assertThrows(IllegalArgumentException.class, () -> log.appendAll(List.of(event(t, 5), event(other, 1))));
+        assertEquals(5, log.append(event(t, 5)).seq(), "a refused call leaves no gap");
+    }
+
+    @Test
     void aNewAuditLogContinuesTheStoredChain() {
         String t = chainOf(5);
         AuditLog restarted = new AuditLog(backend.audit());

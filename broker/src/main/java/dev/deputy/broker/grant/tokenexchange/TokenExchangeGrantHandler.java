@@ -165,15 +165,21 @@ public class TokenExchangeGrantHandler implements GrantHandler {
             roles.addAll(u.roles());
             connector = connector == null ? u.connectorId() : connector;
         }
+        // checked before the decision: once allowed, the decision is written with the token it allowed
+        TokenTypeURI issuedType = grant.getRequestedTokenType() == null ? TokenTypeURI.ACCESS_TOKEN : grant.getRequestedTokenType();
+        if (!SUBJECT_TYPES.contains(issuedType)) {
+            throw new OAuthException(OAuth2Error.INVALID_REQUEST, "requested_token_type must be access_token or jwt");
+        }
         DelegationInput input = new DelegationInput(agentId, agent.roles(), true, subject.sub(),
                 subject.iss(), connector, groups, roles, resource.uri(), candidate, chain.size());
         Decision decision = policies.of(tenant).decide(input);
-        audit.append(AuditEvent.of(tenant, "policy.decision", decision.allowed() ? AuditEvent.Outcome.ALLOW : AuditEvent.Outcome.DENY)
+        AuditEvent decided = AuditEvent.of(tenant, "policy.decision", decision.allowed() ? AuditEvent.Outcome.ALLOW : AuditEvent.Outcome.DENY)
                 .subject(subject.sub(), subject.iss()).actors(chain).agent(agentId)
                 .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", candidate))
                 .request(ctx.meta()).detail("rule", decision.ruleId()).detail("reason", decision.reason())
-                .detail("granted", String.join(" ", new TreeSet<>(decision.granted()))).build());
+                .detail("granted", String.join(" ", new TreeSet<>(decision.granted()))).build();
         if (!decision.allowed()) {
+            audit.append(decided);
             throw new OAuthException(new ErrorObject(OAuth2Error.INVALID_GRANT.getCode(),
                     "delegation refused by policy (" + decision.ruleId() + ")", 400));
         }
@@ -192,10 +198,6 @@ public class TokenExchangeGrantHandler implements GrantHandler {
                 ctx.client().clientId(), resource.uri(), List.copyOf(granted), ctx.client().certThumbprint(), null, ttl,
                 extra));
 
-        TokenTypeURI issuedType = grant.getRequestedTokenType() == null ? TokenTypeURI.ACCESS_TOKEN : grant.getRequestedTokenType();
-        if (!SUBJECT_TYPES.contains(issuedType)) {
-            throw new OAuthException(OAuth2Error.INVALID_REQUEST, "requested_token_type must be access_token or jwt");
-        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("access_token", minted.token());
         body.put("issued_token_type", issuedType.getURI().toString()); // RFC 8693 §2.2.1 REQUIRED
@@ -210,7 +212,8 @@ public class TokenExchangeGrantHandler implements GrantHandler {
                 .detail("requested", requested == null ? null : String.join(" ", new TreeSet<>(requested)))
                 .detail("rule", decision.ruleId()).detail("cnf", ctx.client().certThumbprint() != null ? "x5t#S256" : null)
                 .build();
-        return new TokenResult(body, event);
+        // the allow decision and the exchange it allowed are written together (one wait, usually one batch)
+        return new TokenResult(body, List.of(decided, event));
     }
 
     /** A Deputy access token of this tenant, or a token of an upstream IdP whose connector is trusted for exchange. */
