@@ -128,6 +128,15 @@ public class ClientAuthPipeline {
         return null;
     }
 
+    /** A parameter its RFC makes REQUIRED: missing or blank is {@code invalid_request} (RFC 6749 §5.2). */
+    public static String required(HTTPRequest request, String name) {
+        String value = param(request, name);
+        if (value == null) {
+            throw new OAuthException(OAuth2Error.INVALID_REQUEST, "missing " + name);
+        }
+        return value;
+    }
+
     public static String param(HTTPRequest request, String name) {
         try {
             Map<String, List<String>> form = request.getBodyAsFormParameters();

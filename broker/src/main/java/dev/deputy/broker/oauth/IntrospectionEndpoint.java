@@ -53,10 +53,7 @@ public class IntrospectionEndpoint {
         try {
             caller = clientAuth.authenticate(tenant, endpoints.issuer(tenant.id()), request);
             // RFC 7662 §2.1: token REQUIRED
-            String token = ClientAuthPipeline.param(request, "token");
-            if (token == null) {
-                throw new OAuthException(OAuth2Error.INVALID_REQUEST, "missing token");
-            }
+            String token = ClientAuthPipeline.required(request, "token");
             Inspection i = inspect(tenant.id(), token);
             if (i.reason() != null) {
                 audit.append(AuditEvent.of(tenant.id(), EventTypes.TOKEN_INTROSPECTED_INACTIVE, AuditEvent.Outcome.INFO)

@@ -49,10 +49,7 @@ public class RevocationEndpoint {
         try {
             caller = clientAuth.authenticate(tenant, endpoints.issuer(tenant.id()), request);
             // RFC 7009 §2.1: token REQUIRED; token_type_hint is optional and we need none (one token format)
-            String token = ClientAuthPipeline.param(request, "token");
-            if (token == null) {
-                throw new OAuthException(OAuth2Error.INVALID_REQUEST, "missing token");
-            }
+            String token = ClientAuthPipeline.required(request, "token");
             AccessTokenValidator.Result r = validator.validate(tenant.id(), token);
             if (!r.valid()) {
                 // RFC 7009 §2.2: invalid tokens do not cause an error response
