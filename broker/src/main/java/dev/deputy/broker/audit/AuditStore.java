@@ -32,6 +32,14 @@ public interface AuditStore {
 
     List<AuditEntry> query(AuditQuery q);
 
+    /**
+     * Makes every entry acknowledged so far visible to reads of the database itself (SQL outside this interface,
+     * e.g. tests and tools). The store's own reads do this already; a store that writes straight through has
+     * nothing to do.
+     */
+    default void settle() {
+    }
+
     // checkpoints
     /** Stores a checkpoint; false when one exists at that seq already (another node made it). */
     boolean insertCheckpoint(AuditCheckpoint c);

@@ -13,7 +13,11 @@ import org.jooq.Record;
 import org.jooq.exception.IntegrityConstraintViolationException;
 import org.jooq.impl.DSL;
 
+import java.sql.PreparedStatement;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -39,9 +43,51 @@ public class JooqAuditStore implements AuditStore {
             AUDIT_LOG.SOURCE_IP, AUDIT_LOG.DETAILS, AUDIT_LOG.PREV_HASH, AUDIT_LOG.HASH};
 
     private final Database db;
+    /** The embedded default's write-ahead journal (null on MySQL/MariaDB, and for stores built by tests). */
+    private final AuditJournal journal;
 
+    /** Writes every batch straight into the database. */
     public JooqAuditStore(Database db) {
         this.db = db;
+        this.journal = null;
+    }
+
+    /**
+     * The broker's store: on the embedded H2 database, batches are journaled in the data directory and indexed
+     * into the database in the background ({@link AuditJournal}); on MySQL/MariaDB every batch is one database
+     * transaction (several nodes extend the same chains there, and a node's local file would hide its entries
+     * from the others).
+     */
+    @jakarta.inject.Inject
+    public JooqAuditStore(Database db, dev.deputy.broker.config.DeputySettings settings,
+                          @io.micronaut.context.annotation.Value("${deputy.audit.journal.enabled:true}") boolean journaled,
+                          @io.micronaut.context.annotation.Value("${deputy.audit.journal.fsync:false}") boolean fsync) {
+        this.db = db;
+        this.journal = journaled && "h2".equals(db.backend())
+                ? AuditJournal.recover(settings.dataDir().resolve("audit-journal"), fsync, this::insertMissing,
+                AuditJournal.Limits.DEFAULT)
+                : null;
+    }
+
+    /** A journaled store without a Micronaut context (tests). */
+    JooqAuditStore(Database db, java.nio.file.Path journalDir, boolean fsync, AuditJournal.Limits limits) {
+        this.db = db;
+        this.journal = AuditJournal.recover(journalDir, fsync, this::insertMissing, limits);
+    }
+
+    /** Makes every acknowledged entry visible to database reads (a no-op without the journal). */
+    @Override
+    public void settle() {
+        if (journal != null) {
+            journal.settle();
+        }
+    }
+
+    @jakarta.annotation.PreDestroy
+    public void close() {
+        if (journal != null) {
+            journal.close();
+        }
     }
 
     public Database database() {
@@ -50,12 +96,17 @@ public class JooqAuditStore implements AuditStore {
 
     @Override
     public Optional<AuditEntry> head(String tenantId) {
+        settle();
         return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG).where(AUDIT_LOG.TENANT_ID.eq(tenantId))
                 .orderBy(AUDIT_LOG.TENANT_ID.desc(), AUDIT_LOG.SEQ.desc()).limit(1).fetchOptional(JooqAuditStore::map));
     }
 
     @Override
     public void insert(List<AuditEntry> entries) {
+        if (journal != null) {
+            journal.append(entries);
+            return;
+        }
         try {
             db.commitBatch(dsl -> {
                 insert(dsl, entries);
@@ -66,33 +117,59 @@ public class JooqAuditStore implements AuditStore {
         }
     }
 
-    /** Inserts within the caller's transaction (the entries and their agent index rows). */
+    private static final String INSERT_ENTRY = "INSERT INTO audit_log (tenant_id, seq, at_ms, event_type, outcome,"
+            + " subject, subject_iss, actor, agent_id, client_id, resource, scopes, correlation_id, request_id, source_ip,"
+            + " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT_AGENT = "INSERT INTO audit_agents (tenant_id, agent_id, seq, event_type) VALUES (?, ?, ?, ?)";
+
+    /**
+     * Inserts within the caller's transaction (the entries and their agent index rows): one JDBC batch per table,
+     * a statement of fixed shape whatever the batch size (the driver turns it into multi-row inserts on MySQL).
+     */
     public static void insert(DSLContext dsl, List<AuditEntry> entries) {
         if (entries.isEmpty()) {
             return;
         }
-        var insert = dsl.insertInto(AUDIT_LOG, AUDIT_LOG.TENANT_ID, AUDIT_LOG.SEQ, AUDIT_LOG.AT_MS,
-                AUDIT_LOG.EVENT_TYPE, AUDIT_LOG.OUTCOME, AUDIT_LOG.SUBJECT, AUDIT_LOG.SUBJECT_ISS, AUDIT_LOG.ACTOR,
-                AUDIT_LOG.AGENT_ID, AUDIT_LOG.CLIENT_ID, AUDIT_LOG.RESOURCE, AUDIT_LOG.SCOPES,
-                AUDIT_LOG.CORRELATION_ID, AUDIT_LOG.REQUEST_ID, AUDIT_LOG.SOURCE_IP, AUDIT_LOG.DETAILS,
-                AUDIT_LOG.PREV_HASH, AUDIT_LOG.HASH);
-        var agents = dsl.insertInto(AUDIT_AGENTS, AUDIT_AGENTS.TENANT_ID, AUDIT_AGENTS.AGENT_ID, AUDIT_AGENTS.SEQ,
-                AUDIT_AGENTS.EVENT_TYPE);
-        boolean anyAgent = false;
-        for (AuditEntry e : entries) {
-            insert = insert.values(e.tenantId(), e.seq(), e.atMs(), e.type(), e.outcome(), e.subject(),
-                    e.subjectIss(), e.actor(), e.agentId(), e.clientId(), e.resource(), e.scopes(),
-                    e.correlationId(), e.requestId(), e.sourceIp(), e.details(), e.prevHash(), e.hash());
-            for (String a : agentsOf(e)) {
-                agents = agents.values(e.tenantId(), a, e.seq(), e.type());
-                anyAgent = true;
-            }
-        }
         try {
-            insert.execute();
-            if (anyAgent) {
-                agents.execute();
-            }
+            dsl.connection(c -> {
+                try (PreparedStatement ps = c.prepareStatement(INSERT_ENTRY)) {
+                    for (AuditEntry e : entries) {
+                        ps.setString(1, e.tenantId());
+                        ps.setLong(2, e.seq());
+                        ps.setLong(3, e.atMs());
+                        String[] s = {e.type(), e.outcome(), e.subject(), e.subjectIss(), e.actor(), e.agentId(),
+                                e.clientId(), e.resource(), e.scopes(), e.correlationId(), e.requestId(), e.sourceIp(),
+                                e.details(), e.prevHash(), e.hash()};
+                        for (int i = 0; i < s.length; i++) {
+                            ps.setString(4 + i, s[i]);
+                        }
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
+                }
+                PreparedStatement agents = null;
+                try {
+                    for (AuditEntry e : entries) {
+                        for (String a : agentsOf(e)) {
+                            if (agents == null) {
+                                agents = c.prepareStatement(INSERT_AGENT);
+                            }
+                            agents.setString(1, e.tenantId());
+                            agents.setString(2, a);
+                            agents.setLong(3, e.seq());
+                            agents.setString(4, e.type());
+                            agents.addBatch();
+                        }
+                    }
+                    if (agents != null) {
+                        agents.executeBatch();
+                    }
+                } finally {
+                    if (agents != null) {
+                        agents.close();
+                    }
+                }
+            });
         } catch (org.jooq.exception.DataAccessException e) {
             if (e instanceof IntegrityConstraintViolationException || isDuplicate(e)) {
                 throw new SeqConflict(e);
@@ -101,12 +178,31 @@ public class JooqAuditStore implements AuditStore {
         }
     }
 
+    /** Inserts the entries not in the table yet, in one transaction (journal indexing and recovery). */
+    private void insertMissing(List<AuditEntry> entries) {
+        db.commitBatch(dsl -> {
+            Map<String, long[]> bounds = new HashMap<>();
+            for (AuditEntry e : entries) {
+                bounds.merge(e.tenantId(), new long[]{e.seq(), e.seq()},
+                        (a, b) -> new long[]{Math.min(a[0], b[0]), Math.max(a[1], b[1])});
+            }
+            Set<String> present = new HashSet<>();
+            bounds.forEach((tenant, b) -> dsl.select(AUDIT_LOG.SEQ).from(AUDIT_LOG)
+                    .where(AUDIT_LOG.TENANT_ID.eq(tenant).and(AUDIT_LOG.SEQ.between(b[0], b[1])))
+                    .fetch(AUDIT_LOG.SEQ).forEach(seq -> present.add(tenant + "\u0000" + seq)));
+            List<AuditEntry> missing = present.isEmpty() ? entries
+                    : entries.stream().filter(e -> !present.contains(e.tenantId() + "\u0000" + e.seq())).toList();
+            insert(dsl, missing);
+            return null;
+        });
+    }
+
     private static boolean isDuplicate(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof java.sql.SQLIntegrityConstraintViolationException) {
                 return true;
             }
-            if (t instanceof java.sql.SQLException se && "23000".equals(se.getSQLState())) {
+            if (t instanceof java.sql.SQLException se && se.getSQLState() != null && se.getSQLState().startsWith("23")) {
                 return true;
             }
         }
@@ -129,6 +225,7 @@ public class JooqAuditStore implements AuditStore {
 
     @Override
     public List<AuditEntry> range(String tenantId, long fromSeq, int limit) {
+        settle();
         return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG)
                 .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.SEQ.ge(fromSeq)))
                 .orderBy(AUDIT_LOG.TENANT_ID, AUDIT_LOG.SEQ).limit(limit).fetch(JooqAuditStore::map));
@@ -136,6 +233,7 @@ public class JooqAuditStore implements AuditStore {
 
     @Override
     public void scan(String tenantId, long fromSeq, long toSeq, EntryVisitor visitor) {
+        settle();
         long cursor = fromSeq;
         while (cursor <= toSeq) {
             final long from = cursor;
@@ -157,18 +255,21 @@ public class JooqAuditStore implements AuditStore {
 
     @Override
     public Optional<Long> firstSeq(String tenantId) {
+        settle();
         return db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(AUDIT_LOG).where(AUDIT_LOG.TENANT_ID.eq(tenantId))
                 .orderBy(AUDIT_LOG.TENANT_ID, AUDIT_LOG.SEQ).limit(1).fetchOptional(AUDIT_LOG.SEQ));
     }
 
     @Override
     public Optional<Long> firstSeqAtOrAfter(String tenantId, long atMs) {
+        settle();
         return db.read(dsl -> Optional.ofNullable(dsl.select(DSL.min(AUDIT_LOG.SEQ)).from(AUDIT_LOG)
                 .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.AT_MS.ge(atMs))).fetchOne(0, Long.class)));
     }
 
     @Override
     public Optional<AuditEntry> findByHash(String tenantId, String hash) {
+        settle();
         return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG)
                 .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.HASH.eq(hash)))
                 .limit(1).fetchOptional(JooqAuditStore::map));
@@ -176,6 +277,7 @@ public class JooqAuditStore implements AuditStore {
 
     @Override
     public List<AuditEntry> query(AuditQuery q) {
+        settle();
         List<Condition> where = new ArrayList<>();
         where.add(AUDIT_LOG.TENANT_ID.eq(q.tenantId()));
         // A time window becomes a seq window first (two O(log n) probes of the (tenant, at_ms, seq) index):
@@ -294,6 +396,7 @@ public class JooqAuditStore implements AuditStore {
 
     @Override
     public void archive(AuditArchive m) {
+        settle();
         db.tx(dsl -> {
             dsl.insertInto(AUDIT_ARCHIVES)
                     .set(AUDIT_ARCHIVES.TENANT_ID, m.tenantId())

@@ -79,6 +79,11 @@ abstract class AuditChainContract {
         }
 
         @Override
+        public void settle() {
+            inner.settle();
+        }
+
+        @Override
         public void insert(List<AuditEntry> entries) {
             inserts.incrementAndGet();
             inner.insert(entries);
@@ -145,7 +150,9 @@ abstract class AuditChainContract {
         }
     }
 
+    /** SQL straight at the tables (tampering): every acknowledged entry is in them first. */
     DSLContext sql() {
+        backend.audit().settle();
         return backend.database().dsl();
     }
 

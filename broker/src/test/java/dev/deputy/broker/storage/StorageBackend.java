@@ -17,10 +17,19 @@ import java.util.Optional;
 public final class StorageBackend implements AutoCloseable {
     private final Database database;
     private final MariaDbDatabase mariaDb;
+    /** The one journaled audit store of {@link #h2Journaled} (null: each {@link #audit()} writes through). */
+    private JooqAuditStore journaled;
 
     private StorageBackend(Database database, MariaDbDatabase mariaDb) {
         this.database = database;
         this.mariaDb = mariaDb;
+    }
+
+    /** H2 with the broker's audit journal (under dataDir/audit-journal), as the embedded default runs it. */
+    public static StorageBackend h2Journaled(Path dataDir, AuditJournal.Limits limits) {
+        StorageBackend b = h2(dataDir);
+        b.journaled = new JooqAuditStore(b.database, dataDir.resolve("audit-journal"), false, limits);
+        return b;
     }
 
     public static StorageBackend h2(Path dataDir) {
@@ -48,7 +57,7 @@ public final class StorageBackend implements AutoCloseable {
     }
 
     public AuditStore audit() {
-        return new JooqAuditStore(database);
+        return journaled != null ? journaled : new JooqAuditStore(database);
     }
 
     public TenantStore tenants() {
@@ -58,6 +67,9 @@ public final class StorageBackend implements AutoCloseable {
     @Override
     public void close() {
         try {
+            if (journaled != null) {
+                journaled.close();
+            }
             database.close();
         } finally {
             if (mariaDb != null) {

@@ -1,0 +1,504 @@
+package dev.deputy.broker.storage;
+
+import dev.deputy.broker.audit.AuditEntry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * The embedded default's write-ahead journal for the audit trail.
+ *
+ * <p>An audit batch is durable once its record is in the journal: one {@code write} to an append-only file (and a
+ * {@code force} when {@code fsync} is on). A background thread, the indexer, then copies journaled entries into the
+ * database in large transactions. On H2 a commit rewrites every B-tree page it touched — the entry table, its six
+ * query indexes and the agent index — which cost about 1 ms per commit whatever its size, so committing the two or
+ * three entries that arrive per batch under load was half the broker's CPU; the indexer commits hundreds at a time.
+ *
+ * <p>Readers call {@link #settle()} first: it indexes everything journaled before the call, so a read sees every
+ * acknowledged entry. At start-up {@link #recover} copies what a killed process left in the journal into the
+ * database (entries already there are skipped) before anything else reads or appends.
+ *
+ * <p>File format: segment files {@code <dir>/<n>.journal}; a record is {@code magic, length, CRC-32C, payload}
+ * with the payload holding the batch's entries. A torn record at the end of a segment (a write cut off by a
+ * crash) was never acknowledged and is dropped at recovery. A segment is deleted once all its entries are in the
+ * database.
+ */
+public final class AuditJournal implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AuditJournal.class);
+    private static final int MAGIC = 0x44414a31; // "DAJ1"
+    private static final int HEADER = 12;
+    private static final int MAX_RECORD = 64 << 20;
+    static final String SUFFIX = ".journal";
+
+    /** Writes entries into the database in one transaction, skipping those already there. */
+    @FunctionalInterface
+    public interface Sink {
+        void insertMissing(List<AuditEntry> entries);
+    }
+
+    /** Tunables (tests shorten them). */
+    public record Limits(long segmentBytes, int indexBatch, long indexDelayMs, int maxPending) {
+        /** 16 MiB segments, up to 2,048 entries per index transaction, at most 50 ms of indexing lag when idle,
+         * and appends wait (back-pressure) beyond 100,000 unindexed entries. */
+        public static final Limits DEFAULT = new Limits(16L << 20, 2048, 50, 100_000);
+    }
+
+    private record Batch(long segment, long number, List<AuditEntry> entries) {
+    }
+
+    private final Path dir;
+    private final boolean fsync;
+    private final Sink sink;
+    private final Limits limits;
+
+    /** Serialises writers of the file; held across the write (and force). */
+    private final ReentrantLock appendLock = new ReentrantLock();
+    private FileChannel channel;        // guarded by appendLock
+    private long segment;               // guarded by appendLock
+    private long segmentBytes;          // guarded by appendLock
+    private boolean broken;             // guarded by appendLock: a write failed and could not be undone
+    private final ConcurrentSkipListSet<Long> segments = new ConcurrentSkipListSet<>();
+
+    /** Journaled, not yet indexed; guarded by this object's monitor (which also signals the indexer). */
+    private final ArrayDeque<Batch> pending = new ArrayDeque<>();
+    private int pendingEntries;
+    private long appended;              // batches journaled so far
+    private long indexed;               // batches indexed so far (all batches numbered below it are in the db)
+    private boolean closed;
+
+    /** Held while copying into the database: by the indexer and by settling readers. */
+    private final ReentrantLock indexLock = new ReentrantLock();
+    private Thread indexer;
+
+    private AuditJournal(Path dir, boolean fsync, Sink sink, Limits limits) {
+        this.dir = dir;
+        this.fsync = fsync;
+        this.sink = sink;
+        this.limits = limits;
+    }
+
+    /**
+     * Opens the journal in {@code dir}: copies what an earlier process left there into the database through
+     * {@code sink}, deletes the old segments, and starts a new one.
+     */
+    public static AuditJournal recover(Path dir, boolean fsync, Sink sink, Limits limits) {
+        AuditJournal j = new AuditJournal(dir, fsync, sink, limits);
+        try {
+            Files.createDirectories(dir);
+            j.replay();
+            j.openSegment(j.segments.isEmpty() ? 1 : j.segments.last() + 1);
+        } catch (IOException e) {
+            throw new UncheckedIOException("audit journal " + dir + ": " + e.getMessage(), e);
+        }
+        return j;
+    }
+
+    private void replay() throws IOException {
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(SUFFIX)).sorted().toList();
+        }
+        List<AuditEntry> found = new ArrayList<>();
+        for (Path f : files) {
+            segments.add(segmentNumber(f));
+            readSegment(f, found);
+        }
+        for (int i = 0; i < found.size(); i += limits.indexBatch()) {
+            sink.insertMissing(found.subList(i, Math.min(found.size(), i + limits.indexBatch())));
+        }
+        if (!found.isEmpty()) {
+            LOG.info("audit journal: {} entries from {} segment(s) of an earlier run are in the database", found.size(), files.size());
+        }
+        for (Path f : files) {
+            Files.delete(f);
+        }
+    }
+
+    private static long segmentNumber(Path f) {
+        String n = f.getFileName().toString();
+        try {
+            return Long.parseLong(n.substring(0, n.length() - SUFFIX.length()));
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException("unexpected file in the audit journal: " + f);
+        }
+    }
+
+    /** Reads the valid records of a segment; stops at the first torn or corrupt one. */
+    static void readSegment(Path f, List<AuditEntry> into) throws IOException {
+        byte[] all = Files.readAllBytes(f);
+        ByteBuffer buf = ByteBuffer.wrap(all);
+        while (buf.remaining() >= HEADER) {
+            int at = buf.position();
+            int magic = buf.getInt();
+            int len = buf.getInt();
+            int crc = buf.getInt();
+            if (magic != MAGIC || len < 0 || len > buf.remaining()) {
+                LOG.warn("audit journal {}: record at byte {} is torn or corrupt; {} bytes after it dropped (never acknowledged)",
+                        f.getFileName(), at, all.length - at);
+                return;
+            }
+            CRC32C c = new CRC32C();
+            c.update(all, buf.position(), len);
+            if ((int) c.getValue() != crc) {
+                LOG.warn("audit journal {}: record at byte {} fails its checksum; {} bytes after it dropped",
+                        f.getFileName(), at, all.length - at);
+                return;
+            }
+            into.addAll(decode(all, buf.position(), len));
+            buf.position(buf.position() + len);
+        }
+    }
+
+    private void openSegment(long n) throws IOException {
+        Path f = dir.resolve(String.format("%012d%s", n, SUFFIX));
+        channel = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        segment = n;
+        segmentBytes = 0;
+        segments.add(n);
+        if (fsync) {
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true); // the new file's directory entry
+            } catch (IOException ignored) {
+                // not every file system lets a directory be opened; the data itself is still forced
+            }
+        }
+    }
+
+    /**
+     * Journals one batch; returns once it is written (and forced, with fsync). The entries reach the database
+     * later, through the indexer or a reader's {@link #settle()}. Throws when the write fails; nothing of the
+     * batch is journaled then.
+     */
+    public void append(List<AuditEntry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        byte[] record = encode(entries);
+        awaitRoom();
+        appendLock.lock();
+        try {
+            if (broken) {
+                throw new IllegalStateException("audit journal is unusable after a failed write");
+            }
+            if (segmentBytes >= limits.segmentBytes()) {
+                channel.close();
+                openSegment(segment + 1);
+            }
+            long at = segmentBytes;
+            try {
+                ByteBuffer b = ByteBuffer.wrap(record);
+                while (b.hasRemaining()) {
+                    channel.write(b);
+                }
+                if (fsync) {
+                    channel.force(false);
+                }
+            } catch (IOException e) {
+                undo(at);
+                throw e;
+            }
+            segmentBytes += record.length;
+            synchronized (this) {
+                pending.add(new Batch(segment, appended++, entries));
+                pendingEntries += entries.size();
+                if (pendingEntries >= limits.indexBatch()) {
+                    notifyAll();
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("audit journal write failed: " + e.getMessage(), e);
+        } finally {
+            appendLock.unlock();
+        }
+        ensureIndexer();
+    }
+
+    /** Cuts a partly written record off, so the next record follows the last good one. */
+    private void undo(long at) {
+        try {
+            channel.truncate(at);
+            channel.position(at);
+        } catch (IOException e) {
+            broken = true;
+            LOG.error("audit journal: a failed write could not be undone; audit appends fail from now on", e);
+        }
+    }
+
+    private synchronized void awaitRoom() {
+        boolean interrupted = false;
+        while (pendingEntries >= limits.maxPending() && !closed) {
+            try {
+                wait(100);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private synchronized void ensureIndexer() {
+        if (indexer == null && !closed) {
+            indexer = Thread.ofPlatform().daemon().name("deputy-audit-indexer").start(this::indexLoop);
+        }
+    }
+
+    /** Makes every entry journaled before this call visible in the database. */
+    public void settle() {
+        long target;
+        synchronized (this) {
+            target = appended;
+            if (indexed >= target) {
+                return;
+            }
+        }
+        indexLock.lock();
+        try {
+            while (indexedCount() < target) {
+                indexOnce();
+            }
+        } finally {
+            indexLock.unlock();
+        }
+    }
+
+    private synchronized long indexedCount() {
+        return indexed;
+    }
+
+    /** Entries journaled and not yet in the database. */
+    public synchronized int pendingEntries() {
+        return pendingEntries;
+    }
+
+    private void indexLoop() {
+        long failures = 0;
+        while (true) {
+            synchronized (this) {
+                try {
+                    while (pending.isEmpty() && !closed) {
+                        wait(30_000);
+                        if (pending.isEmpty() && !closed) {
+                            indexer = null; // idle: the next append starts another
+                            return;
+                        }
+                    }
+                    // let a batch fill up, for at most the index delay
+                    long deadline = System.currentTimeMillis() + limits.indexDelayMs();
+                    long left;
+                    while (!closed && pendingEntries < limits.indexBatch()
+                            && (left = deadline - System.currentTimeMillis()) > 0) {
+                        wait(left);
+                    }
+                } catch (InterruptedException e) {
+                    // closing
+                }
+                if (closed) {
+                    indexer = null;
+                    return;
+                }
+            }
+            indexLock.lock();
+            try {
+                indexOnce();
+                failures = 0;
+            } catch (RuntimeException e) {
+                failures++;
+                LOG.warn("audit journal: indexing into the database failed ({} in a row), retrying: {}", failures, e.toString());
+                sleep(Math.min(5_000, 100 * failures));
+            } finally {
+                indexLock.unlock();
+            }
+        }
+    }
+
+    /** Copies the oldest pending batches (up to the index batch size) into the database. Holds indexLock. */
+    private void indexOnce() {
+        List<Batch> take = new ArrayList<>();
+        int n = 0;
+        synchronized (this) {
+            for (Batch b : pending) {
+                if (!take.isEmpty() && n + b.entries().size() > limits.indexBatch()) {
+                    break;
+                }
+                take.add(b);
+                n += b.entries().size();
+            }
+        }
+        if (take.isEmpty()) {
+            return;
+        }
+        List<AuditEntry> entries = new ArrayList<>(n);
+        take.forEach(b -> entries.addAll(b.entries()));
+        sink.insertMissing(entries);
+        long keep;
+        synchronized (this) {
+            for (int i = 0; i < take.size(); i++) {
+                pending.poll();
+            }
+            pendingEntries -= n;
+            indexed = take.get(take.size() - 1).number() + 1;
+            keep = pending.isEmpty() ? Long.MAX_VALUE : pending.peek().segment();
+            notifyAll(); // appenders waiting for room
+        }
+        deleteSegmentsBefore(keep);
+    }
+
+    /** Deletes closed segments whose entries are all in the database. */
+    private void deleteSegmentsBefore(long keep) {
+        for (Long s : segments.headSet(keep)) {
+            if (s == currentSegment()) {
+                continue;
+            }
+            try {
+                Files.deleteIfExists(dir.resolve(String.format("%012d%s", s, SUFFIX)));
+                segments.remove(s);
+            } catch (IOException e) {
+                LOG.warn("audit journal: cannot delete indexed segment {}: {}", s, e.toString());
+            }
+        }
+    }
+
+    private long currentSegment() {
+        appendLock.lock();
+        try {
+            return segment;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Indexes what is pending, stops the indexer and closes the file; the segments are removed when all is indexed. */
+    @Override
+    public void close() {
+        try {
+            settle();
+        } catch (RuntimeException e) {
+            LOG.warn("audit journal: entries stay in the journal for the next start: {}", e.toString());
+        }
+        synchronized (this) {
+            closed = true;
+            notifyAll();
+        }
+        appendLock.lock();
+        try {
+            if (channel != null && channel.isOpen()) {
+                channel.close();
+            }
+            boolean empty;
+            synchronized (this) {
+                empty = pending.isEmpty();
+            }
+            if (empty) {
+                for (Long s : segments) {
+                    Files.deleteIfExists(dir.resolve(String.format("%012d%s", s, SUFFIX)));
+                }
+                segments.clear();
+            }
+        } catch (IOException e) {
+            LOG.warn("audit journal: close: {}", e.toString());
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // --- record encoding -------------------------------------------------------------------------------------
+
+    static byte[] encode(List<AuditEntry> entries) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(HEADER + 700 * entries.size());
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(0); // header, filled in below
+            out.writeInt(0);
+            out.writeInt(0);
+            out.writeInt(entries.size());
+            for (AuditEntry e : entries) {
+                str(out, e.tenantId());
+                out.writeLong(e.seq());
+                out.writeLong(e.atMs());
+                for (String s : new String[]{e.type(), e.outcome(), e.subject(), e.subjectIss(), e.actor(), e.agentId(),
+                        e.clientId(), e.resource(), e.scopes(), e.correlationId(), e.requestId(), e.sourceIp(),
+                        e.details(), e.prevHash(), e.hash()}) {
+                    str(out, s);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        byte[] record = bytes.toByteArray();
+        int len = record.length - HEADER;
+        if (len > MAX_RECORD) {
+            throw new IllegalArgumentException("audit batch too large for the journal: " + len + " bytes");
+        }
+        CRC32C c = new CRC32C();
+        c.update(record, HEADER, len);
+        ByteBuffer.wrap(record).putInt(MAGIC).putInt(len).putInt((int) c.getValue());
+        return record;
+    }
+
+    private static void str(DataOutputStream out, String s) throws IOException {
+        if (s == null) {
+            out.writeInt(-1);
+            return;
+        }
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    static List<AuditEntry> decode(byte[] buf, int off, int len) throws IOException {
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(buf, off, len))) {
+            int n = in.readInt();
+            List<AuditEntry> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                String tenant = str(in);
+                long seq = in.readLong();
+                long at = in.readLong();
+                String[] s = new String[15];
+                for (int k = 0; k < s.length; k++) {
+                    s[k] = str(in);
+                }
+                out.add(new AuditEntry(tenant, seq, at, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9],
+                        s[10], s[11], s[12], s[13], s[14]));
+            }
+            return out;
+        } catch (EOFException e) {
+            throw new IOException("audit journal record ends early", e);
+        }
+    }
+
+    private static String str(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0) {
+            return null;
+        }
+        return new String(in.readNBytes(n), StandardCharsets.UTF_8);
+    }
+}

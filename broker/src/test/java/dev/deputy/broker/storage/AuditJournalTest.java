@@ -1,0 +1,202 @@
+package dev.deputy.broker.storage;
+
+import dev.deputy.broker.audit.AuditEntry;
+import dev.deputy.broker.audit.AuditEvent;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The audit journal on its own: what an abandoned (killed) journal holds is replayed at the next start, a torn
+ * record at the end is dropped while every record before it survives, segments go once indexed, and a failing
+ * database leaves the entries journaled for a later pass.
+ */
+class AuditJournalTest {
+    /** Never indexes on its own: no index pass before 10 minutes or 1,000,000 entries. */
+    static final AuditJournal.Limits LAZY = new AuditJournal.Limits(1 << 20, 1_000_000, 600_000, 2_000_000);
+
+    @TempDir
+    Path dir;
+
+    static List<AuditEntry> batch(String tenant, long from, int n) {
+        List<AuditEntry> out = new ArrayList<>();
+        String prev = AuditEntry.GENESIS;
+        for (int i = 0; i < n; i++) {
+            AuditEntry e = AuditEntry.seal(AuditEvent.of(tenant, "test.journal", AuditEvent.Outcome.SUCCESS)
+                    .subject("alice ü " + (from + i), "https://idp.example").agent("bot-" + i).detail("n", from + i).build(), from + i, 1_700_000_000_000L + i, prev);
+            out.add(e);
+            prev = e.hash();
+        }
+        return out;
+    }
+
+    /** A database stand-in that records what it was given. */
+    static final class Recorder implements AuditJournal.Sink {
+        final List<AuditEntry> got = Collections.synchronizedList(new ArrayList<>());
+        volatile boolean fail;
+
+        @Override
+        public void insertMissing(List<AuditEntry> entries) {
+            if (fail) {
+                throw new IllegalStateException("database away");
+            }
+            got.addAll(entries);
+        }
+    }
+
+    @Test
+    void anAbandonedJournalIsReplayedAtTheNextStartAndItsSegmentsRemoved() throws IOException {
+        Recorder first = new Recorder();
+        AuditJournal j = AuditJournal.recover(dir, false, first, LAZY);
+        List<AuditEntry> written = new ArrayList<>(batch("acme", 1, 3));
+        written.addAll(batch("other", 1, 2));
+        j.append(written.subList(0, 3));
+        j.append(written.subList(3, 5));
+        assertEquals(List.of(), first.got, "nothing indexed yet");
+        assertEquals(5, j.pendingEntries());
+        // no close(): the process is killed here
+
+        Recorder second = new Recorder();
+        AuditJournal again = AuditJournal.recover(dir, false, second, LAZY);
+        assertEquals(written, second.got, "every journaled entry, field for field, in order");
+        assertEquals(1, segments().size(), "the replayed segment is gone, a fresh one is open");
+        again.close();
+        assertEquals(0, segments().size());
+    }
+
+    @Test
+    void aTornLastRecordIsDroppedAndTheRecordsBeforeItSurvive() throws IOException {
+        AuditJournal j = AuditJournal.recover(dir, false, new Recorder(), LAZY);
+        List<AuditEntry> good = batch("acme", 1, 4);
+        j.append(good);
+        j.append(batch("acme", 5, 4));
+        // the second record cut off halfway through, as a crash mid-write leaves it
+        Path seg = segments().get(0);
+        long size = Files.size(seg);
+        byte[] all = Files.readAllBytes(seg);
+        int firstLen = AuditJournal.encode(good).length;
+        Files.write(seg, java.util.Arrays.copyOf(all, firstLen + (int) (size - firstLen) / 2));
+
+        Recorder r = new Recorder();
+        AuditJournal.recover(dir, false, r, LAZY).close();
+        assertEquals(good, r.got);
+    }
+
+    @Test
+    void aFlippedByteFailsTheChecksumAndStopsTheSegmentThere() throws IOException {
+        AuditJournal j = AuditJournal.recover(dir, false, new Recorder(), LAZY);
+        List<AuditEntry> good = batch("acme", 1, 2);
+        j.append(good);
+        j.append(batch("acme", 3, 2));
+        Path seg = segments().get(0);
+        byte[] all = Files.readAllBytes(seg);
+        all[all.length - 10] ^= 0x40;
+        Files.write(seg, all);
+        Recorder r = new Recorder();
+        AuditJournal.recover(dir, false, r, LAZY).close();
+        assertEquals(good, r.got);
+    }
+
+    @Test
+    void settleIndexesEverythingJournaledAndIndexedSegmentsAreDeleted() throws IOException {
+        Recorder r = new Recorder();
+        // 2 KiB segments: the batches below fill several
+        AuditJournal j = AuditJournal.recover(dir, false, r, new AuditJournal.Limits(2048, 1_000_000, 600_000, 2_000_000));
+        List<AuditEntry> all = new ArrayList<>();
+        for (int b = 0; b < 10; b++) {
+            List<AuditEntry> x = batch("acme", 1 + 3L * b, 3);
+            j.append(x);
+            all.addAll(x);
+        }
+        assertTrue(segments().size() > 2, "rotated: " + segments());
+        j.settle();
+        assertEquals(all, r.got);
+        assertEquals(0, j.pendingEntries());
+        assertEquals(1, segments().size(), "only the open segment is left");
+        j.close();
+    }
+
+    @Test
+    void theIndexerCopiesInTheBackgroundWithinItsDelay() throws Exception {
+        Recorder r = new Recorder();
+        AuditJournal j = AuditJournal.recover(dir, false, r, new AuditJournal.Limits(1 << 20, 100, 20, 1_000));
+        j.append(batch("acme", 1, 5));
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (r.got.size() < 5 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(5, r.got.size(), "indexed without a reader asking");
+        j.close();
+    }
+
+    @Test
+    void aFailingDatabaseKeepsEntriesJournaledUntilItIsBack() throws IOException {
+        Recorder r = new Recorder();
+        AuditJournal j = AuditJournal.recover(dir, false, r, LAZY);
+        List<AuditEntry> x = batch("acme", 1, 3);
+        j.append(x);
+        r.fail = true;
+        assertThrows(IllegalStateException.class, j::settle);
+        assertEquals(3, j.pendingEntries());
+        r.fail = false;
+        j.settle();
+        assertEquals(x, r.got);
+        j.close();
+    }
+
+    @Test
+    void replayIntoTheDatabaseSkipsEntriesAlreadyThere() throws IOException {
+        // entries the indexer committed just before the kill are in the database and in the journal
+        try (StorageBackend b = StorageBackend.h2(dir.resolve("db"))) {
+            JooqAuditStore direct = (JooqAuditStore) b.audit();
+            List<AuditEntry> x = batch("acme", 1, 6);
+            direct.insert(x.subList(0, 4));
+            AuditJournal j = AuditJournal.recover(dir.resolve("journal"), false, new Recorder(), LAZY);
+            j.append(x);
+            // the broker's store over the same journal directory: recovery inserts 5 and 6 only
+            JooqAuditStore journaled = new JooqAuditStore(b.database(), dir.resolve("journal"), false, LAZY);
+            assertEquals(x, journaled.range("acme", 1, 100));
+            assertEquals(Map.of("count", 6L), Map.of("count", b.database().dsl()
+                    .fetchOne("select count(*) from audit_log where tenant_id = 'acme'").get(0, Long.class)));
+            journaled.close();
+        }
+    }
+
+    private List<Path> segments() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(AuditJournal.SUFFIX)).sorted().toList();
+        }
+    }
+
+    @Test
+    void aRecordAppendedAfterATornOneIsNotHiddenBecauseAFailedWriteIsCutOff() throws IOException {
+        // a write that fails mid-record is truncated away, so later records follow the last good one; simulate
+        // the aftermath: garbage after good records in an old segment, then a newer segment with good records
+        AuditJournal j = AuditJournal.recover(dir, false, new Recorder(), LAZY);
+        List<AuditEntry> a = batch("acme", 1, 2);
+        j.append(a);
+        Path seg = segments().get(0);
+        Files.write(seg, new byte[]{1, 2, 3}, StandardOpenOption.APPEND);
+        Path next = dir.resolve(String.format("%012d%s", 99, AuditJournal.SUFFIX));
+        List<AuditEntry> b = batch("acme", 3, 2);
+        Files.write(next, AuditJournal.encode(b));
+        Recorder r = new Recorder();
+        AuditJournal.recover(dir, false, r, LAZY).close();
+        List<AuditEntry> both = new ArrayList<>(a);
+        both.addAll(b);
+        assertEquals(both, r.got, "a later segment is still read after a torn one");
+    }
+}
