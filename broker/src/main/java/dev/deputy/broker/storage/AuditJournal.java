@@ -106,6 +106,7 @@ public final class AuditJournal implements AutoCloseable {
             Files.createDirectories(dir);
             j.replay();
             j.openSegment(j.segments.isEmpty() ? 1 : j.segments.last() + 1);
+            LOG.info("audit: write-ahead journal in {} (fsync per batch {})", dir, fsync ? "on" : "off");
         } catch (IOException e) {
             throw new UncheckedIOException("audit journal " + dir + ": " + e.getMessage(), e);
         }
