@@ -1,6 +1,7 @@
 package dev.deputy.broker.storage;
 
 import dev.deputy.broker.audit.AuditEntry;
+import dev.deputy.broker.health.ServiceUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,10 +57,10 @@ public final class AuditJournal implements AutoCloseable {
     }
 
     /** Tunables (tests shorten them). */
-    public record Limits(long segmentBytes, int indexBatch, long indexDelayMs, int maxPending) {
-        /** 16 MiB segments, up to 2,048 entries per index transaction, at most 50 ms of indexing lag when idle,
-         * and appends wait (back-pressure) beyond 100,000 unindexed entries. */
-        public static final Limits DEFAULT = new Limits(16L << 20, 2048, 50, 100_000);
+    public record Limits(long segmentBytes, int indexBatch, long indexDelayMs, int maxPending, long roomWaitMs) {
+        /** 16 MiB segments, up to 2,048 entries per index transaction, at most 50 ms of indexing lag when idle;
+         * beyond 100,000 unindexed entries appends wait (back-pressure), and fail with 503 after 10 s. */
+        public static final Limits DEFAULT = new Limits(16L << 20, 2048, 50, 100_000, 10_000);
     }
 
     private record Batch(long segment, long number, List<AuditEntry> entries) {
@@ -198,7 +199,8 @@ public final class AuditJournal implements AutoCloseable {
         appendLock.lock();
         try {
             if (broken) {
-                throw new IllegalStateException("audit journal is unusable after a failed write");
+                throw new ServiceUnavailableException("audit journal",
+                        new IllegalStateException("unusable after a failed write that could not be undone"));
             }
             if (segmentBytes >= limits.segmentBytes()) {
                 channel.close();
@@ -226,7 +228,7 @@ public final class AuditJournal implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("audit journal write failed: " + e.getMessage(), e);
+            throw new ServiceUnavailableException("audit journal", e); // 503; nothing of the batch is journaled
         } finally {
             appendLock.unlock();
         }
@@ -244,17 +246,27 @@ public final class AuditJournal implements AutoCloseable {
         }
     }
 
+    /** Back-pressure: waits while the indexer is too far behind; gives up (503) after {@link Limits#roomWaitMs}. */
     private synchronized void awaitRoom() {
+        long deadline = System.currentTimeMillis() + limits.roomWaitMs();
         boolean interrupted = false;
-        while (pendingEntries >= limits.maxPending() && !closed) {
-            try {
-                wait(100);
-            } catch (InterruptedException e) {
-                interrupted = true;
+        try {
+            while (pendingEntries >= limits.maxPending() && !closed) {
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    throw new ServiceUnavailableException("audit journal", new IllegalStateException(
+                            pendingEntries + " entries are waiting to be indexed into the database"));
+                }
+                try {
+                    wait(Math.min(left, 100));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

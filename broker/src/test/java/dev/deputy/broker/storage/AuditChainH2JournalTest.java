@@ -9,6 +9,6 @@ import java.nio.file.Path;
 class AuditChainH2JournalTest extends AuditChainContract {
     @Override
     StorageBackend open(Path dataDir) {
-        return StorageBackend.h2Journaled(dataDir, new AuditJournal.Limits(4096, 64, 20, 1_000));
+        return StorageBackend.h2Journaled(dataDir, new AuditJournal.Limits(4096, 64, 20, 1_000, 10_000));
     }
 }

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AuditJournalTest {
     /** Never indexes on its own: no index pass before 10 minutes or 1,000,000 entries. */
-    static final AuditJournal.Limits LAZY = new AuditJournal.Limits(1 << 20, 1_000_000, 600_000, 2_000_000);
+    static final AuditJournal.Limits LAZY = new AuditJournal.Limits(1 << 20, 1_000_000, 600_000, 2_000_000, 10_000);
 
     @TempDir
     Path dir;
@@ -114,7 +114,7 @@ class AuditJournalTest {
     void settleIndexesEverythingJournaledAndIndexedSegmentsAreDeleted() throws IOException {
         Recorder r = new Recorder();
         // 2 KiB segments: the batches below fill several
-        AuditJournal j = AuditJournal.recover(dir, false, r, new AuditJournal.Limits(2048, 1_000_000, 600_000, 2_000_000));
+        AuditJournal j = AuditJournal.recover(dir, false, r, new AuditJournal.Limits(2048, 1_000_000, 600_000, 2_000_000, 10_000));
         List<AuditEntry> all = new ArrayList<>();
         for (int b = 0; b < 10; b++) {
             List<AuditEntry> x = batch("acme", 1 + 3L * b, 3);
@@ -132,7 +132,7 @@ class AuditJournalTest {
     @Test
     void theIndexerCopiesInTheBackgroundWithinItsDelay() throws Exception {
         Recorder r = new Recorder();
-        AuditJournal j = AuditJournal.recover(dir, false, r, new AuditJournal.Limits(1 << 20, 100, 20, 1_000));
+        AuditJournal j = AuditJournal.recover(dir, false, r, new AuditJournal.Limits(1 << 20, 100, 20, 1_000, 10_000));
         j.append(batch("acme", 1, 5));
         long deadline = System.currentTimeMillis() + 5_000;
         while (r.got.size() < 5 && System.currentTimeMillis() < deadline) {
@@ -173,6 +173,25 @@ class AuditJournalTest {
                     .fetchOne("select count(*) from audit_log where tenant_id = 'acme'").get(0, Long.class)));
             journaled.close();
         }
+    }
+
+    @Test
+    void whenTheIndexerCannotKeepUpAppendsWaitAndThenFailWith503() {
+        Recorder r = new Recorder();
+        r.fail = true; // the database is away: nothing gets indexed
+        AuditJournal j = AuditJournal.recover(dir, false, r, new AuditJournal.Limits(1 << 20, 1_000, 5, 10, 300));
+        j.append(batch("acme", 1, 10));
+        long t0 = System.nanoTime();
+        var e = assertThrows(dev.deputy.broker.health.ServiceUnavailableException.class, () -> j.append(batch("acme", 11, 1)));
+        assertTrue(System.nanoTime() - t0 >= 250_000_000L, "waited for room first");
+        assertEquals("audit journal", e.dependency());
+        assertEquals(10, j.pendingEntries(), "the refused batch was not journaled");
+        r.fail = false;
+        j.settle();
+        j.append(batch("acme", 11, 1)); // room again
+        j.settle();
+        assertEquals(11, r.got.size());
+        j.close();
     }
 
     private List<Path> segments() throws IOException {
