@@ -44,7 +44,7 @@ import java.util.function.Predicate;
  * and the certificate is verified against it (the JDK's HTTPS endpoint identification and HttpClient's
  * {@link DefaultHostnameVerifier}, both), never against the IP address.
  * <p>
- * Also: no proxy (system properties and {@code ProxySelector} ignored, so no proxy resolves the name instead), no
+ * Also: no HTTP proxy (the JVM's proxy settings are ignored, so no proxy resolves the name instead), no
  * redirects, no retries, no cookies, no authentication, no content decoding, no connection reuse; connect, TLS
  * handshake and each read bounded by the timeout, and the whole exchange by twice the timeout (the request is aborted
  * then); response headers capped at 100 lines of 8 KiB; the body capped by the caller.
