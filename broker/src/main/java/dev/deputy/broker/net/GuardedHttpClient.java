@@ -140,7 +140,7 @@ public final class GuardedHttpClient implements AutoCloseable {
                 .setDefaultTlsConfig(TlsConfig.custom().setHandshakeTimeout(t).build())
                 .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
                         .http1Config(Http1Config.custom().setMaxLineLength(8192).setMaxHeaderCount(100).build()).build())
-                .setMaxConnTotal(64).setMaxConnPerRoute(4)
+                .setMaxConnTotal(256).setMaxConnPerRoute(8) // per host; a slow host cannot hold all of them
                 .build();
         this.client = HttpClients.custom()
                 .setConnectionManager(connections)
