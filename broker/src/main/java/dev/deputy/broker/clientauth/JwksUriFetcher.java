@@ -2,26 +2,35 @@ package dev.deputy.broker.clientauth;
 
 import com.nimbusds.jose.jwk.JWKSet;
 import dev.deputy.broker.config.BrokerFile;
+import dev.deputy.broker.net.GuardedHttpClient;
+import dev.deputy.broker.net.PublicAddresses;
 import dev.deputy.broker.tenant.Tenants;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
+import java.security.NoSuchAlgorithmException;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * Fetches the JWK Sets of agents registered by {@code jwks_uri} (RFC 7591 §2), with a cache, connect and read
  * timeouts, a size cap, no redirects, https only, and — against SSRF — refusal of loopback, private, link-local,
- * unique-local and other non-public addresses unless {@code private_key_jwt.jwks_uri_allow_private} (tests).
+ * unique-local and other non-public addresses ({@link PublicAddresses}) unless
+ * {@code private_key_jwt.jwks_uri_allow_private} (tests). The address check and the connection use one and the same
+ * resolution of the host name ({@link GuardedHttpClient}): a DNS answer that changes between the check and the
+ * connect (rebinding) cannot reach an address that was not checked, and TLS verifies the certificate against the
+ * URI's host name.
  */
 @Singleton
 public class JwksUriFetcher {
@@ -32,13 +41,38 @@ public class JwksUriFetcher {
     static final long MIN_REFETCH_MS = 30_000;
 
     private final BrokerFile.PrivateKeyJwt cfg;
-    private final HttpClient http;
+    private final GuardedHttpClient http;
     private final Map<String, Fetched> cache = new ConcurrentHashMap<>();
 
+    @Inject
     public JwksUriFetcher(Tenants tenants) {
-        this.cfg = tenants.tree().broker().privateKeyJwt();
-        this.http = HttpClient.newBuilder().connectTimeout(cfg.jwksUriTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this(tenants.tree().broker().privateKeyJwt(), GuardedHttpClient.SYSTEM_DNS, null, defaultTls());
+    }
+
+    /**
+     * @param lookup  host name to addresses (the system resolver in production)
+     * @param allowed which addresses may be connected to; null = public only, or any with {@code jwks_uri_allow_private}
+     * @param tls     trust material for https
+     */
+    JwksUriFetcher(BrokerFile.PrivateKeyJwt cfg, GuardedHttpClient.Lookup lookup, Predicate<InetAddress> allowed,
+                   SSLContext tls) {
+        this.cfg = cfg;
+        Predicate<InetAddress> policy = allowed != null ? allowed
+                : cfg.jwksUriAllowPrivate() ? a -> true : PublicAddresses::isPublic;
+        this.http = new GuardedHttpClient(lookup, policy, tls, cfg.jwksUriTimeout(), "Deputy-JWKS/1");
+    }
+
+    private static SSLContext defaultTls() {
+        try {
+            return SSLContext.getDefault();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @PreDestroy
+    void close() throws IOException {
+        http.close();
     }
 
     /** The cached set, fetched when absent or older than the cache TTL. */
@@ -65,74 +99,58 @@ public class JwksUriFetcher {
     }
 
     private Fetched fetch(String uriString) throws IOException {
-        URI uri = URI.create(uriString);
-        check(uri);
-        HttpRequest req = HttpRequest.newBuilder(uri).timeout(cfg.jwksUriTimeout())
-                .header("Accept", "application/jwk-set+json, application/json").GET().build();
+        URI uri;
         try {
-            HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream in = resp.body()) {
-                if (resp.statusCode() != 200) {
-                    throw new IOException("jwks_uri answered " + resp.statusCode());
-                }
-                byte[] body = in.readNBytes(cfg.jwksUriMaxBytes() + 1);
-                if (body.length > cfg.jwksUriMaxBytes()) {
-                    throw new IOException("jwks_uri document exceeds " + cfg.jwksUriMaxBytes() + " bytes");
-                }
-                JWKSet set = JWKSet.parse(new String(body, StandardCharsets.UTF_8));
-                if (set.getKeys().stream().anyMatch(k -> k.isPrivate())) {
-                    throw new IOException("jwks_uri document holds private keys");
-                }
-                Fetched f = new Fetched(set, System.currentTimeMillis());
-                cache.put(uriString, f);
-                return f;
+            uri = new URI(uriString);
+        } catch (java.net.URISyntaxException e) {
+            throw new IOException("jwks_uri is not a URI");
+        }
+        check(uri);
+        GuardedHttpClient.Response resp;
+        try {
+            resp = http.get(uri, "application/jwk-set+json, application/json", cfg.jwksUriMaxBytes());
+        } catch (GuardedHttpClient.RefusedAddressException e) {
+            throw new IOException("jwks_uri resolves to a non-public address");
+        } catch (UnknownHostException e) {
+            throw new IOException("jwks_uri host does not resolve");
+        } catch (GuardedHttpClient.TooLargeException e) {
+            throw new IOException("jwks_uri document exceeds " + cfg.jwksUriMaxBytes() + " bytes");
+        } catch (SocketTimeoutException e) {
+            throw new IOException("jwks_uri timed out");
+        } catch (SSLException e) {
+            throw new IOException("jwks_uri TLS failed: " + e.getMessage());
+        }
+        if (resp.status() != 200) {
+            throw new IOException("jwks_uri answered " + resp.status());
+        }
+        try {
+            JWKSet set = JWKSet.parse(new String(resp.body(), StandardCharsets.UTF_8));
+            if (set.getKeys().stream().anyMatch(k -> k.isPrivate())) {
+                throw new IOException("jwks_uri document holds private keys");
             }
+            Fetched f = new Fetched(set, System.currentTimeMillis());
+            cache.put(uriString, f);
+            return f;
         } catch (java.text.ParseException e) {
             throw new IOException("jwks_uri document is not a JWK Set");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
         }
     }
 
-    /** SSRF guard: scheme and every resolved address of the host. */
-    void check(URI uri) throws IOException {
-        boolean allowPrivate = cfg.jwksUriAllowPrivate();
-        String scheme = uri.getScheme();
+    /**
+     * Shape of the URI: https ({@code http} too with {@code jwks_uri_allow_private}), a host, no user info. The
+     * addresses are checked by the resolver of {@link GuardedHttpClient}, on the answer the connection then uses.
+     */
+    static void check(URI uri, boolean allowPrivate) throws IOException {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!"https".equals(scheme) && !(allowPrivate && "http".equals(scheme))) {
             throw new IOException("jwks_uri must be https");
         }
-        if (uri.getHost() == null || uri.getUserInfo() != null) {
+        if (uri.getHost() == null || uri.getRawUserInfo() != null) {
             throw new IOException("jwks_uri has no usable host");
-        }
-        if (allowPrivate) {
-            return;
-        }
-        try {
-            for (InetAddress a : InetAddress.getAllByName(uri.getHost())) {
-                if (!isPublic(a)) {
-                    throw new IOException("jwks_uri resolves to a non-public address");
-                }
-            }
-        } catch (UnknownHostException e) {
-            throw new IOException("jwks_uri host does not resolve");
         }
     }
 
-    static boolean isPublic(InetAddress a) {
-        if (a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
-                || a.isMulticastAddress()) {
-            return false;
-        }
-        byte[] b = a.getAddress();
-        if (b.length == 4) {
-            int b0 = b[0] & 0xff;
-            int b1 = b[1] & 0xff;
-            return !(b0 == 0 || (b0 == 100 && b1 >= 64 && b1 <= 127) // RFC 6598 shared space
-                    || (b0 == 192 && b1 == 0 && (b[2] & 0xff) == 0) || (b0 == 198 && (b1 == 18 || b1 == 19))
-                    || b0 >= 240);
-        }
-        // IPv6 unique local fc00::/7; IPv4-mapped handled by InetAddress (returns Inet4Address)
-        return (b[0] & 0xfe) != 0xfc;
+    private void check(URI uri) throws IOException {
+        check(uri, cfg.jwksUriAllowPrivate());
     }
 }

@@ -1,5 +1,7 @@
 package dev.deputy.broker.registration;
 
+import dev.deputy.broker.net.PublicAddresses;
+
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -27,9 +29,9 @@ import java.util.Map;
  * An HTTP GET hardened against SSRF, for documents named by untrusted parties (Client ID Metadata Documents):
  * <ul>
  *   <li>{@code https} only ({@code http} only to loopback when loopback is allowed, for tests and demos);</li>
- *   <li>the host is resolved once and every address must be public: loopback, private (RFC 1918, ULA),
- *       link-local, multicast, unspecified, CGNAT and the IPv4-mapped forms of these are refused
- *       (loopback only when allowed);</li>
+ *   <li>the host is resolved once and every address must be public ({@link PublicAddresses}: loopback, private
+ *       (RFC 1918, ULA), link-local, multicast, unspecified, CGNAT, documentation and the IPv4-mapped, NAT64 and
+ *       6to4 forms of these are refused; loopback only when allowed);</li>
  *   <li>the socket connects to the address that was checked (no second resolution to rebind), TLS verifies the
  *       certificate against the host name (SNI + endpoint identification);</li>
  *   <li>at most {@link #MAX_REDIRECTS} redirects, each target checked the same way; a connect and read timeout;
@@ -300,30 +302,9 @@ public class SafeFetcher {
         return (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
     }
 
-    /** Public unicast: not private, loopback, link-local, multicast, unspecified, CGNAT, ULA, or mapped forms of these. */
+    /** Public unicast, as {@link PublicAddresses} says (the same rule as jwks_uri fetches). */
     static boolean isPublic(InetAddress a) {
-        if (a.isAnyLocalAddress() || a.isLoopbackAddress() || a.isLinkLocalAddress() || a.isSiteLocalAddress()
-                || a.isMulticastAddress()) {
-            return false;
-        }
-        byte[] b = a.getAddress();
-        if (b.length == 16) {
-            if (isV4Mapped(b)) {
-                try {
-                    return isPublic(InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16)));
-                } catch (UnknownHostException e) {
-                    return false;
-                }
-            }
-            int first = b[0] & 0xff;
-            return (first & 0xfe) != 0xfc; // fc00::/7 unique local
-        }
-        int o0 = b[0] & 0xff;
-        int o1 = b[1] & 0xff;
-        return o0 != 0 && o0 < 224                      // 0/8, multicast and reserved
-                && !(o0 == 100 && (o1 & 0xc0) == 64)   // 100.64/10 CGNAT
-                && !(o0 == 192 && o1 == 0 && (b[2] & 0xff) == 0) // 192.0.0/24
-                && !(o0 == 198 && (o1 == 18 || o1 == 19));      // 198.18/15 benchmarking
+        return PublicAddresses.isPublic(a);
     }
 
     static List<String> describe(InetAddress[] as) {

@@ -35,6 +35,9 @@ class SafeFetcherTest {
         assertEquals("private_address", reason("https://100.64.0.1/client.json"));
         assertEquals("private_address", reason("https://[::ffff:10.0.0.1]/client.json"));
         assertEquals("private_address", reason("https://[::ffff:127.0.0.1]/client.json"));
+        assertEquals("private_address", reason("https://[::127.0.0.1]/client.json"));      // IPv4-compatible
+        assertEquals("private_address", reason("https://[64:ff9b::a00:1]/client.json"));   // NAT64 of 10.0.0.1
+        assertEquals("private_address", reason("https://[2002:a9fe:a9fe::1]/client.json")); // 6to4 of 169.254.169.254
     }
 
     @Test
