@@ -223,7 +223,8 @@ public final class AuditJournal implements AutoCloseable {
             synchronized (this) {
                 pending.add(new Batch(segment, appended++, entries));
                 pendingEntries += entries.size();
-                if (pendingEntries >= limits.indexBatch()) {
+                // wake the indexer: the first pending batch starts its delay window; a full batch ends it
+                if (pending.size() == 1 || pendingEntries >= limits.indexBatch()) {
                     notifyAll();
                 }
             }

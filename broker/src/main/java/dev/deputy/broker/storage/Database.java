@@ -66,6 +66,11 @@ public class Database implements DependencyCheck {
             hc.addDataSourceProperty("useServerPrepStmts", "false");
             hc.addDataSourceProperty("useLocalSessionState", "true");
             hc.addDataSourceProperty("rewriteBatchedStatements", "true");
+            // the driver parses a client-side prepared statement's SQL on every prepare (5% of the broker's CPU on
+            // the mTLS token path, JFR): keep the parsed form per connection
+            hc.addDataSourceProperty("cachePrepStmts", "true");
+            hc.addDataSourceProperty("prepStmtCacheSize", "256");
+            hc.addDataSourceProperty("prepStmtCacheSqlLimit", "4096");
             dialect = null; // decided from the server below
             HikariConfig bc = new HikariConfig();
             hc.copyStateTo(bc);

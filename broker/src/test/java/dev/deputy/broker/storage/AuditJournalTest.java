@@ -139,6 +139,14 @@ class AuditJournalTest {
             Thread.sleep(5);
         }
         assertEquals(5, r.got.size(), "indexed without a reader asking");
+        // and again once the indexer is idle, waiting for work: a small batch wakes it
+        Thread.sleep(100);
+        j.append(batch("acme", 6, 1));
+        deadline = System.currentTimeMillis() + 2_000;
+        while (r.got.size() < 6 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(6, r.got.size(), "a batch below the index batch size reaches the database within the delay");
         j.close();
     }
 
