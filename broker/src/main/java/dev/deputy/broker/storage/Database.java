@@ -180,10 +180,16 @@ public class Database implements DependencyCheck {
                 c.commit();
                 return result;
             } catch (RuntimeException | SQLException e) {
+                // a JDBC batch on a connection that died can surface as "statement closed" (the driver's cleanup
+                // fails after the real error): ask the connection itself before calling it a bug
+                boolean lost = !isValid(c);
                 try {
                     c.rollback();
                 } catch (SQLException ignored) {
                     // the connection is broken: Hikari drops it
+                }
+                if (lost) {
+                    throw new ServiceUnavailableException("database", e);
                 }
                 throw e;
             }
@@ -191,6 +197,14 @@ public class Database implements DependencyCheck {
             throw translate(e);
         } catch (SQLException e) {
             throw translate(new org.jooq.exception.DataAccessException("audit batch: " + e.getMessage(), e));
+        }
+    }
+
+    private static boolean isValid(Connection c) {
+        try {
+            return c.isValid(1);
+        } catch (SQLException e) {
+            return false;
         }
     }
 
