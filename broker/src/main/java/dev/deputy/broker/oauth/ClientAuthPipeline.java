@@ -1,5 +1,6 @@
 package dev.deputy.broker.oauth;
 
+import com.nimbusds.common.contenttype.ContentType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jwt.JWTParser;
 import com.nimbusds.jwt.SignedJWT;
@@ -9,13 +10,17 @@ import com.nimbusds.oauth2.sdk.OAuth2Error;
 import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
 import com.nimbusds.oauth2.sdk.auth.ClientSecretBasic;
+import com.nimbusds.oauth2.sdk.auth.PrivateKeyJWT;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.id.ClientID;
+import com.nimbusds.oauth2.sdk.util.MultivaluedMapUtils;
+import com.nimbusds.oauth2.sdk.util.StringUtils;
 import dev.deputy.broker.tenant.Tenant;
 import jakarta.inject.Singleton;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Client authentication shared by the token, introspection and revocation endpoints: Nimbus parses the
@@ -24,6 +29,8 @@ import java.util.Map;
  */
 @Singleton
 public class ClientAuthPipeline {
+    /** {@code PrivateKeyJWT.supportedJWAs()} (RSA and EC; a new set on every call there). */
+    private static final Set<JWSAlgorithm> PRIVATE_KEY_JWT_ALGS = Set.copyOf(PrivateKeyJWT.supportedJWAs());
     private final List<ClientAuthenticator> authenticators;
 
     public ClientAuthPipeline(List<ClientAuthenticator> authenticators) {
@@ -60,6 +67,10 @@ public class ClientAuthPipeline {
 
     /** Nimbus's view of the client authentication; a malformed one is {@code invalid_client} (RFC 7523 §3.2). */
     public static ClientAuthentication parse(HTTPRequest request) {
+        PrivateKeyJWT pkj = privateKeyJwtOnly(request);
+        if (pkj != null) {
+            return pkj;
+        }
         try {
             return ClientAuthentication.parse(request);
         } catch (ParseException e) {
@@ -74,6 +85,63 @@ public class ClientAuthPipeline {
                         ? "malformed or unsupported client assertion" : "malformed client authentication");
             }
             throw new OAuthException(new ErrorObject(eo.getCode(), safe(e.getMessage()), eo.getHTTPStatusCode()));
+        }
+    }
+
+    /**
+     * The usual private_key_jwt request, where the assertion is the request's one client authentication method:
+     * {@code ClientAuthentication.parse} would find this one candidate and return {@code JWTAuthentication.parse},
+     * which parses the assertion to read its {@code alg}, then hands the parameters to {@code PrivateKeyJWT.parse},
+     * which parses it again. This calls {@code PrivateKeyJWT.parse} (assertion type, assertion, {@code client_id}
+     * match) directly, for the algorithms it would have been chosen for; anything else, or any failure, takes the
+     * general path for its answer.
+     */
+    private static PrivateKeyJWT privateKeyJwtOnly(HTTPRequest request) {
+        if (methods(request) != 1) {
+            return null;
+        }
+        try {
+            Map<String, List<String>> params = request.getBodyAsFormParameters();
+            if (StringUtils.isBlank(MultivaluedMapUtils.getFirstValue(params, "client_assertion"))
+                    || StringUtils.isBlank(MultivaluedMapUtils.getFirstValue(params, "client_assertion_type"))) {
+                return null;
+            }
+            PrivateKeyJWT pkj = PrivateKeyJWT.parse(params);
+            return PRIVATE_KEY_JWT_ALGS.contains(pkj.getClientAssertion().getHeader().getAlgorithm()) ? pkj : null;
+        } catch (ParseException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * How many client authentication methods the request carries, found as {@code ClientAuthentication
+     * .parseCandidates} finds them: a Basic Authorization header; and in a form POST, {@code client_id} with
+     * {@code client_secret}, {@code client_assertion} with {@code client_assertion_type}, a client certificate with
+     * {@code client_id}. Unreadable form parameters count as many.
+     */
+    static int methods(HTTPRequest request) {
+        String authorization = request.getAuthorization();
+        int n = authorization != null && authorization.regionMatches(true, 0, "basic", 0, 5) ? 1 : 0;
+        if (request.getMethod() != HTTPRequest.Method.POST || request.getEntityContentType() == null
+                || !request.getEntityContentType().matches(ContentType.APPLICATION_URLENCODED)) {
+            return n;
+        }
+        try {
+            Map<String, List<String>> params = request.getBodyAsFormParameters();
+            boolean clientId = StringUtils.isNotBlank(MultivaluedMapUtils.getFirstValue(params, "client_id"));
+            if (clientId && StringUtils.isNotBlank(MultivaluedMapUtils.getFirstValue(params, "client_secret"))) {
+                n++;
+            }
+            if (StringUtils.isNotBlank(MultivaluedMapUtils.getFirstValue(params, "client_assertion"))
+                    && StringUtils.isNotBlank(MultivaluedMapUtils.getFirstValue(params, "client_assertion_type"))) {
+                n++;
+            }
+            if (clientId && request.getClientX509Certificate() != null) {
+                n++;
+            }
+            return n;
+        } catch (ParseException | RuntimeException e) {
+            return Integer.MAX_VALUE;
         }
     }
 

@@ -1,13 +1,8 @@
 package dev.deputy.broker.oauth;
 
-import com.nimbusds.oauth2.sdk.AuthorizationGrant;
 import com.nimbusds.oauth2.sdk.ErrorObject;
-import com.nimbusds.oauth2.sdk.Scope;
 import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
-import com.nimbusds.oauth2.sdk.util.MultivaluedMapUtils;
-import com.nimbusds.oauth2.sdk.util.ResourceUtils;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
-import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.TokenRequest;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import dev.deputy.broker.audit.AuditEvent;
@@ -19,10 +14,7 @@ import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.URI;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -73,9 +65,9 @@ public class TokenEndpoint {
             if (handler == null) {
                 throw new OAuthException(OAuth2Error.UNSUPPORTED_GRANT_TYPE, "grant_type not supported here");
             }
-            // a malformed assertion is invalid_client (RFC 7523 §3.2), not invalid_request
+            // the assertion is parsed here, once: a malformed one is invalid_client (RFC 7523 §3.2), not invalid_request
             ClientAuthentication auth = ClientAuthPipeline.parse(request);
-            TokenRequest tokenRequest = auth instanceof EdDsaPrivateKeyJwt ed ? parseWith(request, ed) : parse(request);
+            TokenRequest tokenRequest = TokenRequests.parse(request, auth);
             client = clientAuth.authenticate(tenant, issuer, request, auth);
             TokenResult result = handler.handle(new TokenContext(tenant, issuer, tokenRequest, request, client, meta));
             if (!result.audits().isEmpty()) {
@@ -92,48 +84,6 @@ public class TokenEndpoint {
             ErrorObject err = OAuth2Error.SERVER_ERROR.setDescription("unexpected error");
             rejected(tenant, request, meta, client, grantType, err);
             return EndpointResponse.error(err);
-        }
-    }
-
-    private static TokenRequest parse(HTTPRequest request) {
-        try {
-            return TokenRequest.parse(request);
-        } catch (ParseException e) {
-            ErrorObject eo = e.getErrorObject() != null ? e.getErrorObject() : OAuth2Error.INVALID_REQUEST;
-            throw new OAuthException(new ErrorObject(eo.getCode(), ClientAuthPipeline.safe(e.getMessage()),
-                    eo.getHTTPStatusCode() > 0 ? eo.getHTTPStatusCode() : 400));
-        }
-    }
-
-    /** The same parse for a request Nimbus's client authentication parser refuses (EdDSA assertions). */
-    private static TokenRequest parseWith(HTTPRequest request, ClientAuthentication auth) {
-        try {
-            Map<String, List<String>> params = new LinkedHashMap<>(request.getBodyAsFormParameters());
-            AuthorizationGrant grant = AuthorizationGrant.parse(params);
-            Scope scope = Scope.parse(MultivaluedMapUtils.getFirstValue(params, "scope"));
-            List<URI> resources = null;
-            if (params.get("resource") != null) {
-                resources = new ArrayList<>();
-                for (String v : params.get("resource")) {
-                    URI u = v == null ? null : URI.create(v);
-                    // RFC 8707 §2: an absolute URI without a fragment
-                    if (u == null || !ResourceUtils.isLegalResourceURI(u)) {
-                        throw new OAuthException(OAuth2Error.INVALID_TARGET, "illegal resource URI");
-                    }
-                    resources.add(u);
-                }
-            }
-            for (String known : List.of("grant_type", "scope", "resource", "client_assertion", "client_assertion_type",
-                    "client_id")) {
-                params.remove(known);
-            }
-            grant.toParameters().keySet().forEach(params::remove);
-            return new TokenRequest(request.getURI(), auth, grant, scope, resources, params);
-        } catch (ParseException e) {
-            ErrorObject eo = e.getErrorObject() != null ? e.getErrorObject() : OAuth2Error.INVALID_REQUEST;
-            throw new OAuthException(new ErrorObject(eo.getCode(), ClientAuthPipeline.safe(e.getMessage()), 400));
-        } catch (IllegalArgumentException e) {
-            throw new OAuthException(OAuth2Error.INVALID_REQUEST, "malformed parameter");
         }
     }
 

@@ -5,12 +5,14 @@ import dev.deputy.broker.agent.ClientStore;
 import dev.deputy.broker.agent.OAuthClient;
 import dev.deputy.broker.authorize.Consent;
 import dev.deputy.broker.authorize.ConsentStore;
+import dev.deputy.broker.federation.CachingUserStore;
 import dev.deputy.broker.federation.ConnectorStore;
 import dev.deputy.broker.federation.StoredConnector;
 import dev.deputy.broker.federation.User;
 import dev.deputy.broker.federation.UserStore;
 import dev.deputy.broker.grant.refresh.RefreshToken;
 import dev.deputy.broker.grant.refresh.RefreshTokenStore;
+import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 import org.jooq.Record;
 
@@ -134,7 +136,9 @@ final class JooqFederationStores {
         }
     }
 
+    /** Fronted by {@link CachingUserStore}, the {@link UserStore} every other bean gets. */
     @Singleton
+    @Named(CachingUserStore.DURABLE)
     static class Users implements UserStore {
         private final Database db;
 

@@ -230,6 +230,19 @@ public final class AgentTestBroker implements AutoCloseable {
         return send(HTTP, URI.create(url() + path), form);
     }
 
+    /** A form body exactly as given (repeated parameters, odd encodings). */
+    public HttpResponse<String> postBody(String path, String body) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofSeconds(20))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public HttpResponse<String> postTls(SSLContext ssl, String path, Map<String, String> form) {
         HttpClient client = HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(5)).build();
         return send(client, URI.create(httpsUrl() + path), form);

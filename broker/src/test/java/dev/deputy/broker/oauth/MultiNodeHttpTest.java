@@ -3,6 +3,10 @@ package dev.deputy.broker.oauth;
 import com.nimbusds.jose.jwk.JWK;
 import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.AgentCredential;
+import dev.deputy.broker.federation.User;
+import dev.deputy.broker.federation.UserStore;
+import dev.deputy.broker.token.AccessTokenSpec;
+import dev.deputy.broker.token.AccessTokens;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,6 +53,15 @@ class MultiNodeHttpTest {
         Files.createDirectories(config.resolve("tenants/demo"));
         Files.writeString(config.resolve("broker.yml"), "private_key_jwt:\n  jwks_uri_allow_private: true\n");
         Files.writeString(config.resolve("tenants/demo/tenant.yml"), "display_name: Demo\n");
+        Files.createDirectories(config.resolve("tenants/demo/policies"));
+        Files.writeString(config.resolve("tenants/demo/policies/delegation.yml"), """
+                delegation:
+                  - id: worker-for-everyone
+                    agents: [worker]
+                    users: {all: true}
+                    resources: ["*"]
+                    scopes: ["*"]
+                """);
         a = node(config, dir.resolve("a"), masterKey, prefix);
         b = node(config, dir.resolve("b"), masterKey, prefix);
         a.standardFixture();
@@ -142,6 +155,60 @@ class MultiNodeHttpTest {
         HttpResponse<String> refused = b.post("/t/demo/token",
                 TestKeys.assertionForm(assertion(k, "suspend-me", "http://deputy.test/t/demo")));
         assertEquals(401, refused.statusCode());
+    }
+
+    static HttpResponse<String> exchange(AgentTestBroker node, String subjectToken) {
+        Map<String, String> form = TestKeys.assertionForm(assertion(key, "worker", "http://deputy.test/t/demo/token"));
+        form.put("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange");
+        form.put("subject_token", subjectToken);
+        form.put("subject_token_type", "urn:ietf:params:oauth:token-type:access_token");
+        return node.post("/t/demo/token", form);
+    }
+
+    /** Token exchange reads the user's link through a cache on each node: a suspension on A stops delegation on B. */
+    @Test
+    void userSuspendedOnOneNodeCannotBeDelegatedOnTheOther() throws Exception {
+        String iss = "https://idp.example.com/";
+        String sub = "multi-node/user " + UUID.randomUUID();
+        long now = System.currentTimeMillis();
+        User u = new User("demo", "usr_" + UUID.randomUUID().toString().replace("-", ""), "okta", iss, sub, null, null,
+                List.of(), List.of(), User.Status.ACTIVE, now, now);
+        UserStore usersOnA = a.bean(UserStore.class);
+        usersOnA.insert(u);
+        String userToken = a.bean(AccessTokens.class).mint(new AccessTokenSpec("demo", sub, iss, List.of(), "mcp-client",
+                "https://files.example.com/mcp", List.of("files:read"), null, null, null, Map.of())).token();
+        for (int i = 0; i < 2; i++) { // the second answer comes from B's cache of the link
+            HttpResponse<String> ok = exchange(b, userToken);
+            assertEquals(200, ok.statusCode(), ok.body());
+        }
+
+        usersOnA.setStatus("demo", u.id(), User.Status.SUSPENDED);
+        HttpResponse<String> onA = exchange(a, userToken);
+        assertEquals(400, onA.statusCode(), "refused at once on the node that suspended: " + onA.body());
+        assertEquals("invalid_grant", json(onA).get("error"));
+        // pub/sub reaches B within milliseconds, far sooner than the cache's own expiry
+        HttpResponse<String> onB = null;
+        for (int i = 0; i < 20; i++) {
+            onB = exchange(b, userToken);
+            if (onB.statusCode() != 200) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertEquals(400, onB.statusCode(), "suspension not seen by node B: " + onB.body());
+        assertEquals("invalid_grant", json(onB).get("error"));
+        assertTrue(AgentTestBroker.details(b.lastAudit("token.rejected")).get("reason").toString().contains("suspended"));
+
+        usersOnA.setStatus("demo", u.id(), User.Status.ACTIVE); // and back
+        HttpResponse<String> resumed = null;
+        for (int i = 0; i < 20; i++) {
+            resumed = exchange(b, userToken);
+            if (resumed.statusCode() == 200) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertEquals(200, resumed.statusCode(), resumed.body());
     }
 
     /**

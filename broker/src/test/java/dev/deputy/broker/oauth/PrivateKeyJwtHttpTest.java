@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
+import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -276,6 +277,39 @@ class PrivateKeyJwtHttpTest {
     @Test
     void garbageAssertion() {
         rejected(token("not.a.jwt", Map.of()), 401, "invalid_client", null);
+    }
+
+    // one parse serves client authentication and the grant; which part is malformed still decides the error
+
+    static String body(String assertion, String more) {
+        return "grant_type=client_credentials&client_assertion_type="
+                + URLEncoder.encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer", StandardCharsets.UTF_8)
+                + "&client_assertion=" + URLEncoder.encode(assertion, StandardCharsets.UTF_8) + more;
+    }
+
+    @Test
+    void garbageAssertionInAnOtherwiseMalformedRequestIsInvalidClient() {
+        // RFC 7523 §3.2: a client assertion that cannot be used is invalid_client, whatever else is wrong
+        rejected(broker.postBody("/t/demo/token", body("not.a.jwt", "&scope=a&scope=b")), 401, "invalid_client", null);
+    }
+
+    @Test
+    void repeatedParameterWithAGoodAssertionIsInvalidRequest() {
+        // RFC 6749 §3.2: request parameters must not be included more than once
+        rejected(broker.postBody("/t/demo/token", body(assertion(ecKey, "agent-ec"), "&scope=files:read&scope=files:list")),
+                400, "invalid_request", "agent-ec");
+    }
+
+    @Test
+    void relativeResourceIsInvalidTarget() {
+        // RFC 8707 §2: an absolute URI without a fragment
+        rejected(token(assertion(ecKey, "agent-ec"), Map.of("resource", "files/mcp")), 400, "invalid_target", "agent-ec");
+    }
+
+    @Test
+    void eddsaAssertionWithAnIllegalResourceIsInvalidTarget() {
+        rejected(broker.postBody("/t/demo/token", body(TestKeys.sign(edKey, TestKeys.claims("agent-ed",
+                broker.tokenEndpoint()).build()), "&resource=files/mcp")), 400, "invalid_target", "agent-ed");
     }
 
     @Test

@@ -220,6 +220,15 @@ public class TokenExchangeGrantHandler implements GrantHandler {
     private SubjectInfo subject(TokenContext ctx, TokenExchangeGrant grant) {
         String tenant = ctx.tenant().id();
         String token = grant.getSubjectToken().getValue();
+        // the usual subject: a valid Deputy token of this tenant (its issuer is ours), parsed once by the validator
+        // (not at all when it has verified this token before); anything else is told apart by its iss below
+        var ours = verifier.tryVerify(tenant, token);
+        if (ours.isPresent()) {
+            if (!SUBJECT_TYPES.contains(grant.getSubjectTokenType())) {
+                throw new OAuthException(OAuth2Error.INVALID_REQUEST, "subject_token_type must be access_token or jwt");
+            }
+            return deputySubject(tenant, notRevoked(tenant, ours.get(), "subject_token"));
+        }
         String iss;
         try {
             iss = JWTParser.parse(token).getJWTClaimsSet().getIssuer();
@@ -230,7 +239,7 @@ public class TokenExchangeGrantHandler implements GrantHandler {
             if (!SUBJECT_TYPES.contains(grant.getSubjectTokenType())) {
                 throw new OAuthException(OAuth2Error.INVALID_REQUEST, "subject_token_type must be access_token or jwt");
             }
-            return deputySubject(tenant, token);
+            return deputySubject(tenant, verify(tenant, token, "subject_token"));
         }
         if (!UPSTREAM_TYPES.contains(grant.getSubjectTokenType())) {
             throw new OAuthException(OAuth2Error.INVALID_REQUEST, "subject_token_type must be id_token, access_token or jwt");
@@ -238,8 +247,7 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         return upstreamSubject(tenant, token, iss, grant.getSubjectTokenType());
     }
 
-    private SubjectInfo deputySubject(String tenant, String token) {
-        DeputyTokenVerifier.Verified v = verify(tenant, token, "subject_token");
+    private SubjectInfo deputySubject(String tenant, DeputyTokenVerifier.Verified v) {
         JWTClaimsSet sc = v.claims();
         Map<String, Object> subId = jsonObject(sc, "sub_id");
         if (subId == null || !"iss_sub".equals(subId.get("format")) || !Objects.equals(sc.getSubject(), subId.get("sub"))) {
@@ -304,6 +312,10 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         } catch (DeputyTokenVerifier.Invalid e) {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, which + " is invalid: " + e.getMessage());
         }
+        return notRevoked(tenant, v, which);
+    }
+
+    private DeputyTokenVerifier.Verified notRevoked(String tenant, DeputyTokenVerifier.Verified v, String which) {
         if (revocations.isRevoked(tenant, v.claims().getJWTID())) {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, which + " is revoked");
         }
