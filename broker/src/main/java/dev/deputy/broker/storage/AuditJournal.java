@@ -170,8 +170,12 @@ public final class AuditJournal implements AutoCloseable {
         }
     }
 
+    private Path segmentFile(long n) {
+        return dir.resolve(String.format("%012d%s", n, SUFFIX));
+    }
+
     private void openSegment(long n) throws IOException {
-        Path f = dir.resolve(String.format("%012d%s", n, SUFFIX));
+        Path f = segmentFile(n);
         channel = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         segment = n;
         segmentBytes = 0;
@@ -385,7 +389,7 @@ public final class AuditJournal implements AutoCloseable {
                 continue;
             }
             try {
-                Files.deleteIfExists(dir.resolve(String.format("%012d%s", s, SUFFIX)));
+                Files.deleteIfExists(segmentFile(s));
                 segments.remove(s);
             } catch (IOException e) {
                 LOG.warn("audit journal: cannot delete indexed segment {}: {}", s, e.toString());
@@ -425,7 +429,7 @@ public final class AuditJournal implements AutoCloseable {
             }
             if (empty) {
                 for (Long s : segments) {
-                    Files.deleteIfExists(dir.resolve(String.format("%012d%s", s, SUFFIX)));
+                    Files.deleteIfExists(segmentFile(s));
                 }
                 segments.clear();
             }
