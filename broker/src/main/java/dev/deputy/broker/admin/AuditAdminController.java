@@ -35,8 +35,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 
 import java.io.IOException;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
+import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -197,8 +196,8 @@ class AuditAdminController {
                 return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT).body(AuditJson.report(e.report()));
             }
         }
-        PipedInputStream in = new PipedInputStream(1 << 16);
-        PipedOutputStream out = new PipedOutputStream(in);
+        ChunkPipe pipe = new ChunkPipe(8, 1 << 16);
+        OutputStream out = pipe.out();
         Thread.ofVirtual().name("audit-export-" + tenant).start(() -> {
             try (out) {
                 if (jsonl) {
@@ -210,7 +209,7 @@ class AuditAdminController {
                 // the client went away or the store failed: the stream ends short (and fails verification)
             }
         });
-        return HttpResponse.ok(new StreamedFile(in, MediaType.of("application/x-ndjson")))
+        return HttpResponse.ok(new StreamedFile(pipe.in(), MediaType.of("application/x-ndjson")))
                 .header("Content-Disposition", "attachment; filename=\"" + tenant + "-audit." + (jsonl ? "jsonl" : "ocsf.jsonl") + "\"")
                 .header("Cache-Control", "no-store");
     }

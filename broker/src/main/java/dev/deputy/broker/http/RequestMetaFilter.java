@@ -57,7 +57,7 @@ public class RequestMetaFilter {
                 correlation = xr.trim();
             }
         }
-        String requestId = UUID.randomUUID().toString();
+        String requestId = dev.deputy.broker.audit.RequestIds.next();
         if (correlation == null) {
             correlation = requestId;
         }
