@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * What a grant handler returns: the JSON body of the successful response (RFC 6749 §5.1 / RFC 8693 §2.2)
- * and the audit events describing it, in order (usually one; token exchange adds its policy decision). The
+ * and the audit events describing it, in order (usually one). The
  * pipeline appends them together (durably, in one wait) before it answers. A handler
  * whose grant changes durable state (refresh-token rotation) appends the event in the same transaction as the
  * change and returns {@link #audited}: {@code audit} is null then.

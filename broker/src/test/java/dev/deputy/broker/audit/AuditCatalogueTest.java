@@ -93,6 +93,7 @@ class AuditCatalogueTest {
         Path config = dir.resolve("config");
         Files.createDirectories(config.resolve("tenants/acme/policies"));
         Files.writeString(config.resolve("tenants/acme/policies/delegation.yml"), """
+                max_chain_depth: 1
                 delegation:
                   - id: catalogue-agent-for-everyone
                     agents: [cat-agent]
@@ -567,14 +568,23 @@ class AuditCatalogueTest {
         assertEquals(200, xr.statusCode(), xr.body());
         exchanged = (String) json(xr.body()).get("access_token");
         secrets.add(exchanged);
-        AuditEntry decision = expect(EventTypes.POLICY_DECISION, "allow", e -> AGENT.equals(e.agentId()));
-        assertEquals(sub, decision.subject());
-        assertTrue(decision.details().contains("catalogue-agent-for-everyone"), decision.details());
+        // an allowed exchange is one entry, naming the rule that allowed it
         AuditEntry x = expect(EventTypes.TOKEN_EXCHANGED, "success", e -> AGENT.equals(e.agentId()));
         assertEquals(sub, x.subject());
         assertEquals(fx.issuer("oauth2/default"), x.subjectIss());
         assertEquals(List.of(AGENT), x.actorChain());
         assertEquals(RESOURCE, x.resource());
+        assertEquals("catalogue-agent-for-everyone", details(x).get("rule"));
+        // a refused one is a policy.decision (deny): a second hop is beyond this tenant's max_chain_depth of 1
+        Map<String, String> again = new LinkedHashMap<>(agentAuth(agentKey, AGENT));
+        again.put("grant_type", EXCHANGE);
+        again.put("subject_token", exchanged);
+        again.put("subject_token_type", AT_TYPE);
+        HttpResponse<String> refused = form("/t/acme/token", again);
+        assertEquals(400, refused.statusCode(), refused.body());
+        AuditEntry decision = expect(EventTypes.POLICY_DECISION, "deny", e -> AGENT.equals(e.agentId()));
+        assertEquals(sub, decision.subject());
+        assertEquals("max-chain-depth", details(decision).get("rule"));
 
         // the MCP server reports a tool call under the exchanged token
         String trace = "4bf92f3577b34da6a3ce929d0e0e4737";

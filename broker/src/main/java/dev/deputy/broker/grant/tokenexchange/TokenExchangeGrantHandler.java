@@ -11,6 +11,7 @@ import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.Resource;
 import dev.deputy.broker.agent.Role;
 import dev.deputy.broker.audit.AuditEvent;
+import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.federation.TenantConnectors;
 import dev.deputy.broker.federation.User;
@@ -173,13 +174,14 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         DelegationInput input = new DelegationInput(agentId, agent.roles(), true, subject.sub(),
                 subject.iss(), connector, groups, roles, resource.uri(), candidate, chain.size());
         Decision decision = policies.of(tenant).decide(input);
-        AuditEvent decided = AuditEvent.of(tenant, "policy.decision", decision.allowed() ? AuditEvent.Outcome.ALLOW : AuditEvent.Outcome.DENY)
-                .subject(subject.sub(), subject.iss()).actors(chain).agent(agentId)
-                .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", candidate))
-                .request(ctx.meta()).detail("rule", decision.ruleId()).detail("reason", decision.reason())
-                .detail("granted", String.join(" ", new TreeSet<>(decision.granted()))).build();
         if (!decision.allowed()) {
-            audit.append(decided);
+            // a refusal is a policy.decision (deny) entry with the rule and the reason; an allowed exchange is
+            // the one token.exchanged entry below, which names the rule that allowed it
+            audit.append(AuditEvent.of(tenant, EventTypes.POLICY_DECISION, AuditEvent.Outcome.DENY)
+                    .subject(subject.sub(), subject.iss()).actors(chain).agent(agentId)
+                    .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", candidate))
+                    .request(ctx.meta()).detail("rule", decision.ruleId()).detail("reason", decision.reason())
+                    .detail("granted", String.join(" ", new TreeSet<>(decision.granted()))).build());
             throw new OAuthException(new ErrorObject(OAuth2Error.INVALID_GRANT.getCode(),
                     "delegation refused by policy (" + decision.ruleId() + ")", 400));
         }
@@ -210,10 +212,10 @@ public class TokenExchangeGrantHandler implements GrantHandler {
                 .request(ctx.meta()).detail("jti", minted.jti()).detail("subject_jti", subject.jti())
                 .detail("subject_kind", subject.upstream() ? "upstream" : "deputy")
                 .detail("requested", requested == null ? null : String.join(" ", new TreeSet<>(requested)))
-                .detail("rule", decision.ruleId()).detail("cnf", ctx.client().certThumbprint() != null ? "x5t#S256" : null)
+                .detail("rule", decision.ruleId()).detail("reason", decision.reason())
+                .detail("cnf", ctx.client().certThumbprint() != null ? "x5t#S256" : null)
                 .build();
-        // the allow decision and the exchange it allowed are written together (one wait, usually one batch)
-        return new TokenResult(body, List.of(decided, event));
+        return new TokenResult(body, event);
     }
 
     /** A Deputy access token of this tenant, or a token of an upstream IdP whose connector is trusted for exchange. */
