@@ -544,6 +544,15 @@ class AuditCatalogueTest {
         assertEquals(userId, details(out).get("user_id"));
     }
 
+    /** RFC 8693 exchange of {@code subjectToken} by the catalogue agent (private_key_jwt). */
+    private HttpResponse<String> exchange(String subjectToken) throws Exception {
+        Map<String, String> ex = new LinkedHashMap<>(agentAuth(agentKey, AGENT));
+        ex.put("grant_type", EXCHANGE);
+        ex.put("subject_token", subjectToken);
+        ex.put("subject_token_type", AT_TYPE);
+        return form("/t/acme/token", ex);
+    }
+
     @Test
     @Order(7)
     void exchangeToolCallsIntrospectionAndRevocation() throws Exception {
@@ -560,11 +569,7 @@ class AuditCatalogueTest {
         secrets.add(userToken);
         secrets.add((String) json(tok.body()).get("refresh_token"));
 
-        Map<String, String> ex = new LinkedHashMap<>(agentAuth(agentKey, AGENT));
-        ex.put("grant_type", EXCHANGE);
-        ex.put("subject_token", userToken);
-        ex.put("subject_token_type", AT_TYPE);
-        HttpResponse<String> xr = form("/t/acme/token", ex);
+        HttpResponse<String> xr = exchange(userToken);
         assertEquals(200, xr.statusCode(), xr.body());
         exchanged = (String) json(xr.body()).get("access_token");
         secrets.add(exchanged);
@@ -576,11 +581,7 @@ class AuditCatalogueTest {
         assertEquals(RESOURCE, x.resource());
         assertEquals("catalogue-agent-for-everyone", details(x).get("rule"));
         // a refused one is a policy.decision (deny): a second hop is beyond this tenant's max_chain_depth of 1
-        Map<String, String> again = new LinkedHashMap<>(agentAuth(agentKey, AGENT));
-        again.put("grant_type", EXCHANGE);
-        again.put("subject_token", exchanged);
-        again.put("subject_token_type", AT_TYPE);
-        HttpResponse<String> refused = form("/t/acme/token", again);
+        HttpResponse<String> refused = exchange(exchanged);
         assertEquals(400, refused.statusCode(), refused.body());
         AuditEntry decision = expect(EventTypes.POLICY_DECISION, "deny", e -> AGENT.equals(e.agentId()));
         assertEquals(sub, decision.subject());
