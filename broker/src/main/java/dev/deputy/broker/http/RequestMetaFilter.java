@@ -1,5 +1,6 @@
 package dev.deputy.broker.http;
 
+import dev.deputy.broker.audit.RequestIds;
 import dev.deputy.broker.audit.RequestMeta;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.MutableHttpResponse;
@@ -8,7 +9,6 @@ import io.micronaut.http.annotation.ResponseFilter;
 import io.micronaut.http.annotation.ServerFilter;
 
 import java.net.InetSocketAddress;
-import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
@@ -57,7 +57,7 @@ public class RequestMetaFilter {
                 correlation = xr.trim();
             }
         }
-        String requestId = dev.deputy.broker.audit.RequestIds.next();
+        String requestId = RequestIds.next();
         if (correlation == null) {
             correlation = requestId;
         }
