@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +60,7 @@ final class ChunkPipe {
             @Override
             public void flush() throws IOException {
                 if (n > 0) {
-                    byte[] chunk = java.util.Arrays.copyOf(buf, n);
+                    byte[] chunk = Arrays.copyOf(buf, n);
                     n = 0;
                     put(chunk);
                 }

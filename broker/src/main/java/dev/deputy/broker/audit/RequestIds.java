@@ -1,5 +1,6 @@
 package dev.deputy.broker.audit;
 
+import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -17,7 +18,7 @@ public final class RequestIds {
         return next(System.currentTimeMillis(), ThreadLocalRandom.current());
     }
 
-    static String next(long unixMillis, java.util.Random random) {
+    static String next(long unixMillis, Random random) {
         long randA = random.nextInt(1 << 12);
         long msb = (unixMillis & 0xFFFF_FFFF_FFFFL) << 16 | 0x7000L | randA;
         long lsb = random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL | 0x8000_0000_0000_0000L;

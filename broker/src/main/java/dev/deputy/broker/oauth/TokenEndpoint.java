@@ -70,8 +70,8 @@ public class TokenEndpoint {
             TokenRequest tokenRequest = TokenRequests.parse(request, auth);
             client = clientAuth.authenticate(tenant, issuer, request, auth);
             TokenResult result = handler.handle(new TokenContext(tenant, issuer, tokenRequest, request, client, meta));
-            if (!result.audits().isEmpty()) {
-                audit.appendAll(result.audits());
+            if (result.audit() != null) {
+                audit.append(result.audit());
             }
             return EndpointResponse.ok(result.body());
         } catch (OAuthException e) {
