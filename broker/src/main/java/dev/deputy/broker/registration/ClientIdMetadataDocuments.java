@@ -165,10 +165,16 @@ public class ClientIdMetadataDocuments {
         }
         OIDCClientMetadata md;
         try {
+            RedirectRules.checkSyntax(json.get("redirect_uris"));
             json.remove("client_id");
             md = OIDCClientMetadata.parse(json);
+        } catch (RegistrationException e) {
+            throw new Rejected(e.reason(), e.getMessage());
         } catch (ParseException e) {
             throw new Rejected("invalid_metadata", "the document's metadata is invalid: " + ClientRegistrations.clip(e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            // Nimbus building its own error text from hostile input
+            throw new Rejected("invalid_metadata", "the document's metadata holds a malformed value");
         }
         if (md.getGrantTypes() != null && md.getGrantTypes().stream().anyMatch(g -> !g.getValue().equals("authorization_code")
                 && !g.getValue().equals("refresh_token"))) {

@@ -246,6 +246,9 @@ public class ClientRegistrations {
             throw new RegistrationException(RegistrationError.UNAPPROVED_SOFTWARE_STATEMENT,
                     "software statements are not accepted", "software_statement");
         }
+        // RFC 7591 §3.2.2: a redirect URI that is not a URI is invalid_redirect_uri (checked before Nimbus, whose
+        // error text would quote it with characters RFC 6749 §5.2 forbids in error_description)
+        RedirectRules.checkSyntax(json.get("redirect_uris"));
         try {
             OIDCClientMetadata md = OIDCClientMetadata.parse(json);
             md.getCustomFields().clear(); // RFC 7591 §2: unknown metadata is ignored
@@ -256,6 +259,10 @@ public class ClientRegistrations {
                 eo = RegistrationError.INVALID_CLIENT_METADATA;
             }
             throw new RegistrationException(eo, clip(e.getMessage()), "unparseable_metadata");
+        } catch (IllegalArgumentException e) {
+            // Nimbus building its own error text from hostile input (any other *_uri member)
+            throw new RegistrationException(RegistrationError.INVALID_CLIENT_METADATA,
+                    "the client metadata holds a malformed value", "unparseable_metadata");
         }
     }
 
