@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 
 /**
@@ -51,6 +52,7 @@ public class IntrospectionEndpoint {
     public EndpointResponse handle(Tenant tenant, HTTPRequest request, RequestMeta meta) {
         AuthenticatedClient caller = null;
         try {
+            FormParameters.requireSingle(request, Set.of()); // RFC 6749 §3.2 (RFC 7662 §2.1 / RFC 7009 §2.1 forms)
             caller = clientAuth.authenticate(tenant, endpoints.issuer(tenant.id()), request);
             // RFC 7662 §2.1: token REQUIRED
             String token = ClientAuthPipeline.required(request, "token");

@@ -16,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Token revocation (RFC 7009) of Deputy access tokens. The caller must authenticate (§2.1); the token is revoked
@@ -47,6 +48,7 @@ public class RevocationEndpoint {
     public EndpointResponse handle(Tenant tenant, HTTPRequest request, RequestMeta meta) {
         AuthenticatedClient caller = null;
         try {
+            FormParameters.requireSingle(request, Set.of()); // RFC 6749 §3.2 (RFC 7662 §2.1 / RFC 7009 §2.1 forms)
             caller = clientAuth.authenticate(tenant, endpoints.issuer(tenant.id()), request);
             // RFC 7009 §2.1: token REQUIRED; token_type_hint is optional and we need none (one token format)
             String token = ClientAuthPipeline.required(request, "token");
