@@ -279,8 +279,12 @@ class RegistrationHttpTest {
         Browser b = new Browser();
         Pkce pkce = Pkce.create();
         String code = loginWithConsent(b, clientId, CLIENT_REDIRECT, pkce, "00uDcr1", "Claude &lt;Desktop&gt;");
+        // issue 14 finding 4: authorize, login and consent are not use; the issued token is
+        RegistrationStore store = fx.bean(RegistrationStore.class);
+        assertNull(store.find(TENANT, clientId).orElseThrow().usedAt());
         Map<String, Object> tokens = redeem(clientId, code, CLIENT_REDIRECT, pkce.verifier());
         assertNotNull(tokens.get("access_token"));
+        assertNotNull(store.find(TENANT, clientId).orElseThrow().usedAt());
 
         // RFC 7592: read, update, delete with the registration access token
         String cfg = (String) reg.get("registration_client_uri");
