@@ -432,7 +432,7 @@ class RegistrationHttpTest {
     }
 
     @Test
-    void cimdCachingHonoursMaxAgeAndNeverCachesErrors() {
+    void cimdCachingHonoursMaxAgeAndRemembersErrorsBriefly() {
         ClientIdMetadataDocuments docsBean = fx.bean(ClientIdMetadataDocuments.class);
         String cached = cimd("/apps/cached.json", docUrl("/apps/cached.json"), List.of(CLIENT_REDIRECT), null);
         int before = hits.get();
@@ -443,6 +443,11 @@ class RegistrationHttpTest {
         served.put("/apps/flaky.json", new String[]{"500", "max-age=600", "{}"});
         assertTrue(fx.bean(ClientDirectory.class).find(TENANT, url).isEmpty());
         cimd("/apps/flaky.json", url, List.of(CLIENT_REDIRECT), null);
+        // a failure is remembered briefly (deputy.cimd.failure-cache), whatever the error's own Cache-Control
+        int afterFailure = hits.get();
+        assertTrue(fx.bean(ClientDirectory.class).find(TENANT, url).isEmpty());
+        assertEquals(afterFailure, hits.get());
+        docsBean.clearCache();
         assertTrue(fx.bean(ClientDirectory.class).find(TENANT, url).isPresent());
         served.put("/apps/nocache.json", new String[]{"200", "no-store", "{\"client_id\":\"" + docUrl("/apps/nocache.json")
                 + "\",\"redirect_uris\":[\"" + CLIENT_REDIRECT + "\"]}"});
