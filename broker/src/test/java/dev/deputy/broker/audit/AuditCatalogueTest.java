@@ -168,7 +168,7 @@ class AuditCatalogueTest {
     }
 
     Map<String, String> agentAuth(JWK key, String agent) {
-        String assertion = TestKeys.sign(key, TestKeys.claims(agent, fx.issuer() + "/token").build());
+        String assertion = TestKeys.sign(key, TestKeys.claims(agent, fx.issuer()).build());
         secrets.add(assertion);
         Map<String, String> m = new LinkedHashMap<>();
         m.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
