@@ -127,6 +127,7 @@ public class AuditCheckpoints {
     }
 
     private synchronized Optional<AuditCheckpoint> checkpoint(String tenantId, boolean forceResign) {
+        witness.checkAppendable(tenantId); // a refused chain is not vouched for, not even by an existing checkpoint
         AuditEntry.Head head = log.head(tenantId);
         if (head.seq() == 0) {
             return Optional.empty();
