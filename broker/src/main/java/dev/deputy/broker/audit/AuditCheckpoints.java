@@ -151,8 +151,7 @@ public class AuditCheckpoints {
         // never sign a chain that is behind or beside its witnessed head (cut, or rewritten with its checkpoints)
         witness.checkAppendable(tenantId);
         AuditWitness.Comparison wc = witness.compare(tenantId, store);
-        if (wc.refused()) {
-            LOG.error("AUDIT CHAIN REFUSED: tenant {}: {} ({})", tenantId, wc.kind(), wc.message());
+        if (wc.refused()) { // logged and recorded once by the refusal listener (AuditLog)
             throw new AuditWitness.ChainRefused(tenantId, wc.kind() + ": " + wc.message());
         }
         long from = store.latestCheckpoint(tenantId).filter(c -> c.seq() <= seq)

@@ -60,6 +60,7 @@ public class AuditLog {
     @jakarta.inject.Inject
     public AuditLog(AuditStore store, AuditWitness witness) {
         this(store, witness, Clock.systemUTC());
+        witness.onRefused(this::refused);
         compareWithWitness();
     }
 
@@ -80,14 +81,32 @@ public class AuditLog {
             AuditWitness.Comparison c = witness.compare(t, store);
             out.add(c);
             if (c.refused()) {
-                org.slf4j.LoggerFactory.getLogger(AuditLog.class).error("AUDIT CHAIN REFUSED: tenant {}: {} ({}); its"
-                        + " audit appends answer 503 and it is not signed again until an operator restores the database"
-                        + " or sets the witness file aside (docs/audit.md, Witnessed heads)", t, c.kind(), c.message());
+                continue; // logged and recorded by refused(), once
             } else if ("extended".equals(c.kind())) {
                 org.slf4j.LoggerFactory.getLogger(AuditLog.class).info("audit witness: tenant {}: {}", t, c.message());
             }
         }
         return out;
+    }
+
+    /** A chain was refused (at start or later): the ERROR line and the entry in the broker's own chain. */
+    private void refused(AuditWitness.Comparison c) {
+        org.slf4j.LoggerFactory.getLogger(AuditLog.class).error("AUDIT CHAIN REFUSED: tenant {}: {} ({}); its"
+                + " audit appends answer 503 and it is not signed again until an operator restores the database"
+                + " or sets the witness file aside (docs/audit.md, Witnessed heads)", c.tenantId(), c.kind(), c.message());
+        String chain = dev.deputy.broker.tenant.Tenants.BROKER_CHAIN;
+        if (chain.equals(c.tenantId()) || witness.refusal(chain).isPresent()) {
+            return; // the broker's own chain is the refused one: the log line is all there is
+        }
+        try {
+            append(AuditEvent.of(chain, EventTypes.AUDIT_CHAIN_REFUSED, AuditEvent.Outcome.FAILURE)
+                    .detail("tenant", c.tenantId()).detail("kind", c.kind())
+                    .detail("witnessed_seq", c.witnessedSeq()).detail("witnessed_hash", c.witnessedHash())
+                    .detail("db_head_seq", c.dbHeadSeq()).build());
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(AuditLog.class).error("audit.chain_refused for tenant {} could not be written: {}",
+                    c.tenantId(), e.toString());
+        }
     }
 
     public AuditWitness witness() {

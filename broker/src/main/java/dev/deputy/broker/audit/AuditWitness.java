@@ -66,6 +66,7 @@ public class AuditWitness {
     private final List<Sink> sinks = new ArrayList<>();
     private final Map<String, AuditEntry.Head> heads = new ConcurrentHashMap<>();
     private final Map<String, String> refused = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<Comparison>> onRefused = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Inject
     public AuditWitness(DeputySettings settings, @Value("${deputy.audit.witness.urls:}") List<String> urls) {
@@ -221,8 +222,9 @@ public class AuditWitness {
         return Map.copyOf(refused);
     }
 
-    void refuse(String tenantId, String reason) {
-        refused.put(tenantId, reason);
+    /** Called once per chain when it is first refused (the log line and the audit entry). */
+    public void onRefused(java.util.function.Consumer<Comparison> listener) {
+        onRefused.add(listener);
     }
 
     /**
@@ -259,8 +261,14 @@ public class AuditWitness {
                 c = new Comparison(tenantId, "same", w.seq(), w.hash(), dbSeq, "the head is the witnessed head");
             }
         }
-        if (c.refused()) {
-            refuse(tenantId, c.kind() + ": " + c.message());
+        if (c.refused() && refused.putIfAbsent(tenantId, c.kind() + ": " + c.message()) == null) {
+            for (var l : onRefused) {
+                try {
+                    l.accept(c);
+                } catch (RuntimeException e) {
+                    LOG.error("audit witness: refusal listener failed: {}", e.toString());
+                }
+            }
         }
         return c;
     }
