@@ -355,6 +355,7 @@ public class AuditWitness {
         final HttpClient http;
         final LinkedBlockingDeque<Queued> queue = new LinkedBlockingDeque<>(100_000);
         final AtomicLong delivered = new AtomicLong();
+        volatile Queued inFlight; // taken from the queue, not delivered yet
         volatile long lastSeq;
         volatile String lastError;
 
@@ -375,8 +376,8 @@ public class AuditWitness {
         }
 
         SinkStatus status() {
-            Queued first = queue.peekFirst();
-            return new SinkStatus(url.toString(), delivered.get(), queue.size(),
+            Queued first = inFlight != null ? inFlight : queue.peekFirst();
+            return new SinkStatus(url.toString(), delivered.get(), queue.size() + (inFlight != null ? 1 : 0),
                     first == null ? 0 : System.currentTimeMillis() - first.queuedAtMs(), lastSeq, lastError);
         }
 
@@ -392,6 +393,7 @@ public class AuditWitness {
                 if (q == null) {
                     continue;
                 }
+                inFlight = q;
                 while (true) {
                     try {
                         HttpResponse<Void> r = http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
@@ -403,6 +405,7 @@ public class AuditWitness {
                         if (r.statusCode() / 100 == 2) {
                             delivered.incrementAndGet();
                             lastSeq = q.c().seq();
+                            inFlight = null;
                             lastError = null;
                             backoff = 1_000;
                             break;
