@@ -6,7 +6,6 @@ import dev.deputy.broker.tenant.Tenant;
 import dev.deputy.broker.tenant.Tenants;
 import io.micronaut.context.annotation.Value;
 import io.micronaut.scheduling.annotation.Scheduled;
-import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +26,8 @@ import java.util.concurrent.Executors;
  * is behind or beside what it already published. Every checkpoint made is published to the {@link AuditWitness}
  * (the witness file, the HTTP sinks), so the unsigned, unwitnessed tail is the last couple of seconds.
  */
-@Singleton
+@io.micronaut.context.annotation.Context // at start: the count trigger listens from the first entry on (a lazily made
+// bean only existed once the first periodic run or an export asked for it)
 public class AuditCheckpoints {
     private static final Logger LOG = LoggerFactory.getLogger(AuditCheckpoints.class);
 
