@@ -21,7 +21,10 @@ import java.util.Map;
  * extended to retired keys by endorsement, see {@link CheckpointVerifier}), that the checkpoints match the
  * entries they name, and that the last entry is covered by a signed checkpoint.
  *
- * <pre>java -cp deputy-broker.jar dev.deputy.broker.audit.OfflineVerifier export.jsonl jwks.json</pre>
+ * With a witness (the broker's witness file, or the JWS lines an HTTP sink received) it also names a cut,
+ * rewritten or extended tail (see {@link #verify(Reader, String, List)}).
+ *
+ * <pre>java -cp deputy-broker.jar dev.deputy.broker.audit.OfflineVerifier export.jsonl jwks.json [--witness FILE|URL]</pre>
  * Exit status 0 when the range verifies, 1 when it does not, 2 on bad usage.
  */
 public final class OfflineVerifier {
@@ -95,8 +98,7 @@ public final class OfflineVerifier {
      * goes on past the last witnessed head, {@code witness_signature} when a witnessed checkpoint does not verify.
      */
     public static Result verify(Reader in, String jwksJson, List<AuditWitness.Witnessed> witness) throws IOException {
-        Result r = verifyExport(in, jwksJson, witness);
-        return r;
+        return verifyExport(in, jwksJson, witness);
     }
 
     private static Result verifyExport(Reader in, String jwksJson, List<AuditWitness.Witnessed> witness) throws IOException {
