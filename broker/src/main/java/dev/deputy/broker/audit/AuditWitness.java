@@ -131,7 +131,7 @@ public class AuditWitness {
             for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".jsonl")).toList()) {
                 String name = f.getFileName().toString();
                 String tenant = URLDecoder.decode(name.substring(0, name.length() - ".jsonl".length()), StandardCharsets.UTF_8);
-                List<Witnessed> ws = read(Files.readAllLines(f, StandardCharsets.UTF_8));
+                List<Witnessed> ws = read(tail(f));
                 ws.stream().filter(w -> tenant.equals(w.tenant())).max(Comparator.comparingLong(Witnessed::seq))
                         .ifPresent(w -> heads.put(tenant, new AuditEntry.Head(w.seq(), w.head())));
             }
@@ -139,6 +139,23 @@ public class AuditWitness {
             throw new UncheckedIOException("cannot read the audit witness directory " + dir, e);
         }
     }
+
+    /** The last lines of a witness file (its last 64 KiB): the start-up check needs only the latest head. */
+    static List<String> tail(Path f) throws IOException {
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+            long size = ch.size();
+            int n = (int) Math.min(size, TAIL_BYTES);
+            ByteBuffer b = ByteBuffer.allocate(n);
+            ch.read(b, size - n);
+            List<String> lines = new ArrayList<>(new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).lines().toList());
+            if (size > n && !lines.isEmpty()) {
+                lines.remove(0); // cut in the middle
+            }
+            return lines;
+        }
+    }
+
+    private static final int TAIL_BYTES = 64 * 1024;
 
     /**
      * Witnesses a checkpoint: appends it to the tenant's file (forced to disk) and queues it for every sink.
