@@ -6,6 +6,7 @@ import io.micronaut.http.MutableHttpRequest;
 import io.micronaut.http.annotation.RequestFilter;
 import io.micronaut.http.annotation.ServerFilter;
 import io.micronaut.http.filter.ServerFilterPhase;
+import io.micronaut.http.server.annotation.PreMatching;
 
 /**
  * CORS (Fetch standard) for the protocol endpoints only. Browser-based MCP clients call discovery, JWKS, token and
@@ -18,6 +19,7 @@ import io.micronaut.http.filter.ServerFilterPhase;
 @ServerFilter({"/admin", "/admin/**"})
 public class AdminCors implements Ordered {
     @RequestFilter
+    @PreMatching // Micronaut's CORS filter answers preflights before routing: so must this
     public void noCrossOrigin(MutableHttpRequest<?> request) {
         if (request.getHeaders().contains(HttpHeaders.ORIGIN)) {
             request.getHeaders().remove(HttpHeaders.ORIGIN);

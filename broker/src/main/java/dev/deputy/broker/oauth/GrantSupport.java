@@ -21,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The grant support kit: what every grant handler needs and none should write again. The RFC 8707 resource of
@@ -75,9 +74,9 @@ public class GrantSupport {
         return r == null ? List.of() : r.stream().map(URI::toString).toList();
     }
 
-    /** The scopes the agent's roles grant in its environment. */
+    /** The scopes the agent's roles grant in its environment, in role order. */
     public Set<String> agentScopes(String tenantId, Agent agent) {
-        Set<String> out = new TreeSet<>();
+        Set<String> out = new java.util.LinkedHashSet<>();
         for (Role r : directory.roles(tenantId)) {
             if (agent.roles().contains(r.name()) && r.appliesIn(agent.environment())) {
                 out.addAll(r.scopes());
