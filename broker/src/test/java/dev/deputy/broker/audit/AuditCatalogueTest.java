@@ -54,6 +54,7 @@ import static dev.deputy.broker.federation.FedFixture.RESOURCE;
 import static dev.deputy.broker.federation.FedFixture.TENANT;
 import static dev.deputy.broker.federation.FedFixture.query;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -590,11 +591,15 @@ class AuditCatalogueTest {
 
         // the MCP server reports a tool call under the exchanged token
         String trace = "4bf92f3577b34da6a3ce929d0e0e4737";
+        Map<String, String> report = new LinkedHashMap<>(agentAuth(agentKey, AGENT));
+        report.put("token", exchanged);
+        report.put("tool", "list_files");
+        report.put("arguments_sha256", "cd".repeat(32));
+        report.put("status", "ok");
         HttpResponse<String> call = send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/audit/tool-calls"))
-                .header("Authorization", "Bearer " + exchanged).header("Content-Type", "application/json")
+                .header("Content-Type", "application/x-www-form-urlencoded")
                 .header("traceparent", "00-" + trace + "-00f067aa0ba902b7-01")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"list_files\",\"arguments_sha256\":\"" + "cd".repeat(32)
-                        + "\",\"status\":\"ok\"}")));
+                .POST(HttpRequest.BodyPublishers.ofString(dev.deputy.broker.oauth.AgentTestBroker.form(report))));
         assertEquals(201, call.statusCode(), call.body());
         AuditEntry tc = expect(EventTypes.TOOL_CALL, "success", e -> trace.equals(e.correlationId()));
         assertEquals(sub, tc.subject());
@@ -629,10 +634,13 @@ class AuditCatalogueTest {
         assertEquals(401, anonIntro.statusCode(), anonIntro.body());
         expect(EventTypes.INTROSPECTION_REJECTED, "failure");
 
-        HttpResponse<String> late = send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/audit/tool-calls"))
-                .header("Authorization", "Bearer " + exchanged).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"list_files\",\"status\":\"ok\"}")));
-        assertEquals(401, late.statusCode(), late.body());
+        Map<String, String> lateReport = new LinkedHashMap<>(agentAuth(agentKey, AGENT));
+        lateReport.put("token", exchanged);
+        lateReport.put("tool", "list_files");
+        lateReport.put("status", "ok");
+        HttpResponse<String> late = form("/t/acme/audit/tool-calls", lateReport);
+        assertEquals(400, late.statusCode(), late.body());
+        assertEquals("invalid_token", json(late.body()).get("error"));
         AuditEntry tr = expect(EventTypes.TOOL_CALL_REJECTED, "failure", e -> AGENT.equals(e.agentId()));
         assertEquals("revoked", details(tr).get("reason"));
         assertEquals(sub, tr.subject());
@@ -688,6 +696,26 @@ class AuditCatalogueTest {
         assertEquals(through, ((Number) details(a).get("to_seq")).longValue(), a.details());
         assertNotNull(json(r.body()));
         assertTrue(fx.bean(AuditVerifier.class).verify(TENANT).ok(), "the chain verifies from the archive's checkpoint");
+    }
+
+    /**
+     * A chain the witness saw longer than the database holds it (here a tenant whose rows are gone) is refused at the
+     * comparison the broker makes at start, and the refusal is recorded in the broker's own chain.
+     */
+    @Test
+    @Order(11)
+    void aChainBehindItsWitnessIsRefusedAndRecorded() {
+        String ghost = "cat-ghost-" + System.nanoTime();
+        AuditWitness witness = fx.bean(AuditWitness.class);
+        witness.publish(new AuditCheckpoint(ghost, 5, "ab".repeat(32), System.currentTimeMillis(), "kid", "{}", "x.y.z"));
+        AuditLog log = fx.bean(AuditLog.class);
+        log.compareWithWitness();
+        AuditEntry e = expect(AdminAuth_SYSTEM, EventTypes.AUDIT_CHAIN_REFUSED, "failure",
+                x -> x.details().contains(ghost));
+        assertEquals("cut", details(e).get("kind"));
+        assertEquals(5, ((Number) details(e).get("witnessed_seq")).intValue());
+        assertThrows(AuditWitness.ChainRefused.class,
+                () -> log.append(AuditEvent.of(ghost, EventTypes.TOOL_CALL, AuditEvent.Outcome.SUCCESS).build()));
     }
 
     @Test
