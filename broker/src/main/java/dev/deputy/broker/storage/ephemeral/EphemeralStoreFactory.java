@@ -20,8 +20,9 @@ class EphemeralStoreFactory {
     EphemeralStore ephemeralStore(DeputySettings settings) {
         if (settings.redis().isPresent()) {
             DeputySettings.Redis r = settings.redis().get();
-            LOG.info("ephemeral store: redis (prefix {})", r.prefix());
-            return new RedisEphemeralStore(r.uri(), r.prefix(), Duration.ofSeconds(30));
+            RedisEphemeralStore store = new RedisEphemeralStore(r.uri(), r.prefix(), Duration.ofSeconds(30));
+            LOG.info("ephemeral store: {} (prefix {})", store.backend(), r.prefix());
+            return store;
         }
         LOG.info("ephemeral store: in-process");
         return new InProcessEphemeralStore();
