@@ -223,6 +223,9 @@ class RedisClusterScaleOutTest {
             missing.removeAll(audited);
             assertTrue(acknowledged.size() > 100, "load ran: " + acknowledged.size());
             assertEquals(Set.of(), missing, "acknowledged tokens without a token.issued entry (of " + acknowledged.size() + ")");
+            System.out.printf("scale-out: %d tokens acknowledged (a %d, b %d, c %d before its kill), all audited; "
+                            + "%d answered 503 temporarily_unavailable during the Redis failover%n", acknowledged.size(),
+                    ok(nodes.get(0)), ok(nodes.get(1)), ok(nodes.get(2)), unavailable.get());
             try (ApplicationContext ctx = ApplicationContext.run(props(env))) {
                 AuditVerifier.Report r = ctx.getBean(AuditVerifier.class).verify(TENANT);
                 assertTrue(r.ok(), r.message());
@@ -343,7 +346,9 @@ class RedisClusterScaleOutTest {
         env.put("DEPUTY_HTTP_PORT", Integer.toString(port));
         env.put("DEPUTY_HTTPS_PORT", Integer.toString(PrivateServer.sparePort()));
         Path log = tmp.resolve("node-" + name + ".log");
-        return new Node(name, port, pb.redirectErrorStream(true).redirectOutput(log.toFile()).start(), log);
+        Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly)); // should the test JVM die first
+        return new Node(name, port, p, log);
     }
 
     static String tail(Path log) {
