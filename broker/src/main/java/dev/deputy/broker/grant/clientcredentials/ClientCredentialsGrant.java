@@ -95,8 +95,9 @@ public class ClientCredentialsGrant implements GrantHandler {
         body.put("token_type", "Bearer");
         body.put("expires_in", minted.expiresIn());
         body.put("scope", String.join(" ", scopes));
+        // the token's sub is the agent id (an agent acting alone): the entry's subject says the same
         AuditEvent event = AuditEvent.of(tenantId, "token.issued", AuditEvent.Outcome.SUCCESS)
-                .agent(agent.id()).client(client.clientId()).resource(resource.uri()).scopes(String.join(" ", scopes))
+                .subject(agent.id(), null).agent(agent.id()).client(client.clientId()).resource(resource.uri()).scopes(String.join(" ", scopes))
                 .request(ctx.meta())
                 .detail("grant_type", grantType()).detail("jti", minted.jti()).detail("auth_method", client.method())
                 .detail("cert_bound", client.certThumbprint() != null)
