@@ -39,9 +39,10 @@ public final class SecretGuard {
         }
     }
 
-    // compact JWS (3 segments) or JWE (5 segments); "eyJ" is base64url of '{"', the start of every JOSE header
+    // compact JWS (3 segments) or JWE (5 segments), or a clipped one (header and the start of the rest): "eyJ" is
+    // base64url of '{"', the start of every JOSE header; the header must decode to be taken for one
     private static final Pattern JWT = Pattern.compile(
-            "eyJ[A-Za-z0-9_-]{2,}={0,2}\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*)?");
+            "eyJ[A-Za-z0-9_-]{2,}={0,2}\\.[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*){0,3}");
     private static final Pattern PEM_PRIVATE = Pattern.compile(
             "-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----)?", Pattern.DOTALL);
     private static final Pattern ADMIN_TOKEN = Pattern.compile("\\bdpa_[A-Za-z0-9_-]{20,}");
