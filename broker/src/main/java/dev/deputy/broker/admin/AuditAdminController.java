@@ -2,6 +2,7 @@ package dev.deputy.broker.admin;
 
 import com.nimbusds.oauth2.sdk.ErrorObject;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
+import dev.deputy.broker.audit.AuditAlarms;
 import dev.deputy.broker.audit.AuditArchive;
 import dev.deputy.broker.audit.AuditCheckpoint;
 import dev.deputy.broker.audit.AuditCheckpoints;
@@ -118,6 +119,21 @@ class AuditAdminController {
         body.put("next_after", found.size() == q.limit() ? found.get(found.size() - 1).seq() : null);
         // serialised here: every field present, nulls and an empty actor_chain included (the framework drops them)
         return HttpResponse.ok(AuditEntryView.json(body)).contentType(MediaType.APPLICATION_JSON_TYPE);
+    }
+
+    /**
+     * The audit alarms raised since this node started (values redacted from events: undeclared details, wrong kinds,
+     * credentials): broker-wide counts by reason, for operators and monitoring. Each alarm is also an ERROR log line.
+     */
+    @Get("/alarms")
+    HttpResponse<?> alarms(@PathVariable String tenant) {
+        if (unknown(tenant)) {
+            return notFound();
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("total", AuditAlarms.total());
+        body.put("by_reason", AuditAlarms.counts());
+        return HttpResponse.ok(body).header("Cache-Control", "no-store");
     }
 
     @Get("/verify")

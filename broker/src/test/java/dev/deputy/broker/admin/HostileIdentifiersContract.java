@@ -189,6 +189,9 @@ abstract class HostileIdentifiersContract {
         assertFalse(String.valueOf(rejected.details()).contains(jwtLike));
         assertTrue(alarms.size() > before, "the redaction raised an alarm");
         assertTrue(alarms.subList(before, alarms.size()).stream().allMatch(a -> a.reason().equals("jwt")), alarms::toString);
+        Map<String, Object> counts = ManageBroker.json(broker.get(T + "/audit/alarms").body());
+        assertTrue(((Number) counts.get("total")).longValue() >= alarms.size(), counts::toString);
+        assertTrue(((Number) ((Map<?, ?>) counts.get("by_reason")).get("jwt")).longValue() >= 1, counts::toString);
 
         // a refused request naming the dotted client: its id is kept as it is
         HttpResponse<String> unknown = token("grant_type=client_credentials&client_id=" + CLIENT + "&client_secret=wrong");
