@@ -33,6 +33,9 @@ public record AuditEvent(String tenantId, String type, Outcome outcome, String s
         resource = AuditSchema.identifierField(tenantId, type, "resource", resource);
         scopes = AuditSchema.identifierField(tenantId, type, "scopes", scopes);
         agentId = AuditSchema.identifierField(tenantId, type, "agent_id", agentId);
+        // the correlation id may come from the caller (X-Request-Id): an identifier like the others
+        correlationId = AuditSchema.identifierField(tenantId, type, "correlation_id", correlationId);
+        requestId = AuditSchema.identifierField(tenantId, type, "request_id", requestId);
         if (actorChain == null) {
             actorChain = List.of();
         } else {

@@ -84,6 +84,12 @@ class SecretGuardTest {
         assertEquals("[redacted:jwt]", e.subject());
         assertEquals(3, alarms.size(), alarms::toString);
         assertEquals(List.of("subject", "client_id", "agent_id"), alarms.stream().map(AuditAlarms.Alarm::path).toList());
+        // a caller-chosen X-Request-Id becomes the correlation id: a short JWT there is redacted as well
+        String shortJwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+        AuditEvent c = AuditEvent.of("demo", EventTypes.TOKEN_REJECTED, AuditEvent.Outcome.FAILURE)
+                .request(new RequestMeta(shortJwt, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "127.0.0.1")).build();
+        assertEquals("[redacted:jwt]", c.correlationId());
+        assertEquals("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", c.requestId());
         assertEquals("jwt", alarms.get(0).reason());
         assertEquals(EventTypes.TOKEN_REJECTED, alarms.get(0).type());
     }
