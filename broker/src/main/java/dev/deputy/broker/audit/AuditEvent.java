@@ -36,6 +36,7 @@ public record AuditEvent(String tenantId, String type, Outcome outcome, String s
         // the correlation id may come from the caller (X-Request-Id): an identifier like the others
         correlationId = AuditSchema.identifierField(tenantId, type, "correlation_id", correlationId);
         requestId = AuditSchema.identifierField(tenantId, type, "request_id", requestId);
+        sourceIp = AuditSchema.identifierField(tenantId, type, "source_ip", sourceIp);
         if (actorChain == null) {
             actorChain = List.of();
         } else {

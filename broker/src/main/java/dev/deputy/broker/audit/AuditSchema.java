@@ -222,9 +222,39 @@ public final class AuditSchema {
         }
     }
 
+    /**
+     * The longest value each indexed identifier column of the entry holds (audit_log, audit_agents; an actor is also
+     * an audit_agents row). Real identifiers fit (OIDC Core §2: {@code sub} at most 255 ASCII characters; agent ids
+     * at most 128); a longer one is shortened by {@link #fit}, never refused.
+     */
+    private static final Map<String, Integer> MAX_LENGTH = Map.of("subject", 255, "subject_iss", 512,
+            "agent_id", 128, "actor", 128, "client_id", 512, "resource", 512, "correlation_id", 128, "request_id", 128,
+            "source_ip", 64);
+
     /** An identifier field of the entry itself (subject, client_id, agent_id, resource, scopes, an actor). */
     static String identifierField(String tenantId, String type, String name, String value) {
-        return identifier(new Ctx(tenantId, type), name, value);
+        Ctx ctx = new Ctx(tenantId, type);
+        String v = identifier(ctx, name, value);
+        Integer max = MAX_LENGTH.get(name);
+        return max == null ? v : fit(ctx, name, v, max);
+    }
+
+    /**
+     * A value longer than its column: its first characters, then {@code …sha256:} and the SHA-256 (hex) of the whole
+     * value, {@code max} characters in all, with an alarm {@code too_long}. The entry is written; the full value is
+     * identified by its digest.
+     */
+    static String fit(Ctx ctx, String path, String v, int max) {
+        if (v == null || v.length() <= max) {
+            return v;
+        }
+        ctx.alarm(path, "too_long");
+        String suffix = "…sha256:" + AuditEntry.sha256Hex(v);
+        int keep = Math.max(0, max - suffix.length());
+        if (keep > 0 && Character.isHighSurrogate(v.charAt(keep - 1))) {
+            keep--; // never split a surrogate pair
+        }
+        return v.substring(0, keep) + suffix;
     }
 
     /** The event's details as they will be sealed: declared, of the right kind, credentials redacted. */

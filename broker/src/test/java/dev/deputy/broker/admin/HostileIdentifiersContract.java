@@ -264,6 +264,39 @@ abstract class HostileIdentifiersContract {
         assertEquals(true, verify.get("ok"), verify.toString());
     }
 
+    /** Long identifiers: 40 scopes of 60 characters (2,400 characters of granted scopes) on one token. */
+    @Test
+    void longScopeListsAndLongIdentifiersKeepTheirEntries() throws Exception {
+        List<String> scopes = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            scopes.add("inventory.warehouse.example.scope.number." + i + ".read." + "x".repeat(14));
+        }
+        String scopeJson = ManageBroker.JSON.writeValueAsString(scopes);
+        String resourceId = "long." + "segment-".repeat(14) + "end";
+        ok("create long resource", broker.post(T + "/resources", """
+                {"id":"%s","uri":"https://%s.example/mcp","scopes":%s}""".formatted(resourceId, resourceId, scopeJson)),
+                201, "resource.created", detail("resource_id", resourceId));
+        String role = "long.role." + "r".repeat(100);
+        ok("create long role", broker.post(T + "/roles", """
+                {"name":"%s","scopes":%s}""".formatted(role, scopeJson)), 201, "role.created", detail("role", role));
+        String agentId = "long.agent." + "a".repeat(110);
+        ok("create long agent", broker.post(T + "/agents", """
+                {"id":"%s","owner":%s,"environment":"dev","roles":["%s"],"auth_method":"private_key_jwt","jwks":%s}"""
+                .formatted(agentId, json("owner " + "ü".repeat(200)), role, new JWKSet(key.toPublicJWK()).toString(true))),
+                201, "agent.created", agent(agentId));
+        String issuer = (String) ManageBroker.json(broker.send(HttpRequest.newBuilder(
+                URI.create(broker.url() + "/t/demo/.well-known/openid-configuration")).GET()).body()).get("issuer");
+        HttpResponse<String> tr = token("grant_type=client_credentials&resource=" + enc("https://" + resourceId + ".example/mcp")
+                + "&client_assertion_type=" + enc("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+                + "&client_assertion=" + assertion(agentId, issuer));
+        assertNotEquals(500, tr.statusCode(), tr.body());
+        assertEquals(200, tr.statusCode(), tr.body());
+        AuditEntry issued = broker.lastAudit("demo", "token.issued", agentId);
+        assertEquals(String.join(" ", scopes), issued.scopes(), "every granted scope is in the entry");
+        Map<String, Object> verify = ManageBroker.json(broker.get(T + "/audit/verify").body());
+        assertEquals(true, verify.get("ok"), verify.toString());
+    }
+
     @Test
     void entriesApiServesEveryDocumentedFieldAndDetailsAsAnObject() {
         assertEquals(201, broker.post(T + "/roles", "{\"name\":\"fidelity.check.role\",\"scopes\":[\"x\"]}").statusCode());

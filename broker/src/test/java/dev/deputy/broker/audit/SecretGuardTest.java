@@ -21,7 +21,9 @@ class SecretGuardTest {
     static final List<String> HOSTILE = List.of("payments.settlement.reconciler", "jonathan.christopher.williams",
             "inventory.warehouse.example", "frontend.dashboard.production", "payments.settlement.approvers",
             "00u/ä+ |x", "https://inventory.warehouse.example/mcp", "ünïcødé.ïdèntïfïér.with spaces",
-            "a".repeat(300) + "." + "b".repeat(300) + "." + "c".repeat(300));
+            "a".repeat(40) + "." + "b".repeat(40) + "." + "c".repeat(40));
+    /** Three long labels: a details identifier, never a credential (entry columns cap it: see the too-long test). */
+    static final String LONG = "a".repeat(300) + "." + "b".repeat(300) + "." + "c".repeat(300);
 
     final List<AuditAlarms.Alarm> alarms = new CopyOnWriteArrayList<>();
     AutoCloseable hook;
@@ -153,10 +155,30 @@ class SecretGuardTest {
     }
 
     @Test
+    void identifiersLongerThanTheirColumnAreShortenedWithTheirDigestNotRefused() {
+        String sub = "jonathan.christopher.williams." + "ü".repeat(300);
+        String actor = "agent." + "a".repeat(200);
+        AuditEvent e = AuditEvent.of("demo", EventTypes.TOKEN_EXCHANGED, AuditEvent.Outcome.SUCCESS)
+                .subject(sub, "https://idp.example.com/").actors(List.of(actor, "agt_short")).agent(actor)
+                .scopes("s".repeat(5000)).build();
+        assertEquals(255, e.subject().length());
+        assertTrue(e.subject().startsWith("jonathan.christopher.williams.üü"), e.subject());
+        assertTrue(e.subject().endsWith("…sha256:" + AuditEntry.sha256Hex(sub)), e.subject());
+        assertEquals(128, e.agentId().length());
+        assertEquals(List.of(e.agentId(), "agt_short"), e.actorChain());
+        assertEquals(5000, e.scopes().length(), "scopes are not indexed: kept whole");
+        assertEquals("https://idp.example.com/", e.subjectIss());
+        assertEquals(List.of("subject", "agent_id", "actor"), alarms.stream().map(AuditAlarms.Alarm::path).toList());
+        assertTrue(alarms.stream().allMatch(a -> a.reason().equals("too_long")));
+    }
+
+    @Test
     void onlyRealCredentialsAreRecognised() {
         for (String id : HOSTILE) {
             assertNull(SecretGuard.find(id), id);
         }
+        assertNull(SecretGuard.find(LONG));
+        assertEquals(LONG, ev().detail("jti", LONG).build().details().get("jti"));
         // three dotted segments starting like a JOSE header but not decoding to one
         assertNull(SecretGuard.find("eyJustAName.second-label.third-label"));
         assertEquals(SecretGuard.Found.JWT, SecretGuard.find(JWT));
