@@ -243,6 +243,32 @@ abstract class HostileIdentifiersDelegationContract {
         assertEquals(List.of(), alarms, "identifiers raise no alarm");
     }
 
+    /** A sub longer than the subject column (a misbehaving IdP): the token keeps it whole, the entry its prefix and digest. */
+    @Test
+    void aSubLongerThanItsColumnIsShortenedInTheEntryNotRefused() throws Exception {
+        String sub = "jonathan.christopher.williams/" + "ä+ |x".repeat(80);
+        HttpResponse<String> r = exchange(AGENT_A, userToken(sub), Map.of());
+        assertNo500(r);
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(sub, SignedJWT.parse((String) json(r).get("access_token")).getJWTClaimsSet().getSubject());
+        AuditEntry e = lastWithRequest(r, "token.exchanged");
+        assertEquals(255, e.subject().length());
+        assertTrue(e.subject().startsWith("jonathan.christopher.williams/ä+ |x"), e.subject());
+        assertTrue(e.subject().endsWith(AuditEntryDigest.of(sub)), e.subject());
+        assertTrue(alarms.stream().anyMatch(a -> a.reason().equals("too_long") && a.path().equals("subject")), alarms::toString);
+        alarms.clear();
+        // the trail still reads and verifies (on the embedded default the entry went through the journal)
+        assertTrue(broker.bean(dev.deputy.broker.audit.AuditVerifier.class).verify("demo").ok());
+    }
+
+    /** SHA-256 hex as the shortened identifier carries it. */
+    static final class AuditEntryDigest {
+        static String of(String s) throws Exception {
+            return "…sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
+    }
+
     @Test
     void clientCredentialsOfADottedAgentNamesItAsSubject() throws Exception {
         Map<String, String> form = clientAuth(AGENT_B);
