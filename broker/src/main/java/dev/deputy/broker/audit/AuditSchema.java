@@ -143,13 +143,17 @@ public final class AuditSchema {
                 "reason", TEXT, "cnf", ID);
         type(TOKEN_REVOKED, "reason", TEXT, "jti", ID, "token_client_id", ID, "token_sub", ID);
         type(TOKEN_REVOCATION_IGNORED, "reason", TEXT, "jti", ID, "token_client_id", ID, "token_sub", ID);
-        type(TOKEN_REJECTED, "error", ID, "reason", TEXT, "grant_type", ID, "authenticated", BOOL,
-                "revoked_access_jti", BOOL, "revoked_refresh_tokens", NUM, "requested_actor", ID);
-        type(TOKEN_REFRESH_REUSE, "grant_type", ID, "reason", TEXT, "refresh_family", ID, "revoked_refresh_tokens", NUM);
+        // a refusal at a client-authenticated endpoint (the front door): the error, the audit reason, whether the
+        // client authenticated, and what the grant added (its refresh family, the requested actor, the state of an
+        // actor token — "missing", "revoked", … — never the token itself)
+        Object[] refusal = {"error", ID, "reason", TEXT, "authenticated", BOOL, "grant_type", ID, "refresh_family", ID,
+                "requested_actor", ID, "actor_token", ID, "revoked_access_jti", BOOL, "revoked_refresh_tokens", NUM};
+        type(TOKEN_REJECTED, refusal);
+        type(TOKEN_REFRESH_REUSE, refusal);
         type(TOKEN_INTROSPECTED_INACTIVE, "active", BOOL, "reason", TEXT, "jti", ID);
-        type(INTROSPECTION_REJECTED, "error", ID, "reason", TEXT);
-        type(REVOCATION_REJECTED, "error", ID, "reason", TEXT);
-        type(POLICY_DECISION, "rule", ID, "reason", TEXT, "granted", IDS, "requested", IDS);
+        type(INTROSPECTION_REJECTED, refusal);
+        type(REVOCATION_REJECTED, refusal);
+        type(POLICY_DECISION, "rule", ID, "reason", TEXT, "granted", IDS, "requested", IDS, "error", ID);
         // agents
         Object[] agentChange = {"actor", ID, "before", AGENT, "after", AGENT, "reason", TEXT};
         type(AGENT_CREATED, "actor", ID, "after", AGENT, "credential", CREDENTIAL, "managed_by", ID);
@@ -188,8 +192,9 @@ public final class AuditSchema {
         type(KEY_ROTATED, "kid", ID, "alg", ID, "previous_kid", ID);
         type(KEY_RETIRED, "kid", ID, "alg", ID, "previous_kid", ID);
         // tool calls
-        type(TOOL_CALL, "tool", ID, "arguments_sha256", DIGEST, "status", ID, "token_jti", ID, "token_aud", IDS);
-        type(TOOL_CALL_REJECTED, "error", ID, "reason", TEXT, "tool", ID, "token_jti", ID);
+        type(TOOL_CALL, "tool", ID, "arguments_sha256", DIGEST, "status", ID, "token_jti", ID, "token_aud", IDS,
+                "reporter", ID);
+        type(TOOL_CALL_REJECTED, concat(refusal, "tool", ID, "token_jti", ID, "reporter", ID));
         // the trail itself
         type(AUDIT_ARCHIVED, "from_seq", NUM, "to_seq", NUM, "entries", NUM, "file", TEXT, "file_sha256", DIGEST,
                 "checkpoint_seq", NUM);
