@@ -42,6 +42,7 @@ public final class AuditEntryView {
         m.put("details", details(e.details()));
         m.put("prev_hash", e.prevHash());
         m.put("hash", e.hash());
+        m.put("canon", e.canon());
         return m;
     }
 

@@ -307,7 +307,7 @@ abstract class HostileIdentifiersContract {
                 ((Map<?, ?>) x.get("details")).get("role"))).findFirst().orElseThrow(() -> new AssertionError(r.body()));
         assertEquals(List.of("tenant", "seq", "time", "type", "outcome", "subject", "subject_iss", "actor", "actor_chain",
                 "agent_id", "client_id", "resource", "scopes", "correlation_id", "request_id", "source_ip", "details",
-                "prev_hash", "hash"), List.copyOf(e.keySet()), "every documented field, in order, nulls included");
+                "prev_hash", "hash", "canon"), List.copyOf(e.keySet()), "every documented field, in order, nulls included");
         assertNull(e.get("subject"));
         assertNull(e.get("actor"));
         assertEquals(List.of(), e.get("actor_chain"));
