@@ -198,6 +198,9 @@ public final class AuditSchema {
         // the trail itself
         type(AUDIT_ARCHIVED, "from_seq", NUM, "to_seq", NUM, "entries", NUM, "file", TEXT, "file_sha256", DIGEST,
                 "checkpoint_seq", NUM);
+        // the witness: a tenant's chain is behind or diverges from its witnessed head, so it is not extended
+        type(AUDIT_CHAIN_REFUSED, "tenant", ID, "kind", ID, "witnessed_seq", NUM, "witnessed_hash", DIGEST,
+                "db_head_seq", NUM);
     }
 
     private static Object[] concat(Object[] a, Object... b) {
