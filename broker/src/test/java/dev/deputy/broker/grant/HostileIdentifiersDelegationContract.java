@@ -142,7 +142,7 @@ abstract class HostileIdentifiersDelegationContract {
     Map<String, String> clientAuth(String agent) {
         Map<String, String> form = new LinkedHashMap<>();
         form.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.tokenEndpoint()).build()));
+        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.issuer()).build()));
         return form;
     }
 
