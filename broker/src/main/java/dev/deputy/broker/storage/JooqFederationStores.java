@@ -14,8 +14,10 @@ import dev.deputy.broker.grant.refresh.RefreshToken;
 import dev.deputy.broker.grant.refresh.RefreshTokenStore;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
+import org.jooq.Field;
 import org.jooq.Record;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,9 +43,11 @@ final class JooqFederationStores {
     @Singleton
     static class Clients implements ClientStore {
         private final Database db;
+        private final SealedRows sealed;
 
-        Clients(Database db) {
+        Clients(Database db, SealedRows sealed) {
             this.db = db;
+            this.sealed = sealed;
         }
 
         private static OAuthClient map(Record r) {
@@ -55,25 +59,31 @@ final class JooqFederationStores {
 
         @Override
         public Optional<OAuthClient> find(String tenantId, String clientId) {
-            return db.read(dsl -> dsl.selectFrom(CLIENTS)
-                    .where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.eq(clientId))).fetchOptional(Clients::map));
+            return sealed.validOne(SealedRows.CLIENT, db.read(dsl -> dsl.selectFrom(CLIENTS)
+                    .where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.eq(clientId))).fetchOptional())).map(Clients::map);
         }
 
         @Override
         public List<OAuthClient> list(String tenantId) {
-            return db.read(dsl -> dsl.selectFrom(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId)).orderBy(CLIENTS.CLIENT_ID)
-                    .fetch(Clients::map));
+            return sealed.valid(SealedRows.CLIENT, db.read(dsl -> dsl.selectFrom(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId))
+                    .orderBy(CLIENTS.CLIENT_ID).fetch())).stream().map(Clients::map).toList();
         }
 
         @Override
         public void save(OAuthClient c) {
-            db.tx(dsl -> dsl.insertInto(CLIENTS)
-                    .set(CLIENTS.TENANT_ID, c.tenantId()).set(CLIENTS.CLIENT_ID, c.clientId()).set(CLIENTS.NAME, c.name())
-                    .set(CLIENTS.REDIRECT_URIS, json(c.redirectUris())).set(CLIENTS.INTERNAL, c.internal())
-                    .set(CLIENTS.AUTH_METHOD, c.authMethod()).set(CLIENTS.SECRET_HASH, c.secretHash())
-                    .set(CLIENTS.MANAGED_BY, c.managedBy()).set(CLIENTS.CREATED_AT, c.createdAt())
-                    .set(CLIENTS.UPDATED_AT, c.updatedAt())
-                    .onDuplicateKeyUpdate()
+            Map<Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(CLIENTS.TENANT_ID, c.tenantId());
+            row.put(CLIENTS.CLIENT_ID, c.clientId());
+            row.put(CLIENTS.NAME, c.name());
+            row.put(CLIENTS.REDIRECT_URIS, json(c.redirectUris()));
+            row.put(CLIENTS.INTERNAL, c.internal());
+            row.put(CLIENTS.AUTH_METHOD, c.authMethod());
+            row.put(CLIENTS.SECRET_HASH, c.secretHash());
+            row.put(CLIENTS.MANAGED_BY, c.managedBy());
+            String mac = sealed.mac(SealedRows.CLIENT, row);
+            db.tx(dsl -> dsl.insertInto(CLIENTS).set(row).set(CLIENTS.ROW_MAC, mac)
+                    .set(CLIENTS.CREATED_AT, c.createdAt()).set(CLIENTS.UPDATED_AT, c.updatedAt())
+                    .onDuplicateKeyUpdate().set(CLIENTS.ROW_MAC, mac)
                     .set(CLIENTS.NAME, c.name()).set(CLIENTS.REDIRECT_URIS, json(c.redirectUris()))
                     .set(CLIENTS.INTERNAL, c.internal()).set(CLIENTS.AUTH_METHOD, c.authMethod())
                     .set(CLIENTS.SECRET_HASH, c.secretHash()).set(CLIENTS.MANAGED_BY, c.managedBy())
@@ -90,9 +100,11 @@ final class JooqFederationStores {
     @Singleton
     static class Connectors implements ConnectorStore {
         private final Database db;
+        private final SealedRows sealed;
 
-        Connectors(Database db) {
+        Connectors(Database db, SealedRows sealed) {
             this.db = db;
+            this.sealed = sealed;
         }
 
         private static StoredConnector map(Record r) {
@@ -103,30 +115,39 @@ final class JooqFederationStores {
 
         @Override
         public List<StoredConnector> list(String tenantId) {
-            return db.read(dsl -> dsl.selectFrom(CONNECTORS).where(CONNECTORS.TENANT_ID.eq(tenantId))
-                    .orderBy(CONNECTORS.ID).fetch(Connectors::map));
+            return sealed.valid(SealedRows.CONNECTOR, db.read(dsl -> dsl.selectFrom(CONNECTORS)
+                    .where(CONNECTORS.TENANT_ID.eq(tenantId)).orderBy(CONNECTORS.ID).fetch()))
+                    .stream().map(Connectors::map).toList();
         }
 
         @Override
         public Optional<StoredConnector> find(String tenantId, String id) {
-            return db.read(dsl -> dsl.selectFrom(CONNECTORS)
-                    .where(CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id))).fetchOptional(Connectors::map));
+            return sealed.validOne(SealedRows.CONNECTOR, db.read(dsl -> dsl.selectFrom(CONNECTORS)
+                    .where(CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id))).fetchOptional())).map(Connectors::map);
         }
 
         @Override
         public boolean insert(StoredConnector c) {
-            return db.tx(dsl -> dsl.insertInto(CONNECTORS)
-                    .set(CONNECTORS.TENANT_ID, c.tenantId()).set(CONNECTORS.ID, c.id())
-                    .set(CONNECTORS.CONFIG, json(c.config())).set(CONNECTORS.CLIENT_SECRET, c.sealedSecret())
-                    .set(CONNECTORS.ENABLED, c.enabled()).set(CONNECTORS.IS_DEFAULT, c.isDefault())
-                    .set(CONNECTORS.CREATED_AT, c.createdAt()).set(CONNECTORS.UPDATED_AT, c.updatedAt())
-                    .onDuplicateKeyIgnore().execute()) == 1;
+            Map<Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(CONNECTORS.TENANT_ID, c.tenantId());
+            row.put(CONNECTORS.ID, c.id());
+            row.put(CONNECTORS.CONFIG, json(c.config()));
+            row.put(CONNECTORS.CLIENT_SECRET, c.sealedSecret());
+            row.put(CONNECTORS.ENABLED, c.enabled());
+            row.put(CONNECTORS.IS_DEFAULT, c.isDefault());
+            row.put(CONNECTORS.CREATED_AT, c.createdAt());
+            String mac = sealed.mac(SealedRows.CONNECTOR, row);
+            return db.tx(dsl -> dsl.insertInto(CONNECTORS).set(row).set(CONNECTORS.UPDATED_AT, c.updatedAt())
+                    .set(CONNECTORS.ROW_MAC, mac).onDuplicateKeyIgnore().execute()) == 1;
         }
 
         @Override
         public void setEnabled(String tenantId, String id, boolean enabled, long now) {
-            db.tx(dsl -> dsl.update(CONNECTORS).set(CONNECTORS.ENABLED, enabled).set(CONNECTORS.UPDATED_AT, now)
-                    .where(CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id))).execute());
+            Map<Field<?>, Object> changes = new LinkedHashMap<>();
+            changes.put(CONNECTORS.ENABLED, enabled);
+            changes.put(CONNECTORS.UPDATED_AT, now);
+            db.tx(dsl -> sealed.update(dsl, SealedRows.CONNECTOR, CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id)),
+                    changes));
         }
 
         @Override
@@ -256,9 +277,11 @@ final class JooqFederationStores {
     @Singleton
     static class RefreshTokens implements RefreshTokenStore {
         private final Database db;
+        private final SealedRows sealed;
 
-        RefreshTokens(Database db) {
+        RefreshTokens(Database db, SealedRows sealed) {
             this.db = db;
+            this.sealed = sealed;
         }
 
         private static RefreshToken map(Record r) {
@@ -272,20 +295,27 @@ final class JooqFederationStores {
 
         @Override
         public void insert(RefreshToken t) {
-            db.tx(dsl -> dsl.insertInto(REFRESH_TOKENS)
-                    .set(REFRESH_TOKENS.TOKEN_HASH, t.tokenHash()).set(REFRESH_TOKENS.TENANT_ID, t.tenantId())
-                    .set(REFRESH_TOKENS.FAMILY_ID, t.familyId()).set(REFRESH_TOKENS.CLIENT_ID, t.clientId())
-                    .set(REFRESH_TOKENS.USER_ID, t.userId()).set(REFRESH_TOKENS.RESOURCE, t.resource())
-                    .set(REFRESH_TOKENS.SCOPES, json(t.scopes())).set(REFRESH_TOKENS.ACCESS_JTI, t.accessJti())
-                    .set(REFRESH_TOKENS.ACCESS_EXPIRES_AT, t.accessExpiresAt())
-                    .set(REFRESH_TOKENS.STATUS, t.status().name()).set(REFRESH_TOKENS.CREATED_AT, t.createdAt())
-                    .set(REFRESH_TOKENS.EXPIRES_AT, t.expiresAt()).set(REFRESH_TOKENS.USED_AT, t.usedAt()).execute());
+            Map<Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(REFRESH_TOKENS.TOKEN_HASH, t.tokenHash());
+            row.put(REFRESH_TOKENS.TENANT_ID, t.tenantId());
+            row.put(REFRESH_TOKENS.FAMILY_ID, t.familyId());
+            row.put(REFRESH_TOKENS.CLIENT_ID, t.clientId());
+            row.put(REFRESH_TOKENS.USER_ID, t.userId());
+            row.put(REFRESH_TOKENS.RESOURCE, t.resource());
+            row.put(REFRESH_TOKENS.SCOPES, json(t.scopes()));
+            row.put(REFRESH_TOKENS.ACCESS_JTI, t.accessJti());
+            row.put(REFRESH_TOKENS.ACCESS_EXPIRES_AT, t.accessExpiresAt());
+            row.put(REFRESH_TOKENS.CREATED_AT, t.createdAt());
+            row.put(REFRESH_TOKENS.EXPIRES_AT, t.expiresAt());
+            String mac = sealed.mac(SealedRows.REFRESH_TOKEN, row);
+            db.tx(dsl -> dsl.insertInto(REFRESH_TOKENS).set(row).set(REFRESH_TOKENS.STATUS, t.status().name())
+                    .set(REFRESH_TOKENS.USED_AT, t.usedAt()).set(REFRESH_TOKENS.ROW_MAC, mac).execute());
         }
 
         @Override
         public Optional<RefreshToken> find(String tokenHash) {
-            return db.read(dsl -> dsl.selectFrom(REFRESH_TOKENS).where(REFRESH_TOKENS.TOKEN_HASH.eq(tokenHash))
-                    .fetchOptional(RefreshTokens::map));
+            return sealed.validOne(SealedRows.REFRESH_TOKEN, db.read(dsl -> dsl.selectFrom(REFRESH_TOKENS)
+                    .where(REFRESH_TOKENS.TOKEN_HASH.eq(tokenHash)).fetchOptional())).map(RefreshTokens::map);
         }
 
         @Override

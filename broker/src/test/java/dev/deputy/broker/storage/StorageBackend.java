@@ -19,6 +19,11 @@ public final class StorageBackend implements AutoCloseable {
     private final MariaDbDatabase mariaDb;
     /** The one journaled audit store of {@link #h2Journaled} (null: each {@link #audit()} writes through). */
     private JooqAuditStore journaled;
+    /** A fixed test master key for row MACs, and an alarm that records instead of auditing. */
+    public static final byte[] TEST_MASTER_KEY = new byte[32];
+    private final java.util.List<dev.deputy.broker.audit.AuditEvent> alarms = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final dev.deputy.broker.keys.IntegrityAlarm alarm = new dev.deputy.broker.keys.IntegrityAlarm(alarms::add);
+    private SealedRows sealed;
 
     private StorageBackend(Database database, MariaDbDatabase mariaDb) {
         this.database = database;
@@ -52,8 +57,52 @@ public final class StorageBackend implements AutoCloseable {
         return database;
     }
 
+    public synchronized SealedRows sealed() {
+        if (sealed == null) {
+            sealed = new SealedRows(database, new dev.deputy.broker.keys.RowSeal(TEST_MASTER_KEY), alarm);
+        }
+        return sealed;
+    }
+
+    public dev.deputy.broker.keys.IntegrityAlarm alarm() {
+        return alarm;
+    }
+
+    /** The audit events the alarm sent (it sends on a thread of its own: poll). */
+    public java.util.List<dev.deputy.broker.audit.AuditEvent> alarms() {
+        return alarms;
+    }
+
     public SigningKeyStore signingKeys() {
-        return new JooqSigningKeyStore(database);
+        return new JooqSigningKeyStore(database, sealed());
+    }
+
+    public dev.deputy.broker.agent.AgentStore agents() {
+        return new JooqAgentStore(database, sealed());
+    }
+
+    public dev.deputy.broker.agent.ClientStore clients() {
+        return new JooqFederationStores.Clients(database, sealed());
+    }
+
+    public dev.deputy.broker.federation.ConnectorStore connectors() {
+        return new JooqFederationStores.Connectors(database, sealed());
+    }
+
+    public dev.deputy.broker.grant.refresh.RefreshTokenStore refreshTokens() {
+        return new JooqFederationStores.RefreshTokens(database, sealed());
+    }
+
+    public dev.deputy.broker.admin.AdminCredentialStore adminCredentials() {
+        return new JooqAdminCredentialStore(database, sealed());
+    }
+
+    public dev.deputy.broker.pki.AgentCaStore agentCas() {
+        return new JooqAgentCaStore(database, sealed());
+    }
+
+    public dev.deputy.broker.registration.RegistrationStore registrations() {
+        return new JooqRegistrationStore(database, sealed());
     }
 
     public AuditStore audit() {
