@@ -14,11 +14,11 @@ ALTER TABLE connectors ADD COLUMN row_mac VARCHAR(64) NULL;
 ALTER TABLE refresh_tokens ADD COLUMN row_mac VARCHAR(64) NULL;
 
 -- Sealed markers of the integrity scheme itself. 'adoption' records that the rows present when this version first
--- started were adopted (MACed) once; afterwards an unsealed row is refused. value is JSON written through jOOQ;
--- row_mac authenticates name|value|created_at.
+-- started were adopted (MACed) once; afterwards an unsealed row is refused. marker_value is JSON written through jOOQ;
+-- row_mac authenticates name|marker_value|created_at.
 CREATE TABLE integrity_markers (
   name VARCHAR(64) NOT NULL PRIMARY KEY,
-  value TEXT NOT NULL,
+  marker_value TEXT NOT NULL,
   created_at BIGINT NOT NULL,
   row_mac VARCHAR(64) NOT NULL
 );

@@ -23,7 +23,7 @@ class JooqAdminCredentialStore implements AdminCredentialStore {
 
     @Override
     public Optional<AdminCredential> find(String clientId) {
-        return sealed.validOne(SealedRows.ADMIN_CREDENTIAL, db.read(dsl -> dsl.selectFrom(ADMIN_CREDENTIALS)
+        return sealed.validOne(SealedRows.ADMIN_CREDENTIAL, () -> db.read(dsl -> dsl.selectFrom(ADMIN_CREDENTIALS)
                         .where(ADMIN_CREDENTIALS.CLIENT_ID.eq(clientId)).fetchOptional()))
                 .map(r -> new AdminCredential(r.getClientId(), r.getSecretSha256(), r.getCreatedAt(), r.getDisabled()));
     }

@@ -23,7 +23,7 @@ class JooqAgentCaStore implements AgentCaStore {
 
     @Override
     public Optional<StoredCa> find(String tenantId) {
-        return sealed.validOne(SealedRows.AGENT_CA, db.read(dsl -> dsl.selectFrom(AGENT_CAS)
+        return sealed.validOne(SealedRows.AGENT_CA, () -> db.read(dsl -> dsl.selectFrom(AGENT_CAS)
                         .where(AGENT_CAS.TENANT_ID.eq(tenantId)).fetchOptional()))
                 .map(r -> new StoredCa(r.getTenantId(), r.getCertificate(), r.getPrivateKeySealed(), r.getCreatedAt()));
     }

@@ -68,13 +68,13 @@ class JooqAgentStore implements AgentStore {
 
     @Override
     public Optional<Agent> findAgent(String tenantId, String id) {
-        return sealed.validOne(SealedRows.AGENT, db.read(dsl -> dsl.selectFrom(AGENTS)
+        return sealed.validOne(SealedRows.AGENT, () -> db.read(dsl -> dsl.selectFrom(AGENTS)
                 .where(AGENTS.TENANT_ID.eq(tenantId).and(AGENTS.ID.eq(id))).fetchOptional())).map(JooqAgentStore::agent);
     }
 
     @Override
     public List<Agent> listAgents(String tenantId) {
-        return sealed.valid(SealedRows.AGENT, db.read(dsl -> dsl.selectFrom(AGENTS).where(AGENTS.TENANT_ID.eq(tenantId))
+        return sealed.valid(SealedRows.AGENT, () -> db.read(dsl -> dsl.selectFrom(AGENTS).where(AGENTS.TENANT_ID.eq(tenantId))
                 .orderBy(AGENTS.ID).fetch())).stream().map(JooqAgentStore::agent).toList();
     }
 
@@ -136,7 +136,7 @@ class JooqAgentStore implements AgentStore {
 
     @Override
     public List<AgentCredential> credentials(String tenantId, String agentId) {
-        return sealed.valid(SealedRows.AGENT_CREDENTIAL, db.read(dsl -> dsl.selectFrom(AGENT_CREDENTIALS)
+        return sealed.valid(SealedRows.AGENT_CREDENTIAL, () -> db.read(dsl -> dsl.selectFrom(AGENT_CREDENTIALS)
                 .where(AGENT_CREDENTIALS.TENANT_ID.eq(tenantId).and(AGENT_CREDENTIALS.AGENT_ID.eq(agentId)))
                 .orderBy(AGENT_CREDENTIALS.CREATED_AT).fetch())).stream().map(JooqAgentStore::credential).toList();
     }
@@ -144,7 +144,7 @@ class JooqAgentStore implements AgentStore {
     @Override
     public Optional<AgentCredential> credentialByThumbprint(String tenantId, String thumbprint) {
         // the newest row that verifies: a planted newer row must neither be used nor hide the real one
-        return sealed.valid(SealedRows.AGENT_CREDENTIAL, db.read(dsl -> dsl.selectFrom(AGENT_CREDENTIALS)
+        return sealed.valid(SealedRows.AGENT_CREDENTIAL, () -> db.read(dsl -> dsl.selectFrom(AGENT_CREDENTIALS)
                 .where(AGENT_CREDENTIALS.TENANT_ID.eq(tenantId).and(AGENT_CREDENTIALS.THUMBPRINT.eq(thumbprint)))
                 .orderBy(AGENT_CREDENTIALS.CREATED_AT.desc()).limit(20).fetch()))
                 .stream().findFirst().map(JooqAgentStore::credential);
@@ -201,7 +201,7 @@ class JooqAgentStore implements AgentStore {
 
     @Override
     public List<Role> listRoles(String tenantId) {
-        return sealed.valid(SealedRows.ROLE, db.read(dsl -> dsl.selectFrom(ROLES).where(ROLES.TENANT_ID.eq(tenantId))
+        return sealed.valid(SealedRows.ROLE, () -> db.read(dsl -> dsl.selectFrom(ROLES).where(ROLES.TENANT_ID.eq(tenantId))
                 .orderBy(ROLES.NAME).fetch())).stream().map(r -> new Role(r.getTenantId(), r.getName(), r.getDescription(), parse(r.getScopes(), LIST),
                         parse(r.getEnvironments(), LIST), r.getManagedBy())).toList();
     }

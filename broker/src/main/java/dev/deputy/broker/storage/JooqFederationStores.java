@@ -59,13 +59,13 @@ final class JooqFederationStores {
 
         @Override
         public Optional<OAuthClient> find(String tenantId, String clientId) {
-            return sealed.validOne(SealedRows.CLIENT, db.read(dsl -> dsl.selectFrom(CLIENTS)
+            return sealed.validOne(SealedRows.CLIENT, () -> db.read(dsl -> dsl.selectFrom(CLIENTS)
                     .where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.eq(clientId))).fetchOptional())).map(Clients::map);
         }
 
         @Override
         public List<OAuthClient> list(String tenantId) {
-            return sealed.valid(SealedRows.CLIENT, db.read(dsl -> dsl.selectFrom(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId))
+            return sealed.valid(SealedRows.CLIENT, () -> db.read(dsl -> dsl.selectFrom(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId))
                     .orderBy(CLIENTS.CLIENT_ID).fetch())).stream().map(Clients::map).toList();
         }
 
@@ -115,14 +115,14 @@ final class JooqFederationStores {
 
         @Override
         public List<StoredConnector> list(String tenantId) {
-            return sealed.valid(SealedRows.CONNECTOR, db.read(dsl -> dsl.selectFrom(CONNECTORS)
+            return sealed.valid(SealedRows.CONNECTOR, () -> db.read(dsl -> dsl.selectFrom(CONNECTORS)
                     .where(CONNECTORS.TENANT_ID.eq(tenantId)).orderBy(CONNECTORS.ID).fetch()))
                     .stream().map(Connectors::map).toList();
         }
 
         @Override
         public Optional<StoredConnector> find(String tenantId, String id) {
-            return sealed.validOne(SealedRows.CONNECTOR, db.read(dsl -> dsl.selectFrom(CONNECTORS)
+            return sealed.validOne(SealedRows.CONNECTOR, () -> db.read(dsl -> dsl.selectFrom(CONNECTORS)
                     .where(CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id))).fetchOptional())).map(Connectors::map);
         }
 
@@ -314,7 +314,7 @@ final class JooqFederationStores {
 
         @Override
         public Optional<RefreshToken> find(String tokenHash) {
-            return sealed.validOne(SealedRows.REFRESH_TOKEN, db.read(dsl -> dsl.selectFrom(REFRESH_TOKENS)
+            return sealed.validOne(SealedRows.REFRESH_TOKEN, () -> db.read(dsl -> dsl.selectFrom(REFRESH_TOKENS)
                     .where(REFRESH_TOKENS.TOKEN_HASH.eq(tokenHash)).fetchOptional())).map(RefreshTokens::map);
         }
 

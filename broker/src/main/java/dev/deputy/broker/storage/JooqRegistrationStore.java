@@ -32,7 +32,7 @@ class JooqRegistrationStore implements RegistrationStore {
 
     @Override
     public Optional<Registration> find(String tenantId, String clientId) {
-        return sealed.validOne(SealedRows.REGISTRATION, db.read(dsl -> dsl.selectFrom(CLIENT_REGISTRATIONS)
+        return sealed.validOne(SealedRows.REGISTRATION, () -> db.read(dsl -> dsl.selectFrom(CLIENT_REGISTRATIONS)
                 .where(CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId).and(CLIENT_REGISTRATIONS.CLIENT_ID.eq(clientId)))
                 .fetchOptional())).map(JooqRegistrationStore::map);
     }

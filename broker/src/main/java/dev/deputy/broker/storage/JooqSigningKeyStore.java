@@ -25,7 +25,7 @@ class JooqSigningKeyStore implements SigningKeyStore {
 
     @Override
     public List<StoredKey> list(String tenantId) {
-        return sealed.valid(SealedRows.SIGNING_KEY, db.read(dsl -> dsl.selectFrom(SIGNING_KEYS)
+        return sealed.valid(SealedRows.SIGNING_KEY, () -> db.read(dsl -> dsl.selectFrom(SIGNING_KEYS)
                         .where(SIGNING_KEYS.TENANT_ID.eq(tenantId))
                         .and(SIGNING_KEYS.STATE.ne(StoredKey.State.EXPIRED.name()))
                         .orderBy(SIGNING_KEYS.CREATED_AT, SIGNING_KEYS.KID)

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 import static dev.deputy.broker.storage.jooq.Tables.ADMIN_CREDENTIALS;
 import static dev.deputy.broker.storage.jooq.Tables.AGENTS;
@@ -117,7 +118,7 @@ public class SealedRows {
                     REFRESH_TOKENS.ACCESS_EXPIRES_AT, REFRESH_TOKENS.CREATED_AT, REFRESH_TOKENS.EXPIRES_AT),
             REFRESH_TOKENS.TENANT_ID, List.of(REFRESH_TOKENS.TOKEN_HASH));
     static final Spec MARKER = new Spec(INTEGRITY_MARKERS, "integrity_markers", INTEGRITY_MARKERS.ROW_MAC,
-            List.of(INTEGRITY_MARKERS.NAME, INTEGRITY_MARKERS.VALUE, INTEGRITY_MARKERS.CREATED_AT),
+            List.of(INTEGRITY_MARKERS.NAME, INTEGRITY_MARKERS.MARKER_VALUE, INTEGRITY_MARKERS.CREATED_AT),
             null, List.of(INTEGRITY_MARKERS.NAME));
 
     /** Every protected table (the adoption walks them in this order). */
@@ -151,8 +152,13 @@ public class SealedRows {
         return false;
     }
 
-    /** The rows whose MAC verifies, in their order. */
-    public <R extends Record> List<R> valid(Spec s, List<R> rows) {
+    /**
+     * Reads rows (after the one-time adoption step, so that adopted rows are read with their MACs) and keeps those whose
+     * MAC verifies, in their order.
+     */
+    public <R extends Record> List<R> valid(Spec s, Supplier<List<R>> read) {
+        ensureAdopted();
+        List<R> rows = read.get();
         List<R> out = new ArrayList<>(rows.size());
         for (R r : rows) {
             if (ok(s, r)) {
@@ -162,8 +168,9 @@ public class SealedRows {
         return out;
     }
 
-    public <R extends Record> Optional<R> validOne(Spec s, Optional<R> row) {
-        return row.filter(r -> ok(s, r));
+    public <R extends Record> Optional<R> validOne(Spec s, Supplier<Optional<R>> read) {
+        ensureAdopted();
+        return read.get().filter(r -> ok(s, r));
     }
 
     // ---- writing
@@ -325,7 +332,7 @@ public class SealedRows {
         }
         Map<Field<?>, Object> row = new LinkedHashMap<>();
         row.put(INTEGRITY_MARKERS.NAME, ADOPTION);
-        row.put(INTEGRITY_MARKERS.VALUE, json);
+        row.put(INTEGRITY_MARKERS.MARKER_VALUE, json);
         row.put(INTEGRITY_MARKERS.CREATED_AT, now);
         List<Object> values = new ArrayList<>();
         for (Field<?> f : MARKER.fields()) {

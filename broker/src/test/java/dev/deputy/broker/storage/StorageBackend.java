@@ -22,7 +22,11 @@ public final class StorageBackend implements AutoCloseable {
     /** A fixed test master key for row MACs, and an alarm that records instead of auditing. */
     public static final byte[] TEST_MASTER_KEY = new byte[32];
     private final java.util.List<dev.deputy.broker.audit.AuditEvent> alarms = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final dev.deputy.broker.keys.IntegrityAlarm alarm = new dev.deputy.broker.keys.IntegrityAlarm(alarms::add);
+    private dev.deputy.broker.audit.AuditLog auditLog;
+    private final dev.deputy.broker.keys.IntegrityAlarm alarm = new dev.deputy.broker.keys.IntegrityAlarm(e -> {
+        alarms.add(e);
+        auditLog().append(e); // into the real chain, as the broker does
+    });
     private SealedRows sealed;
 
     private StorageBackend(Database database, MariaDbDatabase mariaDb) {
@@ -63,6 +67,26 @@ public final class StorageBackend implements AutoCloseable {
         }
         return sealed;
     }
+
+    synchronized dev.deputy.broker.audit.AuditLog auditLog() {
+        if (auditLog == null) {
+            auditLog = new dev.deputy.broker.audit.AuditLog(audit());
+        }
+        return auditLog;
+    }
+
+    /**
+     * This database as a new broker process sees it: a fresh {@link SealedRows} (adoption checked again) and a fresh
+     * alarm (nothing reported yet). Closing the view closes nothing.
+     */
+    public StorageBackend freshProcess() {
+        StorageBackend b = new StorageBackend(database, null);
+        b.journaled = journaled;
+        b.view = true;
+        return b;
+    }
+
+    private boolean view;
 
     public dev.deputy.broker.keys.IntegrityAlarm alarm() {
         return alarm;
@@ -115,6 +139,9 @@ public final class StorageBackend implements AutoCloseable {
 
     @Override
     public void close() {
+        if (view) {
+            return;
+        }
         try {
             if (journaled != null) {
                 journaled.close();
