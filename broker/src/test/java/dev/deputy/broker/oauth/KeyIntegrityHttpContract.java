@@ -34,7 +34,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -87,7 +86,9 @@ abstract class KeyIntegrityHttpContract {
     }
 
     AgentTestBroker start() {
-        AgentTestBroker.Builder b = AgentTestBroker.builder(dir).masterKey(masterKey);
+        // a fixed public URL: the issuer (and so the tokens issued before a restart) survives the restart's new port
+        AgentTestBroker.Builder b = AgentTestBroker.builder(dir).masterKey(masterKey)
+                .property("deputy.public-url", "https://deputy.example");
         if (mysqlUrl() != null) {
             b.mysql(mysqlUrl());
         }
@@ -324,12 +325,10 @@ abstract class KeyIntegrityHttpContract {
         String adminId = "planted.admin ✓";
         jdbc("INSERT INTO admin_credentials (client_id, secret_sha256, created_at, disabled) VALUES (?, ?, ?, FALSE)",
                 adminId, ClientSecrets.sha256Hex("known-secret"), now);
-        String basic = Base64.getEncoder().encodeToString((java.net.URLEncoder.encode(adminId, StandardCharsets.UTF_8)
-                + ":known-secret").getBytes(StandardCharsets.UTF_8));
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(broker.url() + "/admin/token"))
-                .header("Authorization", "Basic " + basic).header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = broker.post("/admin/token", Map.of("grant_type", "client_credentials",
+                "client_id", adminId, "client_secret", "known-secret"));
         assertEquals(401, r.statusCode(), r.body());
+        assertEquals("invalid_client", json(r).get("error"));
         awaitIntegrityEntries("_broker", adminId, 1);
 
         JWK attackerClientKey = TestKeys.ec();
