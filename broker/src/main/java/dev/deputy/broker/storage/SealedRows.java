@@ -265,6 +265,12 @@ public class SealedRows {
         if (marker.isPresent()) {
             Record m = marker.get();
             if (!seal.verify(MARKER.purpose(), m.get(MARKER.mac()), values(MARKER, m, Map.of()))) {
+                if (!anySealedRowVerifies()) {
+                    // not one row written by a broker verifies: this node has another master key. Refuse to start
+                    // rather than refuse every row and mint keys of its own (the other nodes could not read them).
+                    throw new IllegalStateException("wrong master key: the database's integrity marker and its sealed rows "
+                            + "do not verify with this master key (every node needs the same DEPUTY_MASTER_KEY)");
+                }
                 alarm.failed(new IntegrityAlarm.Failure(MARKER.purpose(), IntegrityAlarm.BROKER_CHAIN, ADOPTION,
                         m.get(MARKER.mac()) == null ? "unsealed" : "mac_mismatch"), String.valueOf(m.get(MARKER.mac())));
             }
@@ -317,6 +323,18 @@ public class SealedRows {
         alarm.adopted(IntegrityAlarm.BROKER_CHAIN, totals, "first start with row MACs: every row present was adopted once; "
                 + "unsealed rows are refused from now on");
         LOG.info("row integrity: adoption done ({} tenants)", perTenant.size());
+    }
+
+    private boolean anySealedRowVerifies() {
+        for (Spec s : SPECS) {
+            List<? extends Record> rows = db.read(dsl -> dsl.selectFrom(s.table()).where(s.mac().isNotNull()).limit(5).fetch());
+            for (Record r : rows) {
+                if (seal.verify(s.purpose(), r.get(s.mac()), values(s, r, Map.of()))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private void writeMarker(Map<String, Object> value, long now) {

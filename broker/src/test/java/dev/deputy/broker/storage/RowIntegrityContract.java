@@ -396,11 +396,19 @@ abstract class RowIntegrityContract {
             awaitAlarm(fourth, EventTypes.KEY_INTEGRITY_FAILED, failure("integrity_markers", "adoption", "missing"));
             assertEquals(0, count(fourth, EventTypes.INTEGRITY_ADOPTED, e -> true));
 
-            // a forged marker adopts nothing either
+            // a forged marker adopts nothing either (and is reported) while the broker's own rows still verify
+            storeKey(fourth.signingKeys(), t, "after-strip", StoredKey.State.ACTIVE, now + 1);
             jdbc(b, "UPDATE integrity_markers SET marker_value = '{\"state\":\"adopted\"}'");
             StorageBackend fifth = b.freshProcess();
-            assertEquals(List.of(), kids(fifth.signingKeys(), t));
+            assertEquals(List.of("after-strip"), kids(fifth.signingKeys(), t));
             awaitAlarm(fifth, EventTypes.KEY_INTEGRITY_FAILED, failure("integrity_markers", "adoption", "mac_mismatch"));
+
+            // a node with another master key: nothing verifies, so it refuses to start (rather than refuse every row)
+            byte[] other = new byte[32];
+            other[0] = 1;
+            IllegalStateException wrong = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> b.freshProcess(other).signingKeys().list(t));
+            assertTrue(wrong.getMessage().contains("wrong master key"), wrong.getMessage());
         } finally {
             b.close();
         }

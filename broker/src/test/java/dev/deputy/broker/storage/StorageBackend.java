@@ -63,7 +63,7 @@ public final class StorageBackend implements AutoCloseable {
 
     public synchronized SealedRows sealed() {
         if (sealed == null) {
-            sealed = new SealedRows(database, new dev.deputy.broker.keys.RowSeal(TEST_MASTER_KEY), alarm);
+            sealed = new SealedRows(database, new dev.deputy.broker.keys.RowSeal(masterKey), alarm);
         }
         return sealed;
     }
@@ -80,13 +80,20 @@ public final class StorageBackend implements AutoCloseable {
      * alarm (nothing reported yet). Closing the view closes nothing.
      */
     public StorageBackend freshProcess() {
+        return freshProcess(TEST_MASTER_KEY);
+    }
+
+    /** {@link #freshProcess()} with another master key (a misconfigured node). */
+    public StorageBackend freshProcess(byte[] masterKey) {
         StorageBackend b = new StorageBackend(database, null);
+        b.masterKey = masterKey;
         b.journaled = journaled;
         b.view = true;
         return b;
     }
 
     private boolean view;
+    private byte[] masterKey = TEST_MASTER_KEY;
 
     public dev.deputy.broker.keys.IntegrityAlarm alarm() {
         return alarm;
