@@ -12,6 +12,9 @@ ALTER TABLE clients ADD COLUMN row_mac VARCHAR(64) NULL;
 ALTER TABLE client_registrations ADD COLUMN row_mac VARCHAR(64) NULL;
 ALTER TABLE connectors ADD COLUMN row_mac VARCHAR(64) NULL;
 ALTER TABLE refresh_tokens ADD COLUMN row_mac VARCHAR(64) NULL;
+ALTER TABLE users ADD COLUMN row_mac VARCHAR(64) NULL;
+ALTER TABLE consents ADD COLUMN row_mac VARCHAR(64) NULL;
+ALTER TABLE resources ADD COLUMN row_mac VARCHAR(64) NULL;
 
 -- Sealed markers of the integrity scheme itself. 'adoption' records that the rows present when this version first
 -- started were adopted (MACed) once; afterwards an unsealed row is refused. marker_value is JSON written through jOOQ;

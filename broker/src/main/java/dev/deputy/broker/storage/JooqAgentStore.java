@@ -231,20 +231,25 @@ class JooqAgentStore implements AgentStore {
 
     @Override
     public List<Resource> listResources(String tenantId) {
-        return db.read(dsl -> dsl.selectFrom(RESOURCES).where(RESOURCES.TENANT_ID.eq(tenantId)).orderBy(RESOURCES.ID)
-                .fetch(r -> new Resource(r.getTenantId(), r.getId(), r.getUri(), r.getName(), parse(r.getScopes(), LIST),
-                        r.getIsDefault(), r.getManagedBy())));
+        return sealed.valid(SealedRows.RESOURCE, () -> db.read(dsl -> dsl.selectFrom(RESOURCES)
+                .where(RESOURCES.TENANT_ID.eq(tenantId)).orderBy(RESOURCES.ID).fetch())).stream().map(r -> new Resource(r.getTenantId(), r.getId(), r.getUri(), r.getName(), parse(r.getScopes(), LIST),
+                        r.getIsDefault(), r.getManagedBy())).toList();
     }
 
     @Override
     public void saveResource(Resource res) {
         long now = System.currentTimeMillis();
-        db.tx(dsl -> dsl.insertInto(RESOURCES)
-                .set(RESOURCES.TENANT_ID, res.tenantId()).set(RESOURCES.ID, res.id()).set(RESOURCES.URI, res.uri())
-                .set(RESOURCES.NAME, res.name()).set(RESOURCES.SCOPES, json(res.scopes()))
-                .set(RESOURCES.IS_DEFAULT, res.isDefault()).set(RESOURCES.MANAGED_BY, res.managedBy())
-                .set(RESOURCES.UPDATED_AT, now)
-                .onDuplicateKeyUpdate()
+        Map<Field<?>, Object> row = new LinkedHashMap<>();
+        row.put(RESOURCES.TENANT_ID, res.tenantId());
+        row.put(RESOURCES.ID, res.id());
+        row.put(RESOURCES.URI, res.uri());
+        row.put(RESOURCES.NAME, res.name());
+        row.put(RESOURCES.SCOPES, json(res.scopes()));
+        row.put(RESOURCES.IS_DEFAULT, res.isDefault());
+        row.put(RESOURCES.MANAGED_BY, res.managedBy());
+        String mac = sealed.mac(SealedRows.RESOURCE, row);
+        db.tx(dsl -> dsl.insertInto(RESOURCES).set(row).set(RESOURCES.UPDATED_AT, now).set(RESOURCES.ROW_MAC, mac)
+                .onDuplicateKeyUpdate().set(RESOURCES.ROW_MAC, mac)
                 .set(RESOURCES.URI, res.uri()).set(RESOURCES.NAME, res.name()).set(RESOURCES.SCOPES, json(res.scopes()))
                 .set(RESOURCES.IS_DEFAULT, res.isDefault()).set(RESOURCES.MANAGED_BY, res.managedBy())
                 .set(RESOURCES.UPDATED_AT, now).execute());

@@ -162,9 +162,11 @@ final class JooqFederationStores {
     @Named(CachingUserStore.DURABLE)
     static class Users implements UserStore {
         private final Database db;
+        private final SealedRows sealed;
 
-        Users(Database db) {
+        Users(Database db, SealedRows sealed) {
             this.db = db;
+            this.sealed = sealed;
         }
 
         private static User map(Record r) {
@@ -176,62 +178,75 @@ final class JooqFederationStores {
 
         @Override
         public Optional<User> find(String tenantId, String id) {
-            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId).and(USERS.ID.eq(id)))
-                    .fetchOptional(Users::map));
+            return sealed.validOne(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS)
+                    .where(USERS.TENANT_ID.eq(tenantId).and(USERS.ID.eq(id))).fetchOptional())).map(Users::map);
         }
 
         @Override
         public Optional<User> findLinked(String tenantId, String connectorId, String iss, String sub) {
-            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)
+            return sealed.validOne(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)
                             .and(USERS.CONNECTOR_ID.eq(connectorId)).and(USERS.UPSTREAM_ISS.eq(iss))
                             .and(USERS.UPSTREAM_SUB.eq(sub)))
-                    .fetchOptional(Users::map));
+                    .fetchOptional())).map(Users::map);
         }
 
         @Override
         public List<User> findByUpstream(String tenantId, String iss, String sub) {
-            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)
-                    .and(USERS.UPSTREAM_SUB.eq(sub)).and(USERS.UPSTREAM_ISS.eq(iss))).fetch(Users::map));
+            return sealed.valid(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)
+                    .and(USERS.UPSTREAM_SUB.eq(sub)).and(USERS.UPSTREAM_ISS.eq(iss))).fetch())).stream().map(Users::map).toList();
         }
 
         @Override
         public boolean insert(User u) {
-            return db.tx(dsl -> dsl.insertInto(USERS)
-                    .set(USERS.ID, u.id()).set(USERS.TENANT_ID, u.tenantId()).set(USERS.CONNECTOR_ID, u.connectorId())
-                    .set(USERS.UPSTREAM_ISS, u.upstreamIss()).set(USERS.UPSTREAM_SUB, u.upstreamSub())
-                    .set(USERS.EMAIL, u.email()).set(USERS.NAME, u.name()).set(USERS.GROUPS_JSON, json(u.groups()))
-                    .set(USERS.ROLES_JSON, json(u.roles())).set(USERS.STATUS, u.status().name())
-                    .set(USERS.CREATED_AT, u.createdAt()).set(USERS.LAST_LOGIN_AT, u.lastLoginAt())
-                    .onDuplicateKeyIgnore().execute()) == 1;
+            Map<Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(USERS.ID, u.id());
+            row.put(USERS.TENANT_ID, u.tenantId());
+            row.put(USERS.CONNECTOR_ID, u.connectorId());
+            row.put(USERS.UPSTREAM_ISS, u.upstreamIss());
+            row.put(USERS.UPSTREAM_SUB, u.upstreamSub());
+            row.put(USERS.EMAIL, u.email());
+            row.put(USERS.NAME, u.name());
+            row.put(USERS.GROUPS_JSON, json(u.groups()));
+            row.put(USERS.ROLES_JSON, json(u.roles()));
+            row.put(USERS.STATUS, u.status().name());
+            row.put(USERS.CREATED_AT, u.createdAt());
+            String mac = sealed.mac(SealedRows.USER, row);
+            return db.tx(dsl -> dsl.insertInto(USERS).set(row).set(USERS.LAST_LOGIN_AT, u.lastLoginAt())
+                    .set(USERS.ROW_MAC, mac).onDuplicateKeyIgnore().execute()) == 1;
         }
 
         @Override
         public void updateLogin(User u) {
-            db.tx(dsl -> dsl.update(USERS).set(USERS.EMAIL, u.email()).set(USERS.NAME, u.name())
-                    .set(USERS.GROUPS_JSON, json(u.groups())).set(USERS.ROLES_JSON, json(u.roles()))
-                    .set(USERS.LAST_LOGIN_AT, u.lastLoginAt())
-                    .where(USERS.TENANT_ID.eq(u.tenantId()).and(USERS.ID.eq(u.id()))).execute());
+            Map<Field<?>, Object> changes = new LinkedHashMap<>();
+            changes.put(USERS.EMAIL, u.email());
+            changes.put(USERS.NAME, u.name());
+            changes.put(USERS.GROUPS_JSON, json(u.groups()));
+            changes.put(USERS.ROLES_JSON, json(u.roles()));
+            changes.put(USERS.LAST_LOGIN_AT, u.lastLoginAt());
+            db.tx(dsl -> sealed.update(dsl, SealedRows.USER, USERS.TENANT_ID.eq(u.tenantId()).and(USERS.ID.eq(u.id())), changes));
         }
 
         @Override
         public void setStatus(String tenantId, String id, User.Status status) {
-            db.tx(dsl -> dsl.update(USERS).set(USERS.STATUS, status.name())
-                    .where(USERS.TENANT_ID.eq(tenantId).and(USERS.ID.eq(id))).execute());
+            db.tx(dsl -> sealed.update(dsl, SealedRows.USER, USERS.TENANT_ID.eq(tenantId).and(USERS.ID.eq(id)),
+                    Map.of(USERS.STATUS, status.name())));
         }
 
         @Override
         public List<User> list(String tenantId) {
-            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)).orderBy(USERS.CREATED_AT)
-                    .fetch(Users::map));
+            return sealed.valid(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId))
+                    .orderBy(USERS.CREATED_AT).fetch())).stream().map(Users::map).toList();
         }
     }
 
     @Singleton
     static class Consents implements ConsentStore {
         private final Database db;
+        private final SealedRows sealed;
 
-        Consents(Database db) {
+        Consents(Database db, SealedRows sealed) {
             this.db = db;
+            this.sealed = sealed;
         }
 
         private static Consent map(Record r) {
@@ -246,18 +261,24 @@ final class JooqFederationStores {
 
         @Override
         public Optional<Consent> find(String tenantId, String userId, String clientId, String resourceId) {
-            return db.read(dsl -> dsl.selectFrom(CONSENTS).where(key(tenantId, userId, clientId, resourceId))
-                    .fetchOptional(Consents::map));
+            return sealed.validOne(SealedRows.CONSENT, () -> db.read(dsl -> dsl.selectFrom(CONSENTS)
+                    .where(key(tenantId, userId, clientId, resourceId)).fetchOptional())).map(Consents::map);
         }
 
         @Override
         public void save(Consent c) {
-            db.tx(dsl -> dsl.insertInto(CONSENTS)
-                    .set(CONSENTS.TENANT_ID, c.tenantId()).set(CONSENTS.USER_ID, c.userId())
-                    .set(CONSENTS.CLIENT_ID, c.clientId()).set(CONSENTS.RESOURCE_ID, c.resourceId())
-                    .set(CONSENTS.SCOPES, json(c.scopes())).set(CONSENTS.GRANTED_AT, c.grantedAt())
+            Map<Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(CONSENTS.TENANT_ID, c.tenantId());
+            row.put(CONSENTS.USER_ID, c.userId());
+            row.put(CONSENTS.CLIENT_ID, c.clientId());
+            row.put(CONSENTS.RESOURCE_ID, c.resourceId());
+            row.put(CONSENTS.SCOPES, json(c.scopes()));
+            row.put(CONSENTS.GRANTED_AT, c.grantedAt());
+            String mac = sealed.mac(SealedRows.CONSENT, row);
+            db.tx(dsl -> dsl.insertInto(CONSENTS).set(row).set(CONSENTS.ROW_MAC, mac)
                     .onDuplicateKeyUpdate()
-                    .set(CONSENTS.SCOPES, json(c.scopes())).set(CONSENTS.GRANTED_AT, c.grantedAt()).execute());
+                    .set(CONSENTS.SCOPES, json(c.scopes())).set(CONSENTS.GRANTED_AT, c.grantedAt())
+                    .set(CONSENTS.ROW_MAC, mac).execute());
         }
 
         @Override
@@ -267,10 +288,10 @@ final class JooqFederationStores {
 
         @Override
         public List<Consent> list(String tenantId, String userId) {
-            return db.read(dsl -> dsl.selectFrom(CONSENTS)
+            return sealed.valid(SealedRows.CONSENT, () -> db.read(dsl -> dsl.selectFrom(CONSENTS)
                     .where(CONSENTS.TENANT_ID.eq(tenantId).and(userId == null ? org.jooq.impl.DSL.trueCondition()
                             : CONSENTS.USER_ID.eq(userId)))
-                    .orderBy(CONSENTS.GRANTED_AT).fetch(Consents::map));
+                    .orderBy(CONSENTS.GRANTED_AT).fetch())).stream().map(Consents::map).toList();
         }
     }
 

@@ -34,10 +34,13 @@ import static dev.deputy.broker.storage.jooq.Tables.AUDIT_LOG;
 import static dev.deputy.broker.storage.jooq.Tables.CLIENTS;
 import static dev.deputy.broker.storage.jooq.Tables.CLIENT_REGISTRATIONS;
 import static dev.deputy.broker.storage.jooq.Tables.CONNECTORS;
+import static dev.deputy.broker.storage.jooq.Tables.CONSENTS;
 import static dev.deputy.broker.storage.jooq.Tables.INTEGRITY_MARKERS;
 import static dev.deputy.broker.storage.jooq.Tables.REFRESH_TOKENS;
+import static dev.deputy.broker.storage.jooq.Tables.RESOURCES;
 import static dev.deputy.broker.storage.jooq.Tables.ROLES;
 import static dev.deputy.broker.storage.jooq.Tables.SIGNING_KEYS;
+import static dev.deputy.broker.storage.jooq.Tables.USERS;
 
 /**
  * The rows that grant authority, authenticated with the master key ({@link RowSeal}): every store writes them with
@@ -117,13 +120,25 @@ public class SealedRows {
                     REFRESH_TOKENS.USER_ID, REFRESH_TOKENS.RESOURCE, REFRESH_TOKENS.SCOPES, REFRESH_TOKENS.ACCESS_JTI,
                     REFRESH_TOKENS.ACCESS_EXPIRES_AT, REFRESH_TOKENS.CREATED_AT, REFRESH_TOKENS.EXPIRES_AT),
             REFRESH_TOKENS.TENANT_ID, List.of(REFRESH_TOKENS.TOKEN_HASH));
+    static final Spec USER = new Spec(USERS, "users", USERS.ROW_MAC,
+            List.of(USERS.TENANT_ID, USERS.ID, USERS.CONNECTOR_ID, USERS.UPSTREAM_ISS, USERS.UPSTREAM_SUB, USERS.EMAIL,
+                    USERS.NAME, USERS.GROUPS_JSON, USERS.ROLES_JSON, USERS.STATUS, USERS.CREATED_AT),
+            USERS.TENANT_ID, List.of(USERS.ID));
+    static final Spec CONSENT = new Spec(CONSENTS, "consents", CONSENTS.ROW_MAC,
+            List.of(CONSENTS.TENANT_ID, CONSENTS.USER_ID, CONSENTS.CLIENT_ID, CONSENTS.RESOURCE_ID, CONSENTS.SCOPES,
+                    CONSENTS.GRANTED_AT),
+            CONSENTS.TENANT_ID, List.of(CONSENTS.USER_ID, CONSENTS.CLIENT_ID, CONSENTS.RESOURCE_ID));
+    static final Spec RESOURCE = new Spec(RESOURCES, "resources", RESOURCES.ROW_MAC,
+            List.of(RESOURCES.TENANT_ID, RESOURCES.ID, RESOURCES.URI, RESOURCES.NAME, RESOURCES.SCOPES, RESOURCES.IS_DEFAULT,
+                    RESOURCES.MANAGED_BY),
+            RESOURCES.TENANT_ID, List.of(RESOURCES.ID));
     static final Spec MARKER = new Spec(INTEGRITY_MARKERS, "integrity_markers", INTEGRITY_MARKERS.ROW_MAC,
             List.of(INTEGRITY_MARKERS.NAME, INTEGRITY_MARKERS.MARKER_VALUE, INTEGRITY_MARKERS.CREATED_AT),
             null, List.of(INTEGRITY_MARKERS.NAME));
 
     /** Every protected table (the adoption walks them in this order). */
-    public static final List<Spec> SPECS = List.of(SIGNING_KEY, AGENT_CREDENTIAL, AGENT, ROLE, AGENT_CA, ADMIN_CREDENTIAL,
-            CLIENT, REGISTRATION, CONNECTOR, REFRESH_TOKEN);
+    public static final List<Spec> SPECS = List.of(SIGNING_KEY, AGENT_CREDENTIAL, AGENT, ROLE, RESOURCE, AGENT_CA,
+            ADMIN_CREDENTIAL, CLIENT, REGISTRATION, CONNECTOR, REFRESH_TOKEN, USER, CONSENT);
 
     private final Database db;
     private final RowSeal seal;

@@ -348,6 +348,49 @@ abstract class RowIntegrityContract {
         awaitAlarm(backend, EventTypes.KEY_INTEGRITY_FAILED, failure("client_registrations", "dcr-client-1", "mac_mismatch"));
     }
 
+    @Test
+    void editedUsersConsentsAndResourcesAreRefused() {
+        String t = tenant();
+        long now = System.currentTimeMillis();
+        var users = backend.users();
+        var user = new dev.deputy.broker.federation.User(t, "usr_1", "okta.prod", "https://idp.example", "00u/ä+ |x",
+                "jonathan.christopher.williams@example.com", "Jonathan ✓", List.of("payments"), List.of("reader"),
+                dev.deputy.broker.federation.User.Status.ACTIVE, now, now);
+        assertTrue(users.insert(user));
+        users.updateLogin(new dev.deputy.broker.federation.User(t, "usr_1", "okta.prod", "https://idp.example", "00u/ä+ |x",
+                "j@example.com", "J", List.of("payments", "ops"), List.of("reader"), user.status(), now, now + 5));
+        users.setStatus(t, "usr_1", dev.deputy.broker.federation.User.Status.SUSPENDED);
+        assertEquals(List.of("payments", "ops"), users.find(t, "usr_1").orElseThrow().groups());
+        assertEquals(1, users.findByUpstream(t, "https://idp.example", "00u/ä+ |x").size());
+        // a suspended user revived by hand, and roles widened by hand
+        jdbc(backend, "UPDATE users SET status = 'ACTIVE', roles_json = ? WHERE tenant_id = ? AND id = 'usr_1'",
+                "[\"reader\",\"admin\"]", t);
+        assertTrue(users.find(t, "usr_1").isEmpty());
+        assertTrue(users.findLinked(t, "okta.prod", "https://idp.example", "00u/ä+ |x").isEmpty());
+        awaitAlarm(backend, EventTypes.KEY_INTEGRITY_FAILED, failure("users", "usr_1", "mac_mismatch"));
+
+        var consents = backend.consents();
+        consents.save(new dev.deputy.broker.authorize.Consent(t, "usr_2", "frontend.dashboard.production", "files",
+                List.of("files:read"), now));
+        assertTrue(consents.find(t, "usr_2", "frontend.dashboard.production", "files").isPresent());
+        // a consent planted so that an external client skips the consent screen
+        jdbc(backend, "INSERT INTO consents (tenant_id, user_id, client_id, resource_id, scopes, granted_at)"
+                + " VALUES (?, 'usr_2', 'evil client', 'files', '[\"files:write\"]', ?)", t, now);
+        assertTrue(consents.find(t, "usr_2", "evil client", "files").isEmpty());
+        assertEquals(1, consents.list(t, "usr_2").size());
+        awaitAlarm(backend, EventTypes.KEY_INTEGRITY_FAILED, failure("consents", "usr_2/evil client/files", "unsealed"));
+
+        AgentStore agents = backend.agents();
+        agents.saveResource(new dev.deputy.broker.agent.Resource(t, "files", "https://files.example/mcp", "Files",
+                List.of("files:read"), true, "api"));
+        agents.saveResource(new dev.deputy.broker.agent.Resource(t, "files", "https://files.example/mcp", "Files ✓",
+                List.of("files:read", "files:list"), true, "api"));
+        assertEquals(List.of("files:read", "files:list"), agents.listResources(t).get(0).scopes());
+        jdbc(backend, "UPDATE resources SET uri = 'https://evil.example/mcp' WHERE tenant_id = ? AND id = 'files'", t);
+        assertTrue(agents.listResources(t).isEmpty());
+        awaitAlarm(backend, EventTypes.KEY_INTEGRITY_FAILED, failure("resources", "files", "mac_mismatch"));
+    }
+
     // ---- adoption of rows written before row MACs existed
 
     @Test

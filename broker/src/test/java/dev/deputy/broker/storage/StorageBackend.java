@@ -124,6 +124,14 @@ public final class StorageBackend implements AutoCloseable {
         return new JooqFederationStores.RefreshTokens(database, sealed());
     }
 
+    public dev.deputy.broker.federation.UserStore users() {
+        return new JooqFederationStores.Users(database, sealed());
+    }
+
+    public dev.deputy.broker.authorize.ConsentStore consents() {
+        return new JooqFederationStores.Consents(database, sealed());
+    }
+
     public dev.deputy.broker.admin.AdminCredentialStore adminCredentials() {
         return new JooqAdminCredentialStore(database, sealed());
     }
