@@ -241,6 +241,22 @@ abstract class KeyIntegrityHttpContract {
         List<String> endorsed = (List<String>) SignedJWT.parse(cp.jws()).getJWTClaimsSet().getClaim("keys");
         assertFalse(endorsed.contains(attacker.computeThumbprint().toString()), "the checkpoint does not endorse it");
 
+        // the rest of the finding's attack: a checkpoint over the current head signed by the planted key (as if the
+        // entries had been rewritten and re-sealed) is not accepted by the online verify
+        dev.deputy.broker.audit.AuditEntry.Head head = broker.bean(dev.deputy.broker.audit.AuditLog.class).head("demo");
+        SignedJWT forgedCp = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256)
+                .type(dev.deputy.broker.audit.CheckpointVerifier.TYP).keyID(PLANTED).build(),
+                new JWTClaimsSet.Builder().claim("tenant", "demo").claim("seq", head.seq()).claim("head", head.hash())
+                        .issueTime(new Date()).claim("keys", List.of(attacker.computeThumbprint().toString())).build());
+        forgedCp.sign(new ECDSASigner(attacker));
+        assertTrue(broker.bean(dev.deputy.broker.audit.AuditVerifier.class).verify("demo").ok());
+        jdbc("INSERT INTO audit_checkpoints (tenant_id, seq, head_hash, at_ms, kid, public_jwk, jws) VALUES ('demo', ?, ?, ?, ?, ?, ?)",
+                head.seq(), head.hash(), System.currentTimeMillis(), PLANTED, attacker.toPublicJWK().toJSONString(),
+                forgedCp.serialize());
+        assertFalse(broker.bean(dev.deputy.broker.audit.AuditVerifier.class).verify("demo").ok(),
+                "a checkpoint signed by the planted key does not verify");
+        jdbc("DELETE FROM audit_checkpoints WHERE tenant_id = 'demo' AND kid = ?", PLANTED);
+
         forgedToken = forge(legitToken);
         assertEquals(false, introspect(forgedToken).get("active"));
         HttpResponse<String> tc = toolCall(forgedToken);
