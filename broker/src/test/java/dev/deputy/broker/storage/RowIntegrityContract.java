@@ -55,6 +55,23 @@ abstract class RowIntegrityContract {
 
     abstract StorageBackend open(Path dataDir);
 
+    /** A database migrated only up to {@code version} (an older release), seeded with plain JDBC, then opened by this one. */
+    abstract StorageBackend upgradeFrom(String version, Path dataDir, Seed seed) throws Exception;
+
+    @FunctionalInterface
+    interface Seed {
+        void accept(java.sql.Connection c) throws Exception;
+    }
+
+    static void exec(java.sql.Connection c, String sql, Object... args) throws java.sql.SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            ps.executeUpdate();
+        }
+    }
+
     @BeforeAll
     void openBackend() {
         backend = open(tmp.resolve("main"));
@@ -452,6 +469,44 @@ abstract class RowIntegrityContract {
             IllegalStateException wrong = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                     () -> b.freshProcess(other).signingKeys().list(t));
             assertTrue(wrong.getMessage().contains("wrong master key"), wrong.getMessage());
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void aDatabaseOfThePreviousReleaseIsUpgradedAndItsRowsAdoptedOnce() throws Exception {
+        String t = tenant();
+        long now = System.currentTimeMillis();
+        String jwk = attackerKey("k-old").toPublicJWK().toJSONString();
+        StorageBackend b = upgradeFrom("70", tmp.resolve("upgrade"), c -> {
+            exec(c, "INSERT INTO signing_keys (tenant_id, kid, alg, state, public_jwk, private_enc, created_at, activated_at)"
+                    + " VALUES (?, 'k-old', 'ES256', 'ACTIVE', ?, 'v1.x', ?, ?)", t, jwk, now, now);
+            exec(c, "INSERT INTO agent_credentials (tenant_id, id, agent_id, kind, thumbprint, material, status, created_at)"
+                    + " VALUES (?, 'cred-old', 'payments.settlement.reconciler', 'PINNED_CERT', 'tp', 'pem', 'ACTIVE', ?)", t, now);
+            exec(c, "INSERT INTO clients (tenant_id, client_id, name, redirect_uris, internal, auth_method, secret_hash,"
+                    + " managed_by, created_at, updated_at) VALUES (?, 'frontend.dashboard.production', 'D', '[]', TRUE,"
+                    + " 'client_secret_basic', ?, 'config', ?, ?)", t, ClientSecrets.hash("s"), now, now);
+            exec(c, "INSERT INTO admin_credentials (client_id, secret_sha256, created_at, disabled) VALUES ('admin', ?, ?, FALSE)",
+                    "e".repeat(64), now);
+        });
+        try {
+            assertEquals(List.of("k-old"), kids(b.signingKeys(), t));
+            assertEquals("cred-old", b.agents().credentialByThumbprint(t, "tp").orElseThrow().id());
+            assertTrue(b.clients().find(t, "frontend.dashboard.production").isPresent());
+            assertTrue(b.adminCredentials().find("admin").isPresent());
+            assertEquals(0, b.alarm().failedRows());
+            AuditEvent adopted = awaitAlarm(b, EventTypes.INTEGRITY_ADOPTED, e -> e.tenantId().equals(t));
+            assertEquals(List.of(Map.of("table", "agent_credentials", "count", 1), Map.of("table", "clients", "count", 1),
+                    Map.of("table", "signing_keys", "count", 1)), adopted.details().get("rows"));
+            // the next start: the adopted rows verify; nothing is adopted again; a row added by hand now is refused
+            jdbc(b, "INSERT INTO clients (tenant_id, client_id, name, redirect_uris, internal, auth_method, managed_by,"
+                    + " created_at, updated_at) VALUES (?, 'later', 'L', '[]', TRUE, 'none', 'dcr', ?, ?)", t, now, now);
+            StorageBackend next = b.freshProcess();
+            assertEquals(List.of("frontend.dashboard.production"), next.clients().list(t).stream().map(OAuthClient::clientId).toList());
+            assertEquals(List.of("k-old"), kids(next.signingKeys(), t));
+            awaitAlarm(next, EventTypes.KEY_INTEGRITY_FAILED, failure("clients", "later", "unsealed"));
+            assertEquals(0, count(next, EventTypes.INTEGRITY_ADOPTED, e -> true));
         } finally {
             b.close();
         }

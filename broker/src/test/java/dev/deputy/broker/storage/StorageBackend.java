@@ -57,6 +57,17 @@ public final class StorageBackend implements AutoCloseable {
         }
     }
 
+    /** A database of its own on the test MariaDB that already exists (e.g. migrated to an older version by the test). */
+    public static StorageBackend mariaDb(Path dataDir, MariaDbDatabase db) {
+        try {
+            return new StorageBackend(new Database(new DeputySettings(dataDir, dataDir, Optional.empty(), Optional.empty(),
+                    Optional.of(new DeputySettings.MySql(db.jdbcUrl(), db.user(), db.password())), Optional.empty())), db);
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
     public Database database() {
         return database;
     }
