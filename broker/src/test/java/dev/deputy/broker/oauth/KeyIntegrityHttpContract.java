@@ -189,7 +189,7 @@ abstract class KeyIntegrityHttpContract {
     List<AuditEntry> integrityEntries(String tenant, String row) {
         return broker.bean(dev.deputy.broker.audit.AuditStore.class).range(tenant, 0, 100_000).stream()
                 .filter(e -> e.type().equals(EventTypes.KEY_INTEGRITY_FAILED))
-                .filter(e -> row == null || AgentTestBroker.details(e).get("row").equals(row)
+                .filter(e -> row == null || row.equals(AgentTestBroker.details(e).get("row"))
                         || ClientSecrets.sha256Hex(row).equals(AgentTestBroker.details(e).get("row_sha256")))
                 .toList();
     }
@@ -357,5 +357,34 @@ abstract class KeyIntegrityHttpContract {
         assertEquals("invalid_client", json(t).get("error"));
         assertEquals(true, introspect(tokenFor(workerKey, "worker")).get("active"), "the real credential still works");
         awaitIntegrityEntries("demo", "cred-planted", 1);
+    }
+
+    @Test
+    @Order(5)
+    void plantedClientAndConnectorAreRefusedBeforeAndAfterARestart() throws Exception {
+        long now = System.currentTimeMillis();
+        String client = "frontend.dashboard.production";
+        jdbc("INSERT INTO clients (tenant_id, client_id, name, redirect_uris, internal, auth_method, secret_hash, managed_by,"
+                + " created_at, updated_at) VALUES ('demo', ?, 'Evil ✓', '[\"https://evil.example/cb\"]', TRUE,"
+                + " 'client_secret_post', ?, 'dcr', ?, ?)", client, ClientSecrets.hash("known-secret"), now, now);
+        jdbc("INSERT INTO connectors (tenant_id, id, config, enabled, is_default, created_at, updated_at)"
+                        + " VALUES ('demo', 'evil.idp', ?, TRUE, TRUE, ?, ?)",
+                "{\"type\":\"oidc\",\"issuer\":\"https://evil.example\",\"client_id\":\"x\"}", now, now);
+        for (int round = 0; round < 2; round++) {
+            if (round == 1) {
+                broker.close();
+                broker = start(); // the connector registry and every cache load from the database again
+            }
+            HttpResponse<String> t = broker.post("/t/demo/token", Map.of("grant_type", "refresh_token",
+                    "refresh_token", "anything", "client_id", client, "client_secret", "known-secret"));
+            assertEquals(401, t.statusCode(), t.body());
+            assertEquals("invalid_client", json(t).get("error"), "the planted client is unknown, its secret useless");
+            HttpResponse<String> c = HTTP.send(HttpRequest.newBuilder(URI.create(broker.url() + "/admin/t/demo/connectors/evil.idp"))
+                    .header("Authorization", "Bearer " + broker.adminToken()).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, c.statusCode(), c.body());
+        }
+        awaitIntegrityEntries("demo", client, 2); // once per process
+        awaitIntegrityEntries("demo", "evil.idp", 1);
+        assertEquals(true, introspect(tokenFor(workerKey, "worker")).get("active"), "the untouched rows keep working");
     }
 }
