@@ -311,7 +311,7 @@ final class JooqFederationStores {
                     r.get(REFRESH_TOKENS.RESOURCE), parse(r.get(REFRESH_TOKENS.SCOPES), LIST),
                     r.get(REFRESH_TOKENS.ACCESS_JTI), r.get(REFRESH_TOKENS.ACCESS_EXPIRES_AT),
                     RefreshToken.Status.valueOf(r.get(REFRESH_TOKENS.STATUS)), r.get(REFRESH_TOKENS.CREATED_AT),
-                    r.get(REFRESH_TOKENS.EXPIRES_AT), r.get(REFRESH_TOKENS.USED_AT));
+                    r.get(REFRESH_TOKENS.EXPIRES_AT), r.get(REFRESH_TOKENS.USED_AT), r.get(REFRESH_TOKENS.ACTOR));
         }
 
         @Override
@@ -328,6 +328,7 @@ final class JooqFederationStores {
             row.put(REFRESH_TOKENS.ACCESS_EXPIRES_AT, t.accessExpiresAt());
             row.put(REFRESH_TOKENS.CREATED_AT, t.createdAt());
             row.put(REFRESH_TOKENS.EXPIRES_AT, t.expiresAt());
+            row.put(REFRESH_TOKENS.ACTOR, t.actor());
             String mac = sealed.mac(SealedRows.REFRESH_TOKEN, row);
             db.tx(dsl -> dsl.insertInto(REFRESH_TOKENS).set(row).set(REFRESH_TOKENS.STATUS, t.status().name())
                     .set(REFRESH_TOKENS.USED_AT, t.usedAt()).set(REFRESH_TOKENS.ROW_MAC, mac).execute());

@@ -589,11 +589,15 @@ class AuditCatalogueTest {
 
         // the MCP server reports a tool call under the exchanged token
         String trace = "4bf92f3577b34da6a3ce929d0e0e4737";
+        Map<String, String> report = new LinkedHashMap<>(agentAuth(agentKey, AGENT));
+        report.put("token", exchanged);
+        report.put("tool", "list_files");
+        report.put("arguments_sha256", "cd".repeat(32));
+        report.put("status", "ok");
         HttpResponse<String> call = send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/audit/tool-calls"))
-                .header("Authorization", "Bearer " + exchanged).header("Content-Type", "application/json")
+                .header("Content-Type", "application/x-www-form-urlencoded")
                 .header("traceparent", "00-" + trace + "-00f067aa0ba902b7-01")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"list_files\",\"arguments_sha256\":\"" + "cd".repeat(32)
-                        + "\",\"status\":\"ok\"}")));
+                .POST(HttpRequest.BodyPublishers.ofString(dev.deputy.broker.oauth.AgentTestBroker.form(report))));
         assertEquals(201, call.statusCode(), call.body());
         AuditEntry tc = expect(EventTypes.TOOL_CALL, "success", e -> trace.equals(e.correlationId()));
         assertEquals(sub, tc.subject());
@@ -628,10 +632,13 @@ class AuditCatalogueTest {
         assertEquals(401, anonIntro.statusCode(), anonIntro.body());
         expect(EventTypes.INTROSPECTION_REJECTED, "failure");
 
-        HttpResponse<String> late = send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/audit/tool-calls"))
-                .header("Authorization", "Bearer " + exchanged).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"list_files\",\"status\":\"ok\"}")));
-        assertEquals(401, late.statusCode(), late.body());
+        Map<String, String> lateReport = new LinkedHashMap<>(agentAuth(agentKey, AGENT));
+        lateReport.put("token", exchanged);
+        lateReport.put("tool", "list_files");
+        lateReport.put("status", "ok");
+        HttpResponse<String> late = form("/t/acme/audit/tool-calls", lateReport);
+        assertEquals(400, late.statusCode(), late.body());
+        assertEquals("invalid_token", json(late.body()).get("error"));
         AuditEntry tr = expect(EventTypes.TOOL_CALL_REJECTED, "failure", e -> AGENT.equals(e.agentId()));
         assertEquals("revoked", details(tr).get("reason"));
         assertEquals(sub, tr.subject());

@@ -134,9 +134,15 @@ class DelegationHttpTest {
     }
 
     static void assertRejected(HttpResponse<String> r, int status, String error) {
+        assertRejected(r, status, error, "token.rejected");
+    }
+
+    /** The refusal's code, and its one audit entry (a policy denial's is the policy.decision entry). */
+    static void assertRejected(HttpResponse<String> r, int status, String error, String auditType) {
         assertEquals(status, r.statusCode(), r.body());
         assertEquals(error, json(r).get("error"), r.body());
-        AuditEntry e = broker.lastAudit("token.rejected");
+        AuditEntry e = broker.onlyEntryOfLastRequest();
+        assertEquals(auditType, e.type());
         assertEquals(error, AgentTestBroker.details(e).get("error"), "audit entry names the error");
     }
 
@@ -188,7 +194,7 @@ class DelegationHttpTest {
 
         // a fourth hop goes beyond max_chain_depth 3
         HttpResponse<String> d = exchange("agent-d", (String) json(c).get("access_token"), Map.of());
-        assertRejected(d, 400, "invalid_grant");
+        assertRejected(d, 400, "invalid_grant", "policy.decision");
         AuditEntry decision = broker.lastAudit("policy.decision");
         assertEquals("deny", decision.outcome());
         assertEquals("max-chain-depth", AgentTestBroker.details(decision).get("rule"));
@@ -250,10 +256,10 @@ class DelegationHttpTest {
     @Test
     void policyDenyAndDefaultDeny() {
         String contractor = userToken(List.of("files:read"), Map.of("groups", List.of("contractors")));
-        assertRejected(exchange("agent-a", contractor, Map.of()), 400, "invalid_grant");
+        assertRejected(exchange("agent-a", contractor, Map.of()), 400, "invalid_grant", "policy.decision");
         assertEquals("no-contractors", AgentTestBroker.details(broker.lastAudit("policy.decision")).get("rule"));
         String user = userToken(List.of("files:read"), Map.of());
-        assertRejected(exchange("agent-e", user, Map.of()), 400, "invalid_grant");
+        assertRejected(exchange("agent-e", user, Map.of()), 400, "invalid_grant", "policy.decision");
         assertEquals("default-deny", AgentTestBroker.details(broker.lastAudit("policy.decision")).get("rule"));
     }
 

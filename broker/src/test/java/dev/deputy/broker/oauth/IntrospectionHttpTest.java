@@ -169,6 +169,23 @@ class IntrospectionHttpTest {
     }
 
     @Test
+    void aSuspendedUsersTokensAreInactiveAtOnce() {
+        var users = broker.bean(dev.deputy.broker.federation.UserStore.class);
+        long now = System.currentTimeMillis();
+        var u = new dev.deputy.broker.federation.User("demo", "usr_" + java.util.UUID.randomUUID(), "okta",
+                "https://idp.example.com", "Jörg.Müller @corp", null, null, List.of(), List.of(),
+                dev.deputy.broker.federation.User.Status.ACTIVE, now, now);
+        users.insert(u);
+        String token = broker.bean(AccessTokens.class).mint(new AccessTokenSpec("demo", "Jörg.Müller @corp",
+                "https://idp.example.com", List.of("worker"), "worker", "https://files.example.com/mcp",
+                List.of("files:read"), null, null, Duration.ofMinutes(1), Map.of())).token();
+        assertEquals(true, introspect(token).get("active"));
+        users.setStatus("demo", u.id(), dev.deputy.broker.federation.User.Status.SUSPENDED);
+        assertEquals(Map.of("active", false), introspect(token));
+        assertEquals("user_suspended", AgentTestBroker.details(broker.lastAudit("token.introspected_inactive")).get("reason"));
+    }
+
+    @Test
     void otherTenantsTokenIsInactive() {
         String token = broker.bean(AccessTokens.class).mint(new AccessTokenSpec("other", "worker", null, List.of(), "worker",
                 "https://files.example.com/mcp", List.of("files:read"), null, null, Duration.ofMinutes(1), Map.of())).token();

@@ -345,7 +345,7 @@ abstract class RowIntegrityContract {
         RefreshTokenStore refresh = backend.refreshTokens();
         String real = ClientSecrets.sha256Hex("rt-" + UUID.randomUUID());
         refresh.insert(new RefreshToken(real, t, "fam", "frontend.dashboard.production", "usr_1", "https://mcp.example",
-                List.of("a"), "jti-1", now + 1000, RefreshToken.Status.ACTIVE, now, now + 60_000, null));
+                List.of("a"), "jti-1", now + 1000, RefreshToken.Status.ACTIVE, now, now + 60_000, null, "payments.settlement.reconciler"));
         assertTrue(refresh.markUsed(real, now + 1));
         assertEquals(RefreshToken.Status.USED, refresh.find(real).orElseThrow().status());
         String known = ClientSecrets.sha256Hex("attacker knows this one " + UUID.randomUUID());
