@@ -155,8 +155,15 @@ abstract class KeyIntegrityHttpContract {
         return json(r);
     }
 
+    /** A tool-call report by the resource server (authenticated as rs-caller) about a call made with {@code token}. */
     HttpResponse<String> toolCall(String token) {
-        return broker.postJson("/t/demo/audit/tool-calls", token, "{\"tool\":\"files.read\",\"status\":\"ok\"}");
+        Map<String, String> form = TestKeys.assertionForm(
+                TestKeys.sign(callerKey, TestKeys.claims("rs-caller", broker.issuer()).build()));
+        form.remove("grant_type");
+        form.put("token", token);
+        form.put("tool", "files.read");
+        form.put("status", "ok");
+        return broker.post("/t/demo/audit/tool-calls", form);
     }
 
     List<String> kids(String jwksJson) throws Exception {
@@ -260,7 +267,7 @@ abstract class KeyIntegrityHttpContract {
         forgedToken = forge(legitToken);
         assertEquals(false, introspect(forgedToken).get("active"));
         HttpResponse<String> tc = toolCall(forgedToken);
-        assertEquals(401, tc.statusCode(), tc.body());
+        assertEquals(400, tc.statusCode(), tc.body());
         assertEquals("invalid_token", json(tc).get("error"));
 
         List<AuditEntry> entries = awaitIntegrityEntries("demo", PLANTED, 1);
@@ -296,7 +303,7 @@ abstract class KeyIntegrityHttpContract {
         assertFalse(publishedKids().contains(PLANTED));
         assertFalse(auditJwksKids().contains(PLANTED));
         assertEquals(false, introspect(forgedToken).get("active"));
-        assertEquals(401, toolCall(forgedToken).statusCode());
+        assertEquals("invalid_token", json(toolCall(forgedToken)).get("error"));
         assertEquals(true, introspect(legitToken).get("active"), "a token signed before the restart still verifies");
         assertEquals(true, introspect(tokenFor(workerKey, "worker")).get("active"));
         assertEquals(201, toolCall(legitToken).statusCode());
