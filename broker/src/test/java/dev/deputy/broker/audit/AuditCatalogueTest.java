@@ -107,6 +107,7 @@ class AuditCatalogueTest {
                 redirect_uris: ["http://127.0.0.1/**"]
                 auth_methods: [none]
                 unused_expiry: 2s
+                pending_expiry: 2s
                 """);
         fx = new FedFixture(dir, "dormancy:\n  period: 1d\n  auto_suspend: true\n");
         Map<String, Object> cred = AuditJson.MAPPER.readValue(dir.resolve("data/admin-credentials.json").toFile(),
@@ -168,7 +169,7 @@ class AuditCatalogueTest {
     }
 
     Map<String, String> agentAuth(JWK key, String agent) {
-        String assertion = TestKeys.sign(key, TestKeys.claims(agent, fx.issuer() + "/token").build());
+        String assertion = TestKeys.sign(key, TestKeys.claims(agent, fx.issuer()).build());
         secrets.add(assertion);
         Map<String, String> m = new LinkedHashMap<>();
         m.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
@@ -428,7 +429,7 @@ class AuditCatalogueTest {
         assertEquals(204, del.statusCode(), del.body());
         expect(EventTypes.CLIENT_DELETED, "success", e -> clientId.equals(e.clientId()) && e.details().contains("dcr"));
 
-        // an unused registration past the tenant's unused_expiry (2 s) is removed at the next registration
+        // a never-used registration past the tenant's pending_expiry (2 s) is removed at the next registration
         HttpResponse<String> idle = send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/register"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
                         "{\"redirect_uris\":[\"http://127.0.0.1/idle\"],\"token_endpoint_auth_method\":\"none\"}")));
@@ -441,7 +442,7 @@ class AuditCatalogueTest {
                         "{\"redirect_uris\":[\"http://127.0.0.1/next\"],\"token_endpoint_auth_method\":\"none\"}")));
         assertEquals(201, next.statusCode(), next.body());
         secrets.add((String) json(next.body()).get("registration_access_token"));
-        assertEquals("unused", details(expect(EventTypes.CLIENT_EXPIRED, "info", e -> idleId.equals(e.clientId()))).get("reason"));
+        assertEquals("never_used", details(expect(EventTypes.CLIENT_EXPIRED, "info", e -> idleId.equals(e.clientId()))).get("reason"));
 
         // a Client ID Metadata Document at a private address is refused (SSRF) and audited
         String cimd = "https://192.168.0.1/client.json";

@@ -140,14 +140,14 @@ abstract class KeyIntegrityHttpContract {
 
     String tokenFor(JWK key, String id) {
         HttpResponse<String> r = broker.post("/t/demo/token",
-                TestKeys.assertionForm(TestKeys.sign(key, TestKeys.claims(id, broker.tokenEndpoint()).build())));
+                TestKeys.assertionForm(TestKeys.sign(key, TestKeys.claims(id, broker.issuer()).build())));
         assertEquals(200, r.statusCode(), r.body());
         return (String) json(r).get("access_token");
     }
 
     Map<String, Object> introspect(String token) {
         Map<String, String> form = TestKeys.assertionForm(
-                TestKeys.sign(callerKey, TestKeys.claims("rs-caller", broker.issuer() + "/introspect").build()));
+                TestKeys.sign(callerKey, TestKeys.claims("rs-caller", broker.issuer()).build()));
         form.remove("grant_type");
         form.put("token", token);
         HttpResponse<String> r = broker.post("/t/demo/introspect", form);
@@ -359,7 +359,7 @@ abstract class KeyIntegrityHttpContract {
                 + " VALUES ('demo', 'cred-planted', 'worker', 'JWKS', ?, 'ACTIVE', ?)", TestKeys.publicJwks(attackerClientKey), now);
         broker.bean(AgentChanges.class).changed("demo", "worker"); // any cache of the agent reloads
         HttpResponse<String> t = broker.post("/t/demo/token", TestKeys.assertionForm(
-                TestKeys.sign(attackerClientKey, TestKeys.claims("worker", broker.tokenEndpoint()).build())));
+                TestKeys.sign(attackerClientKey, TestKeys.claims("worker", broker.issuer()).build())));
         assertEquals(401, t.statusCode(), t.body());
         assertEquals("invalid_client", json(t).get("error"));
         assertEquals(true, introspect(tokenFor(workerKey, "worker")).get("active"), "the real credential still works");

@@ -356,8 +356,8 @@ abstract class RowIntegrityContract {
         awaitAlarm(backend, EventTypes.KEY_INTEGRITY_FAILED, failure("refresh_tokens", known, "unsealed"));
 
         RegistrationStore regs = backend.registrations();
-        regs.save(new Registration(t, "dcr-client-1", "{\"client_name\":\"x\"}", "b".repeat(64), now, null));
-        assertTrue(regs.markUsed(t, "dcr-client-1", now + 1));
+        regs.save(new Registration(t, "dcr-client-1", "{\"client_name\":\"x\"}", "b".repeat(64), now, null, "203.0.113.7"));
+        assertTrue(regs.recordUse(t, "dcr-client-1", now + 1)); // used_at is bookkeeping: the row still verifies
         assertTrue(regs.find(t, "dcr-client-1").isPresent());
         jdbc(backend, "UPDATE client_registrations SET access_token_hash = ? WHERE tenant_id = ? AND client_id = 'dcr-client-1'",
                 "c".repeat(64), t);
