@@ -53,6 +53,8 @@ public final class AuditSchema {
         TIMESTAMP,
         /** A nested object of declared fields. */
         OBJECT,
+        /** A list of nested objects of declared fields. */
+        OBJECTS,
         /** Operator-supplied key/value metadata: keys and values kept as text, secret-named keys redacted. */
         METADATA
     }
@@ -79,6 +81,10 @@ public final class AuditSchema {
 
     private static Field object(Object... nameField) {
         return new Field(Kind.OBJECT, fields(nameField));
+    }
+
+    private static Field objects(Object... nameField) {
+        return new Field(Kind.OBJECTS, fields(nameField));
     }
 
     private static Map<String, Field> fields(Object... nameField) {
@@ -191,6 +197,9 @@ public final class AuditSchema {
         type(KEY_PUBLISHED, "kid", ID, "alg", ID, "previous_kid", ID);
         type(KEY_ROTATED, "kid", ID, "alg", ID, "previous_kid", ID);
         type(KEY_RETIRED, "kid", ID, "alg", ID, "previous_kid", ID);
+        // row integrity (master-key MACs): a row that fails is named by table and key (or the key's digest)
+        type(KEY_INTEGRITY_FAILED, "table", ID, "reason", TEXT, "row", ID, "row_sha256", DIGEST);
+        type(INTEGRITY_ADOPTED, "rows", objects("table", ID, "count", NUM), "note", TEXT);
         // tool calls
         type(TOOL_CALL, "tool", ID, "arguments_sha256", DIGEST, "status", ID, "token_jti", ID, "token_aud", IDS,
                 "reporter", ID);
@@ -356,6 +365,18 @@ public final class AuditSchema {
             case OBJECT:
                 if (v instanceof Map<?, ?> m && depth <= MAX_DEPTH) {
                     return object(ctx, path, field.fields(), m, depth);
+                }
+                return wrongKind(ctx, path);
+            case OBJECTS:
+                if (v instanceof Collection<?> c && depth <= MAX_DEPTH) {
+                    List<Object> out = new ArrayList<>(c.size());
+                    int i = 0;
+                    for (Object o : c) {
+                        String p = path + "[" + i++ + "]";
+                        out.add(o instanceof Map<?, ?> m ? object(ctx, p, field.fields(), m, depth + 1)
+                                : o == null ? null : wrongKind(ctx, p));
+                    }
+                    return out;
                 }
                 return wrongKind(ctx, path);
             case METADATA:

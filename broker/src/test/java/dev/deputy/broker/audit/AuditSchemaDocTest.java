@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AuditSchemaDocTest {
     static String kind(AuditSchema.Field f) {
         String k = f.kind().name().toLowerCase(Locale.ROOT);
-        if (f.kind() == AuditSchema.Kind.OBJECT) {
-            return "object {" + f.fields().entrySet().stream().sorted(Map.Entry.comparingByKey())
+        if (f.kind() == AuditSchema.Kind.OBJECT || f.kind() == AuditSchema.Kind.OBJECTS) {
+            return (f.kind() == AuditSchema.Kind.OBJECTS ? "objects {" : "object {") + f.fields().entrySet().stream().sorted(Map.Entry.comparingByKey())
                     .map(e -> e.getKey() + ": " + kind(e.getValue())).collect(Collectors.joining(", ")) + "}";
         }
         return k;
