@@ -32,6 +32,7 @@ public final class Application {
         try {
             ApplicationContext ctx = new ReportingMicronaut().args(args).mainClass(Application.class).properties(props)
                     .banner(false).start();
+            Shutdown.install(ctx);
             EmbeddedServer server = ctx.getBean(EmbeddedServer.class);
             var publicUrl = ctx.getBean(dev.deputy.broker.config.PublicUrl.class);
             var tenants = ctx.getBean(dev.deputy.broker.tenant.Tenants.class);
