@@ -97,15 +97,29 @@ public final class Application {
         return null;
     }
 
-    private static String rootMessage(Throwable t) {
+    /**
+     * The message that explains a failed start: the innermost exception thrown by Deputy's own code (it says what
+     * failed in the operator's terms, e.g. "cannot open sealed secret (wrong master key or tampered row)"), rather
+     * than the library exception under it ("Tag mismatch"); the innermost of all when Deputy threw none.
+     */
+    static String rootMessage(Throwable t) {
+        Throwable ours = null;
         Throwable c = t;
-        while (c.getCause() != null && c.getCause() != c) {
-            if (c instanceof BeanInstantiationException && c.getCause() != null) {
-                c = c.getCause();
-                continue;
+        while (true) {
+            if (!(c instanceof BeanInstantiationException) && c.getMessage() != null && thrownByDeputy(c)) {
+                ours = c;
+            }
+            if (c.getCause() == null || c.getCause() == c) {
+                break;
             }
             c = c.getCause();
         }
-        return c.getMessage() != null ? c.getMessage() : c.toString();
+        Throwable pick = ours != null ? ours : c;
+        return pick.getMessage() != null ? pick.getMessage() : pick.toString();
+    }
+
+    private static boolean thrownByDeputy(Throwable t) {
+        StackTraceElement[] st = t.getStackTrace();
+        return st.length > 0 && st[0].getClassName().startsWith("dev.deputy.");
     }
 }
