@@ -119,6 +119,8 @@ public class Database implements DependencyCheck {
         this.batchPool = batch == null ? null : new HikariDataSource(batch);
         if (dialect == null) {
             dialect = detectMySqlDialect();
+        } else {
+            awaitEmbedded(settings);
         }
         this.backend = dialect == SQLDialect.H2 ? "h2" : dialect == SQLDialect.MARIADB ? "mariadb" : "mysql";
         migrate();
@@ -199,6 +201,27 @@ public class Database implements DependencyCheck {
                     + "' may use, and the user may not create it (" + (server != null ? server.getMessage() : cause(e))
                     + "): create it with CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 and grant it to '" + user
                     + "', or correct DEPUTY_MYSQL_URL");
+        }
+    }
+
+    /**
+     * The embedded H2 database opens its file on the first connection; on a loaded machine that can take longer than
+     * the pool's 2 s (which exists to fail fast when MySQL is away), and a start failed with "Connection is not
+     * available" while benchmarks ran beside it. Wait for it like for MySQL.
+     */
+    private void awaitEmbedded(DeputySettings settings) {
+        long deadline = System.nanoTime() + Math.max(startupWait.toNanos(), Duration.ofSeconds(30).toNanos());
+        while (true) {
+            try (Connection c = dataSource.getConnection()) {
+                return;
+            } catch (SQLException e) {
+                if (!(e instanceof java.sql.SQLTransientConnectionException) || System.nanoTime() >= deadline) {
+                    dataSource.close();
+                    throw new IllegalStateException("cannot open the embedded database in " + settings.dataDir() + ": "
+                            + cause(e));
+                }
+                LOG.warn("the embedded database in {} is slow to open ({}); still waiting", settings.dataDir(), cause(e));
+            }
         }
     }
 
