@@ -44,8 +44,14 @@ final class Shutdown {
                 Runtime.getRuntime().halt(1);
             }
         };
-        Signal.handle(new Signal("TERM"), handler);
-        Signal.handle(new Signal("INT"), handler);
+        for (String name : new String[]{"TERM", "INT"}) {
+            try {
+                // a signal the process was started with ignored (SIGINT of a background job) stays ignored
+                Signal.handle(new Signal(name), handler);
+            } catch (IllegalArgumentException e) {
+                LOG.debug("SIG{} not handled: {}", name, e.getMessage());
+            }
+        }
     }
 
     private static void drain(ApplicationContext ctx, String signal) {
