@@ -418,10 +418,18 @@ public class OidcConnector implements UpstreamConnector {
         List<String> aud = c.getAudience();
         if (aud.stream().noneMatch(e.audiences()::contains)) throw reject(Code.AUDIENCE_MISMATCH, "token audience does not include this client");
         String azp = stringClaim(c, "azp", invalid);
-        if (e.kind() == TokenKind.ID_TOKEN) {
-            // OIDC Core §3.1.3.7 steps 4-5: several audiences need azp; azp, when present, MUST be our client_id
-            if (aud.size() > 1 && azp == null) throw reject(Code.AUDIENCE_MISMATCH, "multi-audience token without azp");
-            if (azp != null && !azp.equals(config.clientId())) throw reject(Code.AUDIENCE_MISMATCH, "token azp is another client");
+        // RFC 8725 §3.11 (and OIDC Core §3.1.3.7 step 4): a token with several audiences is accepted only when azp names
+        // the party it was issued to — whatever kind the caller says it is, or an ID token for another client would
+        // pass as an "access token" shared with us
+        if (aud.size() > 1) {
+            if (azp == null) throw reject(Code.AUDIENCE_MISMATCH, "multi-audience token without azp");
+            if (!azp.equals(config.clientId()) && !e.audiences().contains(azp)) {
+                throw reject(Code.AUDIENCE_MISMATCH, "token azp is another client");
+            }
+        }
+        // OIDC Core §3.1.3.7 step 5: an ID token's azp, when present, MUST be our client_id
+        if (e.kind() == TokenKind.ID_TOKEN && azp != null && !azp.equals(config.clientId())) {
+            throw reject(Code.AUDIENCE_MISMATCH, "token azp is another client");
         }
         Instant now = options.clock().instant();
         long skew = config.clockSkew().toMillis();

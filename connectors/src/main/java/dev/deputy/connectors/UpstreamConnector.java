@@ -45,5 +45,31 @@ public interface UpstreamConnector {
     /** Live checks for {@code deputy connector test}: never throws, lists every problem found. */
     ConnectorTestReport test();
 
-    enum TokenKind { ID_TOKEN, ACCESS_TOKEN }
+    enum TokenKind {
+        ID_TOKEN, ACCESS_TOKEN;
+
+        /**
+         * The kind of a JWT, decided from the token and never from a caller's label: {@code typ: at+jwt} is an
+         * access token (RFC 9068 §2.1); a token carrying what only ID tokens carry ({@code nonce}, {@code at_hash},
+         * {@code c_hash}, {@code auth_time}, OIDC Core §2, §3.1.3.6, §3.3.2.11; Keycloak's {@code typ: ID}) is an ID
+         * token, and so is one its sender calls an ID token; anything else is an access token. Unparseable: null.
+         */
+        public static TokenKind of(String jwt, boolean labelledIdToken) {
+            try {
+                com.nimbusds.jwt.JWT parsed = com.nimbusds.jwt.JWTParser.parse(jwt);
+                com.nimbusds.jose.JOSEObjectType typ = parsed.getHeader().getType();
+                if (typ != null && (typ.getType().equalsIgnoreCase("at+jwt")
+                        || typ.getType().equalsIgnoreCase("application/at+jwt"))) {
+                    return ACCESS_TOKEN;
+                }
+                com.nimbusds.jwt.JWTClaimsSet c = parsed.getJWTClaimsSet();
+                boolean idClaims = c.getClaim("nonce") != null || c.getClaim("at_hash") != null
+                        || c.getClaim("c_hash") != null || c.getClaim("auth_time") != null
+                        || "ID".equals(c.getClaim("typ"));
+                return idClaims || labelledIdToken ? ID_TOKEN : ACCESS_TOKEN;
+            } catch (java.text.ParseException e) {
+                return null;
+            }
+        }
+    }
 }

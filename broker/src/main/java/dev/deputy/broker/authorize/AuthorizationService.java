@@ -214,34 +214,18 @@ public class AuthorizationService {
         if (actor != null && agents.findAgent(tenant.id(), actor).filter(dev.deputy.broker.agent.Agent::active).isEmpty()) {
             throw new RedirectError(OAuth2Error.INVALID_REQUEST, "requested_actor is not an active agent", "unknown_actor");
         }
-        return new AuthRequest(client.clientId(), redirectUri, given, ar.getState() == null ? null : ar.getState().getValue(),
+        // RFC 6749 §4.1.2: state goes back exactly as received (Nimbus's State trims, so the raw value is kept)
+        return new AuthRequest(client.clientId(), redirectUri, given, single(params, "state"),
                 challenge, requested, Resource.canonical(resource.uri()), resource.id(), loginHint, prompt, actor);
     }
 
     /** RFC 8707 §2: one absolute resource, registered with the tenant; none → the tenant's default resource. */
     private Resource resource(Tenant tenant, List<String> values) {
-        List<Resource> all = agents.listResources(tenant.id());
-        if (values.isEmpty()) {
-            return all.stream().filter(Resource::isDefault).findFirst().orElseThrow(() -> new RedirectError(
-                    OAuth2Error.INVALID_TARGET, "resource required (the tenant has no default resource)", "no_default_resource"));
-        }
-        if (values.size() > 1) {
-            throw new RedirectError(OAuth2Error.INVALID_TARGET, "one resource per authorization request", "multiple_resources");
-        }
-        String v = values.get(0);
-        URI u;
         try {
-            u = new URI(v);
-        } catch (Exception e) {
-            throw new RedirectError(OAuth2Error.INVALID_TARGET, "resource is not a URI", "invalid_resource");
+            return dev.deputy.broker.agent.ResourceIndicators.resolve(agents.listResources(tenant.id()), values, null);
+        } catch (dev.deputy.broker.agent.ResourceIndicators.Refused e) {
+            throw new RedirectError(OAuth2Error.INVALID_TARGET, e.getMessage(), e.reason());
         }
-        // RFC 8707 §2: absolute URI, no fragment
-        if (!u.isAbsolute() || u.getRawFragment() != null) {
-            throw new RedirectError(OAuth2Error.INVALID_TARGET, "resource must be an absolute URI without fragment", "invalid_resource");
-        }
-        String canonical = Resource.canonical(v);
-        return all.stream().filter(r -> Resource.canonical(r.uri()).equals(canonical)).findFirst()
-                .orElseThrow(() -> new RedirectError(OAuth2Error.INVALID_TARGET, "unknown resource", "unknown_resource"));
     }
 
     private AuthorizeOutcome proceed(Tenant tenant, OAuthClient client, AuthRequest req, Map<String, List<String>> params,

@@ -1,5 +1,6 @@
 package dev.deputy.broker.keys;
 
+import dev.deputy.broker.support.PrivateFiles;
 import dev.deputy.broker.config.DeputySettings;
 import io.micronaut.context.annotation.Factory;
 import jakarta.inject.Singleton;
@@ -37,7 +38,7 @@ public class MasterKeyFactory {
 
     static byte[] loadOrCreate(Path file) {
         try {
-            Files.createDirectories(file.getParent());
+            PrivateFiles.directory(file.toAbsolutePath().getParent());
             if (!Files.exists(file)) {
                 byte[] key = new byte[32];
                 new SecureRandom().nextBytes(key);

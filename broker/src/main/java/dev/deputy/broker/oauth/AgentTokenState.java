@@ -45,6 +45,11 @@ public class AgentTokenState {
         return chain;
     }
 
+    /** Whether the agent exists in the tenant and is active. */
+    public boolean active(String tenantId, String agentId) {
+        return agentId != null && directory.agent(tenantId, agentId).filter(Agent::active).isPresent();
+    }
+
     /** Empty when every agent is active; otherwise a reason such as {@code agent_suspended}. */
     public Optional<String> problem(String tenantId, JWTClaimsSet claims) {
         for (String agentId : agents(claims)) {

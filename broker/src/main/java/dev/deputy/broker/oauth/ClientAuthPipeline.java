@@ -23,7 +23,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Client authentication shared by the token, introspection and revocation endpoints: Nimbus parses the
+ * Client authentication, run once per request by the {@link ClientFrontDoor}: Nimbus parses the
  * method (RFC 6749 §2.3, RFC 7523 §2.2, RFC 8705 §2), then each {@link ClientAuthenticator} bean is asked in
  * order; the first that recognises the client decides. Nobody recognising it is {@code invalid_client}.
  */

@@ -9,9 +9,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Authenticates the caller of the token, introspection and revocation endpoints. Several exist (agents,
- * registered OAuth clients); the pipeline asks each in order: empty means "not a client I know", an
- * {@link OAuthException} ({@code invalid_client}) means "mine, and it failed".
+ * Authenticates the caller of a client-authenticated endpoint (behind the {@link ClientFrontDoor}: token,
+ * introspection, revocation, tool-call reports). Several exist (agents, registered OAuth clients); the pipeline asks
+ * each in order: empty means "not a client I know", an {@link OAuthException} ({@code invalid_client}) means "mine,
+ * and it failed" — its description is the audited reason; the client only ever reads "client authentication failed".
  *
  * @param authentication the parsed client authentication (Nimbus), or null for a public client
  * @param publicClientId the {@code client_id} parameter of a public client (when authentication is null)

@@ -267,7 +267,7 @@ final class JooqFederationStores {
                     r.get(REFRESH_TOKENS.RESOURCE), parse(r.get(REFRESH_TOKENS.SCOPES), LIST),
                     r.get(REFRESH_TOKENS.ACCESS_JTI), r.get(REFRESH_TOKENS.ACCESS_EXPIRES_AT),
                     RefreshToken.Status.valueOf(r.get(REFRESH_TOKENS.STATUS)), r.get(REFRESH_TOKENS.CREATED_AT),
-                    r.get(REFRESH_TOKENS.EXPIRES_AT), r.get(REFRESH_TOKENS.USED_AT));
+                    r.get(REFRESH_TOKENS.EXPIRES_AT), r.get(REFRESH_TOKENS.USED_AT), r.get(REFRESH_TOKENS.ACTOR));
         }
 
         @Override
@@ -279,7 +279,8 @@ final class JooqFederationStores {
                     .set(REFRESH_TOKENS.SCOPES, json(t.scopes())).set(REFRESH_TOKENS.ACCESS_JTI, t.accessJti())
                     .set(REFRESH_TOKENS.ACCESS_EXPIRES_AT, t.accessExpiresAt())
                     .set(REFRESH_TOKENS.STATUS, t.status().name()).set(REFRESH_TOKENS.CREATED_AT, t.createdAt())
-                    .set(REFRESH_TOKENS.EXPIRES_AT, t.expiresAt()).set(REFRESH_TOKENS.USED_AT, t.usedAt()).execute());
+                    .set(REFRESH_TOKENS.EXPIRES_AT, t.expiresAt()).set(REFRESH_TOKENS.USED_AT, t.usedAt())
+                    .set(REFRESH_TOKENS.ACTOR, t.actor()).execute());
         }
 
         @Override

@@ -22,7 +22,8 @@ class JooqRegistrationStore implements RegistrationStore {
     private static Registration map(Record r) {
         return new Registration(r.get(CLIENT_REGISTRATIONS.TENANT_ID), r.get(CLIENT_REGISTRATIONS.CLIENT_ID),
                 r.get(CLIENT_REGISTRATIONS.METADATA), r.get(CLIENT_REGISTRATIONS.ACCESS_TOKEN_HASH),
-                r.get(CLIENT_REGISTRATIONS.ISSUED_AT), r.get(CLIENT_REGISTRATIONS.USED_AT));
+                r.get(CLIENT_REGISTRATIONS.ISSUED_AT), r.get(CLIENT_REGISTRATIONS.USED_AT),
+                r.get(CLIENT_REGISTRATIONS.SOURCE_ADDRESS));
     }
 
     @Override
@@ -38,6 +39,7 @@ class JooqRegistrationStore implements RegistrationStore {
                 .set(CLIENT_REGISTRATIONS.METADATA, r.metadataJson())
                 .set(CLIENT_REGISTRATIONS.ACCESS_TOKEN_HASH, r.accessTokenHash())
                 .set(CLIENT_REGISTRATIONS.ISSUED_AT, r.issuedAt()).set(CLIENT_REGISTRATIONS.USED_AT, r.usedAt())
+                .set(CLIENT_REGISTRATIONS.SOURCE_ADDRESS, r.sourceAddress())
                 .onDuplicateKeyUpdate()
                 .set(CLIENT_REGISTRATIONS.METADATA, r.metadataJson())
                 .set(CLIENT_REGISTRATIONS.ACCESS_TOKEN_HASH, r.accessTokenHash())
@@ -56,16 +58,24 @@ class JooqRegistrationStore implements RegistrationStore {
     }
 
     @Override
-    public List<Registration> unusedSince(String tenantId, long issuedBefore) {
+    public int countNeverUsed(String tenantId, String sourceAddress) {
+        return db.read(dsl -> dsl.fetchCount(CLIENT_REGISTRATIONS, CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId)
+                .and(CLIENT_REGISTRATIONS.SOURCE_ADDRESS.eq(sourceAddress)).and(CLIENT_REGISTRATIONS.USED_AT.isNull())));
+    }
+
+    @Override
+    public List<Registration> expired(String tenantId, long neverUsedIssuedBefore, long lastUsedBefore) {
         return db.read(dsl -> dsl.selectFrom(CLIENT_REGISTRATIONS).where(CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId)
-                        .and(CLIENT_REGISTRATIONS.USED_AT.isNull()).and(CLIENT_REGISTRATIONS.ISSUED_AT.lt(issuedBefore)))
+                        .and(CLIENT_REGISTRATIONS.USED_AT.isNull().and(CLIENT_REGISTRATIONS.ISSUED_AT.lt(neverUsedIssuedBefore))
+                                .or(CLIENT_REGISTRATIONS.USED_AT.lt(lastUsedBefore))))
+                .limit(1000)
                 .fetch(JooqRegistrationStore::map));
     }
 
     @Override
-    public boolean markUsed(String tenantId, String clientId, long at) {
+    public boolean recordUse(String tenantId, String clientId, long at) {
         return db.tx(dsl -> dsl.update(CLIENT_REGISTRATIONS).set(CLIENT_REGISTRATIONS.USED_AT, at)
-                .where(CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId).and(CLIENT_REGISTRATIONS.CLIENT_ID.eq(clientId))
-                        .and(CLIENT_REGISTRATIONS.USED_AT.isNull())).execute()) == 1;
+                .where(CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId).and(CLIENT_REGISTRATIONS.CLIENT_ID.eq(clientId)))
+                .execute()) == 1;
     }
 }

@@ -25,4 +25,78 @@ public record AccessTokenSpec(String tenantId, String subject, String subjectIss
         scopes = scopes == null ? List.of() : List.copyOf(scopes);
         extraClaims = extraClaims == null ? Map.of() : Map.copyOf(extraClaims);
     }
+
+    /** A spec built step by step: {@code AccessTokenSpec.of(tenant, client).user(sub, iss).actors(chain)…build()}. */
+    public static Builder of(String tenantId, String clientId) {
+        return new Builder(tenantId, clientId);
+    }
+
+    public static final class Builder {
+        private final String tenantId;
+        private final String clientId;
+        private String subject;
+        private String subjectIssuer;
+        private List<String> actorChain = List.of();
+        private String audience;
+        private List<String> scopes = List.of();
+        private String certThumbprint;
+        private String jkt;
+        private Duration ttl;
+        private Map<String, Object> extraClaims = Map.of();
+
+        private Builder(String tenantId, String clientId) {
+            this.tenantId = tenantId;
+            this.clientId = clientId;
+        }
+
+        /** An agent acting alone: {@code sub} = the agent id, no {@code sub_id}. */
+        public Builder agent(String agentId) {
+            this.subject = agentId;
+            this.subjectIssuer = null;
+            return this;
+        }
+
+        /** A user, exactly as upstream names them (RFC 9493 iss_sub). */
+        public Builder user(String sub, String iss) {
+            this.subject = sub;
+            this.subjectIssuer = iss;
+            return this;
+        }
+
+        public Builder actors(List<String> chain) {
+            this.actorChain = chain;
+            return this;
+        }
+
+        public Builder audience(String resource) {
+            this.audience = resource;
+            return this;
+        }
+
+        public Builder scopes(java.util.Collection<String> scopes) {
+            this.scopes = List.copyOf(scopes);
+            return this;
+        }
+
+        /** RFC 8705 §3.1 {@code cnf.x5t#S256}. */
+        public Builder boundTo(String thumbprint) {
+            this.certThumbprint = thumbprint;
+            return this;
+        }
+
+        public Builder ttl(Duration ttl) {
+            this.ttl = ttl;
+            return this;
+        }
+
+        public Builder claims(Map<String, Object> extra) {
+            this.extraClaims = extra;
+            return this;
+        }
+
+        public AccessTokenSpec build() {
+            return new AccessTokenSpec(tenantId, subject, subjectIssuer, actorChain, clientId, audience, scopes,
+                    certThumbprint, jkt, ttl, extraClaims);
+        }
+    }
 }

@@ -27,15 +27,15 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Validates Deputy's own access tokens for a tenant (RFC 9068 §4): {@code typ: at+jwt}, a signature by one of the
  * tenant's published keys ({@code kid}), the tenant's issuer and {@code tenant} claim, within {@code nbf}/{@code exp}.
- * The one validator of Deputy tokens: introspection and revocation use it directly, token exchange and the actor
- * token of the code grant through {@link DeputyTokenVerifier}.
+ * The one validator of Deputy tokens: revocation uses it directly; introspection, token exchange, the actor token
+ * of the code grant and tool-call reports through {@code oauth.DeputyTokens}, which adds the activity rule.
  *
  * <p>What depends only on the token's bytes and the key — the parse, the signature, the header and issuer checks —
  * is remembered per token (keyed by the tenant and the SHA-256 of the token) until the token expires, so a token
  * seen again skips the ECDSA verification and the JSON parsing. On every call, cached or not: the key that signed
  * it must still be published for the tenant (a retired key invalidates its tokens at once), and {@code exp} and
  * {@code nbf} are compared with the clock. Revocation and the agents' status are not part of this answer: callers
- * check them on every call ({@code IntrospectionEndpoint.inspect}). Only valid tokens are cached; the cache is
+ * check them on every call ({@code oauth.DeputyTokens}). Only valid tokens are cached; the cache is
  * bounded ({@link #CACHE_LIMIT}: expired entries go first, then everything).
  */
 @Singleton

@@ -54,6 +54,7 @@ import static dev.deputy.broker.federation.FedFixture.RESOURCE;
 import static dev.deputy.broker.federation.FedFixture.TENANT;
 import static dev.deputy.broker.federation.FedFixture.query;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -106,6 +107,7 @@ class AuditCatalogueTest {
                 redirect_uris: ["http://127.0.0.1/**"]
                 auth_methods: [none]
                 unused_expiry: 2s
+                pending_expiry: 2s
                 """);
         fx = new FedFixture(dir, "dormancy:\n  period: 1d\n  auto_suspend: true\n");
         Map<String, Object> cred = AuditJson.MAPPER.readValue(dir.resolve("data/admin-credentials.json").toFile(),
@@ -167,7 +169,7 @@ class AuditCatalogueTest {
     }
 
     Map<String, String> agentAuth(JWK key, String agent) {
-        String assertion = TestKeys.sign(key, TestKeys.claims(agent, fx.issuer() + "/token").build());
+        String assertion = TestKeys.sign(key, TestKeys.claims(agent, fx.issuer()).build());
         secrets.add(assertion);
         Map<String, String> m = new LinkedHashMap<>();
         m.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
@@ -427,7 +429,7 @@ class AuditCatalogueTest {
         assertEquals(204, del.statusCode(), del.body());
         expect(EventTypes.CLIENT_DELETED, "success", e -> clientId.equals(e.clientId()) && e.details().contains("dcr"));
 
-        // an unused registration past the tenant's unused_expiry (2 s) is removed at the next registration
+        // a never-used registration past the tenant's pending_expiry (2 s) is removed at the next registration
         HttpResponse<String> idle = send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/register"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
                         "{\"redirect_uris\":[\"http://127.0.0.1/idle\"],\"token_endpoint_auth_method\":\"none\"}")));
@@ -440,7 +442,7 @@ class AuditCatalogueTest {
                         "{\"redirect_uris\":[\"http://127.0.0.1/next\"],\"token_endpoint_auth_method\":\"none\"}")));
         assertEquals(201, next.statusCode(), next.body());
         secrets.add((String) json(next.body()).get("registration_access_token"));
-        assertEquals("unused", details(expect(EventTypes.CLIENT_EXPIRED, "info", e -> idleId.equals(e.clientId()))).get("reason"));
+        assertEquals("never_used", details(expect(EventTypes.CLIENT_EXPIRED, "info", e -> idleId.equals(e.clientId()))).get("reason"));
 
         // a Client ID Metadata Document at a private address is refused (SSRF) and audited
         String cimd = "https://192.168.0.1/client.json";
@@ -589,11 +591,15 @@ class AuditCatalogueTest {
 
         // the MCP server reports a tool call under the exchanged token
         String trace = "4bf92f3577b34da6a3ce929d0e0e4737";
+        Map<String, String> report = new LinkedHashMap<>(agentAuth(agentKey, AGENT));
+        report.put("token", exchanged);
+        report.put("tool", "list_files");
+        report.put("arguments_sha256", "cd".repeat(32));
+        report.put("status", "ok");
         HttpResponse<String> call = send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/audit/tool-calls"))
-                .header("Authorization", "Bearer " + exchanged).header("Content-Type", "application/json")
+                .header("Content-Type", "application/x-www-form-urlencoded")
                 .header("traceparent", "00-" + trace + "-00f067aa0ba902b7-01")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"list_files\",\"arguments_sha256\":\"" + "cd".repeat(32)
-                        + "\",\"status\":\"ok\"}")));
+                .POST(HttpRequest.BodyPublishers.ofString(dev.deputy.broker.oauth.AgentTestBroker.form(report))));
         assertEquals(201, call.statusCode(), call.body());
         AuditEntry tc = expect(EventTypes.TOOL_CALL, "success", e -> trace.equals(e.correlationId()));
         assertEquals(sub, tc.subject());
@@ -628,10 +634,13 @@ class AuditCatalogueTest {
         assertEquals(401, anonIntro.statusCode(), anonIntro.body());
         expect(EventTypes.INTROSPECTION_REJECTED, "failure");
 
-        HttpResponse<String> late = send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/audit/tool-calls"))
-                .header("Authorization", "Bearer " + exchanged).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"list_files\",\"status\":\"ok\"}")));
-        assertEquals(401, late.statusCode(), late.body());
+        Map<String, String> lateReport = new LinkedHashMap<>(agentAuth(agentKey, AGENT));
+        lateReport.put("token", exchanged);
+        lateReport.put("tool", "list_files");
+        lateReport.put("status", "ok");
+        HttpResponse<String> late = form("/t/acme/audit/tool-calls", lateReport);
+        assertEquals(400, late.statusCode(), late.body());
+        assertEquals("invalid_token", json(late.body()).get("error"));
         AuditEntry tr = expect(EventTypes.TOOL_CALL_REJECTED, "failure", e -> AGENT.equals(e.agentId()));
         assertEquals("revoked", details(tr).get("reason"));
         assertEquals(sub, tr.subject());
@@ -687,6 +696,26 @@ class AuditCatalogueTest {
         assertEquals(through, ((Number) details(a).get("to_seq")).longValue(), a.details());
         assertNotNull(json(r.body()));
         assertTrue(fx.bean(AuditVerifier.class).verify(TENANT).ok(), "the chain verifies from the archive's checkpoint");
+    }
+
+    /**
+     * A chain the witness saw longer than the database holds it (here a tenant whose rows are gone) is refused at the
+     * comparison the broker makes at start, and the refusal is recorded in the broker's own chain.
+     */
+    @Test
+    @Order(11)
+    void aChainBehindItsWitnessIsRefusedAndRecorded() {
+        String ghost = "cat-ghost-" + System.nanoTime();
+        AuditWitness witness = fx.bean(AuditWitness.class);
+        witness.publish(new AuditCheckpoint(ghost, 5, "ab".repeat(32), System.currentTimeMillis(), "kid", "{}", "x.y.z"));
+        AuditLog log = fx.bean(AuditLog.class);
+        log.compareWithWitness();
+        AuditEntry e = expect(AdminAuth_SYSTEM, EventTypes.AUDIT_CHAIN_REFUSED, "failure",
+                x -> x.details().contains(ghost));
+        assertEquals("cut", details(e).get("kind"));
+        assertEquals(5, ((Number) details(e).get("witnessed_seq")).intValue());
+        assertThrows(AuditWitness.ChainRefused.class,
+                () -> log.append(AuditEvent.of(ghost, EventTypes.TOOL_CALL, AuditEvent.Outcome.SUCCESS).build()));
     }
 
     @Test

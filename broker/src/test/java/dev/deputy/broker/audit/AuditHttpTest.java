@@ -122,11 +122,16 @@ class AuditHttpTest implements TestPropertyProvider {
                 List.of("agt_b", "agt_a"), "mcp-client-1", "https://mcp.example.com", List.of("files:read"),
                 null, null, Duration.ofMinutes(5), Map.of())).token();
         String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        Map<String, String> form = reporter();
+        form.put("token", at);
+        form.put("tool", "search_files");
+        form.put("arguments_sha256", "ab".repeat(32));
+        form.put("status", "ok");
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
-                .header("Authorization", "Bearer " + at).header("Content-Type", "application/json")
+                .header("Content-Type", "application/x-www-form-urlencoded")
                 .header("traceparent", "00-" + trace + "-00f067aa0ba902b7-01")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"search_files\",\"arguments_sha256\":\"" + "ab".repeat(32)
-                        + "\",\"status\":\"ok\"}")).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(dev.deputy.broker.oauth.AgentTestBroker.form(form))).build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(201, r.statusCode(), r.body());
         assertEquals(trace, json(r.body()).get("correlation_id"));
         String admin = adminToken();
@@ -147,20 +152,25 @@ class AuditHttpTest implements TestPropertyProvider {
         // found by agent anywhere in the chain
         assertTrue(admin(admin, "/entries?agent=agt_a&type=tool.call").body().contains("search_files"));
 
-        // no token, a forged token, a bad body
-        assertEquals(401, HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"x\",\"status\":\"ok\"}"))
-                .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        // no reporter authentication, no token, a forged token, a bad body
+        HttpResponse<String> anonymous = postForm(Map.of("token", at, "tool", "x", "status", "ok"));
+        assertEquals(401, anonymous.statusCode(), anonymous.body());
+        assertTrue(anonymous.headers().firstValue("WWW-Authenticate").isPresent());
+        Map<String, String> noToken = reporter();
+        noToken.put("tool", "x");
+        noToken.put("status", "ok");
+        assertEquals(400, postForm(noToken).statusCode());
         String forged = at.substring(0, at.lastIndexOf('.') + 1) + "AAAA" + at.substring(at.lastIndexOf('.') + 5);
-        HttpResponse<String> bad = HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
-                .header("Authorization", "Bearer " + forged).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"x\",\"status\":\"ok\"}")).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(401, bad.statusCode());
-        assertTrue(bad.headers().firstValue("WWW-Authenticate").orElse("").contains("invalid_token"));
-        assertEquals(400, HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
-                .header("Authorization", "Bearer " + at).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"x\",\"status\":\"maybe\"}")).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode());
+        HttpResponse<String> bad = report(forged, "x");
+        assertEquals(400, bad.statusCode());
+        assertEquals("invalid_token", json(bad.body()).get("error"));
+        Map<String, String> maybe = reporter();
+        maybe.put("token", at);
+        maybe.put("tool", "x");
+        maybe.put("status", "maybe");
+        HttpResponse<String> badBody = postForm(maybe);
+        assertEquals(400, badBody.statusCode());
+        assertEquals("invalid_request", json(badBody.body()).get("error"));
     }
 
     void agent(String id) {
@@ -170,11 +180,39 @@ class AuditHttpTest implements TestPropertyProvider {
         changes.changed(T, id);
     }
 
-    HttpResponse<String> report(String token, String tool) throws Exception {
+    static final com.nimbusds.jose.jwk.JWK REPORTER_KEY = dev.deputy.broker.oauth.TestKeys.ec();
+
+    /** The reporting resource server's client authentication (a private_key_jwt agent, created once). */
+    Map<String, String> reporter() {
+        if (agentStore.findAgent(T, "mcp.reporter").isEmpty()) {
+            agent("mcp.reporter");
+            long now = System.currentTimeMillis();
+            agentStore.saveCredential(new dev.deputy.broker.agent.AgentCredential(T, "cred_reporter", "mcp.reporter",
+                    dev.deputy.broker.agent.AgentCredential.Kind.JWKS, null, null,
+                    dev.deputy.broker.oauth.TestKeys.publicJwks(REPORTER_KEY), null, null, null,
+                    dev.deputy.broker.agent.AgentCredential.Status.ACTIVE, now));
+            changes.changed(T, "mcp.reporter");
+        }
+        Map<String, String> form = new java.util.LinkedHashMap<>();
+        form.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+        form.put("client_assertion", dev.deputy.broker.oauth.TestKeys.sign(REPORTER_KEY,
+                dev.deputy.broker.oauth.TestKeys.claims("mcp.reporter", base() + "/t/" + T).build()));
+        return form;
+    }
+
+    HttpResponse<String> postForm(Map<String, String> form) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(base() + "/t/" + T + "/audit/tool-calls"))
-                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"tool\":\"" + tool + "\",\"status\":\"ok\"}")).build(),
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(dev.deputy.broker.oauth.AgentTestBroker.form(form))).build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> report(String token, String tool) throws Exception {
+        Map<String, String> form = reporter();
+        form.put("token", token);
+        form.put("tool", tool);
+        form.put("status", "ok");
+        return postForm(form);
     }
 
     AuditEntry lastOf(String type) {
@@ -197,9 +235,8 @@ class AuditHttpTest implements TestPropertyProvider {
 
         revocations.revoke(T, minted.jti(), minted.expiresAt());
         HttpResponse<String> r = report(minted.token(), "after_revocation");
-        assertEquals(401, r.statusCode(), r.body());
+        assertEquals(400, r.statusCode(), r.body());
         assertEquals("invalid_token", json(r.body()).get("error"));
-        assertTrue(r.headers().firstValue("WWW-Authenticate").orElse("").contains("error=\"invalid_token\""));
         AuditEntry e = lastOf(EventTypes.TOOL_CALL_REJECTED);
         assertEquals("failure", e.outcome());
         assertEquals("user-rev", e.subject());
@@ -222,19 +259,20 @@ class AuditHttpTest implements TestPropertyProvider {
         agentStore.saveAgent(a.withStatus(Agent.Status.SUSPENDED, System.currentTimeMillis()));
         changes.changed(T, "agt_sus");
         HttpResponse<String> s = report(t2, "while_suspended");
-        assertEquals(401, s.statusCode(), s.body());
+        assertEquals(400, s.statusCode(), s.body());
         assertEquals("invalid_token", json(s.body()).get("error"));
         assertEquals("agent_suspended", json(lastOf(EventTypes.TOOL_CALL_REJECTED).details()).get("reason"));
         agentStore.saveAgent(a.withStatus(Agent.Status.REVOKED, System.currentTimeMillis()));
         changes.changed(T, "agt_sus");
-        assertEquals(401, report(t2, "while_revoked").statusCode());
+        assertEquals(400, report(t2, "while_revoked").statusCode());
         assertEquals("agent_revoked", json(lastOf(EventTypes.TOOL_CALL_REJECTED).details()).get("reason"));
 
         // a forged token is refused and audited without any of its claims
         String forged = minted.token().substring(0, minted.token().lastIndexOf('.') + 1) + "AAAA";
-        assertEquals(401, report(forged, "forged").statusCode());
+        assertEquals(400, report(forged, "forged").statusCode());
         AuditEntry f = lastOf(EventTypes.TOOL_CALL_REJECTED);
-        assertEquals("invalid_token", json(f.details()).get("reason"));
+        assertEquals("bad_signature", json(f.details()).get("reason"));
+        assertEquals("mcp.reporter", json(f.details()).get("reporter"));
         assertEquals(null, f.subject());
     }
 

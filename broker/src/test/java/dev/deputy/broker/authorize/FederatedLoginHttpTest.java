@@ -160,6 +160,13 @@ class FederatedLoginHttpTest {
         return assertThrows(OAuthException.class, r::run).error().getCode();
     }
 
+    /** A handler's refusal: its error code, and the internal reason the front door audits from it. */
+    static void assertRefused(String code, String reason, Runnable r) {
+        OAuthException e = assertThrows(OAuthException.class, r::run);
+        assertEquals(code, e.error().getCode());
+        assertEquals(reason, e.auditReason());
+    }
+
     boolean audited(String type, String reason) {
         return fx.audit(type).stream().anyMatch(e -> e.details() != null && e.details().contains("\"" + reason + "\""));
     }
@@ -226,6 +233,21 @@ class FederatedLoginHttpTest {
         assertEquals(200, b.get(fx.issuer() + "/logout").statusCode());
         HttpResponse<String> after = b.get(authorizeUrl("mcp-inspector", Pkce.create(), Map.of()));
         assertTrue(after.headers().firstValue("Location").orElseThrow().startsWith(fx.issuer("oauth2/default")));
+    }
+
+    /** RFC 6749 §4.1.2: state is returned exactly as received (spaces, unicode, punctuation), on success too. */
+    @Test
+    void stateIsEchoedByteForByteOnTheSuccessRedirect() {
+        Browser b = new Browser();
+        fx.enqueue("oauth2/default", "00uState", Map.of("email", "s@okta.example", "groups", List.of("engineers")));
+        String state = "  lead & trail \u00e9\u6f22 +=/?  ";
+        Map<String, String> q = loginOk(b, authorizeUrl("mcp-inspector", Pkce.create(),
+                Map.of("login_hint", "s@okta.example", "state", state)));
+        assertEquals(state, q.get("state"));
+        // the session path (no upstream round trip) answers the same
+        HttpResponse<String> again = b.get(authorizeUrl("mcp-inspector", Pkce.create(), Map.of("state", " x ")));
+        assertEquals(302, again.statusCode());
+        assertEquals(" x ", query(again.headers().firstValue("Location").orElseThrow()).get("state"));
     }
 
     @Test
@@ -459,16 +481,16 @@ class FederatedLoginHttpTest {
     @Test
     void codeIsBoundToClientRedirectVerifierAndResource() {
         Issued a = codeFor("00uG1");
-        assertEquals("invalid_grant", errorCode(() -> redeem("mcp-inspector", a.code(), CLIENT_REDIRECT, new CodeVerifier(), null)));
-        assertTrue(audited("token.rejected", "pkce_mismatch"));
+        assertRefused("invalid_grant", "pkce_mismatch",
+                () -> redeem("mcp-inspector", a.code(), CLIENT_REDIRECT, new CodeVerifier(), null));
         // the failed attempt consumed it: single use
         assertEquals("invalid_grant", errorCode(() -> redeem("mcp-inspector", a.code(), CLIENT_REDIRECT, a.pkce().verifier(), null)));
 
         Issued b = codeFor("00uG2");
         assertEquals("invalid_grant", errorCode(() -> redeem("mcp-inspector", b.code(), "http://127.0.0.1:1/callback", b.pkce().verifier(), null)));
         Issued c = codeFor("00uG3");
-        assertEquals("invalid_grant", errorCode(() -> redeem("ext-app", c.code(), CLIENT_REDIRECT, c.pkce().verifier(), null)));
-        assertTrue(audited("token.rejected", "client_mismatch"));
+        assertRefused("invalid_grant", "client_mismatch",
+                () -> redeem("ext-app", c.code(), CLIENT_REDIRECT, c.pkce().verifier(), null));
         Issued d = codeFor("00uG4");
         assertEquals("invalid_target", errorCode(() -> redeem("mcp-inspector", d.code(), CLIENT_REDIRECT, d.pkce().verifier(),
                 List.of(URI.create("https://other.acme.test/")))));
@@ -484,11 +506,11 @@ class FederatedLoginHttpTest {
         String jti = SignedJWT.parse((String) tokens.get("access_token")).getJWTClaimsSet().getJWTID();
         Revocations rev = fx.bean(Revocations.class);
         assertFalse(rev.isRevoked(TENANT, jti));
-        assertEquals("invalid_grant", errorCode(() -> redeem("mcp-inspector", i.code(), CLIENT_REDIRECT, i.pkce().verifier(), null)));
+        assertRefused("invalid_grant", "code_replayed",
+                () -> redeem("mcp-inspector", i.code(), CLIENT_REDIRECT, i.pkce().verifier(), null));
         assertTrue(rev.isRevoked(TENANT, jti), "the access token of the replayed code is revoked");
         assertEquals("invalid_grant", errorCode(() -> refresh("mcp-inspector", (String) tokens.get("refresh_token"), null)),
                 "and its refresh token");
-        assertTrue(audited("token.rejected", "code_replayed"));
     }
 
     @Test
@@ -506,8 +528,10 @@ class FederatedLoginHttpTest {
         assertEquals("invalid_grant", errorCode(() -> refresh("ext-app", rt2, null)));
         assertEquals("invalid_target", errorCode(() -> refresh("mcp-inspector", rt2, List.of(URI.create("https://other.acme.test/")))));
         // reuse of rt1: refused, and the family (rt2 and its access token) is revoked
-        assertEquals("invalid_grant", errorCode(() -> refresh("mcp-inspector", rt1, null)));
-        assertTrue(audited("token.refresh_reuse", "refresh_token_reuse"));
+        OAuthException reuse = assertThrows(OAuthException.class, () -> refresh("mcp-inspector", rt1, null));
+        assertEquals("invalid_grant", reuse.error().getCode());
+        assertEquals("refresh_token_reuse", reuse.auditReason());
+        assertEquals("token.refresh_reuse", reuse.auditTypeOverride(), "reuse has its own audit type");
         assertTrue(fx.bean(Revocations.class).isRevoked(TENANT, at2.getJWTClaimsSet().getJWTID()));
         assertEquals("invalid_grant", errorCode(() -> refresh("mcp-inspector", rt2, null)));
     }
@@ -685,10 +709,12 @@ class FederatedLoginHttpTest {
         form.put("code_verifier", pkce.verifier().getValue());
         form.put("actor_token", agentToken.apply("other-agent"));
         form.put("actor_token_type", "urn:ietf:params:oauth:token-type:access_token");
+        int rejectedBefore = fx.audit("token.rejected").size();
         HttpResponse<String> wrong = http.postForm(fx.issuer() + "/token", form);
         assertEquals(400, wrong.statusCode(), wrong.body());
         assertTrue(wrong.body().contains("invalid_grant"), wrong.body());
         assertTrue(audited("token.rejected", "actor_token_invalid"), "the refusal is audited with its reason");
+        assertEquals(rejectedBefore + 1, fx.audit("token.rejected").size(), "exactly one token.rejected (finding 13)");
 
         // the code was consumed by the failed attempt (single use): a fresh login with the right actor token
         fx.enqueue("oauth2/default", sub, Map.of("groups", List.of("engineers")));
@@ -703,5 +729,52 @@ class FederatedLoginHttpTest {
         SignedJWT at = SignedJWT.parse((String) body.get("access_token"));
         assertEquals(sub, at.getJWTClaimsSet().getSubject());
         assertEquals(Map.of("sub", "obo-agent"), at.getJWTClaimsSet().getJSONObjectClaim("act"));
+
+        // finding 2: a refresh keeps the actor (RFC 8693 §4.1) ...
+        Map<String, String> rf = new LinkedHashMap<>();
+        rf.put("grant_type", "refresh_token");
+        rf.put("client_id", "mcp-inspector");
+        rf.put("refresh_token", (String) body.get("refresh_token"));
+        HttpResponse<String> refreshed = http.postForm(fx.issuer() + "/token", rf);
+        assertEquals(200, refreshed.statusCode(), refreshed.body());
+        Map<String, Object> rb = new com.fasterxml.jackson.databind.ObjectMapper().readValue(refreshed.body(), Map.class);
+        SignedJWT at2 = SignedJWT.parse((String) rb.get("access_token"));
+        assertEquals(sub, at2.getJWTClaimsSet().getSubject());
+        assertEquals(Map.of("sub", "obo-agent"), at2.getJWTClaimsSet().getJSONObjectClaim("act"), "act survives the refresh");
+        // ... and stops when the agent is suspended (RFC 9700 §4.14): one token.rejected, the family untouched
+        dev.deputy.broker.agent.Agent obo = agents.findAgent(TENANT, "obo-agent").orElseThrow();
+        agents.saveAgent(obo.withStatus(dev.deputy.broker.agent.Agent.Status.SUSPENDED, System.currentTimeMillis()));
+        fx.bean(dev.deputy.broker.agent.AgentChanges.class).changed(TENANT, "obo-agent");
+        rf.put("refresh_token", (String) rb.get("refresh_token"));
+        int before = fx.audit("token.rejected").size();
+        HttpResponse<String> stopped = http.postForm(fx.issuer() + "/token", rf);
+        assertEquals(400, stopped.statusCode(), stopped.body());
+        assertTrue(stopped.body().contains("\"invalid_grant\""), stopped.body());
+        assertEquals(before + 1, fx.audit("token.rejected").size(), "exactly one token.rejected");
+        assertTrue(audited("token.rejected", "actor_inactive"));
+        // resumed, the same refresh token works again (the refusal consumed nothing)
+        agents.saveAgent(obo.withStatus(dev.deputy.broker.agent.Agent.Status.ACTIVE, System.currentTimeMillis()));
+        fx.bean(dev.deputy.broker.agent.AgentChanges.class).changed(TENANT, "obo-agent");
+        HttpResponse<String> again = http.postForm(fx.issuer() + "/token", rf);
+        assertEquals(200, again.statusCode(), again.body());
+    }
+
+    /** Finding 13: a failed code or refresh grant at the token endpoint writes exactly one token.rejected. */
+    @Test
+    void aFailedCodeOrRefreshGrantIsAuditedOnce() {
+        Browser http = new Browser();
+        int before = fx.audit("token.rejected").size();
+        HttpResponse<String> code = http.postForm(fx.issuer() + "/token", mapOf("grant_type", "authorization_code",
+                "client_id", "mcp-inspector", "code", "never-issued", "redirect_uri", CLIENT_REDIRECT,
+                "code_verifier", new CodeVerifier().getValue()));
+        assertEquals(400, code.statusCode(), code.body());
+        assertTrue(code.body().contains("\"invalid_grant\""), code.body());
+        assertEquals(before + 1, fx.audit("token.rejected").size(), "one entry for the failed code grant");
+        assertTrue(audited("token.rejected", "unknown_code"));
+        HttpResponse<String> refresh = http.postForm(fx.issuer() + "/token", mapOf("grant_type", "refresh_token",
+                "client_id", "mcp-inspector", "refresh_token", "drt_not-a-token"));
+        assertEquals(400, refresh.statusCode(), refresh.body());
+        assertEquals(before + 2, fx.audit("token.rejected").size(), "one entry for the failed refresh grant");
+        assertTrue(audited("token.rejected", "unknown_refresh_token"));
     }
 }

@@ -114,7 +114,7 @@ class DelegationHttpTest {
         Map<String, String> form = new LinkedHashMap<>();
         form.put("grant_type", EXCHANGE);
         form.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.tokenEndpoint()).build()));
+        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.issuer()).build()));
         form.put("subject_token", subjectToken);
         form.put("subject_token_type", AT);
         form.putAll(extra);
@@ -134,9 +134,15 @@ class DelegationHttpTest {
     }
 
     static void assertRejected(HttpResponse<String> r, int status, String error) {
+        assertRejected(r, status, error, "token.rejected");
+    }
+
+    /** The refusal's code, and its one audit entry (a policy denial's is the policy.decision entry). */
+    static void assertRejected(HttpResponse<String> r, int status, String error, String auditType) {
         assertEquals(status, r.statusCode(), r.body());
         assertEquals(error, json(r).get("error"), r.body());
-        AuditEntry e = broker.lastAudit("token.rejected");
+        AuditEntry e = broker.onlyEntryOfLastRequest();
+        assertEquals(auditType, e.type());
         assertEquals(error, AgentTestBroker.details(e).get("error"), "audit entry names the error");
     }
 
@@ -188,7 +194,7 @@ class DelegationHttpTest {
 
         // a fourth hop goes beyond max_chain_depth 3
         HttpResponse<String> d = exchange("agent-d", (String) json(c).get("access_token"), Map.of());
-        assertRejected(d, 400, "invalid_grant");
+        assertRejected(d, 400, "invalid_grant", "policy.decision");
         AuditEntry decision = broker.lastAudit("policy.decision");
         assertEquals("deny", decision.outcome());
         assertEquals("max-chain-depth", AgentTestBroker.details(decision).get("rule"));
@@ -204,14 +210,14 @@ class DelegationHttpTest {
     void actorTokenOfAnotherAgentIsRefused() throws Exception {
         String user = userToken(List.of("files:read"), Map.of());
         Map<String, String> cc = TestKeys.assertionForm(
-                TestKeys.sign(keys.get("agent-b"), TestKeys.claims("agent-b", broker.tokenEndpoint()).build()));
+                TestKeys.sign(keys.get("agent-b"), TestKeys.claims("agent-b", broker.issuer()).build()));
         HttpResponse<String> bToken = broker.post("/t/demo/token", cc);
         assertEquals(200, bToken.statusCode(), bToken.body());
         assertRejected(exchange("agent-a", user, Map.of("actor_token", (String) json(bToken).get("access_token"),
                 "actor_token_type", AT)), 400, "invalid_grant");
         // its own actor token is fine
         Map<String, String> ca = TestKeys.assertionForm(
-                TestKeys.sign(keys.get("agent-a"), TestKeys.claims("agent-a", broker.tokenEndpoint()).build()));
+                TestKeys.sign(keys.get("agent-a"), TestKeys.claims("agent-a", broker.issuer()).build()));
         String aToken = (String) json(broker.post("/t/demo/token", ca)).get("access_token");
         HttpResponse<String> ok = exchange("agent-a", user, Map.of("actor_token", aToken, "actor_token_type", AT));
         assertEquals(200, ok.statusCode(), ok.body());
@@ -250,10 +256,10 @@ class DelegationHttpTest {
     @Test
     void policyDenyAndDefaultDeny() {
         String contractor = userToken(List.of("files:read"), Map.of("groups", List.of("contractors")));
-        assertRejected(exchange("agent-a", contractor, Map.of()), 400, "invalid_grant");
+        assertRejected(exchange("agent-a", contractor, Map.of()), 400, "invalid_grant", "policy.decision");
         assertEquals("no-contractors", AgentTestBroker.details(broker.lastAudit("policy.decision")).get("rule"));
         String user = userToken(List.of("files:read"), Map.of());
-        assertRejected(exchange("agent-e", user, Map.of()), 400, "invalid_grant");
+        assertRejected(exchange("agent-e", user, Map.of()), 400, "invalid_grant", "policy.decision");
         assertEquals("default-deny", AgentTestBroker.details(broker.lastAudit("policy.decision")).get("rule"));
     }
 
@@ -309,7 +315,7 @@ class DelegationHttpTest {
         form.put("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
         form.put("assertion", assertion);
         form.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.tokenEndpoint()).build()));
+        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.issuer()).build()));
         form.putAll(extra);
         return broker.post("/t/demo/token", form);
     }

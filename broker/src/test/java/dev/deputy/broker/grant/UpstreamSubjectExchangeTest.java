@@ -95,7 +95,7 @@ class UpstreamSubjectExchangeTest {
         Map<String, String> form = new LinkedHashMap<>();
         form.put("grant_type", DelegationHttpTest.EXCHANGE);
         form.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.tokenEndpoint()).build()));
+        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.issuer()).build()));
         form.put("subject_token", subject);
         form.put("subject_token_type", type);
         if (scope != null) {
@@ -165,5 +165,37 @@ class UpstreamSubjectExchangeTest {
         assertEquals("invalid_grant", json(exchange("agent-a", expired.serialize(),
                 "urn:ietf:params:oauth:token-type:id_token", null)).get("error"));
         assertEquals("invalid_grant", AgentTestBroker.details(broker.lastAudit("token.rejected")).get("error"));
+    }
+
+    /**
+     * Finding 9 (RFC 8725 §3.11): the kind of an upstream token comes from the token, and azp is applied to every
+     * multi-audience token. An ID token the IdP issued to another client, listing Deputy's exchange audience too,
+     * used to pass when the caller labelled it an access token.
+     */
+    @Test
+    void anotherClientsMultiAudienceTokenIsRefusedWhateverItsLabel() {
+        SignedJWT foreignIdToken = idp.issueToken("corp", "other-app", new no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback(
+                "corp", SUB, "JWT", List.of("other-app", "api://deputy"), Map.of("groups", List.of("engineering"),
+                "azp", "other-app", "nonce", "n-0815"), 3600));
+        for (String label : List.of(DelegationHttpTest.AT, "urn:ietf:params:oauth:token-type:jwt",
+                "urn:ietf:params:oauth:token-type:id_token")) {
+            HttpResponse<String> r = exchange("agent-a", foreignIdToken.serialize(), label, "files:read");
+            assertEquals(400, r.statusCode(), label + ": " + r.body());
+            assertEquals("invalid_grant", json(r).get("error"));
+            var e = broker.onlyEntryOfLastRequest();
+            assertEquals("token.rejected", e.type());
+            assertTrue(String.valueOf(AgentTestBroker.details(e).get("reason")).contains("audience"),
+                    AgentTestBroker.details(e).toString());
+        }
+        // a multi-audience access token issued to a third party (azp) is refused too; issued to Deputy's client, fine
+        SignedJWT noAzp = idp.issueToken("corp", "third-party", new no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback(
+                "corp", SUB, "at+jwt", List.of("api://deputy", "https://api.other.example"),
+                Map.of("groups", List.of("engineering")), 3600));
+        assertEquals("invalid_grant", json(exchange("agent-a", noAzp.serialize(), DelegationHttpTest.AT, "files:read")).get("error"));
+        SignedJWT ours = idp.issueToken("corp", "deputy", new no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback(
+                "corp", SUB, "at+jwt", List.of("api://deputy", "https://api.other.example"),
+                Map.of("groups", List.of("engineering"), "azp", "deputy"), 3600));
+        HttpResponse<String> ok = exchange("agent-a", ours.serialize(), DelegationHttpTest.AT, "files:read");
+        assertEquals(200, ok.statusCode(), ok.body());
     }
 }

@@ -285,11 +285,16 @@ public final class AgentTestBroker implements AutoCloseable {
         }
     }
 
-    static HttpResponse<String> send(HttpClient client, URI uri, Map<String, String> form) {
-        String body = form.entrySet().stream()
+    /** A form body ({@code application/x-www-form-urlencoded}). */
+    public static String form(Map<String, String> form) {
+        return form.entrySet().stream()
                 .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "="
                         + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
                 .collect(Collectors.joining("&"));
+    }
+
+    static HttpResponse<String> send(HttpClient client, URI uri, Map<String, String> form) {
+        String body = form(form);
         try {
             return client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20))
                     .header("Content-Type", "application/x-www-form-urlencoded")
@@ -325,6 +330,25 @@ public final class AgentTestBroker implements AutoCloseable {
             }
         }
         throw new AssertionError("no audit entry of type " + type);
+    }
+
+    /**
+     * The audit entry of the last request, asserting it is the only one that request wrote ("exactly one entry per
+     * refused request"): the last entry, and no other with its correlation id.
+     */
+    public AuditEntry onlyEntryOfLastRequest() {
+        List<AuditEntry> all = audit();
+        if (all.isEmpty()) {
+            throw new AssertionError("no audit entry");
+        }
+        AuditEntry last = all.get(all.size() - 1);
+        List<AuditEntry> same = all.stream()
+                .filter(e -> last.correlationId() != null && last.correlationId().equals(e.correlationId())).toList();
+        if (same.size() != 1) {
+            throw new AssertionError("the request wrote " + same.size() + " audit entries: "
+                    + same.stream().map(AuditEntry::type).toList());
+        }
+        return last;
     }
 
     @SuppressWarnings("unchecked")

@@ -46,7 +46,7 @@ class IntrospectionHttpTest {
 
     static Map<String, String> auth(JWK key, String id, Map<String, String> params) {
         Map<String, String> form = TestKeys.assertionForm(
-                TestKeys.sign(key, TestKeys.claims(id, broker.issuer() + "/introspect").build()));
+                TestKeys.sign(key, TestKeys.claims(id, broker.issuer()).build()));
         form.remove("grant_type");
         form.putAll(params);
         return form;
@@ -54,7 +54,7 @@ class IntrospectionHttpTest {
 
     static String tokenFor(JWK key, String id) {
         HttpResponse<String> r = broker.post("/t/demo/token",
-                TestKeys.assertionForm(TestKeys.sign(key, TestKeys.claims(id, broker.tokenEndpoint()).build())));
+                TestKeys.assertionForm(TestKeys.sign(key, TestKeys.claims(id, broker.issuer()).build())));
         assertEquals(200, r.statusCode(), r.body());
         return (String) json(r).get("access_token");
     }
@@ -166,6 +166,23 @@ class IntrospectionHttpTest {
         assertEquals(true, introspect(token).get("active"));
         broker.setStatus("actor-b", Agent.Status.SUSPENDED);
         assertEquals(false, introspect(token).get("active"));
+    }
+
+    @Test
+    void aSuspendedUsersTokensAreInactiveAtOnce() {
+        var users = broker.bean(dev.deputy.broker.federation.UserStore.class);
+        long now = System.currentTimeMillis();
+        var u = new dev.deputy.broker.federation.User("demo", "usr_" + java.util.UUID.randomUUID(), "okta",
+                "https://idp.example.com", "Jörg.Müller @corp", null, null, List.of(), List.of(),
+                dev.deputy.broker.federation.User.Status.ACTIVE, now, now);
+        users.insert(u);
+        String token = broker.bean(AccessTokens.class).mint(new AccessTokenSpec("demo", "Jörg.Müller @corp",
+                "https://idp.example.com", List.of("worker"), "worker", "https://files.example.com/mcp",
+                List.of("files:read"), null, null, Duration.ofMinutes(1), Map.of())).token();
+        assertEquals(true, introspect(token).get("active"));
+        users.setStatus("demo", u.id(), dev.deputy.broker.federation.User.Status.SUSPENDED);
+        assertEquals(Map.of("active", false), introspect(token));
+        assertEquals("user_suspended", AgentTestBroker.details(broker.lastAudit("token.introspected_inactive")).get("reason"));
     }
 
     @Test

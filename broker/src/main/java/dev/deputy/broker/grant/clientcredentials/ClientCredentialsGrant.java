@@ -6,11 +6,11 @@ import com.nimbusds.oauth2.sdk.Scope;
 import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.AgentStore;
 import dev.deputy.broker.agent.Resource;
-import dev.deputy.broker.agent.Role;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.oauth.AgentDirectory;
 import dev.deputy.broker.oauth.AuthenticatedClient;
 import dev.deputy.broker.oauth.GrantHandler;
+import dev.deputy.broker.oauth.GrantSupport;
 import dev.deputy.broker.oauth.OAuthException;
 import dev.deputy.broker.oauth.TokenContext;
 import dev.deputy.broker.oauth.TokenResult;
@@ -19,12 +19,9 @@ import dev.deputy.broker.token.AccessTokens;
 import dev.deputy.broker.token.MintedToken;
 import jakarta.inject.Singleton;
 
-import java.net.URI;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -38,11 +35,13 @@ public class ClientCredentialsGrant implements GrantHandler {
     private final AgentDirectory directory;
     private final AgentStore agents;
     private final AccessTokens tokens;
+    private final GrantSupport kit;
 
-    public ClientCredentialsGrant(AgentDirectory directory, AgentStore agents, AccessTokens tokens) {
+    public ClientCredentialsGrant(AgentDirectory directory, AgentStore agents, AccessTokens tokens, GrantSupport kit) {
         this.directory = directory;
         this.agents = agents;
         this.tokens = tokens;
+        this.kit = kit;
     }
 
     @Override
@@ -59,16 +58,13 @@ public class ClientCredentialsGrant implements GrantHandler {
             throw new OAuthException(OAuth2Error.UNAUTHORIZED_CLIENT, "client_credentials is for agents");
         }
         Agent agent = directory.agent(tenantId, client.agentId())
-                .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_CLIENT, "unknown agent"));
-        Resource resource = resource(tenantId, ctx.request().getResources());
+                .orElseThrow(() -> OAuthException.of(OAuth2Error.INVALID_CLIENT, "client authentication failed",
+                        "unknown agent"));
+        Resource resource = kit.resource(ctx);
         Set<String> granted = new LinkedHashSet<>();
-        for (Role role : directory.roles(tenantId)) {
-            if (agent.roles().contains(role.name()) && role.appliesIn(agent.environment())) {
-                for (String s : role.scopes()) {
-                    if (resource.scopes().contains(s)) {
-                        granted.add(s);
-                    }
-                }
+        for (String s : kit.agentScopes(tenantId, agent)) {
+            if (resource.scopes().contains(s)) {
+                granted.add(s);
             }
         }
         List<String> scopes;
@@ -86,15 +82,9 @@ public class ClientCredentialsGrant implements GrantHandler {
             }
             scopes = new ArrayList<>(granted);
         }
-        MintedToken minted = tokens.mint(new AccessTokenSpec(tenantId, agent.id(), null, List.of(), client.clientId(),
-                resource.uri(), scopes, client.certThumbprint(), null, null, Map.of()));
+        MintedToken minted = tokens.mint(AccessTokenSpec.of(tenantId, client.clientId()).agent(agent.id())
+                .audience(resource.uri()).scopes(scopes).boundTo(client.certThumbprint()).build());
         agents.touchLastSeen(tenantId, agent.id(), System.currentTimeMillis());
-        // RFC 6749 §5.1
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("access_token", minted.token());
-        body.put("token_type", "Bearer");
-        body.put("expires_in", minted.expiresIn());
-        body.put("scope", String.join(" ", scopes));
         AuditEvent event = AuditEvent.of(tenantId, "token.issued", AuditEvent.Outcome.SUCCESS)
                 .agent(agent.id()).client(client.clientId()).resource(resource.uri()).scopes(String.join(" ", scopes))
                 .request(ctx.meta())
@@ -102,22 +92,7 @@ public class ClientCredentialsGrant implements GrantHandler {
                 .detail("cert_bound", client.certThumbprint() != null)
                 .detail("exp", minted.expiresAt().getEpochSecond())
                 .build();
-        return new TokenResult(body, event);
-    }
-
-    /** RFC 8707 §2: one resource per token here; it must be registered. None named: the tenant's default. */
-    private Resource resource(String tenantId, List<URI> requested) {
-        List<Resource> all = directory.resources(tenantId);
-        if (requested == null || requested.isEmpty()) {
-            return all.stream().filter(Resource::isDefault).findFirst()
-                    .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_TARGET,
-                            "no resource requested and the tenant has no default resource"));
-        }
-        if (requested.size() > 1) {
-            throw new OAuthException(OAuth2Error.INVALID_TARGET, "one resource per token");
-        }
-        String wanted = Resource.canonical(requested.get(0).toString());
-        return all.stream().filter(r -> Resource.canonical(r.uri()).equals(wanted)).findFirst()
-                .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_TARGET, "unknown resource"));
+        // RFC 6749 §5.1 (scope always: it may differ from what was asked); no refresh token (§4.4.3)
+        return new TokenResult(GrantSupport.response(minted, scopes, null), event);
     }
 }

@@ -22,6 +22,7 @@ import dev.deputy.broker.federation.TrustedIssuers;
 import dev.deputy.broker.keys.CryptoProvider;
 import dev.deputy.broker.oauth.AgentDirectory;
 import dev.deputy.broker.oauth.GrantHandler;
+import dev.deputy.broker.oauth.GrantSupport;
 import dev.deputy.broker.oauth.OAuthException;
 import dev.deputy.broker.oauth.TokenContext;
 import dev.deputy.broker.oauth.TokenResult;
@@ -62,7 +63,11 @@ public class JwtBearerGrantHandler implements GrantHandler {
     private final EphemeralStore ephemeral;
     private final AccessTokens tokens;
 
-    public JwtBearerGrantHandler(TrustedIssuers trusted, AgentDirectory agents, EphemeralStore ephemeral, AccessTokens tokens) {
+    private final GrantSupport kit;
+
+    public JwtBearerGrantHandler(TrustedIssuers trusted, AgentDirectory agents, EphemeralStore ephemeral, AccessTokens tokens,
+                                 GrantSupport kit) {
+        this.kit = kit;
         this.trusted = trusted;
         this.agents = agents;
         this.ephemeral = ephemeral;
@@ -172,7 +177,7 @@ public class JwtBearerGrantHandler implements GrantHandler {
                 && !Resource.canonical(asserted.get(0)).equals(Resource.canonical(requested.get(0)))) {
             throw new OAuthException(OAuth2Error.INVALID_TARGET, "resource differs from the assertion's");
         }
-        Resource resource = resource(tenant, want);
+        Resource resource = kit.namedResource(ctx, want);
         Set<String> assertedScopes = scopeSet(c.getClaim("scope"));
         Set<String> req = ctx.request().getScope() == null ? null : new TreeSet<>(ctx.request().getScope().toStringList());
         Set<String> granted = new TreeSet<>(req == null ? assertedScopes : req);
@@ -202,9 +207,7 @@ public class JwtBearerGrantHandler implements GrantHandler {
         if (!ti.allowsSubject(c.getSubject())) {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, "assertion subject is not allowed by the tenant");
         }
-        String want = ctx.request().getResources() == null || ctx.request().getResources().isEmpty() ? null
-                : ctx.request().getResources().get(0).toString();
-        Resource resource = resource(tenant, want);
+        Resource resource = kit.resource(ctx);
         Set<String> req = ctx.request().getScope() == null ? new TreeSet<>(ti.scopes())
                 : new TreeSet<>(ctx.request().getScope().toStringList());
         Set<String> granted = new TreeSet<>(req);
@@ -225,24 +228,8 @@ public class JwtBearerGrantHandler implements GrantHandler {
     }
 
     private static TokenResult result(TokenContext ctx, MintedToken minted, Set<String> granted, AuditEvent event) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("access_token", minted.token());
-        body.put("token_type", "Bearer");
-        body.put("expires_in", minted.expiresIn());
-        body.put("scope", String.join(" ", granted));
         // ID-JAG: no refresh token
-        return new TokenResult(body, event);
-    }
-
-    private Resource resource(String tenant, String want) {
-        List<Resource> all = agents.resources(tenant);
-        if (want == null) {
-            return all.stream().filter(Resource::isDefault).findFirst()
-                    .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_TARGET, "no resource given and no default"));
-        }
-        String canon = Resource.canonical(want);
-        return all.stream().filter(r -> Resource.canonical(r.uri()).equals(canon)).findFirst()
-                .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_TARGET, "unknown resource"));
+        return new TokenResult(GrantSupport.response(minted, granted, null), event);
     }
 
     private static List<String> stringList(Object o) {

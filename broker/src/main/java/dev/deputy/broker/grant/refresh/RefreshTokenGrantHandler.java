@@ -3,15 +3,15 @@ package dev.deputy.broker.grant.refresh;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
 import com.nimbusds.oauth2.sdk.RefreshTokenGrant;
 import dev.deputy.broker.agent.ClientSecrets;
-import dev.deputy.broker.agent.Resource;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditEvent.Outcome;
-import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.AuditTransactions;
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.federation.User;
 import dev.deputy.broker.federation.UserStore;
+import dev.deputy.broker.oauth.AgentTokenState;
 import dev.deputy.broker.oauth.GrantHandler;
+import dev.deputy.broker.oauth.GrantSupport;
 import dev.deputy.broker.oauth.OAuthException;
 import dev.deputy.broker.oauth.TokenContext;
 import dev.deputy.broker.oauth.TokenResult;
@@ -20,8 +20,6 @@ import dev.deputy.broker.token.AccessTokens;
 import dev.deputy.broker.token.MintedToken;
 import jakarta.inject.Singleton;
 
-import java.net.URI;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,17 +35,17 @@ public class RefreshTokenGrantHandler implements GrantHandler {
     private final RefreshTokens refreshTokens;
     private final UserStore users;
     private final AccessTokens tokens;
-    private final AuditLog audit;
     private final AuditTransactions audited;
+    private final AgentTokenState agents;
 
     public RefreshTokenGrantHandler(RefreshTokenStore store, RefreshTokens refreshTokens, UserStore users,
-                                    AccessTokens tokens, AuditLog audit, AuditTransactions audited) {
+                                    AccessTokens tokens, AuditTransactions audited, AgentTokenState agents) {
         this.store = store;
         this.refreshTokens = refreshTokens;
         this.users = users;
         this.tokens = tokens;
-        this.audit = audit;
         this.audited = audited;
+        this.agents = agents;
     }
 
     /** The presented token was used already (a concurrent rotation won): thrown out of the transaction. */
@@ -72,61 +70,54 @@ public class RefreshTokenGrantHandler implements GrantHandler {
         String hash = ClientSecrets.sha256Hex(grant.getRefreshToken().getValue());
         Optional<RefreshToken> found = store.find(hash).filter(t -> t.tenantId().equals(tenantId));
         if (found.isEmpty()) {
-            fail(ctx, "unknown_refresh_token", null, 0);
-            throw new OAuthException(OAuth2Error.INVALID_GRANT, "unknown refresh token");
+            throw refused(OAuth2Error.INVALID_GRANT, "unknown refresh token", "unknown_refresh_token", null);
         }
         RefreshToken t = found.get();
         // RFC 6749 §6 / OAuth 2.1 §4.3.1: bound to the client it was issued to
         if (!t.clientId().equals(clientId)) {
-            fail(ctx, "client_mismatch", t.familyId(), 0);
-            throw new OAuthException(OAuth2Error.INVALID_GRANT, "refresh token was issued to another client");
+            throw refused(OAuth2Error.INVALID_GRANT, "refresh token was issued to another client", "client_mismatch",
+                    t.familyId());
         }
         if (t.status() == RefreshToken.Status.REVOKED) {
-            fail(ctx, "revoked", t.familyId(), 0);
-            throw new OAuthException(OAuth2Error.INVALID_GRANT, "refresh token revoked");
+            throw refused(OAuth2Error.INVALID_GRANT, "refresh token revoked", "revoked", t.familyId());
         }
         long now = System.currentTimeMillis();
         if (t.status() == RefreshToken.Status.USED) {
             throw reuse(ctx, t);
         }
         if (t.expiresAt() <= now) {
-            fail(ctx, "expired", t.familyId(), 0);
-            throw new OAuthException(OAuth2Error.INVALID_GRANT, "refresh token expired");
+            throw refused(OAuth2Error.INVALID_GRANT, "refresh token expired", "expired", t.familyId());
         }
         // RFC 8707 §2.2: the resource must be the one the grant is bound to
-        List<URI> resources = ctx.request().getResources();
-        if (resources != null && !resources.isEmpty()
-                && (resources.size() > 1 || !Resource.canonical(resources.get(0).toString()).equals(t.resource()))) {
-            fail(ctx, "resource_mismatch", t.familyId(), 0);
-            throw new OAuthException(OAuth2Error.INVALID_TARGET, "resource does not match the grant");
+        try {
+            GrantSupport.requireBound(ctx, t.resource());
+        } catch (OAuthException e) {
+            throw e.detail("refresh_family", t.familyId());
         }
         // RFC 6749 §6: a requested scope MUST NOT include any scope not originally granted
         List<String> scopes = t.scopes();
         if (ctx.request().getScope() != null) {
             List<String> requested = ctx.request().getScope().toStringList();
             if (!t.scopes().containsAll(requested)) {
-                fail(ctx, "scope_widening", t.familyId(), 0);
-                throw new OAuthException(OAuth2Error.INVALID_SCOPE, "scope exceeds the original grant");
+                throw refused(OAuth2Error.INVALID_SCOPE, "scope exceeds the original grant", "scope_widening",
+                        t.familyId());
             }
             scopes = requested;
         }
         Optional<User> user = users.find(tenantId, t.userId());
         if (user.isEmpty() || !user.get().active()) {
-            fail(ctx, "user_inactive", t.familyId(), 0);
-            throw new OAuthException(OAuth2Error.INVALID_GRANT, "the user is not active");
+            throw refused(OAuth2Error.INVALID_GRANT, "the user is not active", "user_inactive", t.familyId());
+        }
+        // RFC 8693 §4.1, RFC 9700 §4.14: the family's actor acts again; a suspended or revoked agent stops its
+        // refresh tokens at once (older families, issued before the actor was bound, fall back to the client's agent)
+        String actor = t.actor() != null ? t.actor() : ctx.client().agentId();
+        if (actor != null && !agents.active(tenantId, actor)) {
+            throw refused(OAuth2Error.INVALID_GRANT, "the acting agent is not active", "actor_inactive", t.familyId())
+                    .detail("actor", actor);
         }
         User u = user.get();
-        Map<String, Object> claims = new LinkedHashMap<>();
-        if (u.email() != null) {
-            claims.put("email", u.email());
-        }
-        if (u.name() != null) {
-            claims.put("name", u.name());
-        }
-        if (!u.groups().isEmpty()) {
-            claims.put("groups", u.groups());
-        }
-        List<String> actors = ctx.client().agentId() == null ? List.of() : List.of(ctx.client().agentId());
+        Map<String, Object> claims = GrantSupport.userClaims(u);
+        List<String> actors = actor == null ? List.of() : List.of(actor);
         List<String> granted = scopes;
         // The rotation (old token used, new one stored) and its audit entry commit in one transaction: a token
         // is answered only when both are durable, and a failed audit append leaves the old token usable.
@@ -139,11 +130,12 @@ public class RefreshTokenGrantHandler implements GrantHandler {
                 if (!store.markUsed(hash, now)) {
                     throw new AlreadyUsed();
                 }
-                MintedToken at = tokens.mint(new AccessTokenSpec(tenantId, u.upstreamSub(), u.upstreamIss(), actors,
-                        clientId, t.resource(), granted, ctx.client().certThumbprint(), null, null, claims));
-                // OAuth 2.1 §4.3.1: the new refresh token keeps the original grant's scope
+                MintedToken at = tokens.mint(AccessTokenSpec.of(tenantId, clientId).user(u.upstreamSub(), u.upstreamIss())
+                        .actors(actors).audience(t.resource()).scopes(granted).boundTo(ctx.client().certThumbprint())
+                        .claims(claims).build());
+                // OAuth 2.1 §4.3.1: the new refresh token keeps the original grant's scope (and its actor)
                 String next = refreshTokens.issue(tenantId, t.familyId(), clientId, t.userId(), t.resource(), t.scopes(),
-                        at.jti(), at.expiresAt(), now);
+                        actor, at.jti(), at.expiresAt(), now);
                 tx.append(AuditEvent.of(tenantId, EventTypes.TOKEN_REFRESHED, Outcome.SUCCESS)
                         .subject(u.upstreamSub(), u.upstreamIss()).actors(actors).agent(ctx.client().agentId())
                         .client(clientId).resource(t.resource()).scopes(String.join(" ", granted)).request(ctx.meta())
@@ -154,33 +146,19 @@ public class RefreshTokenGrantHandler implements GrantHandler {
         } catch (AlreadyUsed e) {
             throw reuse(ctx, t);
         }
-        MintedToken at = rotated.at();
-        String next = rotated.next();
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("access_token", at.token());
-        body.put("token_type", "Bearer");
-        body.put("expires_in", at.expiresIn());
-        if (!scopes.isEmpty()) {
-            body.put("scope", String.join(" ", scopes));
-        }
-        body.put("refresh_token", next);
-        return TokenResult.audited(body);
+        return TokenResult.audited(GrantSupport.response(rotated.at(), scopes, rotated.next()));
     }
 
+    /** RFC 9700 §4.14.2: reuse is a signal of theft; its own audit type so that it can be alerted on. */
     private OAuthException reuse(TokenContext ctx, RefreshToken t) {
         int n = refreshTokens.revokeFamily(ctx.tenant().id(), t.familyId());
-        // RFC 9700 §4.14.2: reuse is a signal of theft; its own type so that it can be alerted on
-        fail(ctx, EventTypes.TOKEN_REFRESH_REUSE, "refresh_token_reuse", t.familyId(), n);
-        return new OAuthException(OAuth2Error.INVALID_GRANT, "refresh token already used; the grant is revoked");
+        return refused(OAuth2Error.INVALID_GRANT, "refresh token already used; the grant is revoked",
+                "refresh_token_reuse", t.familyId()).auditType(EventTypes.TOKEN_REFRESH_REUSE)
+                .detail("revoked_refresh_tokens", n > 0 ? n : null);
     }
 
-    private void fail(TokenContext ctx, String reason, String family, int revoked) {
-        fail(ctx, EventTypes.TOKEN_REJECTED, reason, family, revoked);
-    }
-
-    private void fail(TokenContext ctx, String type, String reason, String family, int revoked) {
-        audit.append(AuditEvent.of(ctx.tenant().id(), type, Outcome.FAILURE).client(ctx.client().clientId())
-                .request(ctx.meta()).detail("grant_type", grantType()).detail("reason", reason)
-                .detail("refresh_family", family).detail("revoked_refresh_tokens", revoked > 0 ? revoked : null).build());
+    private static OAuthException refused(com.nimbusds.oauth2.sdk.ErrorObject error, String description, String reason,
+                                          String family) {
+        return OAuthException.of(error, description, reason).detail("refresh_family", family);
     }
 }

@@ -32,12 +32,13 @@ public class RefreshTokens {
         return ttl;
     }
 
+    /** A new refresh token of the family; {@code actor} is the agent its access tokens name as {@code act.sub}. */
     public String issue(String tenantId, String familyId, String clientId, String userId, String resource,
-                        List<String> scopes, String accessJti, Instant accessExp, long now) {
+                        List<String> scopes, String actor, String accessJti, Instant accessExp, long now) {
         String value = "drt_" + Sessions.random();
         store.insert(new RefreshToken(ClientSecrets.sha256Hex(value), tenantId, familyId, clientId, userId, resource, scopes,
                 accessJti, accessExp == null ? null : accessExp.toEpochMilli(), RefreshToken.Status.ACTIVE, now,
-                now + ttl.toMillis(), null));
+                now + ttl.toMillis(), null, actor));
         return value;
     }
 

@@ -11,13 +11,15 @@ import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.Resource;
 import dev.deputy.broker.agent.Role;
 import dev.deputy.broker.audit.AuditEvent;
-import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.federation.TenantConnectors;
 import dev.deputy.broker.federation.User;
 import dev.deputy.broker.federation.UserStore;
 import dev.deputy.broker.oauth.AgentDirectory;
 import dev.deputy.broker.oauth.AgentTokenState;
+import dev.deputy.broker.oauth.ClientFrontDoor;
+import dev.deputy.broker.oauth.DeputyTokens;
+import dev.deputy.broker.oauth.GrantSupport;
 import dev.deputy.broker.oauth.GrantHandler;
 import dev.deputy.broker.oauth.OAuthException;
 import dev.deputy.broker.oauth.TokenContext;
@@ -27,16 +29,13 @@ import dev.deputy.broker.policy.DelegationInput;
 import dev.deputy.broker.policy.Policies;
 import dev.deputy.broker.token.AccessTokenSpec;
 import dev.deputy.broker.token.AccessTokens;
-import dev.deputy.broker.token.DeputyTokenVerifier;
 import dev.deputy.broker.token.MintedToken;
-import dev.deputy.broker.token.Revocations;
 import dev.deputy.connectors.ConnectorException;
 import dev.deputy.connectors.UpstreamConnector;
 import dev.deputy.connectors.UpstreamIdentity;
 import com.nimbusds.jwt.JWTParser;
 import jakarta.inject.Singleton;
 
-import java.net.URI;
 import java.text.ParseException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,31 +68,38 @@ public class TokenExchangeGrantHandler implements GrantHandler {
      */
     record SubjectInfo(String sub, String iss, List<String> priorChain, Set<String> scopes, long expiresAtMs,
                        Set<String> groups, Set<String> roles, String connector, String jti, Map<String, Object> claims,
-                       boolean upstream) {
+                       boolean upstream, JWTClaimsSet boundClaims) {
+        /** {@code cnf.x5t#S256} of a Deputy subject token, or null. */
+        String binding() {
+            return boundClaims == null ? null : DeputyTokens.certificateBinding(boundClaims);
+        }
+
+        boolean keyBound() {
+            return boundClaims != null && DeputyTokens.keyBinding(boundClaims) != null;
+        }
+
+        List<String> audiences() {
+            return boundClaims == null ? List.of() : boundClaims.getAudience();
+        }
     }
 
-    private final DeputyTokenVerifier verifier;
+    private final DeputyTokens deputyTokens;
     private final AgentDirectory agents;
-    private final AgentTokenState agentState;
-    private final Revocations revocations;
     private final Policies policies;
     private final AccessTokens tokens;
-    private final AuditLog audit;
     private final UserStore users;
     private final TenantConnectors connectors;
+    private final GrantSupport kit;
 
-    public TokenExchangeGrantHandler(DeputyTokenVerifier verifier, AgentDirectory agents, AgentTokenState agentState,
-                                     Revocations revocations, Policies policies, AccessTokens tokens, AuditLog audit,
-                                     UserStore users, TenantConnectors connectors) {
-        this.users = users;
-        this.connectors = connectors;
-        this.verifier = verifier;
+    public TokenExchangeGrantHandler(DeputyTokens deputyTokens, AgentDirectory agents, Policies policies,
+                                     AccessTokens tokens, UserStore users, TenantConnectors connectors, GrantSupport kit) {
+        this.deputyTokens = deputyTokens;
         this.agents = agents;
-        this.agentState = agentState;
-        this.revocations = revocations;
         this.policies = policies;
         this.tokens = tokens;
-        this.audit = audit;
+        this.users = users;
+        this.connectors = connectors;
+        this.kit = kit;
     }
 
     @Override
@@ -112,35 +118,65 @@ public class TokenExchangeGrantHandler implements GrantHandler {
             throw new OAuthException(OAuth2Error.INVALID_REQUEST, "not a token exchange request");
         }
         Agent agent = agents.agent(tenant, agentId).filter(Agent::active)
-                .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_CLIENT, "agent is not active"));
+                .orElseThrow(() -> OAuthException.of(OAuth2Error.INVALID_CLIENT, ClientFrontDoor.CLIENT_AUTH_FAILED,
+                        "agent is not active"));
 
         // RFC 8693 §2.1: subject_token and subject_token_type REQUIRED
         SubjectInfo subject = subject(ctx, grant);
         List<String> priorChain = subject.priorChain();
         // RFC 8693 §4.4: may_act names who may act for the subject; enforced, not decorative
         Object mayActClaim = subject.claims().get("may_act");
-        if (mayActClaim != null && !(mayActClaim instanceof Map<?, ?> mayAct && agentId.equals(mayAct.get("sub")))) {
+        boolean namedInMayAct = mayActClaim instanceof Map<?, ?> mayAct && agentId.equals(mayAct.get("sub"));
+        if (mayActClaim != null && !namedInMayAct) {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, "may_act of the subject token does not name this agent");
+        }
+        // RFC 8705 §3, RFC 9700 §4.10: a certificate-bound subject token is usable only by its holder (the same
+        // certificate), an agent it was issued for (its audience), or one its may_act names — and what is issued
+        // is never less constrained than what came in: bound to the exchanging agent's own certificate
+        String subjectBinding = subject.binding();
+        if (subjectBinding != null) {
+            String presented = ctx.client().certThumbprint();
+            boolean holder = presented != null && DeputyTokens.heldBy(subject.boundClaims(), presented);
+            boolean audience = subject.audiences().contains(agentId);
+            if (!holder && !audience && !namedInMayAct) {
+                throw OAuthException.of(OAuth2Error.INVALID_GRANT, "subject_token is bound to another client's certificate",
+                        "cnf_not_holder");
+            }
+            if (presented == null) {
+                throw OAuthException.of(OAuth2Error.INVALID_GRANT,
+                        "a certificate-bound subject_token needs a certificate-bound exchange (mTLS)", "cnf_would_be_lost");
+            }
+        }
+        if (subject.keyBound()) {
+            // RFC 9449: a DPoP-bound subject token cannot be exchanged without losing its binding here
+            throw OAuthException.of(OAuth2Error.INVALID_GRANT, "DPoP-bound subject tokens cannot be exchanged",
+                    "dpop_would_be_lost");
         }
         // RFC 8693 §2.1: actor_token, when present, must be the authenticated agent's own
         if (grant.getActorToken() != null) {
             if (!SUBJECT_TYPES.contains(grant.getActorTokenType())) {
                 throw new OAuthException(OAuth2Error.INVALID_REQUEST, "actor_token_type must be access_token or jwt");
             }
-            DeputyTokenVerifier.Verified actor = verify(tenant, grant.getActorToken().getValue(), "actor_token");
-            if (!agentId.equals(actor.claims().getSubject()) || actor.claims().getClaim("sub_id") != null) {
+            JWTClaimsSet actor = activeDeputyToken(tenant, grant.getActorToken().getValue(), "actor_token");
+            if (!agentId.equals(actor.getSubject()) || actor.getClaim("sub_id") != null) {
                 throw new OAuthException(OAuth2Error.INVALID_GRANT, "actor_token does not name the authenticated agent");
+            }
+            // RFC 8705 §3: a certificate-bound actor token proves nothing without its certificate
+            if (!DeputyTokens.heldBy(actor, ctx.client().certThumbprint())) {
+                throw OAuthException.of(OAuth2Error.INVALID_GRANT, "actor_token is bound to another certificate",
+                        "actor_cnf_mismatch");
             }
         }
         List<String> chain = new ArrayList<>(priorChain.size() + 1);
         chain.add(agentId);
         chain.addAll(priorChain);
 
-        Resource resource = resource(ctx, grant);
+        Resource resource = kit.resource(ctx, grant.getAudience() == null ? null
+                : grant.getAudience().stream().map(a -> a.getValue()).toList());
         Set<String> subjectScopes = subject.scopes();
         Set<String> requested = ctx.request().getScope() == null ? null
                 : new LinkedHashSet<>(ctx.request().getScope().toStringList());
-        Set<String> agentScopes = agentScopes(tenant, agent);
+        Set<String> agentScopes = kit.agentScopes(tenant, agent);
         Set<String> candidate = new TreeSet<>(requested == null ? subjectScopes : requested);
         candidate.retainAll(subjectScopes);
         candidate.retainAll(agentScopes);
@@ -177,13 +213,15 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         if (!decision.allowed()) {
             // a refusal is a policy.decision (deny) entry with the rule and the reason; an allowed exchange is
             // the one token.exchanged entry below, which names the rule that allowed it
-            audit.append(AuditEvent.of(tenant, EventTypes.POLICY_DECISION, AuditEvent.Outcome.DENY)
-                    .subject(subject.sub(), subject.iss()).actors(chain).agent(agentId)
-                    .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", candidate))
-                    .request(ctx.meta()).detail("rule", decision.ruleId()).detail("reason", decision.reason())
-                    .detail("granted", String.join(" ", new TreeSet<>(decision.granted()))).build());
+            // the one entry of this refusal (the front door writes it instead of a token.rejected)
             throw new OAuthException(new ErrorObject(OAuth2Error.INVALID_GRANT.getCode(),
-                    "delegation refused by policy (" + decision.ruleId() + ")", 400));
+                    "delegation refused by policy (" + decision.ruleId() + ")", 400))
+                    .auditEvent(AuditEvent.of(tenant, EventTypes.POLICY_DECISION, AuditEvent.Outcome.DENY)
+                            .subject(subject.sub(), subject.iss()).actors(chain).agent(agentId)
+                            .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", candidate))
+                            .request(ctx.meta()).detail("rule", decision.ruleId()).detail("reason", decision.reason())
+                            .detail("error", OAuth2Error.INVALID_GRANT.getCode())
+                            .detail("granted", String.join(" ", new TreeSet<>(decision.granted()))).build());
         }
         Set<String> granted = new TreeSet<>(decision.granted());
 
@@ -196,16 +234,9 @@ public class TokenExchangeGrantHandler implements GrantHandler {
                 extra.put(c, subject.claims().get(c));
             }
         }
-        MintedToken minted = tokens.mint(new AccessTokenSpec(tenant, subject.sub(), subject.iss(), chain,
-                ctx.client().clientId(), resource.uri(), List.copyOf(granted), ctx.client().certThumbprint(), null, ttl,
-                extra));
-
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("access_token", minted.token());
-        body.put("issued_token_type", issuedType.getURI().toString()); // RFC 8693 §2.2.1 REQUIRED
-        body.put("token_type", "Bearer");
-        body.put("expires_in", minted.expiresIn());
-        body.put("scope", String.join(" ", granted));
+        MintedToken minted = tokens.mint(AccessTokenSpec.of(tenant, ctx.client().clientId())
+                .user(subject.sub(), subject.iss()).actors(chain).audience(resource.uri()).scopes(granted)
+                .boundTo(ctx.client().certThumbprint()).ttl(ttl).claims(extra).build());
         AuditEvent event = AuditEvent.of(tenant, "token.exchanged", AuditEvent.Outcome.SUCCESS)
                 .subject(subject.sub(), subject.iss()).actors(chain).agent(agentId)
                 .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", granted))
@@ -215,7 +246,8 @@ public class TokenExchangeGrantHandler implements GrantHandler {
                 .detail("rule", decision.ruleId()).detail("reason", decision.reason())
                 .detail("cnf", ctx.client().certThumbprint() != null ? "x5t#S256" : null)
                 .build();
-        return new TokenResult(body, event);
+        // RFC 8693 §2.2.1: issued_token_type REQUIRED
+        return new TokenResult(GrantSupport.response(minted, granted, null, issuedType), event);
     }
 
     /** A Deputy access token of this tenant, or a token of an upstream IdP whose connector is trusted for exchange. */
@@ -224,12 +256,16 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         String token = grant.getSubjectToken().getValue();
         // the usual subject: a valid Deputy token of this tenant (its issuer is ours), parsed once by the validator
         // (not at all when it has verified this token before); anything else is told apart by its iss below
-        var ours = verifier.tryVerify(tenant, token);
-        if (ours.isPresent()) {
+        DeputyTokens.Verdict ours = deputyTokens.check(tenant, token);
+        if (ours.verified()) {
             if (!SUBJECT_TYPES.contains(grant.getSubjectTokenType())) {
                 throw new OAuthException(OAuth2Error.INVALID_REQUEST, "subject_token_type must be access_token or jwt");
             }
-            return deputySubject(tenant, notRevoked(tenant, ours.get(), "subject_token"));
+            if (!ours.active()) {
+                throw OAuthException.of(OAuth2Error.INVALID_GRANT, "subject_token is not active",
+                        "subject_token " + ours.inactive());
+            }
+            return deputySubject(ours);
         }
         String iss;
         try {
@@ -241,7 +277,8 @@ public class TokenExchangeGrantHandler implements GrantHandler {
             if (!SUBJECT_TYPES.contains(grant.getSubjectTokenType())) {
                 throw new OAuthException(OAuth2Error.INVALID_REQUEST, "subject_token_type must be access_token or jwt");
             }
-            return deputySubject(tenant, verify(tenant, token, "subject_token"));
+            throw OAuthException.of(OAuth2Error.INVALID_GRANT, "subject_token is invalid",
+                    "subject_token " + ours.inactive());
         }
         if (!UPSTREAM_TYPES.contains(grant.getSubjectTokenType())) {
             throw new OAuthException(OAuth2Error.INVALID_REQUEST, "subject_token_type must be id_token, access_token or jwt");
@@ -249,23 +286,24 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         return upstreamSubject(tenant, token, iss, grant.getSubjectTokenType());
     }
 
-    private SubjectInfo deputySubject(String tenant, DeputyTokenVerifier.Verified v) {
+    private SubjectInfo deputySubject(DeputyTokens.Verdict v) {
         JWTClaimsSet sc = v.claims();
         Map<String, Object> subId = jsonObject(sc, "sub_id");
         if (subId == null || !"iss_sub".equals(subId.get("format")) || !Objects.equals(sc.getSubject(), subId.get("sub"))) {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, "subject_token does not represent a user");
         }
-        if (agentState.problem(tenant, sc).isPresent()) {
-            throw new OAuthException(OAuth2Error.INVALID_GRANT, "an agent in the subject token's chain is not active");
-        }
         return new SubjectInfo(sc.getSubject(), (String) subId.get("iss"), AgentTokenState.actorChain(sc), scopes(sc), v.expiresAtMs(),
                 stringSet(sc, "groups"), stringSet(sc, "roles"), stringClaim(sc, "connector"), sc.getJWTID(), sc.getClaims(),
-                false);
+                false, sc);
     }
 
     private SubjectInfo upstreamSubject(String tenant, String token, String iss, TokenTypeURI type) {
-        UpstreamConnector.TokenKind kind = TokenTypeURI.ID_TOKEN.equals(type)
-                ? UpstreamConnector.TokenKind.ID_TOKEN : UpstreamConnector.TokenKind.ACCESS_TOKEN;
+        // RFC 8725 §3.11: the kind comes from the token itself, not from subject_token_type (an ID token labelled
+        // access_token must still meet the ID token rules, azp included)
+        UpstreamConnector.TokenKind kind = UpstreamConnector.TokenKind.of(token, TokenTypeURI.ID_TOKEN.equals(type));
+        if (kind == null) {
+            throw new OAuthException(OAuth2Error.INVALID_GRANT, "subject_token is not a JWT");
+        }
         ConnectorException last = null;
         for (Map.Entry<TenantConnectors.Entry, Set<String>> trusted : connectors.trustedForExchange(tenant)) {
             UpstreamConnector c = trusted.getKey().connector();
@@ -297,7 +335,8 @@ public class TokenExchangeGrantHandler implements GrantHandler {
                 claims.put("connector", who.connectorId());
                 Object jti = who.claims().get("jti");
                 return new SubjectInfo(who.subject(), who.issuer(), List.of(), scopes, expMs, new TreeSet<>(who.groups()),
-                        new TreeSet<>(who.roles()), who.connectorId(), jti == null ? null : jti.toString(), claims, true);
+                        new TreeSet<>(who.roles()), who.connectorId(), jti == null ? null : jti.toString(), claims, true,
+                        null);
             } catch (ConnectorException e) {
                 last = e;
             }
@@ -307,54 +346,13 @@ public class TokenExchangeGrantHandler implements GrantHandler {
                 : "subject_token rejected by its IdP's rules: " + last.code().wire());
     }
 
-    private DeputyTokenVerifier.Verified verify(String tenant, String token, String which) {
-        DeputyTokenVerifier.Verified v;
-        try {
-            v = verifier.verify(tenant, token);
-        } catch (DeputyTokenVerifier.Invalid e) {
-            throw new OAuthException(OAuth2Error.INVALID_GRANT, which + " is invalid: " + e.getMessage());
+    /** A Deputy token of this tenant that is active by the one rule; else invalid_grant. */
+    private JWTClaimsSet activeDeputyToken(String tenant, String token, String which) {
+        DeputyTokens.Verdict v = deputyTokens.check(tenant, token);
+        if (!v.active()) {
+            throw OAuthException.of(OAuth2Error.INVALID_GRANT, which + " is invalid or not active", which + " " + v.inactive());
         }
-        return notRevoked(tenant, v, which);
-    }
-
-    private DeputyTokenVerifier.Verified notRevoked(String tenant, DeputyTokenVerifier.Verified v, String which) {
-        if (revocations.isRevoked(tenant, v.claims().getJWTID())) {
-            throw new OAuthException(OAuth2Error.INVALID_GRANT, which + " is revoked");
-        }
-        return v;
-    }
-
-    private Resource resource(TokenContext ctx, TokenExchangeGrant grant) {
-        List<Resource> all = agents.resources(ctx.tenant().id());
-        List<String> asked = new ArrayList<>();
-        if (ctx.request().getResources() != null) {
-            ctx.request().getResources().stream().map(URI::toString).forEach(asked::add);
-        }
-        if (grant.getAudience() != null) {
-            grant.getAudience().forEach(a -> asked.add(a.getValue()));
-        }
-        if (asked.size() > 1) {
-            throw new OAuthException(OAuth2Error.INVALID_TARGET, "name exactly one resource");
-        }
-        if (asked.isEmpty()) {
-            return all.stream().filter(Resource::isDefault).findFirst()
-                    .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_TARGET, "no resource given and no default"));
-        }
-        String want = Resource.canonical(asked.get(0));
-        // RFC 8707 §2: the resource must be one the AS knows; audience may name it by URI or id
-        return all.stream().filter(r -> Resource.canonical(r.uri()).equals(want) || r.id().equals(asked.get(0)))
-                .findFirst()
-                .orElseThrow(() -> new OAuthException(OAuth2Error.INVALID_TARGET, "unknown resource"));
-    }
-
-    private Set<String> agentScopes(String tenant, Agent agent) {
-        Set<String> out = new TreeSet<>();
-        for (Role r : agents.roles(tenant)) {
-            if (agent.roles().contains(r.name()) && r.appliesIn(agent.environment())) {
-                out.addAll(r.scopes());
-            }
-        }
-        return out;
+        return v.claims();
     }
 
     @SuppressWarnings("unchecked")

@@ -52,7 +52,14 @@ public final class BankingServer implements AutoCloseable {
 
     /** Settings; {@code prm} defaults to Deputy's PRM for {@code resourceId}, {@code jwks} to the issuer's JWKS. */
     public record Options(String host, int port, String issuer, String resource, String resourceId, String prm,
-                          String jwks, boolean acceptUnverifiableCnf, Map<String, BigDecimal> balances) {
+                          String jwks, boolean acceptUnverifiableCnf, Map<String, BigDecimal> balances,
+                          String reporterClientId, String reporterSecret) {
+        /** Without reporter credentials: tool calls are logged here only (Deputy accepts authenticated reports). */
+        public Options(String host, int port, String issuer, String resource, String resourceId, String prm, String jwks,
+                       boolean acceptUnverifiableCnf, Map<String, BigDecimal> balances) {
+            this(host, port, issuer, resource, resourceId, prm, jwks, acceptUnverifiableCnf, balances, null, null);
+        }
+
         public String prmUrl() {
             return prm != null ? prm : issuer + "/resources/" + resourceId + "/.well-known/oauth-protected-resource";
         }
@@ -69,7 +76,7 @@ public final class BankingServer implements AutoCloseable {
     public BankingServer(Options o, TokenValidator validator) throws Exception {
         McpJsonMapper json = McpJsonDefaults.getMapper();
         Bank bank = new Bank(o.balances() == null ? Map.of() : o.balances());
-        ToolCallReporter reporter = new ToolCallReporter(o.issuer(), o.resource());
+        ToolCallReporter reporter = new ToolCallReporter(o.issuer(), o.resource(), o.reporterClientId(), o.reporterSecret());
         HttpServletStreamableServerTransportProvider transport = HttpServletStreamableServerTransportProvider.builder()
                 .jsonMapper(json).mcpEndpoint("/mcp")
                 .contextExtractor((HttpServletRequest r) -> {
@@ -204,13 +211,13 @@ public final class BankingServer implements AutoCloseable {
         if (!a.containsKey("issuer") || !a.containsKey("resource")) {
             System.err.println("usage: --issuer <tenant issuer> --resource <this server's resource URI> [--port 8090] "
                     + "[--host 127.0.0.1] [--resource-id bank] [--prm <url>] [--jwks <url>] [--balance <sub>=<eur>]... "
-                    + "[--accept-unverifiable-cnf]");
+                    + "[--accept-unverifiable-cnf] [--reporter-client-id <id>] (secret: env DEPUTY_REPORTER_CLIENT_SECRET)");
             System.exit(2);
         }
         Options o = new Options(a.getOrDefault("host", InetAddress.getLoopbackAddress().getHostAddress()),
                 Integer.parseInt(a.getOrDefault("port", "8090")), a.get("issuer"), a.get("resource"),
                 a.getOrDefault("resource-id", "bank"), a.get("prm"), a.get("jwks"), a.containsKey("accept-unverifiable-cnf"),
-                balances);
+                balances, a.get("reporter-client-id"), System.getenv("DEPUTY_REPORTER_CLIENT_SECRET"));
         BankingServer s = new BankingServer(o);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -19,9 +19,12 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Reports each tool call to Deputy's audit log: {@code POST <issuer>/audit/tool-calls}, Bearer = the caller's own
- * token, body {@code {"tool","arguments_sha256","status","resource"}} (arguments are hashed, never sent). Fire and
- * forget; a 404 (a broker without the endpoint) is tolerated and logged once.
+ * Reports each tool call to Deputy's audit log: {@code POST <issuer>/audit/tool-calls}, a form authenticated as this
+ * server's own confidential client ({@code client_secret_basic}), naming the caller's token and the call:
+ * {@code token, tool, arguments_sha256, status, resource} (arguments are hashed, never sent). Deputy records it only
+ * for an active token whose audience is {@code resource}; a certificate-bound token also needs the caller's
+ * certificate ({@code client_certificate}), which this server does not have when it does not terminate TLS itself.
+ * Fire and forget; without reporter credentials nothing is sent (logged once); a 404 is tolerated and logged once.
  */
 public final class ToolCallReporter {
     private static final Logger LOG = LoggerFactory.getLogger(ToolCallReporter.class);
@@ -29,11 +32,19 @@ public final class ToolCallReporter {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
     private final URI endpoint;
     private final String resource;
+    private final String basic;
     private final AtomicBoolean warned = new AtomicBoolean();
 
-    public ToolCallReporter(String issuer, String resource) {
+    public ToolCallReporter(String issuer, String resource, String clientId, String clientSecret) {
         this.endpoint = URI.create(issuer + "/audit/tool-calls");
         this.resource = resource;
+        // RFC 6749 §2.3.1: form-encoded id and secret, then Basic
+        this.basic = clientId == null || clientSecret == null ? null : "Basic " + java.util.Base64.getEncoder().encodeToString(
+                (enc(clientId) + ":" + enc(clientSecret)).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String enc(String s) {
+        return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
     /** SHA-256 (hex) of the arguments as canonical JSON (keys sorted). */
@@ -47,15 +58,24 @@ public final class ToolCallReporter {
     }
 
     public void report(String token, String tool, Map<String, Object> arguments, String status) {
-        Map<String, Object> body = new LinkedHashMap<>();
+        if (basic == null) {
+            if (warned.compareAndSet(false, true)) {
+                LOG.warn("no reporter credentials (--reporter-client-id, DEPUTY_REPORTER_CLIENT_SECRET): tool calls are logged here only");
+            }
+            return;
+        }
+        Map<String, String> body = new LinkedHashMap<>();
+        body.put("token", token);
         body.put("tool", tool);
         body.put("arguments_sha256", argumentsSha256(arguments));
         body.put("status", status);
         body.put("resource", resource);
+        StringBuilder form = new StringBuilder();
+        body.forEach((k, v) -> form.append(form.isEmpty() ? "" : "&").append(enc(k)).append('=').append(enc(v)));
         try {
             HttpRequest r = HttpRequest.newBuilder(endpoint).timeout(Duration.ofSeconds(5))
-                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body), StandardCharsets.UTF_8)).build();
+                    .header("Authorization", basic).header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(form.toString(), StandardCharsets.UTF_8)).build();
             http.sendAsync(r, HttpResponse.BodyHandlers.discarding()).whenComplete((res, err) -> {
                 if (err != null) {
                     LOG.warn("audit report for {} failed: {}", tool, err.toString());

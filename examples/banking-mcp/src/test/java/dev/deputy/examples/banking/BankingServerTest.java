@@ -28,6 +28,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Date;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -67,7 +68,7 @@ class BankingServerTest {
         resource = "http://127.0.0.1:18090/mcp"; // the audience; the server itself listens on a random port
         TokenValidator v = new TokenValidator(issuer, resource, new ImmutableJWKSet<>(new JWKSet(key.toPublicJWK())), false);
         server = new BankingServer(new BankingServer.Options("127.0.0.1", 0, issuer, resource, "bank", null, null, false,
-                Map.of("00uAda", new BigDecimal("1234.56"))), v);
+                Map.of("00uAda", new BigDecimal("1234.56")), "bank.reporter", "s3cret:ü"), v);
     }
 
     @AfterAll
@@ -175,12 +176,20 @@ class BankingServerTest {
         assertEquals(0, new BigDecimal("2037.02").compareTo(fx.path("structuredContent").path("converted").decimalValue()), fx.toString());
         String[] first = reports.poll(5, TimeUnit.SECONDS);
         assertNotNull(first);
-        assertEquals("Bearer " + t, first[0]);
-        JsonNode body = JSON.readTree(first[1]);
-        assertEquals("get_balance", body.path("tool").asText());
-        assertEquals("ok", body.path("status").asText());
-        assertEquals(resource, body.path("resource").asText());
-        assertEquals(64, body.path("arguments_sha256").asText().length());
+        // the server authenticates as its own client; the caller's token is a form parameter
+        assertEquals("Basic " + java.util.Base64.getEncoder().encodeToString("bank.reporter:s3cret%3A%C3%BC"
+                .getBytes(StandardCharsets.UTF_8)), first[0]);
+        Map<String, String> body = new LinkedHashMap<>();
+        for (String kv : first[1].split("&")) {
+            int eq = kv.indexOf('=');
+            body.put(java.net.URLDecoder.decode(kv.substring(0, eq), StandardCharsets.UTF_8),
+                    java.net.URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+        assertEquals(t, body.get("token"));
+        assertEquals("get_balance", body.get("tool"));
+        assertEquals("ok", body.get("status"));
+        assertEquals(resource, body.get("resource"));
+        assertEquals(64, body.get("arguments_sha256").length());
         assertNotNull(reports.poll(5, TimeUnit.SECONDS));
     }
 

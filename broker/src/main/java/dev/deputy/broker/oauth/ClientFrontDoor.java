@@ -1,0 +1,167 @@
+package dev.deputy.broker.oauth;
+
+import com.nimbusds.oauth2.sdk.ErrorObject;
+import com.nimbusds.oauth2.sdk.OAuth2Error;
+import com.nimbusds.oauth2.sdk.auth.ClientAuthentication;
+import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+import dev.deputy.broker.audit.AuditEvent;
+import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.EventTypes;
+import dev.deputy.broker.audit.RequestMeta;
+import dev.deputy.broker.health.ServiceUnavailableException;
+import dev.deputy.broker.tenant.Tenant;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+
+/**
+ * The one front door of every client-authenticated endpoint: token (RFC 6749 §3.2), introspection (RFC 7662),
+ * revocation (RFC 7009) and tool-call reports. For each request it
+ * <ol>
+ *   <li>runs the endpoint's cheap checks ({@link Handler#precheck}), then parses and verifies the client
+ *       authentication once ({@link ClientAuthPipeline});</li>
+ *   <li>decides whether this client may use this endpoint ({@link #admit}): public clients
+ *       ({@code token_endpoint_auth_method: none}) only at the token endpoint; introspection only for the tenant's
+ *       allow-list when it has one (RFC 7662 §2.1, §4);</li>
+ *   <li>hands the request to the endpoint, and answers what it returns;</li>
+ *   <li>owns the failure audit: whatever refuses the request (client authentication, the endpoint rule, a grant,
+ *       an unexpected failure), exactly one entry is written, from the {@link OAuthException}'s internal reason.
+ *       Grants and endpoints never write failure entries themselves.</li>
+ * </ol>
+ * An {@code invalid_client} answer never says why (RFC 6749 §5.2 allows no more than "client authentication
+ * failed"; saying "agent is suspended" or "must use private_key_jwt" tells a prober that the id is an agent and how
+ * it authenticates): the reason goes to the audit log only. The 401 and its {@code WWW-Authenticate} are the
+ * renderer's ({@code http.OAuthErrors}).
+ */
+@Singleton
+public class ClientFrontDoor {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientFrontDoor.class);
+    /** The one description an {@code invalid_client} answer carries. */
+    public static final String CLIENT_AUTH_FAILED = "client authentication failed";
+
+    /** The client-authenticated endpoints, with the type of their failure entry. */
+    public enum Endpoint {
+        TOKEN(EventTypes.TOKEN_REJECTED),
+        INTROSPECTION(EventTypes.INTROSPECTION_REJECTED),
+        REVOCATION(EventTypes.REVOCATION_REJECTED),
+        TOOL_CALLS(EventTypes.TOOL_CALL_REJECTED);
+
+        private final String rejectedType;
+
+        Endpoint(String rejectedType) {
+            this.rejectedType = rejectedType;
+        }
+
+        public String rejectedType() {
+            return rejectedType;
+        }
+
+        /** Whether a public client may call it: only the token endpoint (its code is protected by PKCE). */
+        boolean allowsPublicClients() {
+            return this == TOKEN;
+        }
+    }
+
+    /** A request that passed the front door. */
+    public record Call(Tenant tenant, String issuer, HTTPRequest request, ClientAuthentication authentication,
+                       AuthenticatedClient client, RequestMeta meta) {
+    }
+
+    /** What an endpoint does behind the door; it throws {@link OAuthException} to refuse. */
+    public interface Handler {
+        /** Checks that need no client (RFC 6749 §5.2: an unsupported grant type before anything costly). */
+        default void precheck(HTTPRequest request) {
+        }
+
+        EndpointResponse handle(Call call);
+    }
+
+    private final ClientAuthPipeline pipeline;
+    private final Endpoints endpoints;
+    private final AuditLog audit;
+
+    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit) {
+        this.pipeline = pipeline;
+        this.endpoints = endpoints;
+        this.audit = audit;
+    }
+
+    public EndpointResponse serve(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
+                                  Handler handler) {
+        AuthenticatedClient client = null;
+        try {
+            handler.precheck(request);
+            String issuer = endpoints.issuer(tenant.id());
+            // parsed once: a malformed assertion is invalid_client (RFC 7523 §3.2), not invalid_request
+            ClientAuthentication auth = ClientAuthPipeline.parse(request);
+            // RFC 6749 §3.2 (and the RFC 7662 / RFC 7009 forms): no parameter twice, identical values included;
+            // resource (RFC 8707) and audience (RFC 8693) may repeat at the token endpoint
+            FormParameters.requireSingle(request, endpoint == Endpoint.TOKEN ? FormParameters.TOKEN_REPEATABLE
+                    : java.util.Set.of());
+            client = pipeline.authenticate(tenant, issuer, request, auth);
+            admit(endpoint, tenant, client);
+            return handler.handle(new Call(tenant, issuer, request, auth, client, meta));
+        } catch (OAuthException e) {
+            ErrorObject shown = e.error();
+            if (OAuth2Error.INVALID_CLIENT.getCode().equals(shown.getCode())) {
+                // RFC 6749 §5.2: say that it failed, never why (the audit entry has the reason)
+                shown = new ErrorObject(shown.getCode(), CLIENT_AUTH_FAILED, 401);
+            }
+            rejected(endpoint, tenant, request, meta, client, e, shown);
+            return EndpointResponse.error(shown);
+        } catch (ServiceUnavailableException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.error("{} failure (tenant {})", endpoint.name().toLowerCase(), tenant.id(), e);
+            ErrorObject err = OAuth2Error.SERVER_ERROR.setDescription("unexpected error");
+            rejected(endpoint, tenant, request, meta, client,
+                    new OAuthException(err).reason("server_error: " + e.getClass().getSimpleName()), err);
+            return EndpointResponse.error(err);
+        }
+    }
+
+    /** Which clients may use which endpoint. */
+    static void admit(Endpoint endpoint, Tenant tenant, AuthenticatedClient client) {
+        if (client.isPublic() && !endpoint.allowsPublicClients()) {
+            // RFC 7662 §2.1 / RFC 7009 §2.1: the caller must authenticate; a public client cannot
+            throw OAuthException.of(OAuth2Error.INVALID_CLIENT, CLIENT_AUTH_FAILED,
+                    "public client not allowed at " + endpoint.name().toLowerCase());
+        }
+        if (endpoint == Endpoint.INTROSPECTION && tenant.introspectionClients() != null
+                && !tenant.introspectionClients().contains(client.clientId())) {
+            // RFC 7662 §4: the tenant restricts introspection to its resource servers
+            throw OAuthException.of(OAuth2Error.UNAUTHORIZED_CLIENT.setHTTPStatusCode(403),
+                    "this client may not introspect tokens", "not_on_introspection_allow_list");
+        }
+    }
+
+    private void rejected(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
+                          AuthenticatedClient client, OAuthException e, ErrorObject shown) {
+        try {
+            AuditEvent event = e.auditEventOverride();
+            if (event == null) {
+                String claimed = client != null ? client.clientId() : ClientAuthPipeline.claimedClientId(request);
+                String type = e.auditTypeOverride() != null ? e.auditTypeOverride() : endpoint.rejectedType();
+                AuditEvent.Builder b = AuditEvent.of(tenant.id(), type, AuditEvent.Outcome.FAILURE)
+                        .client(claimed).agent(client != null ? client.agentId() : claimed).request(meta)
+                        .detail("error", shown.getCode())
+                        .detail("reason", ClientAuthPipeline.safe(e.auditReason()))
+                        .detail("authenticated", client != null);
+                if (endpoint == Endpoint.TOKEN) {
+                    String grantType = ClientAuthPipeline.param(request, "grant_type");
+                    b.detail("grant_type", grantType == null || grantType.length() > 100 ? null : grantType);
+                }
+                for (Map.Entry<String, Object> d : e.details().entrySet()) {
+                    b.detail(d.getKey(), d.getValue());
+                }
+                event = b.build();
+            }
+            audit.append(event);
+        } catch (RuntimeException ex) {
+            LOG.warn("could not audit a refused {} request (tenant {}): {}", endpoint.name().toLowerCase(), tenant.id(),
+                    ex.toString());
+        }
+    }
+}
