@@ -54,7 +54,7 @@ class ImageTarballTest {
         List<String> env = new ArrayList<>();
         c.get("Env").forEach(n -> env.add(n.asText()));
         assertTrue(env.contains("DEPUTY_LOG_FORMAT=json"), env.toString());
-        assertTrue(env.contains("DEPUTY_DATA_DIR=/var/lib/deputy"), env.toString());
+        assertTrue(env.contains("DEPUTY_DATA_DIR=/var/lib/deputy/data"), env.toString());
         assertTrue(env.contains("DEPUTY_CONFIG_DIR=/etc/deputy"), env.toString());
         for (String s : DeploymentFilesTest.SECRET_VARS) {
             assertFalse(env.stream().anyMatch(v -> v.startsWith(s + "=")), s + " baked into the image");
