@@ -17,10 +17,11 @@ class EphemeralStoreFactory {
 
     @Singleton
     @Bean(preDestroy = "close")
-    EphemeralStore ephemeralStore(DeputySettings settings) {
+    EphemeralStore ephemeralStore(DeputySettings settings,
+                                  @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait) {
         if (settings.redis().isPresent()) {
             DeputySettings.Redis r = settings.redis().get();
-            RedisEphemeralStore store = new RedisEphemeralStore(r.uri(), r.prefix(), Duration.ofSeconds(30));
+            RedisEphemeralStore store = new RedisEphemeralStore(r.uri(), r.prefix(), startupWait);
             LOG.info("ephemeral store: {} (prefix {})", store.backend(), r.prefix());
             return store;
         }

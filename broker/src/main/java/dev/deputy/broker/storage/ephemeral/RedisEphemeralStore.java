@@ -95,7 +95,8 @@ public final class RedisEphemeralStore implements EphemeralStore {
                             .build())
                     .build());
             this.client = c;
-            StatefulRedisClusterConnection<String, String> conn = connectWithRetry(c::connect, startupWait);
+            String where = "cluster " + seeds.stream().map(RedisEphemeralStore::address).collect(java.util.stream.Collectors.joining(","));
+            StatefulRedisClusterConnection<String, String> conn = connectWithRetry(c::connect, where, startupWait);
             // node connections are otherwise opened on first use, and a command meeting one still connecting is
             // rejected: open one to every node, replicas too (a replica becomes the primary on a failover)
             for (RedisClusterNode node : c.getPartitions()) {
@@ -107,7 +108,7 @@ public final class RedisEphemeralStore implements EphemeralStore {
                 }
             }
             this.connection = conn;
-            this.pubsub = connectWithRetry(c::connectPubSub, startupWait);
+            this.pubsub = connectWithRetry(c::connectPubSub, where, startupWait);
             var sync = conn.sync();
             this.strings = sync;
             this.keys = sync;
@@ -123,9 +124,9 @@ public final class RedisEphemeralStore implements EphemeralStore {
                     .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
                     .build());
             this.client = c;
-            StatefulRedisConnection<String, String> conn = connectWithRetry(c::connect, startupWait);
+            StatefulRedisConnection<String, String> conn = connectWithRetry(c::connect, address(redisUri), startupWait);
             this.connection = conn;
-            this.pubsub = connectWithRetry(c::connectPubSub, startupWait);
+            this.pubsub = connectWithRetry(c::connectPubSub, address(redisUri), startupWait);
             var sync = conn.sync();
             this.strings = sync;
             this.keys = sync;
@@ -172,16 +173,26 @@ public final class RedisEphemeralStore implements EphemeralStore {
         return seeds;
     }
 
-    private static <C> C connectWithRetry(Supplier<C> connect, Duration wait) {
+    /**
+     * Connects, retrying for {@code wait} (Redis may start beside the broker); the first failure is reported at once
+     * with the address and the cause, and so is the last one.
+     */
+    private static <C> C connectWithRetry(Supplier<C> connect, String where, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
+        boolean reported = false;
         while (true) {
             try {
                 return connect.get();
             } catch (RedisException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("Redis is not reachable after " + wait.toSeconds() + " s: " + e.getMessage());
+                String cause = cause(e);
+                if (System.nanoTime() >= deadline) {
+                    throw new IllegalStateException("Redis at " + where + " is not reachable"
+                            + (wait.isZero() ? "" : " after " + wait.toSeconds() + " s") + ": " + cause);
                 }
-                LOG.warn("waiting for Redis: {}", e.getMessage());
+                if (!reported) {
+                    LOG.warn("Redis at {} is not reachable yet ({}); retrying for {} s", where, cause, wait.toSeconds());
+                    reported = true;
+                }
                 try {
                     Thread.sleep(1_000);
                 } catch (InterruptedException ie) {
@@ -190,6 +201,26 @@ public final class RedisEphemeralStore implements EphemeralStore {
                 }
             }
         }
+    }
+
+    /** host:port, never the password a redis:// URI may carry. */
+    static String address(RedisURI uri) {
+        return uri.getSocket() != null ? uri.getSocket() : uri.getHost() + ":" + uri.getPort();
+    }
+
+    /** The innermost cause's message (e.g. "Connection refused"), with its type when it says little alone. */
+    static String cause(Throwable e) {
+        Throwable c = e;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        String m = c.getMessage();
+        if (m == null || m.isBlank()) {
+            return c.getClass().getSimpleName();
+        }
+        // Netty's "Connection refused: /127.0.0.1:6379" repeats the address
+        int colon = m.indexOf(": /");
+        return colon > 0 ? m.substring(0, colon) : m;
     }
 
     private <T> T call(Supplier<T> op) {
