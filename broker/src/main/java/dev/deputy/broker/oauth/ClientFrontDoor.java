@@ -81,11 +81,13 @@ public class ClientFrontDoor {
     private final ClientAuthPipeline pipeline;
     private final Endpoints endpoints;
     private final AuditLog audit;
+    private final TokenMetrics metrics;
 
-    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit) {
+    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit, TokenMetrics metrics) {
         this.pipeline = pipeline;
         this.endpoints = endpoints;
         this.audit = audit;
+        this.metrics = metrics;
     }
 
     public EndpointResponse serve(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
@@ -135,6 +137,12 @@ public class ClientFrontDoor {
 
     private void rejected(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
                           AuthenticatedClient client, OAuthException e, ErrorObject shown) {
+        String method = client != null ? client.method() : TokenMetrics.UNAUTHENTICATED;
+        if (endpoint == Endpoint.TOKEN) {
+            metrics.refused(tenant.id(), ClientAuthPipeline.param(request, "grant_type"), method, shown.getCode());
+        } else {
+            metrics.endpointRefused(tenant.id(), endpoint, method, shown.getCode());
+        }
         try {
             AuditEvent event = e.auditEventOverride();
             if (event == null) {
