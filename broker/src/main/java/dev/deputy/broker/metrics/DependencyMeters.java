@@ -26,7 +26,7 @@ public class DependencyMeters {
             Gauge.builder(UP, c, x -> x.up() ? 1 : 0).tag("dependency", c.name()).tag("backend", c.backend())
                     .description("Whether the dependency answers its probe (1) or not (0)").register(registry);
         }
-        Gauge.builder(READY, checks, l -> l.stream().allMatch(DependencyCheck::up) ? 1 : 0)
+        Gauge.builder(READY, checks, l -> l.stream().allMatch(DependencyCheck::up) ? 1 : 0).strongReference(true)
                 .description("Whether the node can serve (every dependency up), as GET /health reports it")
                 .register(registry);
         database.bindMetrics(registry);
