@@ -13,6 +13,7 @@ import dev.deputy.broker.audit.AuditQuery;
 import dev.deputy.broker.audit.AuditRetention;
 import dev.deputy.broker.audit.AuditStore;
 import dev.deputy.broker.audit.AuditVerifier;
+import dev.deputy.broker.audit.AuditWitness;
 import dev.deputy.broker.http.OAuthErrors;
 import dev.deputy.broker.tenant.Tenants;
 import io.micronaut.core.annotation.Nullable;
@@ -59,9 +60,11 @@ class AuditAdminController {
     private final AuditExporter exporter;
     private final AuditFeed feed;
     private final AuditRetention retention;
+    private final AuditWitness witness;
 
     AuditAdminController(Tenants tenants, AuditStore store, AuditVerifier verifier, AuditCheckpoints checkpoints,
-                         AuditExporter exporter, AuditFeed feed, AuditRetention retention) {
+                         AuditExporter exporter, AuditFeed feed, AuditRetention retention, AuditWitness witness) {
+        this.witness = witness;
         this.tenants = tenants;
         this.store = store;
         this.verifier = verifier;
@@ -128,7 +131,44 @@ class AuditAdminController {
         long t0 = System.nanoTime();
         AuditVerifier.Report r = verifier.verifyRange(tenant, from == null ? 1 : from, to == null ? Long.MAX_VALUE : to);
         Map<String, Object> body = AuditJson.report(r);
+        // the entries after the last signed checkpoint: hash-linked but not signed, nor witnessed, yet
+        body.put("unsigned_tail", verifier.unsignedTail(tenant).map(AuditJson::tail).orElse(null));
+        AuditWitness.Comparison wc = witness.compare(tenant, store);
+        body.put("witness", AuditJson.witness(wc, witness.file(tenant).map(Object::toString).orElse(null)));
+        if (wc.refused() && r.ok()) {
+            body.put("ok", false);
+            body.put("first_bad_seq", Math.min(wc.witnessedSeq(), wc.dbHeadSeq() + 1));
+            body.put("problem", wc.kind());
+            body.put("message", wc.message());
+        }
         body.put("elapsed_ms", (System.nanoTime() - t0) / 1_000_000);
+        return HttpResponse.ok(body);
+    }
+
+    /**
+     * The witness of this tenant's chain: the comparison of the database with the last witnessed head, the witness
+     * file, whether the chain is refused, and each HTTP sink's delivery lag (broker-wide).
+     */
+    @Get("/witness")
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> witness(@PathVariable String tenant) {
+        if (unknown(tenant)) {
+            return notFound();
+        }
+        Map<String, Object> body = AuditJson.witness(witness.compare(tenant, store),
+                witness.file(tenant).map(Object::toString).orElse(null));
+        body.put("refused", witness.refusal(tenant).orElse(null));
+        body.put("unsigned_tail", verifier.unsignedTail(tenant).map(AuditJson::tail).orElse(null));
+        body.put("sinks", witness.status().stream().map(s -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("url", s.url());
+            m.put("delivered", s.delivered());
+            m.put("pending", s.pending());
+            m.put("lag_ms", s.lagMs());
+            m.put("last_delivered_seq", s.lastDeliveredSeq());
+            m.put("last_error", s.lastError());
+            return m;
+        }).toList());
         return HttpResponse.ok(body);
     }
 

@@ -6,7 +6,6 @@ import dev.deputy.broker.tenant.Tenant;
 import dev.deputy.broker.tenant.Tenants;
 import io.micronaut.context.annotation.Value;
 import io.micronaut.scheduling.annotation.Scheduled;
-import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,11 +20,14 @@ import java.util.concurrent.Executors;
 
 /**
  * Signed checkpoints of each tenant's chain: periodically ({@code deputy.audit.checkpoint-interval}, default
- * 5 min, when the head moved or the signing key changed), every {@code deputy.audit.checkpoint-every} entries
- * (default 10,000), and on demand. Before signing, the segment since the previous checkpoint is verified: the
- * broker never signs a chain it cannot vouch for.
+ * 2 s, when the head moved or the signing key changed), every {@code deputy.audit.checkpoint-every} entries
+ * (default 10,000), and on demand. Before signing, the segment since the previous checkpoint is verified and the
+ * chain is compared with its last witnessed head: the broker never signs a chain it cannot vouch for, nor one that
+ * is behind or beside what it already published. Every checkpoint made is published to the {@link AuditWitness}
+ * (the witness file, the HTTP sinks), so the unsigned, unwitnessed tail is the last couple of seconds.
  */
-@Singleton
+@io.micronaut.context.annotation.Context // at start: the count trigger listens from the first entry on (a lazily made
+// bean only existed once the first periodic run or an export asked for it)
 public class AuditCheckpoints {
     private static final Logger LOG = LoggerFactory.getLogger(AuditCheckpoints.class);
 
@@ -34,6 +36,7 @@ public class AuditCheckpoints {
     private final AuditVerifier verifier;
     private final CheckpointSigner signer;
     private final Tenants tenants;
+    private final AuditWitness witness;
     private final long every;
     private final Clock clock = Clock.systemUTC();
     private final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
@@ -41,7 +44,15 @@ public class AuditCheckpoints {
     private final ExecutorService async = Executors.newVirtualThreadPerTaskExecutor();
 
     public AuditCheckpoints(AuditStore store, AuditLog log, AuditVerifier verifier, CheckpointSigner signer,
-                            Tenants tenants, @Value("${deputy.audit.checkpoint-every:10000}") long every) {
+                            Tenants tenants, long every) {
+        this(store, log, verifier, signer, tenants, log.witness(), every);
+    }
+
+    @jakarta.inject.Inject
+    public AuditCheckpoints(AuditStore store, AuditLog log, AuditVerifier verifier, CheckpointSigner signer,
+                            Tenants tenants, AuditWitness witness,
+                            @Value("${deputy.audit.checkpoint-every:10000}") long every) {
+        this.witness = witness;
         this.store = store;
         this.log = log;
         this.verifier = verifier;
@@ -83,7 +94,7 @@ public class AuditCheckpoints {
         }
     }
 
-    @Scheduled(fixedDelay = "${deputy.audit.checkpoint-interval:5m}", initialDelay = "${deputy.audit.checkpoint-interval:5m}")
+    @Scheduled(fixedDelay = "${deputy.audit.checkpoint-interval:2s}", initialDelay = "${deputy.audit.checkpoint-interval:2s}")
     void periodic() {
         List<String> ids = new java.util.ArrayList<>(tenants.all().stream().map(Tenant::id).toList());
         ids.add(Tenants.BROKER_CHAIN); // the broker's own chain, signed by the broker key
@@ -98,6 +109,9 @@ public class AuditCheckpoints {
 
     /** The periodic step for one tenant: sign the head when it moved, or when the signing key changed. */
     Optional<AuditCheckpoint> periodic(String tenantId) {
+        if (witness.refusal(tenantId).isPresent()) {
+            return Optional.empty(); // refused chains are never signed again (logged once when refused)
+        }
         Optional<AuditCheckpoint> latest = store.latestCheckpoint(tenantId);
         AuditEntry.Head head = log.head(tenantId);
         boolean moved = head.seq() > latest.map(AuditCheckpoint::seq).orElse(0L);
@@ -113,6 +127,7 @@ public class AuditCheckpoints {
     }
 
     private synchronized Optional<AuditCheckpoint> checkpoint(String tenantId, boolean forceResign) {
+        witness.checkAppendable(tenantId); // a refused chain is not vouched for, not even by an existing checkpoint
         AuditEntry.Head head = log.head(tenantId);
         if (head.seq() == 0) {
             return Optional.empty();
@@ -132,6 +147,12 @@ public class AuditCheckpoints {
     public synchronized AuditCheckpoint checkpointAt(String tenantId, long seq, String headHash) {
         if (!signer.canSign(tenantId)) {
             throw new IllegalArgumentException("tenant " + tenantId + " has no signing keys");
+        }
+        // never sign a chain that is behind or beside its witnessed head (cut, or rewritten with its checkpoints)
+        witness.checkAppendable(tenantId);
+        AuditWitness.Comparison wc = witness.compare(tenantId, store);
+        if (wc.refused()) { // logged and recorded once by the refusal listener (AuditLog)
+            throw new AuditWitness.ChainRefused(tenantId, wc.kind() + ": " + wc.message());
         }
         long from = store.latestCheckpoint(tenantId).filter(c -> c.seq() <= seq)
                 .or(() -> store.checkpoints(tenantId, 0, seq, Integer.MAX_VALUE).stream()
@@ -153,9 +174,12 @@ public class AuditCheckpoints {
         CheckpointSigner.Signed s = signer.sign(tenantId, claims);
         AuditCheckpoint c = new AuditCheckpoint(tenantId, seq, headHash, now, s.kid(), s.publicJwk(), s.jws());
         if (!store.insertCheckpoint(c)) {
-            // another node got there first with the same key: keep theirs
-            return store.checkpointAtOrAfter(tenantId, seq).filter(x -> x.seq() == seq).orElse(c);
+            // another node got there first with the same key: keep theirs (and witness it here too)
+            AuditCheckpoint theirs = store.checkpointAtOrAfter(tenantId, seq).filter(x -> x.seq() == seq).orElse(c);
+            witness.publish(theirs);
+            return theirs;
         }
+        witness.publish(c);
         lastSeq.put(tenantId, seq);
         LOG.debug("tenant {}: audit checkpoint at {} signed by {}", tenantId, seq, s.kid());
         return c;

@@ -3,6 +3,7 @@ package dev.deputy.broker.audit;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.erdtman.jcs.JsonCanonicalizer;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -15,46 +16,207 @@ import java.util.Map;
 
 /**
  * A sealed audit entry: its place in the tenant's chain ({@code seq}), the hash of the entry before it,
- * and its own hash = SHA-256(prev_hash "|" canonical encoding).
+ * its own hash, and the version of the canonical form that hash was computed over ({@code canon}).
  *
- * <p>The canonical encoding is a JSON array of the fields in a fixed order, with {@code details} as
- * canonical JSON (keys sorted at every level). The sequence number itself is not hashed: position in the
- * chain is what the links prove, which lets the verifier tell a reordered entry from an edited one.
+ * <ul>
+ *   <li><b>v1</b> (entries written before V90): hash = SHA-256(prev_hash "|" a JSON array of the fields in a
+ *       fixed order, written by Jackson with non-ASCII escaped as upper-case backslash-u escapes; {@code details} is
+ *       a JSON <i>string</i> holding Jackson's key-sorted JSON). Kept only so existing chains still verify.</li>
+ *   <li><b>v2</b> (every new entry): hash = SHA-256(the RFC 8785 JSON Canonicalization Scheme form of one JSON
+ *       object holding {@code canon: 2}, the fields, {@code details} as a JSON <i>object</i> and
+ *       {@code prev_hash}), computed with the java-json-canonicalization library. docs/audit.md pins it down
+ *       field by field; scripts/verify-audit.py is an independent implementation of that page.</li>
+ * </ul>
+ * The sequence number itself is not hashed (in either version): position in the chain is what the links
+ * prove, which lets the verifier tell a reordered entry from an edited one.
  */
 public record AuditEntry(String tenantId, long seq, long atMs, String type, String outcome, String subject,
                          String subjectIss, String actor, String agentId, String clientId, String resource,
                          String scopes, String correlationId, String requestId, String sourceIp, String details,
-                         String prevHash, String hash) {
+                         String prevHash, String hash, int canon) {
 
     public static final String GENESIS = "0".repeat(64);
+    /** The first canonical form (Jackson array, details as a string); entries without a recorded version. */
+    public static final int CANON_V1 = 1;
+    /** RFC 8785 (JCS) over one object; every entry sealed now. */
+    public static final int CANON_V2 = 2;
+    public static final int CANON_CURRENT = CANON_V2;
+
+    /** An entry in the first canonical form (rows and export lines that record no version). */
+    public AuditEntry(String tenantId, long seq, long atMs, String type, String outcome, String subject,
+                      String subjectIss, String actor, String agentId, String clientId, String resource,
+                      String scopes, String correlationId, String requestId, String sourceIp, String details,
+                      String prevHash, String hash) {
+        this(tenantId, seq, atMs, type, outcome, subject, subjectIss, actor, agentId, clientId, resource, scopes,
+                correlationId, requestId, sourceIp, details, prevHash, hash, CANON_V1);
+    }
 
     /** A chain position: the seq of the last entry and its hash. */
     public record Head(long seq, String hash) {
     }
+    private static final ObjectMapper PLAIN = new ObjectMapper();
     private static final ObjectMapper CANONICAL = new ObjectMapper()
             .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
             .configure(JsonGenerator.Feature.ESCAPE_NON_ASCII, true);
 
-    /** Seals an event at a position of the chain. */
+    /** Seals an event at a position of the chain, in the current canonical form. */
     public static AuditEntry seal(AuditEvent e, long seq, long atMs, String prevHash) {
+        return seal(e, seq, atMs, prevHash, CANON_CURRENT);
+    }
+
+    /** Seals in a given canonical form (v1 only for tests and tools that reproduce pre-V90 chains). */
+    public static AuditEntry seal(AuditEvent e, long seq, long atMs, String prevHash, int canon) {
         String actor = e.actorChain().isEmpty() ? null : String.join(" > ", e.actorChain());
         String details = e.details().isEmpty() ? null : canonicalJson(e.details());
+        if (details != null && canon == CANON_V2) {
+            details = jcs(details); // stored exactly as hashed: RFC 8785 form, UTF-8, no backslash-u escapes
+        }
         AuditEntry unsealed = new AuditEntry(e.tenantId(), seq, atMs, e.type(), e.outcome().name().toLowerCase(),
                 e.subject(), e.subjectIss(), actor, e.agentId(), e.clientId(), e.resource(), e.scopes(),
-                e.correlationId(), e.requestId(), e.sourceIp(), details, prevHash, null);
-        return unsealed.withHash(unsealed.computeHash());
+                e.correlationId(), e.requestId(), e.sourceIp(), details, prevHash, null, canon);
+        // v2: the details were just put in RFC 8785 form; no need to canonicalize them a second time
+        return unsealed.withHash(canon == CANON_V2 ? sha256Hex(unsealed.canonicalV2(true)) : unsealed.computeHash());
     }
 
     private AuditEntry withHash(String h) {
         return new AuditEntry(tenantId, seq, atMs, type, outcome, subject, subjectIss, actor, agentId, clientId, resource,
-                scopes, correlationId, requestId, sourceIp, details, prevHash, h);
+                scopes, correlationId, requestId, sourceIp, details, prevHash, h, canon);
     }
 
-    /** The hash this entry should have given its content and its recorded predecessor. */
+    /**
+     * The hash this entry should have given its content, its recorded predecessor and its canonical-form
+     * version; {@code "invalid"} (which no stored hash equals) when the content cannot be put in that form
+     * (details that are not a JSON object, an unknown version).
+     */
     public String computeHash() {
-        return sha256Hex(prevHash + "|" + canonical());
+        return switch (canon) {
+            case CANON_V1 -> sha256Hex(prevHash + "|" + canonical());
+            case CANON_V2 -> {
+                byte[] input = canonicalV2(false);
+                yield input == null ? INVALID : sha256Hex(input);
+            }
+            default -> INVALID;
+        };
     }
 
+    private static final String INVALID = "invalid";
+
+    /**
+     * The v2 hash input: the RFC 8785 canonical form (UTF-8) of
+     * {@code {"canon":2,"tenant","time","type","outcome","subject","subject_iss","actor","agent_id","client_id",
+     * "resource","scopes","correlation_id","request_id","source_ip","details","prev_hash"}}, every member
+     * present (JSON null when unset), {@code details} a JSON object or null. Null when the stored details are not
+     * a JSON object.
+     *
+     * <p>The members are fixed, so they are written in their RFC 8785 order (§3.2.3, names sorted by UTF-16 code
+     * units) with RFC 8785 string escapes (§3.2.2.2: only {@code "}, {@code \\} and U+0000..U+001F, short forms
+     * where JSON has them, else lower-case {@code \\u00xx}; everything else as itself); {@code details}, the only
+     * open-ended part, goes through the canonicalizer library. This is 4-5x cheaper than canonicalizing the whole
+     * text again (docs/benchmarks.md); {@code AuditEntryCanonicalTest} checks it byte for byte against the library
+     * run over the whole object.
+     */
+    public byte[] canonicalV2() {
+        return canonicalV2(false);
+    }
+
+    /** @param detailsCanonical the stored details are known to be in RFC 8785 form already (just sealed) */
+    byte[] canonicalV2(boolean detailsCanonical) {
+        String d = details;
+        if (d != null) {
+            if (!d.stripLeading().startsWith("{")) {
+                return null;
+            }
+            if (!detailsCanonical) {
+                try {
+                    d = new JsonCanonicalizer(d).getEncodedString();
+                } catch (IOException | RuntimeException e) {
+                    return null; // not JSON (an edited details column): no hash matches
+                }
+            }
+        }
+        StringWriter w = new StringWriter(512);
+        try (JsonGenerator g = PLAIN.getFactory().createGenerator(w)) {
+            g.setCharacterEscapes(JcsEscapes.INSTANCE);
+            g.writeStartObject();
+            // RFC 8785 §3.2.3 order of the fixed member names
+            g.writeStringField("actor", actor);
+            g.writeStringField("agent_id", agentId);
+            g.writeNumberField("canon", CANON_V2);
+            g.writeStringField("client_id", clientId);
+            g.writeStringField("correlation_id", correlationId);
+            g.writeFieldName("details");
+            if (d == null) {
+                g.writeNull();
+            } else {
+                g.writeRawValue(d);
+            }
+            g.writeStringField("outcome", outcome);
+            g.writeStringField("prev_hash", prevHash);
+            g.writeStringField("request_id", requestId);
+            g.writeStringField("resource", resource);
+            g.writeStringField("scopes", scopes);
+            g.writeStringField("source_ip", sourceIp);
+            g.writeStringField("subject", subject);
+            g.writeStringField("subject_iss", subjectIss);
+            g.writeStringField("tenant", tenantId);
+            g.writeNumberField("time", atMs); // an integer below 2^53: RFC 8785 writes it as its digits
+            g.writeStringField("type", type);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return w.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** RFC 8785 §3.2.2.2 string escapes for Jackson: {@code \\b \\t \\n \\f \\r}, other controls as lower-case \\u00xx. */
+    private static final class JcsEscapes extends com.fasterxml.jackson.core.io.CharacterEscapes {
+        static final JcsEscapes INSTANCE = new JcsEscapes();
+        private final int[] ascii = new int[128];
+        private final com.fasterxml.jackson.core.SerializableString[] controls = new com.fasterxml.jackson.core.SerializableString[32];
+
+        private JcsEscapes() {
+            for (int c = 0; c < 32; c++) {
+                ascii[c] = ESCAPE_CUSTOM;
+                String e = switch (c) {
+                    case 0x08 -> "\\b";
+                    case 0x09 -> "\\t";
+                    case 0x0A -> "\\n";
+                    case 0x0C -> "\\f";
+                    case 0x0D -> "\\r";
+                    default -> String.format("\\u%04x", c);
+                };
+                controls[c] = new com.fasterxml.jackson.core.io.SerializedString(e);
+            }
+            ascii['"'] = ESCAPE_CUSTOM; // (Jackson's ESCAPE_STANDARD here would write a generic \\u0022)
+            ascii['\\'] = ESCAPE_CUSTOM;
+        }
+
+        private static final com.fasterxml.jackson.core.SerializableString QUOTE =
+                new com.fasterxml.jackson.core.io.SerializedString("\\\"");
+        private static final com.fasterxml.jackson.core.SerializableString BACKSLASH =
+                new com.fasterxml.jackson.core.io.SerializedString("\\\\");
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public com.fasterxml.jackson.core.SerializableString getEscapeSequence(int ch) {
+            return ch < 32 ? controls[ch] : ch == '"' ? QUOTE : ch == '\\' ? BACKSLASH : null;
+        }
+    }
+
+    /** RFC 8785 form of a JSON text. */
+    static String jcs(String json) {
+        try {
+            return new JsonCanonicalizer(json).getEncodedString();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("audit details must be JSON", e);
+        }
+    }
+
+    /** The v1 hash input after {@code prev_hash "|"}: a Jackson-written array (kept to verify old chains). */
     public String canonical() {
         StringWriter w = new StringWriter(256);
         try (JsonGenerator g = CANONICAL.getFactory().createGenerator(w)) {
@@ -99,7 +261,11 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
     private static final HexFormat HEX = HexFormat.of();
 
     static String sha256Hex(String s) {
+        return sha256Hex(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String sha256Hex(byte[] b) {
         MessageDigest md = SHA256.get(); // digest() resets it
-        return HEX.formatHex(md.digest(s.getBytes(StandardCharsets.UTF_8)));
+        return HEX.formatHex(md.digest(b));
     }
 }

@@ -56,7 +56,13 @@ public class AuditExporter {
             if (next.isPresent()) {
                 closing = next.get();
             } else if (checkpoints != null) {
-                closing = checkpoints.checkpoint(tenantId).orElse(null);
+                try {
+                    closing = checkpoints.checkpoint(tenantId).orElse(null);
+                } catch (AuditWitness.ChainRefused refused) {
+                    // a refused chain is never signed again: export it as it stands, as evidence (the verifiers
+                    // then report its unsigned tail and, given the witness, the cut or rewrite)
+                    closing = null;
+                }
             }
             if (closing != null) {
                 end = closing.seq();
@@ -75,6 +81,8 @@ public class AuditExporter {
             header.put("tenant", tenantId);
             header.put("from", r.from());
             header.put("to", r.to());
+            // the range runs to the chain's head as the database had it: a witnessed head beyond it is a cut
+            header.put("through_head", to == null);
             header.put("exported_at", System.currentTimeMillis());
             List<AuditEntry> before = r.from() > 1 ? store.range(tenantId, r.from() - 1, 1) : List.of();
             header.put("anchor_hash", r.from() == 1 ? AuditEntry.GENESIS

@@ -33,15 +33,37 @@ public final class AuditJson {
         m.put("details", e.details());
         m.put("prev_hash", e.prevHash());
         m.put("hash", e.hash());
+        m.put("canon", e.canon());
         return m;
     }
 
     /** The entry exactly as stored (details as its canonical JSON string, so the hash recomputes). */
     public static AuditEntry entry(Map<String, Object> m) {
+        int canon = m.get("canon") instanceof Number n ? n.intValue() : AuditEntry.CANON_V1;
         return new AuditEntry(s(m, "tenant"), ((Number) m.get("seq")).longValue(), ((Number) m.get("time")).longValue(),
                 s(m, "type"), s(m, "outcome"), s(m, "subject"), s(m, "subject_iss"), s(m, "actor"), s(m, "agent_id"),
                 s(m, "client_id"), s(m, "resource"), s(m, "scopes"), s(m, "correlation_id"), s(m, "request_id"),
-                s(m, "source_ip"), s(m, "details"), s(m, "prev_hash"), s(m, "hash"));
+                s(m, "source_ip"), details(m.get("details"), canon), s(m, "prev_hash"), s(m, "hash"),
+                canon); // lines without a version are in the first form (exports and archives made before V90)
+    }
+
+    /** The stored details text: as given when a string, else the object put back in the entry's canonical form. */
+    @SuppressWarnings("unchecked")
+    private static String details(Object d, int canon) {
+        if (d == null || d instanceof String) {
+            return (String) d;
+        }
+        if (!(d instanceof Map<?, ?> map)) {
+            return d.toString(); // not an object: no hash will match, verification reports the entry edited
+        }
+        if (canon == AuditEntry.CANON_V1) {
+            return AuditEntry.canonicalJson((Map<String, Object>) map);
+        }
+        try {
+            return AuditEntry.jcs(MAPPER.writeValueAsString(map));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
     }
 
     /** An entry line of the JSONL export: {@code type: entry}, the event type under {@code event_type}. */
@@ -77,6 +99,26 @@ public final class AuditJson {
     public static AuditCheckpoint checkpoint(Map<String, Object> m) {
         return new AuditCheckpoint(s(m, "tenant"), ((Number) m.get("seq")).longValue(), s(m, "head"),
                 ((Number) m.get("time")).longValue(), s(m, "kid"), s(m, "public_jwk"), s(m, "jws"));
+    }
+
+    public static Map<String, Object> tail(AuditVerifier.Tail t) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("from_seq", t.fromSeq());
+        m.put("to_seq", t.toSeq());
+        m.put("entries", t.entries());
+        m.put("oldest_age_ms", t.oldestAgeMs());
+        return m;
+    }
+
+    public static Map<String, Object> witness(AuditWitness.Comparison c, String file) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kind", c.kind());
+        m.put("witnessed_seq", c.witnessedSeq());
+        m.put("witnessed_hash", c.witnessedHash());
+        m.put("db_head_seq", c.dbHeadSeq());
+        m.put("message", c.message());
+        m.put("file", file);
+        return m;
     }
 
     public static Map<String, Object> report(AuditVerifier.Report r) {

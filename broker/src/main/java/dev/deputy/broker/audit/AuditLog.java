@@ -41,6 +41,7 @@ public class AuditLog {
     private static final long WRITER_IDLE_SECONDS = 30;
 
     private final AuditStore store;
+    private final AuditWitness witness;
     private final Clock clock;
     private final Map<String, Chain> chains = new ConcurrentHashMap<>();
     private final List<Consumer<AuditEntry>> listeners = new CopyOnWriteArrayList<>();
@@ -50,12 +51,67 @@ public class AuditLog {
     private volatile Observer observer = Observer.NONE;
 
     public AuditLog(AuditStore store) {
-        this(store, Clock.systemUTC());
+        this(store, AuditWitness.none(), Clock.systemUTC());
+    }
+
+    /**
+     * Before anything can append, compares every witnessed chain with the database (see {@link AuditWitness}): a
+     * chain that is behind its witness or diverges from it is refused (ERROR log; appends answer 503).
+     */
+    @jakarta.inject.Inject
+    public AuditLog(AuditStore store, AuditWitness witness) {
+        this(store, witness, Clock.systemUTC());
+        witness.onRefused(this::refused);
+        compareWithWitness();
     }
 
     AuditLog(AuditStore store, Clock clock) {
+        this(store, AuditWitness.none(), clock);
+    }
+
+    AuditLog(AuditStore store, AuditWitness witness, Clock clock) {
         this.store = store;
+        this.witness = witness;
         this.clock = clock;
+    }
+
+    /** The start-up comparison; returns the comparisons made (one per witnessed tenant). */
+    public List<AuditWitness.Comparison> compareWithWitness() {
+        List<AuditWitness.Comparison> out = new ArrayList<>();
+        for (String t : witness.witnessedTenants()) {
+            AuditWitness.Comparison c = witness.compare(t, store);
+            out.add(c);
+            if (c.refused()) {
+                continue; // logged and recorded by refused(), once
+            } else if ("extended".equals(c.kind())) {
+                org.slf4j.LoggerFactory.getLogger(AuditLog.class).info("audit witness: tenant {}: {}", t, c.message());
+            }
+        }
+        return out;
+    }
+
+    /** A chain was refused (at start or later): the ERROR line and the entry in the broker's own chain. */
+    private void refused(AuditWitness.Comparison c) {
+        org.slf4j.LoggerFactory.getLogger(AuditLog.class).error("AUDIT CHAIN REFUSED: tenant {}: {} ({}); its"
+                + " audit appends answer 503 and it is not signed again until an operator restores the database"
+                + " or sets the witness file aside (docs/audit.md, Witnessed heads)", c.tenantId(), c.kind(), c.message());
+        String chain = dev.deputy.broker.tenant.Tenants.BROKER_CHAIN;
+        if (chain.equals(c.tenantId()) || witness.refusal(chain).isPresent()) {
+            return; // the broker's own chain is the refused one: the log line is all there is
+        }
+        try {
+            append(AuditEvent.of(chain, EventTypes.AUDIT_CHAIN_REFUSED, AuditEvent.Outcome.FAILURE)
+                    .detail("tenant", c.tenantId()).detail("kind", c.kind())
+                    .detail("witnessed_seq", c.witnessedSeq()).detail("witnessed_hash", c.witnessedHash())
+                    .detail("db_head_seq", c.dbHeadSeq()).build());
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(AuditLog.class).error("audit.chain_refused for tenant {} could not be written: {}",
+                    c.tenantId(), e.toString());
+        }
+    }
+
+    public AuditWitness witness() {
+        return witness;
     }
 
     private record Pending(AuditEvent event, CompletableFuture<AuditEntry> done) {
@@ -152,6 +208,7 @@ public class AuditLog {
      * entries in its own transaction (storage: {@code AuditedTransactions}) and must not call {@link #append}.
      */
     public <T> T appendInTransaction(String tenantId, TxBody<T> body) {
+        witness.checkAppendable(tenantId);
         Chain chain = chain(tenantId);
         for (int attempt = 0; ; attempt++) {
             chain.lock.lock();
@@ -230,6 +287,7 @@ public class AuditLog {
             return List.of();
         }
         String tenantId = events.get(0).tenantId();
+        witness.checkAppendable(tenantId);
         Chain chain = chain(tenantId);
         if (chain.lock.isHeldByCurrentThread() && chain.inTx) {
             throw new IllegalStateException("append inside appendInTransaction: seal through the TxSealer instead");

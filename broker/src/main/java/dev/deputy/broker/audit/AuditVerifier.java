@@ -52,6 +52,26 @@ public class AuditVerifier {
         return verify(tenantId, 1);
     }
 
+    /** Entries after the last signed checkpoint: linked by hashes, but neither signed nor witnessed yet. */
+    public record Tail(long fromSeq, long toSeq, long entries, long oldestAgeMs) {
+    }
+
+    /** The unsigned tail of the chain (empty when the head is covered by a checkpoint, or the chain is empty). */
+    public Optional<Tail> unsignedTail(String tenantId) {
+        Optional<AuditEntry> head = store.head(tenantId);
+        if (head.isEmpty()) {
+            return Optional.empty();
+        }
+        long signed = store.latestCheckpoint(tenantId).map(AuditCheckpoint::seq).orElse(0L);
+        long last = head.get().seq();
+        if (last <= signed) {
+            return Optional.empty();
+        }
+        List<AuditEntry> first = store.range(tenantId, signed + 1, 1);
+        long age = first.isEmpty() ? 0 : Math.max(0, System.currentTimeMillis() - first.get(0).atMs());
+        return Optional.of(new Tail(signed + 1, last, last - signed, age));
+    }
+
     /** Verifies from {@code fromSeq} to the end of the chain. */
     public Report verify(String tenantId, long fromSeq) {
         return verifyRange(tenantId, fromSeq, Long.MAX_VALUE);

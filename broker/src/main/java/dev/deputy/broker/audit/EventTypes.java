@@ -88,6 +88,8 @@ public final class EventTypes {
     public static final String TOOL_CALL_REJECTED = "tool.call.rejected";
     // the audit trail itself
     public static final String AUDIT_ARCHIVED = "audit.archived";
+    /** A tenant's chain is behind or beside its witnessed head and was refused (written to the _broker chain). */
+    public static final String AUDIT_CHAIN_REFUSED = "audit.chain_refused";
 
     /** Every type above, in declaration order. */
     public static final List<String> ALL = all();

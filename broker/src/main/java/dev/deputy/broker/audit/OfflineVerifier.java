@@ -21,7 +21,10 @@ import java.util.Map;
  * extended to retired keys by endorsement, see {@link CheckpointVerifier}), that the checkpoints match the
  * entries they name, and that the last entry is covered by a signed checkpoint.
  *
- * <pre>java -cp deputy-broker.jar dev.deputy.broker.audit.OfflineVerifier export.jsonl jwks.json</pre>
+ * With a witness (the broker's witness file, or the JWS lines an HTTP sink received) it also names a cut,
+ * rewritten or extended tail (see {@link #verify(Reader, String, List)}).
+ *
+ * <pre>java -cp deputy-broker.jar dev.deputy.broker.audit.OfflineVerifier export.jsonl jwks.json [--witness FILE|URL]</pre>
  * Exit status 0 when the range verifies, 1 when it does not, 2 on bad usage.
  */
 public final class OfflineVerifier {
@@ -29,7 +32,19 @@ public final class OfflineVerifier {
     }
 
     public record Result(boolean ok, String tenant, long from, long to, long entries, long signedThrough,
-                         int checkpointsVerified, boolean anchorSigned, Long firstBadSeq, String problem, String message) {
+                         int checkpointsVerified, boolean anchorSigned, Long firstBadSeq, String problem, String message,
+                         int witnessChecked, long witnessedThrough) {
+        public Result(boolean ok, String tenant, long from, long to, long entries, long signedThrough,
+                      int checkpointsVerified, boolean anchorSigned, Long firstBadSeq, String problem, String message) {
+            this(ok, tenant, from, to, entries, signedThrough, checkpointsVerified, anchorSigned, firstBadSeq, problem,
+                    message, 0, 0);
+        }
+
+        Result withWitness(int checked, long through) {
+            return new Result(ok, tenant, from, to, entries, signedThrough, checkpointsVerified, anchorSigned,
+                    firstBadSeq, problem, message, checked, through);
+        }
+
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("ok", ok);
@@ -40,6 +55,8 @@ public final class OfflineVerifier {
             m.put("signed_through", signedThrough);
             m.put("checkpoints_verified", checkpointsVerified);
             m.put("anchor_signed", anchorSigned);
+            m.put("witness_checked", witnessChecked);
+            m.put("witnessed_through", witnessedThrough);
             if (!ok) {
                 m.put("first_bad_seq", firstBadSeq);
                 m.put("problem", problem);
@@ -50,11 +67,15 @@ public final class OfflineVerifier {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 2) {
-            System.err.println("usage: OfflineVerifier <export.jsonl> <jwks.json>");
+        if (args.length != 2 && !(args.length == 4 && "--witness".equals(args[2]))) {
+            System.err.println("usage: OfflineVerifier <export.jsonl> <jwks.json> [--witness <file|url>]");
             System.exit(2);
         }
-        Result r = verify(Path.of(args[0]), Files.readString(Path.of(args[1])));
+        List<AuditWitness.Witnessed> witness = args.length == 4 ? AuditWitness.read(args[3]) : null;
+        Result r;
+        try (Reader in = Files.newBufferedReader(Path.of(args[0]), StandardCharsets.UTF_8)) {
+            r = verify(in, Files.readString(Path.of(args[1])), witness);
+        }
         System.out.println(AuditJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(r.toMap()));
         System.exit(r.ok() ? 0 : 1);
     }
@@ -66,6 +87,21 @@ public final class OfflineVerifier {
     }
 
     public static Result verify(Reader in, String jwksJson) throws IOException {
+        return verify(in, jwksJson, null);
+    }
+
+    /**
+     * Verifies the export and, when {@code witness} is given (the checkpoints an outside witness holds: the witness
+     * file, or the JWS lines an HTTP sink received), compares the export with every witnessed head of its tenant:
+     * {@code rewritten} when an exported entry has another hash than the witness recorded, {@code cut} when a
+     * witnessed entry lies beyond the end of an export that runs to the head, {@code extended} when such an export
+     * goes on past the last witnessed head, {@code witness_signature} when a witnessed checkpoint does not verify.
+     */
+    public static Result verify(Reader in, String jwksJson, List<AuditWitness.Witnessed> witness) throws IOException {
+        return verifyExport(in, jwksJson, witness);
+    }
+
+    private static Result verifyExport(Reader in, String jwksJson, List<AuditWitness.Witnessed> witness) throws IOException {
         JWKSet jwks;
         try {
             jwks = JWKSet.parse(jwksJson);
@@ -165,11 +201,83 @@ public final class OfflineVerifier {
             return new Result(false, tenant, from, to, count, signedThrough, cr.verified(), anchorSigned, last + 1,
                     "truncated", "the header says the range ends at " + to + " but the entries end at " + last);
         }
+        Result done;
         if (signedThrough < last) {
-            return new Result(false, tenant, from, to, count, signedThrough, cr.verified(), anchorSigned, signedThrough + 1,
+            done = new Result(false, tenant, from, to, count, signedThrough, cr.verified(), anchorSigned, signedThrough + 1,
                     "unsigned", "entries " + (signedThrough + 1) + ".." + last + " are not covered by a signed checkpoint");
+        } else {
+            done = new Result(true, tenant, from, to, count, signedThrough, cr.verified(), anchorSigned, null, null, null);
         }
-        return new Result(true, tenant, from, to, count, signedThrough, cr.verified(), anchorSigned, null, null, null);
+        if (witness == null) {
+            return done;
+        }
+        return againstWitness(done, witness, jwks, cps, cr, Boolean.TRUE.equals(header.get("through_head")), last,
+                entryHashAtSeq);
+    }
+
+    /** The witness comparison; a witness finding outranks an {@code unsigned} tail (it says what happened to it). */
+    private static Result againstWitness(Result done, List<AuditWitness.Witnessed> witness, JWKSet jwks,
+                                         List<AuditCheckpoint> cps, CheckpointVerifier.Result cr, boolean throughHead,
+                                         long last, Map<Long, String> entryHashAtSeq) {
+        String tenant = done.tenant();
+        Map<String, com.nimbusds.jose.jwk.JWK> byKid = new HashMap<>();
+        for (AuditCheckpoint c : cps) {
+            try {
+                com.nimbusds.jose.jwk.JWK k = com.nimbusds.jose.jwk.JWK.parse(c.publicJwk());
+                if (cr.trustedThumbprints().contains(CheckpointVerifier.thumbprint(k))) {
+                    byKid.put(c.kid(), k);
+                }
+            } catch (java.text.ParseException | RuntimeException ignored) {
+                // unreadable keys were reported by the checkpoint verification
+            }
+        }
+        for (com.nimbusds.jose.jwk.JWK k : jwks.getKeys()) {
+            byKid.put(k.getKeyID(), k.toPublicJWK());
+        }
+        int checked = 0;
+        long through = 0;
+        for (AuditWitness.Witnessed w : witness) {
+            if (!tenant.equals(w.tenant())) {
+                continue;
+            }
+            String kid;
+            try {
+                kid = com.nimbusds.jwt.SignedJWT.parse(w.jws()).getHeader().getKeyID();
+            } catch (java.text.ParseException e) {
+                kid = null;
+            }
+            com.nimbusds.jose.jwk.JWK key = kid == null ? null : byKid.get(kid);
+            String problem = key == null ? "witnessed checkpoint " + w.seq() + " is signed by key " + kid
+                    + ", which is neither in the JWKS nor endorsed by a trusted checkpoint"
+                    : CheckpointVerifier.check(tenant, new AuditCheckpoint(tenant, w.seq(), w.head(), 0, kid,
+                    key.toJSONString(), w.jws()), key);
+            if (problem != null) {
+                return fail(done, w.seq(), "witness_signature", problem, checked, through);
+            }
+            checked++;
+            through = Math.max(through, w.seq());
+            if (w.seq() >= done.from() && w.seq() <= last) {
+                if (!w.head().equals(entryHashAtSeq.get(w.seq()))) {
+                    return fail(done, w.seq(), "rewritten", "entry " + w.seq() + " is not the entry the witness saw (hash "
+                            + w.head() + "): the chain was rewritten at or before it", checked, through);
+                }
+            } else if (w.seq() > last && throughHead) {
+                return fail(done, last + 1, "cut", "the witness saw entry " + w.seq() + " but the chain ends at " + last
+                        + ": entries " + (last + 1) + ".." + w.seq() + " were removed (with the checkpoints that covered them)",
+                        checked, through);
+            }
+        }
+        if (checked > 0 && throughHead && last > through) {
+            return fail(done, through + 1, "extended", "entries " + (through + 1) + ".." + last + " follow the last witnessed"
+                    + " head (" + through + "): not witnessed (appended after it, or made after the witness copy was taken)",
+                    checked, through);
+        }
+        return done.withWitness(checked, through);
+    }
+
+    private static Result fail(Result d, long seq, String problem, String message, int checked, long through) {
+        return new Result(false, d.tenant(), d.from(), d.to(), d.entries(), d.signedThrough(), d.checkpointsVerified(),
+                d.anchorSigned(), seq, problem, message, checked, through);
     }
 
     private static Result fail(String tenant, long from, long to, long n, long seq, String problem, String message) {

@@ -29,7 +29,7 @@ import java.util.Map;
  * {@code audit} here with the common options already resolved.
  *
  * <pre>
- * deputy audit verify      [--from N] [--to N]
+ * deputy audit verify      [--from N] [--to N] [--witness FILE|URL]
  * deputy audit query       [--since T] [--until T] [--user S] [--agent A] [--client C] [--resource R]
  *                          [--type T[,T]] [--outcome O] [--correlation ID] [--request ID] [--after N] [--limit N] [--all]
  * deputy audit checkpoint                         (sign the head now)
@@ -39,7 +39,7 @@ import java.util.Map;
  * deputy audit tail        [--after N]            (live SSE stream; Ctrl-C to stop)
  * deputy audit archive     (--older-than 90d | --before ISO | --through-seq N)
  * deputy audit archives
- * deputy audit verify-file FILE --jwks JWKS.json  (offline: no broker needed)
+ * deputy audit verify-file FILE --jwks JWKS.json [--witness FILE|URL]  (offline: no broker needed)
  * </pre>
  * Times: ISO-8601, epoch ms, or a duration ago (15m, 24h, 7d). Exit status: 0 ok, 1 verification failed or
  * the broker refused, 2 usage error.
@@ -116,6 +116,8 @@ public final class AuditCommands {
         p.println("""
                 usage: deputy audit <command> [--tenant T] [--json]
                   verify      [--from N] [--to N]            walk the chain and checkpoints; report the first bad entry
+                              [--witness FILE|URL]           export to the head, verify it offline against the witnessed
+                                                             heads: names a cut, rewritten or extended tail
                   query       [--since T] [--until T] [--user S] [--agent A] [--client C] [--resource R]
                               [--type T[,T]] [--outcome O] [--correlation ID] [--request ID] [--after N] [--limit N] [--all]
                   checkpoint                                 sign the head now
@@ -125,7 +127,8 @@ public final class AuditCommands {
                   tail        [--after N]                    follow new entries (SSE)
                   archive     --older-than 90d | --before ISO | --through-seq N
                   archives
-                  verify-file FILE --jwks FILE               verify an export or archive offline""");
+                  verify-file FILE --jwks FILE               verify an export or archive offline
+                              [--witness FILE|URL]           ... and against the witnessed heads""");
     }
 
     private static HttpClient http() {
@@ -190,6 +193,9 @@ public final class AuditCommands {
     }
 
     static int verify(Context c, Map<String, String> opt) throws IOException, InterruptedException {
+        if (opt.containsKey("witness")) {
+            return verifyWithWitness(c, opt);
+        }
         Map<String, Object> r = getJson(c, "/verify" + qs(Map.of("from", opt.getOrDefault("from", "1"))
                 ) + (opt.containsKey("to") ? "&to=" + enc(opt.get("to")) : ""));
         if (failIfError(c, r) != 0) {
@@ -202,6 +208,10 @@ public final class AuditCommands {
             c.out().printf("OK  tenant %s: %s entries verified (%s..%s, anchor %s), %s checkpoints verified, %s ms%n",
                     c.tenant(), r.get("checked"), r.get("from_seq"), r.get("last_seq"), r.get("anchor"),
                     r.get("checkpoints_verified"), r.get("elapsed_ms"));
+            if (r.get("unsigned_tail") instanceof Map<?, ?> tail) {
+                c.out().printf("    unsigned tail: entries %s..%s (%s, oldest %s ms old) are not covered by a signed checkpoint yet%n",
+                        tail.get("from_seq"), tail.get("to_seq"), tail.get("entries"), tail.get("oldest_age_ms"));
+            }
         } else {
             c.out().printf("FAIL tenant %s: %s at entry %s: %s%n", c.tenant(), r.get("problem"), r.get("first_bad_seq"),
                     r.get("message"));
@@ -410,20 +420,63 @@ public final class AuditCommands {
         return post(c, "/archive", JSON.writeValueAsString(body), "archived");
     }
 
+    /**
+     * {@code verify --witness <file|url>}: exports the chain from {@code --from} (default 1) to the head, then
+     * verifies the export offline against the tenant's JWKS and the witnessed heads (read after the export, so
+     * the export's own closing checkpoint is in a local witness file). Names a cut, rewritten or extended tail.
+     */
+    static int verifyWithWitness(Context c, Map<String, String> opt) throws IOException, InterruptedException {
+        Path tmp = Files.createTempFile("deputy-verify-", ".jsonl");
+        Path jwksFile = Files.createTempFile("deputy-verify-", ".json");
+        try {
+            Map<String, String> exportOpt = new LinkedHashMap<>();
+            exportOpt.put("from", opt.getOrDefault("from", "1"));
+            exportOpt.put("out", tmp.toString());
+            Context quiet = new Context(c.baseUrl(), c.adminToken(), c.tenant(), c.json(), c.out(),
+                    new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            if (export(quiet, exportOpt) != 0 || jwks(quiet, Map.of("out", jwksFile.toString())) != 0) {
+                c.err().println("deputy audit verify: the export or the JWKS could not be fetched");
+                return 1;
+            }
+            List<dev.deputy.broker.audit.AuditWitness.Witnessed> witness =
+                    dev.deputy.broker.audit.AuditWitness.read(opt.get("witness"));
+            OfflineVerifier.Result r;
+            try (java.io.Reader in = Files.newBufferedReader(tmp, StandardCharsets.UTF_8)) {
+                r = OfflineVerifier.verify(in, Files.readString(jwksFile), witness);
+            }
+            printOffline(c, r);
+            return r.ok() ? 0 : 1;
+        } finally {
+            Files.deleteIfExists(tmp);
+            Files.deleteIfExists(jwksFile);
+        }
+    }
+
+    private static void printOffline(Context c, OfflineVerifier.Result r) throws IOException {
+        if (c.json()) {
+            c.out().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r.toMap()));
+        } else if (r.ok()) {
+            c.out().printf("OK  tenant %s: entries %d..%d (%d) verified, signed through %d, %d checkpoints verified,"
+                            + " %d witnessed checkpoints agree (witnessed through %d)%n",
+                    r.tenant(), r.from(), r.to(), r.entries(), r.signedThrough(), r.checkpointsVerified(),
+                    r.witnessChecked(), r.witnessedThrough());
+        } else {
+            c.out().printf("FAIL %s at entry %s: %s%n", r.problem(), r.firstBadSeq(), r.message());
+        }
+    }
+
     static int verifyFile(Context c, List<String> positional, Map<String, String> opt) throws IOException {
         if (positional.size() != 1 || !opt.containsKey("jwks")) {
             c.err().println("deputy audit verify-file FILE --jwks JWKS.json");
             return 2;
         }
-        OfflineVerifier.Result r = OfflineVerifier.verify(Path.of(positional.get(0)), Files.readString(Path.of(opt.get("jwks"))));
-        if (c.json()) {
-            c.out().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r.toMap()));
-        } else if (r.ok()) {
-            c.out().printf("OK  tenant %s: entries %d..%d (%d) verified, signed through %d, %d checkpoints verified%n",
-                    r.tenant(), r.from(), r.to(), r.entries(), r.signedThrough(), r.checkpointsVerified());
-        } else {
-            c.out().printf("FAIL %s at entry %s: %s%n", r.problem(), r.firstBadSeq(), r.message());
+        List<dev.deputy.broker.audit.AuditWitness.Witnessed> witness = opt.containsKey("witness")
+                ? dev.deputy.broker.audit.AuditWitness.read(opt.get("witness")) : null;
+        OfflineVerifier.Result r;
+        try (java.io.Reader in = Files.newBufferedReader(Path.of(positional.get(0)), StandardCharsets.UTF_8)) {
+            r = OfflineVerifier.verify(in, Files.readString(Path.of(opt.get("jwks"))), witness);
         }
+        printOffline(c, r);
         return r.ok() ? 0 : 1;
     }
 }

@@ -54,6 +54,20 @@ final class ErrorHandlers {
         }
     }
 
+    /**
+     * The tenant's audit chain is refused: the database is behind or beside its witnessed head (docs/audit.md,
+     * Witnessed heads). Nothing is appended to it, so nothing that needs an entry happens.
+     */
+    @Singleton
+    static final class AuditChainRefused implements ExceptionHandler<dev.deputy.broker.audit.AuditWitness.ChainRefused, HttpResponse<?>> {
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, dev.deputy.broker.audit.AuditWitness.ChainRefused e) {
+            LOG.error("{} {}: {}", request.getMethod(), request.getPath(), e.getMessage());
+            return OAuthErrors.render(new ErrorObject("temporarily_unavailable",
+                    "the audit trail of this tenant is unavailable; nothing was changed", 503));
+        }
+    }
+
     @Singleton
     static final class Unavailable implements ExceptionHandler<ServiceUnavailableException, HttpResponse<?>> {
         @Override

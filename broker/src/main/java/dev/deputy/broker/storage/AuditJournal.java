@@ -45,7 +45,8 @@ import java.util.zip.CRC32C;
  */
 public final class AuditJournal implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditJournal.class);
-    private static final int MAGIC = 0x44414a31; // "DAJ1"
+    private static final int MAGIC_V1 = 0x44414a31; // "DAJ1": records of entries without a canonical-form version (v1)
+    private static final int MAGIC = 0x44414a32; // "DAJ2": each entry ends with its canonical-form version
     private static final int HEADER = 12;
     private static final int MAX_RECORD = 64 << 20;
     static final String SUFFIX = ".journal";
@@ -153,7 +154,7 @@ public final class AuditJournal implements AutoCloseable {
             int magic = buf.getInt();
             int len = buf.getInt();
             int crc = buf.getInt();
-            if (magic != MAGIC || len < 0 || len > buf.remaining()) {
+            if ((magic != MAGIC && magic != MAGIC_V1) || len < 0 || len > buf.remaining()) {
                 LOG.warn("audit journal {}: record at byte {} is torn or corrupt; {} bytes after it dropped (never acknowledged)",
                         f.getFileName(), at, all.length - at);
                 return;
@@ -165,7 +166,7 @@ public final class AuditJournal implements AutoCloseable {
                         f.getFileName(), at, all.length - at);
                 return;
             }
-            into.addAll(decode(all, buf.position(), len));
+            into.addAll(decode(all, buf.position(), len, magic == MAGIC));
             buf.position(buf.position() + len);
         }
     }
@@ -466,6 +467,7 @@ public final class AuditJournal implements AutoCloseable {
                         e.details(), e.prevHash(), e.hash()}) {
                     str(out, s);
                 }
+                out.writeShort(e.canon());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -492,6 +494,10 @@ public final class AuditJournal implements AutoCloseable {
     }
 
     static List<AuditEntry> decode(byte[] buf, int off, int len) throws IOException {
+        return decode(buf, off, len, true);
+    }
+
+    static List<AuditEntry> decode(byte[] buf, int off, int len, boolean versioned) throws IOException {
         try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(buf, off, len))) {
             int n = in.readInt();
             List<AuditEntry> out = new ArrayList<>(n);
@@ -503,8 +509,9 @@ public final class AuditJournal implements AutoCloseable {
                 for (int k = 0; k < s.length; k++) {
                     s[k] = str(in);
                 }
+                int canon = versioned ? in.readShort() : AuditEntry.CANON_V1;
                 out.add(new AuditEntry(tenant, seq, at, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9],
-                        s[10], s[11], s[12], s[13], s[14]));
+                        s[10], s[11], s[12], s[13], s[14], canon));
             }
             return out;
         } catch (EOFException e) {

@@ -40,7 +40,7 @@ public class JooqAuditStore implements AuditStore {
     static final Field<?>[] ENTRY_FIELDS = {AUDIT_LOG.TENANT_ID, AUDIT_LOG.SEQ, AUDIT_LOG.AT_MS, AUDIT_LOG.EVENT_TYPE,
             AUDIT_LOG.OUTCOME, AUDIT_LOG.SUBJECT, AUDIT_LOG.SUBJECT_ISS, AUDIT_LOG.ACTOR, AUDIT_LOG.AGENT_ID,
             AUDIT_LOG.CLIENT_ID, AUDIT_LOG.RESOURCE, AUDIT_LOG.SCOPES, AUDIT_LOG.CORRELATION_ID, AUDIT_LOG.REQUEST_ID,
-            AUDIT_LOG.SOURCE_IP, AUDIT_LOG.DETAILS, AUDIT_LOG.PREV_HASH, AUDIT_LOG.HASH};
+            AUDIT_LOG.SOURCE_IP, AUDIT_LOG.DETAILS, AUDIT_LOG.PREV_HASH, AUDIT_LOG.HASH, AUDIT_LOG.CANON};
 
     private final Database db;
     /** The embedded default's write-ahead journal (null on MySQL/MariaDB, and for stores built by tests). */
@@ -119,7 +119,7 @@ public class JooqAuditStore implements AuditStore {
 
     private static final String INSERT_ENTRY = "INSERT INTO audit_log (tenant_id, seq, at_ms, event_type, outcome,"
             + " subject, subject_iss, actor, agent_id, client_id, resource, scopes, correlation_id, request_id, source_ip,"
-            + " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            + " details, prev_hash, hash, canon) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     private static final String INSERT_AGENT = "INSERT INTO audit_agents (tenant_id, agent_id, seq, event_type) VALUES (?, ?, ?, ?)";
 
     /**
@@ -143,6 +143,7 @@ public class JooqAuditStore implements AuditStore {
                         for (int i = 0; i < s.length; i++) {
                             ps.setString(4 + i, s[i]);
                         }
+                        ps.setShort(4 + s.length, (short) e.canon());
                         ps.addBatch();
                     }
                     ps.executeBatch();
@@ -426,7 +427,8 @@ public class JooqAuditStore implements AuditStore {
         return new AuditEntry((String) r.get(0), (Long) r.get(1), (Long) r.get(2), (String) r.get(3),
                 (String) r.get(4), (String) r.get(5), (String) r.get(6), (String) r.get(7), (String) r.get(8),
                 (String) r.get(9), (String) r.get(10), (String) r.get(11), (String) r.get(12), (String) r.get(13),
-                (String) r.get(14), (String) r.get(15), (String) r.get(16), (String) r.get(17));
+                (String) r.get(14), (String) r.get(15), (String) r.get(16), (String) r.get(17),
+                ((Number) r.get(18)).intValue());
     }
 
     static AuditCheckpoint checkpoint(dev.deputy.broker.storage.jooq.tables.records.AuditCheckpointsRecord r) {

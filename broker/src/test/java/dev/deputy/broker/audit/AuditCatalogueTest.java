@@ -54,6 +54,7 @@ import static dev.deputy.broker.federation.FedFixture.RESOURCE;
 import static dev.deputy.broker.federation.FedFixture.TENANT;
 import static dev.deputy.broker.federation.FedFixture.query;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -694,6 +695,26 @@ class AuditCatalogueTest {
         assertEquals(through, ((Number) details(a).get("to_seq")).longValue(), a.details());
         assertNotNull(json(r.body()));
         assertTrue(fx.bean(AuditVerifier.class).verify(TENANT).ok(), "the chain verifies from the archive's checkpoint");
+    }
+
+    /**
+     * A chain the witness saw longer than the database holds it (here a tenant whose rows are gone) is refused at the
+     * comparison the broker makes at start, and the refusal is recorded in the broker's own chain.
+     */
+    @Test
+    @Order(11)
+    void aChainBehindItsWitnessIsRefusedAndRecorded() {
+        String ghost = "cat-ghost-" + System.nanoTime();
+        AuditWitness witness = fx.bean(AuditWitness.class);
+        witness.publish(new AuditCheckpoint(ghost, 5, "ab".repeat(32), System.currentTimeMillis(), "kid", "{}", "x.y.z"));
+        AuditLog log = fx.bean(AuditLog.class);
+        log.compareWithWitness();
+        AuditEntry e = expect(AdminAuth_SYSTEM, EventTypes.AUDIT_CHAIN_REFUSED, "failure",
+                x -> x.details().contains(ghost));
+        assertEquals("cut", details(e).get("kind"));
+        assertEquals(5, ((Number) details(e).get("witnessed_seq")).intValue());
+        assertThrows(AuditWitness.ChainRefused.class,
+                () -> log.append(AuditEvent.of(ghost, EventTypes.TOOL_CALL, AuditEvent.Outcome.SUCCESS).build()));
     }
 
     @Test

@@ -148,7 +148,7 @@ class AuditVerifierTamperTest {
             AuditEntry e = f.entry(s);
             AuditEntry changed = new AuditEntry(e.tenantId(), e.seq(), e.atMs(), e.type(), e.outcome(),
                     s == 5 ? "mallory" : e.subject(), e.subjectIss(), e.actor(), e.agentId(), e.clientId(), e.resource(),
-                    e.scopes(), e.correlationId(), e.requestId(), e.sourceIp(), e.details(), prev, null);
+                    e.scopes(), e.correlationId(), e.requestId(), e.sourceIp(), e.details(), prev, null, e.canon());
             String h = changed.computeHash();
             f.sql("update audit_log set subject = ?, prev_hash = ?, hash = ? where tenant_id = ? and seq = ?",
                     changed.subject(), prev, h, f.tenant(), s);

@@ -5,6 +5,8 @@ import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.AuditStore;
 import dev.deputy.broker.audit.AuditVerifier;
+import dev.deputy.broker.audit.AuditWitness;
+import dev.deputy.broker.audit.AuditCheckpoints;
 import dev.deputy.broker.audit.RequestMeta;
 import org.jooq.DSLContext;
 import org.jooq.Record;
@@ -337,6 +339,212 @@ abstract class AuditChainContract {
         sql().execute("delete from audit_log where tenant_id = ? and seq = ?", a, 3);
         assertFalse(verifier.verify(a).ok());
         assertTrue(verifier.verify(b).ok());
+    }
+
+    // --- canonical forms: a chain begun before V90 (v1 entries) goes on in v2 and verifies -------------------------
+
+    @Test
+    void aV1ChainContinuesInV2AndVerifies() {
+        String t = tenant();
+        String prev = AuditEntry.GENESIS;
+        for (int i = 1; i <= 3; i++) {
+            AuditEntry e = AuditEntry.seal(event(t, i), i, System.currentTimeMillis(), prev, AuditEntry.CANON_V1);
+            backend.audit().insert(List.of(e));
+            prev = e.hash();
+        }
+        AuditLog restarted = new AuditLog(backend.audit());
+        AuditEntry four = restarted.append(event(t, 4));
+        assertEquals(AuditEntry.CANON_V2, four.canon());
+        assertEquals(prev, four.prevHash());
+        List<AuditEntry> stored = backend.audit().range(t, 1, 10);
+        assertEquals(List.of(1, 1, 1, 2), stored.stream().map(AuditEntry::canon).toList());
+        assertTrue(verifier.verify(t).ok(), verifier.verify(t).toString());
+        // the version is part of what is proven: flipping it breaks the entry
+        sql().execute("update audit_log set canon = 1 where tenant_id = ? and seq = ?", t, 4);
+        assertBroken(t, "edited", 4);
+    }
+
+    // --- witnessed heads: the tail after the last checkpoint, and the checkpoints themselves, under a DBA ----------
+
+    /** A chain whose checkpoints are published to a witness file, as the broker runs it. */
+    final class Witnessed {
+        final String t = tenant();
+        final Path dir = tmp.resolve("witness-" + t);
+        final TestSigner signer = new TestSigner();
+        AuditWitness witness = new AuditWitness(dir, List.of());
+        AuditLog wlog = new AuditLog(backend.audit(), witness);
+        AuditVerifier wverifier = new AuditVerifier(backend.audit(), signer);
+        AuditCheckpoints cps = new AuditCheckpoints(backend.audit(), wlog, wverifier, signer, null, witness, 0);
+
+        Witnessed(int n, long... checkpointsAt) {
+            int k = 0;
+            for (int i = 1; i <= n; i++) {
+                wlog.append(event(t, i));
+                if (k < checkpointsAt.length && checkpointsAt[k] == i) {
+                    cps.checkpoint(t);
+                    k++;
+                }
+            }
+        }
+
+        /** A new broker process on the same database and data dir: it reads the witness file and compares. */
+        Witnessed restart() {
+            witness = new AuditWitness(dir, List.of());
+            wlog = new AuditLog(backend.audit(), witness);
+            wverifier = new AuditVerifier(backend.audit(), signer);
+            cps = new AuditCheckpoints(backend.audit(), wlog, wverifier, signer, null, witness, 0);
+            return this;
+        }
+
+        String kind() {
+            return witness.compare(t, backend.audit()).kind();
+        }
+
+        void assertRefused(String kind) {
+            assertEquals(kind, kind());
+            assertTrue(witness.refusal(t).orElseThrow().startsWith(kind), witness.refusal(t).orElseThrow());
+            assertThrows(AuditWitness.ChainRefused.class, () -> wlog.append(event(t, 99)), "no append to a refused chain");
+            assertThrows(AuditWitness.ChainRefused.class, () -> cps.checkpoint(t), "a refused chain is never signed");
+        }
+
+        void deleteFrom(long seq) {
+            sql().execute("delete from audit_log where tenant_id = ? and seq >= ?", t, seq);
+            sql().execute("delete from audit_agents where tenant_id = ? and seq >= ?", t, seq);
+            sql().execute("delete from audit_checkpoints where tenant_id = ? and seq >= ?", t, seq);
+        }
+
+        /** Edits entry seq, re-hashes it and every later entry (the public recipe), drops the checkpoints from seq. */
+        void rewriteFrom(long seq) {
+            List<AuditEntry> tail = backend.audit().range(t, seq, 1000);
+            String prev = tail.get(0).prevHash();
+            for (AuditEntry e : tail) {
+                String subject = e.seq() == seq ? "mallory" : e.subject();
+                AuditEntry changed = new AuditEntry(e.tenantId(), e.seq(), e.atMs(), e.type(), e.outcome(), subject,
+                        e.subjectIss(), e.actor(), e.agentId(), e.clientId(), e.resource(), e.scopes(), e.correlationId(),
+                        e.requestId(), e.sourceIp(), e.details(), prev, null, e.canon());
+                String h = changed.computeHash();
+                sql().execute("update audit_log set subject = ?, prev_hash = ?, hash = ? where tenant_id = ? and seq = ?",
+                        subject, prev, h, t, e.seq());
+                prev = h;
+            }
+            sql().execute("delete from audit_checkpoints where tenant_id = ? and seq >= ?", t, seq);
+        }
+    }
+
+    @Test
+    void untouchedWitnessedChainVerifiesBeforeAndAfterARestart() {
+        Witnessed w = new Witnessed(8, 4, 8);
+        assertEquals("same", w.kind());
+        assertTrue(w.wverifier.verify(w.t).ok());
+        assertTrue(w.wverifier.unsignedTail(w.t).isEmpty());
+        w.wlog.append(event(w.t, 9));
+        assertEquals("extended", w.kind(), "entries after the last checkpoint are the unsigned, unwitnessed tail");
+        AuditVerifier.Tail tail = w.wverifier.unsignedTail(w.t).orElseThrow();
+        assertEquals(9, tail.fromSeq());
+        assertEquals(1, tail.entries());
+        w.restart();
+        assertTrue(w.witness.refusal(w.t).isEmpty());
+        assertEquals(10, w.wlog.append(event(w.t, 10)).seq());
+        assertEquals(10, w.cps.checkpoint(w.t).orElseThrow().seq());
+        assertEquals("same", w.kind());
+        assertTrue(w.wverifier.verify(w.t).ok());
+    }
+
+    @Test
+    void witnessedTailDeletedIsACut() {
+        Witnessed w = new Witnessed(8, 6, 8);
+        w.deleteFrom(7); // the tail and the checkpoint that covered it
+        assertTrue(w.wverifier.verify(w.t).ok(), "the database alone cannot tell: that is why the head is witnessed");
+        w.assertRefused("cut");
+        w.restart();
+        w.assertRefused("cut");
+    }
+
+    @Test
+    void cutTogetherWithItsCheckpointsIsACutBeforeAndAfterARestart() {
+        Witnessed w = new Witnessed(10, 3, 6, 10);
+        w.deleteFrom(4); // entries 4..10 and the checkpoints at 6 and 10
+        assertTrue(w.wverifier.verify(w.t).ok());
+        w.restart();
+        w.assertRefused("cut");
+    }
+
+    @Test
+    void tailEditedAndResealedIsARewrite() {
+        Witnessed w = new Witnessed(8, 4, 8);
+        w.rewriteFrom(6);
+        assertTrue(w.wverifier.verify(w.t).ok(), "re-sealed with the public recipe and its checkpoints gone");
+        w.assertRefused("rewritten");
+        w.restart();
+        w.assertRefused("rewritten");
+    }
+
+    @Test
+    void rewriteThatAlsoAppendsToReachTheWitnessedLengthIsStillARewrite() {
+        Witnessed w = new Witnessed(8, 8);
+        w.deleteFrom(5);
+        String prev = backend.audit().range(w.t, 4, 1).get(0).hash();
+        for (int i = 5; i <= 9; i++) { // forged entries, sealed correctly, beyond the witnessed length
+            AuditEntry e = AuditEntry.seal(event(w.t, 1000 + i), i, System.currentTimeMillis(), prev);
+            backend.audit().insert(List.of(e));
+            prev = e.hash();
+        }
+        w.restart();
+        w.assertRefused("rewritten");
+    }
+
+    @Test
+    void tailAppendedAfterTheWitnessedHeadIsReportedAsExtended() {
+        Witnessed w = new Witnessed(8, 8);
+        AuditEntry eight = backend.audit().range(w.t, 8, 1).get(0);
+        backend.audit().insert(List.of(AuditEntry.seal(event(w.t, 666), 9, System.currentTimeMillis(), eight.hash())));
+        assertEquals("extended", w.kind());
+        assertEquals(9, w.wverifier.unsignedTail(w.t).orElseThrow().fromSeq(), "reported as the unsigned tail");
+        w.restart();
+        assertEquals("extended", w.kind());
+        assertTrue(w.witness.refusal(w.t).isEmpty(), "an extension alone is not refused (see docs/audit.md)");
+    }
+
+    /** Signs checkpoints with an in-memory P-256 key. */
+    static final class TestSigner implements dev.deputy.broker.audit.CheckpointSigner {
+        final com.nimbusds.jose.jwk.ECKey key;
+
+        TestSigner() {
+            try {
+                key = new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_256)
+                        .keyID(UUID.randomUUID().toString()).generate();
+            } catch (com.nimbusds.jose.JOSEException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public boolean canSign(String tenantId) {
+            return true;
+        }
+
+        @Override
+        public Signed sign(String tenantId, com.nimbusds.jwt.JWTClaimsSet claims) {
+            try {
+                com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(new com.nimbusds.jose.JWSHeader.Builder(
+                        com.nimbusds.jose.JWSAlgorithm.ES256).type(dev.deputy.broker.audit.CheckpointVerifier.TYP)
+                        .keyID(key.getKeyID()).build(), claims);
+                jwt.sign(new com.nimbusds.jose.crypto.ECDSASigner(key));
+                return new Signed(jwt.serialize(), key.getKeyID(), key.toPublicJWK().toJSONString());
+            } catch (com.nimbusds.jose.JOSEException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public String activeKid(String tenantId) {
+            return key.getKeyID();
+        }
+
+        @Override
+        public java.util.Map<String, com.nimbusds.jose.jwk.JWK> published(String tenantId) {
+            return java.util.Map.of(key.getKeyID(), key.toPublicJWK());
+        }
     }
 
     /** Moves rows with seq >= from by delta, in two steps so the primary key never collides. */

@@ -226,4 +226,69 @@ class AuditJournalTest {
         both.addAll(b);
         assertEquals(both, r.got, "a later segment is still read after a torn one");
     }
+
+    /**
+     * A segment written before V90 (record magic "DAJ1", no canonical-form version per entry) left by a killed
+     * process is still read at the next start: its entries come back as v1 and still hash as sealed; a current
+     * record ("DAJ2") after it in the same segment keeps its version.
+     */
+    @Test
+    void aPreV90SegmentIsReadAsV1Entries() throws IOException {
+        String t = "journal-v1";
+        List<AuditEntry> old = new ArrayList<>();
+        String prev = AuditEntry.GENESIS;
+        for (int i = 1; i <= 3; i++) {
+            AuditEntry e = AuditEntry.seal(AuditEvent.of(t, "test.journal", AuditEvent.Outcome.SUCCESS)
+                    .subject("ü " + i, "https://idp.example").detail("n", i).build(), i, 1_700_000_000_000L + i, prev,
+                    AuditEntry.CANON_V1);
+            old.add(e);
+            prev = e.hash();
+        }
+        AuditEntry current = AuditEntry.seal(AuditEvent.of(t, "test.journal", AuditEvent.Outcome.SUCCESS).build(), 4,
+                1_700_000_000_004L, prev);
+        // the pre-V90 record layout: n, then per entry tenant, seq, at, 15 strings — no version
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(body)) {
+            out.writeInt(old.size());
+            for (AuditEntry e : old) {
+                writeStr(out, e.tenantId());
+                out.writeLong(e.seq());
+                out.writeLong(e.atMs());
+                for (String x : new String[]{e.type(), e.outcome(), e.subject(), e.subjectIss(), e.actor(), e.agentId(),
+                        e.clientId(), e.resource(), e.scopes(), e.correlationId(), e.requestId(), e.sourceIp(), e.details(),
+                        e.prevHash(), e.hash()}) {
+                    writeStr(out, x);
+                }
+            }
+        }
+        byte[] b = body.toByteArray();
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b);
+        java.nio.ByteBuffer rec = java.nio.ByteBuffer.allocate(12 + b.length).putInt(0x44414a31).putInt(b.length)
+                .putInt((int) crc.getValue()).put(b);
+        Path seg = dir.resolve("segment.journal");
+        Files.write(seg, rec.array());
+        Files.write(seg, AuditJournal.encode(List.of(current)), StandardOpenOption.APPEND);
+
+        List<AuditEntry> read = new ArrayList<>();
+        AuditJournal.readSegment(seg, read);
+        assertEquals(4, read.size());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(AuditEntry.CANON_V1, read.get(i).canon());
+            assertEquals(old.get(i), read.get(i));
+            assertEquals(read.get(i).hash(), read.get(i).computeHash());
+        }
+        assertEquals(AuditEntry.CANON_V2, read.get(3).canon());
+        assertEquals(current, read.get(3));
+    }
+
+    private static void writeStr(java.io.DataOutputStream out, String s) throws IOException {
+        if (s == null) {
+            out.writeInt(-1);
+            return;
+        }
+        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
 }

@@ -1,0 +1,118 @@
+package dev.deputy.broker.audit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.erdtman.jcs.JsonCanonicalizer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The v2 hash input that {@link AuditEntry} writes member by member is, byte for byte, what the RFC 8785 library
+ * makes of the whole object — for every control character, quotes, backslashes, non-ASCII (BMP, beyond it, U+2028),
+ * null fields and details with keys whose UTF-16 order differs from their code-point order.
+ */
+class AuditEntryCanonicalTest {
+    static final ObjectMapper M = new ObjectMapper();
+
+    static String nasty(int i) {
+        StringBuilder b = new StringBuilder("v" + i + " \"q\" \\ / é 日本 🔐 \u2028 \u007f ");
+        for (char c = 0; c < 32; c++) {
+            b.append(c);
+        }
+        return b.toString();
+    }
+
+    static AuditEntry entry(int i, boolean nulls) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("z", nasty(i));
+        details.put("\uFB01", "ligature (after the surrogates in UTF-16 order, before them in code points)");
+        details.put("😀", List.of(1, -5, 1_765_000_000_000L, true, false, Map.of("b", "x", "a", List.of())));
+        details.put("A", Map.of("é", 1, "e", 2));
+        details.put("n", i);
+        AuditEvent ev = AuditEvent.of("tenant-ü", "token.exchanged", AuditEvent.Outcome.SUCCESS)
+                .subject(nulls ? null : nasty(i), nulls ? null : "https://idp.exämple/")
+                .actors(nulls ? List.of() : List.of("agt_B", "agt_A \"x\""))
+                .client(nulls ? null : "cl\u0001ient").agent(nulls ? null : "agt_B").resource(nulls ? null : "https://r.example/ü")
+                .scopes(nulls ? null : "a  b").detail("x", 1).build();
+        // details beyond what the secret guard accepts as keys: build the entry directly
+        String canonicalDetails = AuditEntry.jcs(toJson(details));
+        return new AuditEntry("tenant-ü", i, 1_765_000_000_000L + i, "token.exchanged", "success", ev.subject(),
+                ev.subjectIss(), nulls ? null : "agt_B > agt_A \"x\"", ev.agentId(), ev.clientId(), ev.resource(), ev.scopes(),
+                nulls ? null : "corr-" + i, nulls ? null : "req-" + i, nulls ? null : "::1", i % 3 == 0 ? null : canonicalDetails,
+                "ab".repeat(32), null, AuditEntry.CANON_V2);
+    }
+
+    static String toJson(Object o) {
+        try {
+            return M.writeValueAsString(o);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The reference: the whole object, in any member order, through the library. */
+    static byte[] reference(AuditEntry e) throws Exception {
+        ObjectNode o = M.createObjectNode();
+        o.put("type", e.type());
+        o.put("time", e.atMs());
+        o.put("tenant", e.tenantId());
+        o.put("prev_hash", e.prevHash());
+        o.put("canon", 2);
+        String[][] f = {{"subject", e.subject()}, {"subject_iss", e.subjectIss()}, {"actor", e.actor()}, {"agent_id", e.agentId()},
+                {"client_id", e.clientId()}, {"resource", e.resource()}, {"scopes", e.scopes()}, {"correlation_id", e.correlationId()},
+                {"request_id", e.requestId()}, {"source_ip", e.sourceIp()}, {"outcome", e.outcome()}};
+        for (String[] kv : f) {
+            o.put(kv[0], kv[1]);
+        }
+        o.set("details", e.details() == null ? M.nullNode() : M.readTree(e.details()));
+        return new JsonCanonicalizer(M.writeValueAsString(o)).getEncodedUTF8();
+    }
+
+    @Test
+    void memberByMemberFormIsTheLibrarysFormOfTheWholeObject() throws Exception {
+        List<AuditEntry> entries = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            entries.add(entry(i, i % 4 == 1));
+        }
+        for (AuditEntry e : entries) {
+            assertArrayEquals(reference(e), e.canonicalV2(), new String(reference(e), StandardCharsets.UTF_8));
+        }
+        String text = new String(entries.get(0).canonicalV2(), StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("{\"actor\":\"agt_B > agt_A \\\"x\\\"\",\"agent_id\":\"agt_B\",\"canon\":2,"), text);
+        assertTrue(text.contains("\\u0000\\u0001") && text.contains("\\b\\t\\n\\u000b\\f\\r") && text.contains("\\u001f"), text);
+        assertTrue(text.contains("é 日本 🔐 \u2028 \u007f"), "non-ASCII as itself: " + text);
+    }
+
+    @Test
+    void sealingAndRecomputingAgreeAndNonCanonicalStoredDetailsStillHashTheSame() {
+        AuditEntry sealed = AuditEntry.seal(AuditEvent.of("t", "token.issued", AuditEvent.Outcome.SUCCESS)
+                .detail("b", "é").detail("a", List.of(2, 1)).build(), 7, 1_765_000_000_000L, "0".repeat(64));
+        assertEquals(AuditEntry.CANON_V2, sealed.canon());
+        assertEquals("{\"a\":[2,1],\"b\":\"é\"}", sealed.details(), "stored in RFC 8785 form");
+        assertEquals(sealed.hash(), sealed.computeHash());
+        // the same object written differently hashes the same (the hash is over the object, not the text)
+        AuditEntry spaced = new AuditEntry(sealed.tenantId(), 7, sealed.atMs(), sealed.type(), sealed.outcome(), null, null,
+                null, null, null, null, null, null, null, null, "{ \"b\" : \"\\u00e9\", \"a\" : [2, 1] }", sealed.prevHash(),
+                sealed.hash(), AuditEntry.CANON_V2);
+        assertEquals(sealed.hash(), spaced.computeHash());
+        // a different object does not
+        AuditEntry other = new AuditEntry(sealed.tenantId(), 7, sealed.atMs(), sealed.type(), sealed.outcome(), null, null,
+                null, null, null, null, null, null, null, null, "{\"a\":[1,2],\"b\":\"é\"}", sealed.prevHash(),
+                sealed.hash(), AuditEntry.CANON_V2);
+        assertNotEquals(sealed.hash(), other.computeHash());
+        // details that are not an object: no hash matches
+        AuditEntry broken = new AuditEntry(sealed.tenantId(), 7, sealed.atMs(), sealed.type(), sealed.outcome(), null, null,
+                null, null, null, null, null, null, null, null, "{\"a\":", sealed.prevHash(), sealed.hash(), AuditEntry.CANON_V2);
+        assertEquals("invalid", broken.computeHash());
+    }
+}
