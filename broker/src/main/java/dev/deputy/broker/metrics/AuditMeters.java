@@ -4,10 +4,12 @@ import dev.deputy.broker.audit.AuditCheckpoint;
 import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.AuditStore;
+import dev.deputy.broker.audit.AuditWitness;
 import dev.deputy.broker.tenant.Tenant;
 import dev.deputy.broker.tenant.Tenants;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -30,6 +32,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code deputy_audit_checkpoint_lag_entries}, {@code deputy_audit_checkpoint_lag_seconds} — how far the chain
  *       runs ahead of its latest signed checkpoint, read from the durable store (so they hold across nodes) at most
  *       every {@value #SNAPSHOT_MS} ms</li>
+ *   <li>{@code deputy_audit_witness_lag_seconds{sink}}, {@code deputy_audit_witness_pending{sink}},
+ *       {@code deputy_audit_witness_delivered_total{sink}} — each HTTP witness sink ({@code sink} is its host and
+ *       port only: a sink URL may carry a credential in its path or query)</li>
+ *   <li>{@code deputy_audit_chains_refused} — chains behind or diverging from their witness (appends answer 503)</li>
  * </ul>
  */
 @Context
@@ -41,6 +47,10 @@ public class AuditMeters implements AuditLog.Observer {
     static final String FAILURES = "deputy.audit.write.failures";
     static final String LAG_ENTRIES = "deputy.audit.checkpoint.lag.entries";
     static final String LAG_SECONDS = "deputy.audit.checkpoint.lag.seconds";
+    static final String WITNESS_LAG = "deputy.audit.witness.lag.seconds";
+    static final String WITNESS_PENDING = "deputy.audit.witness.pending";
+    static final String WITNESS_DELIVERED = "deputy.audit.witness.delivered";
+    static final String CHAINS_REFUSED = "deputy.audit.chains.refused";
     private static final long SNAPSHOT_MS = 5_000;
 
     private final MeterRegistry registry;
@@ -49,11 +59,12 @@ public class AuditMeters implements AuditLog.Observer {
     private final long startedMs;
     private final Map<String, PerTenant> tenants = new ConcurrentHashMap<>();
 
-    public AuditMeters(MeterRegistry registry, AuditLog log, AuditStore store, Tenants tenants) {
-        this(registry, log, store, tenants, Clock.systemUTC());
+    public AuditMeters(MeterRegistry registry, AuditLog log, AuditStore store, Tenants tenants, AuditWitness witness) {
+        this(registry, log, store, tenants, witness, Clock.systemUTC());
     }
 
-    AuditMeters(MeterRegistry registry, AuditLog log, AuditStore store, Tenants tenants, Clock clock) {
+    AuditMeters(MeterRegistry registry, AuditLog log, AuditStore store, Tenants tenants, AuditWitness witness,
+                Clock clock) {
         this.registry = registry;
         this.store = store;
         this.clock = clock;
@@ -63,6 +74,32 @@ public class AuditMeters implements AuditLog.Observer {
         }
         tenant(Tenants.BROKER_CHAIN);
         log.observe(this);
+        witness(witness);
+    }
+
+    private void witness(AuditWitness witness) {
+        Gauge.builder(CHAINS_REFUSED, witness, w -> w.refusals().size())
+                .description("Audit chains refused for being behind or diverging from their witness (appends answer 503)")
+                .register(registry);
+        var sinks = witness.status();
+        for (int i = 0; i < sinks.size(); i++) {
+            final int n = i;
+            String sink = sinkLabel(sinks.get(i).url(), i);
+            Gauge.builder(WITNESS_LAG, witness, w -> w.status().get(n).lagMs() / 1000.0).tag("sink", sink)
+                    .description("Seconds the oldest undelivered checkpoint has waited for this witness sink (0: none waits)")
+                    .register(registry);
+            Gauge.builder(WITNESS_PENDING, witness, w -> w.status().get(n).pending()).tag("sink", sink)
+                    .description("Checkpoints waiting for delivery to this witness sink").register(registry);
+            FunctionCounter.builder(WITNESS_DELIVERED, witness, w -> w.status().get(n).delivered()).tag("sink", sink)
+                    .description("Checkpoints delivered to this witness sink").register(registry);
+        }
+    }
+
+    /** Host and port of a sink URL, never its path, query or user info; numbered when two sinks share a host. */
+    static String sinkLabel(String url, int index) {
+        java.net.URI u = java.net.URI.create(url);
+        String host = u.getHost() == null ? "sink" : u.getHost();
+        return (index + 1) + ":" + host + (u.getPort() > 0 ? ":" + u.getPort() : "");
     }
 
     /** The meters of one tenant's chain, registered once. */

@@ -14,6 +14,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import com.sun.net.httpserver.HttpServer;
+
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -23,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -42,6 +46,9 @@ abstract class MetricsHttpContract {
 
     Path dir;
     AgentTestBroker broker;
+    /** An HTTP witness sink answering {@link #sinkStatus}. */
+    HttpServer sink;
+    final AtomicInteger sinkStatus = new AtomicInteger(204);
     int management;
     final Map<String, JWK> keys = new LinkedHashMap<>();
 
@@ -70,8 +77,20 @@ abstract class MetricsHttpContract {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
+        sink = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        sink.createContext("/", ex -> {
+            ex.getRequestBody().readAllBytes();
+            ex.sendResponseHeaders(sinkStatus.get(), -1);
+            ex.close();
+        });
+        sink.start();
         broker = backend(AgentTestBroker.builder(dir).configDir(config)
-                .property("endpoints.all.port", port).property("endpoints.prometheus.enabled", true)).start();
+                .property("endpoints.all.port", port).property("endpoints.prometheus.enabled", true)
+                // checkpoints only when a test asks (the lag is then deterministic)
+                .property("deputy.audit.checkpoint-interval", "1h")
+                // a credential in the sink URL must not reach a label
+                .property("deputy.audit.witness.urls", "http://127.0.0.1:" + sink.getAddress().getPort()
+                        + "/witness/s3cr3t-path?token=s3cr3t-query")).start();
         EmbeddedServer server = broker.bean(EmbeddedServer.class);
         management = Scrape.managementPort(server, Set.of(server.getPort()));
         assertEquals(port, management);
@@ -89,6 +108,9 @@ abstract class MetricsHttpContract {
     void stop() {
         if (broker != null) {
             broker.close();
+        }
+        if (sink != null) {
+            sink.stop(0);
         }
     }
 
@@ -236,6 +258,35 @@ abstract class MetricsHttpContract {
                 labels("area", "heap")).get(0).labels().get("id"))) > 0);
         assertTrue(s.names().contains("jvm_threads_live_threads"));
         assertTrue(s.names().contains("process_cpu_usage"));
+    }
+
+    @Test
+    void witnessSinkLagPendingAndDelivered() throws Exception {
+        String label = "1:127.0.0.1:" + sink.getAddress().getPort();
+        Map<String, String> bySink = labels("sink", label);
+        assertEquals(0.0, Scrape.of(management).value("deputy_audit_chains_refused", Map.of()));
+        sinkStatus.set(503);
+        try {
+            assertEquals(200, broker.post("/t/demo/token", clientCredentials(AGENT)).statusCode());
+            broker.bean(AuditCheckpoints.class).checkpoint("demo");
+            // the sink refuses: the checkpoint waits, and its wait shows
+            waitFor(() -> {
+                Scrape x = Scrape.of(management);
+                return x.value("deputy_audit_witness_pending", bySink) >= 1
+                        && x.value("deputy_audit_witness_lag_seconds", bySink) > 0;
+            }, "a pending checkpoint with a lag");
+        } finally {
+            sinkStatus.set(204);
+        }
+        double delivered = Scrape.of(management).value("deputy_audit_witness_delivered_total", bySink);
+        waitFor(() -> {
+            Scrape x = Scrape.of(management);
+            return x.value("deputy_audit_witness_pending", bySink) == 0
+                    && x.value("deputy_audit_witness_lag_seconds", bySink) == 0
+                    && x.value("deputy_audit_witness_delivered_total", bySink) > delivered;
+        }, "delivered after the sink recovered");
+        String text = Scrape.of(management).text();
+        assertFalse(text.contains("s3cr3t"), "the sink URL's path or query reached a label");
     }
 
     @Test
