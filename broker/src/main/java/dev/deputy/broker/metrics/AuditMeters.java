@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micronaut.context.annotation.Requires;
 import io.micrometer.core.instrument.Timer;
 import io.micronaut.context.annotation.Context;
 import org.slf4j.Logger;
@@ -38,6 +39,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code deputy_audit_chains_refused} — chains behind or diverging from their witness (appends answer 503)</li>
  * </ul>
  */
+@Requires(bean = MeterRegistry.class)
 @Context
 public class AuditMeters implements AuditLog.Observer {
     private static final Logger LOG = LoggerFactory.getLogger(AuditMeters.class);

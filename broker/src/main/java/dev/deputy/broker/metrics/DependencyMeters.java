@@ -5,6 +5,7 @@ import dev.deputy.broker.health.DependencyCheck;
 import dev.deputy.broker.storage.Database;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.annotation.Context;
 
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.List;
  * (each probe is bounded to ~1 s by {@link DependencyCheck#up()}). The JDBC pools publish
  * {@code hikaricp_connections_*{pool}} from here too.
  */
+@Requires(bean = MeterRegistry.class)
 @Context
 public class DependencyMeters {
     static final String UP = "deputy.dependency.up";

@@ -1,6 +1,7 @@
 package dev.deputy.broker.metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micronaut.context.annotation.Requires;
 import io.micrometer.core.instrument.Timer;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.MutableHttpResponse;
@@ -22,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * no route, and {@code status} the response code. Micronaut's own web binder is off (application.yml): it builds the
  * tags and looks the timer up in the registry on every request; here the timers are cached per route and status.
  */
+@Requires(bean = MeterRegistry.class)
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public class HttpServerMeters {
     static final String NAME = "http.server.requests";

@@ -5,6 +5,7 @@ import dev.deputy.broker.oauth.ClientFrontDoor;
 import dev.deputy.broker.oauth.TokenMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micronaut.context.annotation.Requires;
 import jakarta.inject.Singleton;
 
 import java.util.Map;
@@ -23,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Every label value is mapped onto a closed set before it is used (anything else is {@code other}); the counters
  * are cached by their label values.
  */
+@Requires(bean = MeterRegistry.class)
 @Singleton
 public class TokenMeters implements TokenMetrics {
     static final String ISSUED = "deputy.tokens.issued";
