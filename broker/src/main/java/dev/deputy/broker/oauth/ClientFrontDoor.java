@@ -137,12 +137,6 @@ public class ClientFrontDoor {
 
     private void rejected(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
                           AuthenticatedClient client, OAuthException e, ErrorObject shown) {
-        String method = client != null ? client.method() : TokenMetrics.UNAUTHENTICATED;
-        if (endpoint == Endpoint.TOKEN) {
-            metrics.refused(tenant.id(), ClientAuthPipeline.param(request, "grant_type"), method, shown.getCode());
-        } else {
-            metrics.endpointRefused(tenant.id(), endpoint, method, shown.getCode());
-        }
         try {
             AuditEvent event = e.auditEventOverride();
             if (event == null) {
@@ -166,6 +160,13 @@ public class ClientFrontDoor {
         } catch (RuntimeException ex) {
             LOG.warn("could not audit a refused {} request (tenant {}): {}", endpoint.name().toLowerCase(), tenant.id(),
                     ex.toString());
+        }
+        // after the audit entry: the counter never stands in its way
+        String method = client != null ? client.method() : TokenMetrics.UNAUTHENTICATED;
+        if (endpoint == Endpoint.TOKEN) {
+            metrics.refused(tenant.id(), ClientAuthPipeline.param(request, "grant_type"), method, shown.getCode());
+        } else {
+            metrics.endpointRefused(tenant.id(), endpoint, method, shown.getCode());
         }
     }
 }
