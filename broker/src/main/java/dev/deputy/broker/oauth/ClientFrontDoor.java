@@ -98,6 +98,10 @@ public class ClientFrontDoor {
             String issuer = endpoints.issuer(tenant.id());
             // parsed once: a malformed assertion is invalid_client (RFC 7523 §3.2), not invalid_request
             ClientAuthentication auth = ClientAuthPipeline.parse(request);
+            // RFC 6749 §3.2 (and the RFC 7662 / RFC 7009 forms): no parameter twice, identical values included;
+            // resource (RFC 8707) and audience (RFC 8693) may repeat at the token endpoint
+            FormParameters.requireSingle(request, endpoint == Endpoint.TOKEN ? FormParameters.TOKEN_REPEATABLE
+                    : java.util.Set.of());
             client = pipeline.authenticate(tenant, issuer, request, auth);
             admit(endpoint, tenant, client);
             return handler.handle(new Call(tenant, issuer, request, auth, client, meta));

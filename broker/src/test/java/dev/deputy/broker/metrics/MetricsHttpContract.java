@@ -251,6 +251,7 @@ abstract class MetricsHttpContract {
 
         s = Scrape.of(management);
         assertEquals(1.0, s.value("deputy_ready", Map.of()));
+        assertEquals(0.0, s.value("deputy_integrity_failed_rows_total", Map.of()));
         assertEquals(1.0, s.value("deputy_dependency_up", labels("dependency", "database", "backend", databaseBackend())));
         assertEquals(1.0, s.value("deputy_dependency_up", labels("dependency", "ephemeral")));
         assertTrue(s.value("hikaricp_connections_max", labels("pool", "deputy-db")) >= 1);

@@ -32,7 +32,8 @@ class OpsFilesTest {
     void alertRulesCoverTheOperatorsNeeds() {
         Map<String, String> alerts = OpsFiles.alertExprs();
         for (String needed : List.of("DeputyAuditWriteFailing", "DeputyAuditCheckpointLag", "DeputyTokenRefusalSpike",
-                "DeputyReadinessFlapping", "DeputyNotReady", "DeputyDependencyDown")) {
+                "DeputyReadinessFlapping", "DeputyNotReady", "DeputyDependencyDown", "DeputyAuditWitnessLag",
+                "DeputyKeyIntegrityFailure")) {
             assertTrue(alerts.containsKey(needed), needed + " in " + alerts.keySet());
         }
         assertTrue(OpsFiles.metricNames(alerts.get("DeputyAuditWriteFailing")).contains("deputy_audit_write_failures_total"));
