@@ -118,7 +118,7 @@ abstract class MetricsHttpContract {
         Map<String, String> form = new LinkedHashMap<>();
         form.put("grant_type", "client_credentials");
         form.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.tokenEndpoint()).build()));
+        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.issuer()).build()));
         return form;
     }
 
@@ -155,7 +155,7 @@ abstract class MetricsHttpContract {
         assertEquals(401, replay.statusCode(), replay.body());
         // an assertion signed by another key
         Map<String, String> forged = clientCredentials(AGENT);
-        forged.put("client_assertion", TestKeys.sign(TestKeys.ec(), TestKeys.claims(AGENT, broker.tokenEndpoint()).build()));
+        forged.put("client_assertion", TestKeys.sign(TestKeys.ec(), TestKeys.claims(AGENT, broker.issuer()).build()));
         assertEquals(401, broker.post("/t/demo/token", forged).statusCode());
         // an unknown grant type, long and hostile: counted as "other", never as itself
         Map<String, String> odd = clientCredentials(AGENT);
