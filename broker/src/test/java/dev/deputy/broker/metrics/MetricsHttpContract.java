@@ -252,6 +252,9 @@ abstract class MetricsHttpContract {
         s = Scrape.of(management);
         assertEquals(1.0, s.value("deputy_ready", Map.of()));
         assertEquals(0.0, s.value("deputy_integrity_failed_rows_total", Map.of()));
+        assertEquals(0.0, s.value("deputy_draining", Map.of()));
+        // the scrape itself is a request in flight on the management listener
+        assertTrue(s.value("deputy_http_requests_in_flight", Map.of()) >= 0);
         assertEquals(1.0, s.value("deputy_dependency_up", labels("dependency", "database", "backend", databaseBackend())));
         assertEquals(1.0, s.value("deputy_dependency_up", labels("dependency", "ephemeral")));
         assertTrue(s.value("hikaricp_connections_max", labels("pool", "deputy-db")) >= 1);

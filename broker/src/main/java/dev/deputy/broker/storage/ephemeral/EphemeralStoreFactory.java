@@ -23,7 +23,8 @@ class EphemeralStoreFactory {
 
     @Singleton
     @Bean(preDestroy = "close")
-    EphemeralStore ephemeralStore(DeputySettings settings, Optional<MeterRegistry> registry) {
+    EphemeralStore ephemeralStore(DeputySettings settings, Optional<MeterRegistry> registry,
+                                  @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait) {
         if (settings.redis().isPresent()) {
             DeputySettings.Redis r = settings.redis().get();
             LOG.info("ephemeral store: redis (prefix {})", r.prefix());
@@ -34,7 +35,7 @@ class EphemeralStoreFactory {
                             // no client-side percentiles (CPU on every command): buckets come from metrics.MeterSetup
                             MicrometerOptions.builder().targetPercentiles(new double[0]).build()))
                     .build()).orElse(null);
-            return new RedisEphemeralStore(r.uri(), r.prefix(), Duration.ofSeconds(30), resources);
+            return new RedisEphemeralStore(r.uri(), r.prefix(), startupWait, resources);
         }
         LOG.info("ephemeral store: in-process");
         return new InProcessEphemeralStore();
