@@ -72,16 +72,21 @@ public final class RedisEphemeralStore implements EphemeralStore {
     private final Map<String, List<Consumer<String>>> listeners = new ConcurrentHashMap<>();
 
     public RedisEphemeralStore(String uri, String prefix, Duration startupWait) {
+        this(uri, prefix, startupWait, null);
+    }
+
+    /**
+     * @param resources Lettuce's client resources (the metrics' command latency recorder), made from
+     *                  {@link #resourcesBuilder()}; null for that builder's defaults. The store shuts them down with
+     *                  the client.
+     */
+    public RedisEphemeralStore(String uri, String prefix, Duration startupWait, ClientResources resources) {
         this.prefix = prefix;
         this.cluster = isClusterUri(uri);
-        // reconnect attempts back off to at most 2 s (Lettuce's default is 30 s): a node that comes back, or a
-        // promoted replica, is used again within seconds
-        this.resources = ClientResources.builder()
-                .reconnectDelay(() -> Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
-                .build();
+        this.resources = resources != null ? resources : resourcesBuilder().build();
         if (cluster) {
             List<RedisURI> seeds = clusterSeeds(uri);
-            RedisClusterClient c = RedisClusterClient.create(resources, seeds);
+            RedisClusterClient c = RedisClusterClient.create(this.resources, seeds);
             c.setOptions(ClusterClientOptions.builder()
                     .autoReconnect(true)
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -117,7 +122,7 @@ public final class RedisEphemeralStore implements EphemeralStore {
         } else {
             RedisURI redisUri = RedisURI.create(uri);
             redisUri.setTimeout(COMMAND_TIMEOUT);
-            RedisClient c = RedisClient.create(resources, redisUri);
+            RedisClient c = RedisClient.create(this.resources, redisUri);
             c.setOptions(ClientOptions.builder()
                     .autoReconnect(true)
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -145,6 +150,15 @@ public final class RedisEphemeralStore implements EphemeralStore {
                 }
             }
         });
+    }
+
+    /**
+     * Client resources with the store's reconnect policy: attempts back off to at most 2 s (Lettuce's default is
+     * 30 s), so that a node that comes back, or a promoted replica, is used again within seconds.
+     */
+    public static ClientResources.Builder resourcesBuilder() {
+        return ClientResources.builder()
+                .reconnectDelay(() -> Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS));
     }
 
     /** {@code redis-cluster://} or {@code rediss-cluster://}: a Redis Cluster, given by one or more seed nodes. */
