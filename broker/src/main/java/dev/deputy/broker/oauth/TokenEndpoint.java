@@ -6,6 +6,7 @@ import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.tenant.Tenant;
+import dev.deputy.broker.tracing.Traces;
 import jakarta.inject.Singleton;
 
 import java.util.Collections;
@@ -25,8 +26,9 @@ public class TokenEndpoint {
     private final Map<String, GrantHandler> handlers;
     private final ClientFrontDoor door;
     private final AuditLog audit;
+    private final Traces traces;
 
-    public TokenEndpoint(List<GrantHandler> handlers, ClientFrontDoor door, AuditLog audit) {
+    public TokenEndpoint(List<GrantHandler> handlers, ClientFrontDoor door, AuditLog audit, Traces traces) {
         Map<String, GrantHandler> byType = new TreeMap<>();
         for (GrantHandler h : handlers) {
             if (byType.put(h.grantType(), h) != null) {
@@ -36,6 +38,7 @@ public class TokenEndpoint {
         this.handlers = Collections.unmodifiableMap(byType);
         this.door = door;
         this.audit = audit;
+        this.traces = traces;
     }
 
     /** The grant types with a handler: {@code grant_types_supported} is computed from this. */
@@ -53,9 +56,18 @@ public class TokenEndpoint {
             @Override
             public EndpointResponse handle(ClientFrontDoor.Call call) {
                 GrantHandler handler = handler(call.request());
-                TokenRequest tokenRequest = TokenRequests.parse(call.request(), call.authentication());
-                TokenResult result = handler.handle(new TokenContext(call.tenant(), call.issuer(), tokenRequest,
-                        call.request(), call.client(), call.meta()));
+                TokenResult result;
+                try (Traces.Step grant = traces.step("deputy.grant")) {
+                    grant.attr("oauth.grant_type", handler.grantType());
+                    try {
+                        TokenRequest tokenRequest = TokenRequests.parse(call.request(), call.authentication());
+                        result = handler.handle(new TokenContext(call.tenant(), call.issuer(), tokenRequest,
+                                call.request(), call.client(), call.meta()));
+                    } catch (OAuthException e) {
+                        grant.refused(e.error().getCode());
+                        throw e;
+                    }
+                }
                 if (result.audit() != null) {
                     audit.append(result.audit());
                 }

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.deputy.broker.config.DeputySettings;
 import dev.deputy.broker.health.DependencyCheck;
 import dev.deputy.broker.health.ServiceUnavailableException;
+import dev.deputy.broker.tracing.Traces;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import org.flywaydb.core.Flyway;
@@ -12,6 +13,7 @@ import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
+import org.jooq.impl.DefaultConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +46,12 @@ public class Database implements DependencyCheck {
     private final ThreadLocal<DSLContext> current = new ThreadLocal<>();
 
     public Database(DeputySettings settings) {
+        this(settings, Traces.OFF);
+    }
+
+    /** With a span per SQL statement when tracing is on ({@link JooqTracing}); off, no listener is registered. */
+    @jakarta.inject.Inject
+    public Database(DeputySettings settings, Traces traces) {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("deputy-db");
         // Fail fast when the database is away: requests answer 503 instead of queueing.
@@ -103,7 +111,12 @@ public class Database implements DependencyCheck {
         }
         this.backend = dialect == SQLDialect.H2 ? "h2" : dialect == SQLDialect.MARIADB ? "mariadb" : "mysql";
         migrate();
-        this.dsl = DSL.using(dataSource, dialect, new Settings().withExecuteLogging(false));
+        org.jooq.Configuration config = new DefaultConfiguration().set(dataSource).set(dialect)
+                .set(new Settings().withExecuteLogging(false));
+        if (traces.on()) {
+            config = config.set(new JooqTracing(traces.tracer(), backend));
+        }
+        this.dsl = DSL.using(config);
         LOG.info("durable store: {} (schema migrated)", backend);
     }
 
