@@ -31,6 +31,7 @@ import static dev.deputy.broker.federation.FedFixture.CLIENT_REDIRECT;
 import static dev.deputy.broker.federation.FedFixture.RESOURCE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -228,6 +229,27 @@ class TracingHttpTest {
         assertEquals("invalid_client", one(spans, "deputy.client_auth").attributes().get("deputy.error"));
         assertEquals("token.rejected", one(spans, "deputy.audit.append").attributes().get("deputy.audit.type"));
         assertTrue(otlp.spans().stream().noneMatch(s -> s.traceId().equals(probeTrace)), "probes are not traced");
+    }
+
+    @Test
+    void anInvalidTraceparentStartsANewTrace() throws Exception {
+        HttpResponse<String> r = new FedFixture.Browser().send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("traceparent", "00-" + "0".repeat(32) + "-" + spanId() + "-01")
+                .POST(HttpRequest.BodyPublishers.ofString("grant_type=urn%3Aunknown")).build());
+        assertEquals(400, r.statusCode(), r::body);
+        String requestId = r.headers().firstValue("X-Request-Id").orElseThrow();
+        assertEquals(requestId, r.headers().firstValue("X-Correlation-Id").orElseThrow());
+        List<ReceivedSpan> spans = otlp.await(s -> s.stream().anyMatch(x -> requestId.equals(x.attributes().get("deputy.request_id"))),
+                Duration.ofSeconds(20));
+        ReceivedSpan endpoint = spans.stream().filter(x -> requestId.equals(x.attributes().get("deputy.request_id")))
+                .findFirst().orElseThrow();
+        assertEquals("unsupported_grant_type", endpoint.attributes().get("deputy.error"));
+        assertNotEquals("0".repeat(32), endpoint.traceId());
+        List<ReceivedSpan> trace = otlp.await(s -> s.stream().anyMatch(x -> x.spanId().equals(endpoint.parentSpanId())),
+                Duration.ofSeconds(20));
+        ReceivedSpan server = trace.stream().filter(x -> x.spanId().equals(endpoint.parentSpanId())).findFirst().orElseThrow();
+        assertEquals("", server.parentSpanId(), "a root: the invalid parent is ignored");
     }
 
     /** What the IdP received since the last call (mock-oauth2-server throws when its queue is empty). */
