@@ -211,6 +211,16 @@ class TracingHttpTest {
 
     @Test
     void aRefusedTokenRequestIsTracedWithItsErrorAndProbesAreNot() throws Exception {
+        // the probe first: its span, if there were one, would be exported no later than the token request's
+        String probeTrace = traceId();
+        HttpResponse<String> probe = new FedFixture.Browser().send(HttpRequest.newBuilder(URI.create(fx.url() + "/health"))
+                .header("traceparent", "00-" + probeTrace + "-" + spanId() + "-01").GET().build());
+        assertEquals(200, probe.statusCode());
+        String metadataTrace = traceId();
+        HttpResponse<String> metadata = new FedFixture.Browser().send(HttpRequest.newBuilder(
+                        URI.create(fx.url() + "/.well-known/oauth-authorization-server/t/acme"))
+                .header("traceparent", "00-" + metadataTrace + "-" + spanId() + "-01").GET().build());
+        assertEquals(200, metadata.statusCode(), metadata::body);
         String trace = traceId();
         HttpResponse<String> r = new FedFixture.Browser().send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/token"))
                 .header("Content-Type", "application/x-www-form-urlencoded")
@@ -218,16 +228,13 @@ class TracingHttpTest {
                 .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_id=no.such%20client%E2%9C%93"))
                 .build());
         assertEquals(401, r.statusCode(), r::body);
-        String probeTrace = traceId();
-        HttpResponse<String> probe = new FedFixture.Browser().send(HttpRequest.newBuilder(URI.create(fx.url() + "/health"))
-                .header("traceparent", "00-" + probeTrace + "-" + spanId() + "-01").GET().build());
-        assertEquals(200, probe.statusCode());
         List<ReceivedSpan> spans = otlp.await(s -> s.stream().anyMatch(x -> x.traceId().equals(trace)
                 && x.name().equals("deputy.audit.append")), Duration.ofSeconds(20)).stream()
                 .filter(s -> s.traceId().equals(trace)).toList();
         assertEquals("invalid_client", one(spans, "deputy.token").attributes().get("deputy.error"));
         assertEquals("invalid_client", one(spans, "deputy.client_auth").attributes().get("deputy.error"));
         assertEquals("token.rejected", one(spans, "deputy.audit.append").attributes().get("deputy.audit.type"));
+        assertTrue(otlp.spans().stream().anyMatch(s -> s.traceId().equals(metadataTrace)), "other GETs are traced");
         assertTrue(otlp.spans().stream().noneMatch(s -> s.traceId().equals(probeTrace)), "probes are not traced");
     }
 
