@@ -7,8 +7,12 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
+
+import java.util.concurrent.TimeUnit;
 
 /**
  * Deputy's own spans (the token pipeline, storage, Redis), children of the server span that micronaut-tracing opens
@@ -23,10 +27,20 @@ public final class Traces {
     public static final String INSTRUMENTATION = "dev.deputy.broker";
 
     private final Tracer tracer;
+    private final OpenTelemetry openTelemetry;
 
     @Inject
     public Traces(@Nullable OpenTelemetry openTelemetry) {
+        this.openTelemetry = openTelemetry;
         this.tracer = openTelemetry == null ? null : openTelemetry.getTracer(INSTRUMENTATION);
+    }
+
+    /** At shutdown (after the drain): the spans still batched go out before the SDK closes. */
+    @PreDestroy
+    void flush() {
+        if (openTelemetry instanceof OpenTelemetrySdk sdk) {
+            sdk.getSdkTracerProvider().forceFlush().join(5, TimeUnit.SECONDS);
+        }
     }
 
     public boolean on() {
