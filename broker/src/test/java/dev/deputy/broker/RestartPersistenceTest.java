@@ -38,7 +38,7 @@ class RestartPersistenceTest {
             assertEquals("UP", health.get("status").asText());
             assertEquals("h2", health.at("/checks/database/backend").asText());
             assertEquals("in-process", health.at("/checks/ephemeral/backend").asText());
-            String issuer = JSON.readTree(first.get("/.well-known/openid-configuration/t/demo").body()).get("issuer").asText();
+            String issuer = JSON.readTree(first.get("/.well-known/oauth-authorization-server/t/demo").body()).get("issuer").asText();
             assertEquals("http://localhost:" + first.port() + "/t/demo", issuer);
 
             kid = first.bean(SigningKeys.class).keys("demo").activeKid();

@@ -1,5 +1,6 @@
 package dev.deputy.broker.admin;
 
+import dev.deputy.broker.support.PrivateFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
@@ -141,7 +142,7 @@ public class AdminAuth implements ApplicationEventListener<ServerStartupEvent> {
 
     private static void writePrivate(Path file, Map<String, String> doc) {
         try {
-            Files.createDirectories(file.getParent());
+            PrivateFiles.directory(file.toAbsolutePath().getParent());
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.deleteIfExists(tmp);
             Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

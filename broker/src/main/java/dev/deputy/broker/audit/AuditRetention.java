@@ -1,5 +1,6 @@
 package dev.deputy.broker.audit;
 
+import dev.deputy.broker.support.PrivateFiles;
 import dev.deputy.broker.config.DeputySettings;
 import jakarta.inject.Singleton;
 
@@ -84,10 +85,12 @@ public class AuditRetention {
         AuditCheckpoint cp = store.checkpoints(tenantId, to, to, 10).stream().findFirst()
                 .orElseGet(() -> checkpoints.checkpointAt(tenantId, last.seq(), last.hash()));
         try {
-            Path dir = archiveDir.resolve(tenantId);
-            Files.createDirectories(dir);
+            PrivateFiles.directory(archiveDir);
+            Path dir = PrivateFiles.directory(archiveDir.resolve(tenantId));
             String name = tenantId + "-" + first + "-" + to + ".jsonl";
             Path tmp = dir.resolve(name + ".tmp");
+            Files.deleteIfExists(tmp);
+            PrivateFiles.createFile(tmp); // 0600: an archive is the tenant's audit trail
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             try (OutputStream out = new DigestOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16), sha)) {
                 exporter.exportJsonl(tenantId, first, to, out);

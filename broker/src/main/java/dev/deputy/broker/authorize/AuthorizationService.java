@@ -214,7 +214,8 @@ public class AuthorizationService {
         if (actor != null && agents.findAgent(tenant.id(), actor).filter(dev.deputy.broker.agent.Agent::active).isEmpty()) {
             throw new RedirectError(OAuth2Error.INVALID_REQUEST, "requested_actor is not an active agent", "unknown_actor");
         }
-        return new AuthRequest(client.clientId(), redirectUri, given, ar.getState() == null ? null : ar.getState().getValue(),
+        // RFC 6749 §4.1.2: state goes back exactly as received (Nimbus's State trims, so the raw value is kept)
+        return new AuthRequest(client.clientId(), redirectUri, given, single(params, "state"),
                 challenge, requested, Resource.canonical(resource.uri()), resource.id(), loginHint, prompt, actor);
     }
 

@@ -56,7 +56,8 @@ public class RegisteredClients {
                                 + " is not set");
                     }
                     Optional<OAuthClient> old = store.find(t.id(), f.clientId());
-                    hash = old.filter(o -> ClientSecrets.verify(secret, o.secretHash())).map(OAuthClient::secretHash)
+                    hash = old.filter(o -> ClientSecrets.isCurrent(o.secretHash()) && ClientSecrets.verify(secret, o.secretHash()))
+                            .map(OAuthClient::secretHash)
                             .orElseGet(() -> ClientSecrets.hash(secret));
                 }
                 long created = store.find(t.id(), f.clientId()).map(OAuthClient::createdAt).orElse(now);

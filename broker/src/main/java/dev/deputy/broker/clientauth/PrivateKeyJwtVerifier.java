@@ -16,6 +16,7 @@ import com.nimbusds.oauth2.sdk.OAuth2Error;
 import dev.deputy.broker.agent.AgentChanges;
 import dev.deputy.broker.agent.AgentCredential;
 import dev.deputy.broker.config.BrokerFile;
+import dev.deputy.broker.config.TenantAssertionAudience;
 import dev.deputy.broker.ephemeral.EphemeralStore;
 import dev.deputy.broker.keys.CryptoProvider;
 import dev.deputy.broker.oauth.AgentDirectory;
@@ -69,8 +70,15 @@ public class PrivateKeyJwtVerifier {
     private final JwksUriFetcher fetcher;
     private final Endpoints endpoints;
     private final BrokerFile.PrivateKeyJwt cfg;
+    private TenantAssertionAudience assertionAudience;
     private final Map<String, CachedKeys> inline = new ConcurrentHashMap<>();
     private final Map<String, FetchedKeys> remote = new ConcurrentHashMap<>();
+
+    /** Set once at start-up (setter injection keeps the constructor as it is). */
+    @jakarta.inject.Inject
+    void assertionAudience(TenantAssertionAudience assertionAudience) {
+        this.assertionAudience = assertionAudience;
+    }
 
     public PrivateKeyJwtVerifier(EphemeralStore ephemeral, JwksUriFetcher fetcher, Endpoints endpoints, Tenants tenants,
                                  AgentChanges changes) {
@@ -142,11 +150,16 @@ public class PrivateKeyJwtVerifier {
         if (!clientId.equals(claims.getIssuer()) || !clientId.equals(claims.getSubject())) {
             throw invalid("assertion iss and sub must be the client_id");
         }
-        // RFC 7523 §3 (3): aud identifies the authorization server (issuer or token endpoint URL)
+        // RFC 7523 §3 (3): aud identifies the authorization server. draft-ietf-oauth-rfc7523bis (the 2025 audience
+        // injection): the issuer identifier, as the one value; endpoint URLs only where the tenant allows them
         List<String> aud = claims.getAudience();
-        Set<String> accepted = endpoints.audiences(tenantId);
-        if (aud == null || aud.stream().noneMatch(accepted::contains)) {
-            throw invalid("assertion aud does not name this authorization server");
+        if (assertionAudience.endpointsAllowed(tenantId)) {
+            Set<String> accepted = endpoints.audiences(tenantId);
+            if (aud == null || aud.stream().noneMatch(accepted::contains)) {
+                throw invalid("assertion aud does not name this authorization server");
+            }
+        } else if (aud == null || aud.size() != 1 || !endpoints.issuer(tenantId).equals(aud.get(0))) {
+            throw invalid("assertion aud must be this authorization server's issuer identifier, alone");
         }
         // RFC 7523 §3 (4): exp REQUIRED and not in the past; bounded ahead so a stolen assertion dies soon
         Date exp = claims.getExpirationTime();

@@ -17,6 +17,7 @@ import io.micronaut.core.annotation.Order;
 import jakarta.inject.Singleton;
 
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Authenticates registered OAuth clients (MCP client apps): public clients ({@code none}; PKCE is what
@@ -34,6 +35,12 @@ public class RegisteredClientAuthenticator implements ClientAuthenticator {
 
     public RegisteredClientAuthenticator(ClientLookup clients) {
         this.clients = clients;
+    }
+
+    /** What registered clients (config, admin API, DCR, CIMD) use: a secret (RFC 6749 §2.3.1) or none (public, PKCE). */
+    @Override
+    public Set<String> methods() {
+        return Set.of("client_secret_basic", "client_secret_post", "none");
     }
 
     @Override

@@ -5,13 +5,24 @@ import java.time.Duration;
 /**
  * {@code config/tenants/<id>/tenant.yml}. Unset values take the broker defaults.
  *
- * @param dormancy      when an unused agent counts as dormant, and whether it is then suspended
- * @param introspection who may call the introspection endpoint (RFC 7662 §2.1, §4)
+ * @param dormancy                when an unused agent counts as dormant, and whether it is then suspended
+ * @param introspection           who may call the introspection endpoint (RFC 7662 §2.1, §4)
+ * @param clientAssertionAudience what a client assertion's {@code aud} may be (private_key_jwt): {@code issuer} (the
+ *                                default: the tenant's issuer identifier, one value, draft-ietf-oauth-rfc7523bis) or
+ *                                {@code issuer_or_endpoints} (also the token, introspection and revocation endpoint
+ *                                URLs, as RFC 7523 §3 allowed; for clients that cannot be changed yet)
  */
 public record TenantFile(String displayName, String signingAlg, Duration accessTokenTtl,
                          Duration keyRotationPeriod, Duration keyPrepublish, DormancyFile dormancy,
-                         IntrospectionFile introspection) {
+                         IntrospectionFile introspection, String clientAssertionAudience) {
+    public static final String AUD_ISSUER = "issuer";
+    public static final String AUD_ISSUER_OR_ENDPOINTS = "issuer_or_endpoints";
+
     public TenantFile {
+        if (clientAssertionAudience != null && !AUD_ISSUER.equals(clientAssertionAudience)
+                && !AUD_ISSUER_OR_ENDPOINTS.equals(clientAssertionAudience)) {
+            throw new IllegalArgumentException("client_assertion_audience must be issuer or issuer_or_endpoints");
+        }
         if (displayName == null || displayName.isBlank()) {
             throw new IllegalArgumentException("display_name is required");
         }
@@ -22,12 +33,17 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
                       Duration keyPrepublish) {
-        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, null, null);
+        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, null, null, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
                       Duration keyPrepublish, DormancyFile dormancy) {
-        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, null);
+        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, null, null);
+    }
+
+    public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
+                      Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection) {
+        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection, null);
     }
 
     /**

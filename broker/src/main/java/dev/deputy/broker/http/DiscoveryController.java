@@ -11,8 +11,8 @@ import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
 
 /**
- * Discovery: RFC 8414 metadata at the path-inserted well-known URL, OpenID discovery at both the
- * path-inserted URL and {@code <issuer>/.well-known/openid-configuration}, and the tenant's JWKS.
+ * Discovery: RFC 8414 metadata at the path-inserted well-known URL (and appended, for lenient clients), and the
+ * tenant's JWKS. No OpenID discovery document (Deputy issues no ID tokens).
  */
 @Controller
 public class DiscoveryController {
@@ -38,16 +38,10 @@ public class DiscoveryController {
         return oauthMetadata(tenant);
     }
 
-    @Get(uri = "/.well-known/openid-configuration/t/{tenant}", produces = MediaType.APPLICATION_JSON)
-    public HttpResponse<String> openidInserted(@PathVariable String tenant) {
-        return json(metadata.openid(tenant(tenant)), "public, max-age=300");
-    }
-
-    // OpenID Connect Discovery §4: <issuer>/.well-known/openid-configuration
-    @Get(uri = "/t/{tenant}/.well-known/openid-configuration", produces = MediaType.APPLICATION_JSON)
-    public HttpResponse<String> openidAppended(@PathVariable String tenant) {
-        return openidInserted(tenant);
-    }
+    // No OpenID discovery document: Deputy issues no ID tokens, so it is not an OpenID Provider, and a document at
+    // /.well-known/openid-configuration would have to claim what OpenID Connect Discovery 1.0 §3 REQUIRES of one
+    // (id_token_signing_alg_values_supported, ...). Both OpenID paths answer 404 like any unknown path; MCP clients
+    // try RFC 8414 (path inserted) first (MCP authorization, "Authorization Server Metadata Discovery").
 
     @Get(uri = "/t/{tenant}/jwks.json", produces = {"application/jwk-set+json", MediaType.APPLICATION_JSON})
     public HttpResponse<String> jwks(@PathVariable String tenant) {

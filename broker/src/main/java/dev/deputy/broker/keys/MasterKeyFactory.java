@@ -1,5 +1,6 @@
 package dev.deputy.broker.keys;
 
+import dev.deputy.broker.support.PrivateFiles;
 import dev.deputy.broker.config.DeputySettings;
 import io.micronaut.context.annotation.Factory;
 import jakarta.inject.Singleton;
@@ -16,7 +17,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * The master key that seals secrets at rest: {@code DEPUTY_MASTER_KEY} (base64 of 32 bytes) or, for the
+ * The master key that seals secrets at rest and authenticates the rows that grant authority ({@link RowSeal}): {@code DEPUTY_MASTER_KEY} (base64 of 32 bytes) or, for the
  * embedded default, {@code <data dir>/master.key}, created once with mode 0600.
  */
 @Factory
@@ -25,19 +26,29 @@ public class MasterKeyFactory {
 
     @Singleton
     SecretBox secretBox(DeputySettings settings) {
-        if (settings.masterKey().isPresent()) {
-            return new SecretBox(decode(settings.masterKey().get(), "DEPUTY_MASTER_KEY"));
-        }
-        if (settings.mysql().isPresent()) {
+        if (settings.mysql().isPresent() && settings.masterKey().isEmpty()) {
             LOG.warn("DEPUTY_MASTER_KEY is not set: using the key file in {}; every node sharing this database needs the same key",
                     settings.dataDir());
         }
-        return new SecretBox(loadOrCreate(settings.dataDir().resolve("master.key")));
+        return new SecretBox(masterKey(settings));
+    }
+
+    /** Row MACs (sub-keys derived from the same master key; see {@link RowSeal}). */
+    @Singleton
+    RowSeal rowSeal(DeputySettings settings) {
+        return new RowSeal(masterKey(settings));
+    }
+
+    static byte[] masterKey(DeputySettings settings) {
+        if (settings.masterKey().isPresent()) {
+            return decode(settings.masterKey().get(), "DEPUTY_MASTER_KEY");
+        }
+        return loadOrCreate(settings.dataDir().resolve("master.key"));
     }
 
     static byte[] loadOrCreate(Path file) {
         try {
-            Files.createDirectories(file.getParent());
+            PrivateFiles.directory(file.toAbsolutePath().getParent());
             if (!Files.exists(file)) {
                 byte[] key = new byte[32];
                 new SecureRandom().nextBytes(key);

@@ -12,15 +12,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The tenant's authorization server metadata (RFC 8414) and OpenID discovery document, built once per
- * tenant from the contributors and served as a prepared string.
+ * The tenant's authorization server metadata (RFC 8414), built once per tenant from the contributors and served as
+ * a prepared string. There is no OpenID discovery document: Deputy issues no ID tokens (DiscoveryController).
  */
 @Singleton
 public class MetadataService {
     private final PublicUrl publicUrl;
     private final List<MetadataContributor> contributors;
     private final Map<String, String> oauthDocs = new ConcurrentHashMap<>();
-    private final Map<String, String> oidcDocs = new ConcurrentHashMap<>();
 
     public MetadataService(PublicUrl publicUrl, List<MetadataContributor> contributors) {
         this.publicUrl = publicUrl;
@@ -28,12 +27,9 @@ public class MetadataService {
     }
 
     public String oauth(Tenant tenant) {
-        return oauthDocs.computeIfAbsent(tenant.id(), id -> write(build(tenant, false)));
+        return oauthDocs.computeIfAbsent(tenant.id(), id -> write(build(tenant)));
     }
 
-    public String openid(Tenant tenant) {
-        return oidcDocs.computeIfAbsent(tenant.id(), id -> write(build(tenant, true)));
-    }
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
@@ -46,18 +42,13 @@ public class MetadataService {
         }
     }
 
-    public JSONObject build(Tenant tenant, boolean openid) {
+    public JSONObject build(Tenant tenant) {
         String issuer = publicUrl.issuer(tenant.id());
         // RFC 8414 §3.3: issuer MUST be identical to the issuer identifier the metadata was requested for
         AuthorizationServerMetadata md = new AuthorizationServerMetadata(new Issuer(issuer));
         for (MetadataContributor c : contributors) {
             c.contribute(tenant, issuer, md);
         }
-        JSONObject json = md.toJSONObject();
-        if (openid) {
-            // OpenID Connect Discovery §3: REQUIRED; Deputy carries the upstream sub unchanged (public)
-            json.put("subject_types_supported", List.of("public"));
-        }
-        return json;
+        return md.toJSONObject();
     }
 }

@@ -114,6 +114,10 @@ public class ClientFrontDoor {
                     // parsed once: a malformed assertion is invalid_client (RFC 7523 §3.2), not invalid_request
                     auth = ClientAuthPipeline.parse(request);
                     authStep.attr("deputy.client_auth.method", auth == null ? "none" : auth.getMethod().getValue());
+                    // RFC 6749 §3.2 (and the RFC 7662 / RFC 7009 forms): no parameter twice, identical values
+                    // included; resource (RFC 8707) and audience (RFC 8693) may repeat at the token endpoint
+                    FormParameters.requireSingle(request, endpoint == Endpoint.TOKEN ? FormParameters.TOKEN_REPEATABLE
+                            : java.util.Set.of());
                     client = pipeline.authenticate(tenant, issuer, request, auth);
                     admit(endpoint, tenant, client);
                     authStep.attr("deputy.client_id", client.clientId());

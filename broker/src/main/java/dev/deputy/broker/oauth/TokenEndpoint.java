@@ -41,6 +41,14 @@ public class TokenEndpoint {
         this.traces = traces;
     }
 
+    private ClientUsage usage = ClientUsage.NONE;
+
+    /** Set once at start-up (setter injection keeps the constructor as it is). */
+    @jakarta.inject.Inject
+    void usage(ClientUsage usage) {
+        this.usage = usage;
+    }
+
     /** The grant types with a handler: {@code grant_types_supported} is computed from this. */
     public Set<String> grantTypes() {
         return handlers.keySet();
@@ -71,6 +79,8 @@ public class TokenEndpoint {
                 if (result.audit() != null) {
                     audit.append(result.audit());
                 }
+                // DCR registrations expire by last use (issue 14 finding 4)
+                usage.tokenIssued(call.tenant().id(), call.client());
                 return EndpointResponse.ok(result.body());
             }
         });

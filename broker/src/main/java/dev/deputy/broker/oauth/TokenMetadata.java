@@ -45,8 +45,11 @@ class TokenMetadata implements MetadataContributor {
         List<ClientAuthenticationMethod> m = methods.stream().map(ClientAuthenticationMethod::parse).toList();
         List<JWSAlgorithm> a = algs.stream().map(JWSAlgorithm::parse).toList();
         md.setTokenEndpointAuthMethods(m);
-        md.setIntrospectionEndpointAuthMethods(m);
-        md.setRevocationEndpointAuthMethods(m);
+        // RFC 7662 §2.1 / RFC 7009 §2.1: introspection and revocation callers authenticate; public clients (none) are
+        // refused there, so it is not listed for them (RFC 8414 §2: *_endpoint_auth_methods_supported)
+        List<ClientAuthenticationMethod> authenticated = m.stream().filter(x -> !ClientAuthenticationMethod.NONE.equals(x)).toList();
+        md.setIntrospectionEndpointAuthMethods(authenticated);
+        md.setRevocationEndpointAuthMethods(authenticated);
         if (!a.isEmpty()) {
             md.setTokenEndpointJWSAlgs(a);
             md.setIntrospectionEndpointJWSAlgs(a);

@@ -51,6 +51,8 @@ final class TokenRequests {
      * @throws OAuthException with the error {@code TokenRequest.parse} would have given
      */
     static TokenRequest parse(HTTPRequest request, ClientAuthentication auth) {
+        // RFC 6749 §3.2: no parameter twice, identical values included (Nimbus counts distinct values only)
+        FormParameters.requireSingle(request, ALLOWED_REPEATED_PARAMS);
         try {
             // with one method (or none) the pipeline's authentication is Nimbus's only candidate; EdDSA assertions
             // Nimbus refuses altogether
@@ -74,7 +76,7 @@ final class TokenRequests {
         request.ensureEntityContentType(ContentType.APPLICATION_URLENCODED);
         Map<String, List<String>> params = request.getBodyAsFormParameters();
 
-        Set<String> repeated = MultivaluedMapUtils.getKeysWithMoreThanOneValue(params, ALLOWED_REPEATED_PARAMS);
+        Set<String> repeated = FormParameters.repeated(params, ALLOWED_REPEATED_PARAMS);
         if (!repeated.isEmpty()) {
             String msg = "Parameter(s) present more than once: " + repeated;
             throw new ParseException(msg, OAuth2Error.INVALID_REQUEST.setDescription(msg));

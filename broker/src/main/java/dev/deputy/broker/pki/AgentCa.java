@@ -99,7 +99,8 @@ public class AgentCa {
                          String credentialId) {
     }
 
-    private record Crl(byte[] der, long generatedAt) {
+    /** @param staleAt when a listed fact changes by itself (a rotation overlap ends): regenerate then */
+    private record Crl(byte[] der, long generatedAt, long staleAt) {
     }
 
     private final AgentCaStore store;
@@ -143,7 +144,10 @@ public class AgentCa {
             if (ca == null) {
                 AgentCaStore.StoredCa stored = store.find(tenantId).orElseGet(() -> {
                     store.insertIfAbsent(create(tenantId));
-                    return store.find(tenantId).orElseThrow();
+                    // absent after the insert: the stored CA row fails its master-key MAC (reported by the store); its
+                    // certificate is not trusted and no certificate is issued until an operator looks (503, not 500)
+                    return store.find(tenantId).orElseThrow(() -> new dev.deputy.broker.health.ServiceUnavailableException(
+                            "agent CA", new IllegalStateException("tenant " + tenantId + ": the agent CA row fails its integrity check")));
                 });
                 ca = open(stored);
                 cas.put(tenantId, ca);
@@ -312,23 +316,25 @@ public class AgentCa {
     }
 
     /**
-     * The CRL (DER): serials of CA-issued certificates that are revoked (their credential, or their agent) and not
-     * yet expired. Regenerated after any agent change in the tenant, and every {@link #CRL_REFRESH}.
+     * The CRL (DER): serials of CA-issued certificates that are revoked (their credential, or their agent), or rotated
+     * out (the rotation overlap, {@code valid_until}, has ended), and not yet expired. Regenerated after any agent
+     * change in the tenant, when a rotation overlap ends, and every {@link #CRL_REFRESH}.
      */
     public byte[] crl(String tenantId) {
         long now = clock.millis();
         Crl c = crls.get(tenantId);
-        if (c != null && now - c.generatedAt() < CRL_REFRESH.toMillis()) {
+        if (c != null && now - c.generatedAt() < CRL_REFRESH.toMillis() && now < c.staleAt()) {
             return c.der();
         }
-        Crl fresh = new Crl(buildCrl(tenantId, now), now);
+        long[] staleAt = {Long.MAX_VALUE};
+        Crl fresh = new Crl(buildCrl(tenantId, now, staleAt), now, staleAt[0]);
         crls.put(tenantId, fresh);
         return fresh.der();
     }
 
-    private byte[] buildCrl(String tenantId, long now) {
+    private byte[] buildCrl(String tenantId, long now, long[] staleAt) {
         Ca ca = ca(tenantId);
-        record Revoked(BigInteger serial, long at) {
+        record Revoked(BigInteger serial, long at, int reason) {
         }
         List<Revoked> revoked = new ArrayList<>();
         for (Agent a : agents.listAgents(tenantId)) {
@@ -341,7 +347,13 @@ public class AgentCa {
                 boolean agentRevoked = a.status() == Agent.Status.REVOKED;
                 if (cr.status() == AgentCredential.Status.REVOKED || agentRevoked) {
                     long at = agentRevoked && a.statusChangedAt() != null ? a.statusChangedAt() : cr.createdAt();
-                    revoked.add(new Revoked(new BigInteger(cr.serial(), 16), at));
+                    revoked.add(new Revoked(new BigInteger(cr.serial(), 16), at, CRLReason.unspecified));
+                } else if (cr.validUntil() != null && cr.validUntil() <= now) {
+                    // rotated out (issue 14 finding 15): the overlap has ended, the certificate is still within its
+                    // validity; RFC 5280 §5.3.1 superseded, so relying parties that check the CRL refuse it too
+                    revoked.add(new Revoked(new BigInteger(cr.serial(), 16), cr.validUntil(), CRLReason.superseded));
+                } else if (cr.validUntil() != null) {
+                    staleAt[0] = Math.min(staleAt[0], cr.validUntil());
                 }
             }
         }
@@ -350,7 +362,7 @@ public class AgentCa {
                     X500Name.getInstance(ca.certificate().getSubjectX500Principal().getEncoded()), new Date(now));
             b.setNextUpdate(new Date(now + CRL_VALIDITY.toMillis()));
             for (Revoked r : revoked) {
-                b.addCRLEntry(r.serial(), new Date(r.at()), CRLReason.unspecified);
+                b.addCRLEntry(r.serial(), new Date(r.at()), r.reason());
             }
             b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.valueOf(now)));
             b.addExtension(Extension.authorityKeyIdentifier, false,

@@ -1,5 +1,6 @@
 package dev.deputy.broker.pki;
 
+import dev.deputy.broker.support.PrivateFiles;
 import dev.deputy.broker.config.DeputySettings;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
@@ -65,7 +66,7 @@ public final class ServerTls {
                 }
                 LOG.warn("{} has expired: generating a new self-signed server certificate", crt);
             }
-            Files.createDirectories(dir);
+            PrivateFiles.directory(dir);
             String host = settings.publicUrl().map(u -> URI.create(u).getHost()).orElse("localhost");
             // the JDK's provider writes a standard PKCS#8 (curve in the algorithm identifier) that it reads back
             // on the next start; the server key signs one handshake per connection, not per request

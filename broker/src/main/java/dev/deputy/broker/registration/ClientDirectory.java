@@ -61,17 +61,20 @@ public class ClientDirectory implements ClientLookup {
         }
     }
 
+    /**
+     * A DCR client past its expiry (never used within pending_expiry, or no token within unused_expiry of the last) is
+     * removed here. A lookup is not a use: only an issued token is ({@link RegistrationUsage}), so a bare
+     * {@code /authorize} cannot keep a registration alive (issue 14 finding 4).
+     */
     private Optional<OAuthClient> dynamic(OAuthClient c) {
         Optional<Registration> r = registrations.find(c.tenantId(), c.clientId());
-        if (r.isEmpty() || r.get().usedAt() != null) {
+        if (r.isEmpty()) {
             return Optional.of(c);
         }
-        long now = clock.millis();
-        if (r.get().issuedAt() + policies.of(c.tenantId()).unusedExpiry().toMillis() < now) {
+        if (r.get().expiresAt(policies.of(c.tenantId())) < clock.millis()) {
             dcr.expire(r.get(), RequestMeta.INTERNAL);
             return Optional.empty();
         }
-        registrations.markUsed(c.tenantId(), c.clientId(), now);
         return Optional.of(c);
     }
 }

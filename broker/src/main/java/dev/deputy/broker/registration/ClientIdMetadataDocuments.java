@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,7 +25,11 @@ import java.util.regex.Pattern;
  * https URL names a JSON document of client metadata at that URL. Deputy fetches it through {@link SafeFetcher},
  * checks it ({@code client_id} equals the URL exactly, redirect URIs by {@link RedirectRules}, no shared secret:
  * {@code token_endpoint_auth_method} {@code none}), and caches a good document for its {@code Cache-Control: max-age}
- * (capped at a day; errors are never cached). The client is public and external (the user consents).
+ * (capped at a day). A failure is remembered briefly ({@code deputy.cimd.failure-cache}, default 30 s) so that a
+ * slow or broken document host is not asked again on every request, and at most {@code deputy.cimd.max-concurrent}
+ * fetches (default 16) run at once: beyond that a lookup is refused at once ({@code busy}) instead of queueing
+ * requests behind slow hosts. The whole fetch, redirects included, has one deadline ({@code deputy.cimd.timeout},
+ * 5 s). The client is public and external (the user consents).
  */
 @Singleton
 public class ClientIdMetadataDocuments {
@@ -36,12 +41,18 @@ public class ClientIdMetadataDocuments {
     private final boolean allowLoopback;
     private final Clock clock;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+    private final Map<String, Failed> failures = new ConcurrentHashMap<>();
+    private final Semaphore fetches;
+    private final long failureTtlMs;
 
     /** A document that passed every check. */
     public record Document(String clientId, String name, List<String> redirectUris, String applicationType) {
     }
 
     private record Cached(Document document, long until) {
+    }
+
+    private record Failed(String reason, String message, long until) {
     }
 
     /** Why a client_id URL was refused (audited as {@code reason}). */
@@ -58,15 +69,21 @@ public class ClientIdMetadataDocuments {
         }
     }
 
+    @jakarta.inject.Inject
     public ClientIdMetadataDocuments(@Value("${deputy.cimd.allow-loopback:false}") boolean allowLoopback,
-                                     @Value("${deputy.cimd.timeout:5s}") Duration timeout) {
-        this(new SafeFetcher(allowLoopback, null, timeout), allowLoopback, Clock.systemUTC());
+                                     @Value("${deputy.cimd.timeout:5s}") Duration timeout,
+                                     @Value("${deputy.cimd.max-concurrent:16}") int maxConcurrent,
+                                     @Value("${deputy.cimd.failure-cache:30s}") Duration failureCache) {
+        this(new SafeFetcher(allowLoopback, null, timeout), allowLoopback, Clock.systemUTC(), maxConcurrent, failureCache);
     }
 
-    ClientIdMetadataDocuments(SafeFetcher fetcher, boolean allowLoopback, Clock clock) {
+    ClientIdMetadataDocuments(SafeFetcher fetcher, boolean allowLoopback, Clock clock, int maxConcurrent,
+                              Duration failureCache) {
         this.fetcher = fetcher;
         this.allowLoopback = allowLoopback;
         this.clock = clock;
+        this.fetches = new Semaphore(Math.max(1, maxConcurrent));
+        this.failureTtlMs = failureCache.toMillis();
     }
 
     /** Whether a client_id is meant as a metadata document URL (so a failure is a CIMD failure, not "unknown"). */
@@ -85,16 +102,33 @@ public class ClientIdMetadataDocuments {
         if (c != null && c.until() > now) {
             return c.document();
         }
+        Failed failed = failures.get(clientId);
+        if (failed != null && failed.until() > now) {
+            throw new Rejected(failed.reason(), failed.message());
+        }
+        if (!fetches.tryAcquire()) {
+            // not cached as a failure: the document may well be fine
+            throw new Rejected("busy", "too many client metadata documents are being fetched; try again");
+        }
+        Document d;
         SafeFetcher.Fetched f;
         try {
-            f = fetcher.get(url);
-        } catch (SafeFetcher.FetchException e) {
-            throw new Rejected(e.reason(), e.getMessage());
+            try {
+                f = fetcher.get(url);
+            } catch (SafeFetcher.FetchException e) {
+                throw new Rejected(e.reason(), e.getMessage());
+            }
+            if (f.status() != 200) {
+                throw new Rejected("http_status", "the document answered HTTP " + f.status());
+            }
+            d = parse(clientId, new String(f.body(), StandardCharsets.UTF_8));
+        } catch (Rejected e) {
+            remember(failures, clientId, new Failed(e.reason(), e.getMessage(), clock.millis() + failureTtlMs), now);
+            throw e;
+        } finally {
+            fetches.release();
         }
-        if (f.status() != 200) {
-            throw new Rejected("http_status", "the document answered HTTP " + f.status());
-        }
-        Document d = parse(clientId, new String(f.body(), StandardCharsets.UTF_8));
+        failures.remove(clientId);
         long maxAge = maxAge(f.headers().get("cache-control"));
         if (maxAge > 0) {
             if (cache.size() >= MAX_ENTRIES) {
@@ -165,10 +199,16 @@ public class ClientIdMetadataDocuments {
         }
         OIDCClientMetadata md;
         try {
+            RedirectRules.checkSyntax(json.get("redirect_uris"));
             json.remove("client_id");
             md = OIDCClientMetadata.parse(json);
+        } catch (RegistrationException e) {
+            throw new Rejected(e.reason(), e.getMessage());
         } catch (ParseException e) {
             throw new Rejected("invalid_metadata", "the document's metadata is invalid: " + ClientRegistrations.clip(e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            // Nimbus building its own error text from hostile input
+            throw new Rejected("invalid_metadata", "the document's metadata holds a malformed value");
         }
         if (md.getGrantTypes() != null && md.getGrantTypes().stream().anyMatch(g -> !g.getValue().equals("authorization_code")
                 && !g.getValue().equals("refresh_token"))) {
@@ -212,8 +252,16 @@ public class ClientIdMetadataDocuments {
         }
     }
 
-    /** Forgets cached documents (tests; an admin who wants a document re-read now). */
+    private static <V> void remember(Map<String, V> map, String key, V value, long now) {
+        if (map.size() >= MAX_ENTRIES) {
+            map.clear(); // bounded: a flood of distinct URLs cannot grow it without limit
+        }
+        map.put(key, value);
+    }
+
+    /** Forgets cached documents and failures (tests; an admin who wants a document re-read now). */
     public void clearCache() {
         cache.clear();
+        failures.clear();
     }
 }

@@ -23,6 +23,7 @@ import dev.deputy.broker.audit.AuditTransactions;
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.config.PublicUrl;
+import dev.deputy.broker.ephemeral.EphemeralStore;
 import dev.deputy.broker.tenant.Tenant;
 import jakarta.inject.Singleton;
 import net.minidev.json.JSONObject;
@@ -60,15 +61,19 @@ public class ClientRegistrations {
     private final AuditLog audit;
     private final AuditTransactions audited;
     private final PublicUrl publicUrl;
+    private final EphemeralStore ephemeral;
     private final Clock clock;
 
+    @jakarta.inject.Inject
     public ClientRegistrations(ClientStore clients, RegistrationStore registrations, RegistrationPolicies policies,
-                               AuditLog audit, AuditTransactions audited, PublicUrl publicUrl) {
-        this(clients, registrations, policies, audit, audited, publicUrl, Clock.systemUTC());
+                               AuditLog audit, AuditTransactions audited, PublicUrl publicUrl, EphemeralStore ephemeral) {
+        this(clients, registrations, policies, audit, audited, publicUrl, ephemeral, Clock.systemUTC());
     }
 
     ClientRegistrations(ClientStore clients, RegistrationStore registrations, RegistrationPolicies policies,
-                        AuditLog audit, AuditTransactions audited, PublicUrl publicUrl, Clock clock) {
+                        AuditLog audit, AuditTransactions audited, PublicUrl publicUrl, EphemeralStore ephemeral,
+                        Clock clock) {
+        this.ephemeral = ephemeral;
         this.clients = clients;
         this.registrations = registrations;
         this.policies = policies;
@@ -92,7 +97,19 @@ public class ClientRegistrations {
                         "dynamic client registration is closed for this tenant", "closed");
             }
             long now = clock.millis();
-            purgeUnused(tenant.id(), policy, now, meta);
+            String source = source(meta);
+            // per source address: a rate (every attempt counts) and a cap of registrations that never got a token,
+            // so that one address cannot fill the tenant's max_clients (issue 14 finding 4)
+            if (policy.ratePerSource() > 0 && ephemeral.increment("dcr-rate:" + tenant.id() + ":" + source,
+                    policy.rateWindow()) > policy.ratePerSource()) {
+                throw new RegistrationException(new ErrorObject("access_denied", null, 429),
+                        "too many registration requests from this address; try again later", "rate_per_source");
+            }
+            purgeExpired(tenant.id(), policy, now, meta);
+            if (registrations.countNeverUsed(tenant.id(), source) >= policy.maxPendingPerSource()) {
+                throw new RegistrationException(new ErrorObject("access_denied", null, 403),
+                        "too many registrations from this address have not been used yet", "max_pending_per_source");
+            }
             if (registrations.count(tenant.id()) >= policy.maxClients()) {
                 throw new RegistrationException(new ErrorObject("access_denied", null, 403),
                         "this tenant's limit of registered clients is reached", "max_clients");
@@ -108,7 +125,7 @@ public class ClientRegistrations {
             audited.run(tenant.id(), tx -> {
                 clients.save(client);
                 registrations.save(new Registration(tenant.id(), clientId, a.metadata().toJSONObject().toJSONString(),
-                        ClientSecrets.sha256Hex(rat), now, null));
+                        ClientSecrets.sha256Hex(rat), now, null, source));
                 return tx.append(AuditEvent.of(tenant.id(), EventTypes.CLIENT_REGISTERED, Outcome.SUCCESS).client(clientId)
                         .request(meta).detail("method", "dcr").detail("redirect_uris", a.redirectUris())
                         .detail("token_endpoint_auth_method", a.authMethod())
@@ -157,7 +174,7 @@ public class ClientRegistrations {
                 clients.save(new OAuthClient(tenant.id(), clientId, a.name(clientId), a.redirectUris(), old.internal(),
                         old.authMethod(), old.secretHash(), old.managedBy(), old.createdAt(), now));
                 registrations.save(new Registration(tenant.id(), clientId, a.metadata().toJSONObject().toJSONString(),
-                        r.accessTokenHash(), r.issuedAt(), r.usedAt()));
+                        r.accessTokenHash(), r.issuedAt(), r.usedAt(), r.sourceAddress()));
                 return tx.append(AuditEvent.of(tenant.id(), EventTypes.CLIENT_UPDATED, Outcome.SUCCESS).client(clientId)
                         .request(meta).detail("method", "dcr").detail("redirect_uris", a.redirectUris())
                         .detail("before_redirect_uris", old.redirectUris()).build());
@@ -179,9 +196,13 @@ public class ClientRegistrations {
         });
     }
 
-    /** Unused registrations past the tenant's expiry are removed (also checked lazily on lookup). */
-    void purgeUnused(String tenantId, RegistrationPolicy policy, long now, RequestMeta meta) {
-        for (Registration r : registrations.unusedSince(tenantId, now - policy.unusedExpiry().toMillis())) {
+    /**
+     * Registrations past the tenant's expiry are removed (also checked lazily on lookup): never used (no token) within
+     * {@code pending_expiry} of registering, or no token within {@code unused_expiry} of the last one.
+     */
+    void purgeExpired(String tenantId, RegistrationPolicy policy, long now, RequestMeta meta) {
+        for (Registration r : registrations.expired(tenantId, now - policy.pendingExpiry().toMillis(),
+                now - policy.unusedExpiry().toMillis())) {
             expire(r, meta);
         }
     }
@@ -191,8 +212,15 @@ public class ClientRegistrations {
             clients.delete(r.tenantId(), r.clientId());
             registrations.delete(r.tenantId(), r.clientId());
             return tx.append(AuditEvent.of(r.tenantId(), EventTypes.CLIENT_EXPIRED, Outcome.INFO).client(r.clientId())
-                    .request(meta).detail("reason", "unused").build());
+                    .request(meta).detail("reason", r.usedAt() == null ? "never_used" : "unused")
+                    .detail("last_used_at", r.usedAt()).build());
         });
+    }
+
+    /** The address a registration request came from (RequestMeta honours the trusted proxy setting). */
+    private static String source(RequestMeta meta) {
+        String ip = meta == null ? null : meta.sourceIp();
+        return ip == null || ip.isBlank() ? "unknown" : ip.length() > 64 ? ip.substring(0, 64) : ip;
     }
 
     /** RFC 7592 §2 + RFC 6750 §3.1: a missing, wrong or foreign token is 401 invalid_token, whatever the client_id. */
@@ -246,6 +274,9 @@ public class ClientRegistrations {
             throw new RegistrationException(RegistrationError.UNAPPROVED_SOFTWARE_STATEMENT,
                     "software statements are not accepted", "software_statement");
         }
+        // RFC 7591 §3.2.2: a redirect URI that is not a URI is invalid_redirect_uri (checked before Nimbus, whose
+        // error text would quote it with characters RFC 6749 §5.2 forbids in error_description)
+        RedirectRules.checkSyntax(json.get("redirect_uris"));
         try {
             OIDCClientMetadata md = OIDCClientMetadata.parse(json);
             md.getCustomFields().clear(); // RFC 7591 §2: unknown metadata is ignored
@@ -256,6 +287,10 @@ public class ClientRegistrations {
                 eo = RegistrationError.INVALID_CLIENT_METADATA;
             }
             throw new RegistrationException(eo, clip(e.getMessage()), "unparseable_metadata");
+        } catch (IllegalArgumentException e) {
+            // Nimbus building its own error text from hostile input (any other *_uri member)
+            throw new RegistrationException(RegistrationError.INVALID_CLIENT_METADATA,
+                    "the client metadata holds a malformed value", "unparseable_metadata");
         }
     }
 

@@ -51,6 +51,30 @@ public final class RedirectRules {
         return type;
     }
 
+    /**
+     * The raw {@code redirect_uris} member before any parser sees it: each a string that {@link URI} accepts (RFC 3986;
+     * no {@code "}, {@code \\}, spaces or control characters). The URI is not quoted back: error_description may
+     * carry only %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §5.2).
+     */
+    public static void checkSyntax(Object redirectUris) {
+        if (!(redirectUris instanceof List<?> list)) {
+            return; // absent or not an array: the metadata parser answers that
+        }
+        for (Object o : list) {
+            if (!(o instanceof String s)) {
+                throw bad("redirect_uris must be strings", "redirect_uri_syntax");
+            }
+            if (s.length() > 512) {
+                throw bad("a redirect_uri is longer than 512 characters", "redirect_uri_length");
+            }
+            try {
+                new URI(s);
+            } catch (Exception e) {
+                throw bad("a redirect_uri is not a valid URI (RFC 3986)", "redirect_uri_syntax");
+            }
+        }
+    }
+
     static void checkOne(String r, String type) {
         URI u;
         try {

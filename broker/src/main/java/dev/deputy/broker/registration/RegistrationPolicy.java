@@ -17,14 +17,22 @@ import java.util.regex.Pattern;
  *                                   (public MCP clients with PKCE); {@code client_secret_basic},
  *                                   {@code client_secret_post} optional
  * @param maxClients                 most dynamically registered clients at once; default 1000
- * @param unusedExpiry               a registered client not used for an authorization within this time is
- *                                   removed; default 30d
+ * @param unusedExpiry               a registered client to which no token was issued within this time (since its
+ *                                   last token) is removed; default 30d
  * @param clientIdMetadataDocuments  accept {@code https} client_ids (Client ID Metadata Documents); default true
+ * @param pendingExpiry              a registration that never got a token is removed this long after it was made;
+ *                                   default 24h (a bare {@code /authorize} does not count as use)
+ * @param maxPendingPerSource        most never-used registrations from one source address at once; default 20
+ * @param ratePerSource              most registration requests from one source address per {@code rateWindow};
+ *                                   default 30 (0: no limit)
+ * @param rateWindow                 the window of {@code ratePerSource}; default 1h
  */
 public record RegistrationPolicy(Boolean open, List<String> redirectUris, List<String> authMethods, Integer maxClients,
-                                 Duration unusedExpiry, Boolean clientIdMetadataDocuments) {
+                                 Duration unusedExpiry, Boolean clientIdMetadataDocuments, Duration pendingExpiry,
+                                 Integer maxPendingPerSource, Integer ratePerSource, Duration rateWindow) {
     public static final Set<String> DCR_AUTH_METHODS = Set.of("none", "client_secret_basic", "client_secret_post");
-    public static final RegistrationPolicy DEFAULT = new RegistrationPolicy(null, null, null, null, null, null);
+    public static final RegistrationPolicy DEFAULT = new RegistrationPolicy(null, null, null, null, null, null, null,
+            null, null, null);
 
     public RegistrationPolicy {
         open = open == null || open;
@@ -45,6 +53,22 @@ public record RegistrationPolicy(Boolean open, List<String> redirectUris, List<S
             throw new IllegalArgumentException("unused_expiry must be positive");
         }
         clientIdMetadataDocuments = clientIdMetadataDocuments == null || clientIdMetadataDocuments;
+        pendingExpiry = pendingExpiry == null ? Duration.ofHours(24) : pendingExpiry;
+        if (pendingExpiry.isNegative() || pendingExpiry.isZero()) {
+            throw new IllegalArgumentException("pending_expiry must be positive");
+        }
+        maxPendingPerSource = maxPendingPerSource == null ? 20 : maxPendingPerSource;
+        if (maxPendingPerSource < 1) {
+            throw new IllegalArgumentException("max_pending_per_source must be at least 1");
+        }
+        ratePerSource = ratePerSource == null ? 30 : ratePerSource;
+        if (ratePerSource < 0) {
+            throw new IllegalArgumentException("rate_per_source must not be negative (0: no limit)");
+        }
+        rateWindow = rateWindow == null ? Duration.ofHours(1) : rateWindow;
+        if (rateWindow.isNegative() || rateWindow.isZero()) {
+            throw new IllegalArgumentException("rate_window must be positive");
+        }
     }
 
     /** Whether {@code redirect} matches one of the tenant's patterns (or there are none). */

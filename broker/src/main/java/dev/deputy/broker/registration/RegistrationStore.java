@@ -14,9 +14,15 @@ public interface RegistrationStore {
 
     int count(String tenantId);
 
-    /** Registrations issued before {@code issuedBefore} and never used. */
-    List<Registration> unusedSince(String tenantId, long issuedBefore);
+    /** Registrations from {@code sourceAddress} that were never used (no token issued yet). */
+    int countNeverUsed(String tenantId, String sourceAddress);
 
-    /** Sets {@code used_at} if it is still null; true if this call set it. */
-    boolean markUsed(String tenantId, String clientId, long at);
+    /**
+     * Expired registrations: never used and issued before {@code neverUsedIssuedBefore}, or last used before
+     * {@code lastUsedBefore}.
+     */
+    List<Registration> expired(String tenantId, long neverUsedIssuedBefore, long lastUsedBefore);
+
+    /** Records that a token was issued to the client at {@code at}; false when it has no registration. */
+    boolean recordUse(String tenantId, String clientId, long at);
 }

@@ -132,7 +132,7 @@ public class SafeFetcher {
         Socket socket = new Socket();
         try {
             socket.connect(new InetSocketAddress(target, port), ms);
-            socket.setSoTimeout(ms);
+            socket.setSoTimeout(remaining(deadline)); // the handshake's reads too
             if (https) {
                 SSLSocket tls = (SSLSocket) ssl.getSocketFactory().createSocket(socket, bareHost, port, true);
                 SSLParameters p = tls.getSSLParameters();
@@ -155,7 +155,9 @@ public class SafeFetcher {
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            return read(socket.getInputStream(), deadline);
+            // every read is bounded by what is left of the one deadline (a peer trickling a byte just inside a
+            // per-read timeout would otherwise hold the caller for as long as it likes)
+            return read(new DeadlineInputStream(socket, deadline), deadline);
         } catch (FetchException e) {
             throw e;
         } catch (java.net.SocketTimeoutException e) {
@@ -291,6 +293,40 @@ public class SafeFetcher {
             }
         }
         return sb.toString();
+    }
+
+    /** Milliseconds left until {@code deadline} (at least 1: 0 would mean "no timeout" to a socket). */
+    static int remaining(long deadline) throws java.net.SocketTimeoutException {
+        long left = (deadline - System.nanoTime()) / 1_000_000;
+        if (left <= 0) {
+            throw new java.net.SocketTimeoutException("deadline passed");
+        }
+        return (int) Math.min(Integer.MAX_VALUE, left);
+    }
+
+    /** A socket's input whose every read may take only what is left of the deadline. */
+    static final class DeadlineInputStream extends InputStream {
+        private final Socket socket;
+        private final InputStream in;
+        private final long deadline;
+
+        DeadlineInputStream(Socket socket, long deadline) throws IOException {
+            this.socket = socket;
+            this.in = socket.getInputStream();
+            this.deadline = deadline;
+        }
+
+        @Override
+        public int read() throws IOException {
+            socket.setSoTimeout(remaining(deadline));
+            return in.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            socket.setSoTimeout(remaining(deadline));
+            return in.read(b, off, len);
+        }
     }
 
     private static void checkDeadline(long deadline) throws FetchException {

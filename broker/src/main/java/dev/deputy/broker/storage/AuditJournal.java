@@ -1,5 +1,6 @@
 package dev.deputy.broker.storage;
 
+import dev.deputy.broker.support.PrivateFiles;
 import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.health.ServiceUnavailableException;
 import org.slf4j.Logger;
@@ -105,7 +106,7 @@ public final class AuditJournal implements AutoCloseable {
     public static AuditJournal recover(Path dir, boolean fsync, Sink sink, Limits limits) {
         AuditJournal j = new AuditJournal(dir, fsync, sink, limits);
         try {
-            Files.createDirectories(dir);
+            PrivateFiles.directory(dir);
             j.replay();
             j.openSegment(j.segments.isEmpty() ? 1 : j.segments.last() + 1);
             LOG.info("audit: write-ahead journal in {} (fsync per batch {})", dir, fsync ? "on" : "off");
@@ -177,7 +178,8 @@ public final class AuditJournal implements AutoCloseable {
 
     private void openSegment(long n) throws IOException {
         Path f = segmentFile(n);
-        channel = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        channel = FileChannel.open(f, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PrivateFiles.fileAttributes()); // 0600: segments hold audit entries before the database does
         segment = n;
         segmentBytes = 0;
         segments.add(n);

@@ -1,5 +1,6 @@
 package dev.deputy.broker.storage;
 
+import dev.deputy.broker.support.PrivateFiles;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.deputy.broker.config.DeputySettings;
@@ -89,8 +90,8 @@ public class Database implements DependencyCheck {
             batch = bc;
         } else {
             try {
-                Files.createDirectories(settings.dataDir());
-            } catch (IOException e) {
+                PrivateFiles.directory(settings.dataDir()); // 0700: the database, keys and journal live here
+            } catch (java.io.UncheckedIOException e) {
                 throw new IllegalStateException("cannot create data dir " + settings.dataDir(), e);
             }
             // WRITE_DELAY=0: H2 otherwise buffers commits for 500 ms before writing them to the file, and a killed
@@ -111,6 +112,10 @@ public class Database implements DependencyCheck {
         }
         this.backend = dialect == SQLDialect.H2 ? "h2" : dialect == SQLDialect.MARIADB ? "mariadb" : "mysql";
         migrate();
+        if (dialect == SQLDialect.H2) {
+            // H2 creates its files with the process umask (often 0644): 0600, like everything in the data dir
+            PrivateFiles.tighten(settings.dataDir());
+        }
         org.jooq.Configuration config = new DefaultConfiguration().set(dataSource).set(dialect)
                 .set(new Settings().withExecuteLogging(false));
         if (traces.on()) {

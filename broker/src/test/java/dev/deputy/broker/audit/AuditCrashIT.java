@@ -92,7 +92,7 @@ class AuditCrashIT {
                 com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
                         new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.ES256).keyID(key.getKeyID()).build(),
                         new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer("load-bot").subject("load-bot")
-                                .audience(base + "/t/acme/token").jwtID(UUID.randomUUID().toString())
+                                .audience(base + "/t/acme").jwtID(UUID.randomUUID().toString())
                                 .issueTime(java.util.Date.from(now)).expirationTime(java.util.Date.from(now.plusSeconds(60)))
                                 .build());
                 jwt.sign(new com.nimbusds.jose.crypto.ECDSASigner(key));

@@ -235,6 +235,21 @@ class FederatedLoginHttpTest {
         assertTrue(after.headers().firstValue("Location").orElseThrow().startsWith(fx.issuer("oauth2/default")));
     }
 
+    /** RFC 6749 §4.1.2: state is returned exactly as received (spaces, unicode, punctuation), on success too. */
+    @Test
+    void stateIsEchoedByteForByteOnTheSuccessRedirect() {
+        Browser b = new Browser();
+        fx.enqueue("oauth2/default", "00uState", Map.of("email", "s@okta.example", "groups", List.of("engineers")));
+        String state = "  lead & trail \u00e9\u6f22 +=/?  ";
+        Map<String, String> q = loginOk(b, authorizeUrl("mcp-inspector", Pkce.create(),
+                Map.of("login_hint", "s@okta.example", "state", state)));
+        assertEquals(state, q.get("state"));
+        // the session path (no upstream round trip) answers the same
+        HttpResponse<String> again = b.get(authorizeUrl("mcp-inspector", Pkce.create(), Map.of("state", " x ")));
+        assertEquals(302, again.statusCode());
+        assertEquals(" x ", query(again.headers().firstValue("Location").orElseThrow()).get("state"));
+    }
+
     @Test
     void sessionCookieAttributes() {
         Browser b = new Browser();

@@ -114,7 +114,7 @@ class DelegationHttpTest {
         Map<String, String> form = new LinkedHashMap<>();
         form.put("grant_type", EXCHANGE);
         form.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.tokenEndpoint()).build()));
+        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.issuer()).build()));
         form.put("subject_token", subjectToken);
         form.put("subject_token_type", AT);
         form.putAll(extra);
@@ -210,14 +210,14 @@ class DelegationHttpTest {
     void actorTokenOfAnotherAgentIsRefused() throws Exception {
         String user = userToken(List.of("files:read"), Map.of());
         Map<String, String> cc = TestKeys.assertionForm(
-                TestKeys.sign(keys.get("agent-b"), TestKeys.claims("agent-b", broker.tokenEndpoint()).build()));
+                TestKeys.sign(keys.get("agent-b"), TestKeys.claims("agent-b", broker.issuer()).build()));
         HttpResponse<String> bToken = broker.post("/t/demo/token", cc);
         assertEquals(200, bToken.statusCode(), bToken.body());
         assertRejected(exchange("agent-a", user, Map.of("actor_token", (String) json(bToken).get("access_token"),
                 "actor_token_type", AT)), 400, "invalid_grant");
         // its own actor token is fine
         Map<String, String> ca = TestKeys.assertionForm(
-                TestKeys.sign(keys.get("agent-a"), TestKeys.claims("agent-a", broker.tokenEndpoint()).build()));
+                TestKeys.sign(keys.get("agent-a"), TestKeys.claims("agent-a", broker.issuer()).build()));
         String aToken = (String) json(broker.post("/t/demo/token", ca)).get("access_token");
         HttpResponse<String> ok = exchange("agent-a", user, Map.of("actor_token", aToken, "actor_token_type", AT));
         assertEquals(200, ok.statusCode(), ok.body());
@@ -315,7 +315,7 @@ class DelegationHttpTest {
         form.put("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer");
         form.put("assertion", assertion);
         form.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.tokenEndpoint()).build()));
+        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.issuer()).build()));
         form.putAll(extra);
         return broker.post("/t/demo/token", form);
     }

@@ -95,7 +95,7 @@ class UpstreamSubjectExchangeTest {
         Map<String, String> form = new LinkedHashMap<>();
         form.put("grant_type", DelegationHttpTest.EXCHANGE);
         form.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.tokenEndpoint()).build()));
+        form.put("client_assertion", TestKeys.sign(keys.get(agent), TestKeys.claims(agent, broker.issuer()).build()));
         form.put("subject_token", subject);
         form.put("subject_token_type", type);
         if (scope != null) {

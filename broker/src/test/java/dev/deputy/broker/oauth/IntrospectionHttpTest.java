@@ -46,7 +46,7 @@ class IntrospectionHttpTest {
 
     static Map<String, String> auth(JWK key, String id, Map<String, String> params) {
         Map<String, String> form = TestKeys.assertionForm(
-                TestKeys.sign(key, TestKeys.claims(id, broker.issuer() + "/introspect").build()));
+                TestKeys.sign(key, TestKeys.claims(id, broker.issuer()).build()));
         form.remove("grant_type");
         form.putAll(params);
         return form;
@@ -54,7 +54,7 @@ class IntrospectionHttpTest {
 
     static String tokenFor(JWK key, String id) {
         HttpResponse<String> r = broker.post("/t/demo/token",
-                TestKeys.assertionForm(TestKeys.sign(key, TestKeys.claims(id, broker.tokenEndpoint()).build())));
+                TestKeys.assertionForm(TestKeys.sign(key, TestKeys.claims(id, broker.issuer()).build())));
         assertEquals(200, r.statusCode(), r.body());
         return (String) json(r).get("access_token");
     }

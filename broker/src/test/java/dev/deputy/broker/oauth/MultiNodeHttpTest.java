@@ -109,7 +109,7 @@ class MultiNodeHttpTest {
 
     @Test
     void replayOnTheSecondNodeIsRefused() {
-        String assertion = assertion(key, "worker", "http://deputy.test/t/demo/token");
+        String assertion = assertion(key, "worker", "http://deputy.test/t/demo");
         assertEquals(200, a.post("/t/demo/token", TestKeys.assertionForm(assertion)).statusCode());
         HttpResponse<String> replay = b.post("/t/demo/token", TestKeys.assertionForm(assertion));
         assertEquals(401, replay.statusCode(), replay.body());
@@ -122,10 +122,10 @@ class MultiNodeHttpTest {
     @Test
     void revocationOnOneNodeIsSeenByTheOther() {
         HttpResponse<String> r = a.post("/t/demo/token",
-                TestKeys.assertionForm(assertion(key, "worker", "http://deputy.test/t/demo/token")));
+                TestKeys.assertionForm(assertion(key, "worker", "http://deputy.test/t/demo")));
         String token = (String) json(r).get("access_token");
         assertEquals(true, introspect(b, token).get("active"));
-        Map<String, String> form = TestKeys.assertionForm(assertion(key, "worker", "http://deputy.test/t/demo/revoke"));
+        Map<String, String> form = TestKeys.assertionForm(assertion(key, "worker", "http://deputy.test/t/demo"));
         form.remove("grant_type");
         form.put("token", token);
         assertEquals(200, a.post("/t/demo/revoke", form).statusCode());
@@ -158,7 +158,7 @@ class MultiNodeHttpTest {
     }
 
     static HttpResponse<String> exchange(AgentTestBroker node, String subjectToken) {
-        Map<String, String> form = TestKeys.assertionForm(assertion(key, "worker", "http://deputy.test/t/demo/token"));
+        Map<String, String> form = TestKeys.assertionForm(assertion(key, "worker", "http://deputy.test/t/demo"));
         form.put("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange");
         form.put("subject_token", subjectToken);
         form.put("subject_token_type", "urn:ietf:params:oauth:token-type:access_token");
@@ -221,7 +221,7 @@ class MultiNodeHttpTest {
         a.agent("cli-victim", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
         a.credential("cli-victim", AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(k));
         HttpResponse<String> t = a.post("/t/demo/token", TestKeys.assertionForm(
-                assertion(k, "cli-victim", "http://deputy.test/t/demo/token")));
+                assertion(k, "cli-victim", "http://deputy.test/t/demo")));
         assertEquals(200, t.statusCode(), t.body());
         String token = (String) json(t).get("access_token");
         assertEquals(true, introspect(b, token).get("active"));

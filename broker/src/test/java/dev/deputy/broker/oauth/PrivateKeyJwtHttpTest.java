@@ -98,7 +98,7 @@ class PrivateKeyJwtHttpTest {
     }
 
     static String assertion(JWK key, String clientId) {
-        return TestKeys.sign(key, TestKeys.claims(clientId, broker.tokenEndpoint()).build());
+        return TestKeys.sign(key, TestKeys.claims(clientId, broker.issuer()).build());
     }
 
     @Test
@@ -132,7 +132,7 @@ class PrivateKeyJwtHttpTest {
 
     @Test
     void eddsaWithAudienceArrayAndExplicitResource() throws Exception {
-        String a = TestKeys.sign(edKey, TestKeys.claims("agent-ed", List.of("https://other.example", broker.issuer())).build());
+        String a = TestKeys.sign(edKey, TestKeys.claims("agent-ed", List.of(broker.issuer())).build());
         HttpResponse<String> r = token(a, Map.of("resource", "https://mail.example.com/mcp"));
         assertEquals(200, r.statusCode(), r.body());
         // writer applies only in "dev": the agent is in "prod"; mail accepts files:read only of the reader scopes
@@ -200,7 +200,7 @@ class PrivateKeyJwtHttpTest {
 
     @Test
     void algNone() {
-        JWTClaimsSet c = TestKeys.claims("agent-ec", broker.tokenEndpoint()).build();
+        JWTClaimsSet c = TestKeys.claims("agent-ec", broker.issuer()).build();
         String unsigned = new PlainJWT(c).serialize();
         rejected(token(unsigned, Map.of()), 401, "invalid_client", "agent-ec");
     }
@@ -210,7 +210,7 @@ class PrivateKeyJwtHttpTest {
         // the HS256/public-key confusion: the "secret" is the agent's public JWK
         byte[] secret = ecKey.toPublicJWK().toJSONString().getBytes(StandardCharsets.UTF_8);
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT)
-                .keyID(ecKey.getKeyID()).build(), TestKeys.claims("agent-ec", broker.tokenEndpoint()).build());
+                .keyID(ecKey.getKeyID()).build(), TestKeys.claims("agent-ec", broker.issuer()).build());
         jwt.sign(new MACSigner(secret));
         rejected(token(jwt.serialize(), Map.of()), 401, "invalid_client", "agent-ec");
     }
@@ -222,23 +222,39 @@ class PrivateKeyJwtHttpTest {
         assertTrue(AgentTestBroker.details(broker.lastAudit("token.rejected")).get("reason").toString().contains("aud"));
     }
 
+    /**
+     * Issue 14 finding 15 (draft-ietf-oauth-rfc7523bis, the 2025 audience-injection class): by default aud is the
+     * issuer identifier alone; the endpoint URLs RFC 7523 allowed, and arrays with more than the issuer, are refused.
+     */
+    @Test
+    void audienceIsTheIssuerAlone() {
+        for (Object aud : List.<Object>of(broker.tokenEndpoint(), broker.issuer() + "/introspect", broker.issuer() + "/",
+                List.of(broker.issuer(), broker.tokenEndpoint()), List.of(broker.tokenEndpoint(), broker.issuer()))) {
+            rejected(token(TestKeys.sign(ecKey, TestKeys.claims("agent-ec", aud).build()), Map.of()), 401, "invalid_client", "agent-ec");
+            assertTrue(AgentTestBroker.details(broker.lastAudit("token.rejected")).get("reason").toString().contains("issuer"));
+        }
+        // the issuer as a one-element array is the same claim (RFC 7519 §4.1.3)
+        assertEquals(200, token(TestKeys.sign(ecKey, TestKeys.claims("agent-ec", List.of(broker.issuer())).build()), Map.of())
+                .statusCode());
+    }
+
     @Test
     void expTooFarAhead() {
-        String a = TestKeys.sign(ecKey, TestKeys.claims("agent-ec", broker.tokenEndpoint())
+        String a = TestKeys.sign(ecKey, TestKeys.claims("agent-ec", broker.issuer())
                 .expirationTime(Date.from(Instant.now().plusSeconds(3600))).build());
         rejected(token(a, Map.of()), 401, "invalid_client", "agent-ec");
     }
 
     @Test
     void expiredAssertion() {
-        String a = TestKeys.sign(ecKey, TestKeys.claims("agent-ec", broker.tokenEndpoint())
+        String a = TestKeys.sign(ecKey, TestKeys.claims("agent-ec", broker.issuer())
                 .expirationTime(Date.from(Instant.now().minusSeconds(600))).build());
         rejected(token(a, Map.of()), 401, "invalid_client", "agent-ec");
     }
 
     @Test
     void issMustBeTheClient() {
-        String a = TestKeys.sign(ecKey, TestKeys.claims("agent-ec", broker.tokenEndpoint()).issuer("someone").build());
+        String a = TestKeys.sign(ecKey, TestKeys.claims("agent-ec", broker.issuer()).issuer("someone").build());
         rejected(token(a, Map.of()), 401, "invalid_client", "agent-ec");
     }
 
@@ -309,7 +325,7 @@ class PrivateKeyJwtHttpTest {
     @Test
     void eddsaAssertionWithAnIllegalResourceIsInvalidTarget() {
         rejected(broker.postBody("/t/demo/token", body(TestKeys.sign(edKey, TestKeys.claims("agent-ed",
-                broker.tokenEndpoint()).build()), "&resource=files/mcp")), 400, "invalid_target", "agent-ed");
+                broker.issuer()).build()), "&resource=files/mcp")), 400, "invalid_target", "agent-ed");
     }
 
     @Test

@@ -88,6 +88,37 @@ class AgentCaTest {
         assertThrows(CsrException.class, () -> ca.issue("demo", "a1", "not a csr", null));
     }
 
+    /**
+     * Issue 14 finding 15: a certificate rotated out (its overlap, valid_until, has ended) but not yet expired is on
+     * the CRL, with reason superseded; one still inside its overlap is not, and neither is the new one.
+     */
+    @Test
+    void rotatedOutCertificatesAreOnTheCrl() throws Exception {
+        String agent = "rot.agent_1";
+        broker.agent(agent, Agent.AuthMethod.TLS_CLIENT_AUTH, List.of());
+        var store = broker.agents();
+        long now = System.currentTimeMillis();
+        AgentCa.Issued old = ca.issue("demo", agent, TestKeys.csr(TestKeys.ecKeyPair("secp256r1"), "x"), null);
+        AgentCa.Issued overlapping = ca.issue("demo", agent, TestKeys.csr(TestKeys.ecKeyPair("secp256r1"), "x"), null);
+        // the first rotation (old -> overlapping): its overlap ended a minute ago
+        store.limitCredentials("demo", agent, now - 60_000,
+                store.credentialByThumbprint("demo", overlapping.thumbprint()).orElseThrow().id());
+        // the second rotation (overlapping -> current): its overlap ends in an hour
+        AgentCa.Issued current = ca.issue("demo", agent, TestKeys.csr(TestKeys.ecKeyPair("secp256r1"), "x"), null);
+        store.limitCredentials("demo", agent, now + 3_600_000,
+                store.credentialByThumbprint("demo", current.thumbprint()).orElseThrow().id());
+        broker.bean(dev.deputy.broker.agent.AgentChanges.class).changed("demo", agent);
+
+        java.security.cert.X509CRL crl = (java.security.cert.X509CRL) java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCRL(new java.io.ByteArrayInputStream(ca.crl("demo")));
+        crl.verify(ca.ca("demo").certificate().getPublicKey());
+        var entry = crl.getRevokedCertificate(new java.math.BigInteger(old.serial(), 16));
+        assertTrue(entry != null, "the rotated-out certificate is listed");
+        assertEquals(java.security.cert.CRLReason.SUPERSEDED, entry.getRevocationReason());
+        assertEquals(null, crl.getRevokedCertificate(new java.math.BigInteger(overlapping.serial(), 16)));
+        assertEquals(null, crl.getRevokedCertificate(new java.math.BigInteger(current.serial(), 16)));
+    }
+
     @Test
     void caIsStableAcrossCalls() {
         assertEquals(ca.caPem("demo"), ca.caPem("demo"));

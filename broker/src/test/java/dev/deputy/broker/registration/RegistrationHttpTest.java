@@ -279,8 +279,12 @@ class RegistrationHttpTest {
         Browser b = new Browser();
         Pkce pkce = Pkce.create();
         String code = loginWithConsent(b, clientId, CLIENT_REDIRECT, pkce, "00uDcr1", "Claude &lt;Desktop&gt;");
+        // issue 14 finding 4: authorize, login and consent are not use; the issued token is
+        RegistrationStore store = fx.bean(RegistrationStore.class);
+        assertNull(store.find(TENANT, clientId).orElseThrow().usedAt());
         Map<String, Object> tokens = redeem(clientId, code, CLIENT_REDIRECT, pkce.verifier());
         assertNotNull(tokens.get("access_token"));
+        assertNotNull(store.find(TENANT, clientId).orElseThrow().usedAt());
 
         // RFC 7592: read, update, delete with the registration access token
         String cfg = (String) reg.get("registration_client_uri");
@@ -370,6 +374,39 @@ class RegistrationHttpTest {
         assertEquals(404, post(fx.url() + "/t/nope/register", "{}", null).statusCode());
     }
 
+    /** Issue 14 finding 8: a double quote (or backslash, or control character) in a redirect URI is a 400, not a 500. */
+    @Test
+    void hostileRedirectUrisAreInvalidRedirectUriNotServerErrors() {
+        for (String uri : List.of("http://127.0.0.1/cb\\\"><script>", "http://127.0.0.1/a\\\"b", "https://a.apps.example/\\\\x\\\"",
+                "http://127.0.0.1/\\u0000nul", "http://127.0.0.1/ sp ace", "com.example.app:/\\\"q\\\"")) {
+            HttpResponse<String> r = post(fx.issuer() + "/register",
+                    "{\"redirect_uris\":[\"" + uri + "\"],\"token_endpoint_auth_method\":\"none\"}", null);
+            assertEquals(400, r.statusCode(), uri + " -> " + r.body());
+            assertEquals("invalid_redirect_uri", json(r).get("error"), r.body());
+            String description = (String) json(r).get("error_description");
+            // RFC 6749 §5.2: error_description excludes " and \\
+            assertTrue(description == null || description.matches("[\\x20-\\x21\\x23-\\x5B\\x5D-\\x7E]*"), description);
+        }
+        assertTrue(audited("client.registration_rejected", "invalid_redirect_uri")
+                || audited("client.registration_rejected", "unparseable_metadata")
+                || audited("client.registration_rejected", "redirect_uri_syntax"));
+        // RFC 7592 update with the same: the same answer
+        Map<String, Object> reg = register("{\"redirect_uris\":[\"http://127.0.0.1/ok\"],\"token_endpoint_auth_method\":\"none\"}");
+        HttpResponse<String> put = call("PUT", (String) reg.get("registration_client_uri"),
+                "{\"client_id\":\"" + reg.get("client_id") + "\",\"redirect_uris\":[\"http://127.0.0.1/a\\\"b\"],"
+                        + "\"token_endpoint_auth_method\":\"none\"}", (String) reg.get("registration_access_token"));
+        assertEquals(400, put.statusCode(), put.body());
+        assertEquals("invalid_redirect_uri", json(put).get("error"), put.body());
+        // a CIMD document with such a URI: refused (a page, never a redirect) and audited
+        String url = docUrl("/apps/quote.json");
+        served.put("/apps/quote.json", new String[]{"200", "max-age=60", "{\"client_id\":\"" + url
+                + "\",\"redirect_uris\":[\"http://127.0.0.1/a\\\"b\"]}"});
+        HttpResponse<String> page = new Browser().get(authorizeUrl(url, CLIENT_REDIRECT, Pkce.create()));
+        assertEquals(400, page.statusCode(), page.body());
+        assertTrue(page.headers().firstValue("Location").isEmpty());
+        assertTrue(audited("client.cimd_rejected", "invalid_metadata") || audited("client.cimd_rejected", "redirect_uri_syntax"));
+    }
+
     // ------------------------------------------------------------------------------------------ CIMD
 
     String cimd(String path, String clientId, List<String> redirects, String extra) {
@@ -395,7 +432,7 @@ class RegistrationHttpTest {
     }
 
     @Test
-    void cimdCachingHonoursMaxAgeAndNeverCachesErrors() {
+    void cimdCachingHonoursMaxAgeAndRemembersErrorsBriefly() {
         ClientIdMetadataDocuments docsBean = fx.bean(ClientIdMetadataDocuments.class);
         String cached = cimd("/apps/cached.json", docUrl("/apps/cached.json"), List.of(CLIENT_REDIRECT), null);
         int before = hits.get();
@@ -406,6 +443,11 @@ class RegistrationHttpTest {
         served.put("/apps/flaky.json", new String[]{"500", "max-age=600", "{}"});
         assertTrue(fx.bean(ClientDirectory.class).find(TENANT, url).isEmpty());
         cimd("/apps/flaky.json", url, List.of(CLIENT_REDIRECT), null);
+        // a failure is remembered briefly (deputy.cimd.failure-cache), whatever the error's own Cache-Control
+        int afterFailure = hits.get();
+        assertTrue(fx.bean(ClientDirectory.class).find(TENANT, url).isEmpty());
+        assertEquals(afterFailure, hits.get());
+        docsBean.clearCache();
         assertTrue(fx.bean(ClientDirectory.class).find(TENANT, url).isPresent());
         served.put("/apps/nocache.json", new String[]{"200", "no-store", "{\"client_id\":\"" + docUrl("/apps/nocache.json")
                 + "\",\"redirect_uris\":[\"" + CLIENT_REDIRECT + "\"]}"});

@@ -57,7 +57,7 @@ class SafeFetcherTest {
 
     @Test
     void cimdUrlShape() {
-        ClientIdMetadataDocuments strictDocs = new ClientIdMetadataDocuments(strict, false, java.time.Clock.systemUTC());
+        ClientIdMetadataDocuments strictDocs = new ClientIdMetadataDocuments(strict, false, java.time.Clock.systemUTC(), 4, java.time.Duration.ofSeconds(30));
         for (String bad : new String[]{"http://app.example/client.json", "https://app.example", "https://app.example/",
                 "https://app.example/a/../client.json", "https://u@app.example/c.json", "https://app.example/c.json#f"}) {
             assertThrows(ClientIdMetadataDocuments.Rejected.class, () -> strictDocs.checkUrl(bad), bad);
