@@ -18,17 +18,19 @@ class EphemeralStoreFactory {
 
     @Singleton
     @Bean(preDestroy = "close")
-    EphemeralStore ephemeralStore(DeputySettings settings, Traces traces) {
-        EphemeralStore store = store(settings);
+    EphemeralStore ephemeralStore(DeputySettings settings,
+                                  @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait,
+                                  Traces traces) {
+        EphemeralStore store = store(settings, startupWait);
         // traces: a span per call when tracing is on; off, the store itself (no wrapper on the hot path)
         return traces.on() ? new TracedEphemeralStore(store, traces) : store;
     }
 
-    private static EphemeralStore store(DeputySettings settings) {
+    private static EphemeralStore store(DeputySettings settings, Duration startupWait) {
         if (settings.redis().isPresent()) {
             DeputySettings.Redis r = settings.redis().get();
             LOG.info("ephemeral store: redis (prefix {})", r.prefix());
-            return new RedisEphemeralStore(r.uri(), r.prefix(), Duration.ofSeconds(30));
+            return new RedisEphemeralStore(r.uri(), r.prefix(), startupWait);
         }
         LOG.info("ephemeral store: in-process");
         return new InProcessEphemeralStore();
