@@ -90,12 +90,15 @@ public class ClientFrontDoor {
     private final ClientAuthPipeline pipeline;
     private final Endpoints endpoints;
     private final AuditLog audit;
+    private final TokenMetrics metrics;
     private final Traces traces;
 
-    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit, Traces traces) {
+    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit, TokenMetrics metrics,
+                           Traces traces) {
         this.pipeline = pipeline;
         this.endpoints = endpoints;
         this.audit = audit;
+        this.metrics = metrics;
         this.traces = traces;
     }
 
@@ -191,6 +194,13 @@ public class ClientFrontDoor {
         } catch (RuntimeException ex) {
             LOG.warn("could not audit a refused {} request (tenant {}): {}", endpoint.name().toLowerCase(), tenant.id(),
                     ex.toString());
+        }
+        // after the audit entry: the counter never stands in its way
+        String method = client != null ? client.method() : TokenMetrics.UNAUTHENTICATED;
+        if (endpoint == Endpoint.TOKEN) {
+            metrics.refused(tenant.id(), ClientAuthPipeline.param(request, "grant_type"), method, shown.getCode());
+        } else {
+            metrics.endpointRefused(tenant.id(), endpoint, method, shown.getCode());
         }
     }
 }

@@ -26,9 +26,11 @@ public class TokenEndpoint {
     private final Map<String, GrantHandler> handlers;
     private final ClientFrontDoor door;
     private final AuditLog audit;
+    private final TokenMetrics metrics;
     private final Traces traces;
 
-    public TokenEndpoint(List<GrantHandler> handlers, ClientFrontDoor door, AuditLog audit, Traces traces) {
+    public TokenEndpoint(List<GrantHandler> handlers, ClientFrontDoor door, AuditLog audit, TokenMetrics metrics,
+                         Traces traces) {
         Map<String, GrantHandler> byType = new TreeMap<>();
         for (GrantHandler h : handlers) {
             if (byType.put(h.grantType(), h) != null) {
@@ -38,6 +40,7 @@ public class TokenEndpoint {
         this.handlers = Collections.unmodifiableMap(byType);
         this.door = door;
         this.audit = audit;
+        this.metrics = metrics;
         this.traces = traces;
     }
 
@@ -81,6 +84,8 @@ public class TokenEndpoint {
                 }
                 // DCR registrations expire by last use (issue 14 finding 4)
                 usage.tokenIssued(call.tenant().id(), call.client());
+                // counted once the token's audit entry is durable, as the response it goes with
+                metrics.issued(call.tenant().id(), handler.grantType(), call.client().method());
                 return EndpointResponse.ok(result.body());
             }
         });
