@@ -9,6 +9,8 @@ import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.health.ServiceUnavailableException;
+import dev.deputy.broker.ratelimit.RateLimitedException;
+import dev.deputy.broker.ratelimit.RateLimiter;
 import dev.deputy.broker.tenant.Tenant;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
@@ -81,16 +83,22 @@ public class ClientFrontDoor {
     private final ClientAuthPipeline pipeline;
     private final Endpoints endpoints;
     private final AuditLog audit;
+    private final RateLimiter limiter;
 
-    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit) {
+    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit, RateLimiter limiter) {
         this.pipeline = pipeline;
         this.endpoints = endpoints;
         this.audit = audit;
+        this.limiter = limiter;
     }
 
     public EndpointResponse serve(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
                                   Handler handler) {
         AuthenticatedClient client = null;
+        // rate limits (docs/security.md): the tenant overall, and a source past its failed client authentications,
+        // before any work; a refusal is a RateLimitedException (429), audited by the limiter with sampling
+        limiter.checkTenant(tenant, endpoint.rejectedType(), meta);
+        limiter.refuseBlockedSource(tenant, endpoint.rejectedType(), meta);
         try {
             handler.precheck(request);
             String issuer = endpoints.issuer(tenant.id());
@@ -101,6 +109,11 @@ public class ClientFrontDoor {
             FormParameters.requireSingle(request, endpoint == Endpoint.TOKEN ? FormParameters.TOKEN_REPEATABLE
                     : java.util.Set.of());
             client = pipeline.authenticate(tenant, issuer, request, auth);
+            if (endpoint == Endpoint.TOKEN) {
+                // per client/agent, on the authenticated client only: a forged client_id cannot empty a victim's bucket
+                limiter.check(tenant.id(), RateLimiter.Kind.TOKEN_PER_CLIENT, client.clientId(),
+                        limiter.limits(tenant).tokenPerClient(), endpoint.rejectedType(), meta);
+            }
             admit(endpoint, tenant, client);
             return handler.handle(new Call(tenant, issuer, request, auth, client, meta));
         } catch (OAuthException e) {
@@ -108,10 +121,12 @@ public class ClientFrontDoor {
             if (OAuth2Error.INVALID_CLIENT.getCode().equals(shown.getCode())) {
                 // RFC 6749 §5.2: say that it failed, never why (the audit entry has the reason)
                 shown = new ErrorObject(shown.getCode(), CLIENT_AUTH_FAILED, 401);
+                // counted per source; past the limit this answer is the 429 instead (and its entry the sampled one)
+                limiter.failedClientAuth(tenant, endpoint.rejectedType(), meta);
             }
             rejected(endpoint, tenant, request, meta, client, e, shown);
             return EndpointResponse.error(shown);
-        } catch (ServiceUnavailableException e) {
+        } catch (ServiceUnavailableException | RateLimitedException e) {
             throw e;
         } catch (RuntimeException e) {
             LOG.error("{} failure (tenant {})", endpoint.name().toLowerCase(), tenant.id(), e);
