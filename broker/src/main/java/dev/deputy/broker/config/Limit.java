@@ -53,6 +53,24 @@ public record Limit(long requests, Duration period) {
         return new Limit(n, period);
     }
 
+    /** {@code 0} in YAML: off. */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static Limit fromNumber(long n) {
+        if (n != 0) {
+            throw new IllegalArgumentException("a rate limit is '<requests>/<period>' (e.g. " + n + "/1m) or 'off'");
+        }
+        return OFF;
+    }
+
+    /** Unquoted {@code off} (or {@code false}) is a YAML boolean: off. */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    static Limit fromBoolean(boolean on) {
+        if (on) {
+            throw new IllegalArgumentException("a rate limit is '<requests>/<period>' (e.g. 300/1m) or 'off'");
+        }
+        return OFF;
+    }
+
     public static Limit of(long requests, Duration period) {
         return requests == 0 ? OFF : new Limit(requests, period);
     }
