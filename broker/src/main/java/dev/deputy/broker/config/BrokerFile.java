@@ -41,10 +41,10 @@ public record BrokerFile(String defaultTenant, TenantDefaults defaults, String t
      * {@code rate_limits:} in broker.yml.
      *
      * @param adminTokenPerSource requests to {@code POST /admin/token} per source address (every attempt counts);
-     *                            {@code <requests>/<period>} or {@code off}; default 30/1m
+     *                            {@code <requests>/<period>} or {@code off}; default 120/1m (each CLI command takes one token)
      */
     public record RateLimits(Limit adminTokenPerSource) {
-        public static final Limit DEFAULT_ADMIN_TOKEN_PER_SOURCE = new Limit(30, Duration.ofMinutes(1));
+        public static final Limit DEFAULT_ADMIN_TOKEN_PER_SOURCE = new Limit(120, Duration.ofMinutes(1));
         public static final RateLimits DEFAULT = new RateLimits(null);
 
         public RateLimits {
