@@ -83,6 +83,10 @@ public final class EventTypes {
     public static final String KEY_PUBLISHED = "key.published";
     public static final String KEY_ROTATED = "key.rotated";
     public static final String KEY_RETIRED = "key.retired";
+    /** A stored key, credential, client, connector or CA row failed its master-key MAC and is not used. */
+    public static final String KEY_INTEGRITY_FAILED = "key.integrity_failed";
+    /** Rows written before row MACs existed were adopted (MACed) once, at the first start after the upgrade. */
+    public static final String INTEGRITY_ADOPTED = "integrity.adopted";
     // tool calls reported by resource servers
     public static final String TOOL_CALL = "tool.call";
     public static final String TOOL_CALL_REJECTED = "tool.call.rejected";

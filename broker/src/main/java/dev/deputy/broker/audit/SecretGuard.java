@@ -1,84 +1,111 @@
 package dev.deputy.broker.audit;
 
-import java.util.Collection;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Locale;
-import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Refuses audit content that looks like a credential: a JWT/JWS/JWE (three or five base64url segments), a
- * PEM private key, a Deputy admin bearer token, or a details key that names a secret ({@code client_secret},
- * {@code password}, {@code assertion}, {@code *_token}, ...). The audit trail is read by many people and kept
- * for years: identifiers, digests and reasons only.
+ * The last line of defence behind {@link AuditSchema}: recognises values that <em>are</em> credentials — a
+ * JWT/JWS/JWE whose first segment decodes to a JOSE header, a PEM private key, a Deputy admin token or refresh
+ * token — and details keys that name secrets. It never refuses anything: callers replace what it finds with
+ * {@code [redacted:<kind>]} and raise an {@link AuditAlarms alarm}. Identifiers shaped like
+ * {@code payments.settlement.reconciler} or {@code jonathan.christopher.williams} are not credentials and pass
+ * untouched (the former three-segment heuristic refused them).
  */
 public final class SecretGuard {
     private SecretGuard() {
     }
 
-    /** Thrown by {@link AuditEvent} when a field or detail would leak a credential. */
-    public static final class UnsafeAuditContent extends IllegalArgumentException {
-        public UnsafeAuditContent(String message) {
-            super(message);
+    /** What a credential found in a value is, for the redaction marker. */
+    public enum Found {
+        JWT("jwt"), PRIVATE_KEY("private_key"), ADMIN_TOKEN("admin_token"), REFRESH_TOKEN("refresh_token");
+
+        private final String wire;
+
+        Found(String wire) {
+            this.wire = wire;
+        }
+
+        public String marker() {
+            return "[redacted:" + wire + "]";
+        }
+
+        public String wire() {
+            return wire;
         }
     }
 
-    // header.payload.signature (JWS) or five segments (JWE); base64url "eyJ" = '{"'
+    // compact JWS (3 segments) or JWE (5 segments), or a clipped one (header and the start of the rest): "eyJ" is
+    // base64url of '{"', the start of every JOSE header; the header must decode to be taken for one
     private static final Pattern JWT = Pattern.compile(
-            "eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*(\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*)?");
-    private static final Pattern THREE_SEGMENTS = Pattern.compile(
-            "^[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}$");
-    private static final Pattern PEM_PRIVATE = Pattern.compile("-----BEGIN [A-Z ]*PRIVATE KEY-----");
+            "eyJ[A-Za-z0-9_-]{2,}={0,2}\\.[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*){0,3}");
+    private static final Pattern PEM_PRIVATE = Pattern.compile(
+            "-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----)?", Pattern.DOTALL);
     private static final Pattern ADMIN_TOKEN = Pattern.compile("\\bdpa_[A-Za-z0-9_-]{20,}");
+    private static final Pattern REFRESH_TOKEN = Pattern.compile("\\bdrt_[A-Za-z0-9_-]{20,}");
     private static final Pattern SECRET_KEY = Pattern.compile(
             "(secret|password|passwd|passphrase|assertion|private_?key|credential_value|code_verifier|"
                     + "^authorization$|^cookie$|bearer|(^|_)token$|^token_value$|^jwt$|^id_token|^access_token|^refresh_token)");
-    private static final int MAX_DEPTH = 8;
 
-    static void checkField(String name, String value) {
-        if (value != null && looksLikeCredential(value)) {
-            throw new UnsafeAuditContent("audit field '" + name + "' looks like a token or secret; log an identifier or digest");
+    /** The first credential in {@code s}, or null. */
+    public static Found find(String s) {
+        if (s == null || s.length() < 16) {
+            return null;
         }
-    }
-
-    static void checkDetails(Map<String, ?> details) {
-        checkValue("details", details, 0);
-    }
-
-    private static void checkValue(String path, Object v, int depth) {
-        if (v == null) {
-            return;
-        }
-        if (depth > MAX_DEPTH) {
-            throw new UnsafeAuditContent("audit details nested deeper than " + MAX_DEPTH + " levels at " + path);
-        }
-        if (v instanceof Map<?, ?> m) {
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                String key = String.valueOf(e.getKey());
-                if (secretKey(key)) {
-                    throw new UnsafeAuditContent("audit detail '" + path + "." + key
-                            + "' names a secret; never log tokens, secrets, assertions or passwords");
+        if (s.contains("eyJ")) {
+            Matcher m = JWT.matcher(s);
+            while (m.find()) {
+                if (joseHeader(m.group())) {
+                    return Found.JWT;
                 }
-                checkValue(path + "." + key, e.getValue(), depth + 1);
-            }
-        } else if (v instanceof Collection<?> c) {
-            int i = 0;
-            for (Object o : c) {
-                checkValue(path + "[" + i++ + "]", o, depth + 1);
-            }
-        } else if (v instanceof Object[] arr) {
-            for (int i = 0; i < arr.length; i++) {
-                checkValue(path + "[" + i + "]", arr[i], depth + 1);
-            }
-        } else if (v instanceof CharSequence s) {
-            if (looksLikeCredential(s.toString())) {
-                throw new UnsafeAuditContent("audit detail '" + path + "' looks like a token or secret; log an identifier or digest");
             }
         }
+        if (s.contains("PRIVATE KEY-----") && PEM_PRIVATE.matcher(s).find()) {
+            return Found.PRIVATE_KEY;
+        }
+        if (s.contains("dpa_") && ADMIN_TOKEN.matcher(s).find()) {
+            return Found.ADMIN_TOKEN;
+        }
+        if (s.contains("drt_") && REFRESH_TOKEN.matcher(s).find()) {
+            return Found.REFRESH_TOKEN;
+        }
+        return null;
     }
 
-    static boolean secretKey(String key) {
+    public static boolean looksLikeCredential(String s) {
+        return find(s) != null;
+    }
+
+    /**
+     * Free text with every credential in it replaced by its marker (the rest of the text is kept: a reason
+     * stays readable). Returns the same instance when nothing was found.
+     */
+    public static String redactText(String s) {
+        if (find(s) == null) {
+            return s;
+        }
+        String out = s;
+        Matcher m = JWT.matcher(out);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(sb, Matcher.quoteReplacement(joseHeader(m.group()) ? Found.JWT.marker() : m.group()));
+        }
+        m.appendTail(sb);
+        out = sb.toString();
+        out = PEM_PRIVATE.matcher(out).replaceAll(Matcher.quoteReplacement(Found.PRIVATE_KEY.marker()));
+        out = ADMIN_TOKEN.matcher(out).replaceAll(Matcher.quoteReplacement(Found.ADMIN_TOKEN.marker()));
+        out = REFRESH_TOKEN.matcher(out).replaceAll(Matcher.quoteReplacement(Found.REFRESH_TOKEN.marker()));
+        return out;
+    }
+
+    /** A details key that names a secret ({@code client_secret}, {@code password}, {@code *_token}, ...). */
+    public static boolean secretKey(String key) {
         String k = key.toLowerCase(Locale.ROOT).replace('-', '_');
-        // allowed descriptive keys that merely mention tokens
+        // descriptive keys that merely mention tokens
         if (k.endsWith("_type") || k.endsWith("_jti") || k.endsWith("_sha256") || k.endsWith("_hash")
                 || k.endsWith("_kid") || k.endsWith("_id") || k.endsWith("_count")) {
             return false;
@@ -86,11 +113,19 @@ public final class SecretGuard {
         return SECRET_KEY.matcher(k).find();
     }
 
-    public static boolean looksLikeCredential(String s) {
-        if (s.length() < 16) {
+    /** RFC 7515 §4 / RFC 7516 §4: the first segment is a base64url JSON object with {@code alg} (or {@code enc}). */
+    private static boolean joseHeader(String compact) {
+        int dot = compact.indexOf('.');
+        String first = dot < 0 ? compact : compact.substring(0, dot);
+        if (first.length() > 4096) {
+            return true; // absurd for an identifier; treat as a token
+        }
+        try {
+            byte[] raw = Base64.getUrlDecoder().decode(first.replace("=", ""));
+            JsonNode h = AuditJson.MAPPER.readTree(new String(raw, StandardCharsets.UTF_8));
+            return h != null && h.isObject() && (h.has("alg") || h.has("enc") || h.has("typ"));
+        } catch (Exception e) {
             return false;
         }
-        return JWT.matcher(s).find() || THREE_SEGMENTS.matcher(s).matches() || PEM_PRIVATE.matcher(s).find()
-                || ADMIN_TOKEN.matcher(s).find();
     }
 }

@@ -17,7 +17,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * The master key that seals secrets at rest: {@code DEPUTY_MASTER_KEY} (base64 of 32 bytes) or, for the
+ * The master key that seals secrets at rest and authenticates the rows that grant authority ({@link RowSeal}): {@code DEPUTY_MASTER_KEY} (base64 of 32 bytes) or, for the
  * embedded default, {@code <data dir>/master.key}, created once with mode 0600.
  */
 @Factory
@@ -26,14 +26,24 @@ public class MasterKeyFactory {
 
     @Singleton
     SecretBox secretBox(DeputySettings settings) {
-        if (settings.masterKey().isPresent()) {
-            return new SecretBox(decode(settings.masterKey().get(), "DEPUTY_MASTER_KEY"));
-        }
-        if (settings.mysql().isPresent()) {
+        if (settings.mysql().isPresent() && settings.masterKey().isEmpty()) {
             LOG.warn("DEPUTY_MASTER_KEY is not set: using the key file in {}; every node sharing this database needs the same key",
                     settings.dataDir());
         }
-        return new SecretBox(loadOrCreate(settings.dataDir().resolve("master.key")));
+        return new SecretBox(masterKey(settings));
+    }
+
+    /** Row MACs (sub-keys derived from the same master key; see {@link RowSeal}). */
+    @Singleton
+    RowSeal rowSeal(DeputySettings settings) {
+        return new RowSeal(masterKey(settings));
+    }
+
+    static byte[] masterKey(DeputySettings settings) {
+        if (settings.masterKey().isPresent()) {
+            return decode(settings.masterKey().get(), "DEPUTY_MASTER_KEY");
+        }
+        return loadOrCreate(settings.dataDir().resolve("master.key"));
     }
 
     static byte[] loadOrCreate(Path file) {
@@ -57,15 +67,22 @@ public class MasterKeyFactory {
         }
     }
 
+    /** What a master key looks like, for the messages below. */
+    static final String EXPECTED = "expected base64 of 32 random bytes (44 characters ending in '=',"
+            + " e.g. from: head -c 32 /dev/urandom | base64)";
+
     private static byte[] decode(String b64, String source) {
+        byte[] key;
         try {
-            byte[] key = Base64.getDecoder().decode(b64.trim());
-            if (key.length != 32) {
-                throw new IllegalStateException(source + " must be base64 of 32 bytes, got " + key.length);
-            }
-            return key;
+            key = Base64.getDecoder().decode(b64.trim());
         } catch (IllegalArgumentException e) {
-            throw new IllegalStateException(source + " is not valid base64", e);
+            // never echo the value: it may be a real key with one character wrong
+            throw new IllegalStateException(source + " is not valid base64 (" + b64.trim().length() + " characters): "
+                    + EXPECTED);
         }
+        if (key.length != 32) {
+            throw new IllegalStateException(source + " decodes to " + key.length + " bytes, not 32: " + EXPECTED);
+        }
+        return key;
     }
 }

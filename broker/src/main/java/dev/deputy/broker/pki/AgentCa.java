@@ -144,7 +144,10 @@ public class AgentCa {
             if (ca == null) {
                 AgentCaStore.StoredCa stored = store.find(tenantId).orElseGet(() -> {
                     store.insertIfAbsent(create(tenantId));
-                    return store.find(tenantId).orElseThrow();
+                    // absent after the insert: the stored CA row fails its master-key MAC (reported by the store); its
+                    // certificate is not trusted and no certificate is issued until an operator looks (503, not 500)
+                    return store.find(tenantId).orElseThrow(() -> new dev.deputy.broker.health.ServiceUnavailableException(
+                            "agent CA", new IllegalStateException("tenant " + tenantId + ": the agent CA row fails its integrity check")));
                 });
                 ca = open(stored);
                 cas.put(tenantId, ca);

@@ -9,8 +9,11 @@ import dev.deputy.broker.agent.AgentStore;
 import dev.deputy.broker.agent.Resource;
 import dev.deputy.broker.agent.Role;
 import jakarta.inject.Singleton;
+import org.jooq.Condition;
+import org.jooq.Field;
 import org.jooq.Record;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,10 +34,12 @@ class JooqAgentStore implements AgentStore {
     private static final long LAST_SEEN_GRANULARITY_MS = 60_000;
 
     private final Database db;
+    private final SealedRows sealed;
     private final Map<String, Long> lastSeenWritten = new ConcurrentHashMap<>();
 
-    JooqAgentStore(Database db) {
+    JooqAgentStore(Database db, SealedRows sealed) {
         this.db = db;
+        this.sealed = sealed;
     }
 
     static String json(Object o) {
@@ -63,35 +68,41 @@ class JooqAgentStore implements AgentStore {
 
     @Override
     public Optional<Agent> findAgent(String tenantId, String id) {
-        return db.read(dsl -> dsl.selectFrom(AGENTS).where(AGENTS.TENANT_ID.eq(tenantId).and(AGENTS.ID.eq(id)))
-                .fetchOptional(JooqAgentStore::agent));
+        return sealed.validOne(SealedRows.AGENT, () -> db.read(dsl -> dsl.selectFrom(AGENTS)
+                .where(AGENTS.TENANT_ID.eq(tenantId).and(AGENTS.ID.eq(id))).fetchOptional())).map(JooqAgentStore::agent);
     }
 
     @Override
     public List<Agent> listAgents(String tenantId) {
-        return db.read(dsl -> dsl.selectFrom(AGENTS).where(AGENTS.TENANT_ID.eq(tenantId)).orderBy(AGENTS.ID)
-                .fetch(JooqAgentStore::agent));
+        return sealed.valid(SealedRows.AGENT, () -> db.read(dsl -> dsl.selectFrom(AGENTS).where(AGENTS.TENANT_ID.eq(tenantId))
+                .orderBy(AGENTS.ID).fetch())).stream().map(JooqAgentStore::agent).toList();
     }
 
     @Override
     public void saveAgent(Agent a) {
+        // every MAC-covered column is written by both branches: the row's MAC is the MAC of what is written
+        Map<Field<?>, Object> row = new LinkedHashMap<>();
+        row.put(AGENTS.NAME, a.name());
+        row.put(AGENTS.OWNER, a.owner());
+        row.put(AGENTS.ENVIRONMENT, a.environment());
+        row.put(AGENTS.ROLES, json(a.roles()));
+        row.put(AGENTS.METADATA, json(a.metadata()));
+        row.put(AGENTS.STATUS, a.status().name());
+        row.put(AGENTS.AUTH_METHOD, a.authMethod().wire());
+        row.put(AGENTS.MANAGED_BY, a.managedBy());
+        row.put(AGENTS.UPDATED_AT, a.updatedAt());
+        row.put(AGENTS.STATUS_CHANGED_AT, a.statusChangedAt());
+        Map<Field<?>, Object> full = new LinkedHashMap<>(row);
+        full.put(AGENTS.TENANT_ID, a.tenantId());
+        full.put(AGENTS.ID, a.id());
+        String mac = sealed.mac(SealedRows.AGENT, full);
         db.tx(dsl -> {
-            int n = dsl.update(AGENTS)
-                    .set(AGENTS.NAME, a.name()).set(AGENTS.OWNER, a.owner()).set(AGENTS.ENVIRONMENT, a.environment())
-                    .set(AGENTS.ROLES, json(a.roles())).set(AGENTS.METADATA, json(a.metadata()))
-                    .set(AGENTS.STATUS, a.status().name()).set(AGENTS.AUTH_METHOD, a.authMethod().wire())
-                    .set(AGENTS.MANAGED_BY, a.managedBy()).set(AGENTS.UPDATED_AT, a.updatedAt())
-                    .set(AGENTS.STATUS_CHANGED_AT, a.statusChangedAt())
+            int n = dsl.update(AGENTS).set(row).set(AGENTS.ROW_MAC, mac)
                     .where(AGENTS.TENANT_ID.eq(a.tenantId()).and(AGENTS.ID.eq(a.id()))).execute();
             if (n == 0) {
-                dsl.insertInto(AGENTS)
-                        .set(AGENTS.TENANT_ID, a.tenantId()).set(AGENTS.ID, a.id()).set(AGENTS.NAME, a.name())
-                        .set(AGENTS.OWNER, a.owner()).set(AGENTS.ENVIRONMENT, a.environment())
-                        .set(AGENTS.ROLES, json(a.roles())).set(AGENTS.METADATA, json(a.metadata()))
-                        .set(AGENTS.STATUS, a.status().name()).set(AGENTS.AUTH_METHOD, a.authMethod().wire())
-                        .set(AGENTS.MANAGED_BY, a.managedBy()).set(AGENTS.CREATED_AT, a.createdAt())
-                        .set(AGENTS.UPDATED_AT, a.updatedAt()).set(AGENTS.STATUS_CHANGED_AT, a.statusChangedAt())
-                        .set(AGENTS.LAST_SEEN_AT, a.lastSeenAt()).execute();
+                full.put(AGENTS.CREATED_AT, a.createdAt());
+                full.put(AGENTS.LAST_SEEN_AT, a.lastSeenAt());
+                dsl.insertInto(AGENTS).set(full).set(AGENTS.ROW_MAC, mac).execute();
             }
             return null;
         });
@@ -125,76 +136,92 @@ class JooqAgentStore implements AgentStore {
 
     @Override
     public List<AgentCredential> credentials(String tenantId, String agentId) {
-        return db.read(dsl -> dsl.selectFrom(AGENT_CREDENTIALS)
+        return sealed.valid(SealedRows.AGENT_CREDENTIAL, () -> db.read(dsl -> dsl.selectFrom(AGENT_CREDENTIALS)
                 .where(AGENT_CREDENTIALS.TENANT_ID.eq(tenantId).and(AGENT_CREDENTIALS.AGENT_ID.eq(agentId)))
-                .orderBy(AGENT_CREDENTIALS.CREATED_AT).fetch(JooqAgentStore::credential));
+                .orderBy(AGENT_CREDENTIALS.CREATED_AT).fetch())).stream().map(JooqAgentStore::credential).toList();
     }
 
     @Override
     public Optional<AgentCredential> credentialByThumbprint(String tenantId, String thumbprint) {
-        return db.read(dsl -> dsl.selectFrom(AGENT_CREDENTIALS)
+        // the newest row that verifies: a planted newer row must neither be used nor hide the real one
+        return sealed.valid(SealedRows.AGENT_CREDENTIAL, () -> db.read(dsl -> dsl.selectFrom(AGENT_CREDENTIALS)
                 .where(AGENT_CREDENTIALS.TENANT_ID.eq(tenantId).and(AGENT_CREDENTIALS.THUMBPRINT.eq(thumbprint)))
-                .orderBy(AGENT_CREDENTIALS.CREATED_AT.desc()).limit(1).fetchOptional(JooqAgentStore::credential));
+                .orderBy(AGENT_CREDENTIALS.CREATED_AT.desc()).limit(20).fetch()))
+                .stream().findFirst().map(JooqAgentStore::credential);
     }
 
     @Override
     public void saveCredential(AgentCredential c) {
+        Condition key = AGENT_CREDENTIALS.TENANT_ID.eq(c.tenantId()).and(AGENT_CREDENTIALS.ID.eq(c.id()));
         db.tx(dsl -> {
-            int n = dsl.update(AGENT_CREDENTIALS)
-                    .set(AGENT_CREDENTIALS.STATUS, c.status().name())
-                    .set(AGENT_CREDENTIALS.VALID_UNTIL, c.validUntil())
-                    .set(AGENT_CREDENTIALS.MATERIAL, c.material())
-                    .where(AGENT_CREDENTIALS.TENANT_ID.eq(c.tenantId()).and(AGENT_CREDENTIALS.ID.eq(c.id()))).execute();
-            if (n == 0) {
-                dsl.insertInto(AGENT_CREDENTIALS)
-                        .set(AGENT_CREDENTIALS.TENANT_ID, c.tenantId()).set(AGENT_CREDENTIALS.ID, c.id())
-                        .set(AGENT_CREDENTIALS.AGENT_ID, c.agentId()).set(AGENT_CREDENTIALS.KIND, c.kind().name())
-                        .set(AGENT_CREDENTIALS.THUMBPRINT, c.thumbprint()).set(AGENT_CREDENTIALS.SERIAL, c.serial())
-                        .set(AGENT_CREDENTIALS.MATERIAL, c.material()).set(AGENT_CREDENTIALS.NOT_BEFORE, c.notBefore())
-                        .set(AGENT_CREDENTIALS.NOT_AFTER, c.notAfter()).set(AGENT_CREDENTIALS.VALID_UNTIL, c.validUntil())
-                        .set(AGENT_CREDENTIALS.STATUS, c.status().name())
-                        .set(AGENT_CREDENTIALS.CREATED_AT, c.createdAt()).execute();
+            if (dsl.fetchExists(AGENT_CREDENTIALS, key)) {
+                // an update keeps the stored identity columns: only a row that verifies is changed (and re-MACed)
+                Map<Field<?>, Object> changes = new LinkedHashMap<>();
+                changes.put(AGENT_CREDENTIALS.STATUS, c.status().name());
+                changes.put(AGENT_CREDENTIALS.VALID_UNTIL, c.validUntil());
+                changes.put(AGENT_CREDENTIALS.MATERIAL, c.material());
+                return sealed.update(dsl, SealedRows.AGENT_CREDENTIAL, key, changes);
             }
-            return null;
+            Map<Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(AGENT_CREDENTIALS.TENANT_ID, c.tenantId());
+            row.put(AGENT_CREDENTIALS.ID, c.id());
+            row.put(AGENT_CREDENTIALS.AGENT_ID, c.agentId());
+            row.put(AGENT_CREDENTIALS.KIND, c.kind().name());
+            row.put(AGENT_CREDENTIALS.THUMBPRINT, c.thumbprint());
+            row.put(AGENT_CREDENTIALS.SERIAL, c.serial());
+            row.put(AGENT_CREDENTIALS.MATERIAL, c.material());
+            row.put(AGENT_CREDENTIALS.NOT_BEFORE, c.notBefore());
+            row.put(AGENT_CREDENTIALS.NOT_AFTER, c.notAfter());
+            row.put(AGENT_CREDENTIALS.VALID_UNTIL, c.validUntil());
+            row.put(AGENT_CREDENTIALS.STATUS, c.status().name());
+            row.put(AGENT_CREDENTIALS.CREATED_AT, c.createdAt());
+            return dsl.insertInto(AGENT_CREDENTIALS).set(row)
+                    .set(AGENT_CREDENTIALS.ROW_MAC, sealed.mac(SealedRows.AGENT_CREDENTIAL, row)).execute();
         });
     }
 
     @Override
     public void limitCredentials(String tenantId, String agentId, long validUntil, String exceptCredentialId) {
-        db.tx(dsl -> dsl.update(AGENT_CREDENTIALS).set(AGENT_CREDENTIALS.VALID_UNTIL, validUntil)
-                .where(AGENT_CREDENTIALS.TENANT_ID.eq(tenantId).and(AGENT_CREDENTIALS.AGENT_ID.eq(agentId))
+        db.tx(dsl -> sealed.update(dsl, SealedRows.AGENT_CREDENTIAL,
+                AGENT_CREDENTIALS.TENANT_ID.eq(tenantId).and(AGENT_CREDENTIALS.AGENT_ID.eq(agentId))
                         .and(AGENT_CREDENTIALS.STATUS.eq(AgentCredential.Status.ACTIVE.name()))
                         .and(AGENT_CREDENTIALS.VALID_UNTIL.isNull().or(AGENT_CREDENTIALS.VALID_UNTIL.gt(validUntil)))
                         .and(exceptCredentialId == null ? org.jooq.impl.DSL.trueCondition()
-                                : AGENT_CREDENTIALS.ID.ne(exceptCredentialId)))
-                .execute());
+                                : AGENT_CREDENTIALS.ID.ne(exceptCredentialId)),
+                Map.of(AGENT_CREDENTIALS.VALID_UNTIL, validUntil)));
     }
 
     @Override
     public void revokeCredentials(String tenantId, String agentId) {
-        db.tx(dsl -> dsl.update(AGENT_CREDENTIALS).set(AGENT_CREDENTIALS.STATUS, AgentCredential.Status.REVOKED.name())
-                .where(AGENT_CREDENTIALS.TENANT_ID.eq(tenantId).and(AGENT_CREDENTIALS.AGENT_ID.eq(agentId))).execute());
+        // rows that fail their MAC are not used anyway; they stay as found (evidence), unblessed
+        db.tx(dsl -> sealed.update(dsl, SealedRows.AGENT_CREDENTIAL,
+                AGENT_CREDENTIALS.TENANT_ID.eq(tenantId).and(AGENT_CREDENTIALS.AGENT_ID.eq(agentId)),
+                Map.of(AGENT_CREDENTIALS.STATUS, AgentCredential.Status.REVOKED.name())));
     }
 
     @Override
     public List<Role> listRoles(String tenantId) {
-        return db.read(dsl -> dsl.selectFrom(ROLES).where(ROLES.TENANT_ID.eq(tenantId)).orderBy(ROLES.NAME)
-                .fetch(r -> new Role(r.getTenantId(), r.getName(), r.getDescription(), parse(r.getScopes(), LIST),
-                        parse(r.getEnvironments(), LIST), r.getManagedBy())));
+        return sealed.valid(SealedRows.ROLE, () -> db.read(dsl -> dsl.selectFrom(ROLES).where(ROLES.TENANT_ID.eq(tenantId))
+                .orderBy(ROLES.NAME).fetch())).stream().map(r -> new Role(r.getTenantId(), r.getName(), r.getDescription(), parse(r.getScopes(), LIST),
+                        parse(r.getEnvironments(), LIST), r.getManagedBy())).toList();
     }
 
     @Override
     public void saveRole(Role role) {
         long now = System.currentTimeMillis();
-        db.tx(dsl -> dsl.insertInto(ROLES)
-                .set(ROLES.TENANT_ID, role.tenantId()).set(ROLES.NAME, role.name())
-                .set(ROLES.DESCRIPTION, role.description()).set(ROLES.SCOPES, json(role.scopes()))
-                .set(ROLES.ENVIRONMENTS, json(role.environments())).set(ROLES.MANAGED_BY, role.managedBy())
-                .set(ROLES.UPDATED_AT, now)
+        Map<Field<?>, Object> row = new LinkedHashMap<>();
+        row.put(ROLES.TENANT_ID, role.tenantId());
+        row.put(ROLES.NAME, role.name());
+        row.put(ROLES.DESCRIPTION, role.description());
+        row.put(ROLES.SCOPES, json(role.scopes()));
+        row.put(ROLES.ENVIRONMENTS, json(role.environments()));
+        row.put(ROLES.MANAGED_BY, role.managedBy());
+        String mac = sealed.mac(SealedRows.ROLE, row);
+        db.tx(dsl -> dsl.insertInto(ROLES).set(row).set(ROLES.UPDATED_AT, now).set(ROLES.ROW_MAC, mac)
                 .onDuplicateKeyUpdate()
                 .set(ROLES.DESCRIPTION, role.description()).set(ROLES.SCOPES, json(role.scopes()))
                 .set(ROLES.ENVIRONMENTS, json(role.environments())).set(ROLES.MANAGED_BY, role.managedBy())
-                .set(ROLES.UPDATED_AT, now).execute());
+                .set(ROLES.UPDATED_AT, now).set(ROLES.ROW_MAC, mac).execute());
     }
 
     @Override
@@ -204,20 +231,25 @@ class JooqAgentStore implements AgentStore {
 
     @Override
     public List<Resource> listResources(String tenantId) {
-        return db.read(dsl -> dsl.selectFrom(RESOURCES).where(RESOURCES.TENANT_ID.eq(tenantId)).orderBy(RESOURCES.ID)
-                .fetch(r -> new Resource(r.getTenantId(), r.getId(), r.getUri(), r.getName(), parse(r.getScopes(), LIST),
-                        r.getIsDefault(), r.getManagedBy())));
+        return sealed.valid(SealedRows.RESOURCE, () -> db.read(dsl -> dsl.selectFrom(RESOURCES)
+                .where(RESOURCES.TENANT_ID.eq(tenantId)).orderBy(RESOURCES.ID).fetch())).stream().map(r -> new Resource(r.getTenantId(), r.getId(), r.getUri(), r.getName(), parse(r.getScopes(), LIST),
+                        r.getIsDefault(), r.getManagedBy())).toList();
     }
 
     @Override
     public void saveResource(Resource res) {
         long now = System.currentTimeMillis();
-        db.tx(dsl -> dsl.insertInto(RESOURCES)
-                .set(RESOURCES.TENANT_ID, res.tenantId()).set(RESOURCES.ID, res.id()).set(RESOURCES.URI, res.uri())
-                .set(RESOURCES.NAME, res.name()).set(RESOURCES.SCOPES, json(res.scopes()))
-                .set(RESOURCES.IS_DEFAULT, res.isDefault()).set(RESOURCES.MANAGED_BY, res.managedBy())
-                .set(RESOURCES.UPDATED_AT, now)
-                .onDuplicateKeyUpdate()
+        Map<Field<?>, Object> row = new LinkedHashMap<>();
+        row.put(RESOURCES.TENANT_ID, res.tenantId());
+        row.put(RESOURCES.ID, res.id());
+        row.put(RESOURCES.URI, res.uri());
+        row.put(RESOURCES.NAME, res.name());
+        row.put(RESOURCES.SCOPES, json(res.scopes()));
+        row.put(RESOURCES.IS_DEFAULT, res.isDefault());
+        row.put(RESOURCES.MANAGED_BY, res.managedBy());
+        String mac = sealed.mac(SealedRows.RESOURCE, row);
+        db.tx(dsl -> dsl.insertInto(RESOURCES).set(row).set(RESOURCES.UPDATED_AT, now).set(RESOURCES.ROW_MAC, mac)
+                .onDuplicateKeyUpdate().set(RESOURCES.ROW_MAC, mac)
                 .set(RESOURCES.URI, res.uri()).set(RESOURCES.NAME, res.name()).set(RESOURCES.SCOPES, json(res.scopes()))
                 .set(RESOURCES.IS_DEFAULT, res.isDefault()).set(RESOURCES.MANAGED_BY, res.managedBy())
                 .set(RESOURCES.UPDATED_AT, now).execute());

@@ -14,8 +14,10 @@ import dev.deputy.broker.grant.refresh.RefreshToken;
 import dev.deputy.broker.grant.refresh.RefreshTokenStore;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
+import org.jooq.Field;
 import org.jooq.Record;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,9 +43,11 @@ final class JooqFederationStores {
     @Singleton
     static class Clients implements ClientStore {
         private final Database db;
+        private final SealedRows sealed;
 
-        Clients(Database db) {
+        Clients(Database db, SealedRows sealed) {
             this.db = db;
+            this.sealed = sealed;
         }
 
         private static OAuthClient map(Record r) {
@@ -55,25 +59,31 @@ final class JooqFederationStores {
 
         @Override
         public Optional<OAuthClient> find(String tenantId, String clientId) {
-            return db.read(dsl -> dsl.selectFrom(CLIENTS)
-                    .where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.eq(clientId))).fetchOptional(Clients::map));
+            return sealed.validOne(SealedRows.CLIENT, () -> db.read(dsl -> dsl.selectFrom(CLIENTS)
+                    .where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.eq(clientId))).fetchOptional())).map(Clients::map);
         }
 
         @Override
         public List<OAuthClient> list(String tenantId) {
-            return db.read(dsl -> dsl.selectFrom(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId)).orderBy(CLIENTS.CLIENT_ID)
-                    .fetch(Clients::map));
+            return sealed.valid(SealedRows.CLIENT, () -> db.read(dsl -> dsl.selectFrom(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId))
+                    .orderBy(CLIENTS.CLIENT_ID).fetch())).stream().map(Clients::map).toList();
         }
 
         @Override
         public void save(OAuthClient c) {
-            db.tx(dsl -> dsl.insertInto(CLIENTS)
-                    .set(CLIENTS.TENANT_ID, c.tenantId()).set(CLIENTS.CLIENT_ID, c.clientId()).set(CLIENTS.NAME, c.name())
-                    .set(CLIENTS.REDIRECT_URIS, json(c.redirectUris())).set(CLIENTS.INTERNAL, c.internal())
-                    .set(CLIENTS.AUTH_METHOD, c.authMethod()).set(CLIENTS.SECRET_HASH, c.secretHash())
-                    .set(CLIENTS.MANAGED_BY, c.managedBy()).set(CLIENTS.CREATED_AT, c.createdAt())
-                    .set(CLIENTS.UPDATED_AT, c.updatedAt())
-                    .onDuplicateKeyUpdate()
+            Map<Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(CLIENTS.TENANT_ID, c.tenantId());
+            row.put(CLIENTS.CLIENT_ID, c.clientId());
+            row.put(CLIENTS.NAME, c.name());
+            row.put(CLIENTS.REDIRECT_URIS, json(c.redirectUris()));
+            row.put(CLIENTS.INTERNAL, c.internal());
+            row.put(CLIENTS.AUTH_METHOD, c.authMethod());
+            row.put(CLIENTS.SECRET_HASH, c.secretHash());
+            row.put(CLIENTS.MANAGED_BY, c.managedBy());
+            String mac = sealed.mac(SealedRows.CLIENT, row);
+            db.tx(dsl -> dsl.insertInto(CLIENTS).set(row).set(CLIENTS.ROW_MAC, mac)
+                    .set(CLIENTS.CREATED_AT, c.createdAt()).set(CLIENTS.UPDATED_AT, c.updatedAt())
+                    .onDuplicateKeyUpdate().set(CLIENTS.ROW_MAC, mac)
                     .set(CLIENTS.NAME, c.name()).set(CLIENTS.REDIRECT_URIS, json(c.redirectUris()))
                     .set(CLIENTS.INTERNAL, c.internal()).set(CLIENTS.AUTH_METHOD, c.authMethod())
                     .set(CLIENTS.SECRET_HASH, c.secretHash()).set(CLIENTS.MANAGED_BY, c.managedBy())
@@ -90,9 +100,11 @@ final class JooqFederationStores {
     @Singleton
     static class Connectors implements ConnectorStore {
         private final Database db;
+        private final SealedRows sealed;
 
-        Connectors(Database db) {
+        Connectors(Database db, SealedRows sealed) {
             this.db = db;
+            this.sealed = sealed;
         }
 
         private static StoredConnector map(Record r) {
@@ -103,30 +115,39 @@ final class JooqFederationStores {
 
         @Override
         public List<StoredConnector> list(String tenantId) {
-            return db.read(dsl -> dsl.selectFrom(CONNECTORS).where(CONNECTORS.TENANT_ID.eq(tenantId))
-                    .orderBy(CONNECTORS.ID).fetch(Connectors::map));
+            return sealed.valid(SealedRows.CONNECTOR, () -> db.read(dsl -> dsl.selectFrom(CONNECTORS)
+                    .where(CONNECTORS.TENANT_ID.eq(tenantId)).orderBy(CONNECTORS.ID).fetch()))
+                    .stream().map(Connectors::map).toList();
         }
 
         @Override
         public Optional<StoredConnector> find(String tenantId, String id) {
-            return db.read(dsl -> dsl.selectFrom(CONNECTORS)
-                    .where(CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id))).fetchOptional(Connectors::map));
+            return sealed.validOne(SealedRows.CONNECTOR, () -> db.read(dsl -> dsl.selectFrom(CONNECTORS)
+                    .where(CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id))).fetchOptional())).map(Connectors::map);
         }
 
         @Override
         public boolean insert(StoredConnector c) {
-            return db.tx(dsl -> dsl.insertInto(CONNECTORS)
-                    .set(CONNECTORS.TENANT_ID, c.tenantId()).set(CONNECTORS.ID, c.id())
-                    .set(CONNECTORS.CONFIG, json(c.config())).set(CONNECTORS.CLIENT_SECRET, c.sealedSecret())
-                    .set(CONNECTORS.ENABLED, c.enabled()).set(CONNECTORS.IS_DEFAULT, c.isDefault())
-                    .set(CONNECTORS.CREATED_AT, c.createdAt()).set(CONNECTORS.UPDATED_AT, c.updatedAt())
-                    .onDuplicateKeyIgnore().execute()) == 1;
+            Map<Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(CONNECTORS.TENANT_ID, c.tenantId());
+            row.put(CONNECTORS.ID, c.id());
+            row.put(CONNECTORS.CONFIG, json(c.config()));
+            row.put(CONNECTORS.CLIENT_SECRET, c.sealedSecret());
+            row.put(CONNECTORS.ENABLED, c.enabled());
+            row.put(CONNECTORS.IS_DEFAULT, c.isDefault());
+            row.put(CONNECTORS.CREATED_AT, c.createdAt());
+            String mac = sealed.mac(SealedRows.CONNECTOR, row);
+            return db.tx(dsl -> dsl.insertInto(CONNECTORS).set(row).set(CONNECTORS.UPDATED_AT, c.updatedAt())
+                    .set(CONNECTORS.ROW_MAC, mac).onDuplicateKeyIgnore().execute()) == 1;
         }
 
         @Override
         public void setEnabled(String tenantId, String id, boolean enabled, long now) {
-            db.tx(dsl -> dsl.update(CONNECTORS).set(CONNECTORS.ENABLED, enabled).set(CONNECTORS.UPDATED_AT, now)
-                    .where(CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id))).execute());
+            Map<Field<?>, Object> changes = new LinkedHashMap<>();
+            changes.put(CONNECTORS.ENABLED, enabled);
+            changes.put(CONNECTORS.UPDATED_AT, now);
+            db.tx(dsl -> sealed.update(dsl, SealedRows.CONNECTOR, CONNECTORS.TENANT_ID.eq(tenantId).and(CONNECTORS.ID.eq(id)),
+                    changes));
         }
 
         @Override
@@ -141,9 +162,11 @@ final class JooqFederationStores {
     @Named(CachingUserStore.DURABLE)
     static class Users implements UserStore {
         private final Database db;
+        private final SealedRows sealed;
 
-        Users(Database db) {
+        Users(Database db, SealedRows sealed) {
             this.db = db;
+            this.sealed = sealed;
         }
 
         private static User map(Record r) {
@@ -155,62 +178,75 @@ final class JooqFederationStores {
 
         @Override
         public Optional<User> find(String tenantId, String id) {
-            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId).and(USERS.ID.eq(id)))
-                    .fetchOptional(Users::map));
+            return sealed.validOne(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS)
+                    .where(USERS.TENANT_ID.eq(tenantId).and(USERS.ID.eq(id))).fetchOptional())).map(Users::map);
         }
 
         @Override
         public Optional<User> findLinked(String tenantId, String connectorId, String iss, String sub) {
-            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)
+            return sealed.validOne(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)
                             .and(USERS.CONNECTOR_ID.eq(connectorId)).and(USERS.UPSTREAM_ISS.eq(iss))
                             .and(USERS.UPSTREAM_SUB.eq(sub)))
-                    .fetchOptional(Users::map));
+                    .fetchOptional())).map(Users::map);
         }
 
         @Override
         public List<User> findByUpstream(String tenantId, String iss, String sub) {
-            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)
-                    .and(USERS.UPSTREAM_SUB.eq(sub)).and(USERS.UPSTREAM_ISS.eq(iss))).fetch(Users::map));
+            return sealed.valid(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)
+                    .and(USERS.UPSTREAM_SUB.eq(sub)).and(USERS.UPSTREAM_ISS.eq(iss))).fetch())).stream().map(Users::map).toList();
         }
 
         @Override
         public boolean insert(User u) {
-            return db.tx(dsl -> dsl.insertInto(USERS)
-                    .set(USERS.ID, u.id()).set(USERS.TENANT_ID, u.tenantId()).set(USERS.CONNECTOR_ID, u.connectorId())
-                    .set(USERS.UPSTREAM_ISS, u.upstreamIss()).set(USERS.UPSTREAM_SUB, u.upstreamSub())
-                    .set(USERS.EMAIL, u.email()).set(USERS.NAME, u.name()).set(USERS.GROUPS_JSON, json(u.groups()))
-                    .set(USERS.ROLES_JSON, json(u.roles())).set(USERS.STATUS, u.status().name())
-                    .set(USERS.CREATED_AT, u.createdAt()).set(USERS.LAST_LOGIN_AT, u.lastLoginAt())
-                    .onDuplicateKeyIgnore().execute()) == 1;
+            Map<Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(USERS.ID, u.id());
+            row.put(USERS.TENANT_ID, u.tenantId());
+            row.put(USERS.CONNECTOR_ID, u.connectorId());
+            row.put(USERS.UPSTREAM_ISS, u.upstreamIss());
+            row.put(USERS.UPSTREAM_SUB, u.upstreamSub());
+            row.put(USERS.EMAIL, u.email());
+            row.put(USERS.NAME, u.name());
+            row.put(USERS.GROUPS_JSON, json(u.groups()));
+            row.put(USERS.ROLES_JSON, json(u.roles()));
+            row.put(USERS.STATUS, u.status().name());
+            row.put(USERS.CREATED_AT, u.createdAt());
+            String mac = sealed.mac(SealedRows.USER, row);
+            return db.tx(dsl -> dsl.insertInto(USERS).set(row).set(USERS.LAST_LOGIN_AT, u.lastLoginAt())
+                    .set(USERS.ROW_MAC, mac).onDuplicateKeyIgnore().execute()) == 1;
         }
 
         @Override
         public void updateLogin(User u) {
-            db.tx(dsl -> dsl.update(USERS).set(USERS.EMAIL, u.email()).set(USERS.NAME, u.name())
-                    .set(USERS.GROUPS_JSON, json(u.groups())).set(USERS.ROLES_JSON, json(u.roles()))
-                    .set(USERS.LAST_LOGIN_AT, u.lastLoginAt())
-                    .where(USERS.TENANT_ID.eq(u.tenantId()).and(USERS.ID.eq(u.id()))).execute());
+            Map<Field<?>, Object> changes = new LinkedHashMap<>();
+            changes.put(USERS.EMAIL, u.email());
+            changes.put(USERS.NAME, u.name());
+            changes.put(USERS.GROUPS_JSON, json(u.groups()));
+            changes.put(USERS.ROLES_JSON, json(u.roles()));
+            changes.put(USERS.LAST_LOGIN_AT, u.lastLoginAt());
+            db.tx(dsl -> sealed.update(dsl, SealedRows.USER, USERS.TENANT_ID.eq(u.tenantId()).and(USERS.ID.eq(u.id())), changes));
         }
 
         @Override
         public void setStatus(String tenantId, String id, User.Status status) {
-            db.tx(dsl -> dsl.update(USERS).set(USERS.STATUS, status.name())
-                    .where(USERS.TENANT_ID.eq(tenantId).and(USERS.ID.eq(id))).execute());
+            db.tx(dsl -> sealed.update(dsl, SealedRows.USER, USERS.TENANT_ID.eq(tenantId).and(USERS.ID.eq(id)),
+                    Map.of(USERS.STATUS, status.name())));
         }
 
         @Override
         public List<User> list(String tenantId) {
-            return db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId)).orderBy(USERS.CREATED_AT)
-                    .fetch(Users::map));
+            return sealed.valid(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId))
+                    .orderBy(USERS.CREATED_AT).fetch())).stream().map(Users::map).toList();
         }
     }
 
     @Singleton
     static class Consents implements ConsentStore {
         private final Database db;
+        private final SealedRows sealed;
 
-        Consents(Database db) {
+        Consents(Database db, SealedRows sealed) {
             this.db = db;
+            this.sealed = sealed;
         }
 
         private static Consent map(Record r) {
@@ -225,18 +261,24 @@ final class JooqFederationStores {
 
         @Override
         public Optional<Consent> find(String tenantId, String userId, String clientId, String resourceId) {
-            return db.read(dsl -> dsl.selectFrom(CONSENTS).where(key(tenantId, userId, clientId, resourceId))
-                    .fetchOptional(Consents::map));
+            return sealed.validOne(SealedRows.CONSENT, () -> db.read(dsl -> dsl.selectFrom(CONSENTS)
+                    .where(key(tenantId, userId, clientId, resourceId)).fetchOptional())).map(Consents::map);
         }
 
         @Override
         public void save(Consent c) {
-            db.tx(dsl -> dsl.insertInto(CONSENTS)
-                    .set(CONSENTS.TENANT_ID, c.tenantId()).set(CONSENTS.USER_ID, c.userId())
-                    .set(CONSENTS.CLIENT_ID, c.clientId()).set(CONSENTS.RESOURCE_ID, c.resourceId())
-                    .set(CONSENTS.SCOPES, json(c.scopes())).set(CONSENTS.GRANTED_AT, c.grantedAt())
+            Map<Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(CONSENTS.TENANT_ID, c.tenantId());
+            row.put(CONSENTS.USER_ID, c.userId());
+            row.put(CONSENTS.CLIENT_ID, c.clientId());
+            row.put(CONSENTS.RESOURCE_ID, c.resourceId());
+            row.put(CONSENTS.SCOPES, json(c.scopes()));
+            row.put(CONSENTS.GRANTED_AT, c.grantedAt());
+            String mac = sealed.mac(SealedRows.CONSENT, row);
+            db.tx(dsl -> dsl.insertInto(CONSENTS).set(row).set(CONSENTS.ROW_MAC, mac)
                     .onDuplicateKeyUpdate()
-                    .set(CONSENTS.SCOPES, json(c.scopes())).set(CONSENTS.GRANTED_AT, c.grantedAt()).execute());
+                    .set(CONSENTS.SCOPES, json(c.scopes())).set(CONSENTS.GRANTED_AT, c.grantedAt())
+                    .set(CONSENTS.ROW_MAC, mac).execute());
         }
 
         @Override
@@ -246,19 +288,21 @@ final class JooqFederationStores {
 
         @Override
         public List<Consent> list(String tenantId, String userId) {
-            return db.read(dsl -> dsl.selectFrom(CONSENTS)
+            return sealed.valid(SealedRows.CONSENT, () -> db.read(dsl -> dsl.selectFrom(CONSENTS)
                     .where(CONSENTS.TENANT_ID.eq(tenantId).and(userId == null ? org.jooq.impl.DSL.trueCondition()
                             : CONSENTS.USER_ID.eq(userId)))
-                    .orderBy(CONSENTS.GRANTED_AT).fetch(Consents::map));
+                    .orderBy(CONSENTS.GRANTED_AT).fetch())).stream().map(Consents::map).toList();
         }
     }
 
     @Singleton
     static class RefreshTokens implements RefreshTokenStore {
         private final Database db;
+        private final SealedRows sealed;
 
-        RefreshTokens(Database db) {
+        RefreshTokens(Database db, SealedRows sealed) {
             this.db = db;
+            this.sealed = sealed;
         }
 
         private static RefreshToken map(Record r) {
@@ -272,21 +316,28 @@ final class JooqFederationStores {
 
         @Override
         public void insert(RefreshToken t) {
-            db.tx(dsl -> dsl.insertInto(REFRESH_TOKENS)
-                    .set(REFRESH_TOKENS.TOKEN_HASH, t.tokenHash()).set(REFRESH_TOKENS.TENANT_ID, t.tenantId())
-                    .set(REFRESH_TOKENS.FAMILY_ID, t.familyId()).set(REFRESH_TOKENS.CLIENT_ID, t.clientId())
-                    .set(REFRESH_TOKENS.USER_ID, t.userId()).set(REFRESH_TOKENS.RESOURCE, t.resource())
-                    .set(REFRESH_TOKENS.SCOPES, json(t.scopes())).set(REFRESH_TOKENS.ACCESS_JTI, t.accessJti())
-                    .set(REFRESH_TOKENS.ACCESS_EXPIRES_AT, t.accessExpiresAt())
-                    .set(REFRESH_TOKENS.STATUS, t.status().name()).set(REFRESH_TOKENS.CREATED_AT, t.createdAt())
-                    .set(REFRESH_TOKENS.EXPIRES_AT, t.expiresAt()).set(REFRESH_TOKENS.USED_AT, t.usedAt())
-                    .set(REFRESH_TOKENS.ACTOR, t.actor()).execute());
+            Map<Field<?>, Object> row = new LinkedHashMap<>();
+            row.put(REFRESH_TOKENS.TOKEN_HASH, t.tokenHash());
+            row.put(REFRESH_TOKENS.TENANT_ID, t.tenantId());
+            row.put(REFRESH_TOKENS.FAMILY_ID, t.familyId());
+            row.put(REFRESH_TOKENS.CLIENT_ID, t.clientId());
+            row.put(REFRESH_TOKENS.USER_ID, t.userId());
+            row.put(REFRESH_TOKENS.RESOURCE, t.resource());
+            row.put(REFRESH_TOKENS.SCOPES, json(t.scopes()));
+            row.put(REFRESH_TOKENS.ACCESS_JTI, t.accessJti());
+            row.put(REFRESH_TOKENS.ACCESS_EXPIRES_AT, t.accessExpiresAt());
+            row.put(REFRESH_TOKENS.CREATED_AT, t.createdAt());
+            row.put(REFRESH_TOKENS.EXPIRES_AT, t.expiresAt());
+            row.put(REFRESH_TOKENS.ACTOR, t.actor());
+            String mac = sealed.mac(SealedRows.REFRESH_TOKEN, row);
+            db.tx(dsl -> dsl.insertInto(REFRESH_TOKENS).set(row).set(REFRESH_TOKENS.STATUS, t.status().name())
+                    .set(REFRESH_TOKENS.USED_AT, t.usedAt()).set(REFRESH_TOKENS.ROW_MAC, mac).execute());
         }
 
         @Override
         public Optional<RefreshToken> find(String tokenHash) {
-            return db.read(dsl -> dsl.selectFrom(REFRESH_TOKENS).where(REFRESH_TOKENS.TOKEN_HASH.eq(tokenHash))
-                    .fetchOptional(RefreshTokens::map));
+            return sealed.validOne(SealedRows.REFRESH_TOKEN, () -> db.read(dsl -> dsl.selectFrom(REFRESH_TOKENS)
+                    .where(REFRESH_TOKENS.TOKEN_HASH.eq(tokenHash)).fetchOptional())).map(RefreshTokens::map);
         }
 
         @Override

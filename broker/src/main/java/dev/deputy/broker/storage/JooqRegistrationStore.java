@@ -3,9 +3,12 @@ package dev.deputy.broker.storage;
 import dev.deputy.broker.registration.Registration;
 import dev.deputy.broker.registration.RegistrationStore;
 import jakarta.inject.Singleton;
+import org.jooq.Field;
 import org.jooq.Record;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static dev.deputy.broker.storage.jooq.Tables.CLIENT_REGISTRATIONS;
@@ -14,9 +17,11 @@ import static dev.deputy.broker.storage.jooq.Tables.CLIENT_REGISTRATIONS;
 @Singleton
 class JooqRegistrationStore implements RegistrationStore {
     private final Database db;
+    private final SealedRows sealed;
 
-    JooqRegistrationStore(Database db) {
+    JooqRegistrationStore(Database db, SealedRows sealed) {
         this.db = db;
+        this.sealed = sealed;
     }
 
     private static Registration map(Record r) {
@@ -28,19 +33,23 @@ class JooqRegistrationStore implements RegistrationStore {
 
     @Override
     public Optional<Registration> find(String tenantId, String clientId) {
-        return db.read(dsl -> dsl.selectFrom(CLIENT_REGISTRATIONS).where(CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId)
-                .and(CLIENT_REGISTRATIONS.CLIENT_ID.eq(clientId))).fetchOptional(JooqRegistrationStore::map));
+        return sealed.validOne(SealedRows.REGISTRATION, () -> db.read(dsl -> dsl.selectFrom(CLIENT_REGISTRATIONS)
+                .where(CLIENT_REGISTRATIONS.TENANT_ID.eq(tenantId).and(CLIENT_REGISTRATIONS.CLIENT_ID.eq(clientId)))
+                .fetchOptional())).map(JooqRegistrationStore::map);
     }
 
     @Override
     public void save(Registration r) {
-        db.tx(dsl -> dsl.insertInto(CLIENT_REGISTRATIONS)
-                .set(CLIENT_REGISTRATIONS.TENANT_ID, r.tenantId()).set(CLIENT_REGISTRATIONS.CLIENT_ID, r.clientId())
-                .set(CLIENT_REGISTRATIONS.METADATA, r.metadataJson())
-                .set(CLIENT_REGISTRATIONS.ACCESS_TOKEN_HASH, r.accessTokenHash())
+        Map<Field<?>, Object> row = new LinkedHashMap<>();
+        row.put(CLIENT_REGISTRATIONS.TENANT_ID, r.tenantId());
+        row.put(CLIENT_REGISTRATIONS.CLIENT_ID, r.clientId());
+        row.put(CLIENT_REGISTRATIONS.METADATA, r.metadataJson());
+        row.put(CLIENT_REGISTRATIONS.ACCESS_TOKEN_HASH, r.accessTokenHash());
+        String mac = sealed.mac(SealedRows.REGISTRATION, row);
+        db.tx(dsl -> dsl.insertInto(CLIENT_REGISTRATIONS).set(row).set(CLIENT_REGISTRATIONS.ROW_MAC, mac)
                 .set(CLIENT_REGISTRATIONS.ISSUED_AT, r.issuedAt()).set(CLIENT_REGISTRATIONS.USED_AT, r.usedAt())
                 .set(CLIENT_REGISTRATIONS.SOURCE_ADDRESS, r.sourceAddress())
-                .onDuplicateKeyUpdate()
+                .onDuplicateKeyUpdate().set(CLIENT_REGISTRATIONS.ROW_MAC, mac)
                 .set(CLIENT_REGISTRATIONS.METADATA, r.metadataJson())
                 .set(CLIENT_REGISTRATIONS.ACCESS_TOKEN_HASH, r.accessTokenHash())
                 .set(CLIENT_REGISTRATIONS.USED_AT, r.usedAt()).execute());

@@ -3,27 +3,34 @@ package dev.deputy.broker.storage;
 import dev.deputy.broker.keys.SigningKeyStore;
 import dev.deputy.broker.keys.StoredKey;
 import jakarta.inject.Singleton;
+import org.jooq.Field;
 import org.jooq.Record;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static dev.deputy.broker.storage.jooq.Tables.SIGNING_KEYS;
 
+/** Signing keys; every row carries its master-key MAC and a row that fails it is never listed ({@link SealedRows}). */
 @Singleton
 class JooqSigningKeyStore implements SigningKeyStore {
     private final Database db;
+    private final SealedRows sealed;
 
-    JooqSigningKeyStore(Database db) {
+    JooqSigningKeyStore(Database db, SealedRows sealed) {
         this.db = db;
+        this.sealed = sealed;
     }
 
     @Override
     public List<StoredKey> list(String tenantId) {
-        return db.read(dsl -> dsl.selectFrom(SIGNING_KEYS)
-                .where(SIGNING_KEYS.TENANT_ID.eq(tenantId))
-                .and(SIGNING_KEYS.STATE.ne(StoredKey.State.EXPIRED.name()))
-                .orderBy(SIGNING_KEYS.CREATED_AT, SIGNING_KEYS.KID)
-                .fetch(JooqSigningKeyStore::map));
+        return sealed.valid(SealedRows.SIGNING_KEY, () -> db.read(dsl -> dsl.selectFrom(SIGNING_KEYS)
+                        .where(SIGNING_KEYS.TENANT_ID.eq(tenantId))
+                        .and(SIGNING_KEYS.STATE.ne(StoredKey.State.EXPIRED.name()))
+                        .orderBy(SIGNING_KEYS.CREATED_AT, SIGNING_KEYS.KID)
+                        .fetch()))
+                .stream().map(JooqSigningKeyStore::map).toList();
     }
 
     private static StoredKey map(Record r) {
@@ -35,45 +42,46 @@ class JooqSigningKeyStore implements SigningKeyStore {
 
     @Override
     public void insert(StoredKey k) {
-        db.tx(dsl -> dsl.insertInto(SIGNING_KEYS)
-                .set(SIGNING_KEYS.TENANT_ID, k.tenantId())
-                .set(SIGNING_KEYS.KID, k.kid())
-                .set(SIGNING_KEYS.ALG, k.alg())
-                .set(SIGNING_KEYS.STATE, k.state().name())
-                .set(SIGNING_KEYS.PUBLIC_JWK, k.publicJwk())
-                .set(SIGNING_KEYS.PRIVATE_ENC, k.privateSealed())
-                .set(SIGNING_KEYS.CREATED_AT, k.createdAt())
-                .set(SIGNING_KEYS.ACTIVATED_AT, k.activatedAt())
-                .set(SIGNING_KEYS.RETIRED_AT, k.retiredAt())
-                .set(SIGNING_KEYS.PUBLISH_UNTIL, k.publishUntil())
-                .execute());
+        Map<Field<?>, Object> row = new LinkedHashMap<>();
+        row.put(SIGNING_KEYS.TENANT_ID, k.tenantId());
+        row.put(SIGNING_KEYS.KID, k.kid());
+        row.put(SIGNING_KEYS.ALG, k.alg());
+        row.put(SIGNING_KEYS.STATE, k.state().name());
+        row.put(SIGNING_KEYS.PUBLIC_JWK, k.publicJwk());
+        row.put(SIGNING_KEYS.PRIVATE_ENC, k.privateSealed());
+        row.put(SIGNING_KEYS.CREATED_AT, k.createdAt());
+        row.put(SIGNING_KEYS.ACTIVATED_AT, k.activatedAt());
+        row.put(SIGNING_KEYS.RETIRED_AT, k.retiredAt());
+        row.put(SIGNING_KEYS.PUBLISH_UNTIL, k.publishUntil());
+        String mac = sealed.mac(SealedRows.SIGNING_KEY, row);
+        db.tx(dsl -> dsl.insertInto(SIGNING_KEYS).set(row).set(SIGNING_KEYS.ROW_MAC, mac).execute());
     }
 
     @Override
     public void promote(String tenantId, String nextKid, String activeKid, long now, long publishUntil) {
         db.tx(dsl -> {
             if (activeKid != null) {
-                dsl.update(SIGNING_KEYS)
-                        .set(SIGNING_KEYS.STATE, StoredKey.State.RETIRED.name())
-                        .set(SIGNING_KEYS.RETIRED_AT, now)
-                        .set(SIGNING_KEYS.PUBLISH_UNTIL, publishUntil)
-                        .where(SIGNING_KEYS.TENANT_ID.eq(tenantId).and(SIGNING_KEYS.KID.eq(activeKid)))
-                        .execute();
+                Map<Field<?>, Object> retire = new LinkedHashMap<>();
+                retire.put(SIGNING_KEYS.STATE, StoredKey.State.RETIRED.name());
+                retire.put(SIGNING_KEYS.RETIRED_AT, now);
+                retire.put(SIGNING_KEYS.PUBLISH_UNTIL, publishUntil);
+                sealed.update(dsl, SealedRows.SIGNING_KEY,
+                        SIGNING_KEYS.TENANT_ID.eq(tenantId).and(SIGNING_KEYS.KID.eq(activeKid)), retire);
             }
-            return dsl.update(SIGNING_KEYS)
-                    .set(SIGNING_KEYS.STATE, StoredKey.State.ACTIVE.name())
-                    .set(SIGNING_KEYS.ACTIVATED_AT, now)
-                    .where(SIGNING_KEYS.TENANT_ID.eq(tenantId).and(SIGNING_KEYS.KID.eq(nextKid)))
-                    .execute();
+            Map<Field<?>, Object> activate = new LinkedHashMap<>();
+            activate.put(SIGNING_KEYS.STATE, StoredKey.State.ACTIVE.name());
+            activate.put(SIGNING_KEYS.ACTIVATED_AT, now);
+            return sealed.update(dsl, SealedRows.SIGNING_KEY,
+                    SIGNING_KEYS.TENANT_ID.eq(tenantId).and(SIGNING_KEYS.KID.eq(nextKid)), activate);
         });
     }
 
     @Override
     public void expire(String tenantId, String kid) {
-        db.tx(dsl -> dsl.update(SIGNING_KEYS)
-                .set(SIGNING_KEYS.STATE, StoredKey.State.EXPIRED.name())
-                .set(SIGNING_KEYS.PRIVATE_ENC, "")
-                .where(SIGNING_KEYS.TENANT_ID.eq(tenantId).and(SIGNING_KEYS.KID.eq(kid)))
-                .execute());
+        Map<Field<?>, Object> expire = new LinkedHashMap<>();
+        expire.put(SIGNING_KEYS.STATE, StoredKey.State.EXPIRED.name());
+        expire.put(SIGNING_KEYS.PRIVATE_ENC, "");
+        db.tx(dsl -> sealed.update(dsl, SealedRows.SIGNING_KEY,
+                SIGNING_KEYS.TENANT_ID.eq(tenantId).and(SIGNING_KEYS.KID.eq(kid)), expire));
     }
 }

@@ -583,7 +583,7 @@ abstract class AuditChainContract {
     void stateChangeAndEntryCommitOrRollBackTogether() {
         String t = tenant();
         AuditedTransactions audited = new AuditedTransactions(backend.database(), log);
-        JooqAgentStore agents = new JooqAgentStore(backend.database());
+        JooqAgentStore agents = new JooqAgentStore(backend.database(), backend.sealed());
         long now = System.currentTimeMillis();
         java.util.function.Function<String, dev.deputy.broker.agent.Agent> agent = id -> new dev.deputy.broker.agent.Agent(
                 t, id, id, null, "prod", List.of(), java.util.Map.of(), dev.deputy.broker.agent.Agent.Status.ACTIVE,

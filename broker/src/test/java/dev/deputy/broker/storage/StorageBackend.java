@@ -19,6 +19,15 @@ public final class StorageBackend implements AutoCloseable {
     private final MariaDbDatabase mariaDb;
     /** The one journaled audit store of {@link #h2Journaled} (null: each {@link #audit()} writes through). */
     private JooqAuditStore journaled;
+    /** A fixed test master key for row MACs, and an alarm that records instead of auditing. */
+    public static final byte[] TEST_MASTER_KEY = new byte[32];
+    private final java.util.List<dev.deputy.broker.audit.AuditEvent> alarms = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private dev.deputy.broker.audit.AuditLog auditLog;
+    private final dev.deputy.broker.keys.IntegrityAlarm alarm = new dev.deputy.broker.keys.IntegrityAlarm(e -> {
+        alarms.add(e);
+        auditLog().append(e); // into the real chain, as the broker does
+    });
+    private SealedRows sealed;
 
     private StorageBackend(Database database, MariaDbDatabase mariaDb) {
         this.database = database;
@@ -48,12 +57,102 @@ public final class StorageBackend implements AutoCloseable {
         }
     }
 
+    /** A database of its own on the test MariaDB that already exists (e.g. migrated to an older version by the test). */
+    public static StorageBackend mariaDb(Path dataDir, MariaDbDatabase db) {
+        try {
+            return new StorageBackend(new Database(new DeputySettings(dataDir, dataDir, Optional.empty(), Optional.empty(),
+                    Optional.of(new DeputySettings.MySql(db.jdbcUrl(), db.user(), db.password())), Optional.empty())), db);
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
     public Database database() {
         return database;
     }
 
+    public synchronized SealedRows sealed() {
+        if (sealed == null) {
+            sealed = new SealedRows(database, new dev.deputy.broker.keys.RowSeal(masterKey), alarm);
+        }
+        return sealed;
+    }
+
+    synchronized dev.deputy.broker.audit.AuditLog auditLog() {
+        if (auditLog == null) {
+            auditLog = new dev.deputy.broker.audit.AuditLog(audit());
+        }
+        return auditLog;
+    }
+
+    /**
+     * This database as a new broker process sees it: a fresh {@link SealedRows} (adoption checked again) and a fresh
+     * alarm (nothing reported yet). Closing the view closes nothing.
+     */
+    public StorageBackend freshProcess() {
+        return freshProcess(TEST_MASTER_KEY);
+    }
+
+    /** {@link #freshProcess()} with another master key (a misconfigured node). */
+    public StorageBackend freshProcess(byte[] masterKey) {
+        StorageBackend b = new StorageBackend(database, null);
+        b.masterKey = masterKey;
+        b.journaled = journaled;
+        b.view = true;
+        return b;
+    }
+
+    private boolean view;
+    private byte[] masterKey = TEST_MASTER_KEY;
+
+    public dev.deputy.broker.keys.IntegrityAlarm alarm() {
+        return alarm;
+    }
+
+    /** The audit events the alarm sent (it sends on a thread of its own: poll). */
+    public java.util.List<dev.deputy.broker.audit.AuditEvent> alarms() {
+        return alarms;
+    }
+
     public SigningKeyStore signingKeys() {
-        return new JooqSigningKeyStore(database);
+        return new JooqSigningKeyStore(database, sealed());
+    }
+
+    public dev.deputy.broker.agent.AgentStore agents() {
+        return new JooqAgentStore(database, sealed());
+    }
+
+    public dev.deputy.broker.agent.ClientStore clients() {
+        return new JooqFederationStores.Clients(database, sealed());
+    }
+
+    public dev.deputy.broker.federation.ConnectorStore connectors() {
+        return new JooqFederationStores.Connectors(database, sealed());
+    }
+
+    public dev.deputy.broker.grant.refresh.RefreshTokenStore refreshTokens() {
+        return new JooqFederationStores.RefreshTokens(database, sealed());
+    }
+
+    public dev.deputy.broker.federation.UserStore users() {
+        return new JooqFederationStores.Users(database, sealed());
+    }
+
+    public dev.deputy.broker.authorize.ConsentStore consents() {
+        return new JooqFederationStores.Consents(database, sealed());
+    }
+
+    public dev.deputy.broker.admin.AdminCredentialStore adminCredentials() {
+        return new JooqAdminCredentialStore(database, sealed());
+    }
+
+    public dev.deputy.broker.pki.AgentCaStore agentCas() {
+        return new JooqAgentCaStore(database, sealed());
+    }
+
+    public dev.deputy.broker.registration.RegistrationStore registrations() {
+        return new JooqRegistrationStore(database, sealed());
     }
 
     public AuditStore audit() {
@@ -66,6 +165,9 @@ public final class StorageBackend implements AutoCloseable {
 
     @Override
     public void close() {
+        if (view) {
+            return;
+        }
         try {
             if (journaled != null) {
                 journaled.close();
