@@ -172,6 +172,8 @@ class RateLimitHttpTest {
         assertEquals(10, count(sampled.get(1)));
         assertEquals(AGENT, sampled.get(0).clientId());
         assertTrue(sampled.get(0).details().contains("\"limit\":\"3/1h\""), sampled.get(0).details());
+        // every field is declared in AuditSchema: nothing redacted
+        assertTrue(sampled.stream().noneMatch(e -> e.details().contains("[redacted")), sampled.toString());
     }
 
     @Test
