@@ -84,16 +84,35 @@ public class ClientFrontDoor {
     private final Endpoints endpoints;
     private final AuditLog audit;
     private final RateLimiter limiter;
+    private final TokenMetrics metrics;
 
-    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit, RateLimiter limiter) {
+    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit, RateLimiter limiter,
+                           TokenMetrics metrics) {
         this.pipeline = pipeline;
         this.endpoints = endpoints;
         this.audit = audit;
         this.limiter = limiter;
+        this.metrics = metrics;
     }
 
     public EndpointResponse serve(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
                                   Handler handler) {
+        try {
+            return serveWithinLimits(endpoint, tenant, request, meta, handler);
+        } catch (RateLimitedException e) {
+            // rendered 429 by http.ErrorHandlers, audited (sampled) by the limiter; counted like any refusal
+            if (endpoint == Endpoint.TOKEN) {
+                metrics.refused(tenant.id(), ClientAuthPipeline.param(request, "grant_type"), TokenMetrics.OTHER,
+                        "temporarily_unavailable");
+            } else {
+                metrics.endpointRefused(tenant.id(), endpoint, TokenMetrics.OTHER, "temporarily_unavailable");
+            }
+            throw e;
+        }
+    }
+
+    private EndpointResponse serveWithinLimits(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
+                                               Handler handler) {
         AuthenticatedClient client = null;
         // rate limits (docs/security.md): the tenant overall, and a source past its failed client authentications,
         // before any work; a refusal is a RateLimitedException (429), audited by the limiter with sampling
@@ -177,6 +196,13 @@ public class ClientFrontDoor {
         } catch (RuntimeException ex) {
             LOG.warn("could not audit a refused {} request (tenant {}): {}", endpoint.name().toLowerCase(), tenant.id(),
                     ex.toString());
+        }
+        // after the audit entry: the counter never stands in its way
+        String method = client != null ? client.method() : TokenMetrics.UNAUTHENTICATED;
+        if (endpoint == Endpoint.TOKEN) {
+            metrics.refused(tenant.id(), ClientAuthPipeline.param(request, "grant_type"), method, shown.getCode());
+        } else {
+            metrics.endpointRefused(tenant.id(), endpoint, method, shown.getCode());
         }
     }
 }
