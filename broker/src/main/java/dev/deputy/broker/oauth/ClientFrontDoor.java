@@ -9,6 +9,8 @@ import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.health.ServiceUnavailableException;
+import dev.deputy.broker.ratelimit.RateLimitedException;
+import dev.deputy.broker.ratelimit.RateLimiter;
 import dev.deputy.broker.tenant.Tenant;
 import dev.deputy.broker.tracing.Traces;
 import jakarta.inject.Singleton;
@@ -90,21 +92,43 @@ public class ClientFrontDoor {
     private final ClientAuthPipeline pipeline;
     private final Endpoints endpoints;
     private final AuditLog audit;
+    private final RateLimiter limiter;
     private final TokenMetrics metrics;
     private final Traces traces;
 
-    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit, TokenMetrics metrics,
-                           Traces traces) {
+    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit, RateLimiter limiter,
+                           TokenMetrics metrics, Traces traces) {
         this.pipeline = pipeline;
         this.endpoints = endpoints;
         this.audit = audit;
+        this.limiter = limiter;
         this.metrics = metrics;
         this.traces = traces;
     }
 
     public EndpointResponse serve(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
                                   Handler handler) {
+        try {
+            return serveWithinLimits(endpoint, tenant, request, meta, handler);
+        } catch (RateLimitedException e) {
+            // rendered 429 by http.ErrorHandlers, audited (sampled) by the limiter; counted like any refusal
+            if (endpoint == Endpoint.TOKEN) {
+                metrics.refused(tenant.id(), ClientAuthPipeline.param(request, "grant_type"), TokenMetrics.OTHER,
+                        "temporarily_unavailable");
+            } else {
+                metrics.endpointRefused(tenant.id(), endpoint, TokenMetrics.OTHER, "temporarily_unavailable");
+            }
+            throw e;
+        }
+    }
+
+    private EndpointResponse serveWithinLimits(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
+                                               Handler handler) {
         AuthenticatedClient client = null;
+        // rate limits (docs/security.md): the tenant overall, and a source past its failed client authentications,
+        // before any work; a refusal is a RateLimitedException (429), audited by the limiter with sampling
+        limiter.checkTenant(tenant, endpoint.rejectedType(), meta);
+        limiter.refuseBlockedSource(tenant, endpoint.rejectedType(), meta);
         Traces.Step step = traces.step(endpoint.spanName());
         try {
             step.attr("deputy.tenant", tenant.id()).attr("deputy.request_id", meta.requestId())
@@ -122,6 +146,12 @@ public class ClientFrontDoor {
                     FormParameters.requireSingle(request, endpoint == Endpoint.TOKEN ? FormParameters.TOKEN_REPEATABLE
                             : java.util.Set.of());
                     client = pipeline.authenticate(tenant, issuer, request, auth);
+                    if (endpoint == Endpoint.TOKEN) {
+                        // per client/agent, on the authenticated client only: a forged client_id cannot empty a
+                        // victim's bucket
+                        limiter.check(tenant.id(), RateLimiter.Kind.TOKEN_PER_CLIENT, client.clientId(),
+                                limiter.limits(tenant).tokenPerClient(), endpoint.rejectedType(), meta);
+                    }
                     admit(endpoint, tenant, client);
                     authStep.attr("deputy.client_id", client.clientId());
                 } catch (OAuthException e) {
@@ -137,10 +167,12 @@ public class ClientFrontDoor {
             if (OAuth2Error.INVALID_CLIENT.getCode().equals(shown.getCode())) {
                 // RFC 6749 §5.2: say that it failed, never why (the audit entry has the reason)
                 shown = new ErrorObject(shown.getCode(), CLIENT_AUTH_FAILED, 401);
+                // counted per source; past the limit this answer is the 429 instead (and its entry the sampled one)
+                limiter.failedClientAuth(tenant, endpoint.rejectedType(), meta);
             }
             rejected(endpoint, tenant, request, meta, client, e, shown);
             return EndpointResponse.error(shown);
-        } catch (ServiceUnavailableException e) {
+        } catch (ServiceUnavailableException | RateLimitedException e) {
             throw e;
         } catch (RuntimeException e) {
             step.failed(e);

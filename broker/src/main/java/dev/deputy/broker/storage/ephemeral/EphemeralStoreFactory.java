@@ -2,6 +2,7 @@ package dev.deputy.broker.storage.ephemeral;
 
 import dev.deputy.broker.config.DeputySettings;
 import dev.deputy.broker.ephemeral.EphemeralStore;
+import dev.deputy.broker.ratelimit.RateLimitStore;
 import dev.deputy.broker.tracing.Traces;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
@@ -47,5 +48,15 @@ class EphemeralStoreFactory {
         }
         LOG.info("ephemeral store: in-process");
         return new InProcessEphemeralStore();
+    }
+
+    /** The rate-limit buckets beside the ephemeral store: in Redis when it is Redis, else in-process. */
+    @Singleton
+    @Bean(preDestroy = "close")
+    RateLimitStore rateLimitStore(EphemeralStore store) {
+        if (store instanceof RedisEphemeralStore redis) {
+            return new RedisRateLimitStore(redis.connectBytes(), redis.prefix());
+        }
+        return new InProcessRateLimitStore();
     }
 }
