@@ -1,7 +1,12 @@
 package dev.deputy.broker.admin;
 
 import com.nimbusds.oauth2.sdk.OAuth2Error;
+import dev.deputy.broker.audit.EventTypes;
+import dev.deputy.broker.audit.RequestMeta;
+import dev.deputy.broker.config.Limit;
 import dev.deputy.broker.http.OAuthErrors;
+import dev.deputy.broker.ratelimit.RateLimiter;
+import dev.deputy.broker.tenant.Tenants;
 import dev.deputy.broker.http.RequestMetaFilter;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
@@ -29,15 +34,23 @@ import java.util.Map;
 @Secured(SecurityRule.IS_ANONYMOUS)
 class AdminTokenController {
     private final AdminAuth auth;
+    private final RateLimiter limiter;
+    private final Limit perSource;
 
-    AdminTokenController(AdminAuth auth) {
+    AdminTokenController(AdminAuth auth, RateLimiter limiter, Tenants tenants) {
         this.auth = auth;
+        this.limiter = limiter;
+        this.perSource = tenants.tree().broker().rateLimits().adminTokenPerSource();
     }
 
     @Post(consumes = MediaType.APPLICATION_FORM_URLENCODED)
     @ExecuteOn(TaskExecutors.BLOCKING)
     HttpResponse<?> token(HttpRequest<?> request, @Nullable @Header("Authorization") String authorization,
                           @Body Map<String, String> form) {
+        // broker.yml rate_limits.admin_token_per_source: every attempt counts (a guessing rate for the bootstrap secret)
+        RequestMeta meta = RequestMetaFilter.of(request);
+        limiter.check(AdminAuth.SYSTEM_TENANT, RateLimiter.Kind.ADMIN_TOKEN_PER_SOURCE, RateLimiter.source(meta),
+                perSource, EventTypes.ADMIN_TOKEN_ISSUE, meta);
         String id = form.get("client_id");
         String secret = form.get("client_secret");
         if (authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6)) {

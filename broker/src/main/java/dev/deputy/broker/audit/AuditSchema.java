@@ -124,7 +124,9 @@ public final class AuditSchema {
         type(USER_CREATED, "user_id", ID, "connector", ID);
         type(LOGOUT, "user_id", ID);
         // authorization endpoint and consent
-        type(AUTHORIZE_REJECTED, "error", ID, "reason", TEXT);
+        // a rate-limit refusal (ratelimit.RateLimiter, sampled): the limit, the running count in its period, the wait
+        Object[] rateLimited = {"limit", ID, "refusals_in_period", NUM, "retry_after", NUM};
+        type(AUTHORIZE_REJECTED, concat(new Object[]{"error", ID, "reason", TEXT}, rateLimited));
         type(AUTHORIZE_CODE_ISSUED, "user_id", ID);
         type(CONSENT_GRANTED, "user_id", ID);
         type(CONSENT_DENIED, "user_id", ID, "reason", TEXT);
@@ -137,7 +139,8 @@ public final class AuditSchema {
         type(CLIENT_UPDATED, concat(adminClient, "before_redirect_uris", IDS));
         type(CLIENT_DELETED, adminClient);
         type(CLIENT_EXPIRED, "reason", TEXT);
-        type(CLIENT_REGISTRATION_REJECTED, "error", ID, "reason", TEXT, "description", TEXT);
+        type(CLIENT_REGISTRATION_REJECTED, concat(new Object[]{"error", ID, "reason", TEXT, "description", TEXT},
+                rateLimited));
         type(CLIENT_UPDATE_REJECTED, "error", ID, "reason", TEXT, "description", TEXT);
         type(CLIENT_MANAGEMENT_DENIED, "reason", TEXT);
         type(CLIENT_CIMD_REJECTED, "reason", TEXT, "description", TEXT);
@@ -152,8 +155,9 @@ public final class AuditSchema {
         // a refusal at a client-authenticated endpoint (the front door): the error, the audit reason, whether the
         // client authenticated, and what the grant added (its refresh family, the requested actor, the state of an
         // actor token — "missing", "revoked", … — never the token itself)
-        Object[] refusal = {"error", ID, "reason", TEXT, "authenticated", BOOL, "grant_type", ID, "refresh_family", ID,
-                "requested_actor", ID, "actor_token", ID, "revoked_access_jti", BOOL, "revoked_refresh_tokens", NUM};
+        Object[] refusal = concat(new Object[]{"error", ID, "reason", TEXT, "authenticated", BOOL, "grant_type", ID,
+                "refresh_family", ID, "requested_actor", ID, "actor_token", ID, "revoked_access_jti", BOOL,
+                "revoked_refresh_tokens", NUM}, rateLimited);
         type(TOKEN_REJECTED, refusal);
         type(TOKEN_REFRESH_REUSE, refusal);
         type(TOKEN_INTROSPECTED_INACTIVE, "active", BOOL, "reason", TEXT, "jti", ID);
@@ -187,7 +191,7 @@ public final class AuditSchema {
         type(CONNECTOR_REMOVED, "actor", ID, "connector", ID);
         type(CONNECTOR_TESTED, "actor", ID, "connector", ID, "ok", BOOL, "problems", IDS);
         // admin API and policy-as-code
-        type(ADMIN_TOKEN_ISSUE, "error", ID);
+        type(ADMIN_TOKEN_ISSUE, concat(new Object[]{"error", ID, "reason", TEXT}, rateLimited));
         type(ADMIN_CREDENTIAL_CREATED, "file", TEXT);
         type(ADMIN_REQUEST_REJECTED, "actor", ID, "method", ID, "path", TEXT, "error", ID, "status", NUM,
                 "error_description", TEXT);

@@ -13,9 +13,10 @@ import java.util.List;
  * @param mtls          mutual-TLS client authentication (RFC 8705)
  * @param privateKeyJwt private_key_jwt client authentication (RFC 7523 §3)
  * @param agentCa       the per-tenant agent CA
+ * @param rateLimits    the broker-wide rate limits (the tenants' own are in their tenant.yml)
  */
 public record BrokerFile(String defaultTenant, TenantDefaults defaults, String trustDomain, Mtls mtls,
-                         PrivateKeyJwt privateKeyJwt, AgentCa agentCa) {
+                         PrivateKeyJwt privateKeyJwt, AgentCa agentCa, RateLimits rateLimits) {
 
     public BrokerFile {
         defaultTenant = defaultTenant == null ? "demo" : defaultTenant;
@@ -26,9 +27,30 @@ public record BrokerFile(String defaultTenant, TenantDefaults defaults, String t
         mtls = mtls == null ? Mtls.STRICT : mtls;
         privateKeyJwt = privateKeyJwt == null ? PrivateKeyJwt.STRICT : privateKeyJwt;
         agentCa = agentCa == null ? AgentCa.STRICT : agentCa;
+        rateLimits = rateLimits == null ? RateLimits.DEFAULT : rateLimits;
     }
 
-    public static final BrokerFile DEFAULT = new BrokerFile(null, null, null, null, null, null);
+    public BrokerFile(String defaultTenant, TenantDefaults defaults, String trustDomain, Mtls mtls,
+                      PrivateKeyJwt privateKeyJwt, AgentCa agentCa) {
+        this(defaultTenant, defaults, trustDomain, mtls, privateKeyJwt, agentCa, null);
+    }
+
+    public static final BrokerFile DEFAULT = new BrokerFile(null, null, null, null, null, null, null);
+
+    /**
+     * {@code rate_limits:} in broker.yml.
+     *
+     * @param adminTokenPerSource requests to {@code POST /admin/token} per source address (every attempt counts);
+     *                            {@code <requests>/<period>} or {@code off}; default 120/1m (each CLI command takes one token)
+     */
+    public record RateLimits(Limit adminTokenPerSource) {
+        public static final Limit DEFAULT_ADMIN_TOKEN_PER_SOURCE = new Limit(120, Duration.ofMinutes(1));
+        public static final RateLimits DEFAULT = new RateLimits(null);
+
+        public RateLimits {
+            adminTokenPerSource = adminTokenPerSource == null ? DEFAULT_ADMIN_TOKEN_PER_SOURCE : adminTokenPerSource;
+        }
+    }
 
     /**
      * @param publicUrl      base URL advertised in {@code mtls_endpoint_aliases} (RFC 8705 §5); null = https on the

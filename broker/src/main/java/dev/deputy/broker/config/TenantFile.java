@@ -11,10 +11,11 @@ import java.time.Duration;
  *                                default: the tenant's issuer identifier, one value, draft-ietf-oauth-rfc7523bis) or
  *                                {@code issuer_or_endpoints} (also the token, introspection and revocation endpoint
  *                                URLs, as RFC 7523 §3 allowed; for clients that cannot be changed yet)
+ * @param rateLimits              the tenant's rate limits ({@link RateLimitsFile}); unset: the defaults
  */
 public record TenantFile(String displayName, String signingAlg, Duration accessTokenTtl,
                          Duration keyRotationPeriod, Duration keyPrepublish, DormancyFile dormancy,
-                         IntrospectionFile introspection, String clientAssertionAudience) {
+                         IntrospectionFile introspection, String clientAssertionAudience, RateLimitsFile rateLimits) {
     public static final String AUD_ISSUER = "issuer";
     public static final String AUD_ISSUER_OR_ENDPOINTS = "issuer_or_endpoints";
 
@@ -29,6 +30,14 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
         if (signingAlg != null) {
             SigningAlgs.check(signingAlg);
         }
+        rateLimits = rateLimits == null ? RateLimitsFile.DEFAULT : rateLimits;
+    }
+
+    public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
+                      Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
+                      String clientAssertionAudience) {
+        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
+                clientAssertionAudience, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,

@@ -1,8 +1,11 @@
 package dev.deputy.broker.http;
 
+import dev.deputy.broker.audit.EventTypes;
+import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.authorize.AuthorizationService;
 import dev.deputy.broker.authorize.AuthorizeOutcome;
 import dev.deputy.broker.federation.Sessions;
+import dev.deputy.broker.ratelimit.RateLimiter;
 import dev.deputy.broker.tenant.Tenant;
 import dev.deputy.broker.tenant.Tenants;
 import io.micronaut.core.annotation.Nullable;
@@ -37,17 +40,25 @@ public class AuthorizeController {
     private final Tenants tenants;
     private final AuthorizationService service;
     private final Sessions sessions;
+    private final RateLimiter limiter;
 
-    public AuthorizeController(Tenants tenants, AuthorizationService service, Sessions sessions) {
+    public AuthorizeController(Tenants tenants, AuthorizationService service, Sessions sessions, RateLimiter limiter) {
         this.tenants = tenants;
         this.service = service;
         this.sessions = sessions;
+        this.limiter = limiter;
     }
 
     @Get("/t/{tenant}/authorize")
     public HttpResponse<?> authorize(@PathVariable String tenant, HttpRequest<?> request) {
-        return render(service.authorize(tenant(tenant), params(request), cookie(request, sessions.cookieName()),
-                RequestMetaFilter.of(request)));
+        Tenant t = tenant(tenant);
+        RequestMeta meta = RequestMetaFilter.of(request);
+        // rate limits before any work (docs/security.md): a refusal is a direct 429, not a redirect to an unchecked
+        // redirect_uri
+        limiter.checkTenant(t, EventTypes.AUTHORIZE_REJECTED, meta);
+        limiter.check(t.id(), RateLimiter.Kind.AUTHORIZE_PER_SOURCE, RateLimiter.source(meta),
+                limiter.limits(t).authorizePerSource(), EventTypes.AUTHORIZE_REJECTED, meta);
+        return render(service.authorize(t, params(request), cookie(request, sessions.cookieName()), meta));
     }
 
     @Get("/t/{tenant}/callback")

@@ -68,6 +68,21 @@ final class ErrorHandlers {
         }
     }
 
+    /**
+     * Over a rate limit (docs/security.md, Rate limits): RFC 6585 §4 {@code 429} with RFC 9110 §10.2.3
+     * {@code Retry-After}, and the RFC 6749 §5.2 body with the registered code {@code temporarily_unavailable}.
+     * The sampled audit entry was written by the limiter.
+     */
+    @Singleton
+    static final class RateLimited implements ExceptionHandler<dev.deputy.broker.ratelimit.RateLimitedException, HttpResponse<?>> {
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, dev.deputy.broker.ratelimit.RateLimitedException e) {
+            return OAuthErrors.render(new ErrorObject("temporarily_unavailable",
+                    "too many requests; retry after " + e.retryAfterSeconds() + " s", 429))
+                    .header("Retry-After", Long.toString(e.retryAfterSeconds()));
+        }
+    }
+
     @Singleton
     static final class Unavailable implements ExceptionHandler<ServiceUnavailableException, HttpResponse<?>> {
         @Override

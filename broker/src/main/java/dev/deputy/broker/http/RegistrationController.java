@@ -90,10 +90,6 @@ public class RegistrationController {
             // RFC 6750 §3
             r.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         }
-        if (e.error().getHTTPStatusCode() == 429) {
-            // RFC 6585 §4: the per-source registration rate (RegistrationPolicy.ratePerSource)
-            r.header("Retry-After", "60");
-        }
         return r;
     }
 

@@ -23,7 +23,7 @@ import dev.deputy.broker.audit.AuditTransactions;
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.config.PublicUrl;
-import dev.deputy.broker.ephemeral.EphemeralStore;
+import dev.deputy.broker.ratelimit.RateLimiter;
 import dev.deputy.broker.tenant.Tenant;
 import jakarta.inject.Singleton;
 import net.minidev.json.JSONObject;
@@ -61,19 +61,19 @@ public class ClientRegistrations {
     private final AuditLog audit;
     private final AuditTransactions audited;
     private final PublicUrl publicUrl;
-    private final EphemeralStore ephemeral;
+    private final RateLimiter limiter;
     private final Clock clock;
 
     @jakarta.inject.Inject
     public ClientRegistrations(ClientStore clients, RegistrationStore registrations, RegistrationPolicies policies,
-                               AuditLog audit, AuditTransactions audited, PublicUrl publicUrl, EphemeralStore ephemeral) {
-        this(clients, registrations, policies, audit, audited, publicUrl, ephemeral, Clock.systemUTC());
+                               AuditLog audit, AuditTransactions audited, PublicUrl publicUrl, RateLimiter limiter) {
+        this(clients, registrations, policies, audit, audited, publicUrl, limiter, Clock.systemUTC());
     }
 
     ClientRegistrations(ClientStore clients, RegistrationStore registrations, RegistrationPolicies policies,
-                        AuditLog audit, AuditTransactions audited, PublicUrl publicUrl, EphemeralStore ephemeral,
+                        AuditLog audit, AuditTransactions audited, PublicUrl publicUrl, RateLimiter limiter,
                         Clock clock) {
-        this.ephemeral = ephemeral;
+        this.limiter = limiter;
         this.clients = clients;
         this.registrations = registrations;
         this.policies = policies;
@@ -100,11 +100,12 @@ public class ClientRegistrations {
             String source = source(meta);
             // per source address: a rate (every attempt counts) and a cap of registrations that never got a token,
             // so that one address cannot fill the tenant's max_clients (issue 14 finding 4)
-            if (policy.ratePerSource() > 0 && ephemeral.increment("dcr-rate:" + tenant.id() + ":" + source,
-                    policy.rateWindow()) > policy.ratePerSource()) {
-                throw new RegistrationException(new ErrorObject("access_denied", null, 429),
-                        "too many registration requests from this address; try again later", "rate_per_source");
-            }
+            // the rate goes through the broker's one rate limiter (a token bucket of rate_per_source per rate_window,
+            // shared by the nodes; 429 temporarily_unavailable with Retry-After; sampled audit entries)
+            limiter.check(tenant.id(), RateLimiter.Kind.TENANT, "", limiter.limits(tenant).tenant(),
+                    EventTypes.CLIENT_REGISTRATION_REJECTED, meta);
+            limiter.check(tenant.id(), RateLimiter.Kind.REGISTER_PER_SOURCE, source,
+                    policy.rateLimit(), EventTypes.CLIENT_REGISTRATION_REJECTED, meta);
             purgeExpired(tenant.id(), policy, now, meta);
             if (registrations.countNeverUsed(tenant.id(), source) >= policy.maxPendingPerSource()) {
                 throw new RegistrationException(new ErrorObject("access_denied", null, 403),

@@ -1,5 +1,7 @@
 package dev.deputy.broker.registration;
 
+import dev.deputy.broker.config.Limit;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -69,6 +71,16 @@ public record RegistrationPolicy(Boolean open, List<String> redirectUris, List<S
         if (rateWindow.isNegative() || rateWindow.isZero()) {
             throw new IllegalArgumentException("rate_window must be positive");
         }
+        try {
+            Limit.of(ratePerSource, rateWindow);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("rate_per_source / rate_window: " + e.getMessage());
+        }
+    }
+
+    /** {@code rate_per_source} per {@code rate_window}, as a rate of the broker's limiter (off when 0). */
+    public Limit rateLimit() {
+        return Limit.of(ratePerSource, rateWindow);
     }
 
     /** Whether {@code redirect} matches one of the tenant's patterns (or there are none). */

@@ -309,6 +309,16 @@ public final class RedisEphemeralStore implements EphemeralStore {
         return () -> list.remove(listener);
     }
 
+    /** A further connection on this client for Bucket4j (string keys, byte-array bucket states). */
+    StatefulRedisConnection<String, byte[]> connectBytes() {
+        return client.connect(io.lettuce.core.codec.RedisCodec.of(io.lettuce.core.codec.StringCodec.UTF8,
+                io.lettuce.core.codec.ByteArrayCodec.INSTANCE));
+    }
+
+    String prefix() {
+        return prefix;
+    }
+
     @Override
     public String name() {
         return "ephemeral";
