@@ -309,10 +309,14 @@ public final class RedisEphemeralStore implements EphemeralStore {
         return () -> list.remove(listener);
     }
 
-    /** A further connection on this client for Bucket4j (string keys, byte-array bucket states). */
-    StatefulRedisConnection<String, byte[]> connectBytes() {
-        return client.connect(io.lettuce.core.codec.RedisCodec.of(io.lettuce.core.codec.StringCodec.UTF8,
-                io.lettuce.core.codec.ByteArrayCodec.INSTANCE));
+    /**
+     * A further connection on this client for Bucket4j (string keys, byte-array bucket states): a cluster connection
+     * when the store is on a cluster (each bucket is one key, so its compare-and-swap script stays in one slot).
+     */
+    StatefulConnection<String, byte[]> connectBytes() {
+        var codec = io.lettuce.core.codec.RedisCodec.of(io.lettuce.core.codec.StringCodec.UTF8,
+                io.lettuce.core.codec.ByteArrayCodec.INSTANCE);
+        return client instanceof RedisClusterClient c ? c.connect(codec) : ((RedisClient) client).connect(codec);
     }
 
     String prefix() {

@@ -112,6 +112,28 @@ class RedisClusterEphemeralStoreTest extends EphemeralStoreContract {
     }
 
     @Test
+    void rateLimitBucketsAreSharedOnTheCluster() throws Exception {
+        // Bucket4j's compare-and-swap on a cluster connection: two nodes take from one bucket, on every primary
+        try (RedisEphemeralStore node2 = new RedisEphemeralStore(cluster.uri(), PREFIX, Duration.ofSeconds(10));
+             RedisRateLimitStore a = new RedisRateLimitStore(((RedisEphemeralStore) store).connectBytes(), PREFIX);
+             RedisRateLimitStore b = new RedisRateLimitStore(node2.connectBytes(), PREFIX)) {
+            dev.deputy.broker.config.Limit limit = new dev.deputy.broker.config.Limit(4, Duration.ofMinutes(10));
+            for (RedisCluster.Node p : cluster.primaries()) {
+                String bucket = keyOn(p, "rl:token:client ü.1");
+                int allowed = 0;
+                for (int i = 0; i < 10; i++) {
+                    if ((i % 2 == 0 ? a : b).take(bucket, limit).allowed()) {
+                        allowed++;
+                    }
+                }
+                assertEquals(4, allowed, "one bucket of 4 across both nodes, on " + p.address());
+                assertFalse(a.take(bucket, limit).allowed());
+                assertTrue(a.take(bucket, limit).retryAfterSeconds() >= 1);
+            }
+        }
+    }
+
+    @Test
     void twoNodesShareStateAndFanOutAcrossTheCluster() throws Exception {
         try (RedisEphemeralStore node2 = new RedisEphemeralStore(cluster.uri(), PREFIX, Duration.ofSeconds(10))) {
             String code = key("code");
