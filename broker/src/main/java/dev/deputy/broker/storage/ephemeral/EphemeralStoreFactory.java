@@ -55,7 +55,9 @@ class EphemeralStoreFactory {
     @Singleton
     @Bean(preDestroy = "close")
     RateLimitStore rateLimitStore(EphemeralStore store) {
-        if (store instanceof RedisEphemeralStore redis) {
+        // with tracing on, the store is wrapped: the buckets must still be in Redis, shared by every node
+        EphemeralStore inner = store instanceof TracedEphemeralStore traced ? traced.inner() : store;
+        if (inner instanceof RedisEphemeralStore redis) {
             return new RedisRateLimitStore(redis.connectBytes(), redis.prefix());
         }
         return new InProcessRateLimitStore();
