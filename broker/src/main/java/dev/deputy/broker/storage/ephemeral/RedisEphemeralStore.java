@@ -102,16 +102,7 @@ public final class RedisEphemeralStore implements EphemeralStore {
             this.client = c;
             String where = "cluster " + seeds.stream().map(RedisEphemeralStore::address).collect(java.util.stream.Collectors.joining(","));
             StatefulRedisClusterConnection<String, String> conn = connectWithRetry(c::connect, where, startupWait);
-            // node connections are otherwise opened on first use, and a command meeting one still connecting is
-            // rejected: open one to every node, replicas too (a replica becomes the primary on a failover)
-            for (RedisClusterNode node : c.getPartitions()) {
-                try {
-                    conn.getConnection(node.getUri().getHost(), node.getUri().getPort());
-                } catch (RedisException e) {
-                    LOG.warn("Redis Cluster node {}:{} not reachable yet: {}", node.getUri().getHost(), node.getUri().getPort(),
-                            e.getMessage());
-                }
-            }
+            openToEveryNode(c, conn);
             this.connection = conn;
             this.pubsub = connectWithRetry(c::connectPubSub, where, startupWait);
             var sync = conn.sync();
@@ -150,6 +141,23 @@ public final class RedisEphemeralStore implements EphemeralStore {
                 }
             }
         });
+    }
+
+    /**
+     * Node connections of a cluster connection are otherwise opened on first use, and a command meeting one still
+     * connecting is rejected: open one to every node, replicas too (a replica becomes the primary on a failover).
+     */
+    private static <V> StatefulRedisClusterConnection<String, V> openToEveryNode(RedisClusterClient c,
+                                                                             StatefulRedisClusterConnection<String, V> conn) {
+        for (RedisClusterNode node : c.getPartitions()) {
+            try {
+                conn.getConnection(node.getUri().getHost(), node.getUri().getPort());
+            } catch (RedisException e) {
+                LOG.warn("Redis Cluster node {}:{} not reachable yet: {}", node.getUri().getHost(), node.getUri().getPort(),
+                        e.getMessage());
+            }
+        }
+        return conn;
     }
 
     /**
@@ -316,7 +324,7 @@ public final class RedisEphemeralStore implements EphemeralStore {
     StatefulConnection<String, byte[]> connectBytes() {
         var codec = io.lettuce.core.codec.RedisCodec.of(io.lettuce.core.codec.StringCodec.UTF8,
                 io.lettuce.core.codec.ByteArrayCodec.INSTANCE);
-        return client instanceof RedisClusterClient c ? c.connect(codec) : ((RedisClient) client).connect(codec);
+        return client instanceof RedisClusterClient c ? openToEveryNode(c, c.connect(codec)) : ((RedisClient) client).connect(codec);
     }
 
     String prefix() {
