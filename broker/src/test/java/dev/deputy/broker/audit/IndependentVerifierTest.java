@@ -190,7 +190,7 @@ class IndependentVerifierTest {
 
     /** Runs both verifiers; both must say ok (expected null) or name the same, expected problem. */
     void agree(List<String> lines, Path witness, String expected) throws Exception {
-        List<AuditWitness.Witnessed> ws = witness == null ? null : AuditWitness.read(Files.readAllLines(witness));
+        List<Witnessed> ws = witness == null ? null : AuditWitness.read(Files.readAllLines(witness));
         OfflineVerifier.Result java = OfflineVerifier.verify(new StringReader(String.join("\n", lines)), jwks, ws);
         Map<String, Object> py = python(write(lines), witness);
         if (expected == null) {
