@@ -237,7 +237,7 @@ final class AuditCommand extends Group {
         q.put("from", from);
         q.put("to", to);
         q.put("format", format);
-        HttpResponse<InputStream> r = api().stream(base() + "/export" + AdminApi.query(q), "application/x-ndjson");
+        HttpResponse<InputStream> r = api().stream(base() + "/export" + AdminApi.query(q), "*/*");
         try (InputStream in = r.body()) {
             if (file != null) {
                 Path part = file.resolveSibling(file.getFileName() + ".part");

@@ -110,7 +110,7 @@ public final class Output {
             return "";
         }
         if (v instanceof List<?> l) {
-            return String.join(",", l.stream().map(String::valueOf).toList());
+            return String.join(" ", l.stream().map(String::valueOf).toList());
         }
         if (v instanceof Boolean b) {
             return b ? "yes" : "no";

@@ -255,7 +255,7 @@ class CliTest {
 
     @Test
     void confirmationAtATerminal(@TempDir Path tmp) throws Exception {
-        assertEquals(0, cli("resource", "add", "https://mcp.example.com/ünïcode path/ops", "--id", "confirm.me", "--scope", "c:r").code());
+        assertEquals(0, cli("resource", "add", "https://mcp.example.com/%C3%BCn%C3%AFcode/ops.v2", "--id", "confirm.me", "--scope", "c:r").code());
         Run r = cliTty("n", "resource", "remove", "confirm.me");
         assertEquals(1, r.code(), r.err());
         assertTrue(r.err().contains("remove resource confirm.me? [y/N]") && r.err().contains("not confirmed"), r.err());
@@ -314,6 +314,7 @@ class CliTest {
         }
         // ES256: register it and authenticate with the private key (private_key_jwt, RFC 7523)
         Path dir = tmp.resolve("ES256");
+        assertEquals(0, cli("resource", "add", "https://mcp.example.com/keygen", "--id", "kg.res", "--scope", "r").code());
         Run r = cli("agent", "create", "kg.es256", "--env", "dev", "--role", "reader", "--auth-method", "private_key_jwt",
                 "--jwks", dir.resolve("kg.es256.jwks.json").toString());
         assertEquals(0, r.code(), r.err());
@@ -322,16 +323,17 @@ class CliTest {
                 java.util.Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""))));
         ECKey pub = (ECKey) JWKSet.parse(Files.readString(dir.resolve("kg.es256.jwks.json"))).getKeys().get(0);
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(pub.getKeyID()).build(),
-                new JWTClaimsSet.Builder().issuer("kg.es256").subject("kg.es256").audience(broker.url() + "/t/demo/token")
+                new JWTClaimsSet.Builder().issuer("kg.es256").subject("kg.es256").audience(broker.url().replace("127.0.0.1", "localhost") + "/t/demo") // the issuer (public URL unset: localhost)
                         .jwtID(java.util.UUID.randomUUID().toString()).issueTime(new java.util.Date())
                         .expirationTime(new java.util.Date(System.currentTimeMillis() + 60_000)).build());
         jwt.sign(new ECDSASigner(priv, Curve.P_256));
         java.net.http.HttpResponse<String> t = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                         java.net.URI.create(broker.url() + "/t/demo/token")).header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_assertion_type="
-                        + "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" + jwt.serialize())).build(),
+                        + "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&resource=https%3A%2F%2Fmcp.example.com%2Fkeygen"
+                        + "&client_assertion=" + jwt.serialize())).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, t.statusCode(), t.body());
+        assertEquals(200, t.statusCode(), t.body() + " " + broker.audit("demo").get(broker.audit("demo").size() - 1));
     }
 
     @Test
@@ -361,10 +363,12 @@ class CliTest {
         // an edited line: exit 1, the entry named
         List<String> lines = new java.util.ArrayList<>(Files.readAllLines(export));
         int i = 0;
-        while (!lines.get(i).contains("role.created")) {
+        while (!(lines.get(i).contains("role.created") && lines.get(i).contains("audit.role"))) {
             i++;
         }
-        lines.set(i, lines.get(i).replace("audit.role", "audit.r0le"));
+        String editedLine = lines.get(i).replace("audit.role", "audit.r0le");
+        assertFalse(editedLine.equals(lines.get(i)));
+        lines.set(i, editedLine);
         Path edited = Files.write(tmp.resolve("edited.jsonl"), lines);
         Run bad = cli(Map.of(), "audit", "verify-file", edited.toString(), "--jwks", jwks.toString());
         assertEquals(1, bad.code(), bad.out());
@@ -390,5 +394,43 @@ class CliTest {
         assertEquals(3, r.code(), r.err());
         r = cli("consent", "list");
         assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
+    void usersByEmailOrUpstreamSubAndSigningKeys() {
+        long now = System.currentTimeMillis();
+        String sub = "00u1 Ünïcode.sub/with+odd=chars";
+        broker.bean(dev.deputy.broker.federation.UserStore.class).insert(new dev.deputy.broker.federation.User("demo", "usr_cli.lookup",
+                "okta", "https://idp.example.com/oauth2/default", sub, "Jane.Doe@Example.COM", "Jane Doe", List.of("devs"),
+                List.of("reader"), dev.deputy.broker.federation.User.Status.ACTIVE, now, now));
+        Run r = cli("user", "find", "--email", "jane.doe@example.com", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        List<Map<String, Object>> users = Lists.maps(ManageBroker.json(r.out()).get("users"));
+        assertEquals(1, users.size(), r.out());
+        assertEquals("usr_cli.lookup", users.get(0).get("id"));
+        assertEquals(sub, users.get(0).get("upstream_sub"), "the upstream sub byte for byte");
+        r = cli("user", "find", "--sub", sub);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("usr_cli.lookup"), r.out());
+        r = cli("user", "find", "--sub", sub.toLowerCase());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("no users"), "sub matches exactly: " + r.out());
+        assertEquals(0, cli("user", "show", "usr_cli.lookup").code());
+        assertEquals(3, cli("user", "show", "usr_nobody").code());
+
+        r = cli("key", "list", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        List<Map<String, Object>> before = Lists.maps(ManageBroker.json(r.out()).get("keys"));
+        String active = before.stream().filter(k -> "active".equals(k.get("state"))).map(k -> (String) k.get("kid")).findFirst().orElseThrow();
+        assertFalse(r.out().contains("private") || r.out().contains("\"d\""), "no private key material: " + r.out());
+        assertEquals(2, cli("key", "rotate").code(), "no terminal, no --yes");
+        r = cli("key", "rotate", "--yes", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        String now2 = (String) ManageBroker.json(r.out()).get("active_kid");
+        assertFalse(active.equals(now2), "a new active key");
+        List<Map<String, Object>> after = Lists.maps(ManageBroker.json(cli("key", "list", "-o", "json").out()).get("keys"));
+        assertTrue(after.stream().anyMatch(k -> active.equals(k.get("kid")) && "retired".equals(k.get("state"))), after.toString());
+        assertEquals(200, broker.get("/t/demo/jwks.json").statusCode());
+        assertTrue(broker.get("/t/demo/jwks.json").body().contains(active), "the old key stays published");
     }
 }
