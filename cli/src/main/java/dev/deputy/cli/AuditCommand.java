@@ -177,7 +177,15 @@ final class AuditCommand extends Group {
         append(sb, "scope", e.get("scopes"));
         append(sb, "corr", e.get("correlation_id"));
         append(sb, "ip", e.get("source_ip"));
-        append(sb, "", e.get("details"));
+        Object details = e.get("details");
+        if (details != null && !(details instanceof String)) {
+            try {
+                details = AdminApi.JSON.writeValueAsString(details); // a JSON object since the API serves it as one
+            } catch (IOException ex) {
+                details = String.valueOf(details);
+            }
+        }
+        append(sb, "", details);
         return sb.toString();
     }
 

@@ -153,6 +153,55 @@ class CliTest {
         assertEquals(3, cli("role", "remove", "ops", "--yes").code());
     }
 
+    /** Issue 13: identifiers the former secret guard refused go through the CLI with their audit entries. */
+    @Test
+    void hostileIdentifiersThroughTheCli(@TempDir Path tmp) throws Exception {
+        String role = "payments.settlement.approvers";
+        String agent = "payments.settlement.reconciler";
+        String owner = "00u/ä+ |x";
+        Run r = cli("role", "create", role, "--scope", "inventory.warehouse.read", "--description", "approvers of " + owner);
+        assertEquals(0, r.code(), r.err());
+        r = cli("resource", "add", "https://inventory.warehouse.example/mcp", "--id", "inventory.warehouse.example",
+                "--scope", "inventory.warehouse.read");
+        assertEquals(0, r.code(), r.err());
+        Path jwks = Files.writeString(tmp.resolve("jwks.json"), TestKeys.publicJwks());
+        r = cli("agent", "create", agent, "--env", "staging", "--role", role, "--auth-method", "private_key_jwt",
+                "--jwks", jwks.toString(), "--owner", owner, "--metadata", "team=jonathan.christopher.williams");
+        assertEquals(0, r.code(), r.err());
+        r = cli("agent", "suspend", agent, "--reason", "owner jonathan.christopher.williams left");
+        assertEquals(0, r.code(), r.err());
+        r = cli("agent", "show", agent);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains(owner), r.out());
+
+        // the trail, as text: details printed as JSON, identifiers as they are
+        Run q = cli("audit", "query", "--agent", agent);
+        assertEquals(0, q.code(), q.err());
+        String created = q.out().lines().filter(l -> l.contains("agent.created")).findFirst().orElseThrow(() -> new AssertionError(q.out()));
+        assertTrue(created.contains("agent=" + agent), created);
+        assertTrue(created.contains("\"owner\":\"" + owner + "\""), created);
+        assertTrue(q.out().lines().anyMatch(l -> l.contains("agent.suspended")
+                && l.contains("\"reason\":\"owner jonathan.christopher.williams left\"")), q.out());
+        // and as JSON: details is an object, every field present
+        r = cli("audit", "query", "--agent", agent, "--json");
+        assertEquals(0, r.code(), r.err());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> entries = (List<Map<String, Object>>) ManageBroker.json(r.out()).get("entries");
+        Map<String, Object> first = entries.get(0);
+        assertEquals("agent.created", first.get("type"));
+        assertTrue(first.containsKey("subject") && first.get("subject") == null, first.toString());
+        assertEquals(List.of(), first.get("actor_chain"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> after = (Map<String, Object>) ((Map<String, Object>) first.get("details")).get("after");
+        assertEquals(owner, after.get("owner"));
+        assertEquals(List.of(role), after.get("roles"));
+        assertEquals(0, cli("resource", "remove", "inventory.warehouse.example", "--yes").code());
+        assertEquals(0, cli("agent", "revoke", agent, "--yes").code());
+        r = cli("audit", "query", "--type", "resource.deleted,agent.revoked", "--json");
+        assertTrue(r.out().contains("inventory.warehouse.example") && r.out().contains(agent), r.out());
+        assertEquals(0, cli("audit", "verify").code());
+    }
+
     @Test
     void applyDryRunAndApply(@TempDir Path dir) throws Exception {
         Path t = dir.resolve("tenants/demo");

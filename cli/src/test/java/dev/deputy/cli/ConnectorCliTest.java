@@ -36,7 +36,7 @@ class ConnectorCliTest {
     record Run(int code, String out, String err) {
     }
 
-    Run cli(String stdin, String... args) {
+    Run cliIn(String stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Deputy.run(args, new Io(env, new PrintStream(out, true, StandardCharsets.UTF_8),
@@ -46,7 +46,7 @@ class ConnectorCliTest {
     }
 
     Run cli(String... args) {
-        return cli(null, args);
+        return cliIn(null, args);
     }
 
     @BeforeAll
@@ -109,7 +109,7 @@ class ConnectorCliTest {
                 issuer: http://127.0.0.1:9/nothing-here
                 client_id: deputy
                 """);
-        Run add = cli("s3cret-from-stdin\n", "connector", "add", "-f", file.toString(), "--client-secret-stdin");
+        Run add = cliIn("s3cret-from-stdin\n", "connector", "add", "-f", file.toString(), "--client-secret-stdin");
         assertEquals(0, add.code(), add.err());
         Run broken = cli("connector", "test", "broken-idp");
         assertEquals(1, broken.code());
