@@ -18,6 +18,12 @@ public final class Application {
     }
 
     public static void main(String[] args) {
+        String format = env("DEPUTY_LOG_FORMAT", "text");
+        if (!format.equals("text") && !format.equals("json")) {
+            System.err.println("deputy: bad configuration: DEPUTY_LOG_FORMAT=" + format + ": expected json or text");
+            System.exit(2);
+        }
+        boolean json = format.equals("json");
         Map<String, Object> props = new HashMap<>();
         props.put("micronaut.server.port", env("DEPUTY_HTTP_PORT", "8080"));
         String https = env("DEPUTY_HTTPS_PORT", "8443");
@@ -32,23 +38,26 @@ public final class Application {
         try {
             ApplicationContext ctx = new ReportingMicronaut().args(args).mainClass(Application.class).properties(props)
                     .banner(false).start();
+            Shutdown.install(ctx);
             EmbeddedServer server = ctx.getBean(EmbeddedServer.class);
             var publicUrl = ctx.getBean(dev.deputy.broker.config.PublicUrl.class);
             var tenants = ctx.getBean(dev.deputy.broker.tenant.Tenants.class);
-            System.out.printf("Deputy listening on http://%s:%d (started in %d ms)%n", server.getHost(),
+            say(json, String.format("Deputy listening on http://%s:%d (started in %d ms)", server.getHost(),
                     dev.deputy.broker.config.PublicUrl.httpPort(server, ctx.getEnvironment()),
-                    (System.nanoTime() - t0) / 1_000_000);
+                    (System.nanoTime() - t0) / 1_000_000));
             ctx.getBean(dev.deputy.broker.oauth.Endpoints.class).mtlsBase()
-                    .ifPresent(m -> System.out.printf("  mTLS listener %s%n", m));
+                    .ifPresent(m -> say(json, String.format("  mTLS listener %s", m)));
             for (var t : tenants.all()) {
-                System.out.printf("  tenant %-12s issuer %s%n", t.id(), publicUrl.issuer(t.id()));
+                say(json, String.format("  tenant %-12s issuer %s", t.id(), publicUrl.issuer(t.id())));
             }
         } catch (RuntimeException e) {
             ConfigException ce = findConfigException(e);
-            if (ce != null) {
-                System.err.println("deputy: bad configuration: " + ce.getMessage());
+            String line = ce != null ? "deputy: bad configuration: " + ce.getMessage()
+                    : "deputy: failed to start: " + rootMessage(e);
+            if (json) {
+                org.slf4j.LoggerFactory.getLogger(Application.class).error(line);
             } else {
-                System.err.println("deputy: failed to start: " + rootMessage(e));
+                System.err.println(line);
             }
             System.exit(2);
         }
@@ -62,6 +71,15 @@ public final class Application {
         @Override
         protected void handleStartupException(io.micronaut.context.env.Environment environment, Throwable exception) {
             throw exception instanceof RuntimeException re ? re : new IllegalStateException(exception);
+        }
+    }
+
+    /** A start-up line: plain on stdout for a terminal, a log line when every line must be JSON. */
+    private static void say(boolean json, String line) {
+        if (json) {
+            org.slf4j.LoggerFactory.getLogger(Application.class).info(line.strip());
+        } else {
+            System.out.println(line);
         }
     }
 
@@ -79,15 +97,29 @@ public final class Application {
         return null;
     }
 
-    private static String rootMessage(Throwable t) {
+    /**
+     * The message that explains a failed start: the innermost exception thrown by Deputy's own code (it says what
+     * failed in the operator's terms, e.g. "cannot open sealed secret (wrong master key or tampered row)"), rather
+     * than the library exception under it ("Tag mismatch"); the innermost of all when Deputy threw none.
+     */
+    static String rootMessage(Throwable t) {
+        Throwable ours = null;
         Throwable c = t;
-        while (c.getCause() != null && c.getCause() != c) {
-            if (c instanceof BeanInstantiationException && c.getCause() != null) {
-                c = c.getCause();
-                continue;
+        while (true) {
+            if (!(c instanceof BeanInstantiationException) && c.getMessage() != null && thrownByDeputy(c)) {
+                ours = c;
+            }
+            if (c.getCause() == null || c.getCause() == c) {
+                break;
             }
             c = c.getCause();
         }
-        return c.getMessage() != null ? c.getMessage() : c.toString();
+        Throwable pick = ours != null ? ours : c;
+        return pick.getMessage() != null ? pick.getMessage() : pick.toString();
+    }
+
+    private static boolean thrownByDeputy(Throwable t) {
+        StackTraceElement[] st = t.getStackTrace();
+        return st.length > 0 && st[0].getClassName().startsWith("dev.deputy.");
     }
 }

@@ -50,8 +50,17 @@ public class AdminAuth implements ApplicationEventListener<ServerStartupEvent> {
     private final PublicUrl publicUrl;
     private final AuditLog audit;
 
+    /** {@code DEPUTY_ADMIN_BOOTSTRAP_SECRET}: the bootstrap credential's secret from the environment (a Kubernetes Secret). */
+    private final String bootstrapSecret;
+
     public AdminAuth(AdminCredentialStore store, EphemeralStore ephemeral, DeputySettings settings, PublicUrl publicUrl,
-                     AuditLog audit) {
+                     AuditLog audit,
+                     @io.micronaut.context.annotation.Value("${deputy.admin.bootstrap-secret:}") String bootstrapSecret) {
+        if (bootstrapSecret != null && !bootstrapSecret.isBlank() && bootstrapSecret.strip().length() < 32) {
+            throw new IllegalStateException("DEPUTY_ADMIN_BOOTSTRAP_SECRET must be at least 32 characters"
+                    + " (e.g. from: head -c 32 /dev/urandom | base64)");
+        }
+        this.bootstrapSecret = bootstrapSecret == null || bootstrapSecret.isBlank() ? null : bootstrapSecret.strip();
         this.store = store;
         this.ephemeral = ephemeral;
         this.settings = settings;
@@ -73,6 +82,16 @@ public class AdminAuth implements ApplicationEventListener<ServerStartupEvent> {
         if (store.any()) {
             if (Files.exists(file)) {
                 rewriteUrl(file);
+            }
+            return;
+        }
+        if (bootstrapSecret != null) {
+            // several nodes, no shared data dir: the operator holds the secret (a Kubernetes Secret); no file is written
+            if (store.createIfAbsent(new AdminCredentialStore.AdminCredential("admin", sha256(bootstrapSecret),
+                    System.currentTimeMillis(), false))) {
+                LOG.info("created bootstrap admin credential 'admin' from DEPUTY_ADMIN_BOOTSTRAP_SECRET");
+                audit.append(AuditEvent.of(SYSTEM_TENANT, "admin.credential.created", AuditEvent.Outcome.SUCCESS)
+                        .client("admin").detail("source", "DEPUTY_ADMIN_BOOTSTRAP_SECRET").build());
             }
             return;
         }

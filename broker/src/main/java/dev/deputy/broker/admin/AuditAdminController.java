@@ -2,10 +2,12 @@ package dev.deputy.broker.admin;
 
 import com.nimbusds.oauth2.sdk.ErrorObject;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
+import dev.deputy.broker.audit.AuditAlarms;
 import dev.deputy.broker.audit.AuditArchive;
 import dev.deputy.broker.audit.AuditCheckpoint;
 import dev.deputy.broker.audit.AuditCheckpoints;
 import dev.deputy.broker.audit.AuditEntry;
+import dev.deputy.broker.audit.AuditEntryView;
 import dev.deputy.broker.audit.AuditExporter;
 import dev.deputy.broker.audit.AuditFeed;
 import dev.deputy.broker.audit.AuditJson;
@@ -115,11 +117,27 @@ class AuditAdminController {
                 limit == null ? 100 : limit);
         List<AuditEntry> found = store.query(q);
         List<Map<String, Object>> out = new ArrayList<>(found.size());
-        found.forEach(e -> out.add(AuditJson.entry(e)));
+        found.forEach(e -> out.add(AuditEntryView.of(e)));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("entries", out);
         body.put("next_after", found.size() == q.limit() ? found.get(found.size() - 1).seq() : null);
-        return HttpResponse.ok(body);
+        // serialised here: every field present, nulls and an empty actor_chain included (the framework drops them)
+        return HttpResponse.ok(AuditEntryView.json(body)).contentType(MediaType.APPLICATION_JSON_TYPE);
+    }
+
+    /**
+     * The audit alarms raised since this node started (values redacted from events: undeclared details, wrong kinds,
+     * credentials): broker-wide counts by reason, for operators and monitoring. Each alarm is also an ERROR log line.
+     */
+    @Get("/alarms")
+    HttpResponse<?> alarms(@PathVariable String tenant) {
+        if (unknown(tenant)) {
+            return notFound();
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("total", AuditAlarms.total());
+        body.put("by_reason", AuditAlarms.counts());
+        return HttpResponse.ok(body).header("Cache-Control", "no-store");
     }
 
     @Get("/verify")
@@ -257,7 +275,7 @@ class AuditAdminController {
 
     @Get(value = "/stream", produces = MediaType.TEXT_EVENT_STREAM)
     @ExecuteOn(TaskExecutors.BLOCKING)
-    Publisher<Event<Map<String, Object>>> stream(@PathVariable String tenant,
+    Publisher<Event<Object>> stream(@PathVariable String tenant,
                                                  @Nullable @Header("Last-Event-ID") String lastEventId,
                                                  @Nullable @QueryValue("after") Long after) {
         if (unknown(tenant)) {
@@ -271,7 +289,7 @@ class AuditAdminController {
             start = feed.head(tenant);
         }
         final long from = start;
-        return Flux.<Event<Map<String, Object>>>create(sink -> Thread.ofVirtual().name("audit-sse-" + tenant).start(() -> {
+        return Flux.<Event<Object>>create(sink -> Thread.ofVirtual().name("audit-sse-" + tenant).start(() -> {
             try {
                 feed.follow(tenant, from, new AuditFeed.Sink() {
                     @Override
@@ -282,13 +300,13 @@ class AuditAdminController {
                         if (sink.isCancelled()) {
                             return false;
                         }
-                        sink.next(Event.of(AuditJson.entry(e)).id(Long.toString(e.seq())).name("audit"));
+                        sink.next(Event.<Object>of(AuditEntryView.json(AuditEntryView.of(e))).id(Long.toString(e.seq())).name("audit"));
                         return true;
                     }
 
                     @Override
                     public void idle() {
-                        sink.next(Event.of(Map.<String, Object>of()).name("keepalive"));
+                        sink.next(Event.<Object>of("{}").name("keepalive"));
                     }
                 }, sink::isCancelled);
                 sink.complete();

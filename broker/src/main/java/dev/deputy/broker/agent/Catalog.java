@@ -1,7 +1,7 @@
 package dev.deputy.broker.agent;
 
 import dev.deputy.broker.audit.AuditEvent;
-import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.AuditTransactions;
 import dev.deputy.broker.audit.RequestMeta;
 import jakarta.inject.Singleton;
 
@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 
 /**
  * Roles (scope templates, optionally limited to environments) and resources (MCP servers by canonical URI)
- * of a tenant. Changes are audited with who made them and the state before and after.
+ * of a tenant. Changes are audited with who made them and the state before and after; a change and its entry commit
+ * in one transaction ({@link AuditTransactions}).
  */
 @Singleton
 public class Catalog {
@@ -28,11 +29,11 @@ public class Catalog {
     static final int MAX_SCOPES = 200;
 
     private final AgentStore store;
-    private final AuditLog audit;
+    private final AuditTransactions audited;
 
-    public Catalog(AgentStore store, AuditLog audit) {
+    public Catalog(AgentStore store, AuditTransactions audited) {
         this.store = store;
-        this.audit = audit;
+        this.audited = audited;
     }
 
     // ---- roles
@@ -71,8 +72,10 @@ public class Catalog {
         if (findRole(tenant, r.name()).isPresent()) {
             throw AgentException.conflict("role '" + r.name() + "' already exists");
         }
-        store.saveRole(r);
-        audit.append(event(tenant, "role.created", actor, meta).detail("role", r.name()).detail("after", summary(r)).build());
+        audited.run(tenant, tx -> { // the role and its entry commit together
+            store.saveRole(r);
+            return tx.append(event(tenant, "role.created", actor, meta).detail("role", r.name()).detail("after", summary(r)).build());
+        });
         return r;
     }
 
@@ -91,9 +94,11 @@ public class Catalog {
         if (summary(r).equals(summary(before))) {
             return before;
         }
-        store.saveRole(r);
-        audit.append(event(tenant, "role.updated", actor, meta).detail("role", r.name())
-                .detail("before", summary(before)).detail("after", summary(r)).build());
+        audited.run(tenant, tx -> {
+            store.saveRole(r);
+            return tx.append(event(tenant, "role.updated", actor, meta).detail("role", r.name())
+                    .detail("before", summary(before)).detail("after", summary(r)).build());
+        });
         return r;
     }
 
@@ -104,8 +109,10 @@ public class Catalog {
         if (!holders.isEmpty()) {
             throw AgentException.conflict("role '" + name + "' is held by agents " + holders + "; take it away first");
         }
-        store.deleteRole(tenant, name);
-        audit.append(event(tenant, "role.deleted", actor, meta).detail("role", name).detail("before", summary(before)).build());
+        audited.run(tenant, tx -> {
+            store.deleteRole(tenant, name);
+            return tx.append(event(tenant, "role.deleted", actor, meta).detail("role", name).detail("before", summary(before)).build());
+        });
     }
 
     // ---- resources
@@ -144,9 +151,11 @@ public class Catalog {
             }
         }
         checkSingleDefault(all, r);
-        store.saveResource(r);
-        audit.append(event(tenant, "resource.created", actor, meta).resource(r.uri()).detail("resource_id", r.id())
-                .detail("after", summary(r)).build());
+        audited.run(tenant, tx -> {
+            store.saveResource(r);
+            return tx.append(event(tenant, "resource.created", actor, meta).resource(r.uri()).detail("resource_id", r.id())
+                    .detail("after", summary(r)).build());
+        });
         return r;
     }
 
@@ -164,17 +173,21 @@ public class Catalog {
         if (summary(r).equals(summary(before))) {
             return before;
         }
-        store.saveResource(r);
-        audit.append(event(tenant, "resource.updated", actor, meta).resource(r.uri()).detail("resource_id", r.id())
-                .detail("before", summary(before)).detail("after", summary(r)).build());
+        audited.run(tenant, tx -> {
+            store.saveResource(r);
+            return tx.append(event(tenant, "resource.updated", actor, meta).resource(r.uri()).detail("resource_id", r.id())
+                    .detail("before", summary(before)).detail("after", summary(r)).build());
+        });
         return r;
     }
 
     public void deleteResource(String tenant, String id, Actor actor, RequestMeta meta) {
         Resource before = resource(tenant, id);
-        store.deleteResource(tenant, id);
-        audit.append(event(tenant, "resource.deleted", actor, meta).resource(before.uri()).detail("resource_id", id)
-                .detail("before", summary(before)).build());
+        audited.run(tenant, tx -> {
+            store.deleteResource(tenant, id);
+            return tx.append(event(tenant, "resource.deleted", actor, meta).resource(before.uri()).detail("resource_id", id)
+                    .detail("before", summary(before)).build());
+        });
     }
 
     private static void checkSingleDefault(List<Resource> all, Resource r) {

@@ -1,6 +1,7 @@
 package dev.deputy.broker.http;
 
 import dev.deputy.broker.ephemeral.EphemeralStore;
+import dev.deputy.broker.health.Drain;
 import dev.deputy.broker.keys.IntegrityAlarm;
 import dev.deputy.broker.storage.Database;
 import io.micronaut.http.HttpResponse;
@@ -16,6 +17,9 @@ import java.util.Map;
 /**
  * {@code GET /health}: 200 when the broker can serve, 503 naming each dependency that is down
  * (e.g. {@code {"status":"DOWN","checks":{"database":{"status":"UP",...},"ephemeral":{"status":"DOWN",...}}}}).
+ * {@code GET /health/ready} is the same answer, and also 503 while the node drains at shutdown (a load balancer or
+ * Kubernetes stops sending it new requests); {@code GET /health/live} is 200 as long as the process serves HTTP at
+ * all (it never asks the database or Redis: an outage there must not get every node restarted).
  * {@code integrity} counts stored rows that failed their master-key MAC since this node started
  * ({@code {"status":"ALERT","failed_rows":1,"by_table":{"signing_keys":1}}}): the broker keeps serving without them, so
  * they do not make it DOWN, but an operator alerts on {@code integrity.status != "OK"}.
@@ -24,12 +28,32 @@ import java.util.Map;
 public class HealthController {
     private final Database database;
     private final EphemeralStore ephemeral;
+    private final Drain drain;
     private final IntegrityAlarm integrity;
 
-    public HealthController(Database database, EphemeralStore ephemeral, IntegrityAlarm integrity) {
+    public HealthController(Database database, EphemeralStore ephemeral, Drain drain, IntegrityAlarm integrity) {
         this.database = database;
         this.ephemeral = ephemeral;
+        this.drain = drain;
         this.integrity = integrity;
+    }
+
+    @Get("/live")
+    public HttpResponse<Map<String, Object>> live() {
+        return HttpResponse.<Map<String, Object>>ok(Map.of("status", "UP")).header("Cache-Control", "no-store");
+    }
+
+    @Get("/ready")
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    public HttpResponse<Map<String, Object>> ready() {
+        if (drain.draining()) {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("status", "DOWN");
+            body.put("draining", true);
+            return HttpResponse.<Map<String, Object>>status(HttpStatus.SERVICE_UNAVAILABLE)
+                    .header("Cache-Control", "no-store").body(body);
+        }
+        return health();
     }
 
     @Get

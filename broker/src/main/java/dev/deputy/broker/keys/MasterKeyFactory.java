@@ -67,15 +67,22 @@ public class MasterKeyFactory {
         }
     }
 
+    /** What a master key looks like, for the messages below. */
+    static final String EXPECTED = "expected base64 of 32 random bytes (44 characters ending in '=',"
+            + " e.g. from: head -c 32 /dev/urandom | base64)";
+
     private static byte[] decode(String b64, String source) {
+        byte[] key;
         try {
-            byte[] key = Base64.getDecoder().decode(b64.trim());
-            if (key.length != 32) {
-                throw new IllegalStateException(source + " must be base64 of 32 bytes, got " + key.length);
-            }
-            return key;
+            key = Base64.getDecoder().decode(b64.trim());
         } catch (IllegalArgumentException e) {
-            throw new IllegalStateException(source + " is not valid base64", e);
+            // never echo the value: it may be a real key with one character wrong
+            throw new IllegalStateException(source + " is not valid base64 (" + b64.trim().length() + " characters): "
+                    + EXPECTED);
         }
+        if (key.length != 32) {
+            throw new IllegalStateException(source + " decodes to " + key.length + " bytes, not 32: " + EXPECTED);
+        }
+        return key;
     }
 }

@@ -59,6 +59,7 @@ public class ClientAuthPipeline {
         for (ClientAuthenticator a : authenticators) {
             var result = a.authenticate(tenant, issuer, auth, publicId, request);
             if (result.isPresent()) {
+                dev.deputy.broker.logging.LogContext.client(result.get().clientId(), result.get().agentId());
                 return result.get();
             }
         }

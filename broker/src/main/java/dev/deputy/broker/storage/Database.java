@@ -31,6 +31,11 @@ import java.util.function.Function;
 public class Database implements DependencyCheck {
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
     private static final Duration STARTUP_WAIT = Duration.ofSeconds(30);
+    /** MySQL/MariaDB server error codes that no amount of waiting fixes. */
+    private static final int ER_ACCESS_DENIED = 1045;
+    private static final int ER_DBACCESS_DENIED = 1044;
+    private static final int ER_BAD_DB = 1049;
+    private static final java.util.regex.Pattern DB_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_$-]{1,64}");
 
     private final HikariDataSource dataSource;
     /**
@@ -44,7 +49,21 @@ public class Database implements DependencyCheck {
     /** The transaction {@link #inTransaction} opened on this thread, joined by {@link #tx} and {@link #read}. */
     private final ThreadLocal<DSLContext> current = new ThreadLocal<>();
 
+    private final Duration startupWait;
+
     public Database(DeputySettings settings) {
+        this(settings, STARTUP_WAIT);
+    }
+
+    /**
+     * @param startupWait how long to wait for MySQL at start ({@code DEPUTY_STARTUP_WAIT}); the first failure is
+     *                    reported at once, and failures that waiting cannot fix (unknown database that the user may
+     *                    not create, access denied) end the start at once
+     */
+    @jakarta.inject.Inject
+    public Database(DeputySettings settings,
+                    @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait) {
+        this.startupWait = startupWait;
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("deputy-db");
         // Fail fast when the database is away: requests answer 503 instead of queueing.
@@ -101,6 +120,8 @@ public class Database implements DependencyCheck {
         this.batchPool = batch == null ? null : new HikariDataSource(batch);
         if (dialect == null) {
             dialect = detectMySqlDialect();
+        } else {
+            awaitEmbedded(settings);
         }
         this.backend = dialect == SQLDialect.H2 ? "h2" : dialect == SQLDialect.MARIADB ? "mariadb" : "mysql";
         migrate();
@@ -114,21 +135,130 @@ public class Database implements DependencyCheck {
 
     /** Connector/J reports MariaDB as "5.5.5-…-MariaDB": the dialect is set explicitly from that. */
     private SQLDialect detectMySqlDialect() {
-        long deadline = System.nanoTime() + STARTUP_WAIT.toNanos();
+        long deadline = System.nanoTime() + startupWait.toNanos();
+        String url = dataSource.getJdbcUrl();
+        String user = dataSource.getUsername();
+        String address = address(url);
+        boolean reported = false;
+        boolean created = false;
         while (true) {
             try (Connection c = dataSource.getConnection()) {
                 String version = c.getMetaData().getDatabaseProductVersion();
                 return version.toLowerCase().contains("mariadb") ? SQLDialect.MARIADB : SQLDialect.MYSQL;
             } catch (SQLException e) {
-                if (System.nanoTime() > deadline) {
-                    dataSource.close();
-                    throw new IllegalStateException("MySQL at " + dataSource.getJdbcUrl()
-                            + " is not reachable after " + STARTUP_WAIT.toSeconds() + " s: " + e.getMessage());
+                SQLException server = serverError(e);
+                int code = server == null ? 0 : server.getErrorCode();
+                // an unprivileged user is told 1044 (access denied to the database) whether it exists or not
+                if ((code == ER_BAD_DB || code == ER_DBACCESS_DENIED) && !created) {
+                    createDatabase(url, user, dataSource.getPassword(), address, server);
+                    created = true;
+                    continue;
                 }
-                LOG.warn("waiting for MySQL: {}", e.getMessage());
+                if (code == ER_ACCESS_DENIED || code == ER_DBACCESS_DENIED || code == ER_BAD_DB) {
+                    dataSource.close();
+                    throw new IllegalStateException("MySQL at " + address + " refused user '" + user + "': "
+                            + server.getMessage() + " (check DEPUTY_MYSQL_URL, DEPUTY_MYSQL_USER and DEPUTY_MYSQL_PASSWORD)");
+                }
+                String cause = cause(e);
+                if (System.nanoTime() >= deadline) {
+                    dataSource.close();
+                    throw new IllegalStateException("MySQL at " + address + " is not reachable"
+                            + (startupWait.isZero() ? "" : " after " + startupWait.toSeconds() + " s") + ": " + cause);
+                }
+                if (!reported) {
+                    LOG.warn("MySQL at {} is not reachable yet ({}); retrying for {} s", address, cause, startupWait.toSeconds());
+                    reported = true;
+                }
                 sleep();
             }
         }
+    }
+
+    /**
+     * The database named in the URL does not exist: create it when the user may (utf8mb4, the server's default
+     * collation), else say exactly that and how to fix it.
+     */
+    private void createDatabase(String url, String user, String password, String address, SQLException unknown) {
+        String name;
+        String serverUrl;
+        try {
+            com.mysql.cj.conf.ConnectionUrl cu = com.mysql.cj.conf.ConnectionUrl.getConnectionUrlInstance(url, null);
+            name = cu.getDatabase();
+            int slash = url.indexOf('/', url.indexOf("//") + 2);
+            int query = url.indexOf('?', Math.max(slash, 0));
+            serverUrl = url.substring(0, slash + 1) + (query > 0 ? url.substring(query) : "");
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("MySQL at " + address + ": " + unknown.getMessage());
+        }
+        if (name == null || !DB_NAME.matcher(name).matches()) {
+            dataSource.close();
+            throw new IllegalStateException("MySQL at " + address + " has no database '" + name + "' ("
+                    + unknown.getMessage() + "), and Deputy creates only databases named with letters, digits, _, $ and -");
+        }
+        try (Connection c = java.sql.DriverManager.getConnection(serverUrl, user, password);
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE IF NOT EXISTS `" + name + "` CHARACTER SET utf8mb4");
+            LOG.info("MySQL at {}: database '{}' did not exist; created it", address, name);
+        } catch (SQLException e) {
+            dataSource.close();
+            SQLException server = serverError(e);
+            throw new IllegalStateException("MySQL at " + address + " has no database '" + name + "' that user '" + user
+                    + "' may use, and the user may not create it (" + (server != null ? server.getMessage() : cause(e))
+                    + "): create it with CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 and grant it to '" + user
+                    + "', or correct DEPUTY_MYSQL_URL");
+        }
+    }
+
+    /**
+     * The embedded H2 database opens its file on the first connection; on a loaded machine that can take longer than
+     * the pool's 2 s (which exists to fail fast when MySQL is away), and a start failed with "Connection is not
+     * available" while benchmarks ran beside it. Wait for it like for MySQL.
+     */
+    private void awaitEmbedded(DeputySettings settings) {
+        long deadline = System.nanoTime() + Math.max(startupWait.toNanos(), Duration.ofSeconds(30).toNanos());
+        while (true) {
+            try (Connection c = dataSource.getConnection()) {
+                return;
+            } catch (SQLException e) {
+                if (!(e instanceof java.sql.SQLTransientConnectionException) || System.nanoTime() >= deadline) {
+                    dataSource.close();
+                    throw new IllegalStateException("cannot open the embedded database in " + settings.dataDir() + ": "
+                            + cause(e));
+                }
+                LOG.warn("the embedded database in {} is slow to open ({}); still waiting", settings.dataDir(), cause(e));
+            }
+        }
+    }
+
+    /** host:port of a jdbc:mysql URL (never its credentials). */
+    static String address(String url) {
+        try {
+            var host = com.mysql.cj.conf.ConnectionUrl.getConnectionUrlInstance(url, null).getMainHost();
+            return host.getHost() + ":" + host.getPort();
+        } catch (RuntimeException e) {
+            return "(unparseable URL)";
+        }
+    }
+
+    /** The server's own error in a chain (Hikari wraps the driver's), if the server answered at all. */
+    private static SQLException serverError(Throwable e) {
+        SQLException found = null; // the innermost: Hikari copies the driver's error code onto its own wrapper
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException se && se.getErrorCode() > 0) {
+                found = se;
+            }
+        }
+        return found;
+    }
+
+    /** The innermost cause's message, e.g. "Connection refused" (Connector/J's own text is several lines long). */
+    static String cause(Throwable e) {
+        Throwable c = e;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        String m = c.getMessage();
+        return m == null || m.isBlank() ? c.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
     }
 
     private void migrate() {

@@ -88,9 +88,13 @@ class AuditCatalogueTest {
     String refreshToken;
     String exchanged;
     String userId;
+    /** Alarms raised while the flows run: every detail a flow writes must be declared in AuditSchema. */
+    final List<AuditAlarms.Alarm> alarms = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AutoCloseable alarmHook;
 
     @BeforeAll
     void start() throws IOException {
+        alarmHook = AuditAlarms.listen(alarms::add);
         Path config = dir.resolve("config");
         Files.createDirectories(config.resolve("tenants/acme/policies"));
         Files.writeString(config.resolve("tenants/acme/policies/delegation.yml"), """
@@ -125,7 +129,8 @@ class AuditCatalogueTest {
     }
 
     @AfterAll
-    void stop() {
+    void stop() throws Exception {
+        alarmHook.close();
         if (fx != null) {
             fx.close();
         }
@@ -686,6 +691,13 @@ class AuditCatalogueTest {
         Set<String> unknown = new TreeSet<>(seen);
         unknown.removeAll(EventTypes.ALL);
         assertEquals(Set.of(), unknown, "types written but not in EventTypes");
+        // typed details: no flow wrote a key its type does not declare, or a value of the wrong kind
+        assertEquals(List.of(), alarms, "every detail a flow writes is declared in AuditSchema with its kind");
+        for (String t : List.of(TENANT, AdminAuth_SYSTEM)) {
+            for (AuditEntry e : trail(t)) {
+                assertFalse(String.valueOf(e.details()).contains("[redacted:"), e.type() + ": " + e.details());
+            }
+        }
     }
 
     @Test

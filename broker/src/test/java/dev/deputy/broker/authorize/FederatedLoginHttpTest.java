@@ -235,6 +235,36 @@ class FederatedLoginHttpTest {
         assertTrue(after.headers().firstValue("Location").orElseThrow().startsWith(fx.issuer("oauth2/default")));
     }
 
+    /**
+     * Issue 13: upstream subs the former secret guard took for JWTs (three dot-separated 8+ character labels) or
+     * that carry unicode, spaces, slashes and pipes log in, get a code and a token over HTTP, and every step has its
+     * entry naming the sub byte for byte (login.succeeded, user.created, authorize.code_issued, token.issued).
+     */
+    @Test
+    void hostileUpstreamSubjectsLogInWithTheirEntries() throws Exception {
+        for (String sub : List.of("jonathan.christopher.williams", "00u/ä+ |x", "payments.settlement.reconciler")) {
+            Browser b = new Browser();
+            Pkce pkce = Pkce.create();
+            fx.enqueue("oauth2/default", sub, Map.of("email", "jonathan@okta.example", "groups", List.of("engineers")));
+            Map<String, String> q = loginOk(b, authorizeUrl("mcp-inspector", pkce, Map.of("login_hint", "jonathan@okta.example")));
+            // the code is redeemed at the token endpoint over HTTP (a public client with PKCE)
+            HttpResponse<String> tr = b.postForm(fx.issuer() + "/token", Map.of("grant_type", "authorization_code",
+                    "code", q.get("code"), "redirect_uri", CLIENT_REDIRECT, "client_id", "mcp-inspector",
+                    "code_verifier", pkce.verifier().getValue(), "resource", RESOURCE));
+            assertNotEquals(500, tr.statusCode(), tr.body());
+            assertEquals(200, tr.statusCode(), tr.body());
+            String at = (String) new com.fasterxml.jackson.databind.ObjectMapper().readValue(tr.body(), Map.class).get("access_token");
+            assertEquals(sub, SignedJWT.parse(at).getJWTClaimsSet().getSubject());
+            String iss = fx.issuer("oauth2/default");
+            for (String type : List.of("login.succeeded", "user.created", "authorize.code_issued", "token.issued")) {
+                assertTrue(fx.audit(type).stream().anyMatch(e -> sub.equals(e.subject()) && iss.equals(e.subjectIss())),
+                        () -> type + " names " + sub);
+            }
+            assertEquals(200, b.get(fx.issuer() + "/logout").statusCode());
+            assertTrue(fx.audit("logout").stream().anyMatch(e -> sub.equals(e.subject())), "logout names " + sub);
+        }
+    }
+
     /** RFC 6749 §4.1.2: state is returned exactly as received (spaces, unicode, punctuation), on success too. */
     @Test
     void stateIsEchoedByteForByteOnTheSuccessRedirect() {

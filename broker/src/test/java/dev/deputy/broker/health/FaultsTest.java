@@ -92,6 +92,14 @@ class FaultsTest {
         return JSON.readTree(r.body());
     }
 
+    /** Readiness follows the dependencies; liveness never does (an outage must not get every node restarted). */
+    void assertProbes(int readiness) throws Exception {
+        HttpResponse<String> ready = broker.get("/health/ready");
+        assertEquals(readiness, ready.statusCode(), ready.body());
+        HttpResponse<String> live = broker.get("/health/live");
+        assertEquals(200, live.statusCode(), live.body());
+    }
+
     static void assertUnavailable(HttpResponse<String> r, String dependency) throws Exception {
         assertEquals(503, r.statusCode(), r.body());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
@@ -121,6 +129,7 @@ class FaultsTest {
         assertEquals("DOWN", h.get("status").asText());
         assertEquals("DOWN", h.at("/checks/ephemeral/status").asText());
         assertEquals("UP", h.at("/checks/database/status").asText());
+        assertProbes(503);
         assertUnavailable(broker.post("/test/ephemeral/k2", "text/plain", "v2"), "ephemeral");
         assertUnavailable(broker.get("/test/ephemeral/k1"), "ephemeral");
         // the durable side still works
@@ -129,6 +138,7 @@ class FaultsTest {
         redis.start();   // same port, empty (it keeps nothing on disk)
         JsonNode back = awaitHealth("ephemeral back UP", r -> r.statusCode() == 200, 60);
         assertEquals("UP", back.at("/checks/ephemeral/status").asText());
+        assertProbes(200);
         assertEquals(204, broker.post("/test/ephemeral/k2", "text/plain", "v2").statusCode());
         assertEquals("v2", broker.get("/test/ephemeral/k2").body());
     }
@@ -141,6 +151,7 @@ class FaultsTest {
         JsonNode h = awaitHealth("database DOWN", r -> r.statusCode() == 503, 30);
         assertEquals("DOWN", h.at("/checks/database/status").asText());
         assertEquals("UP", h.at("/checks/ephemeral/status").asText());
+        assertProbes(503);
         // an audit append fails cleanly: 503, nothing half-written
         assertUnavailable(broker.post("/test/audit/demo", "text/plain", "while-db-down"), "database");
         assertUnavailable(broker.post("/test/audit/demo", "text/plain", "while-db-down-2"), "database");
@@ -151,6 +162,7 @@ class FaultsTest {
 
         mariaDb.start();   // same port, same data
         awaitHealth("database back UP", r -> r.statusCode() == 200, 60);
+        assertProbes(200);
         HttpResponse<String> ok = broker.post("/test/audit/demo", "text/plain", "after-db-back");
         assertEquals(200, ok.statusCode(), ok.body());
         assertEquals(seqBefore + 1, JSON.readTree(ok.body()).get("seq").asLong(), "the failed appends left no gap");

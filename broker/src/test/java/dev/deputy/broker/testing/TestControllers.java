@@ -53,6 +53,28 @@ public class TestControllers {
         return Map.of("seq", e.seq(), "hash", e.hash());
     }
 
+    private final java.util.concurrent.atomic.AtomicInteger held = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Holds the request until {@code file} exists (a request in flight for as long as a test wants), then audits. */
+    @Get(uri = "/hold/{tenant}", produces = MediaType.APPLICATION_JSON)
+    public Map<String, Object> hold(@PathVariable String tenant, @QueryValue String file) throws InterruptedException {
+        held.incrementAndGet();
+        try {
+            while (!java.nio.file.Files.exists(java.nio.file.Path.of(file))) {
+                Thread.sleep(10);
+            }
+            var e = audit.append(AuditEvent.of(tenant, "test.held", AuditEvent.Outcome.INFO).subject("held", null).build());
+            return Map.of("seq", e.seq());
+        } finally {
+            held.decrementAndGet();
+        }
+    }
+
+    @Get(uri = "/held", produces = MediaType.TEXT_PLAIN)
+    public String held() {
+        return Integer.toString(held.get());
+    }
+
     @Get("/boom")
     public String boom() {
         throw new IllegalStateException("internal detail that must not leak: password=hunter2");

@@ -85,8 +85,9 @@ public class ClientCredentialsGrant implements GrantHandler {
         MintedToken minted = tokens.mint(AccessTokenSpec.of(tenantId, client.clientId()).agent(agent.id())
                 .audience(resource.uri()).scopes(scopes).boundTo(client.certThumbprint()).build());
         agents.touchLastSeen(tenantId, agent.id(), System.currentTimeMillis());
+        // the token's sub is the agent id (an agent acting alone): the entry's subject says the same
         AuditEvent event = AuditEvent.of(tenantId, "token.issued", AuditEvent.Outcome.SUCCESS)
-                .agent(agent.id()).client(client.clientId()).resource(resource.uri()).scopes(String.join(" ", scopes))
+                .subject(agent.id(), null).agent(agent.id()).client(client.clientId()).resource(resource.uri()).scopes(String.join(" ", scopes))
                 .request(ctx.meta())
                 .detail("grant_type", grantType()).detail("jti", minted.jti()).detail("auth_method", client.method())
                 .detail("cert_bound", client.certThumbprint() != null)

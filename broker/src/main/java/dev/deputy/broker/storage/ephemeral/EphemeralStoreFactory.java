@@ -17,11 +17,12 @@ class EphemeralStoreFactory {
 
     @Singleton
     @Bean(preDestroy = "close")
-    EphemeralStore ephemeralStore(DeputySettings settings) {
+    EphemeralStore ephemeralStore(DeputySettings settings,
+                                  @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait) {
         if (settings.redis().isPresent()) {
             DeputySettings.Redis r = settings.redis().get();
             LOG.info("ephemeral store: redis (prefix {})", r.prefix());
-            return new RedisEphemeralStore(r.uri(), r.prefix(), Duration.ofSeconds(30));
+            return new RedisEphemeralStore(r.uri(), r.prefix(), startupWait);
         }
         LOG.info("ephemeral store: in-process");
         return new InProcessEphemeralStore();

@@ -51,8 +51,8 @@ public final class RedisEphemeralStore implements EphemeralStore {
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(2)))
                 .build());
-        this.connection = connectWithRetry(client::connect, startupWait);
-        this.pubsub = connectWithRetry(client::connectPubSub, startupWait);
+        this.connection = connectWithRetry(client::connect, redisUri, startupWait);
+        this.pubsub = connectWithRetry(client::connectPubSub, redisUri, startupWait);
         this.redis = connection.sync();
         pubsub.addListener(new RedisPubSubAdapter<>() {
             @Override
@@ -65,16 +65,26 @@ public final class RedisEphemeralStore implements EphemeralStore {
         });
     }
 
-    private static <C> C connectWithRetry(Supplier<C> connect, Duration wait) {
+    /**
+     * Connects, retrying for {@code wait} (Redis may start beside the broker); the first failure is reported at once
+     * with the address and the cause, and so is the last one.
+     */
+    private static <C> C connectWithRetry(Supplier<C> connect, RedisURI uri, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
+        boolean reported = false;
         while (true) {
             try {
                 return connect.get();
             } catch (RedisException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("Redis is not reachable after " + wait.toSeconds() + " s: " + e.getMessage());
+                String cause = cause(e);
+                if (System.nanoTime() >= deadline) {
+                    throw new IllegalStateException("Redis at " + address(uri) + " is not reachable"
+                            + (wait.isZero() ? "" : " after " + wait.toSeconds() + " s") + ": " + cause);
                 }
-                LOG.warn("waiting for Redis: {}", e.getMessage());
+                if (!reported) {
+                    LOG.warn("Redis at {} is not reachable yet ({}); retrying for {} s", address(uri), cause, wait.toSeconds());
+                    reported = true;
+                }
                 try {
                     Thread.sleep(1_000);
                 } catch (InterruptedException ie) {
@@ -83,6 +93,26 @@ public final class RedisEphemeralStore implements EphemeralStore {
                 }
             }
         }
+    }
+
+    /** host:port, never the password a redis:// URI may carry. */
+    static String address(RedisURI uri) {
+        return uri.getSocket() != null ? uri.getSocket() : uri.getHost() + ":" + uri.getPort();
+    }
+
+    /** The innermost cause's message (e.g. "Connection refused"), with its type when it says little alone. */
+    static String cause(Throwable e) {
+        Throwable c = e;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        String m = c.getMessage();
+        if (m == null || m.isBlank()) {
+            return c.getClass().getSimpleName();
+        }
+        // Netty's "Connection refused: /127.0.0.1:6379" repeats the address
+        int colon = m.indexOf(": /");
+        return colon > 0 ? m.substring(0, colon) : m;
     }
 
     private <T> T call(Supplier<T> op) {

@@ -5,14 +5,14 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * One thing that happened, before it is sealed into the chain. Never put a token, secret, assertion or
- * password in it: identifiers, digests and safe reasons only. {@link SecretGuard} refuses (throws
- * {@link SecretGuard.UnsafeAuditContent}) details keys naming secrets and values shaped like JWTs, PEM private
- * keys or admin tokens. Types come from {@link EventTypes}.
+ * One thing that happened, before it is sealed into the chain. Types come from {@link EventTypes}; the details a
+ * type may carry, and their kinds, from {@link AuditSchema}. Construction never fails because of content: a value
+ * that is a credential (JWT, PEM private key, admin or refresh token) or a details key the type does not declare is
+ * redacted ({@code [redacted:jwt]}, {@code [redacted:undeclared]}) and raises an {@link AuditAlarms alarm}.
  *
  * @param actorChain the acting agents, outermost first ({@code [B, A]} for {@code act: {sub: B, act: {sub: A}}})
  * @param scopes     space-separated
- * @param details    free, JSON-serialisable; stored canonically (sorted keys)
+ * @param details    the fields {@link AuditSchema} declares for the type; stored canonically (sorted keys)
  */
 public record AuditEvent(String tenantId, String type, Outcome outcome, String subject, String subjectIss,
                          List<String> actorChain, String agentId, String clientId, String resource, String scopes,
@@ -24,18 +24,32 @@ public record AuditEvent(String tenantId, String type, Outcome outcome, String s
         if (tenantId == null || type == null || outcome == null) {
             throw new IllegalArgumentException("tenant, type and outcome are required");
         }
-        actorChain = actorChain == null ? List.of() : List.copyOf(actorChain);
-        details = details == null ? Map.of() : new TreeMap<>(details);
-        // Never a token, secret, assertion or password in the trail (refused here, before anything is sealed).
-        SecretGuard.checkField("subject", subject);
-        SecretGuard.checkField("client_id", clientId);
-        SecretGuard.checkField("resource", resource);
-        SecretGuard.checkField("scopes", scopes);
-        SecretGuard.checkField("agent_id", agentId);
-        for (String a : actorChain) {
-            SecretGuard.checkField("actor", a);
+        // Typed by construction (AuditSchema): identifiers are kept byte for byte, undeclared or credential-shaped
+        // content is redacted with an alarm; nothing here throws, so no request fails and no committed change
+        // loses its entry because of what the event carries.
+        subject = AuditSchema.identifierField(tenantId, type, "subject", subject);
+        subjectIss = AuditSchema.identifierField(tenantId, type, "subject_iss", subjectIss);
+        clientId = AuditSchema.identifierField(tenantId, type, "client_id", clientId);
+        resource = AuditSchema.identifierField(tenantId, type, "resource", resource);
+        scopes = AuditSchema.identifierField(tenantId, type, "scopes", scopes);
+        agentId = AuditSchema.identifierField(tenantId, type, "agent_id", agentId);
+        // the correlation id may come from the caller (X-Request-Id): an identifier like the others
+        correlationId = AuditSchema.identifierField(tenantId, type, "correlation_id", correlationId);
+        requestId = AuditSchema.identifierField(tenantId, type, "request_id", requestId);
+        sourceIp = AuditSchema.identifierField(tenantId, type, "source_ip", sourceIp);
+        if (actorChain == null) {
+            actorChain = List.of();
+        } else {
+            List<String> actors = new java.util.ArrayList<>(actorChain.size());
+            for (String a : actorChain) {
+                if (a != null) {
+                    actors.add(AuditSchema.identifierField(tenantId, type, "actor", a));
+                }
+            }
+            actorChain = java.util.Collections.unmodifiableList(actors);
         }
-        SecretGuard.checkDetails(details);
+        details = details == null || details.isEmpty() ? Map.of()
+                : java.util.Collections.unmodifiableMap(AuditSchema.sanitize(tenantId, type, details));
     }
 
     public static Builder of(String tenantId, String type, Outcome outcome) {
