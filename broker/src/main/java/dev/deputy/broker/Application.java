@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * Starts the broker. Ports come from {@code DEPUTY_HTTP_PORT} (default 8080) and {@code DEPUTY_HTTPS_PORT} (default
- * 8443; {@code off} disables the HTTPS/mTLS listener); nothing fixed in application.yml.
+ * 8443; {@code off} disables the HTTPS/mTLS listener) and {@code DEPUTY_MANAGEMENT_PORT} (default off: the metrics
+ * listener); nothing fixed in application.yml.
  */
 public final class Application {
     private Application() {
@@ -33,6 +34,12 @@ public final class Application {
             props.put("micronaut.server.ssl.enabled", true);
             props.put("micronaut.server.ssl.port", https);
             props.put("micronaut.server.ssl.client-authentication", "want");
+        }
+        String management = env("DEPUTY_MANAGEMENT_PORT", "off");
+        if (!"off".equalsIgnoreCase(management)) {
+            // metrics on their own listener (Prometheus scrapes it; the public listeners never serve them)
+            props.put("endpoints.all.port", management);
+            props.put("endpoints.prometheus.enabled", true);
         }
         long t0 = System.nanoTime();
         try {

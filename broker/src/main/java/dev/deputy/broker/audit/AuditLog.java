@@ -48,6 +48,7 @@ public class AuditLog {
     /** Chains with queued events, in the order they asked; each chain is in here at most once. */
     private final LinkedBlockingQueue<Chain> ready = new LinkedBlockingQueue<>();
     private volatile Thread writer; // started and cleared under this object's monitor
+    private volatile Observer observer = Observer.NONE;
 
     public AuditLog(AuditStore store) {
         this(store, AuditWitness.none(), Clock.systemUTC());
@@ -151,6 +152,40 @@ public class AuditLog {
                 // a listener's failure must not fail an acknowledged append
             }
         }
+    }
+
+    /**
+     * What the metrics see of the log (the Micrometer side lives in {@code metrics}). Called on the appending or the
+     * writer thread: keep it quick and never append from it.
+     */
+    public interface Observer {
+        /** An appender waited {@code nanos} for its events to become durable (queue wait and commit). */
+        void appended(String tenantId, int events, long nanos);
+
+        /** The writer committed a batch of {@code entries} in {@code nanos}. */
+        void batchCommitted(String tenantId, int entries, long nanos);
+
+        /** A batch (or an in-transaction append) failed: {@code entries} events were not written. */
+        void failed(String tenantId, int entries);
+
+        Observer NONE = new Observer() {
+            @Override
+            public void appended(String tenantId, int events, long nanos) {
+            }
+
+            @Override
+            public void batchCommitted(String tenantId, int entries, long nanos) {
+            }
+
+            @Override
+            public void failed(String tenantId, int entries) {
+            }
+        };
+    }
+
+    /** Sets the one observer (the metrics). */
+    public void observe(Observer o) {
+        this.observer = o == null ? Observer.NONE : o;
     }
 
     /** Seals events inside a transaction that is not committed yet; see {@link #appendInTransaction}. */
@@ -267,6 +302,7 @@ public class AuditLog {
             }
             pending.add(new Pending(event, new CompletableFuture<>()));
         }
+        long t0 = System.nanoTime();
         chain.queue.addAll(pending);
         if (chain.scheduled.compareAndSet(false, true)) {
             ready.add(chain);
@@ -286,6 +322,7 @@ public class AuditLog {
                 throw new IllegalStateException(e.getCause());
             }
         }
+        observer.appended(tenantId, sealed.size(), System.nanoTime() - t0);
         return sealed;
     }
 
@@ -322,6 +359,7 @@ public class AuditLog {
                 }
             } catch (Throwable t) {
                 // never let the writer die with appenders waiting: fail what is queued, keep going
+                observer.failed(chain.tenantId, chain.queue.size());
                 Pending p;
                 while ((p = chain.queue.poll()) != null) {
                     p.done().completeExceptionally(t instanceof RuntimeException re ? re : new IllegalStateException(t));
@@ -342,6 +380,7 @@ public class AuditLog {
         if (batch.isEmpty()) {
             return;
         }
+        long t0 = System.nanoTime();
         for (int attempt = 0; ; attempt++) {
             try {
                 loadHead(tenantId, chain);
@@ -360,16 +399,19 @@ public class AuditLog {
                 for (int i = 0; i < batch.size(); i++) {
                     batch.get(i).done().complete(sealed.get(i));
                 }
+                observer.batchCommitted(tenantId, batch.size(), System.nanoTime() - t0);
                 committed(sealed.get(sealed.size() - 1));
                 return;
             } catch (AuditStore.SeqConflict conflict) {
                 chain.seq = -1;
                 if (attempt >= MAX_CONFLICT_RETRIES) {
+                    observer.failed(tenantId, batch.size());
                     batch.forEach(p -> p.done().completeExceptionally(conflict));
                     return;
                 }
             } catch (RuntimeException e) {
                 chain.seq = -1;
+                observer.failed(tenantId, batch.size());
                 batch.forEach(p -> p.done().completeExceptionally(e));
                 return;
             }

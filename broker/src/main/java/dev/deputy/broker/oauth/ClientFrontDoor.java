@@ -81,11 +81,13 @@ public class ClientFrontDoor {
     private final ClientAuthPipeline pipeline;
     private final Endpoints endpoints;
     private final AuditLog audit;
+    private final TokenMetrics metrics;
 
-    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit) {
+    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit, TokenMetrics metrics) {
         this.pipeline = pipeline;
         this.endpoints = endpoints;
         this.audit = audit;
+        this.metrics = metrics;
     }
 
     public EndpointResponse serve(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
@@ -162,6 +164,13 @@ public class ClientFrontDoor {
         } catch (RuntimeException ex) {
             LOG.warn("could not audit a refused {} request (tenant {}): {}", endpoint.name().toLowerCase(), tenant.id(),
                     ex.toString());
+        }
+        // after the audit entry: the counter never stands in its way
+        String method = client != null ? client.method() : TokenMetrics.UNAUTHENTICATED;
+        if (endpoint == Endpoint.TOKEN) {
+            metrics.refused(tenant.id(), ClientAuthPipeline.param(request, "grant_type"), method, shown.getCode());
+        } else {
+            metrics.endpointRefused(tenant.id(), endpoint, method, shown.getCode());
         }
     }
 }

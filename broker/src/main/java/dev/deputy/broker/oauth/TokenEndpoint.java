@@ -25,8 +25,9 @@ public class TokenEndpoint {
     private final Map<String, GrantHandler> handlers;
     private final ClientFrontDoor door;
     private final AuditLog audit;
+    private final TokenMetrics metrics;
 
-    public TokenEndpoint(List<GrantHandler> handlers, ClientFrontDoor door, AuditLog audit) {
+    public TokenEndpoint(List<GrantHandler> handlers, ClientFrontDoor door, AuditLog audit, TokenMetrics metrics) {
         Map<String, GrantHandler> byType = new TreeMap<>();
         for (GrantHandler h : handlers) {
             if (byType.put(h.grantType(), h) != null) {
@@ -36,6 +37,7 @@ public class TokenEndpoint {
         this.handlers = Collections.unmodifiableMap(byType);
         this.door = door;
         this.audit = audit;
+        this.metrics = metrics;
     }
 
     private ClientUsage usage = ClientUsage.NONE;
@@ -69,6 +71,8 @@ public class TokenEndpoint {
                 }
                 // DCR registrations expire by last use (issue 14 finding 4)
                 usage.tokenIssued(call.tenant().id(), call.client());
+                // counted once the token's audit entry is durable, as the response it goes with
+                metrics.issued(call.tenant().id(), handler.grantType(), call.client().method());
                 return EndpointResponse.ok(result.body());
             }
         });

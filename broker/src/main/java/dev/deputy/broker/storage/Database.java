@@ -414,6 +414,18 @@ public class Database implements DependencyCheck {
         }
     }
 
+    /**
+     * Publishes both connection pools to Micrometer ({@code hikaricp_connections_*{pool="deputy-db"}} and, on
+     * MySQL, {@code pool="deputy-db-batch"}). Once per pool: Hikari refuses a second tracker.
+     */
+    public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+        var factory = new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(registry);
+        dataSource.setMetricsTrackerFactory(factory);
+        if (batchPool != null) {
+            batchPool.setMetricsTrackerFactory(factory);
+        }
+    }
+
     @PreDestroy
     void close() {
         if (batchPool != null) {

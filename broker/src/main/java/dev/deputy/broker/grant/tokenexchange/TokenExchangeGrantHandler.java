@@ -23,6 +23,7 @@ import dev.deputy.broker.oauth.GrantSupport;
 import dev.deputy.broker.oauth.GrantHandler;
 import dev.deputy.broker.oauth.OAuthException;
 import dev.deputy.broker.oauth.TokenContext;
+import dev.deputy.broker.oauth.TokenMetrics;
 import dev.deputy.broker.oauth.TokenResult;
 import dev.deputy.broker.policy.Decision;
 import dev.deputy.broker.policy.DelegationInput;
@@ -90,9 +91,11 @@ public class TokenExchangeGrantHandler implements GrantHandler {
     private final UserStore users;
     private final TenantConnectors connectors;
     private final GrantSupport kit;
+    private final TokenMetrics metrics;
 
     public TokenExchangeGrantHandler(DeputyTokens deputyTokens, AgentDirectory agents, Policies policies,
-                                     AccessTokens tokens, UserStore users, TenantConnectors connectors, GrantSupport kit) {
+                                     AccessTokens tokens, UserStore users, TenantConnectors connectors, GrantSupport kit,
+                                     TokenMetrics metrics) {
         this.deputyTokens = deputyTokens;
         this.agents = agents;
         this.policies = policies;
@@ -100,6 +103,7 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         this.users = users;
         this.connectors = connectors;
         this.kit = kit;
+        this.metrics = metrics;
     }
 
     @Override
@@ -210,6 +214,7 @@ public class TokenExchangeGrantHandler implements GrantHandler {
         DelegationInput input = new DelegationInput(agentId, agent.roles(), true, subject.sub(),
                 subject.iss(), connector, groups, roles, resource.uri(), candidate, chain.size());
         Decision decision = policies.of(tenant).decide(input);
+        metrics.exchangeDecided(tenant, decision.ruleId(), decision.allowed());
         if (!decision.allowed()) {
             // a refusal is a policy.decision (deny) entry with the rule and the reason; an allowed exchange is
             // the one token.exchanged entry below, which names the rule that allowed it

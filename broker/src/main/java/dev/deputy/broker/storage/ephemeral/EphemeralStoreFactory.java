@@ -8,7 +8,13 @@ import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.lettuce.core.metrics.MicrometerCommandLatencyRecorder;
+import io.lettuce.core.metrics.MicrometerOptions;
+import io.lettuce.core.resource.ClientResources;
+import io.micrometer.core.instrument.MeterRegistry;
+
 import java.time.Duration;
+import java.util.Optional;
 
 /** Redis when {@code DEPUTY_REDIS_URI} is set, else the in-process store. */
 @Factory
@@ -17,12 +23,19 @@ class EphemeralStoreFactory {
 
     @Singleton
     @Bean(preDestroy = "close")
-    EphemeralStore ephemeralStore(DeputySettings settings,
+    EphemeralStore ephemeralStore(DeputySettings settings, Optional<MeterRegistry> registry,
                                   @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait) {
         if (settings.redis().isPresent()) {
             DeputySettings.Redis r = settings.redis().get();
             LOG.info("ephemeral store: redis (prefix {})", r.prefix());
-            return new RedisEphemeralStore(r.uri(), r.prefix(), startupWait);
+            // Lettuce's command latencies (lettuce_command_completion_seconds{command,remote}; local address not
+            // distinguished, so reconnections add no series)
+            ClientResources resources = registry.map(reg -> ClientResources.builder()
+                    .commandLatencyRecorder(new MicrometerCommandLatencyRecorder(reg,
+                            // no client-side percentiles (CPU on every command): buckets come from metrics.MeterSetup
+                            MicrometerOptions.builder().targetPercentiles(new double[0]).build()))
+                    .build()).orElse(null);
+            return new RedisEphemeralStore(r.uri(), r.prefix(), startupWait, resources);
         }
         LOG.info("ephemeral store: in-process");
         return new InProcessEphemeralStore();

@@ -13,6 +13,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,13 +40,23 @@ public final class RedisEphemeralStore implements EphemeralStore {
     private final StatefulRedisPubSubConnection<String, String> pubsub;
     private final RedisCommands<String, String> redis;
     private final String prefix;
+    private final ClientResources resources;
     private final Map<String, List<Consumer<String>>> listeners = new ConcurrentHashMap<>();
 
     public RedisEphemeralStore(String uri, String prefix, Duration startupWait) {
+        this(uri, prefix, startupWait, null);
+    }
+
+    /**
+     * @param resources Lettuce's client resources (the metrics' command latency recorder); null for Lettuce's own
+     *                  defaults. The store shuts them down with the client.
+     */
+    public RedisEphemeralStore(String uri, String prefix, Duration startupWait, ClientResources resources) {
         this.prefix = prefix;
+        this.resources = resources;
         RedisURI redisUri = RedisURI.create(uri);
         redisUri.setTimeout(Duration.ofSeconds(2));
-        this.client = RedisClient.create(redisUri);
+        this.client = resources == null ? RedisClient.create(redisUri) : RedisClient.create(resources, redisUri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -211,5 +222,8 @@ public final class RedisEphemeralStore implements EphemeralStore {
         pubsub.close();
         connection.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        if (resources != null) {
+            resources.shutdown(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 }
