@@ -224,6 +224,17 @@ class CliTest {
         r = cli("apply", "--dry-run", t.toString());
         assertEquals(1, r.code());
         assertTrue(r.err().contains("agents/broken.yml:"), r.err());
+
+        // a plan that revokes: shown, then refused without a terminal and without --yes; applied with --yes
+        Files.delete(t.resolve("agents/broken.yml"));
+        Files.delete(t.resolve("agents/apply-bot.yml"));
+        r = cli("apply", t.toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("revoke agent apply-bot") && r.err().contains("pass --yes"), r.err());
+        assertEquals("active", ManageBroker.json(broker.get("/admin/t/demo/agents/apply-bot").body()).get("status"));
+        r = cli("apply", t.toString(), "--yes");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals("revoked", ManageBroker.json(broker.get("/admin/t/demo/agents/apply-bot").body()).get("status"));
     }
 
     @Test
