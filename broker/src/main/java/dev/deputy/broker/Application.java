@@ -43,6 +43,8 @@ public final class Application {
         }
         long t0 = System.nanoTime();
         try {
+            // traces: off unless an OTLP endpoint or exporter is configured (docs/observability.md, "Traces")
+            props.putAll(dev.deputy.broker.tracing.TracingSettings.properties(System::getenv));
             ApplicationContext ctx = new ReportingMicronaut().args(args).mainClass(Application.class).properties(props)
                     .banner(false).start();
             Shutdown.install(ctx);

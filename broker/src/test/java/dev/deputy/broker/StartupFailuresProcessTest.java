@@ -120,7 +120,7 @@ class StartupFailuresProcessTest {
     @Test
     void masterKeyOfTheWrongLengthSaysWhatFormIsExpected() throws Exception {
         Run r = failing(Map.of("DEPUTY_MASTER_KEY", Base64.getEncoder().encodeToString(new byte[16])));
-        assertTrue(r.output().contains("deputy: failed to start: DEPUTY_MASTER_KEY decodes to 16 bytes, not 32:"
+        assertTrue(r.output().contains("deputy: failed to start: DEPUTY_MASTER_KEY decodes to 16 bytes, not 32 bytes:"
                 + " expected base64 of 32 random bytes"), r.output());
     }
 

@@ -338,10 +338,18 @@ public class OidcConnector implements UpstreamConnector {
     private HTTPResponse send(HTTPRequest request, Code code, String what) {
         request.setConnectTimeout((int) options.connectTimeout().toMillis());
         request.setReadTimeout((int) options.readTimeout().toMillis());
-        try {
-            return request.send();
-        } catch (IOException e) {
-            throw new ConnectorException(code, what + " unreachable (" + e.getClass().getSimpleName() + ")", e);
+        String spanName = what.endsWith(" endpoint") ? what.substring(0, what.length() - " endpoint".length()) : what;
+        try (UpstreamTracing.Call call = UpstreamTracing.Call.start(options.tracer(), spanName, config.id(),
+                request.getURL(), request.getMethod().name())) {
+            UpstreamTracing.inject(request::setHeader); // W3C trace context of this upstream call
+            try {
+                HTTPResponse response = request.send();
+                call.status(response.getStatusCode());
+                return response;
+            } catch (IOException e) {
+                call.failed(e);
+                throw new ConnectorException(code, what + " unreachable (" + e.getClass().getSimpleName() + ")", e);
+            }
         }
     }
 

@@ -42,8 +42,8 @@ final class ProviderMetadataCache {
         this.url = wellKnown(issuer);
         this.options = options;
         this.issuerCheck = issuerCheck;
-        this.retriever = new DefaultResourceRetriever((int) options.connectTimeout().toMillis(),
-                (int) options.readTimeout().toMillis(), options.maxResponseBytes());
+        this.retriever = new UpstreamTracing.Retriever((int) options.connectTimeout().toMillis(),
+                (int) options.readTimeout().toMillis(), options.maxResponseBytes(), options.tracer(), connectorId);
     }
 
     /** OIDC Discovery §4: strip one terminating "/" from the issuer, then append the well-known path. */

@@ -1,5 +1,6 @@
 package dev.deputy.broker.audit;
 
+import dev.deputy.broker.tracing.Traces;
 import jakarta.inject.Singleton;
 
 import java.time.Clock;
@@ -48,6 +49,8 @@ public class AuditLog {
     /** Chains with queued events, in the order they asked; each chain is in here at most once. */
     private final LinkedBlockingQueue<Chain> ready = new LinkedBlockingQueue<>();
     private volatile Thread writer; // started and cleared under this object's monitor
+    /** Set once at wiring ({@link #traces(Traces)}); off for logs built by hand. */
+    private volatile Traces traces = Traces.OFF;
     private volatile Observer observer = Observer.NONE;
 
     public AuditLog(AuditStore store) {
@@ -273,6 +276,12 @@ public class AuditLog {
         }
     }
 
+    /** Wiring: spans around appends ("deputy.audit.append") when tracing is on. */
+    @jakarta.inject.Inject
+    void traces(Traces traces) {
+        this.traces = traces;
+    }
+
     /** Appends one event; returns the sealed entry once it is durable. */
     public AuditEntry append(AuditEvent event) {
         return appendAll(List.of(event)).get(0);
@@ -286,6 +295,20 @@ public class AuditLog {
         if (events.isEmpty()) {
             return List.of();
         }
+        Traces.Step step = traces.step("deputy.audit.append");
+        try {
+            step.attr("deputy.tenant", events.get(0).tenantId()).attr("deputy.audit.events", events.size())
+                    .attr("deputy.audit.type", events.get(0).type());
+            return appendAllNow(events);
+        } catch (RuntimeException | Error e) {
+            step.failed(e);
+            throw e;
+        } finally {
+            step.close();
+        }
+    }
+
+    private List<AuditEntry> appendAllNow(List<AuditEvent> events) {
         String tenantId = events.get(0).tenantId();
         witness.checkAppendable(tenantId);
         Chain chain = chain(tenantId);

@@ -43,6 +43,8 @@ public class JwksUriFetcher {
     private final BrokerFile.PrivateKeyJwt cfg;
     private final GuardedHttpClient http;
     private final Map<String, Fetched> cache = new ConcurrentHashMap<>();
+    /** Set once at wiring; a span per fetch when tracing is on. */
+    private volatile dev.deputy.broker.tracing.Traces traces = dev.deputy.broker.tracing.Traces.OFF;
 
     @Inject
     public JwksUriFetcher(Tenants tenants) {
@@ -98,7 +100,23 @@ public class JwksUriFetcher {
         return f == null ? 0 : f.fetchedAt();
     }
 
+    @Inject
+    void traces(dev.deputy.broker.tracing.Traces traces) {
+        this.traces = traces;
+    }
+
     private Fetched fetch(String uriString) throws IOException {
+        try (var step = traces.client("deputy.jwks_uri.fetch")) {
+            try {
+                return fetchNow(uriString, step);
+            } catch (IOException | RuntimeException e) {
+                step.refused(e.getMessage());
+                throw e;
+            }
+        }
+    }
+
+    private Fetched fetchNow(String uriString, dev.deputy.broker.tracing.Traces.Step step) throws IOException {
         URI uri;
         try {
             uri = new URI(uriString);
@@ -106,6 +124,7 @@ public class JwksUriFetcher {
             throw new IOException("jwks_uri is not a URI");
         }
         check(uri);
+        step.attr("server.address", uri.getHost());
         GuardedHttpClient.Response resp;
         try {
             resp = http.get(uri, "application/jwk-set+json, application/json", cfg.jwksUriMaxBytes());
@@ -120,6 +139,7 @@ public class JwksUriFetcher {
         } catch (SSLException e) {
             throw new IOException("jwks_uri TLS failed: " + e.getMessage());
         }
+        step.attr("http.response.status_code", resp.status());
         if (resp.status() != 200) {
             throw new IOException("jwks_uri answered " + resp.status());
         }

@@ -76,12 +76,14 @@ public class TenantConnectors {
     private final Map<String, View> views = new ConcurrentHashMap<>();
 
     public TenantConnectors(Tenants tenants, ConnectorStore store, SecretBox secrets, EphemeralStore ephemeral,
-                            @Nullable ConnectorOptions options) {
+                            @Nullable ConnectorOptions options, dev.deputy.broker.tracing.Traces traces) {
         this.tenants = tenants;
         this.store = store;
         this.secrets = secrets;
         this.ephemeral = ephemeral;
-        this.options = options != null ? options : ConnectorOptions.defaults();
+        ConnectorOptions o = options != null ? options : ConnectorOptions.defaults();
+        // traces: a span per upstream call when tracing is on (the traceparent is sent either way)
+        this.options = o.tracer() == null && traces.on() ? o.withTracer(traces.tracer()) : o;
         this.env = SecretEnv::get;
     }
 

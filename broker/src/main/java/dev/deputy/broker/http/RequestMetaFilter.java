@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public class RequestMetaFilter {
     private static final String ATTR = "deputy.request-meta";
-    private static final Pattern TRACEPARENT = Pattern.compile("^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$");
+    private static final Pattern TRACEPARENT = Pattern.compile("^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$");
+    private static final String ZERO_TRACE = "0".repeat(32);
+    private static final String ZERO_SPAN = "0".repeat(16);
     private static final Pattern SAFE_ID = Pattern.compile("^[A-Za-z0-9._:-]{1,128}$");
 
     @RequestFilter
@@ -47,7 +49,10 @@ public class RequestMetaFilter {
         String tp = request.getHeaders().get("traceparent");
         if (tp != null) {
             var m = TRACEPARENT.matcher(tp.trim());
-            if (m.matches()) {
+            // W3C Trace Context §3.2.2: version ff, an all-zero trace id or parent id make the header invalid; the
+            // tracer ignores such a header too, so it never names the correlation id (which is the trace id)
+            if (m.matches() && !tp.trim().startsWith("ff") && !ZERO_TRACE.equals(m.group(1))
+                    && !m.group(2).equals(ZERO_SPAN)) {
                 correlation = m.group(1);
             }
         }

@@ -81,7 +81,7 @@ public class MasterKeyFactory {
                     + EXPECTED);
         }
         if (key.length != 32) {
-            throw new IllegalStateException(source + " decodes to " + key.length + " bytes, not 32: " + EXPECTED);
+            throw new IllegalStateException(source + " decodes to " + key.length + " bytes, not 32 bytes: " + EXPECTED);
         }
         return key;
     }

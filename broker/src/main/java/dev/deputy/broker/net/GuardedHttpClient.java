@@ -167,6 +167,7 @@ public final class GuardedHttpClient implements AutoCloseable {
     public Response get(URI uri, String accept, int maxBytes) throws IOException {
         HttpGet get = new HttpGet(uri);
         get.setHeader("Accept", accept);
+        dev.deputy.connectors.UpstreamTracing.inject(get::setHeader); // W3C trace context of the current span, if any
         AtomicBoolean late = new AtomicBoolean();
         CompletableFuture<Void> deadline = CompletableFuture.runAsync(() -> {
             late.set(true);

@@ -10,6 +10,7 @@ import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.health.ServiceUnavailableException;
 import dev.deputy.broker.tenant.Tenant;
+import dev.deputy.broker.tracing.Traces;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +49,9 @@ public class ClientFrontDoor {
         REVOCATION(EventTypes.REVOCATION_REJECTED),
         TOOL_CALLS(EventTypes.TOOL_CALL_REJECTED);
 
+        private static final String[] SPAN_NAMES = {"deputy.token", "deputy.introspection", "deputy.revocation",
+                "deputy.tool_calls"};
+
         private final String rejectedType;
 
         Endpoint(String rejectedType) {
@@ -56,6 +60,11 @@ public class ClientFrontDoor {
 
         public String rejectedType() {
             return rejectedType;
+        }
+
+        /** The name of this endpoint's span (docs/observability.md, "Traces"). */
+        public String spanName() {
+            return SPAN_NAMES[ordinal()];
         }
 
         /** Whether a public client may call it: only the token endpoint (its code is protected by PKCE). */
@@ -82,30 +91,48 @@ public class ClientFrontDoor {
     private final Endpoints endpoints;
     private final AuditLog audit;
     private final TokenMetrics metrics;
+    private final Traces traces;
 
-    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit, TokenMetrics metrics) {
+    public ClientFrontDoor(ClientAuthPipeline pipeline, Endpoints endpoints, AuditLog audit, TokenMetrics metrics,
+                           Traces traces) {
         this.pipeline = pipeline;
         this.endpoints = endpoints;
         this.audit = audit;
         this.metrics = metrics;
+        this.traces = traces;
     }
 
     public EndpointResponse serve(Endpoint endpoint, Tenant tenant, HTTPRequest request, RequestMeta meta,
                                   Handler handler) {
         AuthenticatedClient client = null;
+        Traces.Step step = traces.step(endpoint.spanName());
         try {
+            step.attr("deputy.tenant", tenant.id()).attr("deputy.request_id", meta.requestId())
+                    .attr("deputy.correlation_id", meta.correlationId());
             handler.precheck(request);
             String issuer = endpoints.issuer(tenant.id());
-            // parsed once: a malformed assertion is invalid_client (RFC 7523 §3.2), not invalid_request
-            ClientAuthentication auth = ClientAuthPipeline.parse(request);
-            // RFC 6749 §3.2 (and the RFC 7662 / RFC 7009 forms): no parameter twice, identical values included;
-            // resource (RFC 8707) and audience (RFC 8693) may repeat at the token endpoint
-            FormParameters.requireSingle(request, endpoint == Endpoint.TOKEN ? FormParameters.TOKEN_REPEATABLE
-                    : java.util.Set.of());
-            client = pipeline.authenticate(tenant, issuer, request, auth);
-            admit(endpoint, tenant, client);
+            ClientAuthentication auth;
+            try (Traces.Step authStep = traces.step("deputy.client_auth")) {
+                try {
+                    // parsed once: a malformed assertion is invalid_client (RFC 7523 §3.2), not invalid_request
+                    auth = ClientAuthPipeline.parse(request);
+                    authStep.attr("deputy.client_auth.method", auth == null ? "none" : auth.getMethod().getValue());
+                    // RFC 6749 §3.2 (and the RFC 7662 / RFC 7009 forms): no parameter twice, identical values
+                    // included; resource (RFC 8707) and audience (RFC 8693) may repeat at the token endpoint
+                    FormParameters.requireSingle(request, endpoint == Endpoint.TOKEN ? FormParameters.TOKEN_REPEATABLE
+                            : java.util.Set.of());
+                    client = pipeline.authenticate(tenant, issuer, request, auth);
+                    admit(endpoint, tenant, client);
+                    authStep.attr("deputy.client_id", client.clientId());
+                } catch (OAuthException e) {
+                    authStep.refused(e.error().getCode());
+                    throw e;
+                }
+            }
+            step.attr("deputy.client_id", client.clientId()).attr("deputy.agent_id", client.agentId());
             return handler.handle(new Call(tenant, issuer, request, auth, client, meta));
         } catch (OAuthException e) {
+            step.refused(e.error().getCode());
             ErrorObject shown = e.error();
             if (OAuth2Error.INVALID_CLIENT.getCode().equals(shown.getCode())) {
                 // RFC 6749 §5.2: say that it failed, never why (the audit entry has the reason)
@@ -116,11 +143,14 @@ public class ClientFrontDoor {
         } catch (ServiceUnavailableException e) {
             throw e;
         } catch (RuntimeException e) {
+            step.failed(e);
             LOG.error("{} failure (tenant {})", endpoint.name().toLowerCase(), tenant.id(), e);
             ErrorObject err = OAuth2Error.SERVER_ERROR.setDescription("unexpected error");
             rejected(endpoint, tenant, request, meta, client,
                     new OAuthException(err).reason("server_error: " + e.getClass().getSimpleName()), err);
             return EndpointResponse.error(err);
+        } finally {
+            step.close();
         }
     }
 

@@ -6,6 +6,7 @@ import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.tenant.Tenant;
+import dev.deputy.broker.tracing.Traces;
 import jakarta.inject.Singleton;
 
 import java.util.Collections;
@@ -26,8 +27,10 @@ public class TokenEndpoint {
     private final ClientFrontDoor door;
     private final AuditLog audit;
     private final TokenMetrics metrics;
+    private final Traces traces;
 
-    public TokenEndpoint(List<GrantHandler> handlers, ClientFrontDoor door, AuditLog audit, TokenMetrics metrics) {
+    public TokenEndpoint(List<GrantHandler> handlers, ClientFrontDoor door, AuditLog audit, TokenMetrics metrics,
+                         Traces traces) {
         Map<String, GrantHandler> byType = new TreeMap<>();
         for (GrantHandler h : handlers) {
             if (byType.put(h.grantType(), h) != null) {
@@ -38,6 +41,7 @@ public class TokenEndpoint {
         this.door = door;
         this.audit = audit;
         this.metrics = metrics;
+        this.traces = traces;
     }
 
     private ClientUsage usage = ClientUsage.NONE;
@@ -63,9 +67,18 @@ public class TokenEndpoint {
             @Override
             public EndpointResponse handle(ClientFrontDoor.Call call) {
                 GrantHandler handler = handler(call.request());
-                TokenRequest tokenRequest = TokenRequests.parse(call.request(), call.authentication());
-                TokenResult result = handler.handle(new TokenContext(call.tenant(), call.issuer(), tokenRequest,
-                        call.request(), call.client(), call.meta()));
+                TokenResult result;
+                try (Traces.Step grant = traces.step("deputy.grant")) {
+                    grant.attr("oauth.grant_type", handler.grantType());
+                    try {
+                        TokenRequest tokenRequest = TokenRequests.parse(call.request(), call.authentication());
+                        result = handler.handle(new TokenContext(call.tenant(), call.issuer(), tokenRequest,
+                                call.request(), call.client(), call.meta()));
+                    } catch (OAuthException e) {
+                        grant.refused(e.error().getCode());
+                        throw e;
+                    }
+                }
                 if (result.audit() != null) {
                     audit.append(result.audit());
                 }

@@ -151,7 +151,7 @@ public class SafeFetcher {
             boolean defaultPort = url.getPort() < 0;
             String request = "GET " + path + " HTTP/1.1\r\nHost: " + host + (defaultPort ? "" : ":" + port) + "\r\n"
                     + "Accept: application/json\r\nUser-Agent: Deputy-CIMD/1\r\nAccept-Encoding: identity\r\n"
-                    + "Connection: close\r\n\r\n";
+                    + "Connection: close\r\n" + traceHeaders() + "\r\n";
             OutputStream out = socket.getOutputStream();
             out.write(request.getBytes(StandardCharsets.US_ASCII));
             out.flush();
@@ -173,6 +173,17 @@ public class SafeFetcher {
                 // closing
             }
         }
+    }
+
+    /** The W3C trace context of the current span as header lines ({@code traceparent}, {@code tracestate}), or "". */
+    private static String traceHeaders() {
+        StringBuilder sb = new StringBuilder(0);
+        dev.deputy.connectors.UpstreamTracing.inject((name, value) -> {
+            if (value.indexOf('\r') < 0 && value.indexOf('\n') < 0) { // never split a header line
+                sb.append(name).append(": ").append(value).append("\r\n");
+            }
+        });
+        return sb.toString();
     }
 
     private static Fetched read(InputStream in, long deadline) throws IOException, FetchException {

@@ -6,6 +6,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.deputy.broker.config.DeputySettings;
 import dev.deputy.broker.health.DependencyCheck;
 import dev.deputy.broker.health.ServiceUnavailableException;
+import dev.deputy.broker.tracing.Traces;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import org.flywaydb.core.Flyway;
@@ -13,6 +14,7 @@ import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
+import org.jooq.impl.DefaultConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,17 +54,19 @@ public class Database implements DependencyCheck {
     private final Duration startupWait;
 
     public Database(DeputySettings settings) {
-        this(settings, STARTUP_WAIT);
+        this(settings, STARTUP_WAIT, Traces.OFF);
     }
 
     /**
      * @param startupWait how long to wait for MySQL at start ({@code DEPUTY_STARTUP_WAIT}); the first failure is
      *                    reported at once, and failures that waiting cannot fix (unknown database that the user may
      *                    not create, access denied) end the start at once
+     * @param traces      a span per SQL statement when tracing is on ({@link JooqTracing}); off, no listener
      */
     @jakarta.inject.Inject
     public Database(DeputySettings settings,
-                    @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait) {
+                    @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait,
+                    Traces traces) {
         this.startupWait = startupWait;
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("deputy-db");
@@ -129,7 +133,12 @@ public class Database implements DependencyCheck {
             // H2 creates its files with the process umask (often 0644): 0600, like everything in the data dir
             PrivateFiles.tighten(settings.dataDir());
         }
-        this.dsl = DSL.using(dataSource, dialect, new Settings().withExecuteLogging(false));
+        org.jooq.Configuration config = new DefaultConfiguration().set(dataSource).set(dialect)
+                .set(new Settings().withExecuteLogging(false));
+        if (traces.on()) {
+            config = config.set(new JooqTracing(traces.tracer(), backend));
+        }
+        this.dsl = DSL.using(config);
         LOG.info("durable store: {} (schema migrated)", backend);
     }
 

@@ -6,6 +6,7 @@ import dev.deputy.broker.config.PublicUrl;
 import dev.deputy.broker.keys.SigningKeys;
 import dev.deputy.broker.tenant.Tenant;
 import dev.deputy.broker.tenant.Tenants;
+import dev.deputy.broker.tracing.Traces;
 import jakarta.inject.Singleton;
 
 import java.security.SecureRandom;
@@ -32,6 +33,8 @@ public class AccessTokens {
     private final PublicUrl publicUrl;
     private final Tenants tenants;
     private final Clock clock;
+    /** Set once at wiring ({@link #traces(Traces)}). */
+    private volatile Traces traces = Traces.OFF;
 
     public AccessTokens(SigningKeys keys, PublicUrl publicUrl, Tenants tenants) {
         this(keys, publicUrl, tenants, Clock.systemUTC());
@@ -44,7 +47,19 @@ public class AccessTokens {
         this.clock = clock;
     }
 
+    @jakarta.inject.Inject
+    void traces(Traces traces) {
+        this.traces = traces;
+    }
+
     public MintedToken mint(AccessTokenSpec spec) {
+        try (Traces.Step step = traces.step("deputy.token.mint")) {
+            step.attr("deputy.tenant", spec.tenantId());
+            return mintNow(spec);
+        }
+    }
+
+    private MintedToken mintNow(AccessTokenSpec spec) {
         Tenant tenant = tenants.find(spec.tenantId())
                 .orElseThrow(() -> new IllegalArgumentException("unknown tenant " + spec.tenantId()));
         Duration ttl = spec.ttl() == null || spec.ttl().compareTo(tenant.accessTokenTtl()) > 0

@@ -93,6 +93,11 @@ public final class FedFixture implements AutoCloseable {
 
     /** @param tenantYmlExtra appended to acme's tenant.yml (e.g. a dormancy policy) */
     public FedFixture(Path dir, String tenantYmlExtra) {
+        this(dir, tenantYmlExtra, Map.of());
+    }
+
+    /** @param extraProperties more broker properties (e.g. tracing) */
+    public FedFixture(Path dir, String tenantYmlExtra, Map<String, Object> extraProperties) {
         this.dir = dir;
         idp = new MockOAuth2Server(new OAuth2Config(), discovery("auth0", iss -> iss + "/"),
                 discovery(ENTRA_ID, iss -> iss.replace("/organizations/v2.0", "/{tenantid}/v2.0")));
@@ -170,6 +175,7 @@ public final class FedFixture implements AutoCloseable {
         props.put("deputy.master-key", "");
         props.put("deputy.mysql.url", "");
         props.put("deputy.redis.uri", "");
+        props.putAll(extraProperties);
         ApplicationContext ctx = ApplicationContext.builder().properties(props)
                 .singletons(ConnectorOptions.defaults().withClock(clock)).start();
         server = ctx.getBean(EmbeddedServer.class).start();

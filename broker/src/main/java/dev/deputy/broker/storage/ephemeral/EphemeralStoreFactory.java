@@ -2,6 +2,7 @@ package dev.deputy.broker.storage.ephemeral;
 
 import dev.deputy.broker.config.DeputySettings;
 import dev.deputy.broker.ephemeral.EphemeralStore;
+import dev.deputy.broker.tracing.Traces;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import jakarta.inject.Singleton;
@@ -24,7 +25,14 @@ class EphemeralStoreFactory {
     @Singleton
     @Bean(preDestroy = "close")
     EphemeralStore ephemeralStore(DeputySettings settings, Optional<MeterRegistry> registry,
-                                  @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait) {
+                                  @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait,
+                                  Traces traces) {
+        EphemeralStore store = store(settings, registry, startupWait);
+        // traces: a span per call when tracing is on; off, the store itself (no wrapper on the hot path)
+        return traces.on() ? new TracedEphemeralStore(store, traces) : store;
+    }
+
+    private static EphemeralStore store(DeputySettings settings, Optional<MeterRegistry> registry, Duration startupWait) {
         if (settings.redis().isPresent()) {
             DeputySettings.Redis r = settings.redis().get();
             LOG.info("ephemeral store: redis (prefix {})", r.prefix());
