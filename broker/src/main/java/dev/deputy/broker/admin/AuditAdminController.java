@@ -11,6 +11,7 @@ import dev.deputy.broker.audit.AuditEntryView;
 import dev.deputy.broker.audit.AuditExporter;
 import dev.deputy.broker.audit.AuditFeed;
 import dev.deputy.broker.audit.AuditJson;
+import dev.deputy.broker.audit.AuditReports;
 import dev.deputy.broker.audit.AuditQuery;
 import dev.deputy.broker.audit.AuditRetention;
 import dev.deputy.broker.audit.AuditStore;
@@ -148,11 +149,11 @@ class AuditAdminController {
         }
         long t0 = System.nanoTime();
         AuditVerifier.Report r = verifier.verifyRange(tenant, from == null ? 1 : from, to == null ? Long.MAX_VALUE : to);
-        Map<String, Object> body = AuditJson.report(r);
+        Map<String, Object> body = AuditReports.report(r);
         // the entries after the last signed checkpoint: hash-linked but not signed, nor witnessed, yet
-        body.put("unsigned_tail", verifier.unsignedTail(tenant).map(AuditJson::tail).orElse(null));
+        body.put("unsigned_tail", verifier.unsignedTail(tenant).map(AuditReports::tail).orElse(null));
         AuditWitness.Comparison wc = witness.compare(tenant, store);
-        body.put("witness", AuditJson.witness(wc, witness.file(tenant).map(Object::toString).orElse(null)));
+        body.put("witness", AuditReports.witness(wc, witness.file(tenant).map(Object::toString).orElse(null)));
         if (wc.refused() && r.ok()) {
             body.put("ok", false);
             body.put("first_bad_seq", Math.min(wc.witnessedSeq(), wc.dbHeadSeq() + 1));
@@ -173,10 +174,10 @@ class AuditAdminController {
         if (unknown(tenant)) {
             return notFound();
         }
-        Map<String, Object> body = AuditJson.witness(witness.compare(tenant, store),
+        Map<String, Object> body = AuditReports.witness(witness.compare(tenant, store),
                 witness.file(tenant).map(Object::toString).orElse(null));
         body.put("refused", witness.refusal(tenant).orElse(null));
-        body.put("unsigned_tail", verifier.unsignedTail(tenant).map(AuditJson::tail).orElse(null));
+        body.put("unsigned_tail", verifier.unsignedTail(tenant).map(AuditReports::tail).orElse(null));
         body.put("sinks", witness.status().stream().map(s -> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("url", s.url());
@@ -218,7 +219,7 @@ class AuditAdminController {
                     .<HttpResponse<?>>map(c -> HttpResponse.created(AuditJson.checkpoint(c)))
                     .orElseGet(() -> bad("the chain is empty"));
         } catch (AuditCheckpoints.ChainBroken e) {
-            return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT).body(AuditJson.report(e.report()));
+            return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT).body(AuditReports.report(e.report()));
         }
     }
 
@@ -251,7 +252,7 @@ class AuditAdminController {
             try {
                 exporter.range(tenant, start, to, true);
             } catch (AuditCheckpoints.ChainBroken e) {
-                return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT).body(AuditJson.report(e.report()));
+                return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT).body(AuditReports.report(e.report()));
             }
         }
         ChunkPipe pipe = new ChunkPipe(8, 1 << 16);

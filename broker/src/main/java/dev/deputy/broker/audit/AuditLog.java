@@ -229,7 +229,7 @@ public class AuditLog {
                     }
                     long seq = chain.seq + sealed.size() + 1;
                     String prev = sealed.isEmpty() ? chain.hash : sealed.get(sealed.size() - 1).hash();
-                    AuditEntry e = AuditEntry.seal(event, seq, now, prev);
+                    AuditEntry e = AuditSeal.seal(event, seq, now, prev);
                     sealed.add(e);
                     return e;
                 });
@@ -412,7 +412,7 @@ public class AuditLog {
                 long seq = chain.seq;
                 String prev = chain.hash;
                 for (Pending p : batch) {
-                    AuditEntry e = AuditEntry.seal(p.event(), ++seq, now, prev);
+                    AuditEntry e = AuditSeal.seal(p.event(), ++seq, now, prev);
                     sealed.add(e);
                     prev = e.hash();
                 }

@@ -292,68 +292,14 @@ public class AuditWitness {
 
     // --- reading a witness (file or URL) --------------------------------------------------------------------------
 
-    /** One witnessed checkpoint: the claims of its JWS, and the row form when the line carried it. */
-    public record Witnessed(String tenant, long seq, String head, String jws, AuditCheckpoint checkpoint) {
-    }
-
-    /**
-     * Parses witness lines: the witness file's (and the export's) {@code checkpoint} JSON lines, or bare compact
-     * JWS lines as the HTTP sink receives them. Tenant, seq and head are taken from the signed claims; other lines
-     * are skipped. Signatures are checked by the verifiers, not here.
-     */
+    /** Parses witness lines (see {@link Witnessed#read(List, java.util.function.Consumer)}); unreadable lines are logged. */
     public static List<Witnessed> read(List<String> lines) {
-        List<Witnessed> out = new ArrayList<>();
-        TypeReference<LinkedHashMap<String, Object>> type = new TypeReference<>() {
-        };
-        for (String raw : lines) {
-            String line = raw.strip();
-            if (line.isEmpty()) {
-                continue;
-            }
-            try {
-                String jws;
-                AuditCheckpoint row = null;
-                if (line.startsWith("{")) {
-                    Map<String, Object> m = AuditJson.MAPPER.readValue(line, type);
-                    if (!"checkpoint".equals(m.get("type")) || !(m.get("jws") instanceof String j)) {
-                        continue;
-                    }
-                    jws = j;
-                    row = AuditJson.checkpoint(m);
-                } else {
-                    jws = line;
-                }
-                JWTClaimsSet claims = SignedJWT.parse(jws).getJWTClaimsSet();
-                Long seq = claims.getLongClaim("seq");
-                String tenant = claims.getStringClaim("tenant");
-                String head = claims.getStringClaim("head");
-                if (seq == null || tenant == null || head == null) {
-                    continue;
-                }
-                out.add(new Witnessed(tenant, seq, head, jws, row));
-            } catch (IOException | ParseException | RuntimeException e) {
-                LOG.warn("audit witness: unreadable line skipped ({})", e.getMessage());
-            }
-        }
-        return out;
+        return Witnessed.read(lines, why -> LOG.warn("audit witness: unreadable line skipped ({})", why));
     }
 
     /** Reads a witness from a file path or an http(s) URL (GET, the JSONL or JWS lines). */
     public static List<Witnessed> read(String fileOrUrl) throws IOException {
-        if (fileOrUrl.startsWith("http://") || fileOrUrl.startsWith("https://")) {
-            try {
-                HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(fileOrUrl))
-                        .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() != 200) {
-                    throw new IOException("witness " + fileOrUrl + " answered " + r.statusCode());
-                }
-                return read(r.body().lines().toList());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            }
-        }
-        return read(Files.readAllLines(Path.of(fileOrUrl), StandardCharsets.UTF_8));
+        return Witnessed.read(fileOrUrl, why -> LOG.warn("audit witness: unreadable line skipped ({})", why));
     }
 
     // --- HTTP sinks -------------------------------------------------------------------------------------------------

@@ -167,10 +167,10 @@ class AuditBenchTest {
                     .detail("grant_type", "client_credentials").build();
             AuditEntry e;
             if (realHashes) {
-                e = AuditEntry.seal(ev, seq, now + seq, prev);
+                e = AuditSeal.seal(ev, seq, now + seq, prev);
                 prev = e.hash();
             } else {
-                AuditEntry s = AuditEntry.seal(ev, seq, now + seq, prev);
+                AuditEntry s = AuditSeal.seal(ev, seq, now + seq, prev);
                 e = s;
             }
             batch.add(e);

@@ -96,7 +96,7 @@ class AuditEntryCanonicalTest {
     @Test
     void sealingAndRecomputingAgreeAndNonCanonicalStoredDetailsStillHashTheSame() {
         // a type outside the catalogue keeps free details (a catalogue type keeps only its declared fields: AuditSchema)
-        AuditEntry sealed = AuditEntry.seal(AuditEvent.of("t", "test.canonical", AuditEvent.Outcome.SUCCESS)
+        AuditEntry sealed = AuditSeal.seal(AuditEvent.of("t", "test.canonical", AuditEvent.Outcome.SUCCESS)
                 .detail("b", "é").detail("a", List.of(2, 1)).build(), 7, 1_765_000_000_000L, "0".repeat(64));
         assertEquals(AuditEntry.CANON_V2, sealed.canon());
         assertEquals("{\"a\":[2,1],\"b\":\"é\"}", sealed.details(), "stored in RFC 8785 form");

@@ -1,7 +1,6 @@
 package dev.deputy.broker.audit;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import dev.deputy.broker.cli.AuditCommands;
 import dev.deputy.broker.token.AccessTokenSpec;
 import dev.deputy.broker.token.AccessTokens;
 import dev.deputy.broker.token.MintedToken;
@@ -368,40 +367,5 @@ class AuditHttpTest implements TestPropertyProvider {
                 // interrupted or closed
             }
         });
-    }
-
-    @Test
-    void cliVerifiesCheckpointsExportsAndVerifiesTheFileOffline() throws Exception {
-        for (int i = 0; i < 20; i++) {
-            log.append(AuditEvent.of(T, EventTypes.TOKEN_ISSUED, AuditEvent.Outcome.SUCCESS).client("cli-" + i).build());
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        AuditCommands.Context ctx = new AuditCommands.Context(base(), adminToken(), T, false,
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertEquals(0, AuditCommands.run(new String[]{"checkpoint"}, ctx), err.toString());
-        out.reset();
-        assertEquals(0, AuditCommands.run(new String[]{"verify"}, ctx), out + " " + err);
-        assertTrue(out.toString().startsWith("OK"), out.toString());
-        out.reset();
-        assertEquals(0, AuditCommands.run(new String[]{"query", "--client", "cli-7"}, ctx), err.toString());
-        assertTrue(out.toString().contains("client=cli-7"), out.toString());
-        Path dir = Files.createTempDirectory("cli");
-        Path file = dir.resolve("export.jsonl");
-        Path jwks = dir.resolve("jwks.json");
-        assertEquals(0, AuditCommands.run(new String[]{"export", "--out", file.toString()}, ctx), err.toString());
-        assertEquals(0, AuditCommands.run(new String[]{"jwks", "--out", jwks.toString()}, ctx), err.toString());
-        out.reset();
-        assertEquals(0, AuditCommands.run(new String[]{"verify-file", file.toString(), "--jwks", jwks.toString()}, ctx),
-                out + " " + err);
-        assertTrue(out.toString().startsWith("OK"), out.toString());
-        out.reset();
-        assertEquals(0, AuditCommands.run(new String[]{"export", "--format", "ocsf"}, ctx), err.toString());
-        assertTrue(out.toString().contains("\"class_uid\":3002"), out.toString());
-        // the broker's own trail: admin sign-ins
-        out.reset();
-        AuditCommands.Context sys = new AuditCommands.Context(base(), adminToken(), "_broker", true, ctx.out(), ctx.err());
-        assertEquals(0, AuditCommands.run(new String[]{"verify"}, sys), out + " " + err);
-        assertTrue(out.toString().contains("\"ok\" : true"), out.toString());
     }
 }

@@ -121,7 +121,7 @@ class AuditVerifierTamperTest {
         Fixture f = fixture(b, 12);
         AuditEntry four = f.entry(4);
         f.shift(5, 1);
-        AuditEntry forged = AuditEntry.seal(AuditEvent.of(f.tenant(), EventTypes.CONSENT_GRANTED,
+        AuditEntry forged = AuditSeal.seal(AuditEvent.of(f.tenant(), EventTypes.CONSENT_GRANTED,
                 AuditEvent.Outcome.SUCCESS).subject("mallory", null).build(), 5, four.atMs(), four.hash());
         f.put(forged);
         assertBad(f.verifier().verify(f.tenant()), "inserted", 5);

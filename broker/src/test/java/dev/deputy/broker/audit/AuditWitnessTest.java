@@ -55,13 +55,13 @@ class AuditWitnessTest {
 
     @Test
     void readingAWitnessTakesCheckpointLinesAndBareJwsLinesAndSkipsTheRest() {
-        List<AuditWitness.Witnessed> ws = AuditWitness.read(List.of(
+        List<Witnessed> ws = AuditWitness.read(List.of(
                 "{\"type\":\"checkpoint\",\"tenant\":\"t\",\"seq\":3,\"head\":\"" + "a".repeat(64) + "\",\"time\":1,\"kid\":\"k\","
                         + "\"public_jwk\":\"{}\",\"jws\":\"" + jws("t", 3, "a".repeat(64)) + "\"}",
                 jws("t", 7, "b".repeat(64)),
                 "", "{\"type\":\"entry\",\"seq\":1}", "not a jws", "{broken json",
                 jws("t", 9, "c".repeat(64)).replace(".c2ln", "")));
-        assertEquals(List.of(3L, 7L), ws.stream().map(AuditWitness.Witnessed::seq).toList());
+        assertEquals(List.of(3L, 7L), ws.stream().map(Witnessed::seq).toList());
         assertEquals("b".repeat(64), ws.get(1).head());
         assertNotNull(ws.get(0).checkpoint());
     }

@@ -69,7 +69,7 @@ class IndependentVerifierTest {
         String prev = AuditEntry.GENESIS;
         long now = System.currentTimeMillis() - 60_000;
         for (int i = 1; i <= 3; i++) {
-            AuditEntry e = AuditEntry.seal(event(i), i, now + i, prev, AuditEntry.CANON_V1);
+            AuditEntry e = AuditSeal.seal(event(i), i, now + i, prev, AuditEntry.CANON_V1);
             b.store.insert(List.of(e));
             prev = e.hash();
         }
@@ -190,7 +190,7 @@ class IndependentVerifierTest {
 
     /** Runs both verifiers; both must say ok (expected null) or name the same, expected problem. */
     void agree(List<String> lines, Path witness, String expected) throws Exception {
-        List<AuditWitness.Witnessed> ws = witness == null ? null : AuditWitness.read(Files.readAllLines(witness));
+        List<Witnessed> ws = witness == null ? null : AuditWitness.read(Files.readAllLines(witness));
         OfflineVerifier.Result java = OfflineVerifier.verify(new StringReader(String.join("\n", lines)), jwks, ws);
         Map<String, Object> py = python(write(lines), witness);
         if (expected == null) {
@@ -312,7 +312,7 @@ class IndependentVerifierTest {
                 lastEntry = parse(l);
             }
         }
-        AuditEntry forged = AuditEntry.seal(AuditEvent.of(tenant, EventTypes.TOKEN_ISSUED, AuditEvent.Outcome.SUCCESS)
+        AuditEntry forged = AuditSeal.seal(AuditEvent.of(tenant, EventTypes.TOKEN_ISSUED, AuditEvent.Outcome.SUCCESS)
                 .subject("mallory", "https://idp.example").build(), last + 1, System.currentTimeMillis(),
                 (String) lastEntry.get("hash"));
         List<String> out = new ArrayList<>();

@@ -59,7 +59,7 @@ class SecretGuardTest {
             assertEquals(id, e.details().get("jti"));
             assertEquals(List.of(id), e.details().get("requested"));
             assertEquals("allowed for " + id, e.details().get("reason"));
-            AuditEntry sealed = AuditEntry.seal(e, 1, 1L, AuditEntry.GENESIS);
+            AuditEntry sealed = AuditSeal.seal(e, 1, 1L, AuditEntry.GENESIS);
             assertEquals(sealed.hash(), sealed.computeHash());
         }
         // nested objects of declared fields: an agent snapshot with hostile owner, roles and metadata
@@ -131,7 +131,7 @@ class SecretGuardTest {
         assertEquals("[redacted:kind]", e.details().get("cert_bound"));
         assertEquals("[redacted:kind]", e.details().get("exp"));
         assertEquals("[redacted:kind]", e.details().get("jti"));
-        assertFalse(AuditEntry.seal(e, 1, 1L, AuditEntry.GENESIS).details().contains("hunter2"));
+        assertFalse(AuditSeal.seal(e, 1, 1L, AuditEntry.GENESIS).details().contains("hunter2"));
         assertEquals(7, alarms.size(), alarms::toString);
         assertEquals(before + 7, AuditAlarms.total());
         assertTrue(AuditAlarms.counts().get("undeclared") >= 4);

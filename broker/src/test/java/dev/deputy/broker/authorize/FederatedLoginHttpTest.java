@@ -636,62 +636,6 @@ class FederatedLoginHttpTest {
         }
     }
 
-    @Test
-    void connectorCli() throws Exception {
-        String token = fx.adminToken();
-        Path file = dir.resolve("cli-connector.yml");
-        java.nio.file.Files.writeString(file, """
-                id: cli-idp
-                type: oidc
-                issuer: %s
-                client_id: deputy
-                client_secret_env: FED_TEST_UPSTREAM_SECRET
-                email_domains: [cli.example]
-                """.formatted(fx.issuer("cli")));
-        record Run(int code, String out, String err) {
-        }
-        java.util.function.Function<String[], Run> cli = args -> {
-            var out = new java.io.ByteArrayOutputStream();
-            var err = new java.io.ByteArrayOutputStream();
-            int code = dev.deputy.broker.cli.ConnectorCommands.run(args, fx.url(), token, TENANT, false,
-                    new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
-            return new Run(code, out.toString(), err.toString());
-        };
-        Run add = cli.apply(new String[]{"add", "-f", file.toString()});
-        assertEquals(0, add.code(), add.err());
-        assertTrue(add.out().contains("cli-idp added"), add.out());
-        Run list = cli.apply(new String[]{"list"});
-        assertTrue(list.out().contains("cli-idp") && list.out().contains("okta"), list.out());
-        assertFalse(list.out().contains("upstream-s3cret"));
-        Run show = cli.apply(new String[]{"show", "cli-idp"});
-        assertTrue(show.out().contains("issuer") && !show.out().contains("upstream-s3cret"), show.out());
-        Run test = cli.apply(new String[]{"test", "cli-idp"});
-        assertEquals(0, test.code(), test.out() + test.err());
-        assertTrue(test.out().contains("OK") && test.out().contains("discovery"), test.out());
-        assertEquals(0, cli.apply(new String[]{"disable", "cli-idp"}).code());
-        assertEquals(0, cli.apply(new String[]{"enable", "cli-idp"}).code());
-        Run refused = cli.apply(new String[]{"remove", "okta"});
-        assertEquals(1, refused.code());
-        assertTrue(refused.err().contains("managed_by_config"), refused.err());
-        assertEquals(0, cli.apply(new String[]{"remove", "cli-idp"}).code());
-        assertEquals(1, cli.apply(new String[]{"show", "cli-idp"}).code());
-        assertEquals(2, cli.apply(new String[]{"frobnicate"}).code());
-
-        // a broken connector: test reports the problem and exits 1
-        java.nio.file.Files.writeString(file, """
-                id: broken-idp
-                type: oidc
-                issuer: http://127.0.0.1:9/nothing-here
-                client_id: deputy
-                client_secret_env: FED_TEST_UPSTREAM_SECRET
-                """);
-        assertEquals(0, cli.apply(new String[]{"add", "-f", file.toString()}).code());
-        Run broken = cli.apply(new String[]{"test", "broken-idp"});
-        assertEquals(1, broken.code());
-        assertTrue(broken.out().contains("FAIL") && broken.out().contains("discovery"), broken.out());
-        assertEquals(0, cli.apply(new String[]{"remove", "broken-idp"}).code());
-    }
-
     static Map<String, String> mapOf(String... kv) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) {

@@ -227,13 +227,24 @@ class MultiNodeHttpTest {
         assertEquals(true, introspect(b, token).get("active"));
 
         Path creds = dir.resolve("a").resolve("admin-credentials.json");
-        Map<String, String> env = Map.of("DEPUTY_DATA_DIR", dir.resolve("a").toString(), "DEPUTY_URL", a.url());
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
         assertTrue(Files.exists(creds), "node A wrote its bootstrap admin credential");
-        int rc = dev.deputy.broker.cli.Cli.run(new String[]{"agent", "revoke", "cli-victim", "--reason", "test"}, env,
-                new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
-        assertEquals(0, rc, out + " / " + err);
+        // the admin API on node A, as `deputy agent revoke` calls it (the CLI itself is tested in the cli module)
+        Map<?, ?> c = new com.fasterxml.jackson.databind.ObjectMapper().readValue(creds.toFile(), Map.class);
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String basic = java.util.Base64.getEncoder().encodeToString((c.get("client_id") + ":" + c.get("client_secret"))
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        HttpResponse<String> signIn = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(a.url() + "/admin/token"))
+                .header("Authorization", "Basic " + basic).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, signIn.statusCode(), signIn.body());
+        HttpResponse<String> revoked = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(a.url() + "/admin/t/demo/agents/cli-victim/revoke"))
+                .header("Authorization", "Bearer " + json(signIn).get("access_token"))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"reason\":\"test\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, revoked.statusCode(), revoked.body());
         long revokedAt = System.nanoTime();
         boolean inactive = false;
         while (System.nanoTime() - revokedAt < 1_000_000_000L) {

@@ -1,6 +1,7 @@
 package dev.deputy.broker.storage;
 
 import dev.deputy.broker.audit.AuditEntry;
+import dev.deputy.broker.audit.AuditSeal;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.AuditStore;
@@ -303,7 +304,7 @@ abstract class AuditChainContract {
         String t = chainOf(10);
         AuditEntry four = backend.audit().range(t, 4, 1).get(0);
         renumber(t, 5, +1);
-        AuditEntry crafted = AuditEntry.seal(event(t, 999), 5, four.atMs(), four.hash());
+        AuditEntry crafted = AuditSeal.seal(event(t, 999), 5, four.atMs(), four.hash());
         backend.audit().insert(List.of(crafted));
         assertBroken(t, "inserted", 5);
     }
@@ -313,7 +314,7 @@ abstract class AuditChainContract {
         // a cruder forger: the crafted entry hashes correctly but links to nothing in the chain
         String t = chainOf(10);
         renumber(t, 5, +1);
-        AuditEntry crafted = AuditEntry.seal(event(t, 999), 5, System.currentTimeMillis(), "ab".repeat(32));
+        AuditEntry crafted = AuditSeal.seal(event(t, 999), 5, System.currentTimeMillis(), "ab".repeat(32));
         backend.audit().insert(List.of(crafted));
         assertBroken(t, "inserted", 5);
     }
@@ -348,7 +349,7 @@ abstract class AuditChainContract {
         String t = tenant();
         String prev = AuditEntry.GENESIS;
         for (int i = 1; i <= 3; i++) {
-            AuditEntry e = AuditEntry.seal(event(t, i), i, System.currentTimeMillis(), prev, AuditEntry.CANON_V1);
+            AuditEntry e = AuditSeal.seal(event(t, i), i, System.currentTimeMillis(), prev, AuditEntry.CANON_V1);
             backend.audit().insert(List.of(e));
             prev = e.hash();
         }
@@ -485,7 +486,7 @@ abstract class AuditChainContract {
         w.deleteFrom(5);
         String prev = backend.audit().range(w.t, 4, 1).get(0).hash();
         for (int i = 5; i <= 9; i++) { // forged entries, sealed correctly, beyond the witnessed length
-            AuditEntry e = AuditEntry.seal(event(w.t, 1000 + i), i, System.currentTimeMillis(), prev);
+            AuditEntry e = AuditSeal.seal(event(w.t, 1000 + i), i, System.currentTimeMillis(), prev);
             backend.audit().insert(List.of(e));
             prev = e.hash();
         }
@@ -497,7 +498,7 @@ abstract class AuditChainContract {
     void tailAppendedAfterTheWitnessedHeadIsReportedAsExtended() {
         Witnessed w = new Witnessed(8, 8);
         AuditEntry eight = backend.audit().range(w.t, 8, 1).get(0);
-        backend.audit().insert(List.of(AuditEntry.seal(event(w.t, 666), 9, System.currentTimeMillis(), eight.hash())));
+        backend.audit().insert(List.of(AuditSeal.seal(event(w.t, 666), 9, System.currentTimeMillis(), eight.hash())));
         assertEquals("extended", w.kind());
         assertEquals(9, w.wverifier.unsignedTail(w.t).orElseThrow().fromSeq(), "reported as the unsigned tail");
         w.restart();

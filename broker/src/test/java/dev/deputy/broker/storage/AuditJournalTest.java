@@ -1,6 +1,7 @@
 package dev.deputy.broker.storage;
 
 import dev.deputy.broker.audit.AuditEntry;
+import dev.deputy.broker.audit.AuditSeal;
 import dev.deputy.broker.audit.AuditEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +36,7 @@ class AuditJournalTest {
         List<AuditEntry> out = new ArrayList<>();
         String prev = AuditEntry.GENESIS;
         for (int i = 0; i < n; i++) {
-            AuditEntry e = AuditEntry.seal(AuditEvent.of(tenant, "test.journal", AuditEvent.Outcome.SUCCESS)
+            AuditEntry e = AuditSeal.seal(AuditEvent.of(tenant, "test.journal", AuditEvent.Outcome.SUCCESS)
                     .subject("alice ü " + (from + i), "https://idp.example").agent("bot-" + i).detail("n", from + i).build(), from + i, 1_700_000_000_000L + i, prev);
             out.add(e);
             prev = e.hash();
@@ -238,13 +239,13 @@ class AuditJournalTest {
         List<AuditEntry> old = new ArrayList<>();
         String prev = AuditEntry.GENESIS;
         for (int i = 1; i <= 3; i++) {
-            AuditEntry e = AuditEntry.seal(AuditEvent.of(t, "test.journal", AuditEvent.Outcome.SUCCESS)
+            AuditEntry e = AuditSeal.seal(AuditEvent.of(t, "test.journal", AuditEvent.Outcome.SUCCESS)
                     .subject("ü " + i, "https://idp.example").detail("n", i).build(), i, 1_700_000_000_000L + i, prev,
                     AuditEntry.CANON_V1);
             old.add(e);
             prev = e.hash();
         }
-        AuditEntry current = AuditEntry.seal(AuditEvent.of(t, "test.journal", AuditEvent.Outcome.SUCCESS).build(), 4,
+        AuditEntry current = AuditSeal.seal(AuditEvent.of(t, "test.journal", AuditEvent.Outcome.SUCCESS).build(), 4,
                 1_700_000_000_004L, prev);
         // the pre-V90 record layout: n, then per entry tenant, seq, at, 15 strings — no version
         java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();

@@ -1,6 +1,7 @@
 package dev.deputy.broker.storage;
 
 import dev.deputy.broker.audit.AuditEntry;
+import dev.deputy.broker.audit.AuditSeal;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditStore;
 import dev.deputy.broker.keys.SigningKeyStore;
@@ -171,7 +172,7 @@ abstract class RepositoryContract {
             AuditEvent e = AuditEvent.of(tenant, "test.event", AuditEvent.Outcome.INFO).subject("u" + (fromSeq + i), "https://idp")
                     .actors(List.of("agt_B", "agt_A")).client("c1").resource("https://mcp.example/").scopes("a b")
                     .detail("n", fromSeq + i).detail("nested", java.util.Map.of("z", 1, "a", List.of("x", "é"))).build();
-            AuditEntry sealed = AuditEntry.seal(e, fromSeq + i, 1_700_000_000_000L + i, prev);
+            AuditEntry sealed = AuditSeal.seal(e, fromSeq + i, 1_700_000_000_000L + i, prev);
             out.add(sealed);
             prev = sealed.hash();
         }

@@ -59,26 +59,8 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
             .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
             .configure(JsonGenerator.Feature.ESCAPE_NON_ASCII, true);
 
-    /** Seals an event at a position of the chain, in the current canonical form. */
-    public static AuditEntry seal(AuditEvent e, long seq, long atMs, String prevHash) {
-        return seal(e, seq, atMs, prevHash, CANON_CURRENT);
-    }
-
-    /** Seals in a given canonical form (v1 only for tests and tools that reproduce pre-V90 chains). */
-    public static AuditEntry seal(AuditEvent e, long seq, long atMs, String prevHash, int canon) {
-        String actor = e.actorChain().isEmpty() ? null : String.join(" > ", e.actorChain());
-        String details = e.details().isEmpty() ? null : canonicalJson(e.details());
-        if (details != null && canon == CANON_V2) {
-            details = jcs(details); // stored exactly as hashed: RFC 8785 form, UTF-8, no backslash-u escapes
-        }
-        AuditEntry unsealed = new AuditEntry(e.tenantId(), seq, atMs, e.type(), e.outcome().name().toLowerCase(),
-                e.subject(), e.subjectIss(), actor, e.agentId(), e.clientId(), e.resource(), e.scopes(),
-                e.correlationId(), e.requestId(), e.sourceIp(), details, prevHash, null, canon);
-        // v2: the details were just put in RFC 8785 form; no need to canonicalize them a second time
-        return unsealed.withHash(canon == CANON_V2 ? sha256Hex(unsealed.canonicalV2(true)) : unsealed.computeHash());
-    }
-
-    private AuditEntry withHash(String h) {
+    /** This entry with its hash set (sealing lives in the broker: {@code AuditSeal}). */
+    AuditEntry withHash(String h) {
         return new AuditEntry(tenantId, seq, atMs, type, outcome, subject, subjectIss, actor, agentId, clientId, resource,
                 scopes, correlationId, requestId, sourceIp, details, prevHash, h, canon);
     }

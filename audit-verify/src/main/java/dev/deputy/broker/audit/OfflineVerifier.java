@@ -71,7 +71,7 @@ public final class OfflineVerifier {
             System.err.println("usage: OfflineVerifier <export.jsonl> <jwks.json> [--witness <file|url>]");
             System.exit(2);
         }
-        List<AuditWitness.Witnessed> witness = args.length == 4 ? AuditWitness.read(args[3]) : null;
+        List<Witnessed> witness = args.length == 4 ? Witnessed.read(args[3], why -> System.err.println("witness: unreadable line skipped (" + why + ")")) : null;
         Result r;
         try (Reader in = Files.newBufferedReader(Path.of(args[0]), StandardCharsets.UTF_8)) {
             r = verify(in, Files.readString(Path.of(args[1])), witness);
@@ -97,11 +97,11 @@ public final class OfflineVerifier {
      * witnessed entry lies beyond the end of an export that runs to the head, {@code extended} when such an export
      * goes on past the last witnessed head, {@code witness_signature} when a witnessed checkpoint does not verify.
      */
-    public static Result verify(Reader in, String jwksJson, List<AuditWitness.Witnessed> witness) throws IOException {
+    public static Result verify(Reader in, String jwksJson, List<Witnessed> witness) throws IOException {
         return verifyExport(in, jwksJson, witness);
     }
 
-    private static Result verifyExport(Reader in, String jwksJson, List<AuditWitness.Witnessed> witness) throws IOException {
+    private static Result verifyExport(Reader in, String jwksJson, List<Witnessed> witness) throws IOException {
         JWKSet jwks;
         try {
             jwks = JWKSet.parse(jwksJson);
@@ -216,7 +216,7 @@ public final class OfflineVerifier {
     }
 
     /** The witness comparison; a witness finding outranks an {@code unsigned} tail (it says what happened to it). */
-    private static Result againstWitness(Result done, List<AuditWitness.Witnessed> witness, JWKSet jwks,
+    private static Result againstWitness(Result done, List<Witnessed> witness, JWKSet jwks,
                                          List<AuditCheckpoint> cps, CheckpointVerifier.Result cr, boolean throughHead,
                                          long last, Map<Long, String> entryHashAtSeq) {
         String tenant = done.tenant();
@@ -236,7 +236,7 @@ public final class OfflineVerifier {
         }
         int checked = 0;
         long through = 0;
-        for (AuditWitness.Witnessed w : witness) {
+        for (Witnessed w : witness) {
             if (!tenant.equals(w.tenant())) {
                 continue;
             }

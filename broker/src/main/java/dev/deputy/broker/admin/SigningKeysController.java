@@ -1,0 +1,71 @@
+package dev.deputy.broker.admin;
+
+import dev.deputy.broker.keys.SigningKeyStore;
+import dev.deputy.broker.keys.SigningKeys;
+import dev.deputy.broker.keys.StoredKey;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code /admin/t/{tenant}/keys}: the tenant's token signing keys (public parts and lifecycle only; never the sealed
+ * private key) and an immediate rotation ({@code POST …/keys/rotate}: pre-publish and promote at once, audited as
+ * {@code key.rotated}). Scheduled rotation is unchanged.
+ */
+@Controller("/admin/t/{tenant}/keys")
+@Secured(AdminTokenValidator.ROLE)
+@ExecuteOn(TaskExecutors.BLOCKING)
+class SigningKeysController {
+    private final SigningKeyStore store;
+    private final SigningKeys keys;
+    private final AdminContext ctx;
+
+    SigningKeysController(SigningKeyStore store, SigningKeys keys, AdminContext ctx) {
+        this.store = store;
+        this.keys = keys;
+        this.ctx = ctx;
+    }
+
+    @Get(produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> list(@PathVariable String tenant) {
+        String t = ctx.tenant(tenant);
+        keys.keys(t); // the tenant's first key is made on first use
+        List<Map<String, Object>> out = store.list(t).stream().map(SigningKeysController::view).toList();
+        return AdminViews.ok(Map.of("keys", out));
+    }
+
+    @Post(uri = "/rotate", produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> rotate(@PathVariable String tenant) {
+        String t = ctx.tenant(tenant);
+        keys.keys(t);
+        keys.rotateNow(t);
+        String active = keys.keys(t).activeKid();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("active_kid", active);
+        body.put("keys", store.list(t).stream().map(SigningKeysController::view).toList());
+        return AdminViews.ok(body);
+    }
+
+    static Map<String, Object> view(StoredKey k) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kid", k.kid());
+        m.put("alg", k.alg());
+        m.put("state", k.state().name().toLowerCase(Locale.ROOT));
+        m.put("created_at", AdminViews.time(k.createdAt()));
+        m.put("activated_at", AdminViews.time(k.activatedAt()));
+        m.put("retired_at", AdminViews.time(k.retiredAt()));
+        m.put("publish_until", AdminViews.time(k.publishUntil()));
+        return m;
+    }
+}

@@ -1,0 +1,74 @@
+package dev.deputy.broker.admin;
+
+import dev.deputy.broker.agent.AgentException;
+import dev.deputy.broker.federation.User;
+import dev.deputy.broker.federation.UserStore;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.QueryValue;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code /admin/t/{tenant}/users}: the humans linked on upstream login, read-only. Looked up by e-mail (case-insensitive)
+ * or by upstream subject ({@code sub}, byte for byte, optionally with its {@code iss} and {@code connector}), so an
+ * admin can find the internal user id a consent or an audit entry names.
+ */
+@Controller("/admin/t/{tenant}/users")
+@Secured(AdminTokenValidator.ROLE)
+@ExecuteOn(TaskExecutors.BLOCKING)
+class UsersController {
+    private final UserStore users;
+    private final AdminContext ctx;
+
+    UsersController(UserStore users, AdminContext ctx) {
+        this.users = users;
+        this.ctx = ctx;
+    }
+
+    @Get(produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> list(@PathVariable String tenant, @Nullable @QueryValue String email, @Nullable @QueryValue String sub,
+                         @Nullable @QueryValue String iss, @Nullable @QueryValue String connector) {
+        String t = ctx.tenant(tenant);
+        String mail = email == null ? null : email.strip().toLowerCase(Locale.ROOT);
+        List<Map<String, Object>> found = users.list(t).stream()
+                .filter(u -> mail == null || (u.email() != null && u.email().toLowerCase(Locale.ROOT).equals(mail)))
+                .filter(u -> sub == null || sub.equals(u.upstreamSub()))
+                .filter(u -> iss == null || iss.equals(u.upstreamIss()))
+                .filter(u -> connector == null || connector.equals(u.connectorId()))
+                .map(UsersController::view).toList();
+        return AdminViews.ok(Map.of("users", found));
+    }
+
+    @Get(uri = "/{id}", produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+        String t = ctx.tenant(tenant);
+        return AdminViews.ok(view(users.find(t, id).orElseThrow(() -> AgentException.notFound("no user " + id))));
+    }
+
+    static Map<String, Object> view(User u) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", u.id());
+        m.put("email", u.email());
+        m.put("name", u.name());
+        m.put("connector", u.connectorId());
+        m.put("upstream_iss", u.upstreamIss());
+        m.put("upstream_sub", u.upstreamSub());
+        m.put("roles", u.roles());
+        m.put("groups", u.groups());
+        m.put("status", u.status().name().toLowerCase(Locale.ROOT));
+        m.put("created_at", AdminViews.time(u.createdAt()));
+        m.put("last_login_at", AdminViews.time(u.lastLoginAt()));
+        return m;
+    }
+}

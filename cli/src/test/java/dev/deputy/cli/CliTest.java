@@ -1,0 +1,496 @@
+package dev.deputy.cli;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.deputy.broker.admin.ManageBroker;
+import dev.deputy.broker.admin.TestKeys;
+import dev.deputy.broker.agent.AgentChanges;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.util.io.pem.PemReader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.StringReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link Deputy} run in-process against a started broker (and, for {@code agent cert}, a stand-in CA endpoint). */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CliTest {
+    ManageBroker broker;
+    Map<String, String> env;
+    final List<String> changes = new CopyOnWriteArrayList<>();
+
+    record Run(int code, String out, String err) {
+    }
+
+    Run cli(String... args) {
+        return cli(env, args);
+    }
+
+    static Run cli(Map<String, String> env, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Deputy.run(args, new Io(env, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), null, false));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @BeforeAll
+    void start() {
+        broker = ManageBroker.start(false);
+        broker.bean(AgentChanges.class).listen((t, a) -> changes.add(t + "/" + a));
+        env = Map.of("DEPUTY_DATA_DIR", broker.dataDir().toString(), "DEPUTY_URL", broker.url());
+        assertEquals(201, broker.post("/admin/t/demo/roles", "{\"name\":\"reader\",\"scopes\":[\"r\"]}").statusCode());
+    }
+
+    @AfterAll
+    void stop() {
+        broker.close();
+    }
+
+    @Test
+    void createListSuspendShowRevoke(@TempDir Path tmp) throws Exception {
+        Path jwks = Files.writeString(tmp.resolve("jwks.json"), TestKeys.publicJwks());
+        Run r = cli("agent", "create", "cli-bot", "--env", "staging", "--role", "reader", "--auth-method", "private_key_jwt",
+                "--jwks", jwks.toString(), "--owner", "alice@example.com", "--metadata", "team=ops");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("created agent cli-bot"), r.out());
+        assertTrue(r.out().contains("jwks"), r.out());
+
+        r = cli("agent", "list");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cli-bot") && l.contains("active") && l.contains("reader")), r.out());
+
+        r = cli("agent", "suspend", "cli-bot", "--reason", "testing");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("suspended agent cli-bot"), r.out());
+
+        r = cli("--json", "agent", "show", "cli-bot");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> shown = ManageBroker.json(r.out());
+        assertEquals("suspended", shown.get("status"));
+        assertEquals(Map.of("team", "ops"), shown.get("metadata"));
+
+        r = cli("agent", "list", "--status", "suspended", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"cli-bot\""), r.out());
+
+        changes.clear();
+        r = cli("agent", "revoke", "cli-bot");
+        assertEquals(2, r.code(), "no terminal and no --yes: refused");
+        assertTrue(r.err().contains("pass --yes"), r.err());
+        assertTrue(changes.isEmpty(), "nothing revoked without confirmation");
+        r = cli("agent", "revoke", "cli-bot", "--yes");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("status        revoked"), r.out());
+        assertTrue(changes.contains("demo/cli-bot"), "revoking through the CLI fires AgentChanges");
+        assertTrue(broker.lastAudit("demo", "agent.revoked", "cli-bot").details().contains("\"actor\":\"admin:admin\""));
+
+        // refused by the broker: its description in the one error format, exit 4 (conflict) / 3 (not found)
+        r = cli("agent", "revoke", "cli-bot", "-y");
+        assertEquals(4, r.code(), r.err());
+        assertTrue(r.err().startsWith("deputy: ") && r.err().contains("is revoked") && r.err().contains("(conflict, HTTP 409)"), r.err());
+        r = cli("agent", "show", "nope");
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().startsWith("deputy: ") && r.err().contains("HTTP 404)"), r.err());
+        assertEquals(2, cli("agent", "frobnicate", "x").code());
+        assertEquals(2, cli("agent", "show").code());
+        assertEquals(2, cli("agent", "list", "--colour", "red").code());
+        assertEquals(2, cli().code());
+        assertEquals(0, cli("--help").code());
+
+        // nothing printed ever holds the admin secret or a token
+        String secret = broker.adminCredentials().get("client_secret");
+        for (Run x : List.of(cli("agent", "list"), cli("--json", "agent", "show", "cli-bot"), cli("agent", "show", "nope"))) {
+            assertFalse(x.out().contains(secret) || x.err().contains(secret));
+            assertFalse(x.out().contains("dpa_") || x.err().contains("dpa_"));
+        }
+    }
+
+    @Test
+    void rolesAndResources() {
+        Run r = cli("role", "create", "ops", "--scope", "ops:read", "--scope", "ops:write", "--description", "Ops");
+        assertEquals(0, r.code(), r.err());
+        r = cli("role", "list");
+        assertTrue(r.out().contains("ops:read ops:write"), r.out());
+        r = cli("resource", "add", "https://mcp.example.com/ops", "--id", "ops", "--scope", "ops:read", "--default");
+        assertEquals(0, r.code(), r.err());
+        r = cli("resource", "list");
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("ops") && l.contains("yes")), r.out());
+        assertEquals(0, cli("resource", "remove", "ops", "--yes").code());
+        assertEquals(0, cli("role", "remove", "ops", "--yes").code());
+        assertEquals(3, cli("role", "remove", "ops", "--yes").code());
+    }
+
+    /** Issue 13: identifiers the former secret guard refused go through the CLI with their audit entries. */
+    @Test
+    void hostileIdentifiersThroughTheCli(@TempDir Path tmp) throws Exception {
+        String role = "payments.settlement.approvers";
+        String agent = "payments.settlement.reconciler";
+        String owner = "00u/ä+ |x";
+        Run r = cli("role", "create", role, "--scope", "inventory.warehouse.read", "--description", "approvers of " + owner);
+        assertEquals(0, r.code(), r.err());
+        r = cli("resource", "add", "https://inventory.warehouse.example/mcp", "--id", "inventory.warehouse.example",
+                "--scope", "inventory.warehouse.read");
+        assertEquals(0, r.code(), r.err());
+        Path jwks = Files.writeString(tmp.resolve("jwks.json"), TestKeys.publicJwks());
+        r = cli("agent", "create", agent, "--env", "staging", "--role", role, "--auth-method", "private_key_jwt",
+                "--jwks", jwks.toString(), "--owner", owner, "--metadata", "team=jonathan.christopher.williams");
+        assertEquals(0, r.code(), r.err());
+        r = cli("agent", "suspend", agent, "--reason", "owner jonathan.christopher.williams left");
+        assertEquals(0, r.code(), r.err());
+        r = cli("agent", "show", agent);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains(owner), r.out());
+
+        // the trail, as text: details printed as JSON, identifiers as they are
+        Run q = cli("audit", "query", "--agent", agent);
+        assertEquals(0, q.code(), q.err());
+        String created = q.out().lines().filter(l -> l.contains("agent.created")).findFirst().orElseThrow(() -> new AssertionError(q.out()));
+        assertTrue(created.contains("agent=" + agent), created);
+        assertTrue(created.contains("\"owner\":\"" + owner + "\""), created);
+        assertTrue(q.out().lines().anyMatch(l -> l.contains("agent.suspended")
+                && l.contains("\"reason\":\"owner jonathan.christopher.williams left\"")), q.out());
+        // and as JSON: details is an object, every field present
+        r = cli("audit", "query", "--agent", agent, "--json");
+        assertEquals(0, r.code(), r.err());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> entries = (List<Map<String, Object>>) ManageBroker.json(r.out()).get("entries");
+        Map<String, Object> first = entries.get(0);
+        assertEquals("agent.created", first.get("type"));
+        assertTrue(first.containsKey("subject") && first.get("subject") == null, first.toString());
+        assertEquals(List.of(), first.get("actor_chain"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> after = (Map<String, Object>) ((Map<String, Object>) first.get("details")).get("after");
+        assertEquals(owner, after.get("owner"));
+        assertEquals(List.of(role), after.get("roles"));
+        assertEquals(0, cli("resource", "remove", "inventory.warehouse.example", "--yes").code());
+        assertEquals(0, cli("agent", "revoke", agent, "--yes").code());
+        r = cli("audit", "query", "--type", "resource.deleted,agent.revoked", "--json");
+        assertTrue(r.out().contains("inventory.warehouse.example") && r.out().contains(agent), r.out());
+        assertEquals(0, cli("audit", "verify").code());
+    }
+
+    @Test
+    void applyDryRunAndApply(@TempDir Path dir) throws Exception {
+        Path t = dir.resolve("tenants/demo");
+        ManageBroker.write(dir.resolve("broker.yml"), "default_tenant: demo\n");
+        ManageBroker.write(t.resolve("roles/viewer.yml"), "scopes: [v:read]\n");
+        ManageBroker.write(t.resolve("agents/apply-bot.yml"), "environment: dev\nauth_method: tls_client_auth\nroles: [viewer]\n");
+        Run r = cli("apply", "--dry-run", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("create role viewer"), r.out());
+        assertTrue(r.out().contains("create agent apply-bot"), r.out());
+        assertTrue(r.out().contains("dry run: nothing changed"), r.out());
+        assertEquals(404, broker.get("/admin/t/demo/agents/apply-bot").statusCode());
+
+        r = cli("apply", t.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("applied"), r.out());
+        assertEquals(200, broker.get("/admin/t/demo/agents/apply-bot").statusCode());
+
+        ManageBroker.write(t.resolve("agents/broken.yml"), "environment: dev\nauth_method: nope\n");
+        r = cli("apply", "--dry-run", t.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("agents/broken.yml:"), r.err());
+
+        // a plan that revokes: shown, then refused without a terminal and without --yes; applied with --yes
+        Files.delete(t.resolve("agents/broken.yml"));
+        Files.delete(t.resolve("agents/apply-bot.yml"));
+        r = cli("apply", t.toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("revoke agent apply-bot") && r.err().contains("pass --yes"), r.err());
+        assertEquals("active", ManageBroker.json(broker.get("/admin/t/demo/agents/apply-bot").body()).get("status"));
+        r = cli("apply", t.toString(), "--yes");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals("revoked", ManageBroker.json(broker.get("/admin/t/demo/agents/apply-bot").body()).get("status"));
+    }
+
+    @Test
+    void credentialsFromEnvironmentAndErrors() {
+        Map<String, String> creds = broker.adminCredentials();
+        Map<String, String> e = new HashMap<>();
+        e.put("DEPUTY_URL", broker.url());
+        e.put("DEPUTY_ADMIN_CLIENT_ID", creds.get("client_id"));
+        e.put("DEPUTY_ADMIN_CLIENT_SECRET", creds.get("client_secret"));
+        e.put("DEPUTY_DATA_DIR", "/nonexistent");
+        assertEquals(0, cli(e, "agent", "list").code());
+        e.put("DEPUTY_ADMIN_CLIENT_SECRET", "Zq9-not-the-secret");
+        Run r = cli(e, "agent", "list");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("admin sign-in failed"), r.err());
+        assertFalse(r.err().contains("Zq9-not-the-secret"));
+        r = cli(Map.of("DEPUTY_DATA_DIR", "/nonexistent"), "agent", "list");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("no admin credentials"), r.err());
+        // the url from the credentials file, when DEPUTY_URL is unset
+        assertEquals(0, cli(Map.of("DEPUTY_DATA_DIR", broker.dataDir().toString()), "agent", "list").code());
+    }
+
+    /** agent cert: key pair and CSR here, POST to the runtime's certificates endpoint (a stand-in), files written. */
+    @Test
+    void agentCertWritesKeyAndCertificates(@TempDir Path out) throws Exception {
+        AtomicReference<String> seen = new AtomicReference<>();
+        HttpServer ca = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        String pem = TestKeys.pem(TestKeys.selfSigned("stand-in"));
+        ca.createContext("/admin/token", x -> {
+            byte[] b = "{\"access_token\":\"dpa_x\",\"token_type\":\"Bearer\",\"expires_in\":900}".getBytes();
+            x.getResponseHeaders().add("Content-Type", "application/json");
+            x.sendResponseHeaders(200, b.length);
+            x.getResponseBody().write(b);
+            x.close();
+        });
+        ca.createContext("/admin/t/demo/agents/", x -> {
+            seen.set(x.getRequestMethod() + " " + x.getRequestURI().getPath() + " "
+                    + new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            String body = ManageBroker.JSON.writeValueAsString(Map.of("certificate", pem, "ca", pem, "serial", "0a1b",
+                    "not_after", "2030-01-01T00:00:00Z", "thumbprint", "abc"));
+            x.getResponseHeaders().add("Content-Type", "application/json");
+            x.sendResponseHeaders(200, body.getBytes().length);
+            x.getResponseBody().write(body.getBytes());
+            x.close();
+        });
+        ca.start();
+        try {
+            Map<String, String> e = Map.of("DEPUTY_URL", "http://127.0.0.1:" + ca.getAddress().getPort(),
+                    "DEPUTY_ADMIN_CLIENT_ID", "admin", "DEPUTY_ADMIN_CLIENT_SECRET", "s");
+            Run r = cli(e, "agent", "cert", "deploy-bot", "--out", out.toString(), "--ttl", "24h");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(seen.get().startsWith("POST /admin/t/demo/agents/deploy-bot/certificates "), seen.get());
+            Map<String, Object> req = ManageBroker.json(seen.get().substring(seen.get().indexOf('{')));
+            assertEquals("24h", req.get("ttl"));
+            assertEquals(false, req.get("rotate"));
+            PKCS10CertificationRequest csr = new PKCS10CertificationRequest(
+                    new PemReader(new StringReader((String) req.get("csr"))).readPemObject().getContent());
+            assertEquals("CN=deploy-bot", csr.getSubject().toString());
+            Path key = out.resolve("deploy-bot.key");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
+            assertTrue(Files.readString(key).startsWith("-----BEGIN PRIVATE KEY-----"));
+            assertEquals(pem, Files.readString(out.resolve("deploy-bot.crt")));
+            assertTrue(Files.exists(out.resolve("ca.crt")));
+            assertTrue(r.out().contains("0a1b") && !r.out().contains("PRIVATE KEY"), r.out());
+        } finally {
+            ca.stop(0);
+        }
+    }
+
+    Run cliTty(String answer, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Deputy.run(args, new Io(env, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), new BufferedReader(new StringReader(answer + "\n")), true));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void confirmationAtATerminal(@TempDir Path tmp) throws Exception {
+        assertEquals(0, cli("resource", "add", "https://mcp.example.com/%C3%BCn%C3%AFcode/ops.v2", "--id", "confirm.me", "--scope", "c:r").code());
+        Run r = cliTty("n", "resource", "remove", "confirm.me");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("remove resource confirm.me? [y/N]") && r.err().contains("not confirmed"), r.err());
+        assertEquals(200, broker.get("/admin/t/demo/resources/confirm.me").statusCode(), "still there");
+        r = cliTty("yes", "resource", "remove", "confirm.me");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(404, broker.get("/admin/t/demo/resources/confirm.me").statusCode());
+    }
+
+    @Test
+    void outputFormatsParse() throws Exception {
+        assertEquals(0, cli("role", "create", "fmt.role", "--scope", "fmt:read fmt:write").code());
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        for (String[] cmd : List.of(new String[]{"agent", "list"}, new String[]{"role", "list"}, new String[]{"role", "show", "fmt.role"},
+                new String[]{"resource", "list"}, new String[]{"client", "list"}, new String[]{"connector", "list"},
+                new String[]{"consent", "list"}, new String[]{"audit", "query", "--limit", "5"}, new String[]{"audit", "verify"},
+                new String[]{"audit", "checkpoints"})) {
+            List<String> args = new java.util.ArrayList<>(List.of(cmd));
+            args.addAll(List.of("-o", "json"));
+            Run j = cli(args.toArray(String[]::new));
+            assertEquals(0, j.code(), List.of(cmd) + j.err());
+            Map<String, Object> asJson = ManageBroker.JSON.readValue(j.out(), new TypeReference<>() {
+            });
+            args.set(args.size() - 1, "yaml");
+            Run y = cli(args.toArray(String[]::new));
+            assertEquals(0, y.code(), List.of(cmd) + y.err());
+            Map<String, Object> asYaml = yaml.readValue(y.out(), new TypeReference<>() {
+            });
+            assertEquals(asJson.keySet(), asYaml.keySet(), List.of(cmd).toString());
+            Run t = cli(cmd);
+            assertEquals(0, t.code(), List.of(cmd) + t.err());
+            assertFalse(t.out().trim().startsWith("{"), "table by default: " + t.out());
+        }
+        Map<String, Object> role = ManageBroker.json(cli("role", "show", "fmt.role", "--output", "json").out());
+        assertEquals(List.of("fmt:read", "fmt:write"), role.get("scopes"));
+    }
+
+    @Test
+    void keygenMakesAKeyTheBrokerAccepts(@TempDir Path tmp) throws Exception {
+        for (String alg : List.of("ES256", "RS256", "EdDSA")) {
+            Path dir = tmp.resolve(alg);
+            Run r = cli("agent", "keygen", "kg." + alg.toLowerCase(), "--alg", alg, "--out", dir.toString());
+            assertEquals(0, r.code(), r.err());
+            Path key = dir.resolve("kg." + alg.toLowerCase() + ".key");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
+            assertTrue(Files.readString(key).startsWith("-----BEGIN PRIVATE KEY-----"));
+            JWKSet set = JWKSet.parse(Files.readString(dir.resolve("kg." + alg.toLowerCase() + ".jwks.json")));
+            assertEquals(1, set.getKeys().size());
+            JWK pub = set.getKeys().get(0);
+            assertFalse(pub.isPrivate(), "the JWK Set holds the public key only");
+            assertEquals(alg, pub.getAlgorithm().getName());
+            assertEquals(pub.computeThumbprint().toString(), pub.getKeyID());
+            assertFalse(r.out().contains("PRIVATE KEY"));
+            // no overwrite without --force: exit 4
+            assertEquals(4, cli("agent", "keygen", "kg." + alg.toLowerCase(), "--alg", alg, "--out", dir.toString()).code());
+        }
+        // ES256: register it and authenticate with the private key (private_key_jwt, RFC 7523)
+        Path dir = tmp.resolve("ES256");
+        assertEquals(0, cli("resource", "add", "https://mcp.example.com/keygen", "--id", "kg.res", "--scope", "r").code());
+        Run r = cli("agent", "create", "kg.es256", "--env", "dev", "--role", "reader", "--auth-method", "private_key_jwt",
+                "--jwks", dir.resolve("kg.es256.jwks.json").toString());
+        assertEquals(0, r.code(), r.err());
+        String pem = Files.readString(dir.resolve("kg.es256.key"));
+        java.security.PrivateKey priv = java.security.KeyFactory.getInstance("EC").generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(
+                java.util.Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""))));
+        ECKey pub = (ECKey) JWKSet.parse(Files.readString(dir.resolve("kg.es256.jwks.json"))).getKeys().get(0);
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(pub.getKeyID()).build(),
+                new JWTClaimsSet.Builder().issuer("kg.es256").subject("kg.es256").audience(broker.url().replace("127.0.0.1", "localhost") + "/t/demo") // the issuer (public URL unset: localhost)
+                        .jwtID(java.util.UUID.randomUUID().toString()).issueTime(new java.util.Date())
+                        .expirationTime(new java.util.Date(System.currentTimeMillis() + 60_000)).build());
+        jwt.sign(new ECDSASigner(priv, Curve.P_256));
+        java.net.http.HttpResponse<String> t = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(broker.url() + "/t/demo/token")).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_assertion_type="
+                        + "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&resource=https%3A%2F%2Fmcp.example.com%2Fkeygen"
+                        + "&client_assertion=" + jwt.serialize())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, t.statusCode(), t.body() + " " + broker.audit("demo").get(broker.audit("demo").size() - 1));
+    }
+
+    @Test
+    void auditVerifyExportVerifyFileAndWitness(@TempDir Path tmp) throws Exception {
+        assertEquals(0, cli("role", "create", "audit.role", "--scope", "a:r").code());
+        Run r = cli("audit", "checkpoint");
+        assertEquals(0, r.code(), r.err());
+        r = cli("audit", "verify");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("OK  tenant demo:"), r.out());
+        assertTrue(r.err().contains("verifying the audit chain"), "progress on stderr: " + r.err());
+        r = cli("audit", "query", "--type", "role.created");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("role.created"), r.out());
+        Path export = tmp.resolve("export.jsonl");
+        Path jwks = tmp.resolve("jwks.json");
+        r = cli("audit", "export", "--out", export.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("wrote ") && Files.size(export) > 0, r.err());
+        assertEquals(0, cli("audit", "jwks", "--out", jwks.toString()).code());
+        // offline: no broker, no credentials
+        Run off = cli(Map.of(), "audit", "verify-file", export.toString(), "--jwks", jwks.toString());
+        assertEquals(0, off.code(), off.out() + off.err());
+        assertTrue(off.out().startsWith("OK  tenant demo:"), off.out());
+        Run offJson = cli(Map.of(), "audit", "verify-file", export.toString(), "--jwks", jwks.toString(), "-o", "json");
+        assertEquals(true, ManageBroker.json(offJson.out()).get("ok"));
+        // an edited line: exit 1, the entry named
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(export));
+        int i = 0;
+        while (!(lines.get(i).contains("role.created") && lines.get(i).contains("audit.role"))) {
+            i++;
+        }
+        String editedLine = lines.get(i).replace("audit.role", "audit.r0le");
+        assertFalse(editedLine.equals(lines.get(i)));
+        lines.set(i, editedLine);
+        Path edited = Files.write(tmp.resolve("edited.jsonl"), lines);
+        Run bad = cli(Map.of(), "audit", "verify-file", edited.toString(), "--jwks", jwks.toString());
+        assertEquals(1, bad.code(), bad.out());
+        assertTrue(bad.out().startsWith("FAIL "), bad.out());
+        // against the witness the broker keeps in its data dir
+        Path witness = broker.dataDir().resolve("audit-witness").resolve("demo.jsonl");
+        assertTrue(Files.exists(witness), "the embedded broker witnesses its checkpoints");
+        r = cli("audit", "verify", "--witness", witness.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("witnessed checkpoints agree"), r.out());
+        r = cli("audit", "export", "--format", "ocsf");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\"class_uid\""), r.out());
+    }
+
+    @Test
+    void connectorErrorsAndConsents() {
+        Run r = cli("connector", "test", "no.such-connector");
+        assertEquals(3, r.code(), r.err());
+        r = cli("connector", "remove", "no.such-connector", "--yes");
+        assertEquals(3, r.code(), r.err());
+        r = cli("consent", "revoke", "usr_nobody", "some-client", "mcp", "--yes");
+        assertEquals(3, r.code(), r.err());
+        r = cli("consent", "list");
+        assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
+    void usersByEmailOrUpstreamSubAndSigningKeys() {
+        long now = System.currentTimeMillis();
+        String sub = "00u1 Ünïcode.sub/with+odd=chars";
+        broker.bean(dev.deputy.broker.federation.UserStore.class).insert(new dev.deputy.broker.federation.User("demo", "usr_cli.lookup",
+                "okta", "https://idp.example.com/oauth2/default", sub, "Jane.Doe@Example.COM", "Jane Doe", List.of("devs"),
+                List.of("reader"), dev.deputy.broker.federation.User.Status.ACTIVE, now, now));
+        Run r = cli("user", "find", "--email", "jane.doe@example.com", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        List<Map<String, Object>> users = Lists.maps(ManageBroker.json(r.out()).get("users"));
+        assertEquals(1, users.size(), r.out());
+        assertEquals("usr_cli.lookup", users.get(0).get("id"));
+        assertEquals(sub, users.get(0).get("upstream_sub"), "the upstream sub byte for byte");
+        r = cli("user", "find", "--sub", sub);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("usr_cli.lookup"), r.out());
+        r = cli("user", "find", "--sub", sub.toLowerCase());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("no users"), "sub matches exactly: " + r.out());
+        assertEquals(0, cli("user", "show", "usr_cli.lookup").code());
+        assertEquals(3, cli("user", "show", "usr_nobody").code());
+
+        r = cli("key", "list", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        List<Map<String, Object>> before = Lists.maps(ManageBroker.json(r.out()).get("keys"));
+        String active = before.stream().filter(k -> "active".equals(k.get("state"))).map(k -> (String) k.get("kid")).findFirst().orElseThrow();
+        assertFalse(r.out().contains("private") || r.out().contains("\"d\""), "no private key material: " + r.out());
+        assertEquals(2, cli("key", "rotate").code(), "no terminal, no --yes");
+        r = cli("key", "rotate", "--yes", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        String now2 = (String) ManageBroker.json(r.out()).get("active_kid");
+        assertFalse(active.equals(now2), "a new active key");
+        List<Map<String, Object>> after = Lists.maps(ManageBroker.json(cli("key", "list", "-o", "json").out()).get("keys"));
+        assertTrue(after.stream().anyMatch(k -> active.equals(k.get("kid")) && "retired".equals(k.get("state"))), after.toString());
+        assertEquals(200, broker.get("/t/demo/jwks.json").statusCode());
+        assertTrue(broker.get("/t/demo/jwks.json").body().contains(active), "the old key stays published");
+    }
+}
