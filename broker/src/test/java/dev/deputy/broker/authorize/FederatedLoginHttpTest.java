@@ -614,7 +614,7 @@ class FederatedLoginHttpTest {
         assertEquals(401, noAuth.statusCode());
         String body = """
                 {"id":"generic","type":"oidc","issuer":"%s","client_id":"deputy","client_secret":"very-secret-value",
-                 "email_domains":["generic.example"],"role_mapping":{"devs":"developer"}}""".formatted(fx.issuer("generic"));
+                 "email_domains":["generic.example"],"role_mapping":{"devs":"developer","ops.team ü":["developer","no-such.rôle"]}}""".formatted(fx.issuer("generic"));
         HttpResponse<String> added = b.send(HttpRequest.newBuilder(URI.create(base)).header("Authorization", "Bearer " + token)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
         assertEquals(201, added.statusCode(), added.body());
@@ -628,6 +628,10 @@ class FederatedLoginHttpTest {
                 .POST(HttpRequest.BodyPublishers.noBody()).build());
         assertEquals(200, test.statusCode(), test.body());
         assertTrue(test.body().contains("\"discovery\""), test.body());
+        // a mapping to a role the tenant lacks fails the test and names the role (users would get no scopes)
+        assertTrue(test.body().contains("\"ok\":false"), test.body());
+        assertTrue(test.body().contains("role_mapping: role_mapping names roles this tenant does not have: no-such.rôle"), test.body());
+        assertFalse(test.body().contains("does not have: developer"), test.body());
 
         // the new connector is used for its domain at once
         fx.enqueue("generic", "gen-user", Map.of("groups", List.of("devs")));
