@@ -36,15 +36,16 @@ class EphemeralStoreFactory {
     private static EphemeralStore store(DeputySettings settings, Optional<MeterRegistry> registry, Duration startupWait) {
         if (settings.redis().isPresent()) {
             DeputySettings.Redis r = settings.redis().get();
-            LOG.info("ephemeral store: redis (prefix {})", r.prefix());
             // Lettuce's command latencies (lettuce_command_completion_seconds{command,remote}; local address not
             // distinguished, so reconnections add no series)
-            ClientResources resources = registry.map(reg -> ClientResources.builder()
+            ClientResources resources = registry.map(reg -> RedisEphemeralStore.resourcesBuilder()
                     .commandLatencyRecorder(new MicrometerCommandLatencyRecorder(reg,
                             // no client-side percentiles (CPU on every command): buckets come from metrics.MeterSetup
                             MicrometerOptions.builder().targetPercentiles(new double[0]).build()))
                     .build()).orElse(null);
-            return new RedisEphemeralStore(r.uri(), r.prefix(), startupWait, resources);
+            RedisEphemeralStore store = new RedisEphemeralStore(r.uri(), r.prefix(), startupWait, resources);
+            LOG.info("ephemeral store: {} (prefix {})", store.backend(), r.prefix());
+            return store;
         }
         LOG.info("ephemeral store: in-process");
         return new InProcessEphemeralStore();
@@ -54,7 +55,9 @@ class EphemeralStoreFactory {
     @Singleton
     @Bean(preDestroy = "close")
     RateLimitStore rateLimitStore(EphemeralStore store) {
-        if (store instanceof RedisEphemeralStore redis) {
+        // with tracing on, the store is wrapped: the buckets must still be in Redis, shared by every node
+        EphemeralStore inner = store instanceof TracedEphemeralStore traced ? traced.inner() : store;
+        if (inner instanceof RedisEphemeralStore redis) {
             return new RedisRateLimitStore(redis.connectBytes(), redis.prefix());
         }
         return new InProcessRateLimitStore();

@@ -9,7 +9,9 @@ import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.redis.lettuce.Bucket4jLettuce;
 import io.github.bucket4j.redis.lettuce.cas.LettuceBasedProxyManager;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 
 import java.time.Duration;
 
@@ -19,14 +21,18 @@ import java.time.Duration;
  * unchanged, retried on conflict), and a key expires once its bucket would be full again.
  */
 public final class RedisRateLimitStore implements RateLimitStore, AutoCloseable {
-    private final StatefulRedisConnection<String, byte[]> connection;
+    private final StatefulConnection<String, byte[]> connection;
     private final LettuceBasedProxyManager<String> buckets;
     private final String prefix;
 
-    public RedisRateLimitStore(StatefulRedisConnection<String, byte[]> connection, String prefix) {
+    /** @param connection a standalone or a Redis Cluster connection (Bucket4j speaks both) */
+    public RedisRateLimitStore(StatefulConnection<String, byte[]> connection, String prefix) {
         this.connection = connection;
         this.prefix = prefix;
-        this.buckets = Bucket4jLettuce.casBasedBuilder(connection)
+        var builder = connection instanceof StatefulRedisClusterConnection<String, byte[]> cluster
+                ? Bucket4jLettuce.casBasedBuilder(cluster)
+                : Bucket4jLettuce.casBasedBuilder((StatefulRedisConnection<String, byte[]>) connection);
+        this.buckets = builder
                 .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(5)))
                 .requestTimeout(Duration.ofSeconds(2))
                 .build();

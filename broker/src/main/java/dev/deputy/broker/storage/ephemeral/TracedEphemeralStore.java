@@ -32,6 +32,11 @@ final class TracedEphemeralStore implements EphemeralStore {
     private final boolean redis;
     private final String[] names = new String[Op.values().length];
 
+    /** The store under the spans (the rate limiter's buckets need the Redis store itself). */
+    EphemeralStore inner() {
+        return store;
+    }
+
     TracedEphemeralStore(EphemeralStore store, Traces traces) {
         this.store = store;
         this.traces = traces;
