@@ -454,6 +454,32 @@ class CliTest {
         assertEquals(3, r.code(), r.err());
         r = cli("consent", "list");
         assertEquals(0, r.code(), r.err());
+
+        // a stored consent, listed in the admin API's JSON style (snake_case, ISO-8601), then revoked
+        long now = System.currentTimeMillis();
+        String user = "usr_cli.consent";
+        broker.bean(dev.deputy.broker.federation.UserStore.class).insert(new dev.deputy.broker.federation.User("demo", user,
+                "okta", "https://idp.example.com/oauth2/default", "00u consent.ü", "consent@example.com", "Con Sent",
+                List.of("devs"), List.of("reader"), dev.deputy.broker.federation.User.Status.ACTIVE, now, now));
+        long granted = 1_780_000_000_123L;
+        broker.bean(dev.deputy.broker.authorize.ConsentStore.class).save(new dev.deputy.broker.authorize.Consent("demo", user,
+                "ext.app-ü", "mcp", List.of("tools:read", "tools:write"), granted));
+        r = cli("consent", "list", "--user", user, "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> listed = ManageBroker.json(r.out());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) listed.get("consents");
+        assertEquals(1, rows.size(), r.out());
+        assertEquals(user, rows.get(0).get("user_id"));
+        assertEquals("ext.app-ü", rows.get(0).get("client_id"));
+        assertEquals("2026-05-28T20:26:40.123Z", rows.get(0).get("granted_at"), r.out());
+        assertEquals(java.time.Instant.ofEpochMilli(granted).toString(), rows.get(0).get("granted_at"));
+        r = cli("consent", "list", "--user", user);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("2026-05-28T20:26:40.123Z") && r.out().contains("ext.app-ü"), r.out());
+        r = cli("consent", "revoke", user, "ext.app-ü", "mcp", "--yes");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(broker.bean(dev.deputy.broker.authorize.ConsentStore.class).list("demo", user).isEmpty());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.deputy.broker.admin;
 
+import dev.deputy.broker.agent.Catalog;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.EventTypes;
@@ -40,11 +41,13 @@ class ConnectorAdminController {
     private final Tenants tenants;
     private final TenantConnectors connectors;
     private final AuditLog audit;
+    private final Catalog catalog;
 
-    ConnectorAdminController(Tenants tenants, TenantConnectors connectors, AuditLog audit) {
+    ConnectorAdminController(Tenants tenants, TenantConnectors connectors, AuditLog audit, Catalog catalog) {
         this.tenants = tenants;
         this.connectors = connectors;
         this.audit = audit;
+        this.catalog = catalog;
     }
 
     @Get
@@ -85,7 +88,7 @@ class ConnectorAdminController {
         if (entry.isEmpty()) {
             return error(HttpStatus.NOT_FOUND, "not_found", "no connector '" + id + "'");
         }
-        ConnectorTestReport r = entry.get().connector().test();
+        ConnectorTestReport r = withRoleMapping(tenant, entry.get(), entry.get().connector().test());
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("id", id);
         body.put("ok", r.ok());
@@ -97,6 +100,32 @@ class ConnectorAdminController {
                         : AuditEvent.Outcome.FAILURE).request(RequestMetaFilter.of(request)).detail("connector", id)
                 .detail("actor", AdminContext.actor(auth).label()).detail("ok", r.ok()).detail("problems", r.problems().stream().map(c -> c.name()).toList()).build());
         return HttpResponse.ok(body);
+    }
+
+    /**
+     * Adds a {@code role_mapping} check: a mapping to a role the tenant does not have gives users no scopes (clients
+     * then get a bare {@code invalid_scope}), so the test fails and names the missing roles.
+     */
+    private ConnectorTestReport withRoleMapping(String tenant, TenantConnectors.Entry e, ConnectorTestReport r) {
+        Map<String, List<String>> mapping = e.connector().config().roleMapping();
+        java.util.Set<String> known = new java.util.HashSet<>();
+        catalog.roles(tenant).forEach(role -> known.add(role.name()));
+        java.util.TreeSet<String> missing = new java.util.TreeSet<>();
+        mapping.values().forEach(roles -> roles.stream().filter(role -> !known.contains(role)).forEach(missing::add));
+        ConnectorTestReport.Check check;
+        if (mapping.isEmpty()) {
+            check = new ConnectorTestReport.Check("role_mapping", ConnectorTestReport.Status.WARN,
+                    "no role_mapping: users of this connector get no roles, hence no scopes");
+        } else if (missing.isEmpty()) {
+            check = new ConnectorTestReport.Check("role_mapping", ConnectorTestReport.Status.OK,
+                    mapping.size() + " upstream group(s) mapped to existing roles");
+        } else {
+            check = new ConnectorTestReport.Check("role_mapping", ConnectorTestReport.Status.FAIL,
+                    "role_mapping names roles this tenant does not have: " + String.join(", ", missing));
+        }
+        List<ConnectorTestReport.Check> checks = new java.util.ArrayList<>(r.checks());
+        checks.add(check);
+        return new ConnectorTestReport(r.connectorId(), checks);
     }
 
     @Post("/{id}/enable")

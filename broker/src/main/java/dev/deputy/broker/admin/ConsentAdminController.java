@@ -19,11 +19,14 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 
+import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * {@code /admin/t/{tenant}/consents}: list (optionally {@code ?user=<user id>}) and revoke
+ * {@code /admin/t/{tenant}/consents}: list (optionally {@code ?user=<user id>}; members {@code tenant_id, user_id,
+ * client_id, resource_id, scopes, granted_at} with ISO-8601 times) and revoke
  * ({@code DELETE /admin/t/{tenant}/consents/{user}/{client}/{resource}}, audited {@code consent.revoked};
  * the next authorization asks again).
  */
@@ -42,9 +45,21 @@ class ConsentAdminController {
     }
 
     @Get
-    Map<String, List<Consent>> list(@PathVariable String tenant, @Nullable @QueryValue String user) {
+    Map<String, List<Map<String, Object>>> list(@PathVariable String tenant, @Nullable @QueryValue String user) {
         check(tenant);
-        return Map.of("consents", consents.list(tenant, user));
+        return Map.of("consents", consents.list(tenant, user).stream().map(ConsentAdminController::json).toList());
+    }
+
+    /** The admin API's JSON style: snake_case members, ISO-8601 UTC times, every member present. */
+    static Map<String, Object> json(Consent c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("tenant_id", c.tenantId());
+        m.put("user_id", c.userId());
+        m.put("client_id", c.clientId());
+        m.put("resource_id", c.resourceId());
+        m.put("scopes", c.scopes());
+        m.put("granted_at", Instant.ofEpochMilli(c.grantedAt()).toString());
+        return m;
     }
 
     @Delete("/{user}/{client}/{resource}")

@@ -42,7 +42,10 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -479,8 +482,27 @@ class FederatedLoginHttpTest {
         assertEquals(302, again.statusCode());
         assertTrue(again.headers().firstValue("Location").orElseThrow().contains("code="));
 
-        // revoked through the admin API: asked again
+        // listed through the admin API in its JSON style: snake_case, ISO-8601 times, every member present
         User u = fx.bean(UserStore.class).findLinked(TENANT, "okta", fx.issuer("oauth2/default"), "00uConsent").orElseThrow();
+        HttpResponse<String> listed = b.send(HttpRequest.newBuilder(URI.create(fx.url() + "/admin/t/acme/consents?user="
+                + URLEncoder.encode(u.id(), StandardCharsets.UTF_8))).header("Authorization", "Bearer " + fx.adminToken()).GET().build());
+        assertEquals(200, listed.statusCode(), listed.body());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) new com.fasterxml.jackson.databind.ObjectMapper()
+                .readValue(listed.body(), Map.class).get("consents");
+        assertEquals(1, rows.size(), listed.body());
+        Map<String, Object> row = rows.get(0);
+        assertEquals(List.of("tenant_id", "user_id", "client_id", "resource_id", "scopes", "granted_at"), List.copyOf(row.keySet()));
+        assertEquals(TENANT, row.get("tenant_id"));
+        assertEquals(u.id(), row.get("user_id"));
+        assertEquals("ext-app", row.get("client_id"));
+        assertEquals("mcp", row.get("resource_id"));
+        assertTrue(((List<?>) row.get("scopes")).contains("tools:write"), listed.body());
+        Instant grantedAt = Instant.parse((String) row.get("granted_at"));
+        assertTrue(Duration.between(grantedAt, Instant.now()).abs().toMinutes() < 10, listed.body());
+        assertFalse(listed.body().contains("grantedAt") || listed.body().contains("userId"), listed.body());
+
+        // revoked through the admin API: asked again
         HttpResponse<String> del = b.send(HttpRequest.newBuilder(URI.create(fx.url() + "/admin/t/acme/consents/" + u.id()
                 + "/ext-app/mcp")).header("Authorization", "Bearer " + fx.adminToken()).DELETE().build());
         assertEquals(204, del.statusCode(), del.body());
@@ -592,7 +614,7 @@ class FederatedLoginHttpTest {
         assertEquals(401, noAuth.statusCode());
         String body = """
                 {"id":"generic","type":"oidc","issuer":"%s","client_id":"deputy","client_secret":"very-secret-value",
-                 "email_domains":["generic.example"],"role_mapping":{"devs":"developer"}}""".formatted(fx.issuer("generic"));
+                 "email_domains":["generic.example"],"role_mapping":{"devs":"developer","ops.team ü":["developer","no-such.rôle"]}}""".formatted(fx.issuer("generic"));
         HttpResponse<String> added = b.send(HttpRequest.newBuilder(URI.create(base)).header("Authorization", "Bearer " + token)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
         assertEquals(201, added.statusCode(), added.body());
@@ -606,6 +628,10 @@ class FederatedLoginHttpTest {
                 .POST(HttpRequest.BodyPublishers.noBody()).build());
         assertEquals(200, test.statusCode(), test.body());
         assertTrue(test.body().contains("\"discovery\""), test.body());
+        // a mapping to a role the tenant lacks fails the test and names the role (users would get no scopes)
+        assertTrue(test.body().contains("\"ok\":false"), test.body());
+        assertTrue(test.body().contains("role_mapping: role_mapping names roles this tenant does not have: no-such.rôle"), test.body());
+        assertFalse(test.body().contains("does not have: developer"), test.body());
 
         // the new connector is used for its domain at once
         fx.enqueue("generic", "gen-user", Map.of("groups", List.of("devs")));
