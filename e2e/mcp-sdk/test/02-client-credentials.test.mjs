@@ -49,5 +49,6 @@ test('a wrong key is refused (invalid_client), the SDK surfaces the error', asyn
   });
   const client = new Client({ name: 'e2e-intruder', version: '1.0.0' });
   await assert.rejects(client.connect(new StreamableHTTPClientTransport(new URL(env.bankUrl), { authProvider: provider })),
-    e => e.name === 'InvalidClientError' && /registered keys/.test(e.message) || assert.fail(`${e.name}: ${e.message}`));
+    // RFC 6749 §5.2: Deputy says that client authentication failed, never why (the reason is in its audit entry)
+    e => e.name === 'InvalidClientError' && /client authentication failed/.test(e.message) || assert.fail(`${e.name}: ${e.message}`));
 });
