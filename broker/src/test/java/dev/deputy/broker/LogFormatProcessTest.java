@@ -49,6 +49,7 @@ class LogFormatProcessTest {
         env.put("DEPUTY_HTTP_PORT", Integer.toString(port));
         env.put("DEPUTY_HTTPS_PORT", "off");
         env.put("DEPUTY_LOG_FORMAT", format);
+        env.put("DEPUTY_ACCESS_LOG", "true"); // off by default (docs/observability.md)
         return pb.redirectErrorStream(true).redirectOutput(out.toFile()).start();
     }
 
