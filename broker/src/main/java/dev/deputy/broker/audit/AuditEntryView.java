@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -22,27 +21,9 @@ public final class AuditEntryView {
     }
 
     public static Map<String, Object> of(AuditEntry e) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("tenant", e.tenantId());
-        m.put("seq", e.seq());
-        m.put("time", e.atMs());
-        m.put("type", e.type());
-        m.put("outcome", e.outcome());
-        m.put("subject", e.subject());
-        m.put("subject_iss", e.subjectIss());
-        m.put("actor", e.actor());
-        m.put("actor_chain", e.actorChain());
-        m.put("agent_id", e.agentId());
-        m.put("client_id", e.clientId());
-        m.put("resource", e.resource());
-        m.put("scopes", e.scopes());
-        m.put("correlation_id", e.correlationId());
-        m.put("request_id", e.requestId());
-        m.put("source_ip", e.sourceIp());
+        // the stored shape (every field, in order), with details parsed from the canonical string the hash covers
+        Map<String, Object> m = AuditJson.entry(e);
         m.put("details", details(e.details()));
-        m.put("prev_hash", e.prevHash());
-        m.put("hash", e.hash());
-        m.put("canon", e.canon());
         return m;
     }
 
