@@ -50,6 +50,8 @@ public final class EventTypes {
     public static final String REVOCATION_REJECTED = "revocation.rejected";
     // policy
     public static final String POLICY_DECISION = "policy.decision";
+    /** A refused decision request at the AuthZEN endpoints (client authentication, not a decision client, malformed). */
+    public static final String POLICY_DECISION_REJECTED = "policy.decision.rejected";
     // agents (manage)
     public static final String AGENT_CREATED = "agent.created";
     public static final String AGENT_UPDATED = "agent.updated";
