@@ -177,7 +177,7 @@ final class AuthzenRequests {
             JsonNode act = props.get("act");
             while (act != null && !act.isNull()) {
                 if (!act.isObject() || !act.path("sub").isTextual() || act.path("sub").asText().isEmpty()) {
-                    throw new Malformed("subject.properties.act must be {\"sub\": <agent>, \"act\": {...}} (RFC 8693)");
+                    throw new Malformed("subject.properties.act must be {sub: <agent id>, act: {...}} as in RFC 8693");
                 }
                 if (actors.size() >= MAX_ACT_DEPTH) {
                     throw new Malformed("subject.properties.act is nested deeper than " + MAX_ACT_DEPTH);

@@ -1,7 +1,6 @@
 package dev.deputy.broker.governance;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.nimbusds.oauth2.sdk.ErrorObject;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import dev.deputy.broker.agent.Agent;
@@ -118,7 +117,7 @@ public class ToolDecisions {
                 out.put("evaluations", answers);
                 return EndpointResponse.ok(out);
             } catch (AuthzenRequests.Malformed e) {
-                throw OAuthException.of(OAuth2Error.INVALID_REQUEST, e.getMessage(), "malformed_request");
+                throw OAuthException.of(OAuth2Error.INVALID_REQUEST, printable(e.getMessage()), "malformed_request");
             }
         });
     }
@@ -217,7 +216,12 @@ public class ToolDecisions {
         return b.build();
     }
 
-    static ErrorObject error(int status, String message) {
-        return new ErrorObject("authzen_error", message, status);
+    /** RFC 6749 §5.2's character set for descriptions (the front door's error object carries the message). */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (char c : s.toCharArray()) {
+            b.append(c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' ? c : ' ');
+        }
+        return b.toString();
     }
 }
