@@ -320,6 +320,37 @@ class AuthzenHttpTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void dryRunTellsWhichPastCallsWouldChange() throws Exception {
+        assertEquals(true, json(evaluate(transfer("payments.settlement.reconciler", 500, "EUR"))).get("decision"));
+        long before = broker.audit().stream().filter(e -> e.type().equals("policy.decision")).count();
+        String proposed = Files.readString(dir.resolve("config/tenants/demo/policies/tools.yml")) + """
+                    - id: small-limit
+                      effect: deny
+                      tools: [transfer_funds]
+                      when: ["amount > 100"]
+                """;
+        String admin = broker.adminToken();
+        HttpResponse<String> r = broker.postJson("/admin/t/demo/policies/dry-run", admin,
+                JSON.writeValueAsString(Map.of("files", Map.of("tools.yml", proposed), "since", "1h")));
+        assertEquals(200, r.statusCode(), r.body());
+        Map<String, Object> out = json(r);
+        assertTrue((Integer) out.get("evaluated") >= 1, r.body());
+        assertTrue(((Map<String, Integer>) out.get("transitions")).get("permit -> deny") >= 1, r.body());
+        List<Map<String, Object>> changes = (List<Map<String, Object>>) out.get("changes");
+        Map<String, Object> c = changes.stream().filter(m -> "transfer_funds".equals(m.get("tool"))).findFirst().orElseThrow();
+        assertEquals(Map.of("effect", "deny", "rule", "small-limit"), c.get("after"));
+        assertEquals(List.of("payments.settlement.reconciler"), c.get("actors"));
+        assertEquals(before, broker.audit().stream().filter(e -> e.type().equals("policy.decision")).count(),
+                "a dry-run decides nothing for real");
+
+        HttpResponse<String> bad = broker.postJson("/admin/t/demo/policies/dry-run", admin,
+                JSON.writeValueAsString(Map.of("files", Map.of("tools.yml", "tools:\n  rules: [{id: x, effect: maybe, tools: [a]}]\n"))));
+        assertEquals(400, bad.statusCode(), bad.body());
+        assertTrue(bad.body().contains("effect"), bad.body());
+    }
+
+    @Test
     void pdpMetadataAtBothLocations() {
         for (String path : List.of("/.well-known/authzen-configuration/t/demo", "/t/demo/.well-known/authzen-configuration")) {
             HttpResponse<String> r = broker.get(path);
