@@ -31,7 +31,7 @@ import java.util.Properties;
                         + "<DEPUTY_DATA_DIR or ./data>/admin-credentials.json.",
                 "Tenant: --tenant, else DEPUTY_TENANT, else demo."},
         subcommands = {AgentCommand.class, RoleCommand.class, ResourceCommand.class, ConnectorCommand.class,
-                ClientCommand.class, ConsentCommand.class, UserCommand.class, KeyCommand.class, AuditCommand.class,
+                ClientCommand.class, ConsentCommand.class, UserCommand.class, KeyCommand.class, AuditCommand.class, PolicyCommand.class,
                 ApplyCommand.class, CompletionCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:failed (the broker refused, a check or verification failed, or it is unreachable)",
