@@ -656,6 +656,11 @@ class AuditCatalogueTest {
     void policyAsCodeRun() {
         HttpResponse<String> r = adminOk("POST", "/admin/t/acme/apply?dry_run=true", "{\"files\":{}}");
         AuditEntry a = expect(EventTypes.CONFIG_APPLY, "success", e -> e.details().contains("\"dry_run\":true"));
+        // an AuthZEN decision request without client authentication (docs/governance.md)
+        HttpResponse<String> pdp = form("/t/acme/access/v1/evaluation", Map.of());
+        assertEquals(401, pdp.statusCode(), pdp.body());
+        AuditEntry pr = expect(EventTypes.POLICY_DECISION_REJECTED, "failure", e -> true);
+        assertEquals("invalid_client", details(pr).get("error"));
         assertEquals("admin", a.clientId());
         assertNotNull(json(r.body()));
     }
