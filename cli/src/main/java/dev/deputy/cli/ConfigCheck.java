@@ -220,7 +220,13 @@ public final class ConfigCheck {
                     continue;
                 }
                 Doc d = read(f, folder.getValue());
-                if (d != null) {
+                if (d == null) {
+                    // unreadable (syntax, empty): it still stands for the id its file name gives, so that what refers
+                    // to it is not reported a second time
+                    d = new Doc(f, new YamlDoc(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(),
+                            Map.of(), Map.of(), List.of()), false);
+                }
+                {
                     // a file with schema problems still defines its id (no second report where it is referenced);
                     // its own rules and references are checked once the schema problems are fixed
                     if (d.schemaValid) {
@@ -400,7 +406,7 @@ public final class ConfigCheck {
                 String at = "/delegation/" + i;
                 String rid = r.path("id").asText();
                 Path other = ruleIds.putIfAbsent(rid, d.file());
-                if (other != null) {
+                if (other != null && !other.equals(d.file())) {   // (twice in one file: reported with the file's rules)
                     problem(d.file(), d.line(at + "/id"), "duplicate rule id '" + rid + "'"
                             + (other.equals(d.file()) ? "" : " (also in " + other.getFileName() + ")"));
                 }
@@ -784,10 +790,14 @@ public final class ConfigCheck {
             case CONNECTOR -> connector(d);
             case POLICY -> {
                 JsonNode rules = r.path("delegation");
+                Set<String> ids = new java.util.HashSet<>();
                 for (int i = 0; i < rules.size(); i++) {
                     JsonNode rule = rules.get(i);
                     String at = "/delegation/" + i;
                     String id = rule.path("id").asText();
+                    if (!ids.add(id)) {
+                        problem(d.file(), d.line(at + "/id"), "duplicate rule id '" + id + "'");
+                    }
                     if (rule.path("agents").isEmpty() && rule.path("agent_roles").isEmpty()) {
                         problem(d.file(), d.line(at + "/id"), "rule " + id + ": name the agents (or agent_roles) it applies to");
                     }
@@ -1123,9 +1133,14 @@ public final class ConfigCheck {
                 best = k;
             }
         }
-        int limit = Math.max(2, given.length() / 3);
+        int limit = typoLimit(given);
         return best != null && bestD <= limit && bestD > 0 || best != null && bestD == 0 && !best.equals(given)
                 ? " (did you mean '" + best + "'?)" : "";
+    }
+
+    /** How many edits still look like a typo: 1 in a short name, 2 up to 8 characters, 3 beyond. */
+    static int typoLimit(String given) {
+        return given.length() <= 4 ? 1 : given.length() <= 8 ? 2 : 3;
     }
 
     /** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */

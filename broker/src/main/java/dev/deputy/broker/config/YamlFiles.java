@@ -93,7 +93,8 @@ public final class YamlFiles {
                 best = k;
             }
         }
-        if (best != null && bestDistance <= Math.max(2, key.length() / 3)) {
+        // a typo: 1 edit in a short name, 2 up to 8 characters, 3 beyond
+        if (best != null && bestDistance <= (key.length() <= 4 ? 1 : key.length() <= 8 ? 2 : 3)) {
             return "unknown key '" + key + "' (did you mean '" + best + "'?)";
         }
         return "unknown key '" + key + "'" + (known.isEmpty() ? "" : " (known keys: " + String.join(", ", known) + ")");
