@@ -473,8 +473,26 @@ public final class ConfigCheck {
         }
         int before = problems.size();
         List<Error> errors = schema(kind).validate(yaml.root());
+        // a typo in a required key (dispaly_name) is one problem, the unknown key with its suggestion, not also a
+        // missing required key
+        Set<String> suggested = new java.util.HashSet<>();
+        for (Error e : errors) {
+            JsonNode sn = "additionalProperties".equals(e.getKeyword()) ? schemaAt(kind, e) : null;
+            if (sn != null) {
+                List<String> known = new ArrayList<>();
+                sn.path("properties").fieldNames().forEachRemaining(known::add);
+                String best = nearest(e.getProperty(), known);
+                if (best != null) {
+                    suggested.add(pointer(e.getInstanceLocation()) + "/" + escape(best));
+                }
+            }
+        }
         Set<String> seen = new LinkedHashSet<>();
         for (Error e : errors) {
+            if ("required".equals(e.getKeyword())
+                    && suggested.contains(pointer(e.getInstanceLocation()) + "/" + escape(e.getProperty()))) {
+                continue;
+            }
             Problem p = describe(file, yaml, kind, e);
             if (p != null && seen.add(p.line() + "\u0000" + p.message())) {
                 problems.add(p);
@@ -1124,6 +1142,12 @@ public final class ConfigCheck {
 
     /** {@code " (did you mean 'x'?)"} for the nearest known name within a small edit distance, else "". */
     static String suggest(String given, Collection<String> known) {
+        String best = nearest(given, known);
+        return best == null ? "" : " (did you mean '" + best + "'?)";
+    }
+
+    /** The known name a typo most likely meant, or null when none is close (or {@code given} is known). */
+    static String nearest(String given, Collection<String> known) {
         String best = null;
         int bestD = Integer.MAX_VALUE;
         for (String k : known) {
@@ -1135,7 +1159,7 @@ public final class ConfigCheck {
         }
         int limit = typoLimit(given);
         return best != null && bestD <= limit && bestD > 0 || best != null && bestD == 0 && !best.equals(given)
-                ? " (did you mean '" + best + "'?)" : "";
+                ? best : null;
     }
 
     /** How many edits still look like a typo: 1 in a short name, 2 up to 8 characters, 3 beyond. */

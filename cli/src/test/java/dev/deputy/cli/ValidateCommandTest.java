@@ -114,6 +114,14 @@ class ValidateCommandTest {
     }
 
     @Test
+    void typoInARequiredKeyIsOneProblemWithTheSuggestion() throws IOException {
+        write("tenant.yml", "dispaly_name: Demo\n");
+        write("agents/deploy-bot.yml", "environment: production\nauth_methd: tls_client_auth\n");
+        expect("tenants/demo/agents/deploy-bot.yml:2: unknown key 'auth_methd' (did you mean 'auth_method'?)",
+                "tenants/demo/tenant.yml:1: unknown key 'dispaly_name' (did you mean 'display_name'?)");
+    }
+
+    @Test
     void unknownNestedKeyNamesItsPath() throws IOException {
         write("tenant.yml", "display_name: Demo\nrate_limits:\n  tenant: 100/1s\n  token_per_clinet: 6000/1m\n");
         expect("tenants/demo/tenant.yml:4: unknown key 'rate_limits.token_per_clinet' (did you mean 'token_per_client'?)");

@@ -97,7 +97,8 @@ public final class YamlFiles {
         if (best != null && bestDistance <= (key.length() <= 4 ? 1 : key.length() <= 8 ? 2 : 3)) {
             return "unknown key '" + key + "' (did you mean '" + best + "'?)";
         }
-        return "unknown key '" + key + "'" + (known.isEmpty() ? "" : " (known keys: " + String.join(", ", known) + ")");
+        return "unknown key '" + key + "'" + (known.isEmpty() ? "" : " (known keys: "
+                + String.join(", ", known.stream().sorted().toList()) + ")");
     }
 
     /** Optimal string alignment distance: edits, with a swap of two neighbours counted as one. */
