@@ -385,7 +385,39 @@ public final class ConfigCheck {
         }
     }
 
+    /**
+     * The {@code tools:} sections of a tenant's policy files, compiled by the broker's own policy engine (module
+     * policy-engine): conditions, globs, time windows, addresses, duplicate ids and a differing {@code default}
+     * across files are reported as the broker would refuse them at start (the first problem; docs/governance.md).
+     */
+    private void toolRules(List<Doc> docs) {
+        Map<String, String> texts = new java.util.LinkedHashMap<>();
+        Map<String, Path> paths = new HashMap<>();
+        for (Doc d : valid(docs)) {
+            if (d.root() != null && d.root().has("tools")) {
+                try {
+                    texts.put(d.file().toString(), java.nio.file.Files.readString(d.file()));
+                    paths.put(d.file().toString(), d.file());
+                } catch (java.io.IOException e) {
+                    problem(d.file(), 0, "cannot read: " + e.getMessage());
+                }
+            }
+        }
+        if (texts.isEmpty()) {
+            return;
+        }
+        try {
+            dev.deputy.policy.PolicyReader.compile(texts);
+        } catch (dev.deputy.policy.PolicyException e) {
+            String prefix = e.file() + (e.line() > 0 ? ":" + e.line() : "") + ": ";
+            String reason = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+            Path file = paths.getOrDefault(e.file(), valid(docs).get(0).file());
+            problem(file, e.line(), reason);
+        }
+    }
+
     private void policies(List<Doc> docs, Defined def) {
+        toolRules(docs);
         Map<String, Path> ruleIds = new HashMap<>();
         Integer depth = null;
         Path depthFile = null;
