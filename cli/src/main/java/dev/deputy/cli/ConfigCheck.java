@@ -406,6 +406,13 @@ public final class ConfigCheck {
         if (texts.isEmpty()) {
             return;
         }
+        for (Map.Entry<String, String> t : texts.entrySet()) {
+            try {
+                dev.deputy.policy.PolicyReader.compile(Map.of(t.getKey(), t.getValue()));
+            } catch (dev.deputy.policy.PolicyException e) {
+                return; // reported with the file itself (toolRulesOf)
+            }
+        }
         try {
             dev.deputy.policy.PolicyReader.compile(texts);
         } catch (dev.deputy.policy.PolicyException e) {
@@ -413,6 +420,18 @@ public final class ConfigCheck {
             String reason = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
             Path file = paths.getOrDefault(e.file(), valid(docs).get(0).file());
             problem(file, e.line(), reason);
+        }
+    }
+
+    /** One file's {@code tools:} section, compiled alone: its first problem, with its line. */
+    private void toolRulesOf(Path file) {
+        try {
+            dev.deputy.policy.PolicyReader.compile(Map.of(file.toString(), java.nio.file.Files.readString(file)));
+        } catch (dev.deputy.policy.PolicyException e) {
+            String prefix = e.file() + (e.line() > 0 ? ":" + e.line() : "") + ": ";
+            problem(file, e.line(), e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage());
+        } catch (java.io.IOException e) {
+            problem(file, 0, "cannot read: " + e.getMessage());
         }
     }
 
@@ -839,6 +858,9 @@ public final class ConfigCheck {
             }
             case CONNECTOR -> connector(d);
             case POLICY -> {
+                if (r.has("tools")) {
+                    toolRulesOf(d.file()); // compiled as the broker compiles them (docs/governance.md)
+                }
                 JsonNode rules = r.path("delegation");
                 Set<String> ids = new java.util.HashSet<>();
                 for (int i = 0; i < rules.size(); i++) {
