@@ -27,8 +27,15 @@ final class AuthorizeErrors {
 
         RedirectError(ErrorObject error, String description, String reason) {
             super(description, null, false, false);
-            this.error = error.setDescription(description);
+            // Nimbus refuses (IllegalArgumentException) a description outside RFC 6749's character set, and parser
+            // messages may quote the offending value
+            this.error = error.setDescription(describable(description));
             this.reason = reason;
         }
+    }
+
+    /** RFC 6749 §4.1.2.1: error_description is limited to %x20-21 / %x23-5B / %x5D-7E; others become '_'. */
+    static String describable(String description) {
+        return description == null ? null : description.replaceAll("[^\\x20-\\x21\\x23-\\x5B\\x5D-\\x7E]", "_");
     }
 }

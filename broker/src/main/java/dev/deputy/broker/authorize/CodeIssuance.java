@@ -72,11 +72,9 @@ public class CodeIssuance {
     /** RFC 6749 §4.1.2.1 + RFC 9207 §2: error, error_description, state and iss on the client's redirect URI. */
     static AuthorizeOutcome errorRedirect(String redirectUri, ErrorObject error, String state, String issuer,
                                           List<CookieSpec> cookies) {
-        // RFC 6749 §4.1.2.1: error_description is limited to %x20-21 / %x23-5B / %x5D-7E
-        String description = error.getDescription() == null ? null
-                : error.getDescription().replaceAll("[^\\x20-\\x21\\x23-\\x5B\\x5D-\\x7E]", "_");
         AuthorizationErrorResponse response = new AuthorizationErrorResponse(URI.create(redirectUri),
-                new ErrorObject(error.getCode(), description), null, new Issuer(issuer), ResponseMode.QUERY);
+                new ErrorObject(error.getCode(), AuthorizeErrors.describable(error.getDescription())), null,
+                new Issuer(issuer), ResponseMode.QUERY);
         return new AuthorizeOutcome.Redirect(redirect(response, state), cookies);
     }
 

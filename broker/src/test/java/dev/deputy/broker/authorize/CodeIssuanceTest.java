@@ -1,6 +1,5 @@
 package dev.deputy.broker.authorize;
 
-import com.nimbusds.oauth2.sdk.ErrorObject;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
 import dev.deputy.broker.federation.FedFixture;
 import org.junit.jupiter.api.Test;
@@ -35,8 +34,10 @@ class CodeIssuanceTest {
 
     @Test
     void errorDescriptionIsLimitedToItsCharacterSet() {
-        AuthorizeOutcome o = CodeIssuance.errorRedirect("http://127.0.0.1:4711/cb",
-                new ErrorObject("access_denied", "upstream said \"no\" \\ zoë\n"), null, ISS, List.of());
+        // a parser's message quoting the bad value: Nimbus would refuse it as a description (a 500); it is cleaned
+        AuthorizeErrors.RedirectError e = new AuthorizeErrors.RedirectError(OAuth2Error.INVALID_REQUEST,
+                "upstream said \"no\" \\ zoë\n", "test");
+        AuthorizeOutcome o = CodeIssuance.errorRedirect("http://127.0.0.1:4711/cb", e.error, null, ISS, List.of());
         Map<String, String> q = q(o);
         assertEquals("upstream said _no_ _ zo__", q.get("error_description"));
         assertEquals(null, q.get("state"));
