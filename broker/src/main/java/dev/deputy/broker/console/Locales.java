@@ -1,6 +1,5 @@
 package dev.deputy.broker.console;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -26,21 +25,36 @@ public final class Locales {
                 }
             }
         }
-        if (acceptLanguage != null && !acceptLanguage.isBlank() && acceptLanguage.length() < 500) {
-            try {
-                List<Locale.LanguageRange> ranges = Locale.LanguageRange.parse(acceptLanguage);
-                List<Locale.LanguageRange> byLanguage = new ArrayList<>();
-                for (Locale.LanguageRange r : ranges) {
-                    String range = r.getRange();
-                    int dash = range.indexOf('-');
-                    byLanguage.add(new Locale.LanguageRange(dash > 0 ? range.substring(0, dash) : range, r.getWeight()));
+        if (acceptLanguage != null && acceptLanguage.length() < 500) {
+            // RFC 9110 §12.5.4, read leniently (browsers send e.g. "de-DE,de;q=0.9,de;q=0.9;q=0.8"): the highest
+            // weight wins, then the order given; a part that cannot be read is skipped
+            Locale best = null;
+            double bestQ = 0;
+            for (String part : acceptLanguage.split(",")) {
+                String[] fields = part.split(";");
+                String tag = fields[0].trim();
+                double q = 1;
+                for (int i = 1; i < fields.length; i++) {
+                    String f = fields[i].trim();
+                    if (f.startsWith("q=")) {
+                        try {
+                            q = Double.parseDouble(f.substring(2));
+                        } catch (NumberFormatException e) {
+                            q = 0;
+                        }
+                        break;
+                    }
                 }
-                Locale found = Locale.lookup(byLanguage, SUPPORTED);
-                if (found != null) {
-                    return found;
+                String language = Locale.forLanguageTag(tag).getLanguage();
+                for (Locale l : SUPPORTED) {
+                    if (q > bestQ && l.getLanguage().equals(language)) {
+                        best = l;
+                        bestQ = q;
+                    }
                 }
-            } catch (IllegalArgumentException malformed) {
-                // a malformed header gets the default language
+            }
+            if (best != null) {
+                return best;
             }
         }
         return Locale.ENGLISH;

@@ -50,7 +50,7 @@ public final class BrowserHarness implements AutoCloseable {
     public final WebDriver driver;
     private final Path profile;
 
-    /** A browser; {@code acceptLanguage} (e.g. {@code de}) sets the Accept-Language it sends, null: English. */
+    /** A browser; {@code acceptLanguage} (languages, e.g. {@code de-DE,de}) sets its Accept-Language, null: English. */
     public BrowserHarness(String acceptLanguage) {
         assumeAvailable();
         try {
@@ -63,7 +63,10 @@ public final class BrowserHarness implements AutoCloseable {
         o.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1280,1000", "--user-data-dir=" + profile);
-        o.setExperimentalOption("prefs", Map.of("intl.accept_languages", acceptLanguage == null ? "en" : acceptLanguage));
+        String lang = acceptLanguage == null ? "en" : acceptLanguage;
+        // headless Chromium takes the Accept-Language from --accept-lang; the profile preference for headful runs
+        o.addArguments("--accept-lang=" + lang, "--lang=" + lang.split(",")[0]);
+        o.setExperimentalOption("prefs", Map.of("intl.accept_languages", lang));
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort().build();
         driver = new ChromeDriver(service, o);

@@ -20,5 +20,8 @@ class LocalesTest {
         assertEquals(Locale.ENGLISH, Locales.choose("  ", null));
         assertEquals(Locale.ENGLISH, Locales.choose("x-bogus-#", ";;;q=abc"));
         assertEquals(Locale.ENGLISH, Locales.choose(null, "de;q=0"));
+        // what headless Chromium sends for --accept-lang=de-DE,de;q=0.9: a repeated q, read leniently
+        assertEquals(Locale.GERMAN, Locales.choose(null, "de-DE,de;q=0.9,de;q=0.9;q=0.8"));
+        assertEquals(Locale.ENGLISH, Locales.choose(null, "fr;q=0.9, en;q=0.8, de;q=0.7"));
     }
 }
