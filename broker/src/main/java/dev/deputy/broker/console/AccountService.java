@@ -140,20 +140,13 @@ public class AccountService {
         return out;
     }
 
-    /** The acting agents of an entry, outermost first (the stored chain, else the entry's agent). */
+    /** The acting agents of an entry, outermost first (its actor chain, else the entry's agent). */
     private static List<String> actors(AuditEntry e) {
-        List<String> out = new ArrayList<>();
-        if (e.actor() != null && !e.actor().isBlank()) {
-            // stored as the chain joined by " > " (AuditSeal), outermost first
-            for (String a : e.actor().split(" > ")) {
-                if (!a.isBlank()) {
-                    out.add(a.trim());
-                }
-            }
-        } else if (e.agentId() != null) {
-            out.add(e.agentId());
+        List<String> chain = e.actorChain();
+        if (!chain.isEmpty()) {
+            return chain;
         }
-        return out;
+        return e.agentId() == null ? List.of() : List.of(e.agentId());
     }
 
     private String clientName(String tenant, String clientId) {

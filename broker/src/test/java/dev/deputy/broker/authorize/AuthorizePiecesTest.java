@@ -103,6 +103,10 @@ class AuthorizePiecesTest {
         assertEquals("request_uri_not_supported", redirect(params("request_uri", "urn:x")).error.getCode());
         assertEquals("invalid_target", redirect(params("resource", "https://unknown.example/mcp")).error.getCode());
         assertEquals("unknown_actor", redirect(params("requested_actor", "agt_zoë-agent")).reason);
+        // a value the parser quotes in its message: still a redirect error (Nimbus would refuse the raw description)
+        RedirectError odd = redirect(params("response_type", "code\" <x>", "scope", "a\"b\\c"));
+        assertTrue(odd.error.getDescription() == null || !odd.error.getDescription().matches(".*[\"\\\\].*"),
+                odd.error.getDescription());
         Map<String, List<String>> repeated = params();
         repeated.put("state", List.of("a", "b"));
         assertEquals("repeated_parameter", redirect(repeated).reason);
