@@ -278,14 +278,6 @@ public final class ConfigCheck {
             if (other != null) {
                 problem(d.file(), d.line("/uri"), "uri " + uri + " is also the uri of resource '" + other + "'");
             }
-            // ResourceFile: each scope_descriptions key is one of scopes
-            java.util.Set<String> scopes = new java.util.HashSet<>();
-            d.root().path("scopes").forEach(n -> scopes.add(n.asText()));
-            d.root().path("scope_descriptions").fieldNames().forEachRemaining(k -> {
-                if (!scopes.contains(k)) {
-                    problem(d.file(), d.line("/scope_descriptions/" + k.replace("~", "~0").replace("/", "~1")), "scope_descriptions: " + k + " is not one of scopes");
-                }
-            });
             if (d.root().path("default").asBoolean(false)) {
                 if (defaultId != null) {
                     problem(d.file(), d.line("/default"), "resource '" + defaultId
@@ -870,6 +862,15 @@ public final class ConfigCheck {
                 if (why != null) {
                     problem(d.file(), d.line("/uri"), "uri '" + r.path("uri").asText() + "' " + why);
                 }
+                // ResourceFile: each scope_descriptions key is one of scopes
+                java.util.Set<String> scopes = new java.util.HashSet<>();
+                r.path("scopes").forEach(n -> scopes.add(n.asText()));
+                r.path("scope_descriptions").fieldNames().forEachRemaining(k -> {
+                    if (!scopes.contains(k)) {
+                        problem(d.file(), d.line("/scope_descriptions/" + k.replace("~", "~0").replace("/", "~1")),
+                                "scope_descriptions: " + k + " is not one of scopes");
+                    }
+                });
             }
         }
     }
