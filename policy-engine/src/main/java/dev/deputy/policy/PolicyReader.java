@@ -105,13 +105,14 @@ public final class PolicyReader {
             // re-parse the section's own text so that errors keep their line numbers
             return YAML.readerFor(ToolsSection.class).readValue(YAML.treeAsTokens(tools));
         } catch (UnrecognizedPropertyException e) {
-            throw new PolicyException(name, keyLine(text, String.valueOf(e.getPropertyName())), "unknown key '"
+            int at = keyLine(text, String.valueOf(e.getPropertyName()));
+            throw new PolicyException(name, at > 0 ? at : Math.max(keyLine(text, "tools"), 1), "unknown key '"
                     + e.getPropertyName() + "' (known: " + e.getKnownPropertyIds() + ")");
         } catch (ValueInstantiationException e) {
             String reason = e.getCause() != null ? e.getCause().getMessage() : e.getOriginalMessage();
             throw new PolicyException(name, ruleLine(text, reason), reason);
         } catch (JsonMappingException e) {
-            throw new PolicyException(name, 0, e.getOriginalMessage() + path(e));
+            throw new PolicyException(name, Math.max(keyLine(text, "tools"), 1), e.getOriginalMessage() + path(e));
         } catch (IOException e) {
             throw new PolicyException(name, 0, e.getMessage());
         }
@@ -153,15 +154,16 @@ public final class PolicyReader {
         if (m == null || !m.find()) {
             return 0;
         }
-        var idLine = java.util.regex.Pattern.compile("^-?\\s*id:\\s*['\"]?" + java.util.regex.Pattern.quote(m.group(1))
-                + "['\"]?\\s*(#.*)?$");
+        // block style (- id: r) or flow style ({id: r, ...}); else the tools: key, so that the line is never unknown
+        var idLine = java.util.regex.Pattern.compile("(^|[\\s{,-])id:\\s*['\"]?" + java.util.regex.Pattern.quote(m.group(1))
+                + "['\"]?\\s*([,}#]|$)");
         List<String> lines = text.lines().toList();
         for (int i = 0; i < lines.size(); i++) {
-            if (idLine.matcher(lines.get(i).strip()).matches()) {
+            if (idLine.matcher(lines.get(i)).find()) {
                 return i + 1;
             }
         }
-        return 0;
+        return Math.max(keyLine(text, "tools"), 1);
     }
 
     private static int line(JsonLocation loc) {
