@@ -20,6 +20,14 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.rules.SecurityRule;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -30,6 +38,7 @@ import java.util.Map;
  * {@code POST /admin/token}: the bootstrap admin credential (HTTP Basic or form {@code client_id} /
  * {@code client_secret}, {@code grant_type=client_credentials}) → a 15-minute bearer token for the admin API.
  */
+@Tag(name = "Admin token", description = "The admin credential for a 15-minute bearer token")
 @Controller("/admin/token")
 @Secured(SecurityRule.IS_ANONYMOUS)
 class AdminTokenController {
@@ -43,6 +52,12 @@ class AdminTokenController {
         this.perSource = tenants.tree().broker().rateLimits().adminTokenPerSource();
     }
 
+    @SecurityRequirement(name = AdminApiDocsController.BASIC)
+    @Operation(operationId = "issueAdminToken", summary = "Exchange the admin credential (HTTP Basic) for a bearer token")
+    @ApiResponse(responseCode = "200", description = "The token", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AdminToken")))
+    @ApiResponse(responseCode = "400", description = "grant_type is not client_credentials", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "Unknown or wrong admin credentials", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "429", description = "Too many attempts from this source", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_FORM_URLENCODED)
     @ExecuteOn(TaskExecutors.BLOCKING)
     HttpResponse<?> token(HttpRequest<?> request, @Nullable @Header("Authorization") String authorization,

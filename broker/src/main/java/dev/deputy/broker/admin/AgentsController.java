@@ -24,6 +24,13 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +38,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /** {@code /admin/t/{tenant}/agents}: the agent registry and lifecycle over JSON. */
+@Tag(name = "Agents", description = "Agents: registry, lifecycle (suspend, resume, revoke), credentials")
 @Controller("/admin/t/{tenant}/agents")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -60,6 +68,13 @@ class AgentsController {
     record ReasonRequest(String reason) {
     }
 
+    @Operation(operationId = "createAgent", summary = "Create an agent")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "201", description = "The new agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> create(@PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
                            Authentication auth) {
@@ -71,6 +86,12 @@ class AgentsController {
         return AdminViews.respond(201, view(t, d));
     }
 
+    @Operation(operationId = "listAgents", summary = "List agents (?status=, ?dormant=true)")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "200", description = "The agents", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentList")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> list(@PathVariable String tenant, @Nullable @QueryValue String status,
                              @Nullable @QueryValue String dormant) {
@@ -92,12 +113,26 @@ class AgentsController {
                 "dormancy_auto_suspend", dormancy.autoSuspend()));
     }
 
+    @Operation(operationId = "getAgent", summary = "Show an agent with its credentials")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/{id}", produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
         String t = ctx.tenant(tenant);
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @Operation(operationId = "updateAgent", summary = "Change an agent (partial)")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Patch(uri = "/{id}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> update(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
@@ -107,6 +142,14 @@ class AgentsController {
                 AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
+    @Operation(operationId = "suspendAgent", summary = "Suspend an agent (its tokens stop working at once)")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/suspend", produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> suspend(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                 HttpRequest<?> request, Authentication auth) {
@@ -115,6 +158,14 @@ class AgentsController {
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @Operation(operationId = "resumeAgent", summary = "Resume a suspended agent")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/resume", produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> resume(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
@@ -123,6 +174,14 @@ class AgentsController {
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @Operation(operationId = "revokeAgent", summary = "Revoke an agent (final)")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/revoke", produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> revoke(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
@@ -131,6 +190,14 @@ class AgentsController {
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @Operation(operationId = "rotateAgentCredential", summary = "Replace the agent's credentials, with an overlap")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/rotate", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> rotate(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
@@ -139,6 +206,14 @@ class AgentsController {
         return AdminViews.ok(view(t, agents.rotate(t, id, r.spec(), r.overlap(), AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
+    @Operation(operationId = "addAgentCredential", summary = "Add a credential (JWKS, jwks_uri or certificate)")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "201", description = "The new credential", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Credential")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/credentials", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> addCredential(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
                                   HttpRequest<?> request, Authentication auth) {

@@ -26,6 +26,13 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -38,6 +45,7 @@ import java.util.Map;
  * DCR. Admins pre-register clients here and mark any client internal (pre-approved: no consent) or external.
  * Config-managed clients change in their files only.
  */
+@Tag(name = "Clients", description = "OAuth clients (MCP client apps): admin-registered, from config files, or by DCR")
 @Controller("/admin/t/{tenant}/clients")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -59,16 +67,34 @@ class ClientsController {
                       String tokenEndpointAuthMethod) {
     }
 
+    @Operation(operationId = "listClients", summary = "List clients")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "200", description = "The clients", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ClientList")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> list(@PathVariable String tenant) {
         return AdminViews.ok(Map.of("clients", clients.list(ctx.tenant(tenant)).stream().map(ClientsController::view).toList()));
     }
 
+    @Operation(operationId = "getClient", summary = "Show a client")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @Parameter(name = "clientId", in = ParameterIn.PATH, description = "OAuth client id", example = "payments.settlement.dashboard", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "200", description = "The client", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Client")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/{clientId}", produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> show(@PathVariable String tenant, @PathVariable String clientId) {
         return AdminViews.ok(view(find(ctx.tenant(tenant), clientId)));
     }
 
+    @Operation(operationId = "createClient", summary = "Register a client (the secret is shown once)")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "201", description = "The new client", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CreatedClient")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> create(@PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
                            Authentication auth) {
@@ -94,13 +120,19 @@ class ClientsController {
             return audit.append(event(t, EventTypes.CLIENT_CREATED, c, auth, request));
         });
         Map<String, Object> v = view(c);
-        if (secret != null) {
-            v.put("client_secret", secret); // shown once; stored hashed
-        }
+        v.put("client_secret", secret); // shown once (null for a public client); stored hashed
         return AdminViews.respond(201, v);
     }
 
     /** Partial update: {@code internal}, {@code name}, {@code redirect_uris}. */
+    @Operation(operationId = "updateClient", summary = "Change a client (internal, name, redirect_uris)")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @Parameter(name = "clientId", in = ParameterIn.PATH, description = "OAuth client id", example = "payments.settlement.dashboard", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "200", description = "The client", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Client")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Patch(uri = "/{clientId}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> patch(@PathVariable String tenant, @PathVariable String clientId, @Nullable @Body String body,
                           HttpRequest<?> request, Authentication auth) {
@@ -130,6 +162,13 @@ class ClientsController {
         return AdminViews.ok(view(c));
     }
 
+    @Operation(operationId = "deleteClient", summary = "Delete a client")
+    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
+    @Parameter(name = "clientId", in = ParameterIn.PATH, description = "OAuth client id", example = "payments.settlement.dashboard", schema = @Schema(implementation = String.class))
+    @ApiResponse(responseCode = "204", description = "Deleted")
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Delete(uri = "/{clientId}")
     HttpResponse<?> delete(@PathVariable String tenant, @PathVariable String clientId, HttpRequest<?> request,
                            Authentication auth) {
