@@ -26,7 +26,6 @@ import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -69,14 +68,13 @@ class AgentsController {
     }
 
     @Operation(operationId = "createAgent", summary = "Create an agent")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "201", description = "The new agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> create(@PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
+    HttpResponse<?> create(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
                            Authentication auth) {
         String t = ctx.tenant(tenant);
         CreateRequest r = AdminJson.read(body, CreateRequest.class, true);
@@ -87,13 +85,12 @@ class AgentsController {
     }
 
     @Operation(operationId = "listAgents", summary = "List agents (?status=, ?dormant=true)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The agents", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentList")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list(@PathVariable String tenant, @Nullable @QueryValue String status,
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue String status,
                              @Nullable @QueryValue String dormant) {
         String t = ctx.tenant(tenant);
         Agent.Status s = null;
@@ -114,27 +111,23 @@ class AgentsController {
     }
 
     @Operation(operationId = "getAgent", summary = "Show an agent with its credentials")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/{id}", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id) {
         String t = ctx.tenant(tenant);
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
     @Operation(operationId = "updateAgent", summary = "Change an agent (partial)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Patch(uri = "/{id}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> update(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> update(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         PatchRequest r = AdminJson.read(body, PatchRequest.class, true);
@@ -143,15 +136,13 @@ class AgentsController {
     }
 
     @Operation(operationId = "suspendAgent", summary = "Suspend an agent (its tokens stop working at once)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/suspend", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> suspend(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> suspend(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                 HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.suspend(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
@@ -159,15 +150,13 @@ class AgentsController {
     }
 
     @Operation(operationId = "resumeAgent", summary = "Resume a suspended agent")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/resume", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> resume(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> resume(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.resume(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
@@ -175,15 +164,13 @@ class AgentsController {
     }
 
     @Operation(operationId = "revokeAgent", summary = "Revoke an agent (final)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/revoke", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> revoke(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> revoke(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.revoke(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
@@ -191,15 +178,13 @@ class AgentsController {
     }
 
     @Operation(operationId = "rotateAgentCredential", summary = "Replace the agent's credentials, with an overlap")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/rotate", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> rotate(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> rotate(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         CredentialRequest r = AdminJson.read(body, CredentialRequest.class, true);
@@ -207,15 +192,13 @@ class AgentsController {
     }
 
     @Operation(operationId = "addAgentCredential", summary = "Add a credential (JWKS, jwks_uri or certificate)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "201", description = "The new credential", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Credential")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/credentials", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> addCredential(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> addCredential(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                   HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         CredentialRequest r = AdminJson.read(body, CredentialRequest.class, true);

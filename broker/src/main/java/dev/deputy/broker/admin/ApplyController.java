@@ -23,7 +23,6 @@ import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -69,14 +68,13 @@ class ApplyController {
     }
 
     @Operation(operationId = "applyPolicy", summary = "Plan (dry_run, the default) or apply policy files")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The plan, and whether it was applied", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyPlan")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The plan cannot apply to the current state; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyRejected")))
     @Post(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> apply(@PathVariable String tenant, @Nullable @QueryValue("dry_run") String dryRun,
+    HttpResponse<?> apply(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue("dry_run") String dryRun,
                           @Nullable @Body String body, HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         boolean dry = dryRun == null || dryRun.isBlank() || AgentsController.bool(dryRun, "dry_run");

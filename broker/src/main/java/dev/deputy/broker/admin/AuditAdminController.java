@@ -39,7 +39,6 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -98,14 +97,13 @@ class AuditAdminController {
     }
 
     @Operation(operationId = "queryAuditEntries", summary = "Query entries")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "A page of entries", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AuditEntryPage")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/entries")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> entries(@PathVariable String tenant, @Nullable @QueryValue("since") String since,
+    HttpResponse<?> entries(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue("since") String since,
                             @Nullable @QueryValue("until") String until, @Nullable @QueryValue("user") String user,
                             @Nullable @QueryValue("agent") String agent, @Nullable @QueryValue("client") String client,
                             @Nullable @QueryValue("resource") String resource, @Nullable @QueryValue("type") String type,
@@ -144,12 +142,11 @@ class AuditAdminController {
      * credentials): broker-wide counts by reason, for operators and monitoring. Each alarm is also an ERROR log line.
      */
     @Operation(operationId = "auditAlarms", summary = "Audit alarms since this node started")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "Counts by reason", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AuditAlarms")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/alarms")
-    HttpResponse<?> alarms(@PathVariable String tenant) {
+    HttpResponse<?> alarms(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         if (unknown(tenant)) {
             return notFound();
         }
@@ -160,13 +157,12 @@ class AuditAdminController {
     }
 
     @Operation(operationId = "verifyAudit", summary = "Verify the chain, the signed checkpoints and the witness")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The report (ok false names the first bad entry)", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Verification")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/verify")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> verify(@PathVariable String tenant, @Nullable @QueryValue("from") Long from,
+    HttpResponse<?> verify(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue("from") Long from,
                            @Nullable @QueryValue("to") Long to) {
         if (unknown(tenant)) {
             return notFound();
@@ -193,13 +189,12 @@ class AuditAdminController {
      * file, whether the chain is refused, and each HTTP sink's delivery lag (broker-wide).
      */
     @Operation(operationId = "auditWitness", summary = "The witness of the chain and the sinks' delivery")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The witness", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/WitnessStatus")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/witness")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> witness(@PathVariable String tenant) {
+    HttpResponse<?> witness(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         if (unknown(tenant)) {
             return notFound();
         }
@@ -221,13 +216,12 @@ class AuditAdminController {
     }
 
     @Operation(operationId = "listAuditCheckpoints", summary = "List signed checkpoints")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "A page of checkpoints", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CheckpointList")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/checkpoints")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> listCheckpoints(@PathVariable String tenant, @Nullable @QueryValue("after") Long after,
+    HttpResponse<?> listCheckpoints(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue("after") Long after,
                                     @Nullable @QueryValue("limit") Integer limit) {
         if (unknown(tenant)) {
             return notFound();
@@ -243,7 +237,6 @@ class AuditAdminController {
     }
 
     @Operation(operationId = "createAuditCheckpoint", summary = "Sign the head now")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "201", description = "The checkpoint", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Checkpoint")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
@@ -251,7 +244,7 @@ class AuditAdminController {
     @ApiResponse(responseCode = "409", description = "The chain is broken: not signed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/VerifyReport")))
     @Post("/checkpoints")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> checkpoint(@PathVariable String tenant) {
+    HttpResponse<?> checkpoint(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         if (unknown(tenant)) {
             return notFound();
         }
@@ -265,13 +258,12 @@ class AuditAdminController {
     }
 
     @Operation(operationId = "auditCheckpointKeys", summary = "The public keys of checkpoint signatures")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "A JWK Set", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Jwks")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/jwks")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> jwks(@PathVariable String tenant) {
+    HttpResponse<?> jwks(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         if (unknown(tenant)) {
             return notFound();
         }
@@ -281,7 +273,6 @@ class AuditAdminController {
     }
 
     @Operation(operationId = "exportAudit", summary = "Export entries with proofs (JSON lines) or as OCSF")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "JSON lines", content = @Content(mediaType = "application/x-ndjson", schema = @Schema(implementation = String.class)))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
@@ -289,7 +280,7 @@ class AuditAdminController {
     @ApiResponse(responseCode = "409", description = "The chain is broken", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/VerifyReport")))
     @Get("/export")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> export(@PathVariable String tenant, @Nullable @QueryValue("from") Long from,
+    HttpResponse<?> export(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue("from") Long from,
                            @Nullable @QueryValue("to") Long to, @Nullable @QueryValue("format") String format) throws IOException {
         if (unknown(tenant)) {
             return notFound();
@@ -327,13 +318,12 @@ class AuditAdminController {
     }
 
     @Operation(operationId = "streamAudit", summary = "Follow new entries (server-sent events `audit`, each an AuditEntry)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "An event stream", content = @Content(mediaType = "text/event-stream", schema = @Schema(implementation = String.class)))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(value = "/stream", produces = MediaType.TEXT_EVENT_STREAM)
     @ExecuteOn(TaskExecutors.BLOCKING)
-    Publisher<Event<Object>> stream(@PathVariable String tenant,
+    Publisher<Event<Object>> stream(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant,
                                                  @Nullable @Header("Last-Event-ID") String lastEventId,
                                                  @Nullable @QueryValue("after") Long after) {
         if (unknown(tenant)) {
@@ -383,7 +373,6 @@ class AuditAdminController {
     }
 
     @Operation(operationId = "archiveAudit", summary = "Archive old entries (retention)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "201", description = "The archive", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Archive")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
@@ -391,7 +380,7 @@ class AuditAdminController {
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post("/archive")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> archive(@PathVariable String tenant, @Body Map<String, Object> body) {
+    HttpResponse<?> archive(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Body Map<String, Object> body) {
         if (unknown(tenant)) {
             return notFound();
         }
@@ -423,13 +412,12 @@ class AuditAdminController {
     }
 
     @Operation(operationId = "listAuditArchives", summary = "List archives")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The archives", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ArchiveList")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/archives")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> archives(@PathVariable String tenant) {
+    HttpResponse<?> archives(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         if (unknown(tenant)) {
             return notFound();
         }

@@ -28,7 +28,6 @@ import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -68,35 +67,31 @@ class ClientsController {
     }
 
     @Operation(operationId = "listClients", summary = "List clients")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The clients", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ClientList")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list(@PathVariable String tenant) {
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         return AdminViews.ok(Map.of("clients", clients.list(ctx.tenant(tenant)).stream().map(ClientsController::view).toList()));
     }
 
     @Operation(operationId = "getClient", summary = "Show a client")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "clientId", in = ParameterIn.PATH, description = "OAuth client id", example = "payments.settlement.dashboard", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The client", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Client")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/{clientId}", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String clientId) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "OAuth client id", example = "payments.settlement.dashboard") @PathVariable String clientId) {
         return AdminViews.ok(view(find(ctx.tenant(tenant), clientId)));
     }
 
     @Operation(operationId = "createClient", summary = "Register a client (the secret is shown once)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "201", description = "The new client", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CreatedClient")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> create(@PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
+    HttpResponse<?> create(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
                            Authentication auth) {
         String t = ctx.tenant(tenant);
         ClientBody b = AdminJson.read(body, ClientBody.class, true);
@@ -126,15 +121,13 @@ class ClientsController {
 
     /** Partial update: {@code internal}, {@code name}, {@code redirect_uris}. */
     @Operation(operationId = "updateClient", summary = "Change a client (internal, name, redirect_uris)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "clientId", in = ParameterIn.PATH, description = "OAuth client id", example = "payments.settlement.dashboard", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The client", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Client")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Patch(uri = "/{clientId}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> patch(@PathVariable String tenant, @PathVariable String clientId, @Nullable @Body String body,
+    HttpResponse<?> patch(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "OAuth client id", example = "payments.settlement.dashboard") @PathVariable String clientId, @Nullable @Body String body,
                           HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         OAuthClient old = find(t, clientId);
@@ -163,14 +156,12 @@ class ClientsController {
     }
 
     @Operation(operationId = "deleteClient", summary = "Delete a client")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "clientId", in = ParameterIn.PATH, description = "OAuth client id", example = "payments.settlement.dashboard", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "204", description = "Deleted")
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Delete(uri = "/{clientId}")
-    HttpResponse<?> delete(@PathVariable String tenant, @PathVariable String clientId, HttpRequest<?> request,
+    HttpResponse<?> delete(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "OAuth client id", example = "payments.settlement.dashboard") @PathVariable String clientId, HttpRequest<?> request,
                            Authentication auth) {
         String t = ctx.tenant(tenant);
         OAuthClient c = find(t, clientId);

@@ -25,7 +25,6 @@ import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -59,38 +58,34 @@ class ConnectorAdminController {
     }
 
     @Operation(operationId = "listConnectors", summary = "List connectors")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The connectors", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ConnectorList")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get
-    HttpResponse<?> list(@PathVariable String tenant) {
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         check(tenant);
         return AdminViews.ok(Map.of("connectors", connectors.list(tenant).stream().map(ConnectorAdminController::view).toList()));
     }
 
     @Operation(operationId = "getConnector", summary = "Show a connector")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Connector id", example = "okta-corp", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/{id}")
-    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id) {
         check(tenant);
         return connectors.entry(tenant, id).<HttpResponse<?>>map(e -> AdminViews.ok(view(e)))
                 .orElseGet(() -> error(HttpStatus.NOT_FOUND, "not_found", "no connector '" + id + "'"));
     }
 
     @Operation(operationId = "addConnector", summary = "Add a connector (client_secret is sealed, never returned)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "201", description = "The new connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post
-    HttpResponse<?> add(@PathVariable String tenant, HttpRequest<?> request, @Body Map<String, Object> body,
+    HttpResponse<?> add(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, HttpRequest<?> request, @Body Map<String, Object> body,
                         Authentication auth) {
         check(tenant);
         try {
@@ -107,13 +102,11 @@ class ConnectorAdminController {
     }
 
     @Operation(operationId = "testConnector", summary = "Test a connector: discovery, keys, role mapping")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Connector id", example = "okta-corp", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "Every check and problem", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ConnectorTest")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post("/{id}/test")
-    HttpResponse<?> test(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+    HttpResponse<?> test(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id, HttpRequest<?> request,
                          Authentication auth) {
         check(tenant);
         var entry = connectors.entry(tenant, id);
@@ -166,40 +159,34 @@ class ConnectorAdminController {
     }
 
     @Operation(operationId = "enableConnector", summary = "Enable a connector")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Connector id", example = "okta-corp", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post("/{id}/enable")
-    HttpResponse<?> enable(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+    HttpResponse<?> enable(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id, HttpRequest<?> request,
                            Authentication auth) {
         return setEnabled(tenant, id, true, request, auth);
     }
 
     @Operation(operationId = "disableConnector", summary = "Disable a connector")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Connector id", example = "okta-corp", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post("/{id}/disable")
-    HttpResponse<?> disable(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+    HttpResponse<?> disable(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id, HttpRequest<?> request,
                             Authentication auth) {
         return setEnabled(tenant, id, false, request, auth);
     }
 
     @Operation(operationId = "removeConnector", summary = "Remove a connector")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Connector id", example = "okta-corp", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "204", description = "Removed")
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Delete("/{id}")
-    HttpResponse<?> remove(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+    HttpResponse<?> remove(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id, HttpRequest<?> request,
                            Authentication auth) {
         check(tenant);
         try {

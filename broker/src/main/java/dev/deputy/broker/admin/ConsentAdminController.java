@@ -20,7 +20,6 @@ import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -53,12 +52,11 @@ class ConsentAdminController {
     }
 
     @Operation(operationId = "listConsents", summary = "List consents (?user=<user id>)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The consents", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ConsentList")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get
-    HttpResponse<?> list(@PathVariable String tenant, @Nullable @QueryValue String user) {
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue String user) {
         check(tenant);
         return AdminViews.ok(Map.of("consents", consents.list(tenant, user).stream().map(ConsentAdminController::json).toList()));
     }
@@ -76,16 +74,12 @@ class ConsentAdminController {
     }
 
     @Operation(operationId = "revokeConsent", summary = "Revoke a consent (the next authorization asks again)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "user", in = ParameterIn.PATH, description = "Internal user id (find it with GET …/users?email= or ?sub=)", example = "usr_01JH5Q8M3N2ZP9T4V6W7X8Y9Z0", schema = @Schema(implementation = String.class))
-    @Parameter(name = "client", in = ParameterIn.PATH, description = "OAuth client id", example = "payments.settlement.dashboard", schema = @Schema(implementation = String.class))
-    @Parameter(name = "resource", in = ParameterIn.PATH, description = "Resource id", example = "payments.ledger", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "204", description = "Revoked")
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Delete("/{user}/{client}/{resource}")
-    HttpResponse<?> revoke(@PathVariable String tenant, @PathVariable String user, @PathVariable String client,
-                           @PathVariable String resource, HttpRequest<?> request) {
+    HttpResponse<?> revoke(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Internal user id (find it with GET …/users?email= or ?sub=)", example = "usr_01JH5Q8M3N2ZP9T4V6W7X8Y9Z0") @PathVariable String user, @Parameter(description = "OAuth client id", example = "payments.settlement.dashboard") @PathVariable String client,
+                           @Parameter(description = "Resource id", example = "payments.ledger") @PathVariable String resource, HttpRequest<?> request) {
         check(tenant);
         return service.revokeConsent(tenant, user, client, resource, RequestMetaFilter.of(request))
                 ? HttpResponse.noContent()

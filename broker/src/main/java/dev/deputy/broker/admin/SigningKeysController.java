@@ -14,7 +14,6 @@ import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -46,12 +45,11 @@ class SigningKeysController {
     }
 
     @Operation(operationId = "listSigningKeys", summary = "List signing keys")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The keys", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/SigningKeyList")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list(@PathVariable String tenant) {
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         String t = ctx.tenant(tenant);
         keys.keys(t); // the tenant's first key is made on first use
         List<Map<String, Object>> out = store.list(t).stream().map(SigningKeysController::view).toList();
@@ -59,12 +57,11 @@ class SigningKeysController {
     }
 
     @Operation(operationId = "rotateSigningKey", summary = "Rotate now (pre-publish and promote at once)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The keys after rotation", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/KeyRotation")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/rotate", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> rotate(@PathVariable String tenant) {
+    HttpResponse<?> rotate(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         String t = ctx.tenant(tenant);
         keys.keys(t);
         keys.rotateNow(t);

@@ -15,7 +15,6 @@ import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -45,12 +44,11 @@ class UsersController {
     }
 
     @Operation(operationId = "listUsers", summary = "List or look up users (?email=, ?sub=, ?iss=, ?connector=)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The users", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/UserList")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list(@PathVariable String tenant, @Nullable @QueryValue String email, @Nullable @QueryValue String sub,
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue String email, @Nullable @QueryValue String sub,
                          @Nullable @QueryValue String iss, @Nullable @QueryValue String connector) {
         String t = ctx.tenant(tenant);
         String mail = email == null ? null : email.strip().toLowerCase(Locale.ROOT);
@@ -64,13 +62,11 @@ class UsersController {
     }
 
     @Operation(operationId = "getUser", summary = "Show a user")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Internal user id (find it with GET …/users?email= or ?sub=)", example = "usr_01JH5Q8M3N2ZP9T4V6W7X8Y9Z0", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The user", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/User")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/{id}", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Internal user id (find it with GET …/users?email= or ?sub=)", example = "usr_01JH5Q8M3N2ZP9T4V6W7X8Y9Z0") @PathVariable String id) {
         String t = ctx.tenant(tenant);
         return AdminViews.ok(view(users.find(t, id).orElseThrow(() -> AgentException.notFound("no user " + id))));
     }

@@ -23,7 +23,6 @@ import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
-import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
@@ -58,14 +57,12 @@ class AgentCertificatesController {
     }
 
     @Operation(operationId = "issueAgentCertificate", summary = "Issue a client certificate from the agent's CSR (the tenant's agent CA)")
-    @Parameter(name = "tenant", in = ParameterIn.PATH, description = "Tenant id", example = "demo", schema = @Schema(implementation = String.class))
-    @Parameter(name = "id", in = ParameterIn.PATH, description = "Agent id", example = "payments.settlement.reconciler", schema = @Schema(implementation = String.class))
     @ApiResponse(responseCode = "200", description = "The certificate", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/IssuedCertificate")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> issue(HttpRequest<?> request, @PathVariable String tenant, @PathVariable String id,
+    HttpResponse<?> issue(HttpRequest<?> request, @Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id,
                           @Body CertificateRequest body, Authentication admin) {
         Tenant t = tenants.find(tenant).orElseThrow(() -> new UnknownTenantException(tenant));
         if (body == null || body.csr() == null) {
