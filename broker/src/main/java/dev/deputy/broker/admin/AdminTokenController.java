@@ -53,6 +53,7 @@ class AdminTokenController {
     }
 
     @SecurityRequirement(name = AdminApiDocsController.BASIC)
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/x-www-form-urlencoded", schema = @Schema(ref = "#/components/schemas/AdminTokenRequest")))
     @Operation(operationId = "issueAdminToken", summary = "Exchange the admin credential (HTTP Basic) for a bearer token")
     @ApiResponse(responseCode = "200", description = "The token", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AdminToken")))
     @ApiResponse(responseCode = "400", description = "grant_type is not client_credentials", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))

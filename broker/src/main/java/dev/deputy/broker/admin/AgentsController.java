@@ -67,6 +67,7 @@ class AgentsController {
     record ReasonRequest(String reason) {
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentCreate")))
     @Operation(operationId = "createAgent", summary = "Create an agent")
     @ApiResponse(responseCode = "201", description = "The new agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
@@ -120,6 +121,7 @@ class AgentsController {
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentPatch")))
     @Operation(operationId = "updateAgent", summary = "Change an agent (partial)")
     @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
@@ -135,6 +137,7 @@ class AgentsController {
                 AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ReasonRequest")))
     @Operation(operationId = "suspendAgent", summary = "Suspend an agent (its tokens stop working at once)")
     @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
@@ -149,6 +152,7 @@ class AgentsController {
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ReasonRequest")))
     @Operation(operationId = "resumeAgent", summary = "Resume a suspended agent")
     @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
@@ -163,6 +167,7 @@ class AgentsController {
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ReasonRequest")))
     @Operation(operationId = "revokeAgent", summary = "Revoke an agent (final)")
     @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
@@ -177,6 +182,7 @@ class AgentsController {
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CredentialRequest")))
     @Operation(operationId = "rotateAgentCredential", summary = "Replace the agent's credentials, with an overlap")
     @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
@@ -191,6 +197,7 @@ class AgentsController {
         return AdminViews.ok(view(t, agents.rotate(t, id, r.spec(), r.overlap(), AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CredentialRequest")))
     @Operation(operationId = "addAgentCredential", summary = "Add a credential (JWKS, jwks_uri or certificate)")
     @ApiResponse(responseCode = "201", description = "The new credential", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Credential")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))

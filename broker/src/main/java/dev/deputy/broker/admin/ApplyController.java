@@ -67,6 +67,7 @@ class ApplyController {
     record ApplyRequest(Map<String, String> files) {
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyRequest")))
     @Operation(operationId = "applyPolicy", summary = "Plan (dry_run, the default) or apply policy files")
     @ApiResponse(responseCode = "200", description = "The plan, and whether it was applied", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyPlan")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))

@@ -372,6 +372,7 @@ class AuditAdminController {
         }
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ArchiveRequest")))
     @Operation(operationId = "archiveAudit", summary = "Archive old entries (retention)")
     @ApiResponse(responseCode = "201", description = "The archive", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Archive")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))

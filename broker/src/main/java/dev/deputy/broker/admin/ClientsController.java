@@ -84,6 +84,7 @@ class ClientsController {
         return AdminViews.ok(view(find(ctx.tenant(tenant), clientId)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ClientCreate")))
     @Operation(operationId = "createClient", summary = "Register a client (the secret is shown once)")
     @ApiResponse(responseCode = "201", description = "The new client", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CreatedClient")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
@@ -120,6 +121,7 @@ class ClientsController {
     }
 
     /** Partial update: {@code internal}, {@code name}, {@code redirect_uris}. */
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ClientPatch")))
     @Operation(operationId = "updateClient", summary = "Change a client (internal, name, redirect_uris)")
     @ApiResponse(responseCode = "200", description = "The client", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Client")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))

@@ -78,6 +78,7 @@ class ConnectorAdminController {
                 .orElseGet(() -> error(HttpStatus.NOT_FOUND, "not_found", "no connector '" + id + "'"));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ConnectorRequest")))
     @Operation(operationId = "addConnector", summary = "Add a connector (client_secret is sealed, never returned)")
     @ApiResponse(responseCode = "201", description = "The new connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))

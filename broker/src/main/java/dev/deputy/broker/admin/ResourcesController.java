@@ -68,6 +68,7 @@ class ResourcesController {
         return AdminViews.ok(AdminViews.resource(catalog.resource(ctx.tenant(tenant), id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ResourceRequest")))
     @Operation(operationId = "createResource", summary = "Create a resource")
     @ApiResponse(responseCode = "201", description = "The new resource", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Resource")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
@@ -84,6 +85,7 @@ class ResourcesController {
         return AdminViews.respond(201, AdminViews.resource(res));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ResourceRequest")))
     @Operation(operationId = "replaceResource", summary = "Replace a resource")
     @ApiResponse(responseCode = "200", description = "The resource", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Resource")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))

@@ -65,6 +65,7 @@ class RolesController {
         return AdminViews.ok(AdminViews.role(catalog.role(ctx.tenant(tenant), name)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/RoleRequest")))
     @Operation(operationId = "createRole", summary = "Create a role")
     @ApiResponse(responseCode = "201", description = "The new role", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Role")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
@@ -81,6 +82,7 @@ class RolesController {
         return AdminViews.respond(201, AdminViews.role(role));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/RoleRequest")))
     @Operation(operationId = "replaceRole", summary = "Replace a role")
     @ApiResponse(responseCode = "200", description = "The role", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Role")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))

@@ -56,6 +56,7 @@ class AgentCertificatesController {
                               @Nullable String overlap) {
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CertificateRequest")))
     @Operation(operationId = "issueAgentCertificate", summary = "Issue a client certificate from the agent's CSR (the tenant's agent CA)")
     @ApiResponse(responseCode = "200", description = "The certificate", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/IssuedCertificate")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
