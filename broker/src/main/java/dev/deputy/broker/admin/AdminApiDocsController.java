@@ -37,7 +37,8 @@ import java.util.Map;
                 description = "Manage tenants' agents, credentials, clients, roles, resources, connectors, consents, users, "
                         + "signing keys and the audit trail. Get a bearer token at POST /admin/token with the admin "
                         + "credential (HTTP Basic), then send it as `Authorization: Bearer dpa_...`. Errors are "
-                        + "`{\"error\", \"error_description\"}` with 400, 401, 403, 404 or 409. Members are snake_case, times "
+                        + "`{\"error\", \"error_description\"}` with 400, 401, 403, 404 or 409, and 503 when the audit trail "
+                        + "cannot be written (nothing changed; retry). Members are snake_case, times "
                         + "ISO-8601 UTC (`Z`), and every documented member is present (`null` when unset).",
                 license = @License(name = "Apache-2.0")),
         security = @SecurityRequirement(name = AdminApiDocsController.BEARER))
