@@ -1,6 +1,6 @@
 package dev.deputy.broker.admin;
 
-import dev.deputy.broker.authorize.AuthorizationService;
+import dev.deputy.broker.authorize.ConsentRevocation;
 import dev.deputy.broker.authorize.Consent;
 import dev.deputy.broker.authorize.ConsentStore;
 import dev.deputy.broker.http.RequestMetaFilter;
@@ -34,7 +34,8 @@ import java.util.Map;
  * {@code /admin/t/{tenant}/consents}: list (optionally {@code ?user=<user id>}; members {@code tenant_id, user_id,
  * client_id, resource_id, scopes, granted_at} with ISO-8601 times) and revoke
  * ({@code DELETE /admin/t/{tenant}/consents/{user}/{client}/{resource}}, audited {@code consent.revoked};
- * the next authorization asks again).
+ * the user's refresh-token families at that client and resource die with it, so its next refresh fails; the next
+ * authorization asks again).
  */
 @Tag(name = "Consents", description = "Consents users gave to external clients")
 @Controller("/admin/t/{tenant}/consents")
@@ -43,12 +44,12 @@ import java.util.Map;
 class ConsentAdminController {
     private final Tenants tenants;
     private final ConsentStore consents;
-    private final AuthorizationService service;
+    private final ConsentRevocation revocation;
 
-    ConsentAdminController(Tenants tenants, ConsentStore consents, AuthorizationService service) {
+    ConsentAdminController(Tenants tenants, ConsentStore consents, ConsentRevocation revocation) {
         this.tenants = tenants;
         this.consents = consents;
-        this.service = service;
+        this.revocation = revocation;
     }
 
     @Operation(operationId = "listConsents", summary = "List consents (?user=<user id>)")
@@ -81,7 +82,8 @@ class ConsentAdminController {
     HttpResponse<?> revoke(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Internal user id (find it with GET …/users?email= or ?sub=)", example = "usr_01JH5Q8M3N2ZP9T4V6W7X8Y9Z0") @PathVariable String user, @Parameter(description = "OAuth client id", example = "payments.settlement.dashboard") @PathVariable String client,
                            @Parameter(description = "Resource id", example = "payments.ledger") @PathVariable String resource, HttpRequest<?> request) {
         check(tenant);
-        return service.revokeConsent(tenant, user, client, resource, RequestMetaFilter.of(request))
+        return revocation.revokeConsent(tenant, user, client, resource, ConsentRevocation.By.admin(null),
+                RequestMetaFilter.of(request))
                 ? HttpResponse.noContent()
                 : AdminViews.respond(HttpStatus.NOT_FOUND.getCode(), Map.of("error", "not_found", "error_description",
                         AdminErrors.describable("no consent of " + user + " for " + client + " at " + resource)));
