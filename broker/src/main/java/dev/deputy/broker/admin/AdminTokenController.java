@@ -1,6 +1,8 @@
 package dev.deputy.broker.admin;
 
 import com.nimbusds.oauth2.sdk.OAuth2Error;
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.auth.ClientSecretBasic;
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.config.Limit;
@@ -29,8 +31,6 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -70,18 +70,19 @@ class AdminTokenController {
         String id = form.get("client_id");
         String secret = form.get("client_secret");
         if (authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+            // RFC 6749 §2.3.1: id and secret are application/x-www-form-urlencoded, then joined by ':' and base64'd
+            // (Nimbus decodes both: ':', '%', '+', spaces and UTF-8 in either survive)
             try {
-                String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
-                int colon = decoded.indexOf(':');
-                if (colon > 0) {
-                    id = decoded.substring(0, colon);
-                    secret = decoded.substring(colon + 1);
-                }
-            } catch (IllegalArgumentException e) {
+                ClientSecretBasic basic = ClientSecretBasic.parse(authorization);
+                id = basic.getClientID().getValue();
+                secret = basic.getClientSecret().getValue();
+            } catch (ParseException | RuntimeException e) {
+                auth.refused(null, "invalid_client", "malformed Basic credentials", meta);
                 return OAuthErrors.render(OAuth2Error.INVALID_CLIENT, "malformed Basic credentials");
             }
         }
         if (!"client_credentials".equals(form.get("grant_type"))) {
+            auth.refused(id, "unsupported_grant_type", null, meta);
             return OAuthErrors.render(OAuth2Error.UNSUPPORTED_GRANT_TYPE, "use grant_type=client_credentials");
         }
         var token = auth.issueToken(id, secret, RequestMetaFilter.of(request));
