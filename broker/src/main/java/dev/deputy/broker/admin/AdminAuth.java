@@ -257,7 +257,7 @@ public class AdminAuth implements ApplicationEventListener<ServerStartupEvent> {
         }
         audit.append(AuditEvent.of(SYSTEM_TENANT, "admin.credential.created", AuditEvent.Outcome.SUCCESS)
                 .client(clientId).request(meta).detail("actor", "admin:" + actor).detail("role", scope.role().id())
-                .detail("tenants", String.join(",", scope.tenants())).detail("privileged", scope.privileged()).build());
+                .detail("tenants", scope.tenants()).detail("privileged", scope.privileged()).build());
         return secret;
     }
 

@@ -41,7 +41,7 @@ class AdminErrors implements ExceptionHandler<AgentException, HttpResponse<?>> {
     }
 
     /** A refusal for who asks (403 access_denied, or 401 with the RFC 9470 step-up challenge): audited, rendered. */
-    HttpResponse<?> refuse(HttpRequest<?> request, AdminRefusal e) {
+    io.micronaut.http.MutableHttpResponse<?> refuse(HttpRequest<?> request, AdminRefusal e) {
         audit(request, e.error(), e.status(), e.getMessage());
         var response = OAuthErrors.render(new ErrorObject(e.error(), describable(e.getMessage()), e.status()));
         if (e.challenge() != null) {

@@ -64,18 +64,14 @@ class ConsoleOauthController implements OauthController {
 
     @Override
     public Publisher<MutableHttpResponse<?>> login(HttpRequest<?> request) {
-        return client.authorizationRedirect(request);
+        // the first call fetches the IdP's discovery document with a blocking client: never on the event loop
+        return Mono.defer(() -> Mono.from(client.authorizationRedirect(request))).subscribeOn(blocking);
     }
 
     @Override
     public Publisher<MutableHttpResponse<?>> callback(HttpRequest<Map<String, Object>> request) {
-        Publisher<AuthenticationResponse> response;
-        try {
-            response = client.onCallback(request);
-        } catch (RuntimeException e) {
-            response = Mono.error(e);
-        }
-        return Flux.from(response).next()
+        // the code exchange, JWKS and discovery fetches may block: on a blocking (virtual) thread, like the rest
+        return Mono.defer(() -> Flux.from(client.onCallback(request)).next()).subscribeOn(blocking)
                 .publishOn(blocking)
                 .<MutableHttpResponse<?>>map(r -> finish(r, request))
                 .onErrorResume(e -> Mono.<MutableHttpResponse<?>>fromCallable(

@@ -72,6 +72,8 @@ public final class ConsoleSettings {
         props.put("micronaut.security.oauth2.openid.logout-uri", "/console/oauth/end-session");
         // S256 only (RFC 7636 §4.2; the library's default lets a provider that lists only "plain" downgrade it)
         props.put("micronaut.security.oauth2.pkce.enabled", true);
+        // the library's userinfo TokenValidator would send every admin bearer token to the IdP's userinfo endpoint
+        props.put("micronaut.security.oauth2.userinfo.validator", false);
         for (String client : List.of(CLIENT, STEP_UP_CLIENT)) {
             String p = "micronaut.security.oauth2.clients." + client + ".";
             props.put(p + "client-id", clientId);

@@ -3,17 +3,10 @@ package dev.deputy.broker.admin;
 import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.Agents;
 import io.micronaut.core.annotation.Nullable;
-import io.micronaut.core.order.Ordered;
 import io.micronaut.http.HttpMethod;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
-import io.micronaut.http.annotation.RequestFilter;
-import io.micronaut.http.annotation.ServerFilter;
-import io.micronaut.http.filter.ServerFilterPhase;
-import io.micronaut.scheduling.TaskExecutors;
-import io.micronaut.scheduling.annotation.ExecuteOn;
-import io.micronaut.security.authentication.Authentication;
-import io.micronaut.security.filters.SecurityFilter;
+import jakarta.inject.Singleton;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -23,13 +16,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Roles per tenant on the admin API, after micronaut-security authenticated the caller (bearer token or console
- * session cookie): which tenant the path names and whether this admin's role there allows the method; the CSRF
+ * Roles per tenant on the admin API, checked by {@link AdminSecurityFilter} once micronaut-security has
+ * authenticated the caller (bearer token or console session cookie): which tenant the path names and whether this admin's role there allows the method; the CSRF
  * token on a state-changing request that came with the session cookie; the step-up a privileged route needs.
  * Refusals are rendered and audited by {@link AdminErrors}.
  */
-@ServerFilter({"/admin/**"})
-class AdminAccessFilter implements Ordered {
+@Singleton
+class AdminAccess {
     /** The header (or, for a form post, the field) carrying the console session's CSRF token. */
     static final String CSRF_HEADER = "X-CSRF-Token";
     private static final Pattern TENANT = Pattern.compile("^/admin/t/([^/]+)(/.*)?$");
@@ -42,23 +35,17 @@ class AdminAccessFilter implements Ordered {
     private final StepUp stepUp;
     private final AdminErrors errors;
 
-    AdminAccessFilter(Agents agents, StepUp stepUp, AdminErrors errors) {
+    AdminAccess(Agents agents, StepUp stepUp, AdminErrors errors) {
         this.agents = agents;
         this.stepUp = stepUp;
         this.errors = errors;
     }
 
-    @RequestFilter
-    @ExecuteOn(TaskExecutors.BLOCKING)
+    /** The refusal response for this admin's request (audited), or null when it may go on. Blocking (an agent lookup). */
     @Nullable
-    HttpResponse<?> check(HttpRequest<?> request) {
-        Optional<AdminPrincipal> who = request.getAttribute(SecurityFilter.AUTHENTICATION, Authentication.class)
-                .flatMap(a -> AdminPrincipal.of(a));
-        if (who.isEmpty()) {
-            return null; // anonymous routes (POST /admin/token); the security filter has refused the rest
-        }
+    io.micronaut.http.MutableHttpResponse<?> check(AdminPrincipal who, HttpRequest<?> request) {
         try {
-            decide(who.get(), request);
+            decide(who, request);
             return null;
         } catch (AdminRefusal e) {
             return errors.refuse(request, e);
@@ -113,10 +100,5 @@ class AdminAccessFilter implements Ordered {
         }
         throw AdminRefusal.forbidden(p.name() + " may not " + (read ? "read" : "change") + " that in tenant " + tenant
                 + " (roles: " + p.rolesIn(tenant).stream().map(AdminRole::id).toList() + ")");
-    }
-
-    @Override
-    public int getOrder() {
-        return ServerFilterPhase.SECURITY.after();
     }
 }
