@@ -98,7 +98,7 @@ abstract class ConsoleAdminContract {
         // the session cookie: HttpOnly, SameSite=Lax, Path=/ (not Secure: plain http on loopback)
         String setCookie = b.sessionSetCookie;
         assertTrue(setCookie.startsWith("deputy_console=dpc_"), setCookie);
-        assertTrue(setCookie.contains("HttpOnly"), setCookie);
+        assertTrue(setCookie.toLowerCase().contains("httponly"), setCookie);
         assertTrue(setCookie.toLowerCase().contains("samesite=lax"), setCookie);
         assertTrue(setCookie.contains("Path=/"), setCookie);
 
@@ -148,10 +148,11 @@ abstract class ConsoleAdminContract {
         int before = broker.audit("payments-eu").size();
         HttpResponse<String> elsewhere = b.post(broker.url() + B + "/agents", agentJson(id, "alice@corp.example", null), csrf);
         assertEquals(403, elsewhere.statusCode(), elsewhere.body());
-        assertEquals(404, broker.get(B + "/agents/" + id).statusCode(), "nothing created in payments-eu");
         List<AuditEntry> after = broker.audit("payments-eu").subList(before, broker.audit("payments-eu").size());
         assertEquals(1, after.stream().filter(e -> e.type().equals("admin.request.rejected")).count(), "one audit entry");
         assertEquals(403, ((Number) ManageBroker.json(after.get(after.size() - 1).details()).get("status")).intValue());
+        assertEquals("admin:zoë-ops@corp.example", ManageBroker.json(after.get(after.size() - 1).details()).get("actor"));
+        assertEquals(404, broker.get(B + "/agents/" + id).statusCode(), "nothing created in payments-eu");
         // broker-wide routes are for super admins
         assertEquals(403, b.get(broker.url() + "/admin/break-glass").statusCode());
     }
@@ -218,9 +219,9 @@ abstract class ConsoleAdminContract {
         assertEquals(403, r.statusCode(), r.body());
         assertTrue(ManageBroker.json(r.body()).get("error_description").toString().contains("CSRF"), r.body());
         assertEquals(403, b.post(broker.url() + A + "/agents", agentJson(id, "a@b.c", null), "wrong-token").statusCode());
-        assertEquals(404, broker.get(A + "/agents/" + id).statusCode(), "nothing created");
         AuditEntry e = last("acme", "admin.request.rejected");
-        assertEquals("admin:ops.lead", ManageBroker.json(e.details()).get("actor"));
+        assertEquals("admin:ops.lead@corp.example", ManageBroker.json(e.details()).get("actor"));
+        assertEquals(404, broker.get(A + "/agents/" + id).statusCode(), "nothing created");
         // a bearer token needs no CSRF token (no ambient credential)
         assertEquals(201, broker.post(A + "/agents", agentJson(id, "a@b.c", null)).statusCode());
     }
