@@ -35,6 +35,10 @@ public record AdminPrincipal(String name, Kind kind, List<AdminGrant> grants, Se
     }
 
     public record Session(String key, String csrf) {
+        @Override
+        public String toString() {
+            return "Session[key=" + key + ", csrf=(hidden)]"; // micronaut-security logs authentication attributes at debug
+        }
     }
 
     public AdminPrincipal {

@@ -86,6 +86,8 @@ class ConsoleOauthController implements OauthController {
         if (!r.isAuthenticated() || !(signedIn instanceof ConsoleSessions.SignedIn s)) {
             return refused(request, "not_an_admin", r.getMessage().orElse("refused"));
         }
+        // a new sign-in (or a step-up) replaces the session: the previous one ends (no fixation, no stale grants)
+        sessions.delete(ConsoleSessionFetcher.cookie(request));
         String cookie = sessions.create(s);
         audit.append(AuditEvent.of(Tenants.BROKER_CHAIN, EventTypes.ADMIN_CONSOLE_LOGIN, AuditEvent.Outcome.SUCCESS)
                 .subject(s.signIn().subject(), s.signIn().issuer()).request(RequestMetaFilter.of(request))
