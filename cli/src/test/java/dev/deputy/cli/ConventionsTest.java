@@ -89,7 +89,7 @@ class ConventionsTest {
                 "connector enable", "connector disable", "connector remove", "client create", "client update", "client list",
                 "client show", "client remove", "consent list", "consent revoke", "audit verify", "audit query",
                 "audit export", "audit tail", "audit checkpoint", "audit checkpoints", "audit jwks", "audit archive",
-                "audit archives", "audit witness", "audit verify-file", "apply", "completion", "user find", "user show",
+                "audit archives", "audit witness", "audit verify-file", "apply", "validate", "completion", "user find", "user show",
                 "key list", "key rotate", "break-glass status", "break-glass rotate", "break-glass disable",
                 "break-glass enable")) {
             assertTrue(names.contains(c), c + " missing from " + names);
