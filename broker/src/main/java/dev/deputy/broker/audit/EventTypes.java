@@ -78,6 +78,10 @@ public final class EventTypes {
     public static final String ADMIN_CREDENTIAL_CREATED = "admin.credential.created";
     public static final String ADMIN_REQUEST_REJECTED = "admin.request.rejected";
     public static final String CONFIG_APPLY = "config.apply";
+    public static final String PLAN_APPROVAL_REQUESTED = "plan.approval_requested";
+    public static final String PLAN_APPROVED = "plan.approved";
+    public static final String PLAN_APPLIED = "plan.applied";
+    public static final String PLAN_REFUSED = "plan.refused";
     // keys
     public static final String KEY_CREATED = "key.created";
     public static final String KEY_PUBLISHED = "key.published";
