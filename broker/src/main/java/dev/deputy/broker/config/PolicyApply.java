@@ -181,6 +181,23 @@ public class PolicyApply {
     private record Step(int order, Change change, Runnable run, boolean privileged) {
     }
 
+    /**
+     * Changes planned outside this class (the tenant's other files: tenant.yml, registration.yml, connectors/,
+     * clients/, policies/, trust/), made part of the plan: listed, covered by the plan id, blocking it with their
+     * errors, and carried out (by {@code run}, once, before the roles) when the plan applies.
+     */
+    public record Extra(List<Change> changes, List<ConfigException> errors, Runnable run) {
+        public static final Extra NONE = new Extra(List.of(), List.of(), () -> {
+        });
+
+        public Extra {
+            changes = List.copyOf(changes);
+            errors = List.copyOf(errors);
+        }
+    }
+
+    private static final int TREE = 5;
+
     private static final class Builder {
         final String tenant;
         final List<Step> steps = new ArrayList<>();
@@ -223,7 +240,7 @@ public class PolicyApply {
     private static final int ROLE_DELETE = 40;
 
     public Plan plan(String tenant, PolicyFiles files, Actor actor) {
-        return build(tenant, files, actor, RequestMeta.INTERNAL).plan();
+        return build(tenant, files, actor, RequestMeta.INTERNAL, Extra.NONE).plan();
     }
 
     private record Built(Plan plan, List<Step> steps) {
@@ -234,7 +251,12 @@ public class PolicyApply {
      * step half-way throws (the steps before it stay applied and audited).
      */
     public Plan apply(String tenant, PolicyFiles files, boolean dryRun, Actor actor, RequestMeta meta) {
-        Built b = build(tenant, files, actor, meta);
+        return apply(tenant, files, dryRun, actor, meta, Extra.NONE);
+    }
+
+    /** {@link #apply(String, PolicyFiles, boolean, Actor, RequestMeta)} with the tenant's other files' changes. */
+    public Plan apply(String tenant, PolicyFiles files, boolean dryRun, Actor actor, RequestMeta meta, Extra extra) {
+        Built b = build(tenant, files, actor, meta, extra);
         Plan plan = b.plan();
         boolean admin = actor.type() == Actor.Type.ADMIN;
         if (plan.ok() && plan.needsApproval() && admin) {
@@ -268,8 +290,20 @@ public class PolicyApply {
         return plan;
     }
 
-    private Built build(String tenant, PolicyFiles files, Actor actor, RequestMeta meta) {
+    private Built build(String tenant, PolicyFiles files, Actor actor, RequestMeta meta, Extra extra) {
         Builder b = new Builder(tenant);
+        b.errors.addAll(extra.errors());
+        for (int i = 0; i < extra.changes().size(); i++) {
+            Change c = extra.changes().get(i);
+            b.step(TREE, c.kind(), c.id(), c.action(), c.file(), c.details(), i == 0 ? extra.run() : () -> {
+            });
+        }
+        if (files == null) {
+            // only the tenant's other files are planned: agents, roles and resources are left as they are
+            List<Step> ordered = b.ordered();
+            List<Change> changes = ordered.stream().map(Step::change).toList();
+            return new Built(new Plan(tenant, changes, b.errors, planId(tenant, changes), b.privileged, null), ordered);
+        }
         long now = System.currentTimeMillis();
         Map<String, Role> currentRoles = catalog.roles(tenant).stream().collect(Collectors.toMap(Role::name, r -> r));
         Set<String> privilegedNow = privileges.privilegedRoles(tenant);

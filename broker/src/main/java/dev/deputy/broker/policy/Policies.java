@@ -22,10 +22,17 @@ import java.util.concurrent.ConcurrentHashMap;
 public class Policies {
     private final Map<String, DelegationPolicy> byTenant = new ConcurrentHashMap<>();
 
-    public Policies(Tenants tenants) {
+    public Policies(Tenants tenants, dev.deputy.broker.config.LiveConfig live) {
         for (Tenant t : tenants.all()) {
             byTenant.put(t.id(), load(t.configDir().resolve("policies")));
         }
+        // an apply of policies/ reaches every node without a restart
+        live.listen(id -> tenants.find(id).ifPresent(t -> byTenant.put(id, load(t.configDir().resolve("policies")))));
+    }
+
+    /** The tenant's rules (admin API, deputy policy list). */
+    public Map<String, DelegationPolicy> all() {
+        return Map.copyOf(byTenant);
     }
 
     public DelegationPolicy of(String tenantId) {

@@ -33,6 +33,7 @@ import static dev.deputy.broker.storage.jooq.Tables.AGENT_CREDENTIALS;
 import static dev.deputy.broker.storage.jooq.Tables.AUDIT_LOG;
 import static dev.deputy.broker.storage.jooq.Tables.CLIENTS;
 import static dev.deputy.broker.storage.jooq.Tables.CLIENT_REGISTRATIONS;
+import static dev.deputy.broker.storage.jooq.Tables.CONFIG_DOCUMENTS;
 import static dev.deputy.broker.storage.jooq.Tables.CONNECTORS;
 import static dev.deputy.broker.storage.jooq.Tables.CONSENTS;
 import static dev.deputy.broker.storage.jooq.Tables.INTEGRITY_MARKERS;
@@ -142,13 +143,16 @@ public class SealedRows {
                     PLAN_APPROVALS.REQUESTED_BY, PLAN_APPROVALS.REQUESTED_AT, PLAN_APPROVALS.APPROVED_BY,
                     PLAN_APPROVALS.APPROVED_AT, PLAN_APPROVALS.EXPIRES_AT, PLAN_APPROVALS.APPLIED_BY, PLAN_APPROVALS.APPLIED_AT),
             PLAN_APPROVALS.TENANT_ID, List.of(PLAN_APPROVALS.PLAN_ID));
+    static final Spec CONFIG_DOCUMENT = new Spec(CONFIG_DOCUMENTS, "config_documents", CONFIG_DOCUMENTS.ROW_MAC,
+            List.of(CONFIG_DOCUMENTS.TENANT_ID, CONFIG_DOCUMENTS.PATH, CONFIG_DOCUMENTS.CONTENT),
+            CONFIG_DOCUMENTS.TENANT_ID, List.of(CONFIG_DOCUMENTS.PATH));
     static final Spec MARKER = new Spec(INTEGRITY_MARKERS, "integrity_markers", INTEGRITY_MARKERS.ROW_MAC,
             List.of(INTEGRITY_MARKERS.NAME, INTEGRITY_MARKERS.MARKER_VALUE, INTEGRITY_MARKERS.CREATED_AT),
             null, List.of(INTEGRITY_MARKERS.NAME));
 
     /** Every protected table (the adoption walks them in this order). */
     public static final List<Spec> SPECS = List.of(SIGNING_KEY, AGENT_CREDENTIAL, AGENT, ROLE, RESOURCE, AGENT_CA,
-            ADMIN_CREDENTIAL, CLIENT, REGISTRATION, CONNECTOR, REFRESH_TOKEN, USER, CONSENT, ROLE_PRIVILEGE, PLAN_APPROVAL);
+            ADMIN_CREDENTIAL, CLIENT, REGISTRATION, CONNECTOR, REFRESH_TOKEN, USER, CONSENT, ROLE_PRIVILEGE, PLAN_APPROVAL, CONFIG_DOCUMENT);
 
     private final Database db;
     private final RowSeal seal;
