@@ -38,9 +38,26 @@ class AgentsController {
     private final Agents agents;
     private final AdminContext ctx;
 
-    AgentsController(Agents agents, AdminContext ctx) {
+    private final dev.deputy.broker.config.PlanApprovalStore privileges;
+
+    AgentsController(Agents agents, AdminContext ctx, dev.deputy.broker.config.PlanApprovalStore privileges) {
         this.agents = agents;
         this.ctx = ctx;
+        this.privileges = privileges;
+    }
+
+    /** A privileged role (roles/*.yml privileged: true) is granted only by an approved plan, never here. */
+    private void refusePrivileged(String tenant, List<String> wanted, List<String> held) {
+        if (wanted == null || wanted.isEmpty()) {
+            return;
+        }
+        java.util.Set<String> privileged = privileges.privilegedRoles(tenant);
+        List<String> granted = wanted.stream().filter(r -> privileged.contains(r) && !held.contains(r)).toList();
+        if (!granted.isEmpty()) {
+            throw new AgentException(AgentException.Kind.APPROVAL_REQUIRED, "role" + (granted.size() == 1 ? " " : "s ")
+                    + granted + " privileged: grant it in the agent's file with deputy plan / apply and a second "
+                    + "admin's approval");
+        }
     }
 
     record CreateRequest(String id, String name, String owner, String environment, List<String> roles,
@@ -65,6 +82,7 @@ class AgentsController {
                            Authentication auth) {
         String t = ctx.tenant(tenant);
         CreateRequest r = AdminJson.read(body, CreateRequest.class, true);
+        refusePrivileged(t, r.roles(), List.of());
         CredentialSpec cred = new CredentialSpec(r.jwks(), r.jwksUri(), r.certificate());
         var d = agents.create(t, new AgentSpec(r.id(), r.name(), r.owner(), r.environment(), r.roles(), r.metadata(),
                 r.authMethod(), cred.empty() ? null : cred), "api", AdminContext.actor(auth), RequestMetaFilter.of(request));
@@ -103,6 +121,9 @@ class AgentsController {
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         PatchRequest r = AdminJson.read(body, PatchRequest.class, true);
+        if (r.roles() != null) {
+            refusePrivileged(t, r.roles(), agents.details(t, id).agent().roles());
+        }
         return AdminViews.ok(view(t, agents.update(t, id, new AgentPatch(r.name(), r.owner(), r.environment(), r.roles(), r.metadata()),
                 AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }

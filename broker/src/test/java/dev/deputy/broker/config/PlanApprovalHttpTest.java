@@ -148,6 +148,18 @@ class PlanApprovalHttpTest {
         assertEquals("applied", ManageBroker.json(r.body()).get("status"));
         assertEquals(0, ((List<?>) plan(x).get("changes")).size(), "nothing left to do");
 
+        // the admin API never grants a privileged role around the plan
+        r = broker.post(T + "/agents", "{\"id\":\"api.payments\",\"environment\":\"prod\",\"auth_method\":\"tls_client_auth\","
+                + "\"roles\":[\"payments.settlement\"]}");
+        assertEquals(403, r.statusCode(), r.body());
+        assertEquals("approval_required", ManageBroker.json(r.body()).get("error"));
+        assertEquals(404, broker.get(T + "/agents/api.payments").statusCode());
+        assertEquals(201, broker.post(T + "/agents", "{\"id\":\"api.payments\",\"environment\":\"prod\","
+                + "\"auth_method\":\"tls_client_auth\",\"roles\":[\"reader\"]}").statusCode());
+        r = broker.patch(T + "/agents/api.payments", "{\"roles\":[\"reader\",\"payments.settlement\"]}");
+        assertEquals(403, r.statusCode(), r.body());
+        assertEquals(List.of("reader"), ManageBroker.json(broker.get(T + "/agents/api.payments").body()).get("roles"));
+
         // taking the mark away and granting the role in the same plan still needs approval
         Map<String, String> z = tree(agent, "environment: prod\nauth_method: tls_client_auth\nroles: [payments.settlement]\n",
                 "agents/ledger-bot.yml", "environment: prod\nauth_method: tls_client_auth\nroles: [reader, payments.settlement]\n");
