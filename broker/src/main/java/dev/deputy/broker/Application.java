@@ -66,7 +66,9 @@ public final class Application {
             if (json) {
                 org.slf4j.LoggerFactory.getLogger(Application.class).error(line);
             } else {
-                System.err.println(line);
+                // UTF-8 whatever the locale: a reason quoting the file keeps its § and quotes
+                new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true,
+                        java.nio.charset.StandardCharsets.UTF_8).println(line);
             }
             System.exit(2);
         }

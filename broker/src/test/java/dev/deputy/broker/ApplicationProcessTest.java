@@ -32,11 +32,16 @@ class ApplicationProcessTest {
     Path tmp;
 
     Process launch(Path config, Path data, int port, Path out) throws IOException {
+        return launch(config, data, port, out, Map.of());
+    }
+
+    Process launch(Path config, Path data, int port, Path out, Map<String, String> extraEnv) throws IOException {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
         ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xshare:auto",
                 "-cp", System.getProperty("java.class.path"), Application.class.getName());
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("DEPUTY_") && !k.startsWith("DEPUTY_TEST_"));
+        env.putAll(extraEnv);
         env.put("DEPUTY_CONFIG_DIR", config.toString());
         env.put("DEPUTY_DATA_DIR", data.toString());
         env.put("DEPUTY_HTTP_PORT", Integer.toString(port));
@@ -55,6 +60,19 @@ class ApplicationProcessTest {
         String expected = "deputy: bad configuration: " + config.resolve("tenants/demo/tenant.yml") + ":3: unknown key 'colour'";
         assertTrue(output.contains(expected), "expected '" + expected + "' in:\n" + output);
         assertTrue(!output.contains("\tat "), "no stack trace:\n" + output);
+    }
+
+    @Test
+    void theReasonKeepsItsUtf8WhateverTheLocale() throws Exception {
+        // issue 17: a value quoted from the file keeps its § and quotes, also under the C locale (ASCII by default)
+        Path config = ConfigFixture.at(tmp.resolve("config"))
+                .tenant("demo", "display_name: Demo\nsigning_alg: \"HS256 § “x”\"\n").root();
+        Path out = tmp.resolve("out.txt");
+        Process p = launch(config, tmp.resolve("data"), PrivateServer.sparePort(), out, Map.of("LANG", "C", "LC_ALL", "C"));
+        assertTrue(p.waitFor(90, TimeUnit.SECONDS), "did not exit");
+        String output = Files.readString(out);
+        assertEquals(2, p.exitValue(), output);
+        assertTrue(output.contains(config.resolve("tenants/demo/tenant.yml") + ":2: signing_alg 'HS256 § “x”' is not supported"), output);
     }
 
     @Test

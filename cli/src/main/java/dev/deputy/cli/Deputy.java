@@ -9,6 +9,8 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -32,7 +34,8 @@ import java.util.Properties;
                 "Tenant: --tenant, else DEPUTY_TENANT, else demo."},
         subcommands = {AgentCommand.class, RoleCommand.class, ResourceCommand.class, ConnectorCommand.class,
                 ClientCommand.class, ConsentCommand.class, UserCommand.class, KeyCommand.class, AuditCommand.class,
-                ApplyCommand.class, PlanCommand.class, TenantCommand.class, PolicyCommand.class, CompletionCommand.class},
+                ApplyCommand.class, PlanCommand.class, ValidateCommand.class, TenantCommand.class, PolicyCommand.class,
+                CompletionCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:failed (the broker refused, a check or verification failed, or it is unreachable)",
                 "2:usage (unknown command or option, missing or extra argument, no --yes without a terminal)",
@@ -85,8 +88,16 @@ public final class Deputy implements Runnable {
     }
 
     public static void main(String[] args) {
+        // the schema validator (deputy validate) logs through SLF4J; the CLI has no logger and wants no warning about it
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
+            System.setProperty("slf4j.internal.verbosity", "ERROR");
+        }
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        System.exit(run(args, new Io(System.getenv(), System.out, System.err, in, System.console() != null)));
+        // UTF-8 out and err whatever the locale: names, reasons and file contents keep their § and ë
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+        System.exit(run(args, new Io(System.getenv(), out, err, in, System.console() != null)));
     }
 
     /** Runs one command line; answers the exit code. Tests call this with their own {@link Io}. */

@@ -89,9 +89,9 @@ class ConventionsTest {
                 "connector enable", "connector disable", "connector remove", "client create", "client update", "client list",
                 "client show", "client remove", "consent list", "consent revoke", "audit verify", "audit query",
                 "audit export", "audit tail", "audit checkpoint", "audit checkpoints", "audit jwks", "audit archive",
-                "audit archives", "audit witness", "audit verify-file", "apply", "completion", "user find", "user show",
-                "key list", "key rotate", "plan", "plan approve", "plan list", "plan show", "tenant list", "tenant show",
-                "policy list", "policy show")) {
+                "audit archives", "audit witness", "audit verify-file", "apply", "validate", "completion", "user find",
+                "user show", "key list", "key rotate", "plan", "plan approve", "plan list", "plan show", "tenant list",
+                "tenant show", "policy list", "policy show")) {
             assertTrue(names.contains(c), c + " missing from " + names);
         }
     }

@@ -387,7 +387,10 @@ public class PolicyApply {
                 want = Catalog.checkResource(tenant, e.id(), e.value().uri(), e.value().name(), e.value().scopes(),
                         e.value().isDefault(), MANAGED_BY);
             } catch (AgentException ex) {
-                b.error(e.file(), null, ex.getMessage());
+                // the line of the key the reason is about (uri …, name …, '<scope>' is not a valid scope)
+                String m = String.valueOf(ex.getMessage());
+                b.error(e.file(), m.startsWith("uri") ? "uri" : m.startsWith("name") ? "name" : m.contains("scope") ? "scopes"
+                        : m.startsWith("resource id") ? "id" : null, ex.getMessage());
                 continue;
             }
             Resource have = byId.get(e.id());

@@ -61,14 +61,14 @@ public final class YamlFiles {
             // inside a list item the path stops at the list: look for the key itself between the list and the
             // end of the mapping Jackson reported
             int exact = lastKeyLine(text, String.valueOf(e.getPropertyName()), at, line(e.getLocation()));
-            throw new ConfigException(file, exact > 0 ? exact : at, "unknown key '" + e.getPropertyName()
-                    + "' (known: " + e.getKnownPropertyIds() + ")");
+            throw new ConfigException(file, exact > 0 ? exact : at, unknownKey(String.valueOf(e.getPropertyName()),
+                    e.getKnownPropertyIds() == null ? List.of() : e.getKnownPropertyIds().stream().map(String::valueOf).toList()));
         } catch (ValueInstantiationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             String reason = cause.getMessage();
             throw new ConfigException(file, instantiationLine(text, keys(e), reason), reason);
         } catch (JsonMappingException e) {
-            throw new ConfigException(file, line(text, keys(e), e.getLocation()), e.getOriginalMessage() + path(e));
+            throw new ConfigException(file, line(text, keys(e), e.getLocation()), plain(e) + path(e));
         } catch (JsonProcessingException e) {
             if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblemMark() != null) {
                 // YAML syntax: the problem's own position, and a one-line reason
@@ -77,6 +77,113 @@ public final class YamlFiles {
             }
             throw new ConfigException(file, line(e.getLocation()), e.getOriginalMessage().lines().findFirst().orElse(""));
         }
+    }
+
+    /**
+     * {@code unknown key 'colur' (did you mean 'colour'?)}: the nearest known key when one is close (a typo), else the
+     * known keys.
+     */
+    public static String unknownKey(String key, java.util.Collection<String> known) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String k : known) {
+            int d = distance(key.toLowerCase(java.util.Locale.ROOT), k.toLowerCase(java.util.Locale.ROOT));
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = k;
+            }
+        }
+        // a typo: 1 edit in a short name, 2 up to 8 characters, 3 beyond
+        if (best != null && bestDistance <= (key.length() <= 4 ? 1 : key.length() <= 8 ? 2 : 3)) {
+            return "unknown key '" + key + "' (did you mean '" + best + "'?)";
+        }
+        return "unknown key '" + key + "'" + (known.isEmpty() ? "" : " (known keys: "
+                + String.join(", ", known.stream().sorted().toList()) + ")");
+    }
+
+    /** Optimal string alignment distance: edits, with a swap of two neighbours counted as one. */
+    static int distance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
+    }
+
+    /**
+     * A mapping error in the operator's words: what the key wanted and what the file gave, never a Java type
+     * ({@code Cannot deserialize value of type `java.util.ArrayList<…>` from String value} becomes
+     * {@code expected a list, not a string}).
+     */
+    static String plain(JsonMappingException e) {
+        String m = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+        if (e instanceof com.fasterxml.jackson.databind.exc.InvalidFormatException f) {
+            Class<?> t = f.getTargetType();
+            if (t != null && t.isEnum()) {
+                return "'" + f.getValue() + "' is not " + wanted(t);
+            }
+            // our own deserializers' reason (not a duration: '5 minutes' (use e.g. …)) follows Jackson's preamble
+            int i = m.indexOf("\": ");
+            String rest = i > 0 ? m.substring(i + 3).lines().findFirst().orElse("").strip() : "";
+            if (!rest.isEmpty() && !rest.contains("java.") && !rest.contains("`")) {
+                return rest;
+            }
+            return "'" + f.getValue() + "' is not " + wanted(t);
+        }
+        if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException mi && mi.getTargetType() != null) {
+            String found = m.contains("from Array value") || m.contains("START_ARRAY") ? "a list"
+                    : m.contains("from Object value") || m.contains("START_OBJECT") ? "a mapping"
+                    : m.contains("from String") || m.contains("VALUE_STRING") ? "a string"
+                    : m.contains("from Integer") || m.contains("from Floating-point") || m.contains("VALUE_NUMBER") ? "a number"
+                    : m.contains("from Boolean") || m.contains("VALUE_TRUE") || m.contains("VALUE_FALSE") ? "true/false"
+                    : m.contains("from Null") || m.contains("VALUE_NULL") ? "nothing" : null;
+            return "expected " + wanted(mi.getTargetType()) + (found != null ? ", not " + found : "");
+        }
+        String first = m.lines().findFirst().orElse("").replaceAll("`[^`]*`", "value").replaceAll("\\bjava\\.[\\w.$]+", "value");
+        return first.isEmpty() ? "not valid here" : first;
+    }
+
+    private static String wanted(Class<?> t) {
+        if (t == null) {
+            return "another kind of value";
+        }
+        if (java.util.Collection.class.isAssignableFrom(t) || t.isArray()) {
+            return "a list";
+        }
+        if (java.util.Map.class.isAssignableFrom(t) || t.isRecord()) {
+            return "a mapping (key: value)";
+        }
+        if (t == String.class) {
+            return "a string";
+        }
+        if (t == Boolean.class || t == boolean.class) {
+            return "true or false";
+        }
+        if (Number.class.isAssignableFrom(t) || (t.isPrimitive() && t != boolean.class)) {
+            return "a whole number";
+        }
+        if (t == Duration.class) {
+            return "a duration (e.g. 300s, 5m, 24h or 30d)";
+        }
+        if (t == Limit.class) {
+            return "a rate such as 300/1m, or off";
+        }
+        if (t.isEnum()) {
+            return "one of " + java.util.Arrays.stream(t.getEnumConstants()).map(c -> c.toString().toLowerCase(java.util.Locale.ROOT)).toList();
+        }
+        return "another kind of value";
     }
 
     /** The last line in [from, to] (1-based) that holds {@code key:} (also as {@code - key:}); 0 if none. */
@@ -129,7 +236,7 @@ public final class YamlFiles {
     }
 
     /** The 1-based line of a nested block-style key ({@code a:} then, indented below it, {@code b:}); 0 if not found. */
-    static int keyLine(String text, List<String> keys) {
+    public static int keyLine(String text, List<String> keys) {
         List<String> lines = text.lines().toList();
         int from = 0;
         int parentIndent = -1;

@@ -1,7 +1,5 @@
 package dev.deputy.broker.federation;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import dev.deputy.broker.config.ConfigException;
 import dev.deputy.broker.config.YamlFiles;
 import dev.deputy.broker.ephemeral.EphemeralStore;
@@ -48,11 +46,9 @@ public class TenantConnectors {
     static final String CHANNEL = "connector-changes";
     public static final Set<String> BROKER_KEYS = Set.of("enabled", "default", "display_name", "client_secret_env",
             "token_exchange", "token_exchange_audiences");
-    static final Set<String> CONNECTOR_KEYS = Set.of("id", "type", "issuer", "client_id", "client_secret", "client_auth",
+    public static final Set<String> CONNECTOR_KEYS = Set.of("id", "type", "issuer", "client_id", "client_secret", "client_auth",
             "private_jwk", "scopes", "redirect_uri", "claims", "role_mapping", "email_domains", "userinfo", "allowed_algs",
             "clock_skew_seconds", "okta", "auth0", "entra", "keycloak");
-    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
-    };
 
     /** One connector as the tenant sees it. {@code config} is the map without any secret (safe to show). */
     public record Entry(String id, String source, boolean enabled, boolean isDefault, String displayName,
@@ -105,17 +101,9 @@ public class TenantConnectors {
     public List<Entry> loadFiles(String tenantId, Path dir) {
         List<Entry> out = new ArrayList<>();
         for (Path file : YamlFiles.list(dir)) {
-            Map<String, Object> map;
-            try {
-                map = YamlFiles.mapper().readValue(file.toFile(), MAP);
-            } catch (JsonProcessingException e) {
-                throw new ConfigException(file, e.getLocation() == null ? 0 : e.getLocation().getLineNr(), e.getOriginalMessage());
-            } catch (IOException e) {
-                throw new ConfigException(file, 0, "cannot read: " + e.getMessage());
-            }
-            if (map == null) {
-                throw new ConfigException(file, 0, "the file is empty");
-            }
+            // syntax errors, an empty file: the same one-line reasons with their line as every other config file
+            @SuppressWarnings("unchecked")
+            Map<String, Object> map = YamlFiles.read(file, Map.class);
             try {
                 if (map.containsKey("client_secret")) {
                     throw new IllegalArgumentException("do not put client_secret in a file: name an environment variable "
@@ -139,18 +127,38 @@ public class TenantConnectors {
                     LOG.warn("{}: connector id '{}' differs from the file name (expected {})", file, e.id(), expected);
                 }
             } catch (ConnectorException | IllegalArgumentException e) {
-                throw new ConfigException(file, 0, e.getMessage());
+                throw new ConfigException(file, fieldLine(file, e.getMessage()), e.getMessage());
             }
         }
         checkUnique(tenantId, out);
         return List.copyOf(out);
     }
 
+    private static final java.util.regex.Pattern FIELD = java.util.regex.Pattern.compile(
+            "(?:field|key) '([a-z_]+)(?:\\.[^']*)?'|^'?([a-z_]+)'?: |put ([a-z_]+) in a file");
+
+    /** The line of the field a connector error names ({@code field 'issuer'}, {@code unknown key 'x'}); 0 if none. */
+    static int fieldLine(Path file, String message) {
+        java.util.regex.Matcher m = message == null ? null : FIELD.matcher(message);
+        if (m == null || !m.find()) {
+            return 0;
+        }
+        String key = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
+        try {
+            return YamlFiles.keyLine(java.nio.file.Files.readString(file), List.of(key));
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     /** Builds one entry from a connector map (file or API) and the plain secret, checking the broker keys. */
     Entry build(String tenantId, Map<String, Object> map, String secret, String source, boolean enabled, boolean isDefault) {
         for (String k : map.keySet()) {
             if (!BROKER_KEYS.contains(k) && !CONNECTOR_KEYS.contains(k)) {
-                throw new IllegalArgumentException("unknown key '" + k + "'");
+                List<String> known = new ArrayList<>(CONNECTOR_KEYS);
+                known.addAll(BROKER_KEYS);
+                known.remove("client_secret");
+                throw new IllegalArgumentException(YamlFiles.unknownKey(k, known.stream().sorted().toList()));
             }
         }
         Map<String, Object> forConnector = new LinkedHashMap<>(map);

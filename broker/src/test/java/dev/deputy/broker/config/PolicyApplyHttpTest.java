@@ -211,6 +211,13 @@ class PolicyApplyHttpTest {
         r = apply(files, true);
         assertEquals(409, r.statusCode(), r.body());
         assertTrue(r.body().contains("public keys only"), r.body());
+
+        // a resource URI error names its file and the line of uri (issue 17)
+        files = shippedFiles();
+        files.put("resources/plain.yml", "# a plain-http MCP server\nname: Plain\nuri: http://mcp.example.com/plain\n");
+        r = apply(files, true);
+        assertEquals(409, r.statusCode(), r.body());
+        assertTrue(r.body().contains("resources/plain.yml:3: uri must use https"), r.body());
     }
 
     @Test
