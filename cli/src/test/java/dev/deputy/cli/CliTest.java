@@ -522,6 +522,7 @@ class CliTest {
 
     @Test
     void planWaitsForASecondAdminThenApplies(@TempDir Path dir) throws Exception {
+        noConfigObjects(dir);
         Path t = dir.resolve("tenants/demo");
         ManageBroker.write(t.resolve("roles/payments.settlement.yml"), "scopes: [payments:settle]\nprivileged: true\n");
         ManageBroker.write(t.resolve("agents/payments.settlement.reconciler.yml"),
@@ -562,10 +563,19 @@ class CliTest {
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(cli("agent", "show", "payments.settlement.reconciler", "-o", "json").out().contains("payments.settlement"));
         assertEquals(0, cli("plan", dir.toString()).code(), "nothing left that needs approval");
+        noConfigObjects(dir);
+    }
+
+    /** Revokes and deletes every config-managed object (other tests' applies leave theirs), so plans are exact. */
+    void noConfigObjects(Path tmp) throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("empty-" + System.nanoTime()));
+        Run r = cli("apply", empty.toString(), "--yes");
+        assertEquals(0, r.code(), r.out() + r.err());
     }
 
     @Test
     void colouredPlanAtATerminal(@TempDir Path dir) throws Exception {
+        noConfigObjects(dir);
         Path t = dir.resolve("tenants/demo");
         ManageBroker.write(t.resolve("roles/colour.role.yml"), "scopes: [c:r]\n");
         Run r = cliTty("n", "plan", dir.toString());
@@ -579,10 +589,12 @@ class CliTest {
         assertEquals(0, cli("role", "show", "colour.role").code(), "not confirmed: nothing changed");
         assertEquals(0, cli("apply", dir.toString(), "--yes").code());
         assertEquals(3, cli("role", "show", "colour.role").code());
+        noConfigObjects(dir);
     }
 
     @Test
     void tenantsAndDelegationRulesThroughTheWholeTree(@TempDir Path dir) throws Exception {
+        noConfigObjects(dir);
         Run r = cli("tenant", "list");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("demo"), r.out());
@@ -622,6 +634,7 @@ class CliTest {
         Files.delete(t.resolve("policies/zz-cli.yml"));
         assertEquals(0, cli("apply", dir.toString(), "--yes").code());
         assertFalse(cli("policy", "list").out().contains("cli.reconciler-for-devs"));
+        noConfigObjects(dir);
     }
 
     @Test
