@@ -24,6 +24,12 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +37,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /** {@code /admin/t/{tenant}/agents}: the agent registry and lifecycle over JSON. */
+@Tag(name = "Agents", description = "Agents: registry, lifecycle (suspend, resume, revoke), credentials")
 @Controller("/admin/t/{tenant}/agents")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -77,8 +84,15 @@ class AgentsController {
     record ReasonRequest(String reason) {
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentCreate")))
+    @Operation(operationId = "createAgent", summary = "Create an agent")
+    @ApiResponse(responseCode = "201", description = "The new agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> create(@PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
+    HttpResponse<?> create(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
                            Authentication auth) {
         String t = ctx.tenant(tenant);
         CreateRequest r = AdminJson.read(body, CreateRequest.class, true);
@@ -89,8 +103,13 @@ class AgentsController {
         return AdminViews.respond(201, view(t, d));
     }
 
+    @Operation(operationId = "listAgents", summary = "List agents (?status=, ?dormant=true)")
+    @ApiResponse(responseCode = "200", description = "The agents", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentList")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list(@PathVariable String tenant, @Nullable @QueryValue String status,
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue String status,
                              @Nullable @QueryValue String dormant) {
         String t = ctx.tenant(tenant);
         Agent.Status s = null;
@@ -110,14 +129,25 @@ class AgentsController {
                 "dormancy_auto_suspend", dormancy.autoSuspend()));
     }
 
+    @Operation(operationId = "getAgent", summary = "Show an agent with its credentials")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/{id}", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id) {
         String t = ctx.tenant(tenant);
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentPatch")))
+    @Operation(operationId = "updateAgent", summary = "Change an agent (partial)")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Patch(uri = "/{id}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> update(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> update(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         PatchRequest r = AdminJson.read(body, PatchRequest.class, true);
@@ -128,40 +158,75 @@ class AgentsController {
                 AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ReasonRequest")))
+    @Operation(operationId = "suspendAgent", summary = "Suspend an agent (its tokens stop working at once)")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/suspend", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> suspend(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> suspend(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                 HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.suspend(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ReasonRequest")))
+    @Operation(operationId = "resumeAgent", summary = "Resume a suspended agent")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/resume", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> resume(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> resume(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.resume(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ReasonRequest")))
+    @Operation(operationId = "revokeAgent", summary = "Revoke an agent (final)")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/revoke", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> revoke(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> revoke(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.revoke(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CredentialRequest")))
+    @Operation(operationId = "rotateAgentCredential", summary = "Replace the agent's credentials, with an overlap")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/rotate", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> rotate(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> rotate(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         CredentialRequest r = AdminJson.read(body, CredentialRequest.class, true);
         return AdminViews.ok(view(t, agents.rotate(t, id, r.spec(), r.overlap(), AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CredentialRequest")))
+    @Operation(operationId = "addAgentCredential", summary = "Add a credential (JWKS, jwks_uri or certificate)")
+    @ApiResponse(responseCode = "201", description = "The new credential", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Credential")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/credentials", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> addCredential(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> addCredential(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                   HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         CredentialRequest r = AdminJson.read(body, CredentialRequest.class, true);

@@ -21,6 +21,12 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,6 +52,7 @@ import java.util.stream.Stream;
  * (path:line: reason), 409 when the plan cannot apply to the current state (nothing is changed then), 403
  * {@code approval_required} when it grants a privileged role without a second admin's approval (PlansController).
  */
+@Tag(name = "Policy as code", description = "Plan and apply the config tree (agents, roles, resources)")
 @Controller("/admin/t/{tenant}/apply")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -71,8 +78,15 @@ class ApplyController {
     record ApplyRequest(Map<String, String> files, List<String> kinds) {
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyRequest")))
+    @Operation(operationId = "applyPolicy", summary = "Plan (dry_run, the default) or apply policy files")
+    @ApiResponse(responseCode = "200", description = "The plan, and whether it was applied", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyPlan")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The plan cannot apply to the current state; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyRejected")))
     @Post(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> apply(@PathVariable String tenant, @Nullable @QueryValue("dry_run") String dryRun,
+    HttpResponse<?> apply(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue("dry_run") String dryRun,
                           @Nullable @Body String body, HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         boolean dry = dryRun == null || dryRun.isBlank() || AgentsController.bool(dryRun, "dry_run");

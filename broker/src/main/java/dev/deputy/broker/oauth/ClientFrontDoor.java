@@ -119,6 +119,16 @@ public class ClientFrontDoor {
                 metrics.endpointRefused(tenant.id(), endpoint, TokenMetrics.OTHER, "temporarily_unavailable");
             }
             throw e;
+        } catch (ServiceUnavailableException | dev.deputy.broker.audit.AuditStore.SeqConflict
+                 | dev.deputy.broker.audit.AuditWitness.ChainRefused e) {
+            // rendered 503 temporarily_unavailable by http.ErrorHandlers (which counts it by reason); a refusal too
+            if (endpoint == Endpoint.TOKEN) {
+                metrics.refused(tenant.id(), ClientAuthPipeline.param(request, "grant_type"), TokenMetrics.OTHER,
+                        "temporarily_unavailable");
+            } else {
+                metrics.endpointRefused(tenant.id(), endpoint, TokenMetrics.OTHER, "temporarily_unavailable");
+            }
+            throw e;
         }
     }
 
@@ -172,7 +182,9 @@ public class ClientFrontDoor {
             }
             rejected(endpoint, tenant, request, meta, client, e, shown);
             return EndpointResponse.error(shown);
-        } catch (ServiceUnavailableException | RateLimitedException e) {
+        } catch (ServiceUnavailableException | RateLimitedException | dev.deputy.broker.audit.AuditStore.SeqConflict
+                 | dev.deputy.broker.audit.AuditWitness.ChainRefused e) {
+            // 429 / 503, rendered by http.ErrorHandlers: the store or the audit trail is away, not a bug of ours
             throw e;
         } catch (RuntimeException e) {
             step.failed(e);
