@@ -163,6 +163,9 @@ public final class AuditSchema {
         type(TOKEN_INTROSPECTED_INACTIVE, "active", BOOL, "reason", TEXT, "jti", ID);
         type(INTROSPECTION_REJECTED, refusal);
         type(REVOCATION_REJECTED, refusal);
+        type(ANOMALY_DETECTED, "rule", ID, "kind", ID, "reason", TEXT, "actions", IDS, "suspended", BOOL,
+                "trigger_seq", NUM, "trigger_type", ID, "count", NUM, "network", ID, "scope", IDS, "tool", ID,
+                "depth", NUM, "local_time", ID);
         type(POLICY_DECISION, "rule", ID, "reason", TEXT, "granted", IDS, "requested", IDS, "error", ID);
         // agents
         Object[] agentChange = {"actor", ID, "before", AGENT, "after", AGENT, "reason", TEXT};

@@ -12,10 +12,12 @@ import java.time.Duration;
  *                                {@code issuer_or_endpoints} (also the token, introspection and revocation endpoint
  *                                URLs, as RFC 7523 §3 allowed; for clients that cannot be changed yet)
  * @param rateLimits              the tenant's rate limits ({@link RateLimitsFile}); unset: the defaults
+ * @param anomaly                 anomaly rules on the audit stream and their alert webhook ({@link AnomalyFile}); unset: none
  */
 public record TenantFile(String displayName, String signingAlg, Duration accessTokenTtl,
                          Duration keyRotationPeriod, Duration keyPrepublish, DormancyFile dormancy,
-                         IntrospectionFile introspection, String clientAssertionAudience, RateLimitsFile rateLimits) {
+                         IntrospectionFile introspection, String clientAssertionAudience, RateLimitsFile rateLimits,
+                         AnomalyFile anomaly) {
     public static final String AUD_ISSUER = "issuer";
     public static final String AUD_ISSUER_OR_ENDPOINTS = "issuer_or_endpoints";
 
@@ -31,6 +33,14 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
             SigningAlgs.check(signingAlg);
         }
         rateLimits = rateLimits == null ? RateLimitsFile.DEFAULT : rateLimits;
+        anomaly = anomaly == null ? new AnomalyFile(null, null) : anomaly;
+    }
+
+    public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
+                      Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
+                      String clientAssertionAudience, RateLimitsFile rateLimits) {
+        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
+                clientAssertionAudience, rateLimits, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
