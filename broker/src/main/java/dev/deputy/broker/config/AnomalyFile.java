@@ -244,7 +244,7 @@ public record AnomalyFile(WebhookFile webhook, List<RuleFile> rules) {
             for (String d : days) {
                 DayOfWeek match = null;
                 for (DayOfWeek w : DayOfWeek.values()) {
-                    if (d != null && w.name().substring(0, 3).equalsIgnoreCase(d.strip())) {
+                    if (d != null && w.name().substring(0, 3).toLowerCase(Locale.ROOT).equals(d)) {
                         match = w;
                     }
                 }
