@@ -53,13 +53,6 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
                       Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
-                      String clientAssertionAudience, RateLimitsFile rateLimits) {
-        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
-                clientAssertionAudience, rateLimits, null);
-    }
-
-    public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
-                      Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
                       String clientAssertionAudience) {
         this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
                 clientAssertionAudience, null);
