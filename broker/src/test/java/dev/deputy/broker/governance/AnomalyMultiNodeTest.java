@@ -151,10 +151,11 @@ class AnomalyMultiNodeTest {
         // node B: the agent's next token request is refused within a second of the fifth refusal
         long deadline = triggered + 5_000_000_000L;
         HttpResponse<String> onB;
-        long refusedAt;
+        long refusedAt; // when the refused request was sent: the agent was no longer served from then on
         while (true) {
-            onB = b.post("/t/demo/token", fresh(k, AGENT));
+            Map<String, String> next = fresh(k, AGENT);
             refusedAt = System.nanoTime();
+            onB = b.post("/t/demo/token", next);
             if (onB.statusCode() != 200 || refusedAt > deadline) {
                 break;
             }
