@@ -862,6 +862,15 @@ public final class ConfigCheck {
                 if (why != null) {
                     problem(d.file(), d.line("/uri"), "uri '" + r.path("uri").asText() + "' " + why);
                 }
+                // ResourceFile: each scope_descriptions key is one of scopes
+                java.util.Set<String> scopes = new java.util.HashSet<>();
+                r.path("scopes").forEach(n -> scopes.add(n.asText()));
+                r.path("scope_descriptions").fieldNames().forEachRemaining(k -> {
+                    if (!scopes.contains(k)) {
+                        problem(d.file(), d.line("/scope_descriptions/" + k.replace("~", "~0").replace("/", "~1")),
+                                "scope_descriptions: " + k + " is not one of scopes");
+                    }
+                });
             }
         }
     }

@@ -90,6 +90,16 @@ class SchemaParserAgreementTest {
                 + "dormancy:\n  period: 90d\n  auto_suspend: false\nclient_assertion_audience: issuer_or_endpoints\n"));
         c.add(ok(Kind.TENANT, "unicode and § in the name", "display_name: \"Zoë's tenant § 5 — “quoted”\"\n"));
         c.add(ok(Kind.TENANT, "rates off three ways", "display_name: T\nrate_limits:\n  tenant: off\n  token_per_client: 0\n  authorize_per_source: false\n"));
+        c.add(ok(Kind.TENANT, "branding (config/README.md)", "display_name: Acme Corp\nbranding:\n"
+                + "  logo_url: https://cdn.acme.example/deputy-logo.svg\n  primary_color: \"#0b5394\"\n  background_color: \"#F6F7F9\"\n"
+                + "  text_color: \"#1d2330\"\n"));
+        c.add(ok(Kind.TENANT, "branding data: logo", "display_name: T\nbranding:\n  logo_url: data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=\n"));
+        c.add(bad(Kind.TENANT, "branding colour by name", "display_name: T\nbranding:\n  primary_color: blue\n"));
+        c.add(bad(Kind.TENANT, "branding short colour", "display_name: T\nbranding:\n  text_color: \"#fff\"\n"));
+        c.add(bad(Kind.TENANT, "branding http logo", "display_name: T\nbranding:\n  logo_url: http://cdn.acme.example/logo.png\n"));
+        c.add(bad(Kind.TENANT, "branding script logo", "display_name: T\nbranding:\n  logo_url: \"javascript:alert(1)\"\n"));
+        c.add(bad(Kind.TENANT, "branding html data", "display_name: T\nbranding:\n  logo_url: \"data:text/html;base64,PGI+\"\n"));
+        c.add(bad(Kind.TENANT, "branding unknown key", "display_name: T\nbranding:\n  font: Comic Sans\n"));
         c.add(bad(Kind.TENANT, "missing display_name", "signing_alg: ES256\n"));
         c.add(bad(Kind.TENANT, "unknown key colour", "display_name: Demo\ncolour: blue\n"));
         c.add(bad(Kind.TENANT, "duration in words", "display_name: Demo\naccess_token_ttl: 5 minutes\n"));
@@ -230,6 +240,12 @@ class SchemaParserAgreementTest {
         c.add(ok(Kind.RESOURCE, "shipped", "uri: https://mcp.example.com/deploy\nname: Deploy MCP server\nscopes:\n  - mcp:tool:deploy.read\n"
                 + "  - mcp:tool:deploy.write\ndefault: true\n"));
         c.add(ok(Kind.RESOURCE, "loopback http", "id: local.mcp\nuri: http://127.0.0.1:3000/mcp\n"));
+        c.add(ok(Kind.RESOURCE, "scope descriptions (docs/console.md)", "uri: https://mcp.acme.example/mcp\nscopes: [tools:read, tools/write]\n"
+                + "scope_descriptions:\n  tools:read: Read the files and tickets in Acme's tools\n  tools/write: Zoë's “write” scope\n"));
+        c.add(bad(Kind.RESOURCE, "description of an unknown scope", "uri: https://mcp.acme.example/mcp\nscopes: [tools:read]\n"
+                + "scope_descriptions:\n  tools:write: Change things\n"));
+        c.add(bad(Kind.RESOURCE, "blank description", "uri: https://mcp.acme.example/mcp\nscopes: [tools:read]\n"
+                + "scope_descriptions:\n  tools:read: \"  \"\n"));
         c.add(bad(Kind.RESOURCE, "http", "uri: http://mcp.example.com/deploy\n"));
         c.add(bad(Kind.RESOURCE, "fragment", "uri: \"https://mcp.example.com/deploy#tools\"\n"));
         c.add(bad(Kind.RESOURCE, "user info", "uri: https://bob@mcp.example.com/deploy\n"));

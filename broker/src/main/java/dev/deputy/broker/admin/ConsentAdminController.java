@@ -1,6 +1,6 @@
 package dev.deputy.broker.admin;
 
-import dev.deputy.broker.authorize.AuthorizationService;
+import dev.deputy.broker.authorize.ConsentRevocation;
 import dev.deputy.broker.authorize.Consent;
 import dev.deputy.broker.authorize.ConsentStore;
 import dev.deputy.broker.http.RequestMetaFilter;
@@ -28,7 +28,8 @@ import java.util.Map;
  * {@code /admin/t/{tenant}/consents}: list (optionally {@code ?user=<user id>}; members {@code tenant_id, user_id,
  * client_id, resource_id, scopes, granted_at} with ISO-8601 times) and revoke
  * ({@code DELETE /admin/t/{tenant}/consents/{user}/{client}/{resource}}, audited {@code consent.revoked};
- * the next authorization asks again).
+ * the user's refresh-token families at that client and resource die with it, so its next refresh fails; the next
+ * authorization asks again).
  */
 @Controller("/admin/t/{tenant}/consents")
 @Secured(AdminTokenValidator.ROLE)
@@ -36,12 +37,12 @@ import java.util.Map;
 class ConsentAdminController {
     private final Tenants tenants;
     private final ConsentStore consents;
-    private final AuthorizationService service;
+    private final ConsentRevocation revocation;
 
-    ConsentAdminController(Tenants tenants, ConsentStore consents, AuthorizationService service) {
+    ConsentAdminController(Tenants tenants, ConsentStore consents, ConsentRevocation revocation) {
         this.tenants = tenants;
         this.consents = consents;
-        this.service = service;
+        this.revocation = revocation;
     }
 
     @Get
@@ -66,7 +67,8 @@ class ConsentAdminController {
     HttpResponse<?> revoke(@PathVariable String tenant, @PathVariable String user, @PathVariable String client,
                            @PathVariable String resource, HttpRequest<?> request) {
         check(tenant);
-        return service.revokeConsent(tenant, user, client, resource, RequestMetaFilter.of(request))
+        return revocation.revokeConsent(tenant, user, client, resource, ConsentRevocation.By.admin(null),
+                RequestMetaFilter.of(request))
                 ? HttpResponse.noContent()
                 : HttpResponse.status(HttpStatus.NOT_FOUND).body(Map.of("error", "not_found"));
     }

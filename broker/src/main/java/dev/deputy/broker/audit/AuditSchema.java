@@ -130,7 +130,7 @@ public final class AuditSchema {
         type(AUTHORIZE_CODE_ISSUED, "user_id", ID);
         type(CONSENT_GRANTED, "user_id", ID);
         type(CONSENT_DENIED, "user_id", ID, "reason", TEXT);
-        type(CONSENT_REVOKED, "user_id", ID, "resource_id", ID, "actor", ID);
+        type(CONSENT_REVOKED, "user_id", ID, "resource_id", ID, "actor", ID, "reason", TEXT);
         // clients
         type(CLIENT_REGISTERED, "method", ID, "redirect_uris", IDS, "token_endpoint_auth_method", ID,
                 "application_type", ID, "client_name", TEXT);
@@ -150,7 +150,8 @@ public final class AuditSchema {
         type(TOKEN_REFRESHED, "grant_type", ID, "jti", ID, "user_id", ID, "refresh_family", ID);
         type(TOKEN_EXCHANGED, "jti", ID, "subject_jti", ID, "subject_kind", ID, "requested", IDS, "rule", ID,
                 "reason", TEXT, "cnf", ID);
-        type(TOKEN_REVOKED, "reason", TEXT, "jti", ID, "token_client_id", ID, "token_sub", ID);
+        type(TOKEN_REVOKED, "reason", TEXT, "jti", ID, "token_client_id", ID, "token_sub", ID, "actor", ID,
+                "refresh_family", ID, "user_id", ID);
         type(TOKEN_REVOCATION_IGNORED, "reason", TEXT, "jti", ID, "token_client_id", ID, "token_sub", ID);
         // a refusal at a client-authenticated endpoint (the front door): the error, the audit reason, whether the
         // client authenticated, and what the grant added (its refresh family, the requested actor, the state of an

@@ -30,6 +30,32 @@ public interface AuditStore {
     /** Any entry whose hash is this one (used only to explain a broken chain). */
     Optional<AuditEntry> findByHash(String tenantId, String hash);
 
+    /**
+     * The entries about {@code subject} (an upstream {@code sub}), newest first, with seq below {@code beforeSeq}
+     * (keyset pagination; {@code Long.MAX_VALUE} for the newest), at most {@code limit}. Storage answers it from the
+     * (tenant, subject, seq) index; this default walks the query API and is for test stores.
+     */
+    default List<AuditEntry> bySubjectNewestFirst(String tenantId, String subject, long beforeSeq, int limit) {
+        java.util.ArrayDeque<AuditEntry> last = new java.util.ArrayDeque<>();
+        AuditQuery q = new AuditQuery(tenantId, null, null, subject, null, null, null, null, null, null, null, 0,
+                AuditQuery.MAX_LIMIT);
+        while (true) {
+            List<AuditEntry> page = query(q);
+            for (AuditEntry e : page) {
+                if (e.seq() < beforeSeq) {
+                    last.addFirst(e);
+                    if (last.size() > limit) {
+                        last.removeLast();
+                    }
+                }
+            }
+            if (page.size() < AuditQuery.MAX_LIMIT) {
+                return List.copyOf(last);
+            }
+            q = q.after(page.get(page.size() - 1).seq());
+        }
+    }
+
     List<AuditEntry> query(AuditQuery q);
 
     /**

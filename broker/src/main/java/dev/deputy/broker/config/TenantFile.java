@@ -12,10 +12,12 @@ import java.time.Duration;
  *                                {@code issuer_or_endpoints} (also the token, introspection and revocation endpoint
  *                                URLs, as RFC 7523 §3 allowed; for clients that cannot be changed yet)
  * @param rateLimits              the tenant's rate limits ({@link RateLimitsFile}); unset: the defaults
+ * @param branding                how the tenant's pages (login, consent, account) look; unset: Deputy's own
  */
 public record TenantFile(String displayName, String signingAlg, Duration accessTokenTtl,
                          Duration keyRotationPeriod, Duration keyPrepublish, DormancyFile dormancy,
-                         IntrospectionFile introspection, String clientAssertionAudience, RateLimitsFile rateLimits) {
+                         IntrospectionFile introspection, String clientAssertionAudience, RateLimitsFile rateLimits,
+                         BrandingFile branding) {
     public static final String AUD_ISSUER = "issuer";
     public static final String AUD_ISSUER_OR_ENDPOINTS = "issuer_or_endpoints";
 
@@ -31,6 +33,13 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
             SigningAlgs.check(signingAlg);
         }
         rateLimits = rateLimits == null ? RateLimitsFile.DEFAULT : rateLimits;
+    }
+
+    public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
+                      Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
+                      String clientAssertionAudience, RateLimitsFile rateLimits) {
+        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
+                clientAssertionAudience, rateLimits, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
@@ -85,6 +94,47 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
         public DormancyFile {
             if (period != null && (period.isZero() || period.isNegative())) {
                 throw new IllegalArgumentException("dormancy.period must be positive");
+            }
+        }
+    }
+
+    /**
+     * {@code branding:} in tenant.yml: the tenant's name is {@code display_name}; these add a logo and colours. Colours
+     * are {@code #rrggbb} (they go into a style sheet, so nothing else is accepted); the logo is an https URL or a
+     * {@code data:image/...;base64,} URI (PNG, JPEG, GIF, WebP or SVG, at most 64 KiB).
+     */
+    public record BrandingFile(String logoUrl, String primaryColor, String backgroundColor, String textColor) {
+        private static final java.util.regex.Pattern COLOUR = java.util.regex.Pattern.compile("#[0-9a-fA-F]{6}");
+        private static final java.util.regex.Pattern DATA_IMAGE = java.util.regex.Pattern.compile(
+                "data:image/(png|jpeg|gif|webp|svg\\+xml);base64,[A-Za-z0-9+/]+={0,2}");
+
+        public BrandingFile {
+            colour("primary_color", primaryColor);
+            colour("background_color", backgroundColor);
+            colour("text_color", textColor);
+            if (logoUrl != null) {
+                if (logoUrl.startsWith("data:")) {
+                    if (logoUrl.length() > 90_000 || !DATA_IMAGE.matcher(logoUrl).matches()) {
+                        throw new IllegalArgumentException("branding.logo_url: a data: URI must be data:image/<png|jpeg|gif|webp|svg+xml>;base64,... (at most 64 KiB)");
+                    }
+                } else {
+                    java.net.URI u;
+                    try {
+                        u = new java.net.URI(logoUrl);
+                    } catch (java.net.URISyntaxException e) {
+                        throw new IllegalArgumentException("branding.logo_url: not a URI");
+                    }
+                    if (!"https".equals(u.getScheme()) || u.getHost() == null || u.getRawUserInfo() != null
+                            || logoUrl.length() > 2000) {
+                        throw new IllegalArgumentException("branding.logo_url: must be an https URL (or a data:image URI)");
+                    }
+                }
+            }
+        }
+
+        private static void colour(String key, String value) {
+            if (value != null && !COLOUR.matcher(value).matches()) {
+                throw new IllegalArgumentException("branding." + key + ": must be a colour as #rrggbb");
             }
         }
     }

@@ -38,16 +38,40 @@ public class Sessions {
         return publicUrl.base().startsWith("https://");
     }
 
+    /** What a session is for: signing in to applications, or to the account page. */
+    public enum Kind {
+        LOGIN("session:", "deputy_session", "/"),
+        ACCOUNT("account-session:", "deputy_account", "/account");
+
+        final String prefix;
+        final String cookie;
+        final String path;
+
+        Kind(String prefix, String cookie, String path) {
+            this.prefix = prefix;
+            this.cookie = cookie;
+            this.path = path;
+        }
+    }
+
     public String cookieName() {
-        return secure() ? "__Secure-deputy_session" : "deputy_session";
+        return cookieName(Kind.LOGIN);
     }
 
     public String loginCookieName() {
         return secure() ? "__Secure-deputy_login" : "deputy_login";
     }
 
-    /** Starts a session; returns the Set-Cookie header value. {@code upstreamExp} (epoch ms) may be null. */
-    public String start(User user, Long upstreamExp, long now) {
+    /** Starts a login session; returns the cookie to set. {@code upstreamExp} (epoch ms) may be null. */
+    public CookieSpec start(User user, Long upstreamExp, long now) {
+        return start(Kind.LOGIN, user, upstreamExp, now);
+    }
+
+    /**
+     * Starts a session of {@code kind}: the account page has its own ({@code deputy_account}, {@code Path=/t/<tenant>/account},
+     * stored apart), so signing in to the account page never signs a browser in to applications, nor the reverse.
+     */
+    public CookieSpec start(Kind kind, User user, Long upstreamExp, long now) {
         long end = now + maxLifetime.toMillis();
         if (upstreamExp != null && upstreamExp < end) {
             end = upstreamExp;
@@ -56,15 +80,19 @@ public class Sessions {
         Session s = new Session(user.tenantId(), user.id(), user.connectorId(), user.upstreamIss(), user.upstreamSub(),
                 user.email(), user.name(), user.groups(), user.roles(), now, end);
         Duration ttl = Duration.ofMillis(Math.max(1000, end - now));
-        store.put(key(user.tenantId(), id), Json.write(s), ttl);
-        return cookie(user.tenantId(), cookieName(), id, ttl.toSeconds());
+        store.put(key(kind, user.tenantId(), id), Json.write(s), ttl);
+        return cookie(kind, user.tenantId(), id, ttl.toSeconds());
     }
 
     public Optional<Session> find(String tenantId, String cookieValue, long now) {
+        return find(Kind.LOGIN, tenantId, cookieValue, now);
+    }
+
+    public Optional<Session> find(Kind kind, String tenantId, String cookieValue, long now) {
         if (cookieValue == null || cookieValue.isEmpty() || cookieValue.length() > 100) {
             return Optional.empty();
         }
-        return store.get(key(tenantId, cookieValue)).map(v -> Json.read(v, Session.class))
+        return store.get(key(kind, tenantId, cookieValue)).map(v -> Json.read(v, Session.class))
                 .filter(s -> s.tenantId().equals(tenantId) && s.expiresAt() > now);
     }
 
@@ -74,31 +102,42 @@ public class Sessions {
     }
 
     public void end(String tenantId, String cookieValue) {
+        end(Kind.LOGIN, tenantId, cookieValue);
+    }
+
+    public void end(Kind kind, String tenantId, String cookieValue) {
         if (cookieValue != null && !cookieValue.isEmpty() && cookieValue.length() <= 100) {
-            store.delete(key(tenantId, cookieValue));
+            store.delete(key(kind, tenantId, cookieValue));
         }
     }
 
-    public String clearCookie(String tenantId) {
-        return cookie(tenantId, cookieName(), "", 0);
+    public CookieSpec clearCookie(String tenantId) {
+        return cookie(Kind.LOGIN, tenantId, "", 0);
+    }
+
+    public CookieSpec clearCookie(Kind kind, String tenantId) {
+        return cookie(kind, tenantId, "", 0);
     }
 
     /** The short-lived cookie that binds an upstream login to the browser that started it. */
-    public String loginCookie(String tenantId, String value, Duration ttl) {
-        return cookie(tenantId, loginCookieName(), value, ttl.toSeconds());
+    public CookieSpec loginCookie(String tenantId, String value, Duration ttl) {
+        return new CookieSpec(loginCookieName(), value, "/t/" + tenantId + "/", ttl.toSeconds(), secure());
     }
 
-    public String clearLoginCookie(String tenantId) {
-        return cookie(tenantId, loginCookieName(), "", 0);
+    public CookieSpec clearLoginCookie(String tenantId) {
+        return new CookieSpec(loginCookieName(), "", "/t/" + tenantId + "/", 0, secure());
     }
 
-    private String cookie(String tenantId, String name, String value, long maxAge) {
-        return name + "=" + value + "; Path=/t/" + tenantId + "/; Max-Age=" + maxAge + "; HttpOnly; SameSite=Lax"
-                + (secure() ? "; Secure" : "");
+    public String cookieName(Kind kind) {
+        return (secure() ? "__Secure-" : "") + kind.cookie;
     }
 
-    private static String key(String tenantId, String cookieValue) {
-        return "session:" + tenantId + ":" + ClientSecrets.sha256Hex(cookieValue);
+    private CookieSpec cookie(Kind kind, String tenantId, String value, long maxAge) {
+        return new CookieSpec(cookieName(kind), value, "/t/" + tenantId + kind.path, maxAge, secure());
+    }
+
+    private static String key(Kind kind, String tenantId, String cookieValue) {
+        return kind.prefix + tenantId + ":" + ClientSecrets.sha256Hex(cookieValue);
     }
 
     public static String random() {

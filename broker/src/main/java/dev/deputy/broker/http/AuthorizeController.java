@@ -2,8 +2,10 @@ package dev.deputy.broker.http;
 
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
-import dev.deputy.broker.authorize.AuthorizationService;
 import dev.deputy.broker.authorize.AuthorizeOutcome;
+import dev.deputy.broker.authorize.ConsentFlow;
+import dev.deputy.broker.authorize.LoginFlow;
+import dev.deputy.broker.console.PageSupport;
 import dev.deputy.broker.federation.Sessions;
 import dev.deputy.broker.ratelimit.RateLimiter;
 import dev.deputy.broker.tenant.Tenant;
@@ -11,7 +13,6 @@ import dev.deputy.broker.tenant.Tenants;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
-import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Body;
@@ -31,22 +32,28 @@ import java.util.Map;
 
 /**
  * Browser-facing endpoints of human login: {@code /authorize}, the upstream {@code /callback}, the consent
- * form and logout. Adapts the request, delegates to {@link AuthorizationService}, renders its outcome.
+ * form, logout and the tenant's branding style sheet. Adapts the request, delegates to {@link LoginFlow} /
+ * {@link ConsentFlow}, renders their outcome ({@link PageSupport}: templates, cookies, security headers).
  */
 @Controller
 @Secured(SecurityRule.IS_ANONYMOUS)
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class AuthorizeController {
     private final Tenants tenants;
-    private final AuthorizationService service;
+    private final LoginFlow login;
+    private final ConsentFlow consent;
     private final Sessions sessions;
     private final RateLimiter limiter;
+    private final PageSupport pages;
 
-    public AuthorizeController(Tenants tenants, AuthorizationService service, Sessions sessions, RateLimiter limiter) {
+    public AuthorizeController(Tenants tenants, LoginFlow login, ConsentFlow consent, Sessions sessions,
+                               RateLimiter limiter, PageSupport pages) {
         this.tenants = tenants;
-        this.service = service;
+        this.login = login;
+        this.consent = consent;
         this.sessions = sessions;
         this.limiter = limiter;
+        this.pages = pages;
     }
 
     @Get("/t/{tenant}/authorize")
@@ -58,24 +65,27 @@ public class AuthorizeController {
         limiter.checkTenant(t, EventTypes.AUTHORIZE_REJECTED, meta);
         limiter.check(t.id(), RateLimiter.Kind.AUTHORIZE_PER_SOURCE, RateLimiter.source(meta),
                 limiter.limits(t).authorizePerSource(), EventTypes.AUTHORIZE_REJECTED, meta);
-        return render(service.authorize(t, params(request), cookie(request, sessions.cookieName()), meta));
+        return render(request, t, login.authorize(t, params(request), cookie(request, sessions.cookieName()), meta));
     }
 
     @Get("/t/{tenant}/callback")
     public HttpResponse<?> callback(@PathVariable String tenant, HttpRequest<?> request) {
-        return render(service.callback(tenant(tenant), params(request), cookie(request, sessions.loginCookieName()),
+        Tenant t = tenant(tenant);
+        return render(request, t, login.callback(t, params(request), cookie(request, sessions.loginCookieName()),
                 cookie(request, sessions.cookieName()), RequestMetaFilter.of(request)));
     }
 
     @Post(value = "/t/{tenant}/consent", consumes = MediaType.APPLICATION_FORM_URLENCODED)
     public HttpResponse<?> consent(@PathVariable String tenant, HttpRequest<?> request, @Nullable @Body Map<String, String> form) {
-        return render(service.consent(tenant(tenant), form == null ? Map.of() : form, cookie(request, sessions.cookieName()),
+        Tenant t = tenant(tenant);
+        return render(request, t, consent.consent(t, form == null ? Map.of() : form, cookie(request, sessions.cookieName()),
                 RequestMetaFilter.of(request)));
     }
 
     @Get("/t/{tenant}/logout")
     public HttpResponse<?> logout(@PathVariable String tenant, HttpRequest<?> request) {
-        return render(service.logout(tenant(tenant), cookie(request, sessions.cookieName()), RequestMetaFilter.of(request)));
+        Tenant t = tenant(tenant);
+        return render(request, t, login.logout(t, cookie(request, sessions.cookieName()), RequestMetaFilter.of(request)));
     }
 
     @Post(value = "/t/{tenant}/logout", consumes = {MediaType.APPLICATION_FORM_URLENCODED, MediaType.ALL})
@@ -83,34 +93,38 @@ public class AuthorizeController {
         return logout(tenant, request);
     }
 
+    /** The tenant's colours (tenant.yml {@code branding:}) for the pages' layout. */
+    @Get(value = "/t/{tenant}/branding.css", produces = "text/css")
+    public HttpResponse<String> brandingCss(@PathVariable String tenant) {
+        return HttpResponse.ok(pages.brandingCss(tenant(tenant))).contentType("text/css;charset=utf-8")
+                .header("X-Content-Type-Options", "nosniff").header("Cache-Control", "public, max-age=300");
+    }
+
     private Tenant tenant(String id) {
         return tenants.find(id).orElseThrow(() -> new UnknownTenantException(id));
     }
 
-    private static Map<String, List<String>> params(HttpRequest<?> request) {
+    static Map<String, List<String>> params(HttpRequest<?> request) {
         Map<String, List<String>> out = new LinkedHashMap<>();
         request.getParameters().forEach((k, v) -> out.put(k, List.copyOf(v)));
         return out;
     }
 
-    private static String cookie(HttpRequest<?> request, String name) {
+    static String cookie(HttpRequest<?> request, String name) {
         return request.getCookies().findCookie(name).map(Cookie::getValue).orElse(null);
     }
 
-    private static MutableHttpResponse<?> render(AuthorizeOutcome outcome) {
+    /** A redirect or a page, with its cookies; every answer of the login endpoints is no-store. */
+    MutableHttpResponse<?> render(HttpRequest<?> request, Tenant tenant, AuthorizeOutcome outcome) {
         MutableHttpResponse<?> r;
         if (outcome instanceof AuthorizeOutcome.Redirect redirect) {
-            r = HttpResponse.status(HttpStatus.FOUND).header("Location", redirect.location());
+            r = PageSupport.redirect(redirect.location());
         } else {
             AuthorizeOutcome.Page page = (AuthorizeOutcome.Page) outcome;
-            r = HttpResponse.status(HttpStatus.valueOf(page.status())).body(page.html())
-                    .contentType(MediaType.TEXT_HTML_TYPE.getName() + ";charset=utf-8")
-                    .header("X-Frame-Options", "DENY")
-                    .header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-                    .header("X-Content-Type-Options", "nosniff");
+            Object ui = page.model().get("uiLocales");
+            r = pages.page(request, tenant, page.status(), page.view(), page.model(),
+                    ui != null ? (String) ui : request.getParameters().get("ui_locales"));
         }
-        r.header("Cache-Control", "no-store").header("Referrer-Policy", "no-referrer");
-        outcome.cookies().forEach(c -> r.getHeaders().add("Set-Cookie", c));
-        return r;
+        return PageSupport.cookies(r, outcome.cookies());
     }
 }

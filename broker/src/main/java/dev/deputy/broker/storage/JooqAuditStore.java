@@ -356,6 +356,16 @@ public class JooqAuditStore implements AuditStore {
     }
 
     @Override
+    public List<AuditEntry> bySubjectNewestFirst(String tenantId, String subject, long beforeSeq, int limit) {
+        settle();
+        // one backwards range of the (tenant_id, subject, seq) index (V30)
+        return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG)
+                .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.SUBJECT.eq(subject)).and(AUDIT_LOG.SEQ.lt(beforeSeq)))
+                .orderBy(AUDIT_LOG.SEQ.desc()).limit(Math.max(1, Math.min(limit, AuditQuery.MAX_LIMIT)))
+                .fetch(JooqAuditStore::map));
+    }
+
+    @Override
     public boolean insertCheckpoint(AuditCheckpoint c) {
         try {
             return db.tx(dsl -> dsl.insertInto(AUDIT_CHECKPOINTS)

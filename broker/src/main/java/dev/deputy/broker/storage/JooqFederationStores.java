@@ -351,6 +351,15 @@ final class JooqFederationStores {
         }
 
         @Override
+        public List<RefreshToken> activeForUser(String tenantId, String userId, long now) {
+            return sealed.valid(SealedRows.REFRESH_TOKEN, () -> db.read(dsl -> dsl.selectFrom(REFRESH_TOKENS)
+                    .where(REFRESH_TOKENS.TENANT_ID.eq(tenantId).and(REFRESH_TOKENS.USER_ID.eq(userId))
+                            .and(REFRESH_TOKENS.STATUS.eq(RefreshToken.Status.ACTIVE.name()))
+                            .and(REFRESH_TOKENS.EXPIRES_AT.gt(now)))
+                    .orderBy(REFRESH_TOKENS.CREATED_AT.desc()).limit(1000).fetch())).stream().map(RefreshTokens::map).toList();
+        }
+
+        @Override
         public List<RefreshToken> revokeFamily(String tenantId, String familyId) {
             return db.tx(dsl -> {
                 dsl.update(REFRESH_TOKENS).set(REFRESH_TOKENS.STATUS, RefreshToken.Status.REVOKED.name())

@@ -292,7 +292,9 @@ class FederatedLoginHttpTest {
         HttpResponse<String> callback = b.get(upstream.headers().firstValue("Location").orElseThrow());
         String session = callback.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("deputy_session="))
                 .findFirst().orElseThrow();
-        assertTrue(session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Path=/t/acme/"), session);
+        // attribute names are case-insensitive (RFC 6265 §5.2); Netty's encoder (Micronaut's Cookie) writes "HTTPOnly"
+        String attrs = session.toLowerCase(java.util.Locale.ROOT);
+        assertTrue(attrs.contains("; httponly") && attrs.contains("samesite=lax") && session.contains("Path=/t/acme/"), session);
         assertFalse(session.contains("Secure"), "http public URL: no Secure");
     }
 

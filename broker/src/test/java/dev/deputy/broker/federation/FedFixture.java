@@ -98,11 +98,29 @@ public final class FedFixture implements AutoCloseable {
 
     /** @param extraProperties more broker properties (e.g. tracing) */
     public FedFixture(Path dir, String tenantYmlExtra, Map<String, Object> extraProperties) {
-        this(dir, tenantYmlExtra, f -> extraProperties);
+        this(dir, tenantYmlExtra, f -> extraProperties, f -> Map.of());
     }
 
     /** @param extraProperties more broker properties, computed once the mock IdP runs (e.g. its issuer URLs) */
     public FedFixture(Path dir, String tenantYmlExtra, java.util.function.Function<FedFixture, Map<String, Object>> extraProperties) {
+        this(dir, tenantYmlExtra, extraProperties, f -> Map.of());
+    }
+
+    /** @param configFiles see {@link #FedFixture(Path, String, java.util.function.Function, java.util.function.Function)} */
+    public FedFixture(Path dir, String tenantYmlExtra, Map<String, Object> extraProperties,
+                      java.util.function.Function<FedFixture, Map<String, String>> configFiles) {
+        this(dir, tenantYmlExtra, f -> extraProperties, configFiles);
+    }
+
+    /**
+     * @param extraProperties more broker properties, computed once the mock IdP runs (e.g. its issuer URLs)
+     * @param configFiles more config files (path under the config folder → content), written after the fixture's own,
+     *                    so they may replace one (e.g. {@code tenants/acme/connectors/okta.yml} without {@code default});
+     *                    given the fixture, whose upstream IdP already runs ({@link #issuer(String)})
+     */
+    public FedFixture(Path dir, String tenantYmlExtra,
+                      java.util.function.Function<FedFixture, Map<String, Object>> extraProperties,
+                      java.util.function.Function<FedFixture, Map<String, String>> configFiles) {
         this.dir = dir;
         idp = new MockOAuth2Server(new OAuth2Config(), discovery("auth0", iss -> iss + "/"),
                 discovery(ENTRA_ID, iss -> iss.replace("/organizations/v2.0", "/{tenantid}/v2.0")));
@@ -171,6 +189,7 @@ public final class FedFixture implements AutoCloseable {
                 token_endpoint_auth_method: client_secret_basic
                 client_secret_env: FED_TEST_CLIENT_SECRET
                 """);
+        configFiles.apply(this).forEach((file, content) -> write(config.resolve(file), content));
         Map<String, Object> props = new HashMap<>();
         props.put("micronaut.server.port", -1);
         props.put("micronaut.server.host", "127.0.0.1");

@@ -180,6 +180,46 @@ abstract class RepositoryContract {
     }
 
     @Test
+    void accountPageQueriesNewestEntriesOfASubjectAndLiveFamiliesOfAUser() {
+        String t = unique("acct");
+        List<AuditEntry> entries = new ArrayList<>();
+        String prev = AuditEntry.GENESIS;
+        for (int i = 0; i < 9; i++) {
+            AuditEvent e = AuditEvent.of(t, "test.event", AuditEvent.Outcome.INFO)
+                    .subject(i % 3 == 0 ? "00u.zoë-agent.owner" : "00u.someone.else", "https://idp").build();
+            AuditEntry sealed = AuditSeal.seal(e, i + 1, 1_700_000_000_000L + i, prev);
+            entries.add(sealed);
+            prev = sealed.hash();
+        }
+        audit.insert(entries);
+        assertEquals(List.of(7L, 4L), audit.bySubjectNewestFirst(t, "00u.zoë-agent.owner", Long.MAX_VALUE, 2).stream()
+                .map(AuditEntry::seq).toList());
+        assertEquals(List.of(1L), audit.bySubjectNewestFirst(t, "00u.zoë-agent.owner", 4, 10).stream().map(AuditEntry::seq).toList());
+        assertEquals(List.of(), audit.bySubjectNewestFirst(t, "00u.nobody", Long.MAX_VALUE, 10));
+
+        var refresh = backend.refreshTokens();
+        long now = System.currentTimeMillis();
+        java.util.function.BiConsumer<String[], Object[]> put = (s, v) -> refresh.insert(new dev.deputy.broker.grant.refresh.RefreshToken(
+                dev.deputy.broker.agent.ClientSecrets.sha256Hex(UUID.randomUUID().toString()), s[0], s[1], "ext.app", s[2],
+                "https://mcp.example/", List.of("tools:read"), null, null, (dev.deputy.broker.grant.refresh.RefreshToken.Status) v[0],
+                (Long) v[1], (Long) v[2], null, null));
+        var active = dev.deputy.broker.grant.refresh.RefreshToken.Status.ACTIVE;
+        put.accept(new String[]{t, "fam_old", "usr_jonathan.christopher.williams"}, new Object[]{active, now - 2000, now + 60_000});
+        put.accept(new String[]{t, "fam_new", "usr_jonathan.christopher.williams"}, new Object[]{active, now - 1000, now + 60_000});
+        put.accept(new String[]{t, "fam_used", "usr_jonathan.christopher.williams"},
+                new Object[]{dev.deputy.broker.grant.refresh.RefreshToken.Status.USED, now, now + 60_000});
+        put.accept(new String[]{t, "fam_expired", "usr_jonathan.christopher.williams"}, new Object[]{active, now - 5000, now - 1});
+        put.accept(new String[]{t, "fam_other_user", "usr_other"}, new Object[]{active, now, now + 60_000});
+        put.accept(new String[]{unique("other"), "fam_other_tenant", "usr_jonathan.christopher.williams"},
+                new Object[]{active, now, now + 60_000});
+        assertEquals(List.of("fam_new", "fam_old"), refresh.activeForUser(t, "usr_jonathan.christopher.williams", now).stream()
+                .map(dev.deputy.broker.grant.refresh.RefreshToken::familyId).toList());
+        refresh.revokeFamily(t, "fam_new");
+        assertEquals(List.of("fam_old"), refresh.activeForUser(t, "usr_jonathan.christopher.williams", now).stream()
+                .map(dev.deputy.broker.grant.refresh.RefreshToken::familyId).toList());
+    }
+
+    @Test
     void auditRoundTripKeepsEveryFieldAndTheHash() {
         String t = unique("a");
         assertTrue(audit.head(t).isEmpty());

@@ -14,4 +14,7 @@ public interface RefreshTokenStore {
 
     /** Marks every token of the family REVOKED and returns them all (for their access token ids). */
     List<RefreshToken> revokeFamily(String tenantId, String familyId);
+
+    /** The user's ACTIVE (not yet rotated, not revoked) tokens that expire after {@code now}: one per live family. */
+    List<RefreshToken> activeForUser(String tenantId, String userId, long now);
 }

@@ -56,4 +56,24 @@ public class RefreshTokens {
         }
         return all.size();
     }
+
+    /** The user's live families (one ACTIVE token each), newest first. */
+    public List<RefreshToken> liveFamilies(String tenantId, String userId, long now) {
+        return store.activeForUser(tenantId, userId, now);
+    }
+
+    /**
+     * Revokes every live family of the user at this client (and resource, when not null), with their access tokens
+     * (the revocation fans out to every node); returns how many families.
+     */
+    public int revokeFamilies(String tenantId, String userId, String clientId, String resource, long now) {
+        int n = 0;
+        for (String family : store.activeForUser(tenantId, userId, now).stream()
+                .filter(t -> t.clientId().equals(clientId) && (resource == null || resource.equals(t.resource())))
+                .map(RefreshToken::familyId).distinct().toList()) {
+            revokeFamily(tenantId, family);
+            n++;
+        }
+        return n;
+    }
 }
