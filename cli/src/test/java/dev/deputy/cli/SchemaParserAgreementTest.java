@@ -183,6 +183,17 @@ class SchemaParserAgreementTest {
                 + "    description: \"Zoë's § 4 “reconciler” rule\"\n"
                 + "    agents: [payments.settlement.reconciler]\n    users: {groups: [zoë-team, \"Finance § 4\"]}\n    resources: [\"*\"]\n"));
         c.add(ok(Kind.POLICY, "deny without users", "delegation:\n  - id: no\n    effect: deny\n    agents: [\"*\"]\n    resources: [\"*\"]\n"));
+        c.add(ok(Kind.POLICY, "governance.md tools", "tools:\n  default: deny\n  sensitive_arguments: [iban]\n"
+                + "  decision_clients: [bank-mcp]\n  rules:\n    - id: payments.settlement.large\n      effect: require_approval\n"
+                + "      tools: [transfer_funds, \"accounts.*\"]\n      subject: {groups: [finance], attributes: {department: [treasury]}}\n"
+                + "      actors: {agents: [\"payments.*\"], environments: [production], max_depth: 2}\n"
+                + "      when: [\"amount > 10000\", \"currency in [EUR, USD]\"]\n"
+                + "      time: {days: [mon, fri], hours: \"08:00-18:00\", zone: Europe/Berlin}\n      source: [10.0.0.0/8]\n"));
+        c.add(bad(Kind.POLICY, "tool rule effect allow", "tools:\n  rules:\n    - {id: r, effect: allow, tools: [a]}\n"));
+        c.add(bad(Kind.POLICY, "tool rule without tools", "tools:\n  rules:\n    - {id: r, effect: deny}\n"));
+        c.add(bad(Kind.POLICY, "tool rule typo", "tools:\n  rules:\n    - {id: r, effect: deny, tool: [a]}\n"));
+        c.add(bad(Kind.POLICY, "tool condition unreadable", "tools:\n  rules:\n    - {id: r, effect: deny, tools: [a], when: [\"amount >> 5\"]}\n"));
+        c.add(bad(Kind.POLICY, "tool source not an address", "tools:\n  rules:\n    - {id: r, effect: deny, tools: [a], source: [intranet.example]}\n"));
         c.add(bad(Kind.POLICY, "allow without users", "delegation:\n  - id: r\n    agents: [a]\n    resources: [\"*\"]\n"));
         c.add(bad(Kind.POLICY, "no agents", "delegation:\n  - id: r\n    users: {all: true}\n    resources: [\"*\"]\n"));
         c.add(bad(Kind.POLICY, "no resources", "delegation:\n  - id: r\n    agents: [a]\n    users: {all: true}\n"));
@@ -230,6 +241,8 @@ class SchemaParserAgreementTest {
         c.add(ok(Kind.ROLE, "shipped", "description: Read deployments through the deploy MCP server\nscopes:\n  - mcp:tool:deploy.read\n"));
         c.add(ok(Kind.ROLE, "dotted name, environments", "name: payments.settlement.reconciler\nscopes: [\"payments:settle\", mcp:tool:ledger.read]\n"
                 + "environments: [production, staging]\ndescription: \"Zoë's § 4 role\"\n"));
+        c.add(ok(Kind.ROLE, "privileged", "scopes: [payments:settle]\nenvironments: [production]\nprivileged: true\n"));
+        c.add(bad(Kind.ROLE, "privileged as a string", "scopes: [payments:settle]\nprivileged: maybe\n"));
         c.add(bad(Kind.ROLE, "no scopes", "description: nothing\n"));
         c.add(bad(Kind.ROLE, "empty scopes", "scopes: []\n"));
         c.add(bad(Kind.ROLE, "scope with a space", "scopes: [\"read all\"]\n"));
@@ -346,7 +359,10 @@ class SchemaParserAgreementTest {
                 case TENANT -> YamlFiles.read(file, TenantFile.class);
                 case REGISTRATION -> YamlFiles.read(file, RegistrationPolicy.class);
                 case CLIENT -> YamlFiles.read(file, ClientFile.class);
-                case POLICY -> Policies.load(file.getParent());
+                case POLICY -> {
+                    Policies.load(file.getParent());
+                    Policies.loadTools(file.getParent()); // the tools: section (docs/governance.md)
+                }
                 case TRUST -> {
                     TrustedIssuer ti = YamlFiles.read(file, TrustedIssuer.class);
                     if (ti.jwks() != null) {

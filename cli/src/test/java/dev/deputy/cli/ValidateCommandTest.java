@@ -93,7 +93,7 @@ class ValidateCommandTest {
     void theShippedTreeIsClean() {
         Run r = cli("validate", Path.of("..", "config").toString());
         assertEquals(0, r.code(), r.out() + r.err());
-        assertEquals(List.of(Path.of("..", "config") + ": ok (9 files)"), r.lines());
+        assertEquals(List.of(Path.of("..", "config") + ": ok (10 files)"), r.lines());
         assertEquals("", r.err());
     }
 
@@ -263,7 +263,7 @@ class ValidateCommandTest {
                 .replace("demo-users: deploy-reader", "demo-users: deploy-reader\n  \"Zoë § Finance\": [payments.settlement.reconciler]"));
         Run r = validate();
         assertEquals(0, r.code(), r.out() + r.err());
-        assertEquals(List.of(config + ": ok (13 files)"), r.lines());
+        assertEquals(List.of(config + ": ok (14 files)"), r.lines());
     }
 
     @Test
@@ -288,7 +288,7 @@ class ValidateCommandTest {
         assertEquals(1, r.code());
         JsonNode body = new ObjectMapper().readTree(r.out());
         assertFalse(body.path("valid").asBoolean(true));
-        assertEquals(9, body.path("files").asInt());
+        assertEquals(10, body.path("files").asInt());
         assertEquals(1, body.path("problems").size());
         JsonNode p = body.path("problems").get(0);
         assertEquals(config.resolve("tenants/demo/tenant.yml").toString(), p.path("file").asText());
@@ -341,9 +341,11 @@ class ValidateCommandTest {
             Map.entry("docs/delegation.md#1", Kind.CONNECTOR),
             Map.entry("docs/delegation.md#2", Kind.TRUST),
             Map.entry("docs/delegation.md#3", Kind.POLICY),
+            Map.entry("docs/governance.md#1", Kind.POLICY),
             Map.entry("docs/mcp.md#1", Kind.REGISTRATION),
             Map.entry("docs/security.md#1", Kind.TENANT));
-    static final List<String> NOT_DEPUTY_FILES = List.of("docs/observability.md#1");   // a Prometheus scrape config
+    static final List<String> NOT_DEPUTY_FILES = List.of("docs/observability.md#1",   // a Prometheus scrape config
+            "docs/governance.md#2", "docs/governance.md#3");   // a decision input and a policy fixture (deputy policy test)
 
     @Test
     void everyYamlExampleInTheDocsValidates() throws IOException {

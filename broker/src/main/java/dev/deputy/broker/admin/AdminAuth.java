@@ -159,8 +159,7 @@ public class AdminAuth implements ApplicationEventListener<ServerStartupEvent> {
                 && MessageDigest.isEqual(cred.get().secretSha256().getBytes(StandardCharsets.US_ASCII),
                 sha256(secret).getBytes(StandardCharsets.US_ASCII));
         if (!ok) {
-            audit.append(AuditEvent.of(SYSTEM_TENANT, "admin.token.issue", AuditEvent.Outcome.FAILURE)
-                    .client(clientId).request(meta).detail("error", "invalid_client").build());
+            refused(clientId, "invalid_client", null, meta);
             return Optional.empty();
         }
         String token = "dpa_" + random(32);
@@ -176,6 +175,16 @@ public class AdminAuth implements ApplicationEventListener<ServerStartupEvent> {
             LOG.warn("the break-glass admin credential was used (audited as admin.break_glass_used)");
         }
         return Optional.of(token);
+    }
+
+    /** The one audit entry of a refused {@code POST /admin/token} ({@code reason} only when the request was malformed). */
+    public void refused(String clientId, String error, String reason, RequestMeta meta) {
+        AuditEvent.Builder b = AuditEvent.of(SYSTEM_TENANT, "admin.token.issue", AuditEvent.Outcome.FAILURE)
+                .client(clientId).request(meta).detail("error", error);
+        if (reason != null) {
+            b.detail("reason", reason);
+        }
+        audit.append(b.build());
     }
 
     /**

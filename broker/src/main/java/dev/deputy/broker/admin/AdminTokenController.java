@@ -1,6 +1,8 @@
 package dev.deputy.broker.admin;
 
 import com.nimbusds.oauth2.sdk.OAuth2Error;
+import com.nimbusds.oauth2.sdk.ParseException;
+import com.nimbusds.oauth2.sdk.auth.ClientSecretBasic;
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.config.Limit;
@@ -20,9 +22,15 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.rules.SecurityRule;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -30,6 +38,7 @@ import java.util.Map;
  * {@code POST /admin/token}: the bootstrap admin credential (HTTP Basic or form {@code client_id} /
  * {@code client_secret}, {@code grant_type=client_credentials}) → a 15-minute bearer token for the admin API.
  */
+@Tag(name = "Admin token", description = "The admin credential for a 15-minute bearer token")
 @Controller("/admin/token")
 @Secured(SecurityRule.IS_ANONYMOUS)
 class AdminTokenController {
@@ -43,6 +52,13 @@ class AdminTokenController {
         this.perSource = tenants.tree().broker().rateLimits().adminTokenPerSource();
     }
 
+    @SecurityRequirement(name = AdminApiDocsController.BASIC)
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/x-www-form-urlencoded", schema = @Schema(ref = "#/components/schemas/AdminTokenRequest")))
+    @Operation(operationId = "issueAdminToken", summary = "Exchange the admin credential (HTTP Basic) for a bearer token")
+    @ApiResponse(responseCode = "200", description = "The token", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AdminToken")))
+    @ApiResponse(responseCode = "400", description = "grant_type is not client_credentials", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "Unknown or wrong admin credentials", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "429", description = "Too many attempts from this source", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_FORM_URLENCODED)
     @ExecuteOn(TaskExecutors.BLOCKING)
     HttpResponse<?> token(HttpRequest<?> request, @Nullable @Header("Authorization") String authorization,
@@ -54,18 +70,19 @@ class AdminTokenController {
         String id = form.get("client_id");
         String secret = form.get("client_secret");
         if (authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+            // RFC 6749 §2.3.1: id and secret are application/x-www-form-urlencoded, then joined by ':' and base64'd
+            // (Nimbus decodes both: ':', '%', '+', spaces and UTF-8 in either survive)
             try {
-                String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
-                int colon = decoded.indexOf(':');
-                if (colon > 0) {
-                    id = decoded.substring(0, colon);
-                    secret = decoded.substring(colon + 1);
-                }
-            } catch (IllegalArgumentException e) {
+                ClientSecretBasic basic = ClientSecretBasic.parse(authorization);
+                id = basic.getClientID().getValue();
+                secret = basic.getClientSecret().getValue();
+            } catch (ParseException | RuntimeException e) {
+                auth.refused(null, "invalid_client", "malformed Basic credentials", meta);
                 return OAuthErrors.render(OAuth2Error.INVALID_CLIENT, "malformed Basic credentials");
             }
         }
         if (!"client_credentials".equals(form.get("grant_type"))) {
+            auth.refused(id, "unsupported_grant_type", null, meta);
             return OAuthErrors.render(OAuth2Error.UNSUPPORTED_GRANT_TYPE, "use grant_type=client_credentials");
         }
         var token = auth.issueToken(id, secret, RequestMetaFilter.of(request));

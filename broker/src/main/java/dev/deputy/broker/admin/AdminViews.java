@@ -54,18 +54,10 @@ final class AdminViews {
         m.put("kind", c.kind().name().toLowerCase());
         m.put("status", c.status().name().toLowerCase());
         m.put("usable", c.usableAt(now));
-        if (c.thumbprint() != null) {
-            m.put("x5t#S256", c.thumbprint());
-        }
-        if (c.serial() != null) {
-            m.put("serial", c.serial());
-        }
-        switch (c.kind()) {
-            case JWKS_URI -> m.put("jwks_uri", c.material());
-            case JWKS -> m.put("keys", publicKeys(c.material()));
-            default -> {
-            }
-        }
+        m.put("x5t#S256", c.thumbprint());
+        m.put("serial", c.serial());
+        m.put("jwks_uri", c.kind() == AgentCredential.Kind.JWKS_URI ? c.material() : null);
+        m.put("keys", c.kind() == AgentCredential.Kind.JWKS ? publicKeys(c.material()) : null);
         m.put("not_before", time(c.notBefore()));
         m.put("not_after", time(c.notAfter()));
         m.put("valid_until", time(c.validUntil()));

@@ -24,6 +24,12 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +37,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /** {@code /admin/t/{tenant}/agents}: the agent registry and lifecycle over JSON. */
+@Tag(name = "Agents", description = "Agents: registry, lifecycle (suspend, resume, revoke), credentials")
 @Controller("/admin/t/{tenant}/agents")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -40,23 +47,38 @@ class AgentsController {
     private final dev.deputy.broker.agent.Catalog catalog;
     private final StepUp stepUp;
 
-    AgentsController(Agents agents, AdminContext ctx, dev.deputy.broker.agent.Catalog catalog, StepUp stepUp) {
+    private final dev.deputy.broker.config.PlanApprovalStore privileges;
+
+    AgentsController(Agents agents, AdminContext ctx, dev.deputy.broker.agent.Catalog catalog, StepUp stepUp,
+                     dev.deputy.broker.config.PlanApprovalStore privileges) {
         this.agents = agents;
         this.ctx = ctx;
         this.catalog = catalog;
         this.stepUp = stepUp;
+        this.privileges = privileges;
     }
 
-    /** Giving an agent a privileged role (by creation or patch) needs step-up (docs/console.md). */
-    private void privilegedRoles(String tenant, List<String> roles, List<String> had, Authentication auth) {
-        if (roles == null) {
+    /**
+     * Granting a role through the API (creation or patch): a role marked {@code privileged: true} in its file is
+     * granted only by an approved plan, never here (docs/cli.md); a role named in {@code DEPUTY_CONSOLE_PRIVILEGED_ROLES}
+     * needs step-up (docs/console.md).
+     */
+    private void checkGrants(String tenant, List<String> wanted, List<String> held, Authentication auth) {
+        if (wanted == null || wanted.isEmpty()) {
             return;
         }
-        for (String name : roles) {
-            if (had.contains(name)) {
+        java.util.Set<String> privileged = privileges.privilegedRoles(tenant);
+        List<String> granted = wanted.stream().filter(r -> privileged.contains(r) && !held.contains(r)).toList();
+        if (!granted.isEmpty()) {
+            throw new AgentException(AgentException.Kind.APPROVAL_REQUIRED, "role" + (granted.size() == 1 ? " " : "s ")
+                    + granted + " privileged: grant it in the agent's file with deputy plan / apply and a second "
+                    + "admin's approval");
+        }
+        for (String name : wanted) {
+            if (name == null || held.contains(name)) {
                 continue;
             }
-            var role = name == null ? java.util.Optional.<dev.deputy.broker.agent.Role>empty() : catalog.findRole(tenant, name);
+            var role = catalog.findRole(tenant, name);
             if (role.isPresent() && stepUp.privileged(role.get())) {
                 AdminPrincipal p = AdminPrincipal.of(auth).orElseThrow(() -> AdminRefusal.forbidden("not an admin"));
                 stepUp.require(p, "granting the privileged role " + name);
@@ -81,20 +103,32 @@ class AgentsController {
     record ReasonRequest(String reason) {
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentCreate")))
+    @Operation(operationId = "createAgent", summary = "Create an agent")
+    @ApiResponse(responseCode = "201", description = "The new agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> create(@PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
+    HttpResponse<?> create(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
                            Authentication auth) {
         String t = ctx.tenant(tenant);
         CreateRequest r = AdminJson.read(body, CreateRequest.class, true);
-        privilegedRoles(t, r.roles(), List.of(), auth);
+        checkGrants(t, r.roles(), List.of(), auth);
         CredentialSpec cred = new CredentialSpec(r.jwks(), r.jwksUri(), r.certificate());
         var d = agents.create(t, new AgentSpec(r.id(), r.name(), r.owner(), r.environment(), r.roles(), r.metadata(),
                 r.authMethod(), cred.empty() ? null : cred), "api", AdminContext.actor(auth), RequestMetaFilter.of(request));
         return AdminViews.respond(201, view(t, d));
     }
 
+    @Operation(operationId = "listAgents", summary = "List agents (?status=, ?dormant=true)")
+    @ApiResponse(responseCode = "200", description = "The agents", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentList")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list(@PathVariable String tenant, @Nullable @QueryValue String status,
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue String status,
                              @Nullable @QueryValue String dormant, Authentication auth) {
         String t = ctx.tenant(tenant);
         Agent.Status s = null;
@@ -117,14 +151,25 @@ class AgentsController {
                 "dormancy_auto_suspend", dormancy.autoSuspend()));
     }
 
+    @Operation(operationId = "getAgent", summary = "Show an agent with its credentials")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/{id}", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id) {
         String t = ctx.tenant(tenant);
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentPatch")))
+    @Operation(operationId = "updateAgent", summary = "Change an agent (partial)")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Patch(uri = "/{id}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> update(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> update(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         PatchRequest r = AdminJson.read(body, PatchRequest.class, true);
@@ -133,46 +178,81 @@ class AgentsController {
             throw AdminRefusal.forbidden("an agent owner cannot give an agent to someone else");
         }
         if (r.roles() != null) {
-            privilegedRoles(t, r.roles(), agents.get(t, id).roles(), auth);
+            checkGrants(t, r.roles(), agents.details(t, id).agent().roles(), auth);
         }
         return AdminViews.ok(view(t, agents.update(t, id, new AgentPatch(r.name(), r.owner(), r.environment(), r.roles(), r.metadata()),
                 AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ReasonRequest")))
+    @Operation(operationId = "suspendAgent", summary = "Suspend an agent (its tokens stop working at once)")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/suspend", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> suspend(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> suspend(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                 HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.suspend(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ReasonRequest")))
+    @Operation(operationId = "resumeAgent", summary = "Resume a suspended agent")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/resume", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> resume(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> resume(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.resume(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ReasonRequest")))
+    @Operation(operationId = "revokeAgent", summary = "Revoke an agent (final)")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/revoke", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> revoke(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> revoke(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         agents.revoke(t, id, reason(body), AdminContext.actor(auth), RequestMetaFilter.of(request));
         return AdminViews.ok(view(t, agents.details(t, id)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CredentialRequest")))
+    @Operation(operationId = "rotateAgentCredential", summary = "Replace the agent's credentials, with an overlap")
+    @ApiResponse(responseCode = "200", description = "The agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AgentDetails")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/rotate", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> rotate(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> rotate(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         CredentialRequest r = AdminJson.read(body, CredentialRequest.class, true);
         return AdminViews.ok(view(t, agents.rotate(t, id, r.spec(), r.overlap(), AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CredentialRequest")))
+    @Operation(operationId = "addAgentCredential", summary = "Add a credential (JWKS, jwks_uri or certificate)")
+    @ApiResponse(responseCode = "201", description = "The new credential", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Credential")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/credentials", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> addCredential(@PathVariable String tenant, @PathVariable String id, @Nullable @Body String body,
+    HttpResponse<?> addCredential(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @Body String body,
                                   HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         CredentialRequest r = AdminJson.read(body, CredentialRequest.class, true);

@@ -37,6 +37,12 @@ import io.micronaut.security.annotation.Secured;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -53,6 +59,7 @@ import java.util.Map;
  * The audit trail's admin API, per tenant ({@code _broker} is the broker's own trail: admin sign-ins):
  * query, verify, checkpoints, export (JSONL with proofs, or OCSF), live SSE stream, retention archive.
  */
+@Tag(name = "Audit", description = "The hash-chained audit trail (`_broker`: the broker's own trail)")
 @Controller("/admin/t/{tenant}/audit")
 @Secured(AdminTokenValidator.ROLE)
 class AuditAdminController {
@@ -89,9 +96,14 @@ class AuditAdminController {
         return OAuthErrors.render(OAuth2Error.INVALID_REQUEST, message);
     }
 
+    @Operation(operationId = "queryAuditEntries", summary = "Query entries")
+    @ApiResponse(responseCode = "200", description = "A page of entries", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AuditEntryPage")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/entries")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> entries(@PathVariable String tenant, @Nullable @QueryValue("since") String since,
+    HttpResponse<?> entries(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue("since") String since,
                             @Nullable @QueryValue("until") String until, @Nullable @QueryValue("user") String user,
                             @Nullable @QueryValue("agent") String agent, @Nullable @QueryValue("client") String client,
                             @Nullable @QueryValue("resource") String resource, @Nullable @QueryValue("type") String type,
@@ -129,20 +141,28 @@ class AuditAdminController {
      * The audit alarms raised since this node started (values redacted from events: undeclared details, wrong kinds,
      * credentials): broker-wide counts by reason, for operators and monitoring. Each alarm is also an ERROR log line.
      */
+    @Operation(operationId = "auditAlarms", summary = "Audit alarms since this node started")
+    @ApiResponse(responseCode = "200", description = "Counts by reason", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AuditAlarms")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/alarms")
-    HttpResponse<?> alarms(@PathVariable String tenant) {
+    HttpResponse<?> alarms(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         if (unknown(tenant)) {
             return notFound();
         }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("total", AuditAlarms.total());
         body.put("by_reason", AuditAlarms.counts());
-        return HttpResponse.ok(body).header("Cache-Control", "no-store");
+        return AdminViews.ok(body);
     }
 
+    @Operation(operationId = "verifyAudit", summary = "Verify the chain, the signed checkpoints and the witness")
+    @ApiResponse(responseCode = "200", description = "The report (ok false names the first bad entry)", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Verification")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/verify")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> verify(@PathVariable String tenant, @Nullable @QueryValue("from") Long from,
+    HttpResponse<?> verify(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue("from") Long from,
                            @Nullable @QueryValue("to") Long to) {
         if (unknown(tenant)) {
             return notFound();
@@ -161,16 +181,20 @@ class AuditAdminController {
             body.put("message", wc.message());
         }
         body.put("elapsed_ms", (System.nanoTime() - t0) / 1_000_000);
-        return HttpResponse.ok(body);
+        return AdminViews.ok(body);
     }
 
     /**
      * The witness of this tenant's chain: the comparison of the database with the last witnessed head, the witness
      * file, whether the chain is refused, and each HTTP sink's delivery lag (broker-wide).
      */
+    @Operation(operationId = "auditWitness", summary = "The witness of the chain and the sinks' delivery")
+    @ApiResponse(responseCode = "200", description = "The witness", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/WitnessStatus")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/witness")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> witness(@PathVariable String tenant) {
+    HttpResponse<?> witness(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         if (unknown(tenant)) {
             return notFound();
         }
@@ -188,12 +212,16 @@ class AuditAdminController {
             m.put("last_error", s.lastError());
             return m;
         }).toList());
-        return HttpResponse.ok(body);
+        return AdminViews.ok(body);
     }
 
+    @Operation(operationId = "listAuditCheckpoints", summary = "List signed checkpoints")
+    @ApiResponse(responseCode = "200", description = "A page of checkpoints", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CheckpointList")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/checkpoints")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> listCheckpoints(@PathVariable String tenant, @Nullable @QueryValue("after") Long after,
+    HttpResponse<?> listCheckpoints(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue("after") Long after,
                                     @Nullable @QueryValue("limit") Integer limit) {
         if (unknown(tenant)) {
             return notFound();
@@ -201,42 +229,58 @@ class AuditAdminController {
         int n = limit == null ? 100 : Math.max(1, Math.min(limit, 1000));
         List<AuditCheckpoint> cps = checkpoints.list(tenant, after == null ? 0 : after + 1, n);
         List<Map<String, Object>> out = new ArrayList<>();
-        cps.forEach(c -> out.add(AuditJson.checkpoint(c)));
+        cps.forEach(c -> out.add(checkpointJson(c)));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("checkpoints", out);
         body.put("next_after", cps.size() == n ? cps.get(cps.size() - 1).seq() : null);
-        return HttpResponse.ok(body);
+        return AdminViews.ok(body);
     }
 
+    @Operation(operationId = "createAuditCheckpoint", summary = "Sign the head now")
+    @ApiResponse(responseCode = "201", description = "The checkpoint", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Checkpoint")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The chain is broken: not signed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/VerifyReport")))
     @Post("/checkpoints")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> checkpoint(@PathVariable String tenant) {
+    HttpResponse<?> checkpoint(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         if (unknown(tenant)) {
             return notFound();
         }
         try {
             return checkpoints.checkpoint(tenant)
-                    .<HttpResponse<?>>map(c -> HttpResponse.created(AuditJson.checkpoint(c)))
+                    .<HttpResponse<?>>map(c -> AdminViews.respond(201, checkpointJson(c)))
                     .orElseGet(() -> bad("the chain is empty"));
         } catch (AuditCheckpoints.ChainBroken e) {
-            return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT).body(AuditReports.report(e.report()));
+            return AdminViews.respond(409, AuditReports.report(e.report()));
         }
     }
 
+    @Operation(operationId = "auditCheckpointKeys", summary = "The public keys of checkpoint signatures")
+    @ApiResponse(responseCode = "200", description = "A JWK Set", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Jwks")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/jwks")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> jwks(@PathVariable String tenant) {
+    HttpResponse<?> jwks(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         if (unknown(tenant)) {
             return notFound();
         }
         List<Map<String, Object>> keys = new ArrayList<>();
         checkpoints.published(tenant).values().forEach(k -> keys.add(k.toPublicJWK().toJSONObject()));
-        return HttpResponse.ok(Map.of("keys", keys));
+        return AdminViews.ok(Map.of("keys", keys));
     }
 
+    @Operation(operationId = "exportAudit", summary = "Export entries with proofs (JSON lines) or as OCSF")
+    @ApiResponse(responseCode = "200", description = "JSON lines", content = @Content(mediaType = "application/x-ndjson", schema = @Schema(implementation = String.class)))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The chain is broken", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/VerifyReport")))
     @Get("/export")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> export(@PathVariable String tenant, @Nullable @QueryValue("from") Long from,
+    HttpResponse<?> export(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue("from") Long from,
                            @Nullable @QueryValue("to") Long to, @Nullable @QueryValue("format") String format) throws IOException {
         if (unknown(tenant)) {
             return notFound();
@@ -252,7 +296,7 @@ class AuditAdminController {
             try {
                 exporter.range(tenant, start, to, true);
             } catch (AuditCheckpoints.ChainBroken e) {
-                return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT).body(AuditReports.report(e.report()));
+                return AdminViews.respond(409, AuditReports.report(e.report()));
             }
         }
         ChunkPipe pipe = new ChunkPipe(8, 1 << 16);
@@ -273,9 +317,13 @@ class AuditAdminController {
                 .header("Cache-Control", "no-store");
     }
 
+    @Operation(operationId = "streamAudit", summary = "Follow new entries (server-sent events `audit`, each an AuditEntry)")
+    @ApiResponse(responseCode = "200", description = "An event stream", content = @Content(mediaType = "text/event-stream", schema = @Schema(implementation = String.class)))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(value = "/stream", produces = MediaType.TEXT_EVENT_STREAM)
     @ExecuteOn(TaskExecutors.BLOCKING)
-    Publisher<Event<Object>> stream(@PathVariable String tenant,
+    Publisher<Event<Object>> stream(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant,
                                                  @Nullable @Header("Last-Event-ID") String lastEventId,
                                                  @Nullable @QueryValue("after") Long after) {
         if (unknown(tenant)) {
@@ -324,9 +372,16 @@ class AuditAdminController {
         }
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ArchiveRequest")))
+    @Operation(operationId = "archiveAudit", summary = "Archive old entries (retention)")
+    @ApiResponse(responseCode = "201", description = "The archive", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Archive")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post("/archive")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> archive(@PathVariable String tenant, @Body Map<String, Object> body) {
+    HttpResponse<?> archive(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Body Map<String, Object> body) {
         if (unknown(tenant)) {
             return notFound();
         }
@@ -350,22 +405,26 @@ class AuditAdminController {
         }
         try {
             AuditArchive a = retention.archive(tenant, beforeMs, throughSeq);
-            return HttpResponse.created(archiveJson(a));
+            return AdminViews.respond(201, archiveJson(a));
         } catch (AuditRetention.Refused | AuditCheckpoints.ChainBroken e) {
-            return HttpResponse.status(io.micronaut.http.HttpStatus.CONFLICT)
-                    .body(Map.of("error", "archive_refused", "error_description", e.getMessage()));
+            return AdminViews.respond(409, Map.of("error", "archive_refused",
+                    "error_description", AdminErrors.describable(e.getMessage())));
         }
     }
 
+    @Operation(operationId = "listAuditArchives", summary = "List archives")
+    @ApiResponse(responseCode = "200", description = "The archives", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ArchiveList")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/archives")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> archives(@PathVariable String tenant) {
+    HttpResponse<?> archives(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         if (unknown(tenant)) {
             return notFound();
         }
         List<Map<String, Object>> out = new ArrayList<>();
         retention.archives(tenant).forEach(a -> out.add(archiveJson(a)));
-        return HttpResponse.ok(Map.of("archives", out));
+        return AdminViews.ok(Map.of("archives", out));
     }
 
     private static Map<String, Object> archiveJson(AuditArchive a) {
@@ -375,9 +434,16 @@ class AuditAdminController {
         m.put("to_seq", a.toSeq());
         m.put("to_hash", a.toHash());
         m.put("entries", a.entries());
-        m.put("time", a.atMs());
+        m.put("time", AdminViews.time(a.atMs()));
         m.put("file", a.fileName());
         m.put("file_sha256", a.fileSha256());
+        return m;
+    }
+
+    /** A checkpoint as the API serves it: the stored shape with {@code time} as an ISO-8601 instant. */
+    private static Map<String, Object> checkpointJson(AuditCheckpoint c) {
+        Map<String, Object> m = AuditJson.checkpoint(c);
+        m.put("time", AdminViews.time(c.atMs()));
         return m;
     }
 

@@ -26,6 +26,12 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -38,6 +44,7 @@ import java.util.Map;
  * DCR. Admins pre-register clients here and mark any client internal (pre-approved: no consent) or external.
  * Config-managed clients change in their files only.
  */
+@Tag(name = "Clients", description = "OAuth clients (MCP client apps): admin-registered, from config files, or by DCR")
 @Controller("/admin/t/{tenant}/clients")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -59,18 +66,33 @@ class ClientsController {
                       String tokenEndpointAuthMethod) {
     }
 
+    @Operation(operationId = "listClients", summary = "List clients")
+    @ApiResponse(responseCode = "200", description = "The clients", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ClientList")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list(@PathVariable String tenant) {
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         return AdminViews.ok(Map.of("clients", clients.list(ctx.tenant(tenant)).stream().map(ClientsController::view).toList()));
     }
 
+    @Operation(operationId = "getClient", summary = "Show a client")
+    @ApiResponse(responseCode = "200", description = "The client", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Client")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/{clientId}", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String clientId) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "OAuth client id", example = "payments.settlement.dashboard") @PathVariable String clientId) {
         return AdminViews.ok(view(find(ctx.tenant(tenant), clientId)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ClientCreate")))
+    @Operation(operationId = "createClient", summary = "Register a client (the secret is shown once)")
+    @ApiResponse(responseCode = "201", description = "The new client", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CreatedClient")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> create(@PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
+    HttpResponse<?> create(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
                            Authentication auth) {
         String t = ctx.tenant(tenant);
         ClientBody b = AdminJson.read(body, ClientBody.class, true);
@@ -94,15 +116,20 @@ class ClientsController {
             return audit.append(event(t, EventTypes.CLIENT_CREATED, c, auth, request));
         });
         Map<String, Object> v = view(c);
-        if (secret != null) {
-            v.put("client_secret", secret); // shown once; stored hashed
-        }
+        v.put("client_secret", secret); // shown once (null for a public client); stored hashed
         return AdminViews.respond(201, v);
     }
 
     /** Partial update: {@code internal}, {@code name}, {@code redirect_uris}. */
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ClientPatch")))
+    @Operation(operationId = "updateClient", summary = "Change a client (internal, name, redirect_uris)")
+    @ApiResponse(responseCode = "200", description = "The client", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Client")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Patch(uri = "/{clientId}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> patch(@PathVariable String tenant, @PathVariable String clientId, @Nullable @Body String body,
+    HttpResponse<?> patch(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "OAuth client id", example = "payments.settlement.dashboard") @PathVariable String clientId, @Nullable @Body String body,
                           HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         OAuthClient old = find(t, clientId);
@@ -130,8 +157,13 @@ class ClientsController {
         return AdminViews.ok(view(c));
     }
 
+    @Operation(operationId = "deleteClient", summary = "Delete a client")
+    @ApiResponse(responseCode = "204", description = "Deleted")
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Delete(uri = "/{clientId}")
-    HttpResponse<?> delete(@PathVariable String tenant, @PathVariable String clientId, HttpRequest<?> request,
+    HttpResponse<?> delete(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "OAuth client id", example = "payments.settlement.dashboard") @PathVariable String clientId, HttpRequest<?> request,
                            Authentication auth) {
         String t = ctx.tenant(tenant);
         OAuthClient c = find(t, clientId);

@@ -23,6 +23,12 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +40,7 @@ import java.util.NoSuchElementException;
  * and never returned), test ({@code UpstreamConnector.test()}, every problem listed), enable, disable, remove.
  * Connectors from {@code config/} files are read-only here (409).
  */
+@Tag(name = "Connectors", description = "Upstream identity providers (Okta, Auth0, Entra ID, Keycloak, any OIDC provider)")
 @Controller("/admin/t/{tenant}/connectors")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -50,27 +57,42 @@ class ConnectorAdminController {
         this.catalog = catalog;
     }
 
+    @Operation(operationId = "listConnectors", summary = "List connectors")
+    @ApiResponse(responseCode = "200", description = "The connectors", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ConnectorList")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get
-    Map<String, Object> list(@PathVariable String tenant) {
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         check(tenant);
-        return Map.of("connectors", connectors.list(tenant).stream().map(ConnectorAdminController::view).toList());
+        return AdminViews.ok(Map.of("connectors", connectors.list(tenant).stream().map(ConnectorAdminController::view).toList()));
     }
 
+    @Operation(operationId = "getConnector", summary = "Show a connector")
+    @ApiResponse(responseCode = "200", description = "The connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/{id}")
-    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id) {
         check(tenant);
-        return connectors.entry(tenant, id).<HttpResponse<?>>map(e -> HttpResponse.ok(view(e)))
+        return connectors.entry(tenant, id).<HttpResponse<?>>map(e -> AdminViews.ok(view(e)))
                 .orElseGet(() -> error(HttpStatus.NOT_FOUND, "not_found", "no connector '" + id + "'"));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ConnectorRequest")))
+    @Operation(operationId = "addConnector", summary = "Add a connector (client_secret is sealed, never returned)")
+    @ApiResponse(responseCode = "201", description = "The new connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post
-    HttpResponse<?> add(@PathVariable String tenant, HttpRequest<?> request, @Body Map<String, Object> body,
+    HttpResponse<?> add(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, HttpRequest<?> request, @Body Map<String, Object> body,
                         Authentication auth) {
         check(tenant);
         try {
             TenantConnectors.Entry e = connectors.add(tenant, body, null, System.currentTimeMillis());
             audit(tenant, request, auth, EventTypes.CONNECTOR_ADDED, e.id());
-            return HttpResponse.created(view(e));
+            return AdminViews.respond(201, view(e));
         } catch (ConnectorException e) {
             return error(HttpStatus.BAD_REQUEST, e.code().wire(), e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -80,8 +102,12 @@ class ConnectorAdminController {
         }
     }
 
+    @Operation(operationId = "testConnector", summary = "Test a connector: discovery, keys, role mapping")
+    @ApiResponse(responseCode = "200", description = "Every check and problem", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ConnectorTest")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post("/{id}/test")
-    HttpResponse<?> test(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+    HttpResponse<?> test(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id, HttpRequest<?> request,
                          Authentication auth) {
         check(tenant);
         var entry = connectors.entry(tenant, id);
@@ -92,14 +118,19 @@ class ConnectorAdminController {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("id", id);
         body.put("ok", r.ok());
-        body.put("checks", r.checks().stream().map(c -> Map.of("name", c.name(), "status", c.status().name().toLowerCase(),
-                "detail", c.detail() == null ? "" : c.detail())).toList());
+        body.put("checks", r.checks().stream().map(c -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", c.name());
+            m.put("status", c.status().name().toLowerCase(java.util.Locale.ROOT));
+            m.put("detail", c.detail());
+            return m;
+        }).toList());
         body.put("problems", r.problems().stream().map(c -> c.name() + ": " + c.detail()).toList());
         // the check names and the result; the details are the upstream's answers and stay in the response
         audit.append(AuditEvent.of(tenant, EventTypes.CONNECTOR_TESTED, r.ok() ? AuditEvent.Outcome.SUCCESS
                         : AuditEvent.Outcome.FAILURE).request(RequestMetaFilter.of(request)).detail("connector", id)
                 .detail("actor", AdminContext.actor(auth).label()).detail("ok", r.ok()).detail("problems", r.problems().stream().map(c -> c.name()).toList()).build());
-        return HttpResponse.ok(body);
+        return AdminViews.ok(body);
     }
 
     /**
@@ -128,20 +159,35 @@ class ConnectorAdminController {
         return new ConnectorTestReport(r.connectorId(), checks);
     }
 
+    @Operation(operationId = "enableConnector", summary = "Enable a connector")
+    @ApiResponse(responseCode = "200", description = "The connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post("/{id}/enable")
-    HttpResponse<?> enable(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+    HttpResponse<?> enable(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id, HttpRequest<?> request,
                            Authentication auth) {
         return setEnabled(tenant, id, true, request, auth);
     }
 
+    @Operation(operationId = "disableConnector", summary = "Disable a connector")
+    @ApiResponse(responseCode = "200", description = "The connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post("/{id}/disable")
-    HttpResponse<?> disable(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+    HttpResponse<?> disable(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id, HttpRequest<?> request,
                             Authentication auth) {
         return setEnabled(tenant, id, false, request, auth);
     }
 
+    @Operation(operationId = "removeConnector", summary = "Remove a connector")
+    @ApiResponse(responseCode = "204", description = "Removed")
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Delete("/{id}")
-    HttpResponse<?> remove(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+    HttpResponse<?> remove(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id, HttpRequest<?> request,
                            Authentication auth) {
         check(tenant);
         try {
@@ -161,7 +207,7 @@ class ConnectorAdminController {
         try {
             connectors.setEnabled(tenant, id, enabled, System.currentTimeMillis());
             audit(tenant, request, auth, enabled ? EventTypes.CONNECTOR_ENABLED : EventTypes.CONNECTOR_DISABLED, id);
-            return connectors.entry(tenant, id).<HttpResponse<?>>map(e -> HttpResponse.ok(view(e)))
+            return connectors.entry(tenant, id).<HttpResponse<?>>map(e -> AdminViews.ok(view(e)))
                     .orElseGet(HttpResponse::noContent);
         } catch (NoSuchElementException e) {
             return error(HttpStatus.NOT_FOUND, "not_found", e.getMessage());
@@ -200,6 +246,9 @@ class ConnectorAdminController {
     }
 
     private static HttpResponse<?> error(HttpStatus status, String code, String description) {
-        return HttpResponse.status(status).body(Map.of("error", code, "error_description", description == null ? "" : description));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", code);
+        body.put("error_description", AdminErrors.describable(description));
+        return AdminViews.respond(status.getCode(), body);
     }
 }

@@ -18,6 +18,12 @@ import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -31,6 +37,7 @@ import java.util.Map;
  * the user's refresh-token families at that client and resource die with it, so its next refresh fails; the next
  * authorization asks again).
  */
+@Tag(name = "Consents", description = "Consents users gave to external clients")
 @Controller("/admin/t/{tenant}/consents")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -45,10 +52,14 @@ class ConsentAdminController {
         this.revocation = revocation;
     }
 
+    @Operation(operationId = "listConsents", summary = "List consents (?user=<user id>)")
+    @ApiResponse(responseCode = "200", description = "The consents", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ConsentList")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get
-    Map<String, List<Map<String, Object>>> list(@PathVariable String tenant, @Nullable @QueryValue String user) {
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue String user) {
         check(tenant);
-        return Map.of("consents", consents.list(tenant, user).stream().map(ConsentAdminController::json).toList());
+        return AdminViews.ok(Map.of("consents", consents.list(tenant, user).stream().map(ConsentAdminController::json).toList()));
     }
 
     /** The admin API's JSON style: snake_case members, ISO-8601 UTC times, every member present. */
@@ -63,14 +74,19 @@ class ConsentAdminController {
         return m;
     }
 
+    @Operation(operationId = "revokeConsent", summary = "Revoke a consent (the next authorization asks again)")
+    @ApiResponse(responseCode = "204", description = "Revoked")
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Delete("/{user}/{client}/{resource}")
-    HttpResponse<?> revoke(@PathVariable String tenant, @PathVariable String user, @PathVariable String client,
-                           @PathVariable String resource, HttpRequest<?> request) {
+    HttpResponse<?> revoke(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Internal user id (find it with GET …/users?email= or ?sub=)", example = "usr_01JH5Q8M3N2ZP9T4V6W7X8Y9Z0") @PathVariable String user, @Parameter(description = "OAuth client id", example = "payments.settlement.dashboard") @PathVariable String client,
+                           @Parameter(description = "Resource id", example = "payments.ledger") @PathVariable String resource, HttpRequest<?> request) {
         check(tenant);
         return revocation.revokeConsent(tenant, user, client, resource, ConsentRevocation.By.admin(null),
                 RequestMetaFilter.of(request))
                 ? HttpResponse.noContent()
-                : HttpResponse.status(HttpStatus.NOT_FOUND).body(Map.of("error", "not_found"));
+                : AdminViews.respond(HttpStatus.NOT_FOUND.getCode(), Map.of("error", "not_found", "error_description",
+                        AdminErrors.describable("no consent of " + user + " for " + client + " at " + resource)));
     }
 
     private void check(String tenant) {

@@ -20,11 +20,18 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.util.List;
 import java.util.Map;
 
 /** {@code /admin/t/{tenant}/roles}: role templates (scopes, environment limits). */
+@Tag(name = "Roles", description = "Role templates: scopes and environment limits")
 @Controller("/admin/t/{tenant}/roles")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -40,18 +47,33 @@ class RolesController {
     record RoleRequest(String name, String description, List<String> scopes, List<String> environments) {
     }
 
+    @Operation(operationId = "listRoles", summary = "List roles")
+    @ApiResponse(responseCode = "200", description = "The roles", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/RoleList")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list(@PathVariable String tenant) {
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         return AdminViews.ok(Map.of("roles", catalog.roles(ctx.tenant(tenant)).stream().map(AdminViews::role).toList()));
     }
 
+    @Operation(operationId = "getRole", summary = "Show a role")
+    @ApiResponse(responseCode = "200", description = "The role", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Role")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/{name}", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String name) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Role name", example = "payments.settler") @PathVariable String name) {
         return AdminViews.ok(AdminViews.role(catalog.role(ctx.tenant(tenant), name)));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/RoleRequest")))
+    @Operation(operationId = "createRole", summary = "Create a role")
+    @ApiResponse(responseCode = "201", description = "The new role", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Role")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> create(@PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
+    HttpResponse<?> create(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @Body String body, HttpRequest<?> request,
                            Authentication auth) {
         String t = ctx.tenant(tenant);
         RoleRequest r = AdminJson.read(body, RoleRequest.class, true);
@@ -60,8 +82,15 @@ class RolesController {
         return AdminViews.respond(201, AdminViews.role(role));
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/RoleRequest")))
+    @Operation(operationId = "replaceRole", summary = "Replace a role")
+    @ApiResponse(responseCode = "200", description = "The role", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Role")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Put(uri = "/{name}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> replace(@PathVariable String tenant, @PathVariable String name, @Nullable @Body String body,
+    HttpResponse<?> replace(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Role name", example = "payments.settler") @PathVariable String name, @Nullable @Body String body,
                                 HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         RoleRequest r = AdminJson.read(body, RoleRequest.class, true);
@@ -72,8 +101,13 @@ class RolesController {
                 AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }
 
+    @Operation(operationId = "deleteRole", summary = "Delete a role")
+    @ApiResponse(responseCode = "204", description = "Deleted")
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Delete(uri = "/{name}")
-    HttpResponse<?> delete(@PathVariable String tenant, @PathVariable String name, HttpRequest<?> request,
+    HttpResponse<?> delete(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Role name", example = "payments.settler") @PathVariable String name, HttpRequest<?> request,
                            Authentication auth) {
         catalog.deleteRole(ctx.tenant(tenant), name, AdminContext.actor(auth), RequestMetaFilter.of(request));
         return HttpResponse.noContent();

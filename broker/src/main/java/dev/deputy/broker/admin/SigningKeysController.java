@@ -12,6 +12,12 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +29,7 @@ import java.util.Map;
  * private key) and an immediate rotation ({@code POST …/keys/rotate}: pre-publish and promote at once, audited as
  * {@code key.rotated}). Scheduled rotation is unchanged.
  */
+@Tag(name = "Signing keys", description = "The tenant's token signing keys: public parts and lifecycle")
 @Controller("/admin/t/{tenant}/keys")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -37,16 +44,24 @@ class SigningKeysController {
         this.ctx = ctx;
     }
 
+    @Operation(operationId = "listSigningKeys", summary = "List signing keys")
+    @ApiResponse(responseCode = "200", description = "The keys", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/SigningKeyList")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list(@PathVariable String tenant) {
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         String t = ctx.tenant(tenant);
         keys.keys(t); // the tenant's first key is made on first use
         List<Map<String, Object>> out = store.list(t).stream().map(SigningKeysController::view).toList();
         return AdminViews.ok(Map.of("keys", out));
     }
 
+    @Operation(operationId = "rotateSigningKey", summary = "Rotate now (pre-publish and promote at once)")
+    @ApiResponse(responseCode = "200", description = "The keys after rotation", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/KeyRotation")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/rotate", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> rotate(@PathVariable String tenant) {
+    HttpResponse<?> rotate(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         String t = ctx.tenant(tenant);
         keys.keys(t);
         keys.rotateNow(t);

@@ -13,6 +13,12 @@ import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +30,7 @@ import java.util.Map;
  * or by upstream subject ({@code sub}, byte for byte, optionally with its {@code iss} and {@code connector}), so an
  * admin can find the internal user id a consent or an audit entry names.
  */
+@Tag(name = "Users", description = "Humans linked on upstream login (read-only)")
 @Controller("/admin/t/{tenant}/users")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -36,8 +43,12 @@ class UsersController {
         this.ctx = ctx;
     }
 
+    @Operation(operationId = "listUsers", summary = "List or look up users (?email=, ?sub=, ?iss=, ?connector=)")
+    @ApiResponse(responseCode = "200", description = "The users", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/UserList")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list(@PathVariable String tenant, @Nullable @QueryValue String email, @Nullable @QueryValue String sub,
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue String email, @Nullable @QueryValue String sub,
                          @Nullable @QueryValue String iss, @Nullable @QueryValue String connector) {
         String t = ctx.tenant(tenant);
         String mail = email == null ? null : email.strip().toLowerCase(Locale.ROOT);
@@ -50,8 +61,12 @@ class UsersController {
         return AdminViews.ok(Map.of("users", found));
     }
 
+    @Operation(operationId = "getUser", summary = "Show a user")
+    @ApiResponse(responseCode = "200", description = "The user", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/User")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/{id}", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Internal user id (find it with GET …/users?email= or ?sub=)", example = "usr_01JH5Q8M3N2ZP9T4V6W7X8Y9Z0") @PathVariable String id) {
         String t = ctx.tenant(tenant);
         return AdminViews.ok(view(users.find(t, id).orElseThrow(() -> AgentException.notFound("no user " + id))));
     }

@@ -19,6 +19,16 @@ public record Agent(String tenantId, String id, String name, String owner, Strin
 
     public static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,127}");
 
+    public Agent {
+        // the one id rule (Agents checks it with a friendly message first): an agent stored with any other id could
+        // never authenticate (AgentDirectory finds only ids of this form), so no store takes one
+        if (id == null || !ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("agent id must match " + ID.pattern());
+        }
+        roles = roles == null ? List.of() : List.copyOf(roles);
+        metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+    }
+
     public enum Status {
         ACTIVE, SUSPENDED, REVOKED;
 
@@ -52,11 +62,6 @@ public record Agent(String tenantId, String id, String name, String owner, Strin
             throw new IllegalArgumentException("unknown auth method '" + s + "' (use tls_client_auth, "
                     + "self_signed_tls_client_auth or private_key_jwt)");
         }
-    }
-
-    public Agent {
-        roles = roles == null ? List.of() : List.copyOf(roles);
-        metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
     }
 
     public boolean active() {

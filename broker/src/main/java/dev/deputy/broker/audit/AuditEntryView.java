@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * An entry as the admin API serves it ({@code GET …/audit/entries}, the SSE stream): every documented field, in
  * the documented order, {@code null} when unset, {@code actor_chain} as a list ({@code []} when nobody acted
- * through an agent) and {@code details} as a JSON object (parsed from the canonical string the hash covers;
+ * through an agent), {@code time} as an ISO-8601 instant (UTC) and {@code details} as a JSON object (parsed from the canonical string the hash covers;
  * {@code null} when the event had none). Serialised by {@link #json} with nulls kept: the framework's default
  * mapper leaves out nulls and empty lists.
  */
@@ -24,6 +24,7 @@ public final class AuditEntryView {
         // the stored shape (every field, in order), with details parsed from the canonical string the hash covers
         Map<String, Object> m = AuditJson.entry(e);
         m.put("details", details(e.details()));
+        m.put("time", java.time.Instant.ofEpochMilli(e.atMs()).toString()); // the API's times are ISO-8601 (the export keeps ms)
         return m;
     }
 

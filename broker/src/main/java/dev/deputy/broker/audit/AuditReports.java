@@ -37,11 +37,10 @@ public final class AuditReports {
         m.put("anchor", r.anchor());
         m.put("checkpoints_verified", r.checkpointsVerified());
         m.put("latest_checkpoint_seq", r.latestCheckpointSeq());
-        if (!r.ok()) {
-            m.put("first_bad_seq", r.firstBadSeq());
-            m.put("problem", r.problem());
-            m.put("message", r.message());
-        }
+        // every member present: null while the chain is whole
+        m.put("first_bad_seq", r.ok() ? null : r.firstBadSeq());
+        m.put("problem", r.ok() ? null : r.problem());
+        m.put("message", r.ok() ? null : r.message());
         return m;
     }
 }

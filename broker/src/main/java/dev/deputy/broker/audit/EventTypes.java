@@ -50,6 +50,8 @@ public final class EventTypes {
     public static final String REVOCATION_REJECTED = "revocation.rejected";
     // policy
     public static final String POLICY_DECISION = "policy.decision";
+    /** A refused decision request at the AuthZEN endpoints (client authentication, not a decision client, malformed). */
+    public static final String POLICY_DECISION_REJECTED = "policy.decision.rejected";
     // agents (manage)
     public static final String AGENT_CREATED = "agent.created";
     public static final String AGENT_UPDATED = "agent.updated";
@@ -85,6 +87,10 @@ public final class EventTypes {
     public static final String ADMIN_BREAK_GLASS_DISABLED = "admin.break_glass_disabled";
     public static final String ADMIN_BREAK_GLASS_ENABLED = "admin.break_glass_enabled";
     public static final String CONFIG_APPLY = "config.apply";
+    public static final String PLAN_APPROVAL_REQUESTED = "plan.approval_requested";
+    public static final String PLAN_APPROVED = "plan.approved";
+    public static final String PLAN_APPLIED = "plan.applied";
+    public static final String PLAN_REFUSED = "plan.refused";
     // keys
     public static final String KEY_CREATED = "key.created";
     public static final String KEY_PUBLISHED = "key.published";

@@ -47,8 +47,9 @@ public class JwksUriFetcher {
     private volatile dev.deputy.broker.tracing.Traces traces = dev.deputy.broker.tracing.Traces.OFF;
 
     @Inject
-    public JwksUriFetcher(Tenants tenants) {
-        this(tenants.tree().broker().privateKeyJwt(), GuardedHttpClient.SYSTEM_DNS, null, defaultTls());
+    public JwksUriFetcher(Tenants tenants, dev.deputy.broker.net.FetchTrust trust) {
+        // TLS trust: the JVM's CA set, plus DEPUTY_FETCH_TRUST_PEM when set (docs/agents-auth.md)
+        this(tenants.tree().broker().privateKeyJwt(), GuardedHttpClient.SYSTEM_DNS, null, trust.sslContext());
     }
 
     /**

@@ -21,6 +21,12 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -32,6 +38,7 @@ import java.util.Map;
  * answer {@code {"certificate", "ca", "serial", "not_after", "thumbprint"}}. The CLI's {@code deputy agent cert|rotate}
  * calls exactly this.
  */
+@Tag(name = "Agents", description = "Agents: registry, lifecycle (suspend, resume, revoke), credentials")
 @Controller("/admin/t/{tenant}/agents/{id}/certificates")
 @Secured("ADMIN")
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -49,8 +56,14 @@ class AgentCertificatesController {
                               @Nullable String overlap) {
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/CertificateRequest")))
+    @Operation(operationId = "issueAgentCertificate", summary = "Issue a client certificate from the agent's CSR (the tenant's agent CA)")
+    @ApiResponse(responseCode = "200", description = "The certificate", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/IssuedCertificate")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> issue(HttpRequest<?> request, @PathVariable String tenant, @PathVariable String id,
+    HttpResponse<?> issue(HttpRequest<?> request, @Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id,
                           @Body CertificateRequest body, Authentication admin) {
         Tenant t = tenants.find(tenant).orElseThrow(() -> new UnknownTenantException(tenant));
         if (body == null || body.csr() == null) {

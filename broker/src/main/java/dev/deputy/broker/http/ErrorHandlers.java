@@ -45,8 +45,15 @@ final class ErrorHandlers {
      */
     @Singleton
     static final class AuditUnavailable implements ExceptionHandler<dev.deputy.broker.audit.AuditStore.SeqConflict, HttpResponse<?>> {
+        private final dev.deputy.broker.oauth.TokenMetrics metrics;
+
+        AuditUnavailable(dev.deputy.broker.oauth.TokenMetrics metrics) {
+            this.metrics = metrics;
+        }
+
         @Override
         public HttpResponse<?> handle(HttpRequest request, dev.deputy.broker.audit.AuditStore.SeqConflict e) {
+            metrics.unavailable("audit");
             LOG.warn("{} {}: the audit entry could not be written; the change was rolled back", request.getMethod(),
                     request.getPath());
             return OAuthErrors.render(new ErrorObject("temporarily_unavailable",
@@ -60,8 +67,15 @@ final class ErrorHandlers {
      */
     @Singleton
     static final class AuditChainRefused implements ExceptionHandler<dev.deputy.broker.audit.AuditWitness.ChainRefused, HttpResponse<?>> {
+        private final dev.deputy.broker.oauth.TokenMetrics metrics;
+
+        AuditChainRefused(dev.deputy.broker.oauth.TokenMetrics metrics) {
+            this.metrics = metrics;
+        }
+
         @Override
         public HttpResponse<?> handle(HttpRequest request, dev.deputy.broker.audit.AuditWitness.ChainRefused e) {
+            metrics.unavailable("audit_chain");
             LOG.error("{} {}: {}", request.getMethod(), request.getPath(), e.getMessage());
             return OAuthErrors.render(new ErrorObject("temporarily_unavailable",
                     "the audit trail of this tenant is unavailable; nothing was changed", 503));
@@ -85,8 +99,15 @@ final class ErrorHandlers {
 
     @Singleton
     static final class Unavailable implements ExceptionHandler<ServiceUnavailableException, HttpResponse<?>> {
+        private final dev.deputy.broker.oauth.TokenMetrics metrics;
+
+        Unavailable(dev.deputy.broker.oauth.TokenMetrics metrics) {
+            this.metrics = metrics;
+        }
+
         @Override
         public HttpResponse<?> handle(HttpRequest request, ServiceUnavailableException e) {
+            metrics.unavailable(e.dependency());
             LOG.warn("{} {}: {} unavailable", request.getMethod(), request.getPath(), e.dependency());
             return OAuthErrors.render(new ErrorObject("temporarily_unavailable",
                     "the " + e.dependency() + " is unavailable; retry later", 503)).header("Retry-After", "1");

@@ -38,7 +38,7 @@ public class NimbusRequests {
         r.setBody(body == null ? "" : body);
         Optional<X509Certificate> cert = certificates.resolve(
                 request.isSecure() ? safeCertificate(request) : Optional.empty(),
-                h -> request.getHeaders().get(h), meta.sourceIp());
+                h -> request.getHeaders().get(h), meta.peerIp());
         cert.ifPresent(c -> {
             r.setClientX509Certificate(c);
             r.setClientX509CertificateSubjectDN(c.getSubjectX500Principal().getName());

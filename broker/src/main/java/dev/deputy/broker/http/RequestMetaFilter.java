@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 /**
  * Gives each request its audit metadata: a correlation id (the trace id of an incoming W3C
  * {@code traceparent}, else a well-formed {@code X-Request-Id}, else a new one), its own request id and the
- * source address. Both ids are echoed in the response.
+ * source address (the client behind a trusted proxy, {@link TrustedProxies}; else the peer). Both ids are echoed
+ * in the response.
  */
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public class RequestMetaFilter {
@@ -24,9 +25,15 @@ public class RequestMetaFilter {
     private static final String ZERO_SPAN = "0".repeat(16);
     private static final Pattern SAFE_ID = Pattern.compile("^[A-Za-z0-9._:-]{1,128}$");
 
+    private final TrustedProxies proxies;
+
+    public RequestMetaFilter(TrustedProxies proxies) {
+        this.proxies = proxies;
+    }
+
     @RequestFilter
     public void assign(HttpRequest<?> request) {
-        request.setAttribute(ATTR, meta(request));
+        request.setAttribute(ATTR, meta(request, proxies));
     }
 
     @ResponseFilter
@@ -38,13 +45,14 @@ public class RequestMetaFilter {
 
     public static RequestMeta of(HttpRequest<?> request) {
         return request.getAttribute(ATTR, RequestMeta.class).orElseGet(() -> {
-            RequestMeta m = meta(request);
+            // not through the filter (an error raised before it): the peer, no forwarding header believed
+            RequestMeta m = meta(request, null);
             request.setAttribute(ATTR, m);
             return m;
         });
     }
 
-    private static RequestMeta meta(HttpRequest<?> request) {
+    private static RequestMeta meta(HttpRequest<?> request, TrustedProxies proxies) {
         String correlation = null;
         String tp = request.getHeaders().get("traceparent");
         if (tp != null) {
@@ -67,7 +75,11 @@ public class RequestMetaFilter {
             correlation = requestId;
         }
         InetSocketAddress remote = request.getRemoteAddress();
-        String ip = remote == null || remote.getAddress() == null ? null : remote.getAddress().getHostAddress();
-        return new RequestMeta(correlation, requestId, ip);
+        java.net.InetAddress peer = remote == null ? null : remote.getAddress();
+        String peerIp = peer == null ? null : peer.getHostAddress();
+        // DEPUTY_TRUSTED_PROXIES: the client behind a trusted load balancer; the peer otherwise
+        java.net.InetAddress client = proxies == null || peer == null ? peer : proxies.client(peer, request.getHeaders());
+        String ip = client == null ? null : client.getHostAddress();
+        return new RequestMeta(correlation, requestId, ip, peerIp);
     }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>{@code deputy_client_requests_refused_total{tenant,endpoint,method,error}} (introspection, revocation,
  *       tool-call reports)</li>
  *   <li>{@code deputy_token_exchange_decisions_total{tenant,rule,decision}}</li>
+ *   <li>{@code deputy_requests_unavailable_total{reason}} (every 503 {@code temporarily_unavailable}, any endpoint)</li>
  * </ul>
  * Every label value is mapped onto a closed set before it is used (anything else is {@code other}); the counters
  * are cached by their label values.
@@ -31,6 +32,7 @@ public class TokenMeters implements TokenMetrics {
     static final String REFUSED = "deputy.tokens.refused";
     static final String ENDPOINT_REFUSED = "deputy.client.requests.refused";
     static final String EXCHANGE = "deputy.token.exchange.decisions";
+    static final String UNAVAILABLE = "deputy.requests.unavailable";
     /** Rule ids come from the tenant's policy files; a longer one is cut (a label is not a document). */
     private static final int MAX_RULE = 64;
 
@@ -67,6 +69,7 @@ public class TokenMeters implements TokenMetrics {
     private final Map<Refused, Counter> refused = new ConcurrentHashMap<>();
     private final Map<EndpointRefused, Counter> endpointRefused = new ConcurrentHashMap<>();
     private final Map<Exchange, Counter> exchange = new ConcurrentHashMap<>();
+    private final Map<String, Counter> unavailable = new ConcurrentHashMap<>();
 
     public TokenMeters(MeterRegistry registry) {
         this.registry = registry;
@@ -96,6 +99,14 @@ public class TokenMeters implements TokenMetrics {
                         .description("Refused requests at introspection, revocation and tool-call reports")
                         .tag("tenant", k.tenant()).tag("endpoint", k.endpoint().name().toLowerCase())
                         .tag("method", k.method()).tag("error", k.error()).register(registry)).increment();
+    }
+
+    @Override
+    public void unavailable(String reason) {
+        String r = TokenMetrics.unavailableReason(reason);
+        unavailable.computeIfAbsent(r, k -> Counter.builder(UNAVAILABLE)
+                .description("503 temporarily_unavailable answers, by what was unavailable")
+                .tag("reason", k).register(registry)).increment();
     }
 
     @Override

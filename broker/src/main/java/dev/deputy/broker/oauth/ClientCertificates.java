@@ -73,11 +73,6 @@ public class ClientCertificates {
 
     /** RFC 8705 §3.1: {@code x5t#S256} = base64url(SHA-256(DER certificate)), no padding. */
     public static String thumbprint(X509Certificate cert) {
-        try {
-            return Base64.getUrlEncoder().withoutPadding()
-                    .encodeToString(MessageDigest.getInstance("SHA-256").digest(cert.getEncoded()));
-        } catch (NoSuchAlgorithmException | java.security.cert.CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.deputy.broker.support.Thumbprints.x5tS256(cert);
     }
 }

@@ -21,7 +21,7 @@ import java.util.Map;
 
 /**
  * The one front door of every client-authenticated endpoint: token (RFC 6749 §3.2), introspection (RFC 7662),
- * revocation (RFC 7009) and tool-call reports. For each request it
+ * revocation (RFC 7009), tool-call reports and the AuthZEN decision endpoints. For each request it
  * <ol>
  *   <li>runs the endpoint's cheap checks ({@link Handler#precheck}), then parses and verifies the client
  *       authentication once ({@link ClientAuthPipeline});</li>
@@ -49,10 +49,12 @@ public class ClientFrontDoor {
         TOKEN(EventTypes.TOKEN_REJECTED),
         INTROSPECTION(EventTypes.INTROSPECTION_REJECTED),
         REVOCATION(EventTypes.REVOCATION_REJECTED),
-        TOOL_CALLS(EventTypes.TOOL_CALL_REJECTED);
+        TOOL_CALLS(EventTypes.TOOL_CALL_REJECTED),
+        /** The AuthZEN decision endpoints (governance.ToolDecisions). */
+        DECISIONS(EventTypes.POLICY_DECISION_REJECTED);
 
         private static final String[] SPAN_NAMES = {"deputy.token", "deputy.introspection", "deputy.revocation",
-                "deputy.tool_calls"};
+                "deputy.tool_calls", "deputy.decisions"};
 
         private final String rejectedType;
 
@@ -119,6 +121,16 @@ public class ClientFrontDoor {
                 metrics.endpointRefused(tenant.id(), endpoint, TokenMetrics.OTHER, "temporarily_unavailable");
             }
             throw e;
+        } catch (ServiceUnavailableException | dev.deputy.broker.audit.AuditStore.SeqConflict
+                 | dev.deputy.broker.audit.AuditWitness.ChainRefused e) {
+            // rendered 503 temporarily_unavailable by http.ErrorHandlers (which counts it by reason); a refusal too
+            if (endpoint == Endpoint.TOKEN) {
+                metrics.refused(tenant.id(), ClientAuthPipeline.param(request, "grant_type"), TokenMetrics.OTHER,
+                        "temporarily_unavailable");
+            } else {
+                metrics.endpointRefused(tenant.id(), endpoint, TokenMetrics.OTHER, "temporarily_unavailable");
+            }
+            throw e;
         }
     }
 
@@ -172,7 +184,9 @@ public class ClientFrontDoor {
             }
             rejected(endpoint, tenant, request, meta, client, e, shown);
             return EndpointResponse.error(shown);
-        } catch (ServiceUnavailableException | RateLimitedException e) {
+        } catch (ServiceUnavailableException | RateLimitedException | dev.deputy.broker.audit.AuditStore.SeqConflict
+                 | dev.deputy.broker.audit.AuditWitness.ChainRefused e) {
+            // 429 / 503, rendered by http.ErrorHandlers: the store or the audit trail is away, not a bug of ours
             throw e;
         } catch (RuntimeException e) {
             step.failed(e);

@@ -20,6 +20,12 @@ public interface TokenMetrics {
     /** A refusal at introspection, revocation or tool-call reports, by endpoint. */
     void endpointRefused(String tenant, ClientFrontDoor.Endpoint endpoint, String method, String error);
 
+    /**
+     * A {@code 503 temporarily_unavailable} answer (a shared store away, the audit trail unwritable), at any endpoint,
+     * by what was unavailable ({@link #unavailableReason}).
+     */
+    void unavailable(String reason);
+
     /** The delegation policy decided a token exchange (RFC 8693) by {@code rule}. */
     void exchangeDecided(String tenant, String rule, boolean allowed);
 
@@ -38,7 +44,24 @@ public interface TokenMetrics {
         }
 
         @Override
+        public void unavailable(String reason) {
+        }
+
+        @Override
         public void exchangeDecided(String tenant, String rule, boolean allowed) {
         }
     };
+
+    /** The {@code reason} label values of {@link #unavailable}: what was away. */
+    java.util.Set<String> UNAVAILABLE_REASONS = java.util.Set.of("database", "ephemeral", "rate_limiter", "audit",
+            "audit_journal", "audit_chain", "agent_ca", OTHER);
+
+    /** A dependency name ({@code ServiceUnavailableException.dependency()}: "rate limiter", ...) as a label value. */
+    static String unavailableReason(String dependency) {
+        if (dependency == null) {
+            return OTHER;
+        }
+        String r = dependency.trim().toLowerCase(java.util.Locale.ROOT).replace(' ', '_').replace('-', '_');
+        return UNAVAILABLE_REASONS.contains(r) ? r : OTHER;
+    }
 }

@@ -250,7 +250,7 @@ public class AgentCa {
                             ext.createAuthorityKeyIdentifier(ca.certificate()))
                     .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(spki));
             X509Certificate cert = convert(b.build(signer(ca.key())));
-            String thumbprint = dev.deputy.broker.oauth.ClientCertificates.thumbprint(cert);
+            String thumbprint = dev.deputy.broker.support.Thumbprints.x5tS256(cert);
             String serialHex = serial.toString(16);
             String credentialId = "crt_" + serialHex;
             agents.saveCredential(new AgentCredential(tenantId, credentialId, agentId, AgentCredential.Kind.CA_CERT,

@@ -73,8 +73,11 @@ public class ClientIdMetadataDocuments {
     public ClientIdMetadataDocuments(@Value("${deputy.cimd.allow-loopback:false}") boolean allowLoopback,
                                      @Value("${deputy.cimd.timeout:5s}") Duration timeout,
                                      @Value("${deputy.cimd.max-concurrent:16}") int maxConcurrent,
-                                     @Value("${deputy.cimd.failure-cache:30s}") Duration failureCache) {
-        this(new SafeFetcher(allowLoopback, null, timeout), allowLoopback, Clock.systemUTC(), maxConcurrent, failureCache);
+                                     @Value("${deputy.cimd.failure-cache:30s}") Duration failureCache,
+                                     dev.deputy.broker.net.FetchTrust trust) {
+        // TLS trust: the JVM's CA set, plus DEPUTY_FETCH_TRUST_PEM when set (docs/mcp.md)
+        this(new SafeFetcher(allowLoopback, trust.sslContext(), timeout), allowLoopback, Clock.systemUTC(), maxConcurrent,
+                failureCache);
     }
 
     ClientIdMetadataDocuments(SafeFetcher fetcher, boolean allowLoopback, Clock clock, int maxConcurrent,

@@ -274,6 +274,7 @@ public class Database implements DependencyCheck {
         Flyway.configure()
                 .dataSource(dataSource)
                 .locations("classpath:db/migration")
+                .javaMigrations(new IdentifierCollation())
                 .validateMigrationNaming(true)
                 .load()
                 .migrate();

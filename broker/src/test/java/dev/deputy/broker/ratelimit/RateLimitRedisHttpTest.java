@@ -10,7 +10,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@link RateLimitHttpTest} with the buckets in Redis (Bucket4j's Lettuce proxy manager). */
+/** {@link RateLimitHttpTest} with the buckets in Redis (one Lua script per check, storage.ephemeral.RedisRateLimitStore). */
 class RateLimitRedisHttpTest extends RateLimitHttpTest {
     final RedisNamespace ns = RedisNamespace.create();
 
@@ -24,7 +24,7 @@ class RateLimitRedisHttpTest extends RateLimitHttpTest {
         assertEquals(200, token("demo", OTHER).statusCode());
         List<String> keys = ns.redis().keys(ns.prefix() + "rl:token_per_client:demo:" + OTHER + ":3/1h");
         assertEquals(1, keys.size(), keys.toString());
-        // Bucket4j's expire-after-write: the key goes once the bucket would be full again (plus a margin)
+        // the key goes once the bucket would be full again (plus a margin)
         long ttl = ns.redis().pttl(keys.get(0));
         assertTrue(ttl > 0 && ttl <= 3_600_000 + 5_000, "pttl " + ttl);
     }

@@ -96,6 +96,56 @@ abstract class RepositoryContract {
         assertEquals(1, backend.database().dsl().fetchOne("select count(*) from tenants where id = ?", id).get(0, Integer.class));
     }
 
+    // ---- identifiers compare as bytes (issue 14: a unicode id was "unknown" on MariaDB only) ----
+
+    /** Ids that a case-, accent- or pad-insensitive collation (MariaDB's and MySQL's defaults) would merge. */
+    static List<String> lookalikes(String base) {
+        return List.of("zoë-" + base, "zoe-" + base, "ZOË-" + base, "zoë-" + base + " ", "zoe\u0308-" + base);
+    }
+
+    @Test
+    void lookalikeTenantIdsAreDistinctRows() {
+        String u = UUID.randomUUID().toString().substring(0, 8);
+        for (String id : lookalikes(u)) {
+            tenants.upsert(id, "name of [" + id + "]", 1_000L);
+        }
+        for (String id : lookalikes(u)) {
+            Record r = backend.database().dsl().fetchOne("select count(*), max(display_name) from tenants where id = ?", id);
+            assertEquals(1, r.get(0, Integer.class), id);
+            assertEquals("name of [" + id + "]", r.get(1, String.class), id);
+        }
+    }
+
+    @Test
+    void upstreamSubjectsMatchByteForByte() {
+        // RFC 7519 §4.1.2: sub is case-sensitive; DESIGN: the upstream sub is carried byte for byte
+        var users = backend.users();
+        String t = unique("t");
+        String iss = "https://idp.example.com/oauth2/default";
+        List<String> subs = lookalikes("jonathan.christopher.williams");
+        for (int i = 0; i < subs.size(); i++) {
+            assertTrue(users.insert(new dev.deputy.broker.federation.User(t, "usr_" + i + UUID.randomUUID().toString()
+                    .substring(0, 8), "okta", iss, subs.get(i), null, subs.get(i), List.of(), List.of(),
+                    dev.deputy.broker.federation.User.Status.ACTIVE, 1_000L, 1_000L)), subs.get(i));
+        }
+        for (String sub : subs) {
+            var found = users.findLinked(t, "okta", iss, sub);
+            assertTrue(found.isPresent(), sub);
+            assertEquals(sub, found.get().upstreamSub());
+            assertEquals(1, users.findByUpstream(t, iss, sub).size(), sub);
+        }
+    }
+
+    @Test
+    void agentIdsOutsideTheIdRuleAreRefusedBeforeAnyStore() {
+        // an agent the directory can never find must not be storable (the session-5 "unknown client" for an id with ü)
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new dev.deputy.broker.agent.Agent(
+                "demo", "zoë-agent", "Zoë", "owner", "prod", List.of(), java.util.Map.of(),
+                dev.deputy.broker.agent.Agent.Status.ACTIVE, dev.deputy.broker.agent.Agent.AuthMethod.PRIVATE_KEY_JWT,
+                "api", 1L, 1L, null, null));
+        assertTrue(e.getMessage().startsWith("agent id must match"), e.getMessage());
+    }
+
     // ---- signing keys ----
 
     static StoredKey key(String tenant, String kid, StoredKey.State state, long createdAt) {

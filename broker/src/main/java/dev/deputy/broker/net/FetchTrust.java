@@ -1,0 +1,109 @@
+package dev.deputy.broker.net;
+
+import io.micronaut.context.annotation.Value;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The TLS trust of the broker's outbound fetches of documents named by others: Client ID Metadata Documents and
+ * agents' {@code jwks_uri}. The JVM's CA set, plus the certificates of the PEM file named by
+ * {@code DEPUTY_FETCH_TRUST_PEM} ({@code deputy.fetch.trust-pem}) when set: for a throw-away https server in local
+ * CIMD tests, or a private CA, without replacing the JVM's CA set. Nothing else (upstream IdPs, Redis, MySQL) uses it.
+ */
+@Singleton
+public class FetchTrust {
+    private static final Logger LOG = LoggerFactory.getLogger(FetchTrust.class);
+    private final SSLContext context;
+    private final int extra;
+
+    public FetchTrust(@Value("${deputy.fetch.trust-pem:}") String pemFile) {
+        try {
+            if (pemFile == null || pemFile.isBlank()) {
+                this.context = SSLContext.getDefault();
+                this.extra = 0;
+                return;
+            }
+            List<X509Certificate> added = read(Path.of(pemFile.strip()));
+            this.context = context(added);
+            this.extra = added.size();
+            LOG.info("outbound fetches (CIMD, jwks_uri) also trust {} certificate(s) from {}", added.size(), pemFile.strip());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("DEPUTY_FETCH_TRUST_PEM: " + e.getMessage(), e);
+        }
+    }
+
+    /** The SSL context of CIMD and jwks_uri fetches. */
+    public SSLContext sslContext() {
+        return context;
+    }
+
+    /** How many certificates the PEM file added (0 when unset). */
+    public int extraCertificates() {
+        return extra;
+    }
+
+    static List<X509Certificate> read(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            Collection<? extends Certificate> certs = CertificateFactory.getInstance("X.509").generateCertificates(in);
+            List<X509Certificate> out = new ArrayList<>();
+            for (Certificate c : certs) {
+                out.add((X509Certificate) c);
+            }
+            if (out.isEmpty()) {
+                throw new IllegalStateException("DEPUTY_FETCH_TRUST_PEM: no certificate in " + file);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException("DEPUTY_FETCH_TRUST_PEM: cannot read " + file + ": " + e.getMessage(), e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("DEPUTY_FETCH_TRUST_PEM: " + file + " holds no PEM certificates: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The JVM's default trust anchors and the added certificates, in one in-memory trust store. */
+    static SSLContext context(List<X509Certificate> added) throws GeneralSecurityException {
+        TrustManagerFactory jdk = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        jdk.init((KeyStore) null);
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try {
+            store.load(null, null);
+        } catch (IOException e) {
+            throw new GeneralSecurityException(e);
+        }
+        int i = 0;
+        for (TrustManager tm : jdk.getTrustManagers()) {
+            if (tm instanceof X509TrustManager x) {
+                for (X509Certificate c : x.getAcceptedIssuers()) {
+                    store.setCertificateEntry("jdk-" + i++, c);
+                }
+            }
+        }
+        for (X509Certificate c : added) {
+            store.setCertificateEntry("added-" + i++, c);
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(store);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+}
