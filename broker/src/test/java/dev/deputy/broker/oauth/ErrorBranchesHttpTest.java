@@ -331,4 +331,37 @@ class ErrorBranchesHttpTest {
         assertEquals(n + 1, adminTokenEntries());
         assertEquals("unsupported_grant_type", details(lastAdminTokenEntry()).get("error"));
     }
+
+    /** Issue 14: each refusal of {@code /admin/token} is its code, its status and exactly one entry. */
+    @Test
+    void adminTokenErrorBranchesAnswerTheirCodeWithOneEntry() {
+        Map<String, String> cc = Map.of("grant_type", "client_credentials");
+        // no credentials at all
+        long n = adminTokenEntries();
+        HttpResponse<String> none = post("/admin/token", null, cc);
+        assertEquals(401, none.statusCode(), none.body());
+        assertEquals("invalid_client", json(none).get("error"));
+        assertTrue(none.headers().firstValue("WWW-Authenticate").isPresent(), none.headers().map().toString());
+        assertEquals(n + 1, adminTokenEntries());
+        // an unknown id in the form (dotted, unicode), and the right secret under another id
+        for (Map<String, String> f : List.of(
+                Map.of("grant_type", "client_credentials", "client_id", "jonathan.christopher.williams",
+                        "client_secret", ADMIN_SECRET),
+                Map.of("grant_type", "client_credentials", "client_id", "zoë-agent", "client_secret", "x"))) {
+            long before = adminTokenEntries();
+            HttpResponse<String> r = post("/admin/token", null, f);
+            assertEquals(401, r.statusCode(), r.body());
+            assertEquals("invalid_client", json(r).get("error"));
+            assertEquals(before + 1, adminTokenEntries());
+            assertEquals("invalid_client", details(lastAdminTokenEntry()).get("error"));
+            assertFalse(lastAdminTokenEntry().details().contains(ADMIN_SECRET));
+        }
+        // no grant_type: invalid_request (RFC 6749 §5.2, a missing parameter), one entry
+        long before = adminTokenEntries();
+        HttpResponse<String> noGrant = post("/admin/token", basic("admin", ADMIN_SECRET), Map.of());
+        assertEquals(400, noGrant.statusCode(), noGrant.body());
+        assertEquals("invalid_request", json(noGrant).get("error"));
+        assertEquals(before + 1, adminTokenEntries());
+        assertEquals("invalid_request", details(lastAdminTokenEntry()).get("error"));
+    }
 }
