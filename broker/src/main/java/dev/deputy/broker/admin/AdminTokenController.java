@@ -62,7 +62,9 @@ class AdminTokenController {
     @Post(consumes = MediaType.APPLICATION_FORM_URLENCODED)
     @ExecuteOn(TaskExecutors.BLOCKING)
     HttpResponse<?> token(HttpRequest<?> request, @Nullable @Header("Authorization") String authorization,
-                          @Body Map<String, String> form) {
+                          @Nullable @Body Map<String, String> formBody) {
+        // an empty body binds to nothing: the same refusal (and audit entry) as a form without grant_type
+        Map<String, String> form = formBody == null ? Map.of() : formBody;
         // broker.yml rate_limits.admin_token_per_source: every attempt counts (a guessing rate for the bootstrap secret)
         RequestMeta meta = RequestMetaFilter.of(request);
         limiter.check(AdminAuth.SYSTEM_TENANT, RateLimiter.Kind.ADMIN_TOKEN_PER_SOURCE, RateLimiter.source(meta),

@@ -356,12 +356,14 @@ class ErrorBranchesHttpTest {
             assertEquals("invalid_client", details(lastAdminTokenEntry()).get("error"));
             assertFalse(lastAdminTokenEntry().details().contains(ADMIN_SECRET));
         }
-        // no grant_type: invalid_request (RFC 6749 §5.2, a missing parameter), one entry
-        long before = adminTokenEntries();
-        HttpResponse<String> noGrant = post("/admin/token", basic("admin", ADMIN_SECRET), Map.of());
-        assertEquals(400, noGrant.statusCode(), noGrant.body());
-        assertEquals("invalid_request", json(noGrant).get("error"));
-        assertEquals(before + 1, adminTokenEntries());
-        assertEquals("invalid_request", details(lastAdminTokenEntry()).get("error"));
+        // no grant_type, in a form with other members or an empty body: invalid_request (RFC 6749 §5.2), one entry
+        for (Map<String, String> f : List.of(Map.of("scope", "admin"), Map.<String, String>of())) {
+            long before = adminTokenEntries();
+            HttpResponse<String> noGrant = post("/admin/token", basic("admin", ADMIN_SECRET), f);
+            assertEquals(400, noGrant.statusCode(), noGrant.body());
+            assertEquals("invalid_request", json(noGrant).get("error"));
+            assertEquals(before + 1, adminTokenEntries(), "form " + f);
+            assertEquals("invalid_request", details(lastAdminTokenEntry()).get("error"));
+        }
     }
 }
