@@ -54,7 +54,7 @@ deputy_jar_stale() {
   [ -f "$DEPUTY_JAR" ] || return 0
   local newer
   newer="$(find "$DEPUTY_ROOT/pom.xml" "$DEPUTY_ROOT"/*/pom.xml "$DEPUTY_ROOT/broker/src/main" \
-      "$DEPUTY_ROOT/connectors/src/main" "$DEPUTY_ROOT/audit-verify/src/main" -newer "$DEPUTY_JAR" -print -quit 2>/dev/null || true)"
+      "$DEPUTY_ROOT/connectors/src/main" "$DEPUTY_ROOT/audit-verify/src/main" "$DEPUTY_ROOT/policy-engine/src/main" -newer "$DEPUTY_JAR" -print -quit 2>/dev/null || true)"
   [ -n "$newer" ]
 }
 

@@ -35,16 +35,13 @@ public final class Application {
             props.put("micronaut.server.ssl.port", https);
             props.put("micronaut.server.ssl.client-authentication", "want");
         }
-        String management = env("DEPUTY_MANAGEMENT_PORT", "off");
-        if (!"off".equalsIgnoreCase(management)) {
-            // metrics on their own listener (Prometheus scrapes it; the public listeners never serve them)
-            props.put("endpoints.all.port", management);
-            props.put("endpoints.prometheus.enabled", true);
-        }
+        props.putAll(managementProperties(env("DEPUTY_MANAGEMENT_PORT", "off")));
         long t0 = System.nanoTime();
         try {
             // traces: off unless an OTLP endpoint or exporter is configured (docs/observability.md, "Traces")
             props.putAll(dev.deputy.broker.tracing.TracingSettings.properties(System::getenv));
+            // admin console sign-in through the admins' own IdP: off unless DEPUTY_CONSOLE_ISSUER is set (docs/console.md)
+            props.putAll(dev.deputy.broker.admin.signin.ConsoleSettings.properties(System::getenv));
             ApplicationContext ctx = new ReportingMicronaut().args(args).mainClass(Application.class).properties(props)
                     .banner(false).start();
             Shutdown.install(ctx);
@@ -132,5 +129,17 @@ public final class Application {
     private static boolean thrownByDeputy(Throwable t) {
         StackTraceElement[] st = t.getStackTrace();
         return st.length > 0 && st[0].getClassName().startsWith("dev.deputy.");
+    }
+    /**
+     * {@code DEPUTY_MANAGEMENT_PORT}: a port puts the metrics on a listener of their own (Prometheus scrapes it; the
+     * public listeners never serve them); {@code off} (the default) turns the meters off altogether, since nothing
+     * could read them: no registry, no per-request timers, no log-event counter on every log-level check, no
+     * Lettuce or connection-pool recorders (docs/observability.md, docs/benchmarks.md).
+     */
+    public static Map<String, Object> managementProperties(String management) {
+        if ("off".equalsIgnoreCase(management)) {
+            return Map.of("micronaut.metrics.enabled", false);
+        }
+        return Map.of("endpoints.all.port", management, "endpoints.prometheus.enabled", true);
     }
 }

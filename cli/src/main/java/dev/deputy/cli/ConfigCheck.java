@@ -385,7 +385,58 @@ public final class ConfigCheck {
         }
     }
 
+    /**
+     * The {@code tools:} sections of a tenant's policy files, compiled by the broker's own policy engine (module
+     * policy-engine): conditions, globs, time windows, addresses, duplicate ids and a differing {@code default}
+     * across files are reported as the broker would refuse them at start (the first problem; docs/governance.md).
+     */
+    private void toolRules(List<Doc> docs) {
+        Map<String, String> texts = new java.util.LinkedHashMap<>();
+        Map<String, Path> paths = new HashMap<>();
+        for (Doc d : valid(docs)) {
+            if (d.root() != null && d.root().has("tools")) {
+                try {
+                    texts.put(d.file().toString(), java.nio.file.Files.readString(d.file()));
+                    paths.put(d.file().toString(), d.file());
+                } catch (java.io.IOException e) {
+                    problem(d.file(), 0, "cannot read: " + e.getMessage());
+                }
+            }
+        }
+        if (texts.isEmpty()) {
+            return;
+        }
+        for (Map.Entry<String, String> t : texts.entrySet()) {
+            try {
+                dev.deputy.policy.PolicyReader.compile(Map.of(t.getKey(), t.getValue()));
+            } catch (dev.deputy.policy.PolicyException e) {
+                return; // reported with the file itself (toolRulesOf)
+            }
+        }
+        try {
+            dev.deputy.policy.PolicyReader.compile(texts);
+        } catch (dev.deputy.policy.PolicyException e) {
+            String prefix = e.file() + (e.line() > 0 ? ":" + e.line() : "") + ": ";
+            String reason = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+            Path file = paths.getOrDefault(e.file(), valid(docs).get(0).file());
+            problem(file, e.line(), reason);
+        }
+    }
+
+    /** One file's {@code tools:} section, compiled alone: its first problem, with its line. */
+    private void toolRulesOf(Path file) {
+        try {
+            dev.deputy.policy.PolicyReader.compile(Map.of(file.toString(), java.nio.file.Files.readString(file)));
+        } catch (dev.deputy.policy.PolicyException e) {
+            String prefix = e.file() + (e.line() > 0 ? ":" + e.line() : "") + ": ";
+            problem(file, e.line(), e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage());
+        } catch (java.io.IOException e) {
+            problem(file, 0, "cannot read: " + e.getMessage());
+        }
+    }
+
     private void policies(List<Doc> docs, Defined def) {
+        toolRules(docs);
         Map<String, Path> ruleIds = new HashMap<>();
         Integer depth = null;
         Path depthFile = null;
@@ -807,6 +858,9 @@ public final class ConfigCheck {
             }
             case CONNECTOR -> connector(d);
             case POLICY -> {
+                if (r.has("tools")) {
+                    toolRulesOf(d.file()); // compiled as the broker compiles them (docs/governance.md)
+                }
                 JsonNode rules = r.path("delegation");
                 Set<String> ids = new java.util.HashSet<>();
                 for (int i = 0; i < rules.size(); i++) {

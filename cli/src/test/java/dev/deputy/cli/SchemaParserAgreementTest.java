@@ -110,6 +110,25 @@ class SchemaParserAgreementTest {
         c.add(bad(Kind.TENANT, "rate true", "display_name: Demo\nrate_limits:\n  tenant: true\n"));
         c.add(bad(Kind.TENANT, "rate number", "display_name: Demo\nrate_limits:\n  tenant: 300\n"));
         c.add(bad(Kind.TENANT, "rate period", "display_name: Demo\nrate_limits:\n  tenant: 300/500ms\n"));
+        // anomaly rules (docs/governance.md)
+        String anomaly = "display_name: Demo\nanomaly:\n  webhook:\n    url: https://alerts.example.com/deputy\n"
+                + "    secret_env: DEPUTY_ALERT_SECRET\n  rules:\n";
+        c.add(ok(Kind.TENANT, "anomaly rules of every kind", anomaly
+                + "    - {id: refusals, kind: refusal_burst, count: 5, within: 1m, actions: [alert, suspend]}\n"
+                + "    - {id: new-net, kind: new_network, window: 30d, ipv4_prefix: 24}\n"
+                + "    - {id: new-scope, kind: new_scope}\n"
+                + "    - {id: new-tool, kind: new_tool, agents: [payments.settlement.reconciler]}\n"
+                + "    - {id: deep, kind: delegation_depth, max_depth: 2}\n"
+                + "    - {id: office, kind: off_hours, hours: \"08:00-18:30\", days: [mon, tue, wed, thu, fri], time_zone: Europe/Paris}\n"));
+        c.add(bad(Kind.TENANT, "anomaly unknown kind", anomaly + "    - {id: x, kind: mystery}\n"));
+        c.add(bad(Kind.TENANT, "anomaly burst without count", anomaly + "    - {id: x, kind: refusal_burst, within: 1m}\n"));
+        c.add(bad(Kind.TENANT, "anomaly setting of another kind", anomaly + "    - {id: x, kind: new_scope, max_depth: 2}\n"));
+        c.add(bad(Kind.TENANT, "anomaly unknown action", anomaly + "    - {id: x, kind: new_tool, actions: [page]}\n"));
+        c.add(bad(Kind.TENANT, "anomaly webhook over http", "display_name: Demo\nanomaly:\n  webhook:\n"
+                + "    url: http://alerts.example.com/\n    secret_env: S\n"));
+        c.add(bad(Kind.TENANT, "anomaly off_hours without zone", anomaly + "    - {id: x, kind: off_hours, hours: \"08:00-18:00\"}\n"));
+        c.add(bad(Kind.TENANT, "anomaly day name", anomaly
+                + "    - {id: x, kind: off_hours, hours: \"08:00-18:00\", time_zone: UTC, days: [monday]}\n"));
         c.add(bad(Kind.TENANT, "dormancy zero", "display_name: Demo\ndormancy:\n  period: 0s\n"));
         c.add(bad(Kind.TENANT, "blank name", "display_name: \"  \"\n"));
         c.add(bad(Kind.TENANT, "tab indent", "display_name: Demo\n\tsigning_alg: ES256\n"));
@@ -183,6 +202,17 @@ class SchemaParserAgreementTest {
                 + "    description: \"Zoë's § 4 “reconciler” rule\"\n"
                 + "    agents: [payments.settlement.reconciler]\n    users: {groups: [zoë-team, \"Finance § 4\"]}\n    resources: [\"*\"]\n"));
         c.add(ok(Kind.POLICY, "deny without users", "delegation:\n  - id: no\n    effect: deny\n    agents: [\"*\"]\n    resources: [\"*\"]\n"));
+        c.add(ok(Kind.POLICY, "governance.md tools", "tools:\n  default: deny\n  sensitive_arguments: [iban]\n"
+                + "  decision_clients: [bank-mcp]\n  rules:\n    - id: payments.settlement.large\n      effect: require_approval\n"
+                + "      tools: [transfer_funds, \"accounts.*\"]\n      subject: {groups: [finance], attributes: {department: [treasury]}}\n"
+                + "      actors: {agents: [\"payments.*\"], environments: [production], max_depth: 2}\n"
+                + "      when: [\"amount > 10000\", \"currency in [EUR, USD]\"]\n"
+                + "      time: {days: [mon, fri], hours: \"08:00-18:00\", zone: Europe/Berlin}\n      source: [10.0.0.0/8]\n"));
+        c.add(bad(Kind.POLICY, "tool rule effect allow", "tools:\n  rules:\n    - {id: r, effect: allow, tools: [a]}\n"));
+        c.add(bad(Kind.POLICY, "tool rule without tools", "tools:\n  rules:\n    - {id: r, effect: deny}\n"));
+        c.add(bad(Kind.POLICY, "tool rule typo", "tools:\n  rules:\n    - {id: r, effect: deny, tool: [a]}\n"));
+        c.add(bad(Kind.POLICY, "tool condition unreadable", "tools:\n  rules:\n    - {id: r, effect: deny, tools: [a], when: [\"amount >> 5\"]}\n"));
+        c.add(bad(Kind.POLICY, "tool source not an address", "tools:\n  rules:\n    - {id: r, effect: deny, tools: [a], source: [intranet.example]}\n"));
         c.add(bad(Kind.POLICY, "allow without users", "delegation:\n  - id: r\n    agents: [a]\n    resources: [\"*\"]\n"));
         c.add(bad(Kind.POLICY, "no agents", "delegation:\n  - id: r\n    users: {all: true}\n    resources: [\"*\"]\n"));
         c.add(bad(Kind.POLICY, "no resources", "delegation:\n  - id: r\n    agents: [a]\n    users: {all: true}\n"));
@@ -230,6 +260,8 @@ class SchemaParserAgreementTest {
         c.add(ok(Kind.ROLE, "shipped", "description: Read deployments through the deploy MCP server\nscopes:\n  - mcp:tool:deploy.read\n"));
         c.add(ok(Kind.ROLE, "dotted name, environments", "name: payments.settlement.reconciler\nscopes: [\"payments:settle\", mcp:tool:ledger.read]\n"
                 + "environments: [production, staging]\ndescription: \"Zoë's § 4 role\"\n"));
+        c.add(ok(Kind.ROLE, "privileged", "scopes: [payments:settle]\nenvironments: [production]\nprivileged: true\n"));
+        c.add(bad(Kind.ROLE, "privileged as a string", "scopes: [payments:settle]\nprivileged: maybe\n"));
         c.add(bad(Kind.ROLE, "no scopes", "description: nothing\n"));
         c.add(bad(Kind.ROLE, "empty scopes", "scopes: []\n"));
         c.add(bad(Kind.ROLE, "scope with a space", "scopes: [\"read all\"]\n"));
@@ -346,7 +378,10 @@ class SchemaParserAgreementTest {
                 case TENANT -> YamlFiles.read(file, TenantFile.class);
                 case REGISTRATION -> YamlFiles.read(file, RegistrationPolicy.class);
                 case CLIENT -> YamlFiles.read(file, ClientFile.class);
-                case POLICY -> Policies.load(file.getParent());
+                case POLICY -> {
+                    Policies.load(file.getParent());
+                    Policies.loadTools(file.getParent()); // the tools: section (docs/governance.md)
+                }
                 case TRUST -> {
                     TrustedIssuer ti = YamlFiles.read(file, TrustedIssuer.class);
                     if (ti.jwks() != null) {

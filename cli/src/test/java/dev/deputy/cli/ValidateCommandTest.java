@@ -93,7 +93,7 @@ class ValidateCommandTest {
     void theShippedTreeIsClean() {
         Run r = cli("validate", Path.of("..", "config").toString());
         assertEquals(0, r.code(), r.out() + r.err());
-        assertEquals(List.of(Path.of("..", "config") + ": ok (9 files)"), r.lines());
+        assertEquals(List.of(Path.of("..", "config") + ": ok (10 files)"), r.lines());
         assertEquals("", r.err());
     }
 
@@ -158,7 +158,7 @@ class ValidateCommandTest {
                 "tenants/demo/tenant.yml:2: 'signing_alg' must be one of ES256, RS256, EdDSA, not 'HS256'",
                 "tenants/demo/tenant.yml:3: 'access_token_ttl': '5 minutes' is not valid (expected a duration such as 300s, 5m, 24h, 30d or PT5M)",
                 "tenants/demo/tenant.yml:4: unknown key 'colour' (known keys: display_name, signing_alg, access_token_ttl, "
-                        + "key_rotation_period, key_prepublish, client_assertion_audience, introspection, dormancy, rate_limits, branding)");
+                        + "key_rotation_period, key_prepublish, client_assertion_audience, introspection, dormancy, rate_limits, branding, anomaly)");
     }
 
     @Test
@@ -263,7 +263,7 @@ class ValidateCommandTest {
                 .replace("demo-users: deploy-reader", "demo-users: deploy-reader\n  \"Zoë § Finance\": [payments.settlement.reconciler]"));
         Run r = validate();
         assertEquals(0, r.code(), r.out() + r.err());
-        assertEquals(List.of(config + ": ok (13 files)"), r.lines());
+        assertEquals(List.of(config + ": ok (14 files)"), r.lines());
     }
 
     @Test
@@ -288,7 +288,7 @@ class ValidateCommandTest {
         assertEquals(1, r.code());
         JsonNode body = new ObjectMapper().readTree(r.out());
         assertFalse(body.path("valid").asBoolean(true));
-        assertEquals(9, body.path("files").asInt());
+        assertEquals(10, body.path("files").asInt());
         assertEquals(1, body.path("problems").size());
         JsonNode p = body.path("problems").get(0);
         assertEquals(config.resolve("tenants/demo/tenant.yml").toString(), p.path("file").asText());
@@ -339,11 +339,14 @@ class ValidateCommandTest {
             Map.entry("docs/connectors.md#5", Kind.CONNECTOR),
             Map.entry("docs/connectors.md#6", Kind.CLIENT),
             Map.entry("docs/delegation.md#1", Kind.CONNECTOR),
+            Map.entry("docs/governance.md#1", Kind.TENANT),
             Map.entry("docs/delegation.md#2", Kind.TRUST),
             Map.entry("docs/delegation.md#3", Kind.POLICY),
+            Map.entry("docs/governance.md#1", Kind.POLICY),
             Map.entry("docs/mcp.md#1", Kind.REGISTRATION),
             Map.entry("docs/security.md#1", Kind.TENANT));
-    static final List<String> NOT_DEPUTY_FILES = List.of("docs/observability.md#1");   // a Prometheus scrape config
+    static final List<String> NOT_DEPUTY_FILES = List.of("docs/observability.md#1",   // a Prometheus scrape config
+            "docs/governance.md#2", "docs/governance.md#3");   // a decision input and a policy fixture (deputy policy test)
 
     @Test
     void everyYamlExampleInTheDocsValidates() throws IOException {

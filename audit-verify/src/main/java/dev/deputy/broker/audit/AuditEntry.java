@@ -81,6 +81,60 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
         };
     }
 
+    /**
+     * Whether the stored hash is the one this entry's content gives ({@code hash().equals(computeHash())}, the same
+     * verdict). For a v2 entry the stored details are tried as they are first: an entry is sealed with its details
+     * already in RFC 8785 form, so an untouched entry matches without running the canonicalizer over them again
+     * (the costly part of re-verifying a segment before each checkpoint). Details that differ from what was sealed
+     * cannot match that way (SHA-256), and take the full path, where an equivalent re-encoding still verifies.
+     */
+    public boolean hashMatches() {
+        if (hash == null) {
+            return false;
+        }
+        if (canon == CANON_V2 && details != null && oneJsonObject(details)) {
+            byte[] asStored = canonicalV2(true);
+            if (asStored != null && hash.equals(sha256Hex(asStored))) {
+                return true;
+            }
+        }
+        return hash.equals(computeHash());
+    }
+
+    /**
+     * Whether {@code s} is one JSON object and nothing else by its brackets: it opens with a brace, and the bracket
+     * that closes it (strings and their escapes skipped) is its last character. Written raw into the hash input, such
+     * details occupy exactly the span of the details value, so a byte-equal input means equal members (details
+     * that could swallow the members after them never take the shortcut).
+     */
+    static boolean oneJsonObject(String s) {
+        int n = s.length();
+        if (n < 2 || s.charAt(0) != '{') {
+            return false;
+        }
+        int depth = 0;
+        boolean inString = false;
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0) {
+                    return i == n - 1;
+                }
+            }
+        }
+        return false;
+    }
+
     private static final String INVALID = "invalid";
 
     /**

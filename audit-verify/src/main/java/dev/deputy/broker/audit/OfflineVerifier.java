@@ -150,7 +150,7 @@ public final class OfflineVerifier {
                                 + " are missing from the export");
                     } else if (!tenant.equals(e.tenantId())) {
                         bad = fail(tenant, from, to, count, e.seq(), "edited", "entry " + e.seq() + " is of another tenant");
-                    } else if (!e.hash().equals(e.computeHash())) {
+                    } else if (!e.hashMatches()) {
                         bad = fail(tenant, from, to, count, e.seq(), "edited", "entry " + e.seq() + "'s content does not match its hash");
                     } else if (prevHash != null && !prevHash.equals(e.prevHash())) {
                         bad = fail(tenant, from, to, count, e.seq(), "broken_link", "entry " + e.seq()

@@ -164,7 +164,16 @@ public final class AuditSchema {
         type(TOKEN_INTROSPECTED_INACTIVE, "active", BOOL, "reason", TEXT, "jti", ID);
         type(INTROSPECTION_REJECTED, refusal);
         type(REVOCATION_REJECTED, refusal);
-        type(POLICY_DECISION, "rule", ID, "reason", TEXT, "granted", IDS, "requested", IDS, "error", ID);
+        // delegation decisions (token exchange) and tool decisions (AuthZEN, docs/governance.md): the tool, the effect,
+        // the arguments as the policy saw them minus the sensitive ones, the inputs the deciding rule used
+        type(POLICY_DECISION, "rule", ID, "reason", TEXT, "granted", IDS, "requested", IDS, "error", ID, "kind", ID,
+                "tool", ID, "effect", ID, "arguments", f(Kind.METADATA), "inputs", f(Kind.METADATA), "decision_client", ID,
+                "subject_type", ID, "subject_groups", IDS, "subject_attributes", f(Kind.METADATA), "actor_environments", IDS,
+                "source_ip", ID, "decision_time", TIME, "batch_index", NUM);
+        type(POLICY_DECISION_REJECTED, refusal);
+        type(ANOMALY_DETECTED, "rule", ID, "kind", ID, "reason", TEXT, "actions", IDS, "suspended", BOOL,
+                "trigger_seq", NUM, "trigger_type", ID, "count", NUM, "network", ID, "scope", IDS, "tool", ID,
+                "depth", NUM, "local_time", ID);
         // agents
         Object[] agentChange = {"actor", ID, "before", AGENT, "after", AGENT, "reason", TEXT};
         type(AGENT_CREATED, "actor", ID, "after", AGENT, "credential", CREDENTIAL, "managed_by", ID);
@@ -192,11 +201,22 @@ public final class AuditSchema {
         type(CONNECTOR_REMOVED, "actor", ID, "connector", ID);
         type(CONNECTOR_TESTED, "actor", ID, "connector", ID, "ok", BOOL, "problems", IDS);
         // admin API and policy-as-code
-        type(ADMIN_TOKEN_ISSUE, concat(new Object[]{"error", ID, "reason", TEXT}, rateLimited));
-        type(ADMIN_CREDENTIAL_CREATED, "file", TEXT);
+        type(ADMIN_TOKEN_ISSUE, concat(new Object[]{"error", ID, "reason", TEXT, "role", ID}, rateLimited));
+        type(ADMIN_CREDENTIAL_CREATED, "file", TEXT, "source", TEXT, "actor", ID, "role", ID, "tenants", IDS, "privileged", BOOL);
+        type(ADMIN_CONSOLE_LOGIN, "admin", TEXT, "provider", ID, "roles", IDS, "acr", ID, "amr", IDS, "auth_time", TIME,
+                "error", ID, "reason", TEXT);
+        type(ADMIN_CONSOLE_LOGOUT, "admin", TEXT);
+        type(ADMIN_BREAK_GLASS_USED);
+        type(ADMIN_BREAK_GLASS_ROTATED, "actor", ID, "source", ID);
+        type(ADMIN_BREAK_GLASS_DISABLED, "actor", ID);
+        type(ADMIN_BREAK_GLASS_ENABLED, "actor", ID);
         type(ADMIN_REQUEST_REJECTED, "actor", ID, "method", ID, "path", TEXT, "error", ID, "status", NUM,
                 "error_description", TEXT);
         type(CONFIG_APPLY, "actor", ID, "dry_run", BOOL, "changes", TEXTS, "errors", NUM);
+        type(PLAN_APPROVAL_REQUESTED, "actor", ID, "plan_id", DIGEST, "privileged", TEXTS);
+        type(PLAN_APPROVED, "actor", ID, "plan_id", DIGEST, "requested_by", ID);
+        type(PLAN_APPLIED, "actor", ID, "plan_id", DIGEST, "requested_by", ID, "approved_by", ID, "privileged", TEXTS);
+        type(PLAN_REFUSED, "actor", ID, "plan_id", DIGEST, "reason", TEXT);
         // keys
         type(KEY_CREATED, "kid", ID, "alg", ID, "previous_kid", ID);
         type(KEY_PUBLISHED, "kid", ID, "alg", ID, "previous_kid", ID);

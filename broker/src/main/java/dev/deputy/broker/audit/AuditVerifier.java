@@ -169,7 +169,7 @@ public class AuditVerifier {
                 w.message = "entries " + w.expected + (e.seq() - 1 > w.expected ? ".." + (e.seq() - 1) : "") + " are missing";
                 return false;
             }
-            if (!e.hash().equals(e.computeHash())) {
+            if (!e.hashMatches()) {
                 w.badSeq = e.seq();
                 w.problem = "edited";
                 w.message = "entry " + e.seq() + "'s content does not match its hash (edited)";

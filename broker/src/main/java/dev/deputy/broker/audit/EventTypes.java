@@ -50,6 +50,8 @@ public final class EventTypes {
     public static final String REVOCATION_REJECTED = "revocation.rejected";
     // policy
     public static final String POLICY_DECISION = "policy.decision";
+    /** A refused decision request at the AuthZEN endpoints (client authentication, not a decision client, malformed). */
+    public static final String POLICY_DECISION_REJECTED = "policy.decision.rejected";
     // agents (manage)
     public static final String AGENT_CREATED = "agent.created";
     public static final String AGENT_UPDATED = "agent.updated";
@@ -77,7 +79,18 @@ public final class EventTypes {
     public static final String ADMIN_TOKEN_ISSUE = "admin.token.issue";
     public static final String ADMIN_CREDENTIAL_CREATED = "admin.credential.created";
     public static final String ADMIN_REQUEST_REJECTED = "admin.request.rejected";
+    // console sign-in through the admins' IdP, and the break-glass credential (docs/console.md)
+    public static final String ADMIN_CONSOLE_LOGIN = "admin.console.login";
+    public static final String ADMIN_CONSOLE_LOGOUT = "admin.console.logout";
+    public static final String ADMIN_BREAK_GLASS_USED = "admin.break_glass_used";
+    public static final String ADMIN_BREAK_GLASS_ROTATED = "admin.break_glass_rotated";
+    public static final String ADMIN_BREAK_GLASS_DISABLED = "admin.break_glass_disabled";
+    public static final String ADMIN_BREAK_GLASS_ENABLED = "admin.break_glass_enabled";
     public static final String CONFIG_APPLY = "config.apply";
+    public static final String PLAN_APPROVAL_REQUESTED = "plan.approval_requested";
+    public static final String PLAN_APPROVED = "plan.approved";
+    public static final String PLAN_APPLIED = "plan.applied";
+    public static final String PLAN_REFUSED = "plan.refused";
     // keys
     public static final String KEY_CREATED = "key.created";
     public static final String KEY_PUBLISHED = "key.published";
@@ -87,6 +100,8 @@ public final class EventTypes {
     public static final String KEY_INTEGRITY_FAILED = "key.integrity_failed";
     /** Rows written before row MACs existed were adopted (MACed) once, at the first start after the upgrade. */
     public static final String INTEGRITY_ADOPTED = "integrity.adopted";
+    // governance: anomaly rules on the audit stream
+    public static final String ANOMALY_DETECTED = "anomaly.detected";
     // tool calls reported by resource servers
     public static final String TOOL_CALL = "tool.call";
     public static final String TOOL_CALL_REJECTED = "tool.call.rejected";

@@ -4,6 +4,8 @@ import dev.deputy.broker.config.ConfigException;
 import dev.deputy.broker.config.YamlFiles;
 import dev.deputy.broker.tenant.Tenant;
 import dev.deputy.broker.tenant.Tenants;
+import dev.deputy.policy.ToolPolicy;
+import dev.deputy.policy.ToolsSection;
 import jakarta.inject.Singleton;
 
 import java.nio.file.Path;
@@ -21,11 +23,55 @@ import java.util.concurrent.ConcurrentHashMap;
 @Singleton
 public class Policies {
     private final Map<String, DelegationPolicy> byTenant = new ConcurrentHashMap<>();
+    private final Map<String, ToolPolicy> toolsByTenant = new ConcurrentHashMap<>();
 
-    public Policies(Tenants tenants) {
+    public Policies(Tenants tenants, dev.deputy.broker.config.LiveConfig live) {
         for (Tenant t : tenants.all()) {
             byTenant.put(t.id(), load(t.configDir().resolve("policies")));
+            toolsByTenant.put(t.id(), loadTools(t.configDir().resolve("policies")));
         }
+        // an apply of policies/ reaches every node without a restart: delegation rules and the tool policy
+        live.listen(id -> tenants.find(id).ifPresent(t -> {
+            Path dir = t.configDir().resolve("policies");
+            byTenant.put(id, load(dir));
+            toolsByTenant.put(id, loadTools(dir));
+        }));
+    }
+
+    /** The tenant's tool policy (governance decisions); no {@code tools:} section anywhere = deny every tool. */
+    public ToolPolicy tools(String tenantId) {
+        return toolsByTenant.getOrDefault(tenantId, ToolPolicy.DENY_ALL);
+    }
+
+    /** Replaces a tenant's tool policy (policy-as-code apply). */
+    public void replaceTools(String tenantId, ToolPolicy policy) {
+        toolsByTenant.put(tenantId, policy);
+    }
+
+    /**
+     * The tool policy of {@code policies/*.yml} ({@code tools:} sections, files in name order), compiled once; a bad
+     * section refuses start with its path, line and reason, like the delegation rules.
+     */
+    public static ToolPolicy loadTools(Path dir) {
+        List<ToolsSection> sections = new ArrayList<>();
+        Path last = dir;
+        for (Path file : YamlFiles.list(dir)) {
+            PolicyFile pf = YamlFiles.read(file, PolicyFile.class);
+            if (pf.tools() != null) {
+                sections.add(pf.tools());
+                last = file;
+            }
+        }
+        try {
+            return ToolPolicy.of(sections);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(last, 0, e.getMessage());
+        }
+    }
+
+    /** The tenant's rules (admin API, deputy policy list). */
+    public Map<String, DelegationPolicy> all() {
+        return Map.copyOf(byTenant);
     }
 
     public DelegationPolicy of(String tenantId) {

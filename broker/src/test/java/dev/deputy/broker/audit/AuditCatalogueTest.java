@@ -113,7 +113,13 @@ class AuditCatalogueTest {
                 unused_expiry: 2s
                 pending_expiry: 2s
                 """);
-        fx = new FedFixture(dir, "dormancy:\n  period: 1d\n  auto_suspend: true\n");
+        // console sign-in through an admin IdP on the same mock server (issuer "admins")
+        fx = new FedFixture(dir, "dormancy:\n  period: 1d\n  auto_suspend: true\n"
+                // an anomaly rule only the probe agent below can meet (no other flow of this test fires it)
+                + "anomaly:\n  rules:\n    - {id: deep-chains, kind: delegation_depth, max_depth: 2, agents: [anomaly.probe]}\n",
+                f -> dev.deputy.broker.admin.signin.ConsoleSettings
+                .properties(Map.of("DEPUTY_CONSOLE_ISSUER", f.issuer("admins"), "DEPUTY_CONSOLE_CLIENT_ID", "deputy-console",
+                        "DEPUTY_CONSOLE_CLIENT_SECRET", "console-s3cret", "DEPUTY_CONSOLE_ROLE_MAP", "Deputy Admins=super_admin")::get));
         Map<String, Object> cred = AuditJson.MAPPER.readValue(dir.resolve("data/admin-credentials.json").toFile(),
                 new TypeReference<>() {
                 });
@@ -121,6 +127,7 @@ class AuditCatalogueTest {
         secrets.add(adminSecret);
         secrets.add("upstream-s3cret");
         secrets.add("conf-client-s3cret");
+        secrets.add("console-s3cret");
         HttpResponse<String> r = form("/admin/token", Map.of("grant_type", "client_credentials", "client_id", "admin",
                 "client_secret", adminSecret));
         assertEquals(200, r.statusCode(), r.body());
@@ -656,8 +663,47 @@ class AuditCatalogueTest {
     void policyAsCodeRun() {
         HttpResponse<String> r = adminOk("POST", "/admin/t/acme/apply?dry_run=true", "{\"files\":{}}");
         AuditEntry a = expect(EventTypes.CONFIG_APPLY, "success", e -> e.details().contains("\"dry_run\":true"));
+        // an AuthZEN decision request without client authentication (docs/governance.md)
+        HttpResponse<String> pdp = form("/t/acme/access/v1/evaluation", Map.of());
+        assertEquals(401, pdp.statusCode(), pdp.body());
+        AuditEntry pr = expect(EventTypes.POLICY_DECISION_REJECTED, "failure", e -> true);
+        assertEquals("invalid_client", details(pr).get("error"));
         assertEquals("admin", a.clientId());
         assertNotNull(json(r.body()));
+
+        // a plan that grants a privileged role: requested, refused to its own submitter, approved by a second admin, applied
+        String files = "{\"files\":{\"roles/cat.payments.yml\":\"scopes: [tools:read]\\nprivileged: true\\n\","
+                + "\"agents/cat.payments.bot.yml\":\"environment: prod\\nauth_method: tls_client_auth\\nroles: [cat.payments]\\n\"}}";
+        String id = (String) json(adminOk("POST", "/admin/t/acme/apply?dry_run=true", files).body()).get("plan_id");
+        assertEquals(id, details(expect(EventTypes.PLAN_APPROVAL_REQUESTED, "success", e -> e.details().contains(id))).get("plan_id"));
+        assertEquals(403, adminCall("POST", "/admin/t/acme/plans/" + id + "/approve", null).statusCode());
+        assertEquals("own plan", details(expect(EventTypes.PLAN_REFUSED, "failure", e -> e.details().contains(id))).get("reason"));
+        String secret = "cat-second-admin-" + "x".repeat(32);
+        secrets.add(secret);
+        fx.bean(dev.deputy.broker.admin.AdminCredentialStore.class).createIfAbsent(new dev.deputy.broker.admin.AdminCredentialStore.AdminCredential(
+                "cat.second.admin", java.util.HexFormat.of().formatHex(sha256(secret)), System.currentTimeMillis(), false,
+                new dev.deputy.broker.admin.AdminCredentialStore.Scope(dev.deputy.broker.admin.AdminRole.SUPER_ADMIN, java.util.List.of(), true, false)));
+        HttpResponse<String> t = form("/admin/token", Map.of("grant_type", "client_credentials", "client_id", "cat.second.admin",
+                "client_secret", secret));
+        assertEquals(200, t.statusCode(), t.body());
+        String second = (String) json(t.body()).get("access_token");
+        secrets.add(second);
+        HttpResponse<String> ok = send(HttpRequest.newBuilder(URI.create(fx.url() + "/admin/t/acme/plans/" + id + "/approve"))
+                .header("Authorization", "Bearer " + second).POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertEquals("cat.second.admin", expect(EventTypes.PLAN_APPROVED, "success", e -> e.details().contains(id)).clientId());
+        adminOk("POST", "/admin/t/acme/apply?dry_run=false", files);
+        assertEquals("cat.second.admin", details(expect(EventTypes.PLAN_APPLIED, "success", e -> e.details().contains(id)))
+                .get("approved_by"));
+        adminOk("POST", "/admin/t/acme/agents/cat.payments.bot/revoke", "{\"reason\":\"catalogue\"}");
+    }
+
+    static byte[] sha256(String s) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
@@ -753,6 +799,71 @@ class AuditCatalogueTest {
         AuditEntry bad = expect(EventTypes.KEY_INTEGRITY_FAILED, "failure", e -> e.details().contains("planted-kid"));
         assertEquals("signing_keys", details(bad).get("table"));
         assertEquals("unsealed", details(bad).get("reason"));
+    }
+
+    /** Console sign-in and sign-out through the admin IdP, and the break-glass credential's use and changes. */
+    @Test
+    @Order(12)
+    void consoleAndBreakGlass() throws Exception {
+        // the set-up's token came from the break-glass (bootstrap) credential
+        expect(AdminAuth_SYSTEM, EventTypes.ADMIN_BREAK_GLASS_USED, "success", e -> "admin".equals(e.clientId()));
+        Map<String, Object> rescuer = json(adminCall("POST", "/admin/credentials",
+                "{\"client_id\":\"ops.rescue\",\"role\":\"super_admin\",\"privileged\":true}").body());
+        secrets.add((String) rescuer.get("client_secret"));
+        HttpResponse<String> t = form("/admin/token", Map.of("grant_type", "client_credentials", "client_id", "ops.rescue",
+                "client_secret", (String) rescuer.get("client_secret")));
+        String rescue = (String) json(t.body()).get("access_token");
+        secrets.add(rescue);
+        AuditEntry created = expect(AdminAuth_SYSTEM, EventTypes.ADMIN_CREDENTIAL_CREATED, "success", e -> "ops.rescue".equals(e.clientId()));
+        assertEquals("super_admin", details(created).get("role"));
+        assertEquals(true, details(created).get("privileged"));
+        Map<String, Object> rotated = json(adminCall("POST", "/admin/break-glass/rotate", "").body());
+        secrets.add((String) rotated.get("client_secret"));
+        assertEquals("api", details(expect(AdminAuth_SYSTEM, EventTypes.ADMIN_BREAK_GLASS_ROTATED, "success", e -> true)).get("source"));
+        HttpResponse<String> off = new Browser().send(HttpRequest.newBuilder(URI.create(fx.url() + "/admin/break-glass/disable"))
+                .header("Authorization", "Bearer " + rescue).POST(HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(200, off.statusCode(), off.body());
+        assertEquals("admin:ops.rescue", details(expect(AdminAuth_SYSTEM, EventTypes.ADMIN_BREAK_GLASS_DISABLED, "success", e -> true)).get("actor"));
+        HttpResponse<String> on = new Browser().send(HttpRequest.newBuilder(URI.create(fx.url() + "/admin/break-glass/enable"))
+                .header("Authorization", "Bearer " + rescue).POST(HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(200, on.statusCode(), on.body());
+        expect(AdminAuth_SYSTEM, EventTypes.ADMIN_BREAK_GLASS_ENABLED, "success", e -> true);
+
+        Browser b = new Browser();
+        fx.idp.enqueueCallback(new no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback("admins", "jonathan.christopher.williams",
+                "JWT", List.of("deputy-console"), Map.of("groups", List.of("Deputy Admins"), "amr", List.of("pwd", "otp"),
+                "auth_time", System.currentTimeMillis() / 1000), 3600));
+        HttpResponse<String> page = b.follow(fx.url() + "/console", "never://");
+        assertEquals(200, page.statusCode(), page.body());
+        AuditEntry in = expect(AdminAuth_SYSTEM, EventTypes.ADMIN_CONSOLE_LOGIN, "success", e -> true);
+        assertEquals("jonathan.christopher.williams", in.subject());
+        assertEquals(List.of("pwd", "otp"), details(in).get("amr"));
+        String csrf = (String) json(b.get(fx.url() + "/admin/whoami").body()).get("csrf_token");
+        assertEquals(303, b.postForm(fx.url() + "/console/logout", Map.of("_csrf", csrf)).statusCode());
+        expect(AdminAuth_SYSTEM, EventTypes.ADMIN_CONSOLE_LOGOUT, "success", e -> true);
+        // someone in no mapped group
+        fx.idp.enqueueCallback(new no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback("admins", "mallory",
+                "JWT", List.of("deputy-console"), Map.of("groups", List.of("contractors")), 3600));
+        new Browser().follow(fx.url() + "/console", "never://");
+        assertEquals("not_an_admin", details(expect(AdminAuth_SYSTEM, EventTypes.ADMIN_CONSOLE_LOGIN, "failure", e -> true)).get("error"));
+    }
+
+    /** anomaly.detected: the detector sees an entry as it is committed and writes its finding (docs/governance.md). */
+    @Test
+    @Order(12)
+    void anomalyDetected() {
+        AuditEntry deep = fx.bean(AuditLog.class).append(AuditEvent.of(TENANT, EventTypes.TOKEN_EXCHANGED,
+                        AuditEvent.Outcome.SUCCESS).agent("anomaly.probe").actors(List.of("anomaly.probe", "b.agent", "c.agent"))
+                .subject("zoë", "https://idp.example.com/").scopes("files:read").build());
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (trail(TENANT).stream().noneMatch(e -> e.type().equals(EventTypes.ANOMALY_DETECTED)) && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000); // the detector runs on a thread of its own
+        }
+        AuditEntry found = expect(EventTypes.ANOMALY_DETECTED, "info", e -> "anomaly.probe".equals(e.agentId()));
+        assertEquals("deep-chains", details(found).get("rule"));
+        assertEquals(3, ((Number) details(found).get("depth")).intValue());
+        assertEquals(deep.seq(), ((Number) details(found).get("trigger_seq")).longValue());
+        assertEquals(false, details(found).get("suspended"));
     }
 
     @Test

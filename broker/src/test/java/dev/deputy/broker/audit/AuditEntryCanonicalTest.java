@@ -116,4 +116,34 @@ class AuditEntryCanonicalTest {
                 null, null, null, null, null, null, null, null, "{\"a\":", sealed.prevHash(), sealed.hash(), AuditEntry.CANON_V2);
         assertEquals("invalid", broken.computeHash());
     }
+    /**
+     * The verifier's shortcut ({@link AuditEntry#hashMatches}: the stored details hashed as they are, without the
+     * canonicalizer) gives the verdict {@code hash().equals(computeHash())} gives: for an untouched entry, an
+     * equivalent re-encoding, edited details, details that are not JSON, and details that close early and carry
+     * members of their own after the object (which, written raw, would sit beside the entry's real members).
+     */
+    @Test
+    void verifiersShortcutGivesTheSameVerdictAsTheFullComputation() {
+        AuditEntry sealed = AuditSeal.seal(AuditEvent.of("tenant-ü", "test.canonical", AuditEvent.Outcome.SUCCESS)
+                .detail("agent", "payments.settlement.reconciler").detail("who", "zoë-agent \"x\" \\ }{][")
+                .detail("n", List.of(1, Map.of("b", "}", "a", "{"))).build(), 9, 1_765_000_000_000L, "0".repeat(64));
+        assertTrue(sealed.hashMatches());
+        for (String d : List.of(sealed.details(), " " + sealed.details(), sealed.details().replace("zoë", "zoe"),
+                "{ \"who\" : \"zo\\u00eb-agent \\\"x\\\" \\\\ }{][\", \"n\":[1,{\"a\":\"{\",\"b\":\"}\"}], "
+                        + "\"agent\":\"payments.settlement.reconciler\"}",
+                sealed.details() + ",\"outcome\":\"success\"", sealed.details().substring(0, sealed.details().length() - 1),
+                "{\"a\":1},{\"b\":2}", "[1]", "{}")) {
+            AuditEntry e = new AuditEntry(sealed.tenantId(), 9, sealed.atMs(), sealed.type(), sealed.outcome(), null, null,
+                    null, null, null, null, null, null, null, null, d, sealed.prevHash(), sealed.hash(), AuditEntry.CANON_V2);
+            assertEquals(sealed.hash().equals(e.computeHash()), e.hashMatches(), d);
+        }
+        assertTrue(AuditEntry.oneJsonObject("{\"a\":\"}\\\"{\",\"b\":[{}]}"));
+        assertTrue(!AuditEntry.oneJsonObject("{\"a\":1},\"outcome\":\"deny\"")
+                && !AuditEntry.oneJsonObject("{\"a\":1} ") && !AuditEntry.oneJsonObject("{\"a\":\"}")
+                && !AuditEntry.oneJsonObject("[{}]") && !AuditEntry.oneJsonObject("{"));
+        // an edited member beside untouched details is still caught on the shortcut path
+        AuditEntry denied = new AuditEntry(sealed.tenantId(), 9, sealed.atMs(), sealed.type(), "deny", null, null, null,
+                null, null, null, null, null, null, null, sealed.details(), sealed.prevHash(), sealed.hash(), AuditEntry.CANON_V2);
+        assertTrue(!denied.hashMatches());
+    }
 }

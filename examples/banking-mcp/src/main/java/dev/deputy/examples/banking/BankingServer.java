@@ -34,9 +34,13 @@ import java.util.Map;
  * Deputy access tokens ({@link BearerFilter} + {@link TokenValidator}). Tools:
  * <ul>
  *   <li>{@code get_balance} (scope {@code balance:read}): the signed-in user's balance, by the token's {@code sub};</li>
- *   <li>{@code convert_currency} (scope {@code fx:convert}): an amount from one currency to another (fixed table).</li>
+ *   <li>{@code convert_currency} (scope {@code fx:convert}): an amount from one currency to another (fixed table);</li>
+ *   <li>{@code transfer_funds} (scope {@code payments:transfer}): a transfer from the user's account to a payee.</li>
  * </ul>
- * Each call is logged with who called it (user {@code sub}, actor chain from {@code act}) and reported to Deputy.
+ * With a decision client ({@code --decision-client-id}, {@code --decision-key}), every tool call is first put to Deputy's
+ * AuthZEN decision endpoint ({@link DecisionClient}); a call that is not permitted is refused with the effect and the
+ * rule (require_approval: "needs the approval of …", as approvals are not available here yet). Each call is logged
+ * with who called it (user {@code sub}, actor chain from {@code act}) and reported to Deputy.
  *
  * <pre>
  * java -jar banking-mcp.jar --port 8090 --issuer http://localhost:8080/t/demo \
@@ -45,7 +49,8 @@ import java.util.Map;
  */
 public final class BankingServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BankingServer.class);
-    public static final Map<String, String> TOOL_SCOPES = Map.of("get_balance", "balance:read", "convert_currency", "fx:convert");
+    public static final Map<String, String> TOOL_SCOPES = Map.of("get_balance", "balance:read", "convert_currency", "fx:convert",
+            "transfer_funds", "payments:transfer");
 
     private final Server jetty;
     private final McpSyncServer mcp;
@@ -53,11 +58,19 @@ public final class BankingServer implements AutoCloseable {
     /** Settings; {@code prm} defaults to Deputy's PRM for {@code resourceId}, {@code jwks} to the issuer's JWKS. */
     public record Options(String host, int port, String issuer, String resource, String resourceId, String prm,
                           String jwks, boolean acceptUnverifiableCnf, Map<String, BigDecimal> balances,
-                          String reporterClientId, String reporterSecret) {
+                          String reporterClientId, String reporterSecret, DecisionClient decisions) {
         /** Without reporter credentials: tool calls are logged here only (Deputy accepts authenticated reports). */
         public Options(String host, int port, String issuer, String resource, String resourceId, String prm, String jwks,
                        boolean acceptUnverifiableCnf, Map<String, BigDecimal> balances) {
-            this(host, port, issuer, resource, resourceId, prm, jwks, acceptUnverifiableCnf, balances, null, null);
+            this(host, port, issuer, resource, resourceId, prm, jwks, acceptUnverifiableCnf, balances, null, null, null);
+        }
+
+        /** With reporter credentials, without a decision client. */
+        public Options(String host, int port, String issuer, String resource, String resourceId, String prm, String jwks,
+                       boolean acceptUnverifiableCnf, Map<String, BigDecimal> balances, String reporterClientId,
+                       String reporterSecret) {
+            this(host, port, issuer, resource, resourceId, prm, jwks, acceptUnverifiableCnf, balances, reporterClientId,
+                    reporterSecret, null);
         }
 
         public String prmUrl() {
@@ -96,9 +109,40 @@ public final class BankingServer implements AutoCloseable {
                           "from":{"type":"string","default":"EUR"},
                           "to":{"type":"string","default":"AUD"}},
                          "required":["amount"]}""").build();
+        McpSchema.Tool transferTool = McpSchema.Tool.builder().name("transfer_funds").title("Transfer funds")
+                .description("Transfers an amount from the signed-in user's account to a payee. Needs scope payments:transfer; "
+                        + "the bank's policy may ask for the user's approval above a limit.")
+                .inputSchema(json, """
+                        {"type":"object","properties":{
+                          "amount":{"type":"number","description":"amount to transfer"},
+                          "currency":{"type":"string","default":"EUR"},
+                          "to":{"type":"string","description":"the payee (name or IBAN)"}},
+                         "required":["amount","to"]}""").build();
         mcp = McpServer.sync(transport).serverInfo("deputy-banking-demo", "1.0.0")
                 .capabilities(McpSchema.ServerCapabilities.builder().tools(false).build())
-                .toolCall(balanceTool, (ex, req) -> call(ex, req, reporter, () -> {
+                .toolCall(transferTool, (ex, req) -> call(ex, req, reporter, o.decisions(), () -> {
+                    Map<String, Object> a = req.arguments() == null ? Map.of() : req.arguments();
+                    Object amt = a.get("amount");
+                    if (!(amt instanceof Number) && !(amt instanceof String) || a.get("to") == null) {
+                        throw new IllegalArgumentException("amount and to are required");
+                    }
+                    BigDecimal amount = new BigDecimal(String.valueOf(amt));
+                    if (amount.signum() <= 0) {
+                        throw new IllegalArgumentException("amount must be positive");
+                    }
+                    String currency = String.valueOf(a.getOrDefault("currency", "EUR"));
+                    BigDecimal inEur = currency.equalsIgnoreCase("EUR") ? amount : bank.convert(amount, currency, "EUR");
+                    if (inEur.compareTo(bank.balance(caller(ex).sub())) > 0) {
+                        throw new IllegalArgumentException("insufficient funds");
+                    }
+                    Map<String, Object> out = new LinkedHashMap<>();
+                    out.put("transferred", amount);
+                    out.put("currency", currency.toUpperCase(java.util.Locale.ROOT));
+                    out.put("to", String.valueOf(a.get("to")));
+                    out.put("reference", java.util.UUID.randomUUID().toString());
+                    return out;
+                }))
+                .toolCall(balanceTool, (ex, req) -> call(ex, req, reporter, o.decisions(), () -> {
                     BigDecimal b = bank.balance(caller(ex).sub());
                     Map<String, Object> out = new LinkedHashMap<>();
                     out.put("sub", caller(ex).sub());
@@ -106,7 +150,7 @@ public final class BankingServer implements AutoCloseable {
                     out.put("balance", b);
                     return out;
                 }))
-                .toolCall(convertTool, (ex, req) -> call(ex, req, reporter, () -> {
+                .toolCall(convertTool, (ex, req) -> call(ex, req, reporter, o.decisions(), () -> {
                     Object amt = req.arguments() == null ? null : req.arguments().get("amount");
                     if (!(amt instanceof Number) && !(amt instanceof String)) {
                         throw new IllegalArgumentException("amount is required");
@@ -161,10 +205,27 @@ public final class BankingServer implements AutoCloseable {
     }
 
     private static McpSchema.CallToolResult call(McpSyncServerExchange ex, McpSchema.CallToolRequest req,
-                                                 ToolCallReporter reporter, Work work) {
+                                                 ToolCallReporter reporter, DecisionClient decisions, Work work) {
         TokenValidator.Caller c = caller(ex);
         List<String> actors = c.actors();
         String status = "ok"; // Deputy's tool-call report: "ok" | "error" (docs/audit.md)
+        if (decisions != null) {
+            DecisionClient.Decision d = decisions.check(c, req.name(), req.arguments());
+            if (!d.allowed()) {
+                String why = switch (d.effect()) {
+                    case "require_approval" -> req.name() + " was not performed: it needs the approval of " + c.sub()
+                            + " (rule " + d.rule() + "); approval requests are not available yet, so the call is refused";
+                    case "deny" -> req.name() + " was refused by the bank's policy (rule " + d.rule() + ")"
+                            + (d.reason() == null ? "" : ": " + d.reason());
+                    default -> req.name() + " was refused: " + d.reason();
+                };
+                LOG.info("tool={} sub={} actors={} decision={} rule={}", req.name(), c.sub(),
+                        actors.isEmpty() ? "-" : String.join(" <- ", actors), d.effect(), d.rule());
+                return McpSchema.CallToolResult.builder().isError(true).addTextContent(why)
+                        .structuredContent(Map.of("refused", true, "effect", d.effect(), "rule", String.valueOf(d.rule())))
+                        .build();
+            }
+        }
         try {
             Map<String, Object> out = work.run();
             return McpSchema.CallToolResult.builder().structuredContent(out).addTextContent(out.toString()).build();
@@ -211,13 +272,17 @@ public final class BankingServer implements AutoCloseable {
         if (!a.containsKey("issuer") || !a.containsKey("resource")) {
             System.err.println("usage: --issuer <tenant issuer> --resource <this server's resource URI> [--port 8090] "
                     + "[--host 127.0.0.1] [--resource-id bank] [--prm <url>] [--jwks <url>] [--balance <sub>=<eur>]... "
-                    + "[--accept-unverifiable-cnf] [--reporter-client-id <id>] (secret: env DEPUTY_REPORTER_CLIENT_SECRET)");
+                    + "[--accept-unverifiable-cnf] [--reporter-client-id <id>] (secret: env DEPUTY_REPORTER_CLIENT_SECRET) "
+                + "[--decision-client-id <id> --decision-key <PKCS#8 PEM EC key> [--decision-kid <kid>]]");
             System.exit(2);
         }
         Options o = new Options(a.getOrDefault("host", InetAddress.getLoopbackAddress().getHostAddress()),
                 Integer.parseInt(a.getOrDefault("port", "8090")), a.get("issuer"), a.get("resource"),
                 a.getOrDefault("resource-id", "bank"), a.get("prm"), a.get("jwks"), a.containsKey("accept-unverifiable-cnf"),
-                balances, a.get("reporter-client-id"), System.getenv("DEPUTY_REPORTER_CLIENT_SECRET"));
+                balances, a.get("reporter-client-id"), System.getenv("DEPUTY_REPORTER_CLIENT_SECRET"),
+                a.containsKey("decision-client-id") ? new DecisionClient(a.get("issuer"), a.get("resource"),
+                        a.get("decision-client-id"), DecisionClient.readKey(java.nio.file.Path.of(a.get("decision-key"))),
+                        a.get("decision-kid")) : null);
         BankingServer s = new BankingServer(o);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -1,0 +1,113 @@
+package dev.deputy.broker.http;
+
+import com.nimbusds.oauth2.sdk.http.HTTPRequest;
+import dev.deputy.broker.governance.ToolDecisions;
+import dev.deputy.broker.oauth.Endpoints;
+import dev.deputy.broker.oauth.EndpointResponse;
+import dev.deputy.broker.tenant.Tenant;
+import dev.deputy.broker.tenant.Tenants;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.rules.SecurityRule;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * OpenID AuthZEN Authorization API 1.0, per tenant under its issuer (the PDP identifier is the tenant issuer
+ * {@code <public url>/t/<tenant>}):
+ * <ul>
+ *   <li>{@code POST /t/{tenant}/access/v1/evaluation} and {@code …/evaluations}: JSON bodies as the spec defines them;
+ *       the caller's client authentication travels in the query ({@code ?client_id=…} with its mTLS certificate, or
+ *       {@code ?client_assertion_type=…&client_assertion=…} for private_key_jwt), so the body stays the spec's;</li>
+ *   <li>the PDP metadata at {@code /.well-known/authzen-configuration/t/{tenant}} (well-known inserted before the
+ *       path, AuthZEN §"Policy Decision Point Metadata") and at {@code /t/{tenant}/.well-known/authzen-configuration}.</li>
+ * </ul>
+ * Errors are the spec's: the status code (400, 401, 403) with an error message string as the body.
+ */
+@Controller
+@Secured(SecurityRule.IS_ANONYMOUS)
+class AuthzenController {
+    static final String EVALUATION = "/access/v1/evaluation";
+    static final String EVALUATIONS = "/access/v1/evaluations";
+
+    private final ToolDecisions decisions;
+    private final Tenants tenants;
+    private final NimbusRequests adapter;
+    private final Endpoints endpoints;
+
+    AuthzenController(ToolDecisions decisions, Tenants tenants, NimbusRequests adapter, Endpoints endpoints) {
+        this.decisions = decisions;
+        this.tenants = tenants;
+        this.adapter = adapter;
+        this.endpoints = endpoints;
+    }
+
+    @Post(uri = "/t/{tenant}" + EVALUATION, consumes = {MediaType.APPLICATION_JSON, MediaType.ALL},
+            produces = MediaType.APPLICATION_JSON)
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> evaluation(HttpRequest<?> request, @PathVariable String tenant, @Nullable @Body String body) {
+        return serve(request, tenant, body, false, EVALUATION);
+    }
+
+    @Post(uri = "/t/{tenant}" + EVALUATIONS, consumes = {MediaType.APPLICATION_JSON, MediaType.ALL},
+            produces = MediaType.APPLICATION_JSON)
+    @ExecuteOn(TaskExecutors.BLOCKING)
+    HttpResponse<?> evaluations(HttpRequest<?> request, @PathVariable String tenant, @Nullable @Body String body) {
+        return serve(request, tenant, body, true, EVALUATIONS);
+    }
+
+    private HttpResponse<?> serve(HttpRequest<?> request, String tenant, String body, boolean batch, String path) {
+        Tenant t = tenants.find(tenant).orElse(null);
+        if (t == null) {
+            return error(404, "unknown tenant");
+        }
+        // the client authentication parameters as a form (the front door's input); the certificate comes along
+        String query = request.getUri().getRawQuery();
+        HTTPRequest auth = adapter.adapt(request, t.id(), path, query == null ? "" : query);
+        auth.setHeader("Content-Type", MediaType.APPLICATION_FORM_URLENCODED);
+        EndpointResponse out = decisions.handle(t, auth, body, batch, RequestMetaFilter.of(request));
+        if (out.isError()) {
+            int status = out.error().getHTTPStatusCode() <= 0 ? 400 : out.error().getHTTPStatusCode();
+            String message = out.error().getDescription() != null ? out.error().getDescription() : out.error().getCode();
+            return error(status, message);
+        }
+        return HttpResponse.ok(out.body()).contentType(MediaType.APPLICATION_JSON_TYPE).header("Cache-Control", "no-store");
+    }
+
+    /** AuthZEN §"Error Responses": the status code, and an error message string as the body. */
+    private static HttpResponse<?> error(int status, String message) {
+        return HttpResponse.status(HttpStatus.valueOf(status)).body(message)
+                .contentType(MediaType.TEXT_PLAIN_TYPE).header("Cache-Control", "no-store");
+    }
+
+    @Get(uri = "/.well-known/authzen-configuration/t/{tenant}", produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> metadata(@PathVariable String tenant) {
+        if (tenants.find(tenant).isEmpty()) {
+            return error(404, "unknown tenant");
+        }
+        String pdp = endpoints.issuer(tenant);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("policy_decision_point", pdp);
+        m.put("access_evaluation_endpoint", pdp + EVALUATION);
+        m.put("access_evaluations_endpoint", pdp + EVALUATIONS);
+        return HttpResponse.ok(m).header("Cache-Control", "public, max-age=300");
+    }
+
+    // the issuer-appended location too, as for the OAuth metadata
+    @Get(uri = "/t/{tenant}/.well-known/authzen-configuration", produces = MediaType.APPLICATION_JSON)
+    HttpResponse<?> metadataAppended(@PathVariable String tenant) {
+        return metadata(tenant);
+    }
+}

@@ -1,0 +1,365 @@
+package dev.deputy.broker.governance;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.jwk.JWK;
+import dev.deputy.broker.agent.Agent;
+import dev.deputy.broker.agent.AgentCredential;
+import dev.deputy.broker.audit.AuditEntry;
+import dev.deputy.broker.oauth.AgentTestBroker;
+import dev.deputy.broker.oauth.TestKeys;
+import dev.deputy.broker.pki.Pem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.net.ssl.SSLContext;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static dev.deputy.broker.oauth.AgentTestBroker.details;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The AuthZEN decision endpoints over HTTP (issue 18): each effect, batches and their semantics, who may ask
+ * (private_key_jwt and mTLS decision clients; others refused with the spec's 401/403), malformed requests (400 with a
+ * message string), unicode and dotted names, one {@code policy.decision} entry per evaluated item (sensitive
+ * arguments left out) and one {@code policy.decision.rejected} per refused request, and the PDP metadata.
+ */
+class AuthzenHttpTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String BANK = "https://bank.example.com/mcp";
+    static final String USER = "jonathan.christopher.williams";
+
+    @TempDir
+    static Path dir;
+    static AgentTestBroker broker;
+    static JWK bankKey = TestKeys.ec();
+    static JWK outsiderKey = TestKeys.ec();
+    static KeyPair mtlsKey = TestKeys.ecKeyPair("secp256r1");
+    static X509Certificate mtlsCert;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path config = dir.resolve("config");
+        Files.createDirectories(config.resolve("tenants/demo/policies"));
+        Files.writeString(config.resolve("broker.yml"), "private_key_jwt:\n  jwks_uri_allow_private: true\n");
+        Files.writeString(config.resolve("tenants/demo/tenant.yml"), "display_name: Governance\n");
+        Files.writeString(config.resolve("tenants/demo/policies/tools.yml"), """
+                tools:
+                  default: deny
+                  sensitive_arguments: [iban]
+                  decision_clients: [bank-mcp, bank.mtls]
+                  rules:
+                    - id: balance-for-everyone
+                      effect: permit
+                      tools: [get_balance, "accounts.*"]
+                    - id: transfers-by-payment-agents
+                      effect: permit
+                      tools: [transfer_funds]
+                      servers: ["https://bank.example.com/*"]
+                      subject: {groups: [finance]}
+                      actors: {agents: ["payments.*"], environments: [prod]}
+                    - id: large-transfers-need-approval
+                      description: transfers above 10,000 need the user's approval
+                      effect: require_approval
+                      tools: [transfer_funds]
+                      when: ["amount > 10000"]
+                    - id: no-crypto
+                      effect: deny
+                      tools: [transfer_funds]
+                      when: ["currency in [BTC, ETH]"]
+                """);
+        broker = AgentTestBroker.builder(dir).configDir(config).tls().start();
+        broker.standardFixture();
+        broker.agent("bank-mcp", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+        broker.credential("bank-mcp", AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(bankKey));
+        broker.agent("outsider", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+        broker.credential("outsider", AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(outsiderKey));
+        broker.agent("payments.settlement.reconciler", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+        broker.agent("payments.suspended", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+        broker.setStatus("payments.suspended", Agent.Status.SUSPENDED);
+        broker.agent("bank.mtls", Agent.AuthMethod.TLS_CLIENT_AUTH, List.of("reader"));
+        String admin = broker.adminToken();
+        String body = "{\"csr\":\"" + TestKeys.csr(mtlsKey, "bank.mtls").replace("\n", "\\n") + "\",\"ttl\":\"1h\"}";
+        HttpResponse<String> r = broker.postJson("/admin/t/demo/agents/bank.mtls/certificates", admin, body);
+        assertEquals(200, r.statusCode(), r.body());
+        mtlsCert = Pem.certificate((String) AgentTestBroker.json(r).get("certificate"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    static String auth(JWK key, String client) {
+        String assertion = TestKeys.sign(key, TestKeys.claims(client, broker.issuer()).build());
+        return "?client_assertion_type=" + URLEncoder.encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                StandardCharsets.UTF_8) + "&client_assertion=" + assertion;
+    }
+
+    static HttpResponse<String> post(String base, HttpClient client, String path, String query, String json) {
+        try {
+            return client.send(HttpRequest.newBuilder(URI.create(base + "/t/demo" + path + query))
+                    .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/json")
+                    .header("X-Request-ID", java.util.UUID.randomUUID().toString())
+                    .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static HttpResponse<String> evaluate(String json) {
+        return post(broker.url(), HttpClient.newHttpClient(), "/access/v1/evaluation", auth(bankKey, "bank-mcp"), json);
+    }
+
+    static HttpResponse<String> evaluations(String json) {
+        return post(broker.url(), HttpClient.newHttpClient(), "/access/v1/evaluations", auth(bankKey, "bank-mcp"), json);
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> json(HttpResponse<String> r) {
+        try {
+            return JSON.readValue(r.body(), Map.class);
+        } catch (Exception e) {
+            throw new AssertionError("not JSON (" + r.statusCode() + "): " + r.body());
+        }
+    }
+
+    static String transfer(String agent, Object amount, String currency) {
+        return """
+                {"subject": {"type": "user", "id": "%s", "properties": {"groups": ["finance"], "department": "treasury",
+                   "act": {"sub": "%s"}}},
+                 "action": {"name": "transfer_funds"},
+                 "resource": {"type": "mcp_server", "id": "%s"},
+                 "context": {"arguments": {"amount": %s, "currency": "%s", "iban": "DE89370400440532013000"},
+                             "source_ip": "10.1.2.3"}}
+                """.formatted(USER, agent, BANK, amount, currency);
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> ctx(Map<String, Object> decision) {
+        return (Map<String, Object>) decision.get("context");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void permitIsTrueAndAuditedWithoutSensitiveArguments() {
+        HttpResponse<String> r = evaluate(transfer("payments.settlement.reconciler", 500, "EUR"));
+        assertEquals(200, r.statusCode(), r.body());
+        Map<String, Object> d = json(r);
+        assertEquals(true, d.get("decision"));
+        assertEquals("permit", ctx(d).get("effect"));
+        assertEquals("transfers-by-payment-agents", ctx(d).get("rule"));
+        AuditEntry e = broker.onlyEntryOfLastRequest();
+        assertEquals("policy.decision", e.type());
+        assertEquals("allow", e.outcome().toLowerCase());
+        assertEquals(USER, e.subject());
+        assertEquals("payments.settlement.reconciler", e.agentId());
+        assertEquals(BANK, e.resource());
+        assertEquals("bank-mcp", e.clientId());
+        Map<String, Object> det = details(e);
+        assertEquals("tool", det.get("kind"));
+        assertEquals("transfer_funds", det.get("tool"));
+        assertEquals("permit", det.get("effect"));
+        assertEquals("transfers-by-payment-agents", det.get("rule"));
+        Map<String, Object> args = (Map<String, Object>) det.get("arguments");
+        assertEquals("EUR", args.get("currency"));
+        assertFalse(args.containsKey("iban"), "sensitive: " + args);
+        assertFalse(e.details().contains("DE89370400440532013000"));
+        assertEquals(List.of("prod"), det.get("actor_environments"), "environments come from the registry");
+        assertEquals(List.of("payments.settlement.reconciler"), ((Map<String, Object>) det.get("inputs")).get("actors"));
+    }
+
+    @Test
+    void requireApprovalAndDenyAreFalseWithTheirRule() {
+        Map<String, Object> big = json(evaluate(transfer("payments.settlement.reconciler", 25000, "EUR")));
+        assertEquals(false, big.get("decision"));
+        assertEquals("require_approval", ctx(big).get("effect"));
+        assertEquals("large-transfers-need-approval", ctx(big).get("rule"));
+        assertEquals("require_approval", details(broker.onlyEntryOfLastRequest()).get("effect"));
+
+        Map<String, Object> crypto = json(evaluate(transfer("payments.settlement.reconciler", 25000, "BTC")));
+        assertEquals(false, crypto.get("decision"));
+        assertEquals("deny", ctx(crypto).get("effect"), "deny wins over require_approval");
+        assertEquals("no-crypto", ctx(crypto).get("rule"));
+
+        Map<String, Object> stranger = json(evaluate(transfer("zoë-agent", 5, "EUR")));
+        assertEquals("deny", ctx(stranger).get("effect"));
+        assertEquals("default", ctx(stranger).get("rule"), "an unknown agent has no environment: no permit rule");
+
+        Map<String, Object> suspended = json(evaluate(transfer("payments.suspended", 5, "EUR")));
+        assertEquals("deny", ctx(suspended).get("effect"));
+        assertEquals("inactive-agent", ctx(suspended).get("rule"));
+    }
+
+    @Test
+    void unicodeAndDottedNames() {
+        Map<String, Object> d = json(evaluate("""
+                {"subject": {"type": "user", "id": "zoë d'Artagnan-Łukasz"},
+                 "action": {"name": "accounts.überweisung.list"},
+                 "resource": {"type": "mcp_server", "id": "%s"}}""".formatted(BANK)));
+        assertEquals(true, d.get("decision"));
+        assertEquals("balance-for-everyone", ctx(d).get("rule"));
+        AuditEntry e = broker.onlyEntryOfLastRequest();
+        assertEquals("zoë d'Artagnan-Łukasz", e.subject());
+        assertEquals("accounts.überweisung.list", details(e).get("tool"));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void batchesUseDefaultsAndSemantics() {
+        String items = """
+                "subject": {"type": "user", "id": "%s", "properties": {"groups": ["finance"], "act": {"sub": "payments.settlement.reconciler"}}},
+                "resource": {"type": "mcp_server", "id": "%s"},
+                "action": {"name": "transfer_funds"},
+                "evaluations": [
+                  {"context": {"arguments": {"amount": 10, "currency": "EUR"}}},
+                  {"context": {"arguments": {"amount": 10, "currency": "ETH"}}},
+                  {"action": {"name": "get_balance"}},
+                  {"action": {}}
+                ]""".formatted(USER, BANK);
+        HttpResponse<String> r = evaluations("{" + items + "}");
+        assertEquals(200, r.statusCode(), r.body());
+        List<Map<String, Object>> out = (List<Map<String, Object>>) json(r).get("evaluations");
+        assertEquals(4, out.size());
+        assertEquals(List.of(true, false, true, false), out.stream().map(m -> m.get("decision")).toList());
+        assertEquals("no-crypto", ctx(out.get(1)).get("rule"));
+        Map<String, Object> err = (Map<String, Object>) ctx(out.get(3)).get("error");
+        assertEquals(400, err.get("status"));
+        assertTrue(err.get("message").toString().contains("action.name"), err.toString());
+        List<AuditEntry> all = broker.audit();
+        String corr = all.get(all.size() - 1).correlationId();
+        List<AuditEntry> mine = all.stream().filter(e -> corr.equals(e.correlationId())).toList();
+        assertEquals(3, mine.size(), "one entry per evaluated item");
+        assertEquals(List.of(0, 1, 2), mine.stream().map(e -> details(e).get("batch_index")).toList());
+
+        List<Map<String, Object>> stopDeny = (List<Map<String, Object>>) json(evaluations("{" + items
+                + ", \"options\": {\"evaluations_semantic\": \"deny_on_first_deny\"}}")).get("evaluations");
+        assertEquals(List.of(true, false), stopDeny.stream().map(m -> m.get("decision")).toList());
+        List<Map<String, Object>> stopPermit = (List<Map<String, Object>>) json(evaluations("{" + items
+                + ", \"options\": {\"evaluations_semantic\": \"permit_on_first_permit\"}}")).get("evaluations");
+        assertEquals(List.of(true), stopPermit.stream().map(m -> m.get("decision")).toList());
+
+        // no evaluations: the defaults are one evaluation, answered as one (AuthZEN §7.1)
+        Map<String, Object> single = json(evaluations("""
+                {"subject": {"type": "user", "id": "%s"}, "action": {"name": "get_balance"},
+                 "resource": {"type": "mcp_server", "id": "%s"}, "evaluations": []}""".formatted(USER, BANK)));
+        assertEquals(true, single.get("decision"));
+        assertNull(single.get("evaluations"));
+
+        HttpResponse<String> bad = evaluations("{" + items + ", \"options\": {\"evaluations_semantic\": \"maybe\"}}");
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.body().contains("evaluations_semantic"), bad.body());
+    }
+
+    @Test
+    void onlyAuthenticatedDecisionClientsMayAsk() {
+        String body = transfer("payments.settlement.reconciler", 5, "EUR");
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> none = post(broker.url(), http, "/access/v1/evaluation", "", body);
+        assertEquals(401, none.statusCode());
+        assertEquals("client authentication failed", none.body());
+        AuditEntry e = broker.onlyEntryOfLastRequest();
+        assertEquals("policy.decision.rejected", e.type());
+
+        HttpResponse<String> outsider = post(broker.url(), http, "/access/v1/evaluation", auth(outsiderKey, "outsider"), body);
+        assertEquals(403, outsider.statusCode(), outsider.body());
+        assertEquals("this client may not ask for decisions", outsider.body());
+        assertEquals("not_a_decision_client", details(broker.onlyEntryOfLastRequest()).get("reason"));
+
+        HttpResponse<String> forged = post(broker.url(), http, "/access/v1/evaluation", auth(outsiderKey, "bank-mcp"), body);
+        assertEquals(401, forged.statusCode(), "bank-mcp's id with another key");
+
+        String query = auth(bankKey, "bank-mcp");
+        assertEquals(200, post(broker.url(), http, "/access/v1/evaluation", query, body).statusCode());
+        assertEquals(401, post(broker.url(), http, "/access/v1/evaluation", query, body).statusCode(),
+                "a client assertion is single use");
+
+        // mTLS: the registered certificate, client_id in the query
+        SSLContext tls = TestKeys.clientTls(mtlsKey.getPrivate(), mtlsCert);
+        HttpClient mtls = HttpClient.newBuilder().sslContext(tls).build();
+        HttpResponse<String> viaTls = post(broker.httpsUrl(), mtls, "/access/v1/evaluation", "?client_id=bank.mtls", body);
+        assertEquals(200, viaTls.statusCode(), viaTls.body());
+        assertEquals(true, json(viaTls).get("decision"));
+        HttpResponse<String> noCert = post(broker.url(), http, "/access/v1/evaluation", "?client_id=bank.mtls", body);
+        assertEquals(401, noCert.statusCode());
+    }
+
+    @Test
+    void malformedRequestsAre400WithAMessageAndOneEntry() {
+        for (String body : List.of("not json", "[]", "{}", "{\"subject\": {\"type\": \"user\", \"id\": \"x\"}}",
+                "{\"subject\": {\"type\": \"user\"}, \"action\": {\"name\": \"t\"}, \"resource\": {\"type\": \"s\", \"id\": \"r\"}}",
+                "{\"subject\": {\"type\": \"user\", \"id\": \"x\"}, \"action\": {\"name\": \"t\"}, \"resource\": {\"type\": \"s\", \"id\": \"r\"}, \"context\": {\"time\": \"yesterday\"}}",
+                "{\"subject\": {\"type\": \"user\", \"id\": \"x\", \"properties\": {\"act\": {\"act\": {}}}}, \"action\": {\"name\": \"t\"}, \"resource\": {\"type\": \"s\", \"id\": \"r\"}}")) {
+            HttpResponse<String> r = evaluate(body);
+            assertEquals(400, r.statusCode(), body + " -> " + r.body());
+            assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+            assertFalse(r.body().isBlank());
+            assertFalse(r.body().contains("Exception"), r.body());
+            AuditEntry e = broker.onlyEntryOfLastRequest();
+            assertEquals("policy.decision.rejected", e.type());
+            assertEquals("invalid_request", details(e).get("error"));
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void dryRunTellsWhichPastCallsWouldChange() throws Exception {
+        assertEquals(true, json(evaluate(transfer("payments.settlement.reconciler", 500, "EUR"))).get("decision"));
+        long before = broker.audit().stream().filter(e -> e.type().equals("policy.decision")).count();
+        String proposed = Files.readString(dir.resolve("config/tenants/demo/policies/tools.yml")) + """
+                    - id: small-limit
+                      effect: deny
+                      tools: [transfer_funds]
+                      when: ["amount > 100"]
+                """;
+        String admin = broker.adminToken();
+        HttpResponse<String> r = broker.postJson("/admin/t/demo/policies/dry-run", admin,
+                JSON.writeValueAsString(Map.of("files", Map.of("tools.yml", proposed), "since", "1h")));
+        assertEquals(200, r.statusCode(), r.body());
+        Map<String, Object> out = json(r);
+        assertTrue((Integer) out.get("evaluated") >= 1, r.body());
+        assertTrue(((Map<String, Integer>) out.get("transitions")).get("permit -> deny") >= 1, r.body());
+        List<Map<String, Object>> changes = (List<Map<String, Object>>) out.get("changes");
+        Map<String, Object> c = changes.stream().filter(m -> "transfer_funds".equals(m.get("tool"))).findFirst().orElseThrow();
+        assertEquals(Map.of("effect", "deny", "rule", "small-limit"), c.get("after"));
+        assertEquals(List.of("payments.settlement.reconciler"), c.get("actors"));
+        assertEquals(before, broker.audit().stream().filter(e -> e.type().equals("policy.decision")).count(),
+                "a dry-run decides nothing for real");
+
+        HttpResponse<String> bad = broker.postJson("/admin/t/demo/policies/dry-run", admin,
+                JSON.writeValueAsString(Map.of("files", Map.of("tools.yml", "tools:\n  rules: [{id: x, effect: maybe, tools: [a]}]\n"))));
+        assertEquals(400, bad.statusCode(), bad.body());
+        assertTrue(bad.body().contains("effect"), bad.body());
+    }
+
+    @Test
+    void pdpMetadataAtBothLocations() {
+        for (String path : List.of("/.well-known/authzen-configuration/t/demo", "/t/demo/.well-known/authzen-configuration")) {
+            HttpResponse<String> r = broker.get(path);
+            assertEquals(200, r.statusCode(), r.body());
+            Map<String, Object> m = json(r);
+            assertEquals(broker.issuer(), m.get("policy_decision_point"));
+            assertEquals(broker.issuer() + "/access/v1/evaluation", m.get("access_evaluation_endpoint"));
+            assertEquals(broker.issuer() + "/access/v1/evaluations", m.get("access_evaluations_endpoint"));
+        }
+        assertEquals(404, broker.get("/.well-known/authzen-configuration/t/nope").statusCode());
+    }
+}

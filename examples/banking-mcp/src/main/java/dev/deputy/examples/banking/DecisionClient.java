@@ -1,0 +1,121 @@
+package dev.deputy.examples.banking;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.interfaces.ECPrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The banking server as a policy enforcement point: before each tool call it asks Deputy's AuthZEN decision endpoint
+ * ({@code <issuer>/access/v1/evaluation}) whether this user, through this chain of agents, may call this tool with these
+ * arguments here. It authenticates as its own client with private_key_jwt (ES256, a fresh single-use assertion per
+ * request, {@code aud} = the issuer) in the query, the body being AuthZEN's. No answer, or any error, is a refusal
+ * (fail closed).
+ */
+public final class DecisionClient {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    private final String issuer;
+    private final URI endpoint;
+    private final String resource;
+    private final String clientId;
+    private final ECDSASigner signer;
+    private final String kid;
+
+    /** The answer: allowed, or not with the effect ({@code deny}, {@code require_approval}), the rule and a reason. */
+    public record Decision(boolean allowed, String effect, String rule, String reason) {
+    }
+
+    public DecisionClient(String issuer, String resource, String clientId, ECPrivateKey key, String kid) {
+        this.issuer = issuer;
+        this.endpoint = URI.create(issuer + "/access/v1/evaluation");
+        this.resource = resource;
+        this.clientId = clientId;
+        this.kid = kid;
+        try {
+            this.signer = new ECDSASigner(key);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("not an EC P-256 key: " + e.getMessage());
+        }
+    }
+
+    /** Reads a PKCS#8 PEM EC private key (as {@code deputy agent keygen} writes it). */
+    public static ECPrivateKey readKey(Path pem) throws Exception {
+        String text = Files.readString(pem).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+        return (ECPrivateKey) KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(text)));
+    }
+
+    /** Asks; never throws: a failure to ask is a refusal. */
+    public Decision check(TokenValidator.Caller caller, String tool, Map<String, Object> arguments) {
+        try {
+            Map<String, Object> properties = new LinkedHashMap<>();
+            Object groups = caller.claims().getClaim("groups");
+            if (groups instanceof List<?> g) {
+                properties.put("groups", g);
+            }
+            Object act = caller.claims().getClaim("act");
+            if (act != null) {
+                properties.put("act", act); // RFC 8693 §4.1, as the token carries it
+            }
+            Map<String, Object> subject = new LinkedHashMap<>();
+            // a user (sub_id present: Deputy's delegated tokens) or an agent acting alone (client_credentials)
+            subject.put("type", caller.claims().getClaim("sub_id") != null ? "user" : "agent");
+            subject.put("id", caller.sub());
+            subject.put("properties", properties);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("subject", subject);
+            body.put("action", Map.of("name", tool));
+            body.put("resource", Map.of("type", "mcp_server", "id", resource));
+            body.put("context", Map.of("arguments", arguments == null ? Map.of() : arguments));
+            String query = "?client_assertion_type=" + URLEncoder.encode(ASSERTION_TYPE, StandardCharsets.UTF_8)
+                    + "&client_assertion=" + assertion();
+            HttpRequest r = HttpRequest.newBuilder(URI.create(endpoint + query)).timeout(Duration.ofSeconds(5))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
+            HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString());
+            if (res.statusCode() != 200) {
+                return new Decision(false, "error", null, "the decision point answered " + res.statusCode() + ": " + res.body());
+            }
+            JsonNode d = JSON.readTree(res.body());
+            JsonNode ctx = d.path("context");
+            return new Decision(d.path("decision").asBoolean(false), ctx.path("effect").asText(d.path("decision").asBoolean()
+                    ? "permit" : "deny"), ctx.path("rule").asText(null), ctx.path("reason_user").path("en").asText(null));
+        } catch (Exception e) {
+            return new Decision(false, "error", null, "the decision point could not be asked: " + e.getClass().getSimpleName());
+        }
+    }
+
+    private String assertion() throws Exception {
+        long now = System.currentTimeMillis();
+        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(clientId).subject(clientId).audience(issuer)
+                .issueTime(new Date(now)).expirationTime(new Date(now + 60_000)).jwtID(UUID.randomUUID().toString()).build();
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(JOSEObjectType.JWT).keyID(kid).build(), claims);
+        jwt.sign(signer);
+        return jwt.serialize();
+    }
+}
