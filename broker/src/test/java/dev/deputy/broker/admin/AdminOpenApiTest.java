@@ -7,6 +7,9 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.SpecificationVersion;
+import dev.deputy.broker.audit.AuditEvent;
+import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.authorize.Consent;
 import dev.deputy.broker.authorize.ConsentStore;
 import dev.deputy.broker.federation.User;
@@ -413,6 +416,27 @@ class AdminOpenApiTest {
         post(A + "/apply", T + "/apply?dry_run=true", """
                 {"files":{"roles/auditor.yml":"name: auditor\\nscopes: [audit.read]\\n"}}""", 200);
         post(A + "/apply", T + "/apply?dry_run=true", "{\"files\":{\"../etc/passwd\":\"x\"}}", 400);
+
+        // --- tool policy dry-run: one past decision (a unicode subject, a dotted agent) that a stricter rule would deny
+        broker.bean(AuditLog.class).append(AuditEvent.of("demo", EventTypes.POLICY_DECISION, AuditEvent.Outcome.ALLOW)
+                .subject("zoë.müller@example.com", null).actors(List.of(ag)).resource("https://mcp.example.com/payments/ledger")
+                .detail("kind", "tool").detail("tool", "transfer_funds").detail("effect", "permit").detail("rule", "payments-transfers")
+                .detail("subject_type", "user").detail("arguments", Map.of("amount", 25000)).build());
+        String stricter = """
+                tools:
+                  default: permit
+                  rules:
+                    - id: small-limit
+                      effect: deny
+                      tools: [transfer_funds]
+                      when: ["amount > 100"]
+                """;
+        HttpResponse<String> dry = post(A + "/policies/dry-run", T + "/policies/dry-run",
+                ManageBroker.JSON.valueToTree(Map.of("files", Map.of("tools.yml", stricter), "since", "1h")).toString(), 200);
+        assertTrue(dry.body().contains("\"after\":{") && dry.body().contains("small-limit"), dry.body());
+        post(A + "/policies/dry-run", T + "/policies/dry-run", "{\"files\":{\"tools.yml\":\"tools: [not, a, map\"}}", 400);
+        post(A + "/policies/dry-run", T + "/policies/dry-run", "{\"files\":{}}", 400);
+        post(A + "/policies/dry-run", "/admin/t/no-such-tenant/policies/dry-run", "{\"files\":{\"tools.yml\":\"\"}}", 404);
 
         // --- audit (by now the trail has entries of every kind above)
         HttpResponse<String> entries = get(A + "/audit/entries", T + "/audit/entries?limit=5", 200);
