@@ -40,6 +40,8 @@ public final class Application {
         try {
             // traces: off unless an OTLP endpoint or exporter is configured (docs/observability.md, "Traces")
             props.putAll(dev.deputy.broker.tracing.TracingSettings.properties(System::getenv));
+            // admin console sign-in through the admins' own IdP: off unless DEPUTY_CONSOLE_ISSUER is set (docs/console.md)
+            props.putAll(dev.deputy.broker.admin.signin.ConsoleSettings.properties(System::getenv));
             ApplicationContext ctx = new ReportingMicronaut().args(args).mainClass(Application.class).properties(props)
                     .banner(false).start();
             Shutdown.install(ctx);

@@ -34,7 +34,7 @@ import java.util.Properties;
                 "Tenant: --tenant, else DEPUTY_TENANT, else demo."},
         subcommands = {AgentCommand.class, RoleCommand.class, ResourceCommand.class, ConnectorCommand.class,
                 ClientCommand.class, ConsentCommand.class, UserCommand.class, KeyCommand.class, AuditCommand.class, PolicyCommand.class,
-                ApplyCommand.class, ValidateCommand.class, CompletionCommand.class},
+                ApplyCommand.class, ValidateCommand.class, BreakGlassCommand.class, CompletionCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:failed (the broker refused, a check or verification failed, or it is unreachable)",
                 "2:usage (unknown command or option, missing or extra argument, no --yes without a terminal)",

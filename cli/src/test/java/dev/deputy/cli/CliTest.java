@@ -519,4 +519,22 @@ class CliTest {
         assertEquals(200, broker.get("/t/demo/jwks.json").statusCode());
         assertTrue(broker.get("/t/demo/jwks.json").body().contains(active), "the old key stays published");
     }
+
+    @Test
+    void breakGlassStatusAndRotation() {
+        Run r = cli("break-glass", "status", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> status = ManageBroker.json(r.out());
+        assertEquals(true, status.get("enabled"));
+        assertTrue(status.get("last_used_at") != null, "this CLI call itself used it: " + r.out());
+        assertEquals(2, cli("break-glass", "rotate").code(), "no terminal, no --yes");
+        assertEquals(2, cli("break-glass", "disable").code(), "no terminal, no --yes");
+        String before = (String) broker.adminCredentials().get("client_secret");
+        r = cli("break-glass", "rotate", "--yes", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        String fresh = (String) ManageBroker.json(r.out()).get("client_secret");
+        assertFalse(fresh.equals(before), "a new secret");
+        assertEquals(fresh, broker.adminCredentials().get("client_secret"), "the credentials file follows");
+        assertEquals(0, cli("break-glass", "status").code(), "the CLI signs in with the new secret");
+    }
 }

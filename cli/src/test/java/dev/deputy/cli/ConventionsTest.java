@@ -90,7 +90,8 @@ class ConventionsTest {
                 "client show", "client remove", "consent list", "consent revoke", "audit verify", "audit query",
                 "audit export", "audit tail", "audit checkpoint", "audit checkpoints", "audit jwks", "audit archive",
                 "audit archives", "audit witness", "audit verify-file", "apply", "validate", "completion", "user find", "user show",
-                "key list", "key rotate")) {
+                "key list", "key rotate", "break-glass status", "break-glass rotate", "break-glass disable",
+                "break-glass enable")) {
             assertTrue(names.contains(c), c + " missing from " + names);
         }
     }

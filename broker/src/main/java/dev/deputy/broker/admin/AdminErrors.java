@@ -36,6 +36,35 @@ class AdminErrors implements ExceptionHandler<AgentException, HttpResponse<?>> {
 
     @Override
     public HttpResponse<?> handle(HttpRequest request, AgentException e) {
+        audit(request, e.kind().code(), e.kind().status(), e.getMessage());
+        return OAuthErrors.render(new ErrorObject(e.kind().code(), describable(e.getMessage()), e.kind().status()));
+    }
+
+    /** A refusal for who asks (403 access_denied, or 401 with the RFC 9470 step-up challenge): audited, rendered. */
+    io.micronaut.http.MutableHttpResponse<?> refuse(HttpRequest<?> request, AdminRefusal e) {
+        audit(request, e.error(), e.status(), e.getMessage());
+        var response = OAuthErrors.render(new ErrorObject(e.error(), describable(e.getMessage()), e.status()));
+        if (e.challenge() != null) {
+            response.header("WWW-Authenticate", e.challenge());
+        }
+        return response;
+    }
+
+    @Singleton
+    static final class Refusals implements ExceptionHandler<AdminRefusal, HttpResponse<?>> {
+        private final AdminErrors errors;
+
+        Refusals(AdminErrors errors) {
+            this.errors = errors;
+        }
+
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, AdminRefusal e) {
+            return errors.refuse(request, e);
+        }
+    }
+
+    private void audit(HttpRequest<?> request, String code, int status, String description) {
         HttpRequest<?> req = request;
         String admin = req.getUserPrincipal().map(java.security.Principal::getName).orElse(null);
         Matcher m = TENANT_PATH.matcher(request.getPath());
@@ -46,12 +75,11 @@ class AdminErrors implements ExceptionHandler<AgentException, HttpResponse<?>> {
                     .client(admin).request(RequestMetaFilter.of(request))
                     .detail("actor", admin == null ? null : "admin:" + admin)
                     .detail("method", request.getMethodName()).detail("path", clip(request.getPath()))
-                    .detail("error", e.kind().code()).detail("status", e.kind().status())
-                    .detail("error_description", e.getMessage()).build());
+                    .detail("error", code).detail("status", status)
+                    .detail("error_description", description).build());
         } catch (RuntimeException auditFailure) {
             LOG.warn("could not audit a rejected admin request: {}", auditFailure.toString());
         }
-        return OAuthErrors.render(new ErrorObject(e.kind().code(), describable(e.getMessage()), e.kind().status()));
     }
 
     /** RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E. */

@@ -10,11 +10,12 @@ import org.reactivestreams.Publisher;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 
-/** Bearer tokens on {@code /admin/**}: an admin token from {@link AdminAuth} gives the role {@code ADMIN}. */
+/**
+ * Bearer tokens on {@code /admin/**}: an admin token from {@link AdminAuth} gives the role {@code ADMIN} (an admin of
+ * some kind) and the credential's grants per tenant ({@link AdminPrincipal}), which {@link AdminAccessFilter} enforces.
+ */
 @Singleton
 class AdminTokenValidator implements TokenValidator<HttpRequest<?>> {
     public static final String ROLE = "ADMIN";
@@ -28,10 +29,11 @@ class AdminTokenValidator implements TokenValidator<HttpRequest<?>> {
 
     @Override
     public Publisher<Authentication> validateToken(String token, HttpRequest<?> request) {
-        // the lookup may reach Redis: keep it off the event loop
-        return Mono.fromCallable(() -> auth.validate(token)
-                        .map(a -> Authentication.build(a.id(), List.of(ROLE), Map.of("admin", a.id())))
-                        .orElse(null))
+        if (token == null || !token.startsWith("dpa_")) {
+            return Mono.empty();
+        }
+        // the lookup may reach Redis and the database: keep it off the event loop
+        return Mono.fromCallable(() -> auth.validate(token).map(AdminPrincipal::authentication).orElse(null))
                 .subscribeOn(Schedulers.fromExecutorService(blocking));
     }
 }

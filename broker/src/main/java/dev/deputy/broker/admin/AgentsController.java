@@ -44,10 +44,31 @@ import java.util.Map;
 class AgentsController {
     private final Agents agents;
     private final AdminContext ctx;
+    private final dev.deputy.broker.agent.Catalog catalog;
+    private final StepUp stepUp;
 
-    AgentsController(Agents agents, AdminContext ctx) {
+    AgentsController(Agents agents, AdminContext ctx, dev.deputy.broker.agent.Catalog catalog, StepUp stepUp) {
         this.agents = agents;
         this.ctx = ctx;
+        this.catalog = catalog;
+        this.stepUp = stepUp;
+    }
+
+    /** Giving an agent a privileged role (by creation or patch) needs step-up (docs/console.md). */
+    private void privilegedRoles(String tenant, List<String> roles, List<String> had, Authentication auth) {
+        if (roles == null) {
+            return;
+        }
+        for (String name : roles) {
+            if (had.contains(name)) {
+                continue;
+            }
+            var role = name == null ? java.util.Optional.<dev.deputy.broker.agent.Role>empty() : catalog.findRole(tenant, name);
+            if (role.isPresent() && stepUp.privileged(role.get())) {
+                AdminPrincipal p = AdminPrincipal.of(auth).orElseThrow(() -> AdminRefusal.forbidden("not an admin"));
+                stepUp.require(p, "granting the privileged role " + name);
+            }
+        }
     }
 
     record CreateRequest(String id, String name, String owner, String environment, List<String> roles,
@@ -79,6 +100,7 @@ class AgentsController {
                            Authentication auth) {
         String t = ctx.tenant(tenant);
         CreateRequest r = AdminJson.read(body, CreateRequest.class, true);
+        privilegedRoles(t, r.roles(), List.of(), auth);
         CredentialSpec cred = new CredentialSpec(r.jwks(), r.jwksUri(), r.certificate());
         var d = agents.create(t, new AgentSpec(r.id(), r.name(), r.owner(), r.environment(), r.roles(), r.metadata(),
                 r.authMethod(), cred.empty() ? null : cred), "api", AdminContext.actor(auth), RequestMetaFilter.of(request));
@@ -92,7 +114,7 @@ class AgentsController {
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue String status,
-                             @Nullable @QueryValue String dormant) {
+                             @Nullable @QueryValue String dormant, Authentication auth) {
         String t = ctx.tenant(tenant);
         Agent.Status s = null;
         if (status != null && !status.isBlank()) {
@@ -105,7 +127,10 @@ class AgentsController {
         boolean dormantOnly = bool(dormant, "dormant");
         Dormancy dormancy = ctx.dormancy(t);
         long now = System.currentTimeMillis();
+        // an agent owner (and no wider role here) sees their own agents only
+        var principal = AdminPrincipal.of(auth).filter(p -> p.ownerOnly(t));
         List<Map<String, Object>> items = agents.list(t, s, dormantOnly, dormancy, now).stream()
+                .filter(a -> principal.isEmpty() || principal.get().owns(a.owner()))
                 .map(a -> AdminViews.agent(a, null, dormancy, now)).toList();
         return AdminViews.ok(Map.of("agents", items, "dormancy_period_seconds", dormancy.period().toSeconds(),
                 "dormancy_auto_suspend", dormancy.autoSuspend()));
@@ -133,6 +158,13 @@ class AgentsController {
                                HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         PatchRequest r = AdminJson.read(body, PatchRequest.class, true);
+        var principal = AdminPrincipal.of(auth).filter(p -> p.ownerOnly(t));
+        if (principal.isPresent() && r.owner() != null && !principal.get().owns(r.owner())) {
+            throw AdminRefusal.forbidden("an agent owner cannot give an agent to someone else");
+        }
+        if (r.roles() != null) {
+            privilegedRoles(t, r.roles(), agents.get(t, id).roles(), auth);
+        }
         return AdminViews.ok(view(t, agents.update(t, id, new AgentPatch(r.name(), r.owner(), r.environment(), r.roles(), r.metadata()),
                 AdminContext.actor(auth), RequestMetaFilter.of(request))));
     }

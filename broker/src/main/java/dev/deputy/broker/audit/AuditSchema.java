@@ -198,8 +198,15 @@ public final class AuditSchema {
         type(CONNECTOR_REMOVED, "actor", ID, "connector", ID);
         type(CONNECTOR_TESTED, "actor", ID, "connector", ID, "ok", BOOL, "problems", IDS);
         // admin API and policy-as-code
-        type(ADMIN_TOKEN_ISSUE, concat(new Object[]{"error", ID, "reason", TEXT}, rateLimited));
-        type(ADMIN_CREDENTIAL_CREATED, "file", TEXT);
+        type(ADMIN_TOKEN_ISSUE, concat(new Object[]{"error", ID, "reason", TEXT, "role", ID}, rateLimited));
+        type(ADMIN_CREDENTIAL_CREATED, "file", TEXT, "source", TEXT, "actor", ID, "role", ID, "tenants", IDS, "privileged", BOOL);
+        type(ADMIN_CONSOLE_LOGIN, "admin", TEXT, "provider", ID, "roles", IDS, "acr", ID, "amr", IDS, "auth_time", TIME,
+                "error", ID, "reason", TEXT);
+        type(ADMIN_CONSOLE_LOGOUT, "admin", TEXT);
+        type(ADMIN_BREAK_GLASS_USED);
+        type(ADMIN_BREAK_GLASS_ROTATED, "actor", ID, "source", ID);
+        type(ADMIN_BREAK_GLASS_DISABLED, "actor", ID);
+        type(ADMIN_BREAK_GLASS_ENABLED, "actor", ID);
         type(ADMIN_REQUEST_REJECTED, "actor", ID, "method", ID, "path", TEXT, "error", ID, "status", NUM,
                 "error_description", TEXT);
         type(CONFIG_APPLY, "actor", ID, "dry_run", BOOL, "changes", TEXTS, "errors", NUM);

@@ -79,6 +79,13 @@ public final class EventTypes {
     public static final String ADMIN_TOKEN_ISSUE = "admin.token.issue";
     public static final String ADMIN_CREDENTIAL_CREATED = "admin.credential.created";
     public static final String ADMIN_REQUEST_REJECTED = "admin.request.rejected";
+    // console sign-in through the admins' IdP, and the break-glass credential (docs/console.md)
+    public static final String ADMIN_CONSOLE_LOGIN = "admin.console.login";
+    public static final String ADMIN_CONSOLE_LOGOUT = "admin.console.logout";
+    public static final String ADMIN_BREAK_GLASS_USED = "admin.break_glass_used";
+    public static final String ADMIN_BREAK_GLASS_ROTATED = "admin.break_glass_rotated";
+    public static final String ADMIN_BREAK_GLASS_DISABLED = "admin.break_glass_disabled";
+    public static final String ADMIN_BREAK_GLASS_ENABLED = "admin.break_glass_enabled";
     public static final String CONFIG_APPLY = "config.apply";
     // keys
     public static final String KEY_CREATED = "key.created";

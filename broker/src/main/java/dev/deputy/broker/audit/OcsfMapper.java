@@ -23,10 +23,10 @@ public final class OcsfMapper {
 
     static Klass classify(String type) {
         String t = type == null ? "" : type;
-        if (t.startsWith("login.")) {
+        if (t.startsWith("login.") || t.equals(EventTypes.ADMIN_CONSOLE_LOGIN)) {
             return new Klass(AUTHENTICATION, 3, 1, "Logon", "Authentication");
         }
-        if (t.equals("logout") || t.startsWith("session.end")) {
+        if (t.equals("logout") || t.startsWith("session.end") || t.equals(EventTypes.ADMIN_CONSOLE_LOGOUT)) {
             return new Klass(AUTHENTICATION, 3, 2, "Logoff", "Authentication");
         }
         if (t.startsWith("token.") || t.startsWith("admin.token")) {

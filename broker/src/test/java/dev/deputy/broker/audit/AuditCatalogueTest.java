@@ -113,7 +113,10 @@ class AuditCatalogueTest {
                 unused_expiry: 2s
                 pending_expiry: 2s
                 """);
-        fx = new FedFixture(dir, "dormancy:\n  period: 1d\n  auto_suspend: true\n");
+        // console sign-in through an admin IdP on the same mock server (issuer "admins")
+        fx = new FedFixture(dir, "dormancy:\n  period: 1d\n  auto_suspend: true\n", f -> dev.deputy.broker.admin.signin.ConsoleSettings
+                .properties(Map.of("DEPUTY_CONSOLE_ISSUER", f.issuer("admins"), "DEPUTY_CONSOLE_CLIENT_ID", "deputy-console",
+                        "DEPUTY_CONSOLE_CLIENT_SECRET", "console-s3cret", "DEPUTY_CONSOLE_ROLE_MAP", "Deputy Admins=super_admin")::get));
         Map<String, Object> cred = AuditJson.MAPPER.readValue(dir.resolve("data/admin-credentials.json").toFile(),
                 new TypeReference<>() {
                 });
@@ -121,6 +124,7 @@ class AuditCatalogueTest {
         secrets.add(adminSecret);
         secrets.add("upstream-s3cret");
         secrets.add("conf-client-s3cret");
+        secrets.add("console-s3cret");
         HttpResponse<String> r = form("/admin/token", Map.of("grant_type", "client_credentials", "client_id", "admin",
                 "client_secret", adminSecret));
         assertEquals(200, r.statusCode(), r.body());
@@ -758,6 +762,53 @@ class AuditCatalogueTest {
         AuditEntry bad = expect(EventTypes.KEY_INTEGRITY_FAILED, "failure", e -> e.details().contains("planted-kid"));
         assertEquals("signing_keys", details(bad).get("table"));
         assertEquals("unsealed", details(bad).get("reason"));
+    }
+
+    /** Console sign-in and sign-out through the admin IdP, and the break-glass credential's use and changes. */
+    @Test
+    @Order(12)
+    void consoleAndBreakGlass() throws Exception {
+        // the set-up's token came from the break-glass (bootstrap) credential
+        expect(AdminAuth_SYSTEM, EventTypes.ADMIN_BREAK_GLASS_USED, "success", e -> "admin".equals(e.clientId()));
+        Map<String, Object> rescuer = json(adminCall("POST", "/admin/credentials",
+                "{\"client_id\":\"ops.rescue\",\"role\":\"super_admin\",\"privileged\":true}").body());
+        secrets.add((String) rescuer.get("client_secret"));
+        HttpResponse<String> t = form("/admin/token", Map.of("grant_type", "client_credentials", "client_id", "ops.rescue",
+                "client_secret", (String) rescuer.get("client_secret")));
+        String rescue = (String) json(t.body()).get("access_token");
+        secrets.add(rescue);
+        AuditEntry created = expect(AdminAuth_SYSTEM, EventTypes.ADMIN_CREDENTIAL_CREATED, "success", e -> "ops.rescue".equals(e.clientId()));
+        assertEquals("super_admin", details(created).get("role"));
+        assertEquals(true, details(created).get("privileged"));
+        Map<String, Object> rotated = json(adminCall("POST", "/admin/break-glass/rotate", "").body());
+        secrets.add((String) rotated.get("client_secret"));
+        assertEquals("api", details(expect(AdminAuth_SYSTEM, EventTypes.ADMIN_BREAK_GLASS_ROTATED, "success", e -> true)).get("source"));
+        HttpResponse<String> off = new Browser().send(HttpRequest.newBuilder(URI.create(fx.url() + "/admin/break-glass/disable"))
+                .header("Authorization", "Bearer " + rescue).POST(HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(200, off.statusCode(), off.body());
+        assertEquals("admin:ops.rescue", details(expect(AdminAuth_SYSTEM, EventTypes.ADMIN_BREAK_GLASS_DISABLED, "success", e -> true)).get("actor"));
+        HttpResponse<String> on = new Browser().send(HttpRequest.newBuilder(URI.create(fx.url() + "/admin/break-glass/enable"))
+                .header("Authorization", "Bearer " + rescue).POST(HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(200, on.statusCode(), on.body());
+        expect(AdminAuth_SYSTEM, EventTypes.ADMIN_BREAK_GLASS_ENABLED, "success", e -> true);
+
+        Browser b = new Browser();
+        fx.idp.enqueueCallback(new no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback("admins", "jonathan.christopher.williams",
+                "JWT", List.of("deputy-console"), Map.of("groups", List.of("Deputy Admins"), "amr", List.of("pwd", "otp"),
+                "auth_time", System.currentTimeMillis() / 1000), 3600));
+        HttpResponse<String> page = b.follow(fx.url() + "/console", "never://");
+        assertEquals(200, page.statusCode(), page.body());
+        AuditEntry in = expect(AdminAuth_SYSTEM, EventTypes.ADMIN_CONSOLE_LOGIN, "success", e -> true);
+        assertEquals("jonathan.christopher.williams", in.subject());
+        assertEquals(List.of("pwd", "otp"), details(in).get("amr"));
+        String csrf = (String) json(b.get(fx.url() + "/admin/whoami").body()).get("csrf_token");
+        assertEquals(303, b.postForm(fx.url() + "/console/logout", Map.of("_csrf", csrf)).statusCode());
+        expect(AdminAuth_SYSTEM, EventTypes.ADMIN_CONSOLE_LOGOUT, "success", e -> true);
+        // someone in no mapped group
+        fx.idp.enqueueCallback(new no.nav.security.mock.oauth2.token.DefaultOAuth2TokenCallback("admins", "mallory",
+                "JWT", List.of("deputy-console"), Map.of("groups", List.of("contractors")), 3600));
+        new Browser().follow(fx.url() + "/console", "never://");
+        assertEquals("not_an_admin", details(expect(AdminAuth_SYSTEM, EventTypes.ADMIN_CONSOLE_LOGIN, "failure", e -> true)).get("error"));
     }
 
     @Test

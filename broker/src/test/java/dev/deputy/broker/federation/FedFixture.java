@@ -98,6 +98,11 @@ public final class FedFixture implements AutoCloseable {
 
     /** @param extraProperties more broker properties (e.g. tracing) */
     public FedFixture(Path dir, String tenantYmlExtra, Map<String, Object> extraProperties) {
+        this(dir, tenantYmlExtra, f -> extraProperties, f -> Map.of());
+    }
+
+    /** @param extraProperties more broker properties, computed once the mock IdP runs (e.g. its issuer URLs) */
+    public FedFixture(Path dir, String tenantYmlExtra, java.util.function.Function<FedFixture, Map<String, Object>> extraProperties) {
         this(dir, tenantYmlExtra, extraProperties, f -> Map.of());
     }
 
@@ -107,6 +112,12 @@ public final class FedFixture implements AutoCloseable {
      *                    given the fixture, whose upstream IdP already runs ({@link #issuer(String)})
      */
     public FedFixture(Path dir, String tenantYmlExtra, Map<String, Object> extraProperties,
+                      java.util.function.Function<FedFixture, Map<String, String>> configFiles) {
+        this(dir, tenantYmlExtra, f -> extraProperties, configFiles);
+    }
+
+    /** The general form: properties and config files, both given the fixture whose upstream IdP already runs. */
+    public FedFixture(Path dir, String tenantYmlExtra, java.util.function.Function<FedFixture, Map<String, Object>> extraProperties,
                       java.util.function.Function<FedFixture, Map<String, String>> configFiles) {
         this.dir = dir;
         idp = new MockOAuth2Server(new OAuth2Config(), discovery("auth0", iss -> iss + "/"),
@@ -186,7 +197,7 @@ public final class FedFixture implements AutoCloseable {
         props.put("deputy.master-key", "");
         props.put("deputy.mysql.url", "");
         props.put("deputy.redis.uri", "");
-        props.putAll(extraProperties);
+        props.putAll(extraProperties.apply(this));
         ApplicationContext ctx = ApplicationContext.builder().properties(props)
                 .singletons(ConnectorOptions.defaults().withClock(clock)).start();
         server = ctx.getBean(EmbeddedServer.class).start();

@@ -308,8 +308,17 @@ abstract class RowIntegrityContract {
 
         AdminCredentialStore admins = backend.adminCredentials();
         String adminId = "ops.admin-" + UUID.randomUUID().toString().substring(0, 6);
-        assertTrue(admins.createIfAbsent(new AdminCredentialStore.AdminCredential(adminId, "a".repeat(64), now, false)));
-        assertEquals(adminId, admins.find(adminId).orElseThrow().clientId());
+        assertTrue(admins.createIfAbsent(new AdminCredentialStore.AdminCredential(adminId, "a".repeat(64), now, false,
+                new AdminCredentialStore.Scope(dev.deputy.broker.admin.AdminRole.TENANT_ADMIN, List.of(t), false, false))));
+        assertEquals(List.of(t), admins.find(adminId).orElseThrow().scope().tenants());
+        // a scoped credential's role widened in the database: its scope MAC no longer verifies, and it is not found
+        String scoped = "ci.deployer-" + UUID.randomUUID().toString().substring(0, 6);
+        assertTrue(admins.createIfAbsent(new AdminCredentialStore.AdminCredential(scoped, "b".repeat(64), now, false,
+                new AdminCredentialStore.Scope(dev.deputy.broker.admin.AdminRole.AUDITOR, List.of(t), false, false))));
+        assertEquals(dev.deputy.broker.admin.AdminRole.AUDITOR, admins.find(scoped).orElseThrow().scope().role());
+        jdbc(backend, "UPDATE admin_credentials SET role = 'super_admin', privileged = TRUE WHERE client_id = ?", scoped);
+        assertTrue(admins.find(scoped).isEmpty(), "an edited role is refused");
+        awaitAlarm(backend, EventTypes.KEY_INTEGRITY_FAILED, failure("admin_credential_scopes", scoped, "mac_mismatch"));
         String planted = "planted-admin-" + UUID.randomUUID().toString().substring(0, 6);
         jdbc(backend, "INSERT INTO admin_credentials (client_id, secret_sha256, created_at, disabled) VALUES (?, ?, ?, FALSE)",
                 planted, ClientSecrets.sha256Hex("known"), now);

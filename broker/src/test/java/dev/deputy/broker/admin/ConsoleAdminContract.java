@@ -1,0 +1,559 @@
+package dev.deputy.broker.admin;
+
+import com.nimbusds.oauth2.sdk.util.URLUtils;
+import dev.deputy.broker.admin.signin.ConsoleSettings;
+import dev.deputy.broker.audit.AuditEntry;
+import no.nav.security.mock.oauth2.MockOAuth2Server;
+import no.nav.security.mock.oauth2.token.OAuth2TokenCallback;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.CookieManager;
+import java.net.HttpCookie;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Admin console sign-in through a real OpenID provider on loopback (mock-oauth2-server: discovery, JWKS, code + PKCE,
+ * signed ID tokens carrying groups/acr/amr/auth_time), and the admin API's roles per tenant, CSRF, step-up and the
+ * break-glass credential — all over HTTP, as a browser and as automation would.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class ConsoleAdminContract {
+    static final String CLIENT_ID = "deputy-console";
+    static final String MFA_ACR = "urn:corp:mfa";
+    static final String A = "/admin/t/acme";
+    static final String B = "/admin/t/payments-eu";
+    static final String OWNER = "zoë.müller@corp.example";
+
+    MockOAuth2Server idp;
+    ManageBroker broker;
+
+    abstract boolean mariadbAndRedis();
+
+    @BeforeAll
+    void start() {
+        idp = new MockOAuth2Server();
+        idp.start();
+        Path root = ManageBroker.newRoot();
+        ManageBroker.write(root.resolve("config/tenants/acme/tenant.yml"), "display_name: Acme\n");
+        ManageBroker.write(root.resolve("config/tenants/acme/roles/deploy-reader.yml"), "scopes: [deploy.read]\n");
+        ManageBroker.write(root.resolve("config/tenants/acme/roles/prod-deployer.yml"), "scopes: [deploy.write]\n");
+        ManageBroker.write(root.resolve("config/tenants/payments-eu/tenant.yml"), "display_name: Payments EU\n");
+        Map<String, String> env = new HashMap<>();
+        env.put("DEPUTY_CONSOLE_ISSUER", idp.issuerUrl("corp-admins").toString());
+        env.put("DEPUTY_CONSOLE_CLIENT_ID", CLIENT_ID);
+        env.put("DEPUTY_CONSOLE_CLIENT_SECRET", "console-s3cret");
+        env.put("DEPUTY_CONSOLE_ROLE_MAP", "Deputy Admins=super_admin; acme-ops=tenant_admin:acme;"
+                + " Sicherheit & Prüfung=auditor:*; engineers=agent_owner");
+        env.put("DEPUTY_CONSOLE_STEP_UP_ACR", MFA_ACR);
+        env.put("DEPUTY_CONSOLE_STEP_UP_MAX_AGE", "300");
+        env.put("DEPUTY_CONSOLE_PRIVILEGED_ROLES", "prod-deployer");
+        broker = ManageBroker.start(root, mariadbAndRedis(), ConsoleSettings.properties(env::get));
+    }
+
+    @AfterAll
+    void stop() {
+        if (broker != null) {
+            broker.close();
+        }
+        if (idp != null) {
+            idp.shutdown();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ sign-in
+
+    @Test
+    void aSuperAdminSignsInAndCallsTheAdminApiWithTheSessionCookie() {
+        Browser b = new Browser();
+        HttpResponse<String> page = b.signIn("jonathan.christopher.williams", List.of("Deputy Admins"), "pwd", null);
+        assertEquals(200, page.statusCode(), page.body());
+        assertTrue(page.body().contains("jonathan.christopher.williams@corp.example"), page.body());
+        assertTrue(page.body().contains("super_admin"), page.body());
+        assertTrue(page.headers().firstValue("Content-Security-Policy").orElse("").contains("default-src 'none'"));
+        // the session cookie: HttpOnly, SameSite=Lax, Path=/ (not Secure: plain http on loopback)
+        String setCookie = b.sessionSetCookie;
+        assertTrue(setCookie.startsWith("deputy_console=dpc_"), setCookie);
+        assertTrue(setCookie.toLowerCase().contains("httponly"), setCookie);
+        assertTrue(setCookie.toLowerCase().contains("samesite=lax"), setCookie);
+        assertTrue(setCookie.contains("Path=/"), setCookie);
+
+        Map<String, Object> me = ManageBroker.json(b.get(broker.url() + "/admin/whoami").body());
+        assertEquals("console", me.get("kind"));
+        assertEquals("jonathan.christopher.williams@corp.example", me.get("admin"));
+        assertEquals(List.of(Map.of("role", "super_admin", "tenants", List.of("*"))), me.get("grants"));
+        assertEquals(false, me.get("privileged_now"), "a password sign-in is not a multi-factor one");
+        assertEquals(200, b.get(broker.url() + A + "/agents").statusCode());
+        assertEquals(200, b.get(broker.url() + B + "/agents").statusCode());
+
+        AuditEntry login = last("_broker", "admin.console.login");
+        assertEquals("success", login.outcome());
+        assertEquals("jonathan.christopher.williams", login.subject());
+        Map<String, Object> d = ManageBroker.json(login.details());
+        assertEquals(List.of("pwd"), d.get("amr"));
+        assertEquals(List.of("super_admin:*"), d.get("roles"));
+    }
+
+    @Test
+    void someoneInNoMappedGroupIsNotSignedIn() {
+        Browser b = new Browser();
+        HttpResponse<String> page = b.signIn("mallory", List.of("contractors", "Deputy Admins "), "pwd", null);
+        assertEquals(200, page.statusCode());
+        assertTrue(page.uri().toString().endsWith("/console/signed-out?error=not_an_admin"), page.uri().toString());
+        assertTrue(page.body().contains("no Deputy admin role"), page.body());
+        assertNull(b.sessionSetCookie, "no session");
+        assertEquals(401, b.get(broker.url() + "/admin/whoami").statusCode());
+        AuditEntry e = last("_broker", "admin.console.login");
+        assertEquals("failure", e.outcome());
+        assertEquals("not_an_admin", ManageBroker.json(e.details()).get("error"));
+    }
+
+    // ------------------------------------------------------------------------------------------ 403 matrix
+
+    @Test
+    void aTenantAdminOfOneTenantIsRefusedInAnother() {
+        Browser b = new Browser();
+        b.signIn("zoë-ops", List.of("acme-ops"), "pwd", null);
+        String csrf = b.csrf();
+        assertEquals(200, b.get(broker.url() + A + "/agents").statusCode());
+        HttpResponse<String> other = b.get(broker.url() + B + "/agents");
+        assertEquals(403, other.statusCode(), other.body());
+        assertEquals("access_denied", ManageBroker.json(other.body()).get("error"));
+        String id = "ops-bot-" + suffix();
+        assertEquals(201, b.post(broker.url() + A + "/agents", agentJson(id, "alice@corp.example", "deploy-reader"), csrf).statusCode());
+        int before = broker.audit("payments-eu").size();
+        HttpResponse<String> elsewhere = b.post(broker.url() + B + "/agents", agentJson(id, "alice@corp.example", null), csrf);
+        assertEquals(403, elsewhere.statusCode(), elsewhere.body());
+        List<AuditEntry> after = broker.audit("payments-eu").subList(before, broker.audit("payments-eu").size());
+        assertEquals(1, after.stream().filter(e -> e.type().equals("admin.request.rejected")).count(), "one audit entry");
+        assertEquals(403, ((Number) ManageBroker.json(after.get(after.size() - 1).details()).get("status")).intValue());
+        assertEquals("admin:zoë-ops@corp.example", ManageBroker.json(after.get(after.size() - 1).details()).get("actor"));
+        assertEquals(404, broker.get(B + "/agents/" + id).statusCode(), "nothing created in payments-eu");
+        // broker-wide routes are for super admins
+        assertEquals(403, b.get(broker.url() + "/admin/break-glass").statusCode());
+    }
+
+    @Test
+    void anAuditorReadsEverythingAndChangesNothing() {
+        String id = "audited-bot-" + suffix();
+        assertEquals(201, broker.post(A + "/agents", agentJson(id, "alice@corp.example", "deploy-reader")).statusCode());
+        Browser b = new Browser();
+        b.signIn("sécurité.auditor", List.of("Sicherheit & Prüfung"), "pwd", null);
+        String csrf = b.csrf();
+        assertEquals(200, b.get(broker.url() + A + "/agents/" + id).statusCode());
+        assertEquals(200, b.get(broker.url() + B + "/agents").statusCode());
+        assertEquals(200, b.get(broker.url() + A + "/audit/entries").statusCode());
+        assertEquals(200, b.get(broker.url() + A + "/roles").statusCode());
+        for (String[] change : new String[][]{{A + "/agents/" + id + "/suspend", "{}"}, {A + "/agents", agentJson("x-" + suffix(), "a@b.c", null)},
+                {A + "/roles", "{\"name\":\"sneaky\",\"scopes\":[\"x\"]}"}, {A + "/audit/checkpoints", "{}"}}) {
+            HttpResponse<String> r = b.post(broker.url() + change[0], change[1], csrf);
+            assertEquals(403, r.statusCode(), change[0] + " " + r.body());
+        }
+        assertEquals(403, b.send(b.req(broker.url() + A + "/agents/" + id).header("X-CSRF-Token", csrf)
+                .header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString("{\"name\":\"x\"}"))).statusCode());
+        assertEquals("active", ManageBroker.json(broker.get(A + "/agents/" + id).body()).get("status"), "nothing changed");
+    }
+
+    @Test
+    void anAgentOwnerSeesAndSteersOnlyTheirAgents() {
+        String mine = "zoe-helper-" + suffix();
+        String theirs = "bob-helper-" + suffix();
+        assertEquals(201, broker.post(A + "/agents", agentJson(mine, OWNER, "deploy-reader")).statusCode());
+        assertEquals(201, broker.post(A + "/agents", agentJson(theirs, "bob@corp.example", "deploy-reader")).statusCode());
+        Browser b = new Browser();
+        b.signIn("00u-zoe", List.of("engineers"), "pwd", OWNER);
+        String csrf = b.csrf();
+        List<Object> listed = new ArrayList<>();
+        for (Object o : (List<?>) ManageBroker.json(b.get(broker.url() + A + "/agents").body()).get("agents")) {
+            listed.add(((Map<?, ?>) o).get("id"));
+        }
+        assertTrue(listed.contains(mine), listed.toString());
+        assertFalse(listed.contains(theirs), listed.toString());
+        assertEquals(200, b.get(broker.url() + A + "/agents/" + mine).statusCode());
+        assertEquals(403, b.get(broker.url() + A + "/agents/" + theirs).statusCode());
+        assertEquals(200, b.post(broker.url() + A + "/agents/" + mine + "/suspend", "{\"reason\":\"on leave\"}", csrf).statusCode());
+        assertEquals(403, b.post(broker.url() + A + "/agents/" + theirs + "/suspend", "{}", csrf).statusCode());
+        assertEquals("active", ManageBroker.json(broker.get(A + "/agents/" + theirs).body()).get("status"));
+        HttpResponse<String> giveAway = b.send(b.req(broker.url() + A + "/agents/" + mine).header("X-CSRF-Token", csrf)
+                .header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"owner\":\"bob@corp.example\"}")));
+        assertEquals(403, giveAway.statusCode(), giveAway.body());
+        assertEquals(403, b.post(broker.url() + A + "/agents", agentJson("new-" + suffix(), OWNER, null), csrf).statusCode());
+        assertEquals(403, b.get(broker.url() + A + "/audit/entries").statusCode());
+    }
+
+    // ------------------------------------------------------------------------------------------ CSRF
+
+    @Test
+    void aCrossSitePostWithTheCookieButNoCsrfTokenIsRefused() {
+        Browser b = new Browser();
+        b.signIn("ops.lead", List.of("acme-ops"), "pwd", null);
+        String id = "csrf-bot-" + suffix();
+        // what a hostile page's auto-submitted form (or fetch with credentials) sends: the cookie rides along, no token
+        HttpResponse<String> r = b.send(b.req(broker.url() + A + "/agents").header("Content-Type", "application/json")
+                .header("Origin", "https://evil.example").POST(HttpRequest.BodyPublishers.ofString(agentJson(id, "a@b.c", null))));
+        assertEquals(403, r.statusCode(), r.body());
+        assertTrue(ManageBroker.json(r.body()).get("error_description").toString().contains("CSRF"), r.body());
+        assertEquals(403, b.post(broker.url() + A + "/agents", agentJson(id, "a@b.c", null), "wrong-token").statusCode());
+        AuditEntry e = last("acme", "admin.request.rejected");
+        assertEquals("admin:ops.lead@corp.example", ManageBroker.json(e.details()).get("actor"));
+        assertEquals(404, broker.get(A + "/agents/" + id).statusCode(), "nothing created");
+        // a bearer token needs no CSRF token (no ambient credential)
+        assertEquals(201, broker.post(A + "/agents", agentJson(id, "a@b.c", null)).statusCode());
+    }
+
+    // ------------------------------------------------------------------------------------------ step-up
+
+    @Test
+    void aPrivilegedActionAsksForStepUpThenSucceedsAfterAnMfaSignIn() {
+        String id = "stepup-bot-" + suffix();
+        assertEquals(201, broker.post(A + "/agents", agentJson(id, "a@corp.example", "deploy-reader")).statusCode());
+        Browser b = new Browser();
+        b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
+        HttpResponse<String> r = b.post(broker.url() + A + "/agents/" + id + "/revoke", "{}", b.csrf());
+        assertEquals(401, r.statusCode(), r.body());
+        String challenge = r.headers().firstValue("WWW-Authenticate").orElse("");
+        assertTrue(challenge.startsWith("Bearer error=\"insufficient_user_authentication\""), challenge);
+        assertTrue(challenge.contains("acr_values=\"" + MFA_ACR + "\""), challenge);
+        assertTrue(challenge.contains("max_age=300"), challenge);
+        assertEquals("insufficient_user_authentication", ManageBroker.json(r.body()).get("error"));
+        assertEquals("active", ManageBroker.json(broker.get(A + "/agents/" + id).body()).get("status"), "not revoked");
+        // a privileged role cannot be granted either
+        assertEquals(401, b.post(broker.url() + A + "/agents", agentJson("p-" + suffix(), "a@b.c", "prod-deployer"), b.csrf()).statusCode());
+
+        // the console's step-up: a fresh sign-in at the IdP asking for MFA (prompt=login, max_age, acr_values, S256)
+        Map<String, String> asked = b.stepUp("jonathan.christopher.williams", List.of("acme-ops"));
+        assertEquals("login", asked.get("prompt"));
+        assertEquals("300", asked.get("max_age"));
+        assertEquals(MFA_ACR, asked.get("acr_values"));
+        assertEquals("S256", asked.get("code_challenge_method"));
+        assertEquals(true, ManageBroker.json(b.get(broker.url() + "/admin/whoami").body()).get("privileged_now"));
+        HttpResponse<String> ok = b.post(broker.url() + A + "/agents/" + id + "/revoke", "{\"reason\":\"leaked key\"}", b.csrf());
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertEquals("revoked", ManageBroker.json(ok.body()).get("status"));
+        assertEquals(201, b.post(broker.url() + A + "/agents", agentJson("p-" + suffix(), "a@b.c", "prod-deployer"), b.csrf()).statusCode());
+    }
+
+    @Test
+    void automationCredentialsCarryThePrivilegedCapabilityFromTheirCreation() {
+        String plain = "ci.plain-" + suffix();
+        String priv = "ci.release-" + suffix();
+        Map<String, Object> p1 = ManageBroker.json(broker.post("/admin/credentials",
+                "{\"client_id\":\"" + plain + "\",\"role\":\"tenant_admin\",\"tenants\":[\"acme\"]}").body());
+        Map<String, Object> p2 = ManageBroker.json(broker.post("/admin/credentials",
+                "{\"client_id\":\"" + priv + "\",\"role\":\"tenant_admin\",\"tenants\":[\"acme\"],\"privileged\":true}").body());
+        String plainToken = token(plain, (String) p1.get("client_secret"));
+        String privToken = token(priv, (String) p2.get("client_secret"));
+        String id = "auto-bot-" + suffix();
+        assertEquals(201, bearer(plainToken, "POST", A + "/agents", agentJson(id, "a@b.c", null)).statusCode());
+        assertEquals(403, bearer(plainToken, "GET", B + "/agents", null).statusCode(), "scoped to acme");
+        HttpResponse<String> refused = bearer(plainToken, "POST", A + "/agents/" + id + "/revoke", "{}");
+        assertEquals(403, refused.statusCode(), refused.body());
+        assertTrue(refused.headers().firstValue("WWW-Authenticate").isEmpty(), "no MFA challenge for automation");
+        assertEquals(200, bearer(privToken, "POST", A + "/agents/" + id + "/revoke", "{}").statusCode());
+        Map<String, Object> created = ManageBroker.json(last("_broker", "admin.credential.created").details());
+        assertEquals(true, created.get("privileged"));
+    }
+
+    // ------------------------------------------------------------------------------------------ break-glass
+
+    @Test
+    void breakGlassUseIsAuditedAndShownAndItCanBeRotatedAndDisabled() {
+        // a privileged super-admin automation credential puts the break-glass credential back whatever happens
+        String rescuer = "ops.rescue-" + suffix();
+        Map<String, Object> rc = ManageBroker.json(broker.post("/admin/credentials",
+                "{\"client_id\":\"" + rescuer + "\",\"role\":\"super_admin\",\"privileged\":true}").body());
+        String rescue = token(rescuer, (String) rc.get("client_secret"));
+        try {
+            String old = broker.adminCredentials().get("client_secret");
+            long uses = count("_broker", "admin.break_glass_used");
+            String t = token("admin", old);
+            assertEquals(uses + 1, count("_broker", "admin.break_glass_used"), "every use audited");
+            Map<String, Object> status = ManageBroker.json(bearer(t, "GET", "/admin/break-glass", null).body());
+            assertEquals(true, status.get("enabled"));
+            assertEquals("generated", status.get("source"));
+            assertNotNull(status.get("last_used_at"));
+            // a console super admin sees it (API and landing page)
+            Browser b = new Browser();
+            b.signIn("root.admin", List.of("Deputy Admins"), "pwd", null);
+            assertEquals(status.get("last_used_at"), ManageBroker.json(b.get(broker.url() + "/admin/break-glass").body()).get("last_used_at"));
+            assertTrue(b.get(broker.url() + "/console").body().contains("Break-glass credential"));
+
+            Map<String, Object> rotated = ManageBroker.json(bearer(t, "POST", "/admin/break-glass/rotate", null).body());
+            String fresh = (String) rotated.get("client_secret");
+            assertNotEquals(old, fresh);
+            assertNotNull(rotated.get("rotated_at"));
+            assertEquals(401, tokenResponse("admin", old).statusCode(), "the old secret is dead");
+            assertEquals(fresh, broker.adminCredentials().get("client_secret"), "the credentials file follows");
+            assertEquals("api", ManageBroker.json(last("_broker", "admin.break_glass_rotated").details()).get("source"));
+
+            assertEquals(200, bearer(rescue, "POST", "/admin/break-glass/disable", null).statusCode());
+            assertEquals(401, tokenResponse("admin", fresh).statusCode(), "disabled");
+            assertEquals(401, bearer(t, "GET", "/admin/break-glass", null).statusCode(), "its tokens stop at once");
+            assertEquals("admin:" + rescuer, ManageBroker.json(last("_broker", "admin.break_glass_disabled").details()).get("actor"));
+            // a console super admin re-enables it: a privileged action, so only after an MFA sign-in
+            assertEquals(401, b.post(broker.url() + "/admin/break-glass/enable", "", b.csrf()).statusCode());
+            b.stepUp("root.admin", List.of("Deputy Admins"));
+            assertEquals(200, b.post(broker.url() + "/admin/break-glass/enable", "", b.csrf()).statusCode());
+            assertEquals(200, tokenResponse("admin", fresh).statusCode());
+        } finally {
+            bearer(rescue, "POST", "/admin/break-glass/enable", null);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ logout
+
+    @Test
+    void signingOutEndsTheSessionEverywhereAndGoesToTheIdp() {
+        Browser b = new Browser();
+        b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
+        String cookie = b.sessionCookie();
+        assertEquals(403, b.postForm(broker.url() + "/console/logout", Map.of()).statusCode(), "no CSRF token: no sign-out");
+        assertEquals(200, b.get(broker.url() + "/admin/whoami").statusCode());
+        HttpResponse<String> out = b.postForm(broker.url() + "/console/logout", Map.of("_csrf", b.csrf()));
+        assertEquals(303, out.statusCode(), out.body());
+        String loc = out.headers().firstValue("Location").orElseThrow();
+        assertTrue(loc.startsWith(idp.issuerUrl("corp-admins").toString().replaceAll("/$", "") + "/endsession"), loc);
+        Map<String, String> q = query(loc);
+        assertEquals(CLIENT_ID, q.get("client_id"));
+        assertNotNull(q.get("id_token_hint"));
+        assertTrue(q.get("post_logout_redirect_uri").endsWith("/console/signed-out"), loc);
+        assertTrue(out.headers().allValues("Set-Cookie").stream().anyMatch(c -> c.startsWith("deputy_console=;") && c.contains("Max-Age=0")),
+                out.headers().allValues("Set-Cookie").toString());
+        // the old cookie value, replayed: the session is gone
+        HttpResponse<String> replay = Browser.raw(HttpRequest.newBuilder(URI.create(broker.url() + "/admin/whoami"))
+                .header("Cookie", "deputy_console=" + cookie).GET().build());
+        assertEquals(401, replay.statusCode());
+        assertEquals("success", last("_broker", "admin.console.logout").outcome());
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    static String agentJson(String id, String owner, String role) {
+        return """
+                {"id":"%s","name":"Bot %s","owner":"%s","environment":"staging",%s"auth_method":"private_key_jwt","jwks":%s}"""
+                .formatted(id, id, owner, role == null ? "" : "\"roles\":[\"" + role + "\"],", TestKeys.publicJwks());
+    }
+
+    static String suffix() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    AuditEntry last(String tenant, String type) {
+        return broker.lastAudit(tenant, type, null);
+    }
+
+    long count(String tenant, String type) {
+        return broker.audit(tenant).stream().filter(e -> e.type().equals(type)).count();
+    }
+
+    HttpResponse<String> tokenResponse(String id, String secret) {
+        return Browser.raw(HttpRequest.newBuilder(URI.create(broker.url() + "/admin/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_id=" + enc(id) + "&client_secret=" + enc(secret)))
+                .build());
+    }
+
+    String token(String id, String secret) {
+        HttpResponse<String> r = tokenResponse(id, secret);
+        assertEquals(200, r.statusCode(), r.body());
+        return (String) ManageBroker.json(r.body()).get("access_token");
+    }
+
+    HttpResponse<String> bearer(String token, String method, String path, String json) {
+        return Browser.raw(HttpRequest.newBuilder(URI.create(broker.url() + path)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    static String json(Object o) {
+        try {
+            return ManageBroker.JSON.writeValueAsString(o);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    static Map<String, String> query(String location) {
+        Map<String, String> out = new LinkedHashMap<>();
+        URLUtils.parseParameters(URI.create(location).getRawQuery()).forEach((k, v) -> out.put(k, v.get(0)));
+        return out;
+    }
+
+    /** The admin IdP's next token response: an ID token for {@code sub} with these claims, audience the console client. */
+    record IdTokenClaims(String sub, Map<String, Object> claims) implements OAuth2TokenCallback {
+        @Override
+        public String issuerId() {
+            return "corp-admins";
+        }
+
+        @Override
+        public String subject(com.nimbusds.oauth2.sdk.TokenRequest tokenRequest) {
+            return sub;
+        }
+
+        @Override
+        public String typeHeader(com.nimbusds.oauth2.sdk.TokenRequest tokenRequest) {
+            return "JWT";
+        }
+
+        @Override
+        public List<String> audience(com.nimbusds.oauth2.sdk.TokenRequest tokenRequest) {
+            return List.of(CLIENT_ID);
+        }
+
+        @Override
+        public Map<String, Object> addClaims(com.nimbusds.oauth2.sdk.TokenRequest tokenRequest) {
+            return claims;
+        }
+
+        @Override
+        public long tokenExpiry() {
+            return 3600;
+        }
+    }
+
+    /** A browser: a cookie jar, redirects followed by hand (so each hop can be looked at). */
+    final class Browser {
+        private final CookieManager jar = new CookieManager();
+        private final HttpClient http = HttpClient.newBuilder().cookieHandler(jar).followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        String sessionSetCookie;
+        Map<String, String> lastAuthorizeQuery;
+
+        HttpRequest.Builder req(String uri) {
+            return HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(60));
+        }
+
+        HttpResponse<String> get(String uri) {
+            return send(req(uri).GET());
+        }
+
+        HttpResponse<String> post(String uri, String json, String csrf) {
+            return send(req(uri).header("Content-Type", "application/json").header("X-CSRF-Token", csrf)
+                    .POST(HttpRequest.BodyPublishers.ofString(json)));
+        }
+
+        HttpResponse<String> postForm(String uri, Map<String, String> form) {
+            Map<String, List<String>> p = new LinkedHashMap<>();
+            form.forEach((k, v) -> p.put(k, List.of(v)));
+            return send(req(uri).header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(URLUtils.serializeParameters(p))));
+        }
+
+        HttpResponse<String> send(HttpRequest.Builder r) {
+            try {
+                return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
+        static HttpResponse<String> raw(HttpRequest r) {
+            try {
+                return HttpClient.newHttpClient().send(r, HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** Follows redirects from {@code uri}; remembers the IdP authorization request and the session Set-Cookie. */
+        HttpResponse<String> follow(String uri) {
+            if (uri.contains("/authorize")) {
+                lastAuthorizeQuery = query(uri);
+            }
+            HttpResponse<String> r = get(uri);
+            for (int i = 0; i < 10 && r.statusCode() / 100 == 3; i++) {
+                String next = r.uri().resolve(r.headers().firstValue("Location").orElseThrow()).toString();
+                if (next.contains("/authorize")) {
+                    lastAuthorizeQuery = query(next);
+                }
+                r.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("deputy_console=dpc_"))
+                        .findFirst().ifPresent(c -> sessionSetCookie = c);
+                r = get(next);
+            }
+            return r;
+        }
+
+        HttpResponse<String> signIn(String sub, List<String> groups, String amr, String email) {
+            enqueue(sub, groups, List.of(amr), null, email);
+            return follow(broker.url() + "/console");
+        }
+
+        /**
+         * The console's step-up with an MFA sign-in; returns the authorization request's parameters. With
+         * {@code prompt=login} the IdP shows its login form: it is filled in (user name, the ID token's claims).
+         */
+        Map<String, String> stepUp(String sub, List<String> groups) {
+            Map<String, Object> claims = enqueue(sub, groups, List.of("pwd", "otp"), MFA_ACR, null);
+            HttpResponse<String> form = follow(broker.url() + "/console/step-up");
+            assertEquals(200, form.statusCode(), form.body());
+            assertTrue(form.body().contains("name=\"username\""), "the IdP asks to sign in again: " + form.uri());
+            HttpResponse<String> r = postForm(form.uri().toString(), Map.of("username", sub, "claims", json(claims)));
+            assertEquals(302, r.statusCode(), r.body());
+            HttpResponse<String> page = follow(r.uri().resolve(r.headers().firstValue("Location").orElseThrow()).toString());
+            assertEquals(200, page.statusCode(), page.body());
+            assertEquals("/console", page.uri().getPath(), page.uri().toString());
+            return lastAuthorizeQuery;
+        }
+
+        private Map<String, Object> enqueue(String sub, List<String> groups, List<String> amr, String acr, String email) {
+            Map<String, Object> claims = new HashMap<>();
+            claims.put("groups", groups);
+            claims.put("amr", amr);
+            claims.put("auth_time", System.currentTimeMillis() / 1000);
+            claims.put("email", email != null ? email : sub + "@corp.example");
+            claims.put("email_verified", true);
+            if (acr != null) {
+                claims.put("acr", acr);
+            }
+            idp.enqueueCallback(new IdTokenClaims(sub, claims));
+            return claims;
+        }
+
+        String csrf() {
+            Object t = ManageBroker.json(get(broker.url() + "/admin/whoami").body()).get("csrf_token");
+            assertNotNull(t, "a console session has a CSRF token");
+            return (String) t;
+        }
+
+        String sessionCookie() {
+            return jar.getCookieStore().getCookies().stream().filter(c -> c.getName().equals("deputy_console"))
+                    .map(HttpCookie::getValue).findFirst().orElseThrow();
+        }
+    }
+}
