@@ -264,6 +264,21 @@ class AdminOpenApiTest {
         return json;
     }
 
+    String adminToken(String clientId, String secret) {
+        HttpResponse<String> r = broker.send(HttpRequest.newBuilder(URI.create(broker.url() + "/admin/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_id=" + enc(clientId)
+                        + "&client_secret=" + enc(secret))));
+        assertEquals(200, r.statusCode(), r.body());
+        return (String) json(r).get("access_token");
+    }
+
+    HttpResponse<String> bearer(String token, String method, String path) {
+        return broker.send(HttpRequest.newBuilder(URI.create(broker.url() + path)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .method(method, method.equals("GET") ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString("{}")));
+    }
+
     static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
@@ -455,6 +470,34 @@ class AdminOpenApiTest {
         get(A + "/audit/export", T + "/audit/export?format=csv", 400);
         post(A + "/audit/archive", T + "/audit/archive", "{\"older_than\":\"soon\"}", 400);
         get(A + "/audit/archives", T + "/audit/archives", 200);
+
+        // --- admin identity: who am I, scoped automation credentials, the break-glass credential (last: it is rotated)
+        HttpResponse<String> me = get("/admin/whoami", "/admin/whoami", 200);
+        assertTrue(json(me).containsKey("csrf_token") && json(me).get("csrf_token") == null, me.body());
+        String ci = "ci.release-pipeline.payments";
+        String ciJson = "{\"client_id\":\"" + ci + "\",\"role\":\"tenant_admin\",\"tenants\":[\"demo\"]}";
+        String ciSecret = (String) json(post("/admin/credentials", "/admin/credentials", ciJson, 201)).get("client_secret");
+        post("/admin/credentials", "/admin/credentials", ciJson, 409);
+        post("/admin/credentials", "/admin/credentials", "{\"client_id\":\"zoë agent\",\"role\":\"tenant_admin\",\"tenants\":[\"demo\"]}", 400);
+        post("/admin/credentials", "/admin/credentials", "{\"client_id\":\"ops.root\",\"role\":\"root\"}", 400);
+        post("/admin/credentials", "/admin/credentials", "{\"client_id\":\"ops.auditor\",\"role\":\"auditor\",\"tenants\":[\"no-such-tenant\"]}", 400);
+        String rescuer = "ops.rescue.payments";
+        String rescueSecret = (String) json(post("/admin/credentials", "/admin/credentials",
+                "{\"client_id\":\"" + rescuer + "\",\"role\":\"super_admin\",\"privileged\":true}", 201)).get("client_secret");
+        HttpResponse<String> creds = get("/admin/credentials", "/admin/credentials", 200);
+        assertTrue(creds.body().contains(ci) && !creds.body().contains(ciSecret), "listed, without its secret");
+        String scoped = adminToken(ci, ciSecret);
+        check("GET", "/admin/whoami", bearer(scoped, "GET", "/admin/whoami"), 200);
+        check("GET", "/admin/break-glass", bearer(scoped, "GET", "/admin/break-glass"), 403);
+        check("POST", "/admin/credentials", bearer(scoped, "POST", "/admin/credentials"), 403);
+        check("GET", "/admin/credentials", bearer(scoped, "GET", "/admin/credentials"), 403);
+        get("/admin/break-glass", "/admin/break-glass", 200);
+        String rescue = adminToken(rescuer, rescueSecret);
+        check("POST", "/admin/break-glass/disable", bearer(rescue, "POST", "/admin/break-glass/disable"), 200);
+        check("POST", "/admin/break-glass/enable", bearer(rescue, "POST", "/admin/break-glass/enable"), 200);
+        check("POST", "/admin/break-glass/enable", bearer(scoped, "POST", "/admin/break-glass/enable"), 403);
+        HttpResponse<String> rotated = check("POST", "/admin/break-glass/rotate", bearer(rescue, "POST", "/admin/break-glass/rotate"), 200);
+        assertNotNull(json(rotated).get("client_secret"), rotated.body());
 
         // every documented operation was exercised, except the live stream (an endless SSE response)
         Set<String> missing = new TreeSet<>(operations());
