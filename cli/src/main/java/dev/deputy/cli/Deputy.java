@@ -33,12 +33,14 @@ import java.util.Properties;
                         + "<DEPUTY_DATA_DIR or ./data>/admin-credentials.json.",
                 "Tenant: --tenant, else DEPUTY_TENANT, else demo."},
         subcommands = {AgentCommand.class, RoleCommand.class, ResourceCommand.class, ConnectorCommand.class,
-                ClientCommand.class, ConsentCommand.class, UserCommand.class, KeyCommand.class, AuditCommand.class, PolicyCommand.class,
-                ApplyCommand.class, ValidateCommand.class, BreakGlassCommand.class, CompletionCommand.class},
+                ClientCommand.class, ConsentCommand.class, UserCommand.class, KeyCommand.class, AuditCommand.class,
+                ApplyCommand.class, PlanCommand.class, ValidateCommand.class, TenantCommand.class, PolicyCommand.class,
+                BreakGlassCommand.class, CompletionCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:failed (the broker refused, a check or verification failed, or it is unreachable)",
                 "2:usage (unknown command or option, missing or extra argument, no --yes without a terminal)",
-                "3:not found", "4:conflict"})
+                "3:not found", "4:conflict",
+                "5:approval required (a plan grants a privileged role and no second admin approved it)"})
 public final class Deputy implements Runnable {
     @Spec
     CommandSpec spec;

@@ -9,6 +9,8 @@ public final class ExitCodes {
     public static final int USAGE = 2;
     public static final int NOT_FOUND = 3;
     public static final int CONFLICT = 4;
+    /** A plan grants a privileged role and lacks a second admin's approval (deputy plan, deputy apply). */
+    public static final int APPROVAL_REQUIRED = 5;
 
     private ExitCodes() {
     }

@@ -35,6 +35,11 @@ public record Io(Map<String, String> env, PrintStream out, PrintStream err, Buff
         }
     }
 
+    /** Colours on stdout: only at a terminal, and not with NO_COLOR set or TERM=dumb. */
+    public boolean color() {
+        return tty && !env.containsKey("NO_COLOR") && !"dumb".equals(env.get("TERM"));
+    }
+
     /** A progress line on stderr (never on stdout, which stays parseable). */
     public void progress(String line) {
         err.println(line);

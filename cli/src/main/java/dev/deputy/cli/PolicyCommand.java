@@ -22,13 +22,34 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
+import static dev.deputy.cli.AdminApi.seg;
+
 /**
  * {@code deputy policy …}: the tool policy (the {@code tools:} section of {@code policies/*.yml}, docs/governance.md).
  * {@code test} and {@code explain} run offline with the shared policy engine (module policy-engine), no broker
- * needed (CI); {@code dry-run} asks the broker to re-decide its recent tool decisions with proposed files.
+ * needed (CI); {@code dry-run} asks the broker to re-decide its recent tool decisions with proposed files;
+ * {@code list} and {@code show} read the delegation rules ({@code /admin/t/<t>/policies}; they change through
+ * policies/*.yml: deputy plan / apply).
  */
-@Command(name = "policy", description = "Tool policy: test fixtures and explain decisions offline; dry-run a change on recent traffic.")
+@Command(name = "policy", description = "Policies: list and show the delegation rules; test fixtures and explain tool decisions offline; dry-run a change on recent traffic.")
 final class PolicyCommand extends Group {
+
+    @Command(name = "list", description = "List the tenant's delegation rules, in the order they are evaluated.")
+    int list() {
+        Map<String, Object> r = api().get(api().tenantPath("/policies"));
+        out().emit(r, p -> {
+            p.println("max_chain_depth: " + r.get("max_chain_depth"));
+            Output.columns(p, Lists.maps(r.get("rules")), "no delegation rules (everything is denied)", "id", "effect",
+                    "agents", "agent_roles", "resources", "scopes");
+        });
+        return 0;
+    }
+
+    @Command(name = "show", description = "Show one delegation rule.")
+    int show(@Parameters(paramLabel = "RULE_ID") String id) {
+        out().object(api().get(api().tenantPath("/policies/" + seg(id))), null);
+        return 0;
+    }
 
     @Command(name = "test", description = {"Run policy fixture files (input -> expected decision) offline; exit 1 if any case fails.",
             "A fixture file names its policies (policies: <file or folder>, relative to it) unless --policies is given."})

@@ -537,4 +537,170 @@ class CliTest {
         assertEquals(fresh, broker.adminCredentials().get("client_secret"), "the credentials file follows");
         assertEquals(0, cli("break-glass", "status").code(), "the CLI signs in with the new secret");
     }
+
+    @Test
+    void planWaitsForASecondAdminThenApplies(@TempDir Path dir) throws Exception {
+        noConfigObjects(dir);
+        Path t = dir.resolve("tenants/demo");
+        ManageBroker.write(t.resolve("roles/payments.settlement.yml"), "scopes: [payments:settle]\nprivileged: true\n");
+        ManageBroker.write(t.resolve("agents/payments.settlement.reconciler.yml"),
+                "environment: prod\nauth_method: tls_client_auth\nroles: [payments.settlement]\nmetadata: {owner_name: zoë}\n");
+        Run r = cli("plan", dir.toString());
+        assertEquals(5, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("new agent payments.settlement.reconciler gets privileged role [payments.settlement]"), r.out());
+        assertFalse(r.out().contains("\u001b["), "no colours without a terminal");
+        String id = (String) ManageBroker.json(cli("plan", dir.toString(), "-o", "json").out()).get("plan_id");
+        assertTrue(r.err().contains("deputy plan approve " + id), r.err());
+        assertEquals(5, cli("apply", dir.toString(), "--yes").code(), "apply refuses without the approval");
+        assertEquals(3, cli("agent", "show", "payments.settlement.reconciler").code());
+
+        // the submitter cannot approve; a second admin can
+        r = cli("plan", "approve", id, "--yes");
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("cannot approve it") && r.err().contains("HTTP 403"), r.err());
+        String secret = "second-admin-" + "s".repeat(32);
+        broker.bean(dev.deputy.broker.admin.AdminCredentialStore.class).createIfAbsent(
+                new dev.deputy.broker.admin.AdminCredentialStore.AdminCredential("jonathan.christopher.williams",
+                        java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                                .digest(secret.getBytes(StandardCharsets.UTF_8))), System.currentTimeMillis(), false));
+        Map<String, String> second = new HashMap<>(env);
+        second.put("DEPUTY_ADMIN_CLIENT_ID", "jonathan.christopher.williams");
+        second.put("DEPUTY_ADMIN_CLIENT_SECRET", secret);
+        r = cli(second, "plan", "list", "--status", "pending");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains(id), r.out());
+        assertEquals(2, cli(second, "plan", "approve", id).code(), "asks first; no terminal, no --yes");
+        r = cli(second, "plan", "approve", id, "--yes");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(cli("plan", "show", id).out().contains("jonathan.christopher.williams"));
+
+        r = cli("plan", dir.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("approval: approved (by jonathan.christopher.williams"), r.out());
+        r = cli("apply", dir.toString(), "--yes");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(cli("agent", "show", "payments.settlement.reconciler", "-o", "json").out().contains("payments.settlement"));
+        assertEquals(0, cli("plan", dir.toString()).code(), "nothing left that needs approval");
+        noConfigObjects(dir);
+    }
+
+    /** Revokes and deletes every config-managed object (other tests' applies leave theirs), so plans are exact. */
+    void noConfigObjects(Path tmp) throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("empty-" + System.nanoTime()));
+        Run r = cli("apply", empty.toString(), "--yes");
+        assertEquals(0, r.code(), r.out() + r.err());
+    }
+
+    @Test
+    void colouredPlanAtATerminal(@TempDir Path dir) throws Exception {
+        noConfigObjects(dir);
+        Path t = dir.resolve("tenants/demo");
+        ManageBroker.write(t.resolve("roles/colour.role.yml"), "scopes: [c:r]\n");
+        Run r = cliTty("n", "plan", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("\u001b[32m  + create role colour.role"), r.out());
+        assertEquals(0, cli("apply", dir.toString()).code());
+        Files.delete(t.resolve("roles/colour.role.yml"));
+        r = cliTty("n", "apply", dir.toString());
+        assertEquals(1, r.code(), "not confirmed");
+        assertTrue(r.err().contains("\u001b[31m  - delete role colour.role"), r.err());
+        assertEquals(0, cli("role", "show", "colour.role").code(), "not confirmed: nothing changed");
+        assertEquals(0, cli("apply", dir.toString(), "--yes").code());
+        assertEquals(3, cli("role", "show", "colour.role").code());
+        noConfigObjects(dir);
+    }
+
+    @Test
+    void tenantsAndDelegationRulesThroughTheWholeTree(@TempDir Path dir) throws Exception {
+        noConfigObjects(dir);
+        Run r = cli("tenant", "list");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("demo"), r.out());
+        Map<String, Object> shown = ManageBroker.json(cli("tenant", "show", "-o", "json").out());
+        assertEquals("demo", shown.get("id"));
+        assertEquals(3, cli("tenant", "show", "no-such-tenant").code());
+
+        // the broker's own tenant folder plus one delegation rule: the plan is that rule, and every node serves it
+        Path t = dir.resolve("tenants/demo");
+        copy(broker.configDir().resolve("tenants/demo"), t);
+        ManageBroker.write(t.resolve("policies/zz-cli.yml"), """
+                delegation:
+                  - id: cli.reconciler-for-devs
+                    agents: [payments.settlement.reconciler]
+                    users: {groups: [devs]}
+                    resources: ["*"]
+                """);
+        r = cli("plan", dir.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("+ create policy zz-cli"), r.out());
+        assertTrue(r.out().contains("1 change"), r.out());
+        r = cli("apply", dir.toString(), "--yes");
+        assertEquals(0, r.code(), r.out() + r.err());
+        r = cli("policy", "list");
+        assertTrue(r.out().contains("cli.reconciler-for-devs"), r.out());
+        r = cli("policy", "show", "cli.reconciler-for-devs", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(List.of("devs"), ((Map<?, ?>) ManageBroker.json(r.out()).get("users")).get("groups"));
+        assertEquals(3, cli("policy", "show", "no.such.rule").code());
+
+        // a broken rule: the plan names the file, nothing changes
+        ManageBroker.write(t.resolve("policies/zz-cli.yml"), "delegation:\n  - id: broken\n    agents: [x]\n");
+        r = cli("plan", dir.toString());
+        assertTrue(r.code() != 0, r.out());
+        assertTrue((r.out() + r.err()).contains("policies/zz-cli.yml"), r.out() + r.err());
+        assertFalse((r.out() + r.err()).contains("/tmp/"), "no server temp paths: " + r.err());
+        Files.delete(t.resolve("policies/zz-cli.yml"));
+        assertEquals(0, cli("apply", dir.toString(), "--yes").code());
+        assertFalse(cli("policy", "list").out().contains("cli.reconciler-for-devs"));
+        noConfigObjects(dir);
+    }
+
+    @Test
+    void roleResourceClientAndAgentUpdates() throws Exception {
+        assertEquals(0, cli("role", "create", "upd.role", "--scope", "u:r").code());
+        assertEquals(0, cli("role", "update", "upd.role", "--scope", "u:r u:w", "--description", "Updäted").code());
+        Map<String, Object> role = ManageBroker.json(cli("role", "show", "upd.role", "-o", "json").out());
+        assertEquals(List.of("u:r", "u:w"), role.get("scopes"));
+        assertEquals(0, cli("resource", "add", "https://mcp.example.com/upd", "--id", "upd.res", "--scope", "u:r").code());
+        assertEquals(0, cli("resource", "update", "upd.res", "--uri", "https://mcp.example.com/upd/v2", "--scope", "u:w").code());
+        Map<String, Object> res = ManageBroker.json(cli("resource", "show", "upd.res", "-o", "json").out());
+        assertEquals("https://mcp.example.com/upd/v2", res.get("uri"));
+        assertEquals(3, cli("resource", "show", "no.such.res").code());
+
+        Run r = cli("client", "create", "upd-client", "--name", "Upd Client", "--redirect-uri", "http://127.0.0.1:7777/cb");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(0, cli("client", "update", "upd-client", "--name", "Renamed Client", "--internal", "true").code());
+        Map<String, Object> client = ManageBroker.json(cli("client", "show", "upd-client", "-o", "json").out());
+        assertEquals("Renamed Client", client.get("name"));
+        assertTrue(cli("client", "list").out().contains("upd-client"));
+        assertEquals(0, cli("client", "remove", "upd-client", "--yes").code());
+        assertEquals(3, cli("client", "show", "upd-client").code());
+
+        assertEquals(0, cli("agent", "create", "upd.agent", "--env", "dev", "--auth-method", "tls_client_auth").code());
+        assertEquals(0, cli("agent", "update", "upd.agent", "--role", "upd.role", "--owner", "jonathan.christopher.williams").code());
+        Map<String, Object> agent = ManageBroker.json(cli("agent", "show", "upd.agent", "-o", "json").out());
+        assertEquals(List.of("upd.role"), agent.get("roles"));
+        assertEquals(0, cli("agent", "suspend", "upd.agent").code());
+        assertEquals(0, cli("agent", "resume", "upd.agent").code());
+        assertEquals("active", ManageBroker.json(cli("agent", "show", "upd.agent", "-o", "json").out()).get("status"));
+
+        assertEquals(0, cli("audit", "checkpoint").code());
+        r = cli("audit", "checkpoints", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("seq"), r.out());
+        assertEquals(0, cli("audit", "archives").code());
+    }
+
+    static void copy(Path from, Path to) throws java.io.IOException {
+        try (var s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
 }

@@ -241,6 +241,8 @@ class SchemaParserAgreementTest {
         c.add(ok(Kind.ROLE, "shipped", "description: Read deployments through the deploy MCP server\nscopes:\n  - mcp:tool:deploy.read\n"));
         c.add(ok(Kind.ROLE, "dotted name, environments", "name: payments.settlement.reconciler\nscopes: [\"payments:settle\", mcp:tool:ledger.read]\n"
                 + "environments: [production, staging]\ndescription: \"Zoë's § 4 role\"\n"));
+        c.add(ok(Kind.ROLE, "privileged", "scopes: [payments:settle]\nenvironments: [production]\nprivileged: true\n"));
+        c.add(bad(Kind.ROLE, "privileged as a string", "scopes: [payments:settle]\nprivileged: maybe\n"));
         c.add(bad(Kind.ROLE, "no scopes", "description: nothing\n"));
         c.add(bad(Kind.ROLE, "empty scopes", "scopes: []\n"));
         c.add(bad(Kind.ROLE, "scope with a space", "scopes: [\"read all\"]\n"));

@@ -47,23 +47,38 @@ class AgentsController {
     private final dev.deputy.broker.agent.Catalog catalog;
     private final StepUp stepUp;
 
-    AgentsController(Agents agents, AdminContext ctx, dev.deputy.broker.agent.Catalog catalog, StepUp stepUp) {
+    private final dev.deputy.broker.config.PlanApprovalStore privileges;
+
+    AgentsController(Agents agents, AdminContext ctx, dev.deputy.broker.agent.Catalog catalog, StepUp stepUp,
+                     dev.deputy.broker.config.PlanApprovalStore privileges) {
         this.agents = agents;
         this.ctx = ctx;
         this.catalog = catalog;
         this.stepUp = stepUp;
+        this.privileges = privileges;
     }
 
-    /** Giving an agent a privileged role (by creation or patch) needs step-up (docs/console.md). */
-    private void privilegedRoles(String tenant, List<String> roles, List<String> had, Authentication auth) {
-        if (roles == null) {
+    /**
+     * Granting a role through the API (creation or patch): a role marked {@code privileged: true} in its file is
+     * granted only by an approved plan, never here (docs/cli.md); a role named in {@code DEPUTY_CONSOLE_PRIVILEGED_ROLES}
+     * needs step-up (docs/console.md).
+     */
+    private void checkGrants(String tenant, List<String> wanted, List<String> held, Authentication auth) {
+        if (wanted == null || wanted.isEmpty()) {
             return;
         }
-        for (String name : roles) {
-            if (had.contains(name)) {
+        java.util.Set<String> privileged = privileges.privilegedRoles(tenant);
+        List<String> granted = wanted.stream().filter(r -> privileged.contains(r) && !held.contains(r)).toList();
+        if (!granted.isEmpty()) {
+            throw new AgentException(AgentException.Kind.APPROVAL_REQUIRED, "role" + (granted.size() == 1 ? " " : "s ")
+                    + granted + " privileged: grant it in the agent's file with deputy plan / apply and a second "
+                    + "admin's approval");
+        }
+        for (String name : wanted) {
+            if (name == null || held.contains(name)) {
                 continue;
             }
-            var role = name == null ? java.util.Optional.<dev.deputy.broker.agent.Role>empty() : catalog.findRole(tenant, name);
+            var role = catalog.findRole(tenant, name);
             if (role.isPresent() && stepUp.privileged(role.get())) {
                 AdminPrincipal p = AdminPrincipal.of(auth).orElseThrow(() -> AdminRefusal.forbidden("not an admin"));
                 stepUp.require(p, "granting the privileged role " + name);
@@ -100,7 +115,7 @@ class AgentsController {
                            Authentication auth) {
         String t = ctx.tenant(tenant);
         CreateRequest r = AdminJson.read(body, CreateRequest.class, true);
-        privilegedRoles(t, r.roles(), List.of(), auth);
+        checkGrants(t, r.roles(), List.of(), auth);
         CredentialSpec cred = new CredentialSpec(r.jwks(), r.jwksUri(), r.certificate());
         var d = agents.create(t, new AgentSpec(r.id(), r.name(), r.owner(), r.environment(), r.roles(), r.metadata(),
                 r.authMethod(), cred.empty() ? null : cred), "api", AdminContext.actor(auth), RequestMetaFilter.of(request));
@@ -163,7 +178,7 @@ class AgentsController {
             throw AdminRefusal.forbidden("an agent owner cannot give an agent to someone else");
         }
         if (r.roles() != null) {
-            privilegedRoles(t, r.roles(), agents.get(t, id).roles(), auth);
+            checkGrants(t, r.roles(), agents.details(t, id).agent().roles(), auth);
         }
         return AdminViews.ok(view(t, agents.update(t, id, new AgentPatch(r.name(), r.owner(), r.environment(), r.roles(), r.metadata()),
                 AdminContext.actor(auth), RequestMetaFilter.of(request))));

@@ -34,6 +34,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,29 +44,38 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * {@code POST /admin/t/{tenant}/apply?dry_run=true|false}: policy-as-code for agents, roles and resources.
- * The body carries the tenant's files ({@code {"files": {"agents/x.yml": "<yaml>", ...}}}); without a body the
- * broker applies its own config dir. Answers the plan; 400 for a bad file (path:line: reason), 409 when the
- * plan cannot apply to the current state (nothing is changed then).
+ * {@code POST /admin/t/{tenant}/apply?dry_run=true|false}: policy-as-code for a tenant's folder.
+ * The body carries the tenant's files ({@code {"files": {"agents/x.yml": "<yaml>", ...}, "kinds": [...]}}).
+ * {@code kinds} names what the files stand for — agents, roles, resources, tenant, registration, connectors,
+ * clients, policies, trust — so that a kind left out is left alone (absent: agents, roles and resources, as before).
+ * Without a body the broker applies its own config dir, every kind. Answers the plan; 400 for a bad file
+ * (path:line: reason), 409 when the plan cannot apply to the current state (nothing is changed then), 403
+ * {@code approval_required} when it grants a privileged role without a second admin's approval (PlansController).
  */
 @Tag(name = "Policy as code", description = "Plan and apply the config tree (agents, roles, resources)")
 @Controller("/admin/t/{tenant}/apply")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
 class ApplyController {
-    static final Pattern FILE_NAME = Pattern.compile("(agents|roles|resources)/[A-Za-z0-9][A-Za-z0-9._-]{0,127}\\.ya?ml");
+    static final Pattern FILE_NAME = Pattern.compile("(agents|roles|resources|connectors|clients|policies|trust)/"
+            + "[A-Za-z0-9][A-Za-z0-9._-]{0,127}\\.ya?ml|tenant\\.ya?ml|registration\\.ya?ml");
+    static final List<String> POLICY_KINDS = List.of("agents", "roles", "resources");
+    static final List<String> ALL_KINDS = List.of("agents", "roles", "resources", "tenant", "registration", "connectors",
+            "clients", "policies", "trust");
     static final int MAX_FILES = 1000;
     private final PolicyApply engine;
     private final AdminContext ctx;
     private final Tenants tenants;
+    private final TreeApply tree;
 
-    ApplyController(PolicyApply engine, AdminContext ctx, Tenants tenants) {
+    ApplyController(PolicyApply engine, AdminContext ctx, Tenants tenants, TreeApply tree) {
         this.engine = engine;
         this.ctx = ctx;
         this.tenants = tenants;
+        this.tree = tree;
     }
 
-    record ApplyRequest(Map<String, String> files) {
+    record ApplyRequest(Map<String, String> files, List<String> kinds) {
     }
 
     @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyRequest")))
@@ -81,9 +92,19 @@ class ApplyController {
         boolean dry = dryRun == null || dryRun.isBlank() || AgentsController.bool(dryRun, "dry_run");
         ApplyRequest r = AdminJson.read(body, ApplyRequest.class, false);
         if (r == null || r.files() == null) {
-            Path dir = tenants.find(t).orElseThrow().configDir();
+            Path dir = tenants.sourceDir(t).orElseThrow();
             Path root = dir.getParent().getParent();
-            return run(t, dir, p -> root.relativize(p).toString(), dry, "server", request, auth);
+            return run(t, dir, p -> root.relativize(p).toString(), dry, "server", Set.copyOf(ALL_KINDS), request, auth);
+        }
+        Set<String> kinds = new HashSet<>(r.kinds() == null ? POLICY_KINDS : r.kinds());
+        if (POLICY_KINDS.stream().anyMatch(kinds::contains) && !kinds.containsAll(POLICY_KINDS)) {
+            throw AgentException.invalid("kinds: agents, roles and resources are planned together (name all three or none)");
+        }
+        for (String k : kinds) {
+            if (!ALL_KINDS.contains(k)) {
+                throw AgentException.invalid("kinds: unknown kind '" + String.valueOf(k).replaceAll("[^\\x20-\\x7e]", "?")
+                        + "' (known: " + String.join(", ", ALL_KINDS) + ")");
+            }
         }
         if (r.files().size() > MAX_FILES) {
             throw AgentException.invalid("at most " + MAX_FILES + " files");
@@ -97,14 +118,15 @@ class ApplyController {
         try {
             for (Map.Entry<String, String> f : r.files().entrySet()) {
                 if (f.getKey() == null || !FILE_NAME.matcher(f.getKey()).matches()) {
-                    throw AgentException.invalid("file names must look like agents/<name>.yml, roles/<name>.yml or "
-                            + "resources/<name>.yml, not '" + (f.getKey() == null ? "" : f.getKey().replaceAll("[^\\x20-\\x7e]", "?")) + "'");
+                    throw AgentException.invalid("file names must look like tenant.yml, registration.yml or <folder>/<name>.yml "
+                            + "with folder agents, roles, resources, connectors, clients, policies or trust, not '"
+                            + (f.getKey() == null ? "" : f.getKey().replaceAll("[^\\x20-\\x7e]", "?")) + "'");
                 }
                 Path target = tmp.resolve(f.getKey());
                 Files.createDirectories(target.getParent());
                 Files.writeString(target, f.getValue() == null ? "" : f.getValue());
             }
-            return run(t, tmp, p -> tmp.relativize(p).toString(), dry, "request", request, auth);
+            return run(t, tmp, p -> tmp.relativize(p).toString(), dry, "request", kinds, request, auth);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
@@ -117,15 +139,20 @@ class ApplyController {
     }
 
     private HttpResponse<?> run(String tenant, Path dir, Function<Path, String> label, boolean dryRun, String source,
-                                HttpRequest<?> request, Authentication auth) {
+                                Set<String> kinds, HttpRequest<?> request, Authentication auth) {
         PolicyFiles files;
+        PolicyApply.Extra extra;
         try {
-            files = PolicyFiles.load(dir);
+            files = kinds.containsAll(POLICY_KINDS) ? PolicyFiles.load(dir) : null; // null: agents etc. left alone
+            Set<String> others = new HashSet<>(kinds);
+            POLICY_KINDS.forEach(others::remove);
+            extra = tree.plan(tenant, dir, others);
         } catch (ConfigException e) {
             throw AgentException.invalid(label.apply(e.file()) + (e.line() > 0 ? ":" + e.line() : "") + ": "
                     + PolicyApply.reason(e));
         }
-        PolicyApply.Plan plan = engine.apply(tenant, files, dryRun, AdminContext.actor(auth), RequestMetaFilter.of(request));
+        PolicyApply.Plan plan = engine.apply(tenant, files, dryRun, AdminContext.actor(auth), RequestMetaFilter.of(request),
+                extra);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("tenant", tenant);
         out.put("source", source);
@@ -152,6 +179,17 @@ class ApplyController {
         }
         out.put("errors", errors);
         out.put("plan", plan.render(label));
+        out.put("plan_id", plan.id());
+        out.put("privileged", plan.privileged());
+        Map<String, Object> approval = null;
+        if (plan.approval() != null) {
+            approval = new LinkedHashMap<>();
+            approval.put("status", plan.approval().status());
+            approval.put("requested_by", plan.approval().requestedBy());
+            approval.put("approved_by", plan.approval().approvedBy());
+            approval.put("expires_at", AdminViews.time(plan.approval().expiresAt()));
+        }
+        out.put("approval", approval);
         if (!plan.ok()) {
             ConfigException first = plan.errors().get(0);
             var rendered = OAuthErrors.render(new ErrorObject("conflict", AdminErrors.describable(label.apply(first.file())

@@ -4,7 +4,6 @@ import dev.deputy.broker.agent.Role;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 
-import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
@@ -87,22 +86,12 @@ public class StepUp {
     }
 
     /**
-     * A role marked {@code privileged: true} in its role file, or named in {@code DEPUTY_CONSOLE_PRIVILEGED_ROLES}.
-     * The flag is read leniently (by its accessor's name) so that role files without it keep working.
+     * A role named in {@code DEPUTY_CONSOLE_PRIVILEGED_ROLES}: granting it through the API needs step-up. (A role
+     * marked {@code privileged: true} in its file is granted only by an approved plan: AgentsController refuses it
+     * outright, docs/cli.md.)
      */
     public boolean privileged(Role role) {
-        if (role == null) {
-            return false;
-        }
-        if (privilegedRoles.contains(role.name())) {
-            return true;
-        }
-        try {
-            Method m = role.getClass().getMethod("privileged");
-            return Boolean.TRUE.equals(m.invoke(role));
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return false;
-        }
+        return role != null && privilegedRoles.contains(role.name());
     }
 
     public boolean anyPrivileged(Collection<Role> roles) {

@@ -7,7 +7,11 @@ package dev.deputy.broker.agent;
  */
 public class AgentException extends RuntimeException {
     public enum Kind {
-        INVALID("invalid_request", 400), NOT_FOUND("not_found", 404), CONFLICT("conflict", 409);
+        INVALID("invalid_request", 400), NOT_FOUND("not_found", 404), CONFLICT("conflict", 409),
+        /** The admin may not do this (e.g. approve their own plan). */
+        FORBIDDEN("access_denied", 403),
+        /** A plan that grants a privileged role lacks a second admin's approval. */
+        APPROVAL_REQUIRED("approval_required", 403);
 
         private final String code;
         private final int status;

@@ -210,6 +210,10 @@ public final class AuditSchema {
         type(ADMIN_REQUEST_REJECTED, "actor", ID, "method", ID, "path", TEXT, "error", ID, "status", NUM,
                 "error_description", TEXT);
         type(CONFIG_APPLY, "actor", ID, "dry_run", BOOL, "changes", TEXTS, "errors", NUM);
+        type(PLAN_APPROVAL_REQUESTED, "actor", ID, "plan_id", DIGEST, "privileged", TEXTS);
+        type(PLAN_APPROVED, "actor", ID, "plan_id", DIGEST, "requested_by", ID);
+        type(PLAN_APPLIED, "actor", ID, "plan_id", DIGEST, "requested_by", ID, "approved_by", ID, "privileged", TEXTS);
+        type(PLAN_REFUSED, "actor", ID, "plan_id", DIGEST, "reason", TEXT);
         // keys
         type(KEY_CREATED, "kid", ID, "alg", ID, "previous_kid", ID);
         type(KEY_PUBLISHED, "kid", ID, "alg", ID, "previous_kid", ID);

@@ -87,6 +87,10 @@ public final class EventTypes {
     public static final String ADMIN_BREAK_GLASS_DISABLED = "admin.break_glass_disabled";
     public static final String ADMIN_BREAK_GLASS_ENABLED = "admin.break_glass_enabled";
     public static final String CONFIG_APPLY = "config.apply";
+    public static final String PLAN_APPROVAL_REQUESTED = "plan.approval_requested";
+    public static final String PLAN_APPROVED = "plan.approved";
+    public static final String PLAN_APPLIED = "plan.applied";
+    public static final String PLAN_REFUSED = "plan.refused";
     // keys
     public static final String KEY_CREATED = "key.created";
     public static final String KEY_PUBLISHED = "key.published";

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -40,8 +41,18 @@ public class RegisteredClients {
 
     @PostConstruct
     void load() {
-        long now = System.currentTimeMillis();
         for (Tenant t : tenants.all()) {
+            sync(t);
+        }
+    }
+
+    /**
+     * Brings the tenant's config-managed client rows in line with its {@code clients/} folder (an apply calls it on
+     * the node that applies; the rows are shared by every node).
+     */
+    public void sync(Tenant t) {
+        long now = System.currentTimeMillis();
+        {
             Set<String> seen = new HashSet<>();
             for (Path file : YamlFiles.list(t.configDir().resolve("clients"))) {
                 ClientFile f = YamlFiles.read(file, ClientFile.class);
@@ -73,6 +84,20 @@ public class RegisteredClients {
                 LOG.info("tenant {}: clients {}", t.id(), seen);
             }
         }
+    }
+
+    /** Reads and checks a clients/ folder without changing anything (plan); path:line: reason on the first bad file. */
+    public static List<ClientFile> check(Path dir) {
+        List<ClientFile> out = new java.util.ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (Path file : YamlFiles.list(dir)) {
+            ClientFile f = YamlFiles.read(file, ClientFile.class);
+            if (!seen.add(f.clientId())) {
+                throw new ConfigException(file, 0, "duplicate client_id '" + f.clientId() + "'");
+            }
+            out.add(f);
+        }
+        return out;
     }
 
     public Optional<OAuthClient> find(String tenantId, String clientId) {

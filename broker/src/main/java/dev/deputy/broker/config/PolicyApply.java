@@ -17,6 +17,15 @@ import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.RequestMeta;
 import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,15 +53,21 @@ import java.util.stream.Collectors;
 @Singleton
 public class PolicyApply {
     public static final String MANAGED_BY = "config";
+    private static final Logger LOG = LoggerFactory.getLogger(PolicyApply.class);
 
     private final Agents agents;
     private final Catalog catalog;
     private final AuditLog audit;
+    private final PlanApprovalStore privileges;
+    private final PlanApprovals approvals;
 
-    public PolicyApply(Agents agents, Catalog catalog, AuditLog audit) {
+    public PolicyApply(Agents agents, Catalog catalog, AuditLog audit, PlanApprovalStore privileges,
+                       PlanApprovals approvals) {
         this.agents = agents;
         this.catalog = catalog;
         this.audit = audit;
+        this.privileges = privileges;
+        this.approvals = approvals;
     }
 
     /** One planned change; {@code file} is null for removals. */
@@ -62,11 +77,32 @@ public class PolicyApply {
         }
     }
 
-    /** A plan: the changes in apply order, and the problems that block it (path:line: reason). */
-    public record Plan(String tenant, List<Change> changes, List<ConfigException> errors) {
+    /**
+     * A plan: the changes in apply order, and the problems that block it (path:line: reason).
+     *
+     * @param id         the plan's identity: SHA-256 (hex) of the tenant, the normalized change set and the content
+     *                   of the file behind each change; what a second admin's approval covers
+     * @param privileged the changes that grant a privileged role (or take the mark away): they need that approval
+     * @param approval   the approval's state when the plan needs one and an admin submitted it, else null
+     */
+    public record Plan(String tenant, List<Change> changes, List<ConfigException> errors, String id,
+                       List<String> privileged, PlanApprovals.Status approval) {
         public Plan {
             changes = List.copyOf(changes);
             errors = List.copyOf(errors);
+            privileged = List.copyOf(privileged);
+        }
+
+        public Plan(String tenant, List<Change> changes, List<ConfigException> errors) {
+            this(tenant, changes, errors, planId(tenant, changes), List.of(), null);
+        }
+
+        public boolean needsApproval() {
+            return !privileged.isEmpty();
+        }
+
+        Plan with(PlanApprovals.Status status) {
+            return new Plan(tenant, changes, errors, id, privileged, status);
         }
 
         public boolean ok() {
@@ -102,6 +138,12 @@ public class PolicyApply {
                     sb.append("      ").append(d).append('\n');
                 }
             }
+            if (!privileged.isEmpty()) {
+                sb.append("  privileged (a second admin must approve plan ").append(id).append("):\n");
+                for (String p : privileged) {
+                    sb.append("      ").append(p).append('\n');
+                }
+            }
             for (ConfigException e : errors) {
                 sb.append("  ! ").append(paths.apply(e.file())).append(e.line() > 0 ? ":" + e.line() : "").append(": ")
                         .append(reason(e)).append('\n');
@@ -117,20 +159,64 @@ public class PolicyApply {
         return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
     }
 
-    private record Step(int order, Change change, Runnable run) {
+    /** SHA-256 over the tenant, each change (action, kind, id, details) and the bytes of the file behind it. */
+    static String planId(String tenant, List<Change> changes) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(("deputy-plan-v1\n" + tenant + "\n").getBytes(StandardCharsets.UTF_8));
+            for (Change c : changes) {
+                md.update((c.action() + "\t" + c.kind() + "\t" + c.id() + "\t" + String.join("\u001f", c.details()) + "\t")
+                        .getBytes(StandardCharsets.UTF_8));
+                if (c.file() != null && Files.isRegularFile(c.file())) {
+                    md.update(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(c.file())));
+                }
+                md.update((byte) '\n');
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException | IOException e) {
+            throw new IllegalStateException("cannot compute the plan id: " + e.getMessage(), e);
+        }
     }
+
+    private record Step(int order, Change change, Runnable run, boolean privileged) {
+    }
+
+    /**
+     * Changes planned outside this class (the tenant's other files: tenant.yml, registration.yml, connectors/,
+     * clients/, policies/, trust/), made part of the plan: listed, covered by the plan id, blocking it with their
+     * errors, and carried out (by {@code run}, once, before the roles) when the plan applies.
+     */
+    public record Extra(List<Change> changes, List<ConfigException> errors, Runnable run) {
+        public static final Extra NONE = new Extra(List.of(), List.of(), () -> {
+        });
+
+        public Extra {
+            changes = List.copyOf(changes);
+            errors = List.copyOf(errors);
+        }
+    }
+
+    private static final int TREE = 5;
 
     private static final class Builder {
         final String tenant;
         final List<Step> steps = new ArrayList<>();
         final List<ConfigException> errors = new ArrayList<>();
+        final List<String> privileged = new ArrayList<>();
 
         Builder(String tenant) {
             this.tenant = tenant;
         }
 
         void step(int order, String kind, String id, String action, Path file, List<String> details, Runnable run) {
-            steps.add(new Step(order, new Change(kind, id, action, file, details), run));
+            steps.add(new Step(order, new Change(kind, id, action, file, details), run, false));
+        }
+
+        /** A step that needs a second admin's approval, with what it does in one line. */
+        void privilegedStep(int order, String kind, String id, String action, Path file, List<String> details,
+                            String why, Runnable run) {
+            steps.add(new Step(order, new Change(kind, id, action, file, details), run, true));
+            privileged.add(why);
         }
 
         void error(Path file, String key, String reason) {
@@ -154,7 +240,7 @@ public class PolicyApply {
     private static final int ROLE_DELETE = 40;
 
     public Plan plan(String tenant, PolicyFiles files, Actor actor) {
-        return build(tenant, files, actor, RequestMeta.INTERNAL).plan();
+        return build(tenant, files, actor, RequestMeta.INTERNAL, Extra.NONE).plan();
     }
 
     private record Built(Plan plan, List<Step> steps) {
@@ -165,14 +251,35 @@ public class PolicyApply {
      * step half-way throws (the steps before it stay applied and audited).
      */
     public Plan apply(String tenant, PolicyFiles files, boolean dryRun, Actor actor, RequestMeta meta) {
-        Built b = build(tenant, files, actor, meta);
-        if (!dryRun && b.plan().ok()) {
+        return apply(tenant, files, dryRun, actor, meta, Extra.NONE);
+    }
+
+    /** {@link #apply(String, PolicyFiles, boolean, Actor, RequestMeta)} with the tenant's other files' changes. */
+    public Plan apply(String tenant, PolicyFiles files, boolean dryRun, Actor actor, RequestMeta meta, Extra extra) {
+        Built b = build(tenant, files, actor, meta, extra);
+        Plan plan = b.plan();
+        boolean admin = actor.type() == Actor.Type.ADMIN;
+        if (plan.ok() && plan.needsApproval() && admin) {
+            // planned: the request is recorded for a second admin; applied: exactly this plan's approval, used once
+            plan = plan.with(dryRun ? approvals.request(tenant, plan, plan.render(p -> files.dir().relativize(p).toString()), actor, meta)
+                    : approvals.consume(tenant, plan, actor, meta));
+        }
+        if (!dryRun && plan.ok()) {
             for (Step s : b.steps()) {
+                if (s.privileged() && !admin) {
+                    // the broker's own start never grants a privileged role: only an approved plan does
+                    LOG.warn("tenant {}: not applied at start, needs a second admin's approval (deputy plan / apply): {} {} {}",
+                            tenant, s.change().action(), s.change().kind(), s.change().id());
+                    continue;
+                }
                 s.run().run();
             }
+            if (plan.needsApproval() && admin) {
+                approvals.applied(tenant, plan, actor, meta);
+            }
         }
-        if (b.plan().changes().isEmpty() && b.plan().ok() && actor.type() != Actor.Type.ADMIN) {
-            return b.plan(); // a start-up with nothing to do leaves no trace
+        if (plan.changes().isEmpty() && plan.ok() && !admin) {
+            return plan; // a start-up with nothing to do leaves no trace
         }
         audit.append(AuditEvent.of(tenant, "config.apply", b.plan().ok() ? AuditEvent.Outcome.SUCCESS
                         : AuditEvent.Outcome.FAILURE).request(meta)
@@ -180,13 +287,28 @@ public class PolicyApply {
                 .detail("actor", actor.label()).detail("dry_run", dryRun)
                 .detail("changes", b.plan().changes().stream().map(c -> c.action() + " " + c.kind() + " " + c.id()).toList())
                 .detail("errors", b.plan().errors().size()).build());
-        return b.plan();
+        return plan;
     }
 
-    private Built build(String tenant, PolicyFiles files, Actor actor, RequestMeta meta) {
+    private Built build(String tenant, PolicyFiles files, Actor actor, RequestMeta meta, Extra extra) {
         Builder b = new Builder(tenant);
+        b.errors.addAll(extra.errors());
+        for (int i = 0; i < extra.changes().size(); i++) {
+            Change c = extra.changes().get(i);
+            b.step(TREE, c.kind(), c.id(), c.action(), c.file(), c.details(), i == 0 ? extra.run() : () -> {
+            });
+        }
+        if (files == null) {
+            // only the tenant's other files are planned: agents, roles and resources are left as they are
+            List<Step> ordered = b.ordered();
+            List<Change> changes = ordered.stream().map(Step::change).toList();
+            return new Built(new Plan(tenant, changes, b.errors, planId(tenant, changes), b.privileged, null), ordered);
+        }
         long now = System.currentTimeMillis();
         Map<String, Role> currentRoles = catalog.roles(tenant).stream().collect(Collectors.toMap(Role::name, r -> r));
+        Set<String> privilegedNow = privileges.privilegedRoles(tenant);
+        // a role counts as privileged for this plan when it is marked now or after it (no unmarking and granting in one go)
+        Set<String> privileged = new HashSet<>(privilegedNow);
         List<Resource> currentResources = catalog.resources(tenant);
         Map<String, Agent> currentAgents = agents.list(tenant, null, false, Dormancy.DEFAULT, now).stream()
                 .collect(Collectors.toMap(Agent::id, a -> a));
@@ -212,18 +334,41 @@ public class PolicyApply {
                 continue;
             }
             finalRoles.put(want.name(), want);
+            boolean wantPriv = e.value().isPrivileged();
+            boolean havePriv = privilegedNow.contains(want.name());
+            if (wantPriv) {
+                privileged.add(want.name());
+            }
             if (have == null) {
                 b.step(ROLE_UPSERT, "role", want.name(), "create", e.file(), List.of("scopes " + want.scopes()
-                                + (want.environments().isEmpty() ? "" : ", environments " + want.environments())),
-                        () -> catalog.createRole(tenant, want, actor, meta));
+                                + (want.environments().isEmpty() ? "" : ", environments " + want.environments())
+                                + (wantPriv ? ", privileged" : "")),
+                        () -> {
+                            catalog.createRole(tenant, want, actor, meta);
+                            if (wantPriv || havePriv) {
+                                privileges.setPrivileged(tenant, want.name(), wantPriv, System.currentTimeMillis());
+                            }
+                        });
             } else {
                 List<String> diff = new ArrayList<>();
                 diff(diff, "description", have.description(), want.description());
                 diff(diff, "scopes", have.scopes(), want.scopes());
                 diff(diff, "environments", have.environments(), want.environments());
-                if (!diff.isEmpty()) {
-                    b.step(ROLE_UPSERT, "role", want.name(), "update", e.file(), diff,
-                            () -> catalog.updateRole(tenant, want, actor, meta));
+                boolean roleChanged = !diff.isEmpty();
+                diff(diff, "privileged", havePriv, wantPriv);
+                Runnable run = () -> {
+                    if (roleChanged) {
+                        catalog.updateRole(tenant, want, actor, meta);
+                    }
+                    if (havePriv != wantPriv) {
+                        privileges.setPrivileged(tenant, want.name(), wantPriv, System.currentTimeMillis());
+                    }
+                };
+                if (havePriv && !wantPriv) {
+                    b.privilegedStep(ROLE_UPSERT, "role", want.name(), "update", e.file(), diff,
+                            "role " + want.name() + " is no longer privileged", run);
+                } else if (!diff.isEmpty()) {
+                    b.step(ROLE_UPSERT, "role", want.name(), "update", e.file(), diff, run);
                 }
             }
         }
@@ -325,8 +470,15 @@ public class PolicyApply {
                 if (parsed != null) {
                     d.add(parsed.summary());
                 }
-                b.step(AGENT_CREATE, "agent", e.id(), "create", e.file(), d,
-                        () -> agents.create(tenant, spec, MANAGED_BY, actor, meta));
+                List<String> granted = f.roles().stream().filter(privileged::contains).toList();
+                if (granted.isEmpty()) {
+                    b.step(AGENT_CREATE, "agent", e.id(), "create", e.file(), d,
+                            () -> agents.create(tenant, spec, MANAGED_BY, actor, meta));
+                } else {
+                    b.privilegedStep(AGENT_CREATE, "agent", e.id(), "create", e.file(), d,
+                            "new agent " + e.id() + " gets privileged role" + (granted.size() == 1 ? " " : "s ") + granted,
+                            () -> agents.create(tenant, spec, MANAGED_BY, actor, meta));
+                }
                 continue;
             }
             if (!MANAGED_BY.equals(have.managedBy())) {
@@ -335,7 +487,14 @@ public class PolicyApply {
                 continue;
             }
             if (have.status() == Agent.Status.REVOKED) {
-                b.error(e.file(), null, "agent '" + e.id() + "' was revoked; revoked ids are not reused (choose another id)");
+                String what = "agent '" + e.id() + "' is revoked and revoked ids are not reused: delete "
+                        + files.dir().relativize(e.file()) + " (or give the agent a new id in it)";
+                if (actor.type() != Actor.Type.ADMIN) {
+                    // a file left behind after a revocation never blocks the start
+                    LOG.warn("tenant {}: skipped: {}", tenant, what);
+                } else {
+                    b.error(e.file(), null, what);
+                }
                 continue;
             }
             if (have.authMethod() != method) {
@@ -352,8 +511,15 @@ public class PolicyApply {
             if (!diff.isEmpty()) {
                 AgentPatch patch = new AgentPatch(name, f.owner() == null ? "" : f.owner(), f.environment(), f.roles(),
                         f.metadata());
-                b.step(AGENT_UPDATE, "agent", e.id(), "update", e.file(), diff,
-                        () -> agents.update(tenant, e.id(), patch, actor, meta));
+                List<String> granted = f.roles().stream().filter(r -> privileged.contains(r) && !have.roles().contains(r)).toList();
+                if (granted.isEmpty()) {
+                    b.step(AGENT_UPDATE, "agent", e.id(), "update", e.file(), diff,
+                            () -> agents.update(tenant, e.id(), patch, actor, meta));
+                } else {
+                    b.privilegedStep(AGENT_UPDATE, "agent", e.id(), "update", e.file(), diff,
+                            "agent " + e.id() + " is granted privileged role" + (granted.size() == 1 ? " " : "s ") + granted,
+                            () -> agents.update(tenant, e.id(), patch, actor, meta));
+                }
             }
             if (parsed != null) {
                 planCredential(b, tenant, e, parsed, cred, actor, meta, now);
@@ -372,12 +538,19 @@ public class PolicyApply {
                 b.error(files.dir().resolve("roles"), null, "role '" + r + "' has no file any more but agents " + holders
                         + " hold it; take it away from them first");
             } else {
+                boolean wasPriv = privilegedNow.contains(r);
                 b.step(ROLE_DELETE, "role", r, "delete", null, List.of("no file names it any more"),
-                        () -> catalog.deleteRole(tenant, r, actor, meta));
+                        () -> {
+                            catalog.deleteRole(tenant, r, actor, meta);
+                            if (wasPriv) {
+                                privileges.setPrivileged(tenant, r, false, System.currentTimeMillis());
+                            }
+                        });
             }
         }
         List<Step> ordered = b.ordered();
-        return new Built(new Plan(tenant, ordered.stream().map(Step::change).toList(), b.errors), ordered);
+        List<Change> changes = ordered.stream().map(Step::change).toList();
+        return new Built(new Plan(tenant, changes, b.errors, planId(tenant, changes), b.privileged, null), ordered);
     }
 
     private boolean checkAgent(Builder b, PolicyFiles.Entry<AgentFile> e, Map<String, Role> finalRoles) {

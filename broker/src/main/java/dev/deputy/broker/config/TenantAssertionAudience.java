@@ -13,11 +13,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 @Singleton
 public class TenantAssertionAudience {
-    private final DeputySettings settings;
+    private final dev.deputy.broker.tenant.Tenants tenants;
     private final Map<String, Boolean> cache = new ConcurrentHashMap<>();
 
-    public TenantAssertionAudience(DeputySettings settings) {
-        this.settings = settings;
+    public TenantAssertionAudience(dev.deputy.broker.tenant.Tenants tenants, LiveConfig live) {
+        this.tenants = tenants;
+        live.listen(cache::remove); // an apply of tenant.yml: read again on the next use
     }
 
     /** True when the tenant set {@code client_assertion_audience: issuer_or_endpoints}. */
@@ -26,7 +27,8 @@ public class TenantAssertionAudience {
     }
 
     private boolean load(String tenant) {
-        Path file = settings.configDir().resolve("tenants").resolve(tenant).resolve("tenant.yml");
+        Path dir = tenants.find(tenant).map(dev.deputy.broker.tenant.Tenant::configDir).orElse(null);
+        Path file = dir == null ? Path.of("/nonexistent/tenant.yml") : dir.resolve("tenant.yml");
         return Files.exists(file) && TenantFile.AUD_ISSUER_OR_ENDPOINTS.equals(
                 YamlFiles.read(file, TenantFile.class).clientAssertionAudience());
     }

@@ -19,11 +19,12 @@ public class TenantDormancy {
     public record Setting(Duration period, boolean autoSuspend) {
     }
 
-    private final DeputySettings settings;
+    private final dev.deputy.broker.tenant.Tenants tenants;
     private final Map<String, Setting> cache = new ConcurrentHashMap<>();
 
-    public TenantDormancy(DeputySettings settings) {
-        this.settings = settings;
+    public TenantDormancy(dev.deputy.broker.tenant.Tenants tenants, LiveConfig live) {
+        this.tenants = tenants;
+        live.listen(cache::remove); // an apply of tenant.yml: read again on the next use
     }
 
     public Setting of(String tenant) {
@@ -31,7 +32,8 @@ public class TenantDormancy {
     }
 
     private Setting load(String tenant) {
-        Path file = settings.configDir().resolve("tenants").resolve(tenant).resolve("tenant.yml");
+        Path dir = tenants.find(tenant).map(dev.deputy.broker.tenant.Tenant::configDir).orElse(null);
+        Path file = dir == null ? Path.of("/nonexistent/tenant.yml") : dir.resolve("tenant.yml");
         TenantFile.DormancyFile d = Files.exists(file) ? YamlFiles.read(file, TenantFile.class).dormancy() : null;
         return new Setting(d == null || d.period() == null ? DEFAULT_PERIOD : d.period(),
                 d != null && Boolean.TRUE.equals(d.autoSuspend()));

@@ -72,7 +72,8 @@ public class TenantConnectors {
     private final Map<String, View> views = new ConcurrentHashMap<>();
 
     public TenantConnectors(Tenants tenants, ConnectorStore store, SecretBox secrets, EphemeralStore ephemeral,
-                            @Nullable ConnectorOptions options, dev.deputy.broker.tracing.Traces traces) {
+                            @Nullable ConnectorOptions options, dev.deputy.broker.tracing.Traces traces,
+                            dev.deputy.broker.config.LiveConfig live) {
         this.tenants = tenants;
         this.store = store;
         this.secrets = secrets;
@@ -81,6 +82,11 @@ public class TenantConnectors {
         // traces: a span per upstream call when tracing is on (the traceparent is sent either way)
         this.options = o.tracer() == null && traces.on() ? o.withTracer(traces.tracer()) : o;
         this.env = SecretEnv::get;
+        // an apply of connectors/ reaches every node without a restart
+        live.listen(id -> tenants.find(id).ifPresent(t -> {
+            fileEntries.put(id, loadFiles(id, t.configDir().resolve("connectors")));
+            views.remove(id);
+        }));
     }
 
     @PostConstruct
@@ -91,7 +97,8 @@ public class TenantConnectors {
         ephemeral.subscribe(CHANNEL, views::remove);
     }
 
-    List<Entry> loadFiles(String tenantId, Path dir) {
+    /** Reads and checks a connectors/ folder (all-or-nothing, path:line: reason); contacts no IdP. */
+    public List<Entry> loadFiles(String tenantId, Path dir) {
         List<Entry> out = new ArrayList<>();
         for (Path file : YamlFiles.list(dir)) {
             // syntax errors, an empty file: the same one-line reasons with their line as every other config file

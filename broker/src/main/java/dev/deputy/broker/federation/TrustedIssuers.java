@@ -32,10 +32,12 @@ public class TrustedIssuers {
 
     private final Map<String, Map<String, Trusted>> byTenant = new ConcurrentHashMap<>();
 
-    public TrustedIssuers(Tenants tenants) {
+    public TrustedIssuers(Tenants tenants, dev.deputy.broker.config.LiveConfig live) {
         for (Tenant t : tenants.all()) {
             byTenant.put(t.id(), load(t.configDir().resolve("trust")));
         }
+        // an apply of trust/ reaches every node without a restart
+        live.listen(id -> tenants.find(id).ifPresent(t -> byTenant.put(id, load(t.configDir().resolve("trust")))));
     }
 
     public Optional<Trusted> find(String tenantId, String issuer) {
@@ -48,7 +50,8 @@ public class TrustedIssuers {
         byTenant.computeIfAbsent(tenantId, k -> new ConcurrentHashMap<>()).put(ti.issuer(), new Trusted(ti, source(ti, null)));
     }
 
-    static Map<String, Trusted> load(Path dir) {
+    /** Reads and checks a trust/ folder (all-or-nothing, path:line: reason). */
+    public static Map<String, Trusted> load(Path dir) {
         Map<String, Trusted> out = new HashMap<>();
         for (Path file : YamlFiles.list(dir)) {
             TrustedIssuer ti = YamlFiles.read(file, TrustedIssuer.class);

@@ -25,7 +25,7 @@ public class Policies {
     private final Map<String, DelegationPolicy> byTenant = new ConcurrentHashMap<>();
     private final Map<String, ToolPolicy> toolsByTenant = new ConcurrentHashMap<>();
 
-    public Policies(Tenants tenants) {
+    public Policies(Tenants tenants, dev.deputy.broker.config.LiveConfig live) {
         for (Tenant t : tenants.all()) {
             byTenant.put(t.id(), load(t.configDir().resolve("policies")));
             toolsByTenant.put(t.id(), loadTools(t.configDir().resolve("policies")));
@@ -61,6 +61,13 @@ public class Policies {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(last, 0, e.getMessage());
         }
+        // an apply of policies/ reaches every node without a restart
+        live.listen(id -> tenants.find(id).ifPresent(t -> byTenant.put(id, load(t.configDir().resolve("policies")))));
+    }
+
+    /** The tenant's rules (admin API, deputy policy list). */
+    public Map<String, DelegationPolicy> all() {
+        return Map.copyOf(byTenant);
     }
 
     public DelegationPolicy of(String tenantId) {

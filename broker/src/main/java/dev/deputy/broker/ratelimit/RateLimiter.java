@@ -66,7 +66,9 @@ public class RateLimiter {
     /** Sources over their failed-client-authentication limit, with the nanoTime they may come back (per node). */
     private final Map<String, Long> blocked = new ConcurrentHashMap<>();
 
-    public RateLimiter(RateLimitStore store, EphemeralStore ephemeral, AuditLog audit) {
+    public RateLimiter(RateLimitStore store, EphemeralStore ephemeral, AuditLog audit,
+                       dev.deputy.broker.config.LiveConfig live) {
+        live.listen(byTenant::remove); // an apply of tenant.yml's rate_limits: read again on the next request
         this.store = store;
         this.ephemeral = ephemeral;
         this.audit = audit;

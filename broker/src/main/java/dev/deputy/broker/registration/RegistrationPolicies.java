@@ -17,8 +17,9 @@ public class RegistrationPolicies {
     private final Tenants tenants;
     private final Map<String, RegistrationPolicy> byTenant = new ConcurrentHashMap<>();
 
-    public RegistrationPolicies(Tenants tenants) {
+    public RegistrationPolicies(Tenants tenants, dev.deputy.broker.config.LiveConfig live) {
         this.tenants = tenants;
+        live.listen(byTenant::remove); // read again from the applied folder on the next use
     }
 
     @PostConstruct
@@ -28,7 +29,8 @@ public class RegistrationPolicies {
         }
     }
 
-    static RegistrationPolicy read(Tenant t) {
+    /** Reads and checks the tenant's registration.yml (defaults when absent). */
+    public static RegistrationPolicy read(Tenant t) {
         Path file = t.configDir().resolve("registration.yml");
         return Files.isRegularFile(file) ? YamlFiles.read(file, RegistrationPolicy.class) : RegistrationPolicy.DEFAULT;
     }

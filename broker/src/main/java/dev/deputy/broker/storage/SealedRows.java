@@ -33,12 +33,15 @@ import static dev.deputy.broker.storage.jooq.Tables.AGENT_CREDENTIALS;
 import static dev.deputy.broker.storage.jooq.Tables.AUDIT_LOG;
 import static dev.deputy.broker.storage.jooq.Tables.CLIENTS;
 import static dev.deputy.broker.storage.jooq.Tables.CLIENT_REGISTRATIONS;
+import static dev.deputy.broker.storage.jooq.Tables.CONFIG_DOCUMENTS;
 import static dev.deputy.broker.storage.jooq.Tables.CONNECTORS;
 import static dev.deputy.broker.storage.jooq.Tables.CONSENTS;
 import static dev.deputy.broker.storage.jooq.Tables.INTEGRITY_MARKERS;
+import static dev.deputy.broker.storage.jooq.Tables.PLAN_APPROVALS;
 import static dev.deputy.broker.storage.jooq.Tables.REFRESH_TOKENS;
 import static dev.deputy.broker.storage.jooq.Tables.RESOURCES;
 import static dev.deputy.broker.storage.jooq.Tables.ROLES;
+import static dev.deputy.broker.storage.jooq.Tables.ROLE_PRIVILEGES;
 import static dev.deputy.broker.storage.jooq.Tables.SIGNING_KEYS;
 import static dev.deputy.broker.storage.jooq.Tables.USERS;
 
@@ -132,13 +135,24 @@ public class SealedRows {
             List.of(RESOURCES.TENANT_ID, RESOURCES.ID, RESOURCES.URI, RESOURCES.NAME, RESOURCES.SCOPES, RESOURCES.IS_DEFAULT,
                     RESOURCES.MANAGED_BY),
             RESOURCES.TENANT_ID, List.of(RESOURCES.ID));
+    static final Spec ROLE_PRIVILEGE = new Spec(ROLE_PRIVILEGES, "role_privileges", ROLE_PRIVILEGES.ROW_MAC,
+            List.of(ROLE_PRIVILEGES.TENANT_ID, ROLE_PRIVILEGES.ROLE_NAME, ROLE_PRIVILEGES.SINCE),
+            ROLE_PRIVILEGES.TENANT_ID, List.of(ROLE_PRIVILEGES.ROLE_NAME));
+    static final Spec PLAN_APPROVAL = new Spec(PLAN_APPROVALS, "plan_approvals", PLAN_APPROVALS.ROW_MAC,
+            List.of(PLAN_APPROVALS.TENANT_ID, PLAN_APPROVALS.PLAN_ID, PLAN_APPROVALS.SUMMARY, PLAN_APPROVALS.PLAN_TEXT,
+                    PLAN_APPROVALS.REQUESTED_BY, PLAN_APPROVALS.REQUESTED_AT, PLAN_APPROVALS.APPROVED_BY,
+                    PLAN_APPROVALS.APPROVED_AT, PLAN_APPROVALS.EXPIRES_AT, PLAN_APPROVALS.APPLIED_BY, PLAN_APPROVALS.APPLIED_AT),
+            PLAN_APPROVALS.TENANT_ID, List.of(PLAN_APPROVALS.PLAN_ID));
+    static final Spec CONFIG_DOCUMENT = new Spec(CONFIG_DOCUMENTS, "config_documents", CONFIG_DOCUMENTS.ROW_MAC,
+            List.of(CONFIG_DOCUMENTS.TENANT_ID, CONFIG_DOCUMENTS.PATH, CONFIG_DOCUMENTS.CONTENT),
+            CONFIG_DOCUMENTS.TENANT_ID, List.of(CONFIG_DOCUMENTS.PATH));
     static final Spec MARKER = new Spec(INTEGRITY_MARKERS, "integrity_markers", INTEGRITY_MARKERS.ROW_MAC,
             List.of(INTEGRITY_MARKERS.NAME, INTEGRITY_MARKERS.MARKER_VALUE, INTEGRITY_MARKERS.CREATED_AT),
             null, List.of(INTEGRITY_MARKERS.NAME));
 
     /** Every protected table (the adoption walks them in this order). */
     public static final List<Spec> SPECS = List.of(SIGNING_KEY, AGENT_CREDENTIAL, AGENT, ROLE, RESOURCE, AGENT_CA,
-            ADMIN_CREDENTIAL, CLIENT, REGISTRATION, CONNECTOR, REFRESH_TOKEN, USER, CONSENT);
+            ADMIN_CREDENTIAL, CLIENT, REGISTRATION, CONNECTOR, REFRESH_TOKEN, USER, CONSENT, ROLE_PRIVILEGE, PLAN_APPROVAL, CONFIG_DOCUMENT);
 
     private final Database db;
     private final RowSeal seal;

@@ -4,13 +4,20 @@ import dev.deputy.broker.config.ConfigTree;
 import dev.deputy.broker.config.DeputySettings;
 import jakarta.inject.Singleton;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** The tenants loaded from the config tree at start. */
 @Singleton
 public class Tenants {
     private final ConfigTree tree;
+    /** Tenants whose settings an apply changed since start (config.LiveConfig), by id. */
+    private final Map<String, Tenant> applied = new ConcurrentHashMap<>();
 
     public Tenants(DeputySettings settings) {
         this.tree = ConfigTree.load(settings.configDir());
@@ -30,11 +37,34 @@ public class Tenants {
     }
 
     public Optional<Tenant> find(String id) {
-        return id == null ? Optional.empty() : Optional.ofNullable(tree.tenants().get(id));
+        if (id == null) {
+            return Optional.empty();
+        }
+        Tenant t = applied.get(id);
+        return t != null ? Optional.of(t) : Optional.ofNullable(tree.tenants().get(id));
     }
 
     public Collection<Tenant> all() {
-        return tree.tenants().values();
+        if (applied.isEmpty()) {
+            return tree.tenants().values();
+        }
+        List<Tenant> out = new ArrayList<>();
+        for (Tenant t : tree.tenants().values()) {
+            out.add(applied.getOrDefault(t.id(), t));
+        }
+        return out;
+    }
+
+    /** Replaces a configured tenant's settings (an apply of its tenant.yml); unknown ids are ignored. */
+    public void replace(Tenant t) {
+        if (tree.tenants().containsKey(t.id())) {
+            applied.put(t.id(), t);
+        }
+    }
+
+    /** The tenant's folder in the config tree the broker started from (not the applied copy). */
+    public Optional<Path> sourceDir(String id) {
+        return Optional.ofNullable(tree.tenants().get(id)).map(Tenant::configDir);
     }
 
     public ConfigTree tree() {

@@ -667,6 +667,39 @@ class AuditCatalogueTest {
         assertEquals("invalid_client", details(pr).get("error"));
         assertEquals("admin", a.clientId());
         assertNotNull(json(r.body()));
+
+        // a plan that grants a privileged role: requested, refused to its own submitter, approved by a second admin, applied
+        String files = "{\"files\":{\"roles/cat.payments.yml\":\"scopes: [tools:read]\\nprivileged: true\\n\","
+                + "\"agents/cat.payments.bot.yml\":\"environment: prod\\nauth_method: tls_client_auth\\nroles: [cat.payments]\\n\"}}";
+        String id = (String) json(adminOk("POST", "/admin/t/acme/apply?dry_run=true", files).body()).get("plan_id");
+        assertEquals(id, details(expect(EventTypes.PLAN_APPROVAL_REQUESTED, "success", e -> e.details().contains(id))).get("plan_id"));
+        assertEquals(403, adminCall("POST", "/admin/t/acme/plans/" + id + "/approve", null).statusCode());
+        assertEquals("own plan", details(expect(EventTypes.PLAN_REFUSED, "failure", e -> e.details().contains(id))).get("reason"));
+        String secret = "cat-second-admin-" + "x".repeat(32);
+        secrets.add(secret);
+        fx.bean(dev.deputy.broker.admin.AdminCredentialStore.class).createIfAbsent(new dev.deputy.broker.admin.AdminCredentialStore.AdminCredential(
+                "cat.second.admin", java.util.HexFormat.of().formatHex(sha256(secret)), System.currentTimeMillis(), false));
+        HttpResponse<String> t = form("/admin/token", Map.of("grant_type", "client_credentials", "client_id", "cat.second.admin",
+                "client_secret", secret));
+        assertEquals(200, t.statusCode(), t.body());
+        String second = (String) json(t.body()).get("access_token");
+        secrets.add(second);
+        HttpResponse<String> ok = send(HttpRequest.newBuilder(URI.create(fx.url() + "/admin/t/acme/plans/" + id + "/approve"))
+                .header("Authorization", "Bearer " + second).POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertEquals("cat.second.admin", expect(EventTypes.PLAN_APPROVED, "success", e -> e.details().contains(id)).clientId());
+        adminOk("POST", "/admin/t/acme/apply?dry_run=false", files);
+        assertEquals("cat.second.admin", details(expect(EventTypes.PLAN_APPLIED, "success", e -> e.details().contains(id)))
+                .get("approved_by"));
+        adminOk("POST", "/admin/t/acme/agents/cat.payments.bot/revoke", "{\"reason\":\"catalogue\"}");
+    }
+
+    static byte[] sha256(String s) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

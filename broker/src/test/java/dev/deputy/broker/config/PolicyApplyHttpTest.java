@@ -156,6 +156,17 @@ class PolicyApplyHttpTest {
         HttpResponse<String> back = apply(files, true);
         assertEquals(409, back.statusCode(), back.body());
         assertTrue(ManageBroker.json(back.body()).get("error_description").toString().startsWith("agents/deploy-bot.yml"));
+        assertTrue(ManageBroker.json(back.body()).get("error_description").toString()
+                .contains("delete agents/deploy-bot.yml (or give the agent a new id in it)"), back.body());
+        // the same leftover file never blocks a broker start: the start's plan (actor config) skips it
+        Path tree = Files.createTempDirectory("deputy-leftover-");
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            ManageBroker.write(tree.resolve(f.getKey()), f.getValue());
+        }
+        PolicyApply.Plan atStart = broker.bean(PolicyApply.class).plan("demo", PolicyFiles.load(tree),
+                dev.deputy.broker.agent.Actor.CONFIG);
+        assertTrue(atStart.ok(), atStart.render(Object::toString));
+        assertEquals(List.of(), atStart.changes());
         files.remove("agents/deploy-bot.yml");
 
         // a key change in the file rotates the credential, the old one limited by the overlap
