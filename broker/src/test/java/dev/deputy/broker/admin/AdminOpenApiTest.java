@@ -453,6 +453,18 @@ class AdminOpenApiTest {
         post(A + "/policies/dry-run", T + "/policies/dry-run", "{\"files\":{}}", 400);
         post(A + "/policies/dry-run", "/admin/t/no-such-tenant/policies/dry-run", "{\"files\":{\"tools.yml\":\"\"}}", 404);
 
+        // --- tenants and their delegation rules (read-only)
+        get("/admin/tenants", "/admin/tenants", 200);
+        get(A, T, 200);
+        get(A, "/admin/t/no-such-tenant", 404);
+        HttpResponse<String> rules = get(A + "/policies", T + "/policies", 200);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> ruleList = (List<Map<String, Object>>) json(rules).get("rules");
+        assertFalse(ruleList.isEmpty(), rules.body());
+        get(A + "/policies/{id}", T + "/policies/" + enc((String) ruleList.get(0).get("id")), 200);
+        get(A + "/policies/{id}", T + "/policies/no.such.rule", 404);
+        get(A + "/policies", "/admin/t/no-such-tenant/policies", 404);
+
         // --- audit (by now the trail has entries of every kind above)
         HttpResponse<String> entries = get(A + "/audit/entries", T + "/audit/entries?limit=5", 200);
         assertNotNull(json(entries).get("next_after"), "a full page names the next one");
@@ -493,6 +505,26 @@ class AdminOpenApiTest {
         check("GET", "/admin/credentials", bearer(scoped, "GET", "/admin/credentials"), 403);
         get("/admin/break-glass", "/admin/break-glass", 200);
         String rescue = adminToken(rescuer, rescueSecret);
+        // --- plans: a tree granting a privileged role waits for a second admin (here: the rescue credential)
+        String tree = ManageBroker.JSON.valueToTree(Map.of("files", Map.of(
+                "roles/payments.settlement.yml", "description: settles payments\nscopes: [payments:settle]\nprivileged: true\n",
+                "agents/payments.settlement.reconciler.yml", "environment: prod\nauth_method: tls_client_auth\nroles: [payments.settlement]\n")))
+                .toString();
+        HttpResponse<String> planned = post(A + "/apply", T + "/apply?dry_run=true", tree, 200);
+        String planId = (String) json(planned).get("plan_id");
+        assertNotNull(json(planned).get("approval"), planned.body());
+        check("POST", A + "/apply", broker.post(T + "/apply?dry_run=false", tree), 403);
+        get(A + "/plans", T + "/plans?status=pending", 200);
+        get(A + "/plans", T + "/plans?status=someday", 400);
+        get(A + "/plans/{id}", T + "/plans/" + planId, 200);
+        get(A + "/plans/{id}", T + "/plans/not-a-plan-id", 400);
+        get(A + "/plans/{id}", T + "/plans/" + "0".repeat(64), 404);
+        post(A + "/plans/{id}/approve", T + "/plans/" + planId + "/approve", "", 403); // the submitter
+        check("POST", A + "/plans/{id}/approve", bearer(rescue, "POST", T + "/plans/" + planId + "/approve"), 200);
+        check("POST", A + "/plans/{id}/approve", bearer(rescue, "POST", T + "/plans/" + planId + "/approve"), 409);
+        check("POST", A + "/plans/{id}/approve", bearer(rescue, "POST", T + "/plans/" + "0".repeat(64) + "/approve"), 404);
+        check("POST", A + "/plans/{id}/approve", bearer(rescue, "POST", T + "/plans/" + enc("zoë") + "/approve"), 400);
+
         check("POST", "/admin/break-glass/disable", bearer(rescue, "POST", "/admin/break-glass/disable"), 200);
         check("POST", "/admin/break-glass/enable", bearer(rescue, "POST", "/admin/break-glass/enable"), 200);
         check("POST", "/admin/break-glass/enable", bearer(scoped, "POST", "/admin/break-glass/enable"), 403);
