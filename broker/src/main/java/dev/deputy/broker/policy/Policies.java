@@ -30,6 +30,8 @@ public class Policies {
             byTenant.put(t.id(), load(t.configDir().resolve("policies")));
             toolsByTenant.put(t.id(), loadTools(t.configDir().resolve("policies")));
         }
+        // an apply of policies/ reaches every node without a restart
+        live.listen(id -> tenants.find(id).ifPresent(t -> byTenant.put(id, load(t.configDir().resolve("policies")))));
     }
 
     /** The tenant's tool policy (governance decisions); no {@code tools:} section anywhere = deny every tool. */
@@ -61,8 +63,6 @@ public class Policies {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(last, 0, e.getMessage());
         }
-        // an apply of policies/ reaches every node without a restart
-        live.listen(id -> tenants.find(id).ifPresent(t -> byTenant.put(id, load(t.configDir().resolve("policies")))));
     }
 
     /** The tenant's rules (admin API, deputy policy list). */

@@ -67,7 +67,20 @@ class AdminOpenApiTest {
     void start() throws Exception {
         idp = new MockOAuth2Server();
         idp.start();
-        broker = ManageBroker.start(ManageBroker.newRoot(), false, Map.of("deputy.agents.allow-http-loopback-jwks-uri", "true"));
+        java.nio.file.Path root = ManageBroker.newRoot();
+        java.nio.file.Path policies = root.resolve("config/tenants/demo/policies");
+        java.nio.file.Files.createDirectories(policies);
+        java.nio.file.Files.writeString(policies.resolve("delegation.yml"), """
+                max_chain_depth: 3
+                delegation:
+                  - id: payments.settlement.reconciler-for-finance
+                    description: The reconciler acts for the finance team on the ledger.
+                    agents: [payments.settlement.reconciler]
+                    users: {groups: [finance]}
+                    resources: ["https://mcp.example.com/payments/ledger"]
+                    scopes: ["mcp:tool:ledger.read"]
+                """);
+        broker = ManageBroker.start(root, false, Map.of("deputy.agents.allow-http-loopback-jwks-uri", "true"));
         HttpResponse<String> r = broker.send(HttpRequest.newBuilder(URI.create(broker.url() + "/admin/openapi.json")).GET());
         assertEquals(200, r.statusCode(), "the document is public: " + r.body());
         doc = ManageBroker.JSON.readTree(r.body());
@@ -461,7 +474,8 @@ class AdminOpenApiTest {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> ruleList = (List<Map<String, Object>>) json(rules).get("rules");
         assertFalse(ruleList.isEmpty(), rules.body());
-        get(A + "/policies/{id}", T + "/policies/" + enc((String) ruleList.get(0).get("id")), 200);
+        assertEquals("payments.settlement.reconciler-for-finance", ruleList.get(0).get("id"), rules.body());
+        get(A + "/policies/{id}", T + "/policies/payments.settlement.reconciler-for-finance", 200);
         get(A + "/policies/{id}", T + "/policies/no.such.rule", 404);
         get(A + "/policies", "/admin/t/no-such-tenant/policies", 404);
 
@@ -508,7 +522,7 @@ class AdminOpenApiTest {
         // --- plans: a tree granting a privileged role waits for a second admin (here: the rescue credential)
         String tree = ManageBroker.JSON.valueToTree(Map.of("files", Map.of(
                 "roles/payments.settlement.yml", "description: settles payments\nscopes: [payments:settle]\nprivileged: true\n",
-                "agents/payments.settlement.reconciler.yml", "environment: prod\nauth_method: tls_client_auth\nroles: [payments.settlement]\n")))
+                "agents/payments.settlement.nightly.yml", "environment: prod\nauth_method: tls_client_auth\nroles: [payments.settlement]\n")))
                 .toString();
         HttpResponse<String> planned = post(A + "/apply", T + "/apply?dry_run=true", tree, 200);
         String planId = (String) json(planned).get("plan_id");

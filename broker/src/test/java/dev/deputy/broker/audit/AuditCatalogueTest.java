@@ -678,7 +678,8 @@ class AuditCatalogueTest {
         String secret = "cat-second-admin-" + "x".repeat(32);
         secrets.add(secret);
         fx.bean(dev.deputy.broker.admin.AdminCredentialStore.class).createIfAbsent(new dev.deputy.broker.admin.AdminCredentialStore.AdminCredential(
-                "cat.second.admin", java.util.HexFormat.of().formatHex(sha256(secret)), System.currentTimeMillis(), false));
+                "cat.second.admin", java.util.HexFormat.of().formatHex(sha256(secret)), System.currentTimeMillis(), false,
+                new dev.deputy.broker.admin.AdminCredentialStore.Scope(dev.deputy.broker.admin.AdminRole.SUPER_ADMIN, java.util.List.of(), true, false)));
         HttpResponse<String> t = form("/admin/token", Map.of("grant_type", "client_credentials", "client_id", "cat.second.admin",
                 "client_secret", secret));
         assertEquals(200, t.statusCode(), t.body());

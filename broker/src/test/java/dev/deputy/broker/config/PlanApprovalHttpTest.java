@@ -46,7 +46,8 @@ class PlanApprovalHttpTest {
         String secret = "second-admin-secret-0123456789abcdef";
         assertTrue(broker.bean(AdminCredentialStore.class).createIfAbsent(new AdminCredentialStore.AdminCredential(
                 "jonathan.christopher.williams", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(secret.getBytes(StandardCharsets.UTF_8))), System.currentTimeMillis(), false)));
+                .digest(secret.getBytes(StandardCharsets.UTF_8))), System.currentTimeMillis(), false,
+                new dev.deputy.broker.admin.AdminCredentialStore.Scope(dev.deputy.broker.admin.AdminRole.SUPER_ADMIN, java.util.List.of(), true, false))));
         String basic = Base64.getEncoder().encodeToString(("jonathan.christopher.williams:" + secret).getBytes(StandardCharsets.UTF_8));
         HttpResponse<String> r = broker.send(HttpRequest.newBuilder(URI.create(broker.url() + "/admin/token"))
                 .header("Authorization", "Basic " + basic).header("Content-Type", "application/x-www-form-urlencoded")
