@@ -92,6 +92,61 @@ final class AgentCommand extends Group {
         return 0;
     }
 
+    @Command(name = "least-privilege", description = {"Scopes and tools granted versus used over a window, with the role "
+            + "change that would remove the unused ones (one agent, or every agent not revoked)."})
+    int leastPrivilege(@Parameters(paramLabel = "ID", arity = "0..1", description = "an agent id (default: every agent)") String id,
+                       @Option(names = "--since", paramLabel = "WHEN", defaultValue = "30d",
+                               description = "a duration ago (24h, 30d) or an ISO-8601 instant; default 30d") String since,
+                       @Option(names = "--until", paramLabel = "WHEN", description = "end of the window (default now)") String until) {
+        if (id != null && !id.matches("[a-z0-9][a-z0-9._-]{0,127}")) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "not an agent id: '" + id + "'");
+        }
+        Map<String, Object> q = new LinkedHashMap<>();
+        q.put("since", since);
+        q.put("until", until);
+        List<Map<String, Object>> reports;
+        Object data;
+        if (id != null) {
+            Map<String, Object> r = api().get(api().tenantPath("/agents/" + seg(id) + "/least-privilege") + AdminApi.query(q));
+            reports = List.of(r);
+            data = r;
+        } else {
+            Map<String, Object> r = api().get(api().tenantPath("/least-privilege") + AdminApi.query(q));
+            reports = Lists.maps(r.get("agents"));
+            data = r;
+        }
+        out().emit(data, p -> {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (Map<String, Object> r : reports) {
+                Map<String, Object> row = new LinkedHashMap<>(r);
+                row.put("tools_used", Lists.maps(r.get("tools_used")).stream().map(t -> str(t.get("tool"))).toList());
+                row.put("change", change(r.get("recommendation")));
+                rows.add(row);
+            }
+            Output.columns(p, rows, "no agents", "agent", "scopes_granted", "scopes_used", "scopes_unused", "tools_used",
+                    "change");
+        });
+        return 0;
+    }
+
+    /** The recommendation in one cell: "remove reader; narrow writer to files:write" or "none". */
+    @SuppressWarnings("unchecked")
+    static String change(Object recommendation) {
+        if (!(recommendation instanceof Map<?, ?> rec)) {
+            return "";
+        }
+        List<String> parts = new ArrayList<>();
+        Object remove = rec.get("remove_roles");
+        if (remove instanceof List<?> l && !l.isEmpty()) {
+            parts.add("remove " + String.join(", ", l.stream().map(String::valueOf).toList()));
+        }
+        for (Map<String, Object> n : Lists.maps(rec.get("narrow_roles"))) {
+            parts.add("narrow " + n.get("role") + " to " + String.join(" ", ((List<Object>) n.get("keep_scopes"))
+                    .stream().map(String::valueOf).toList()));
+        }
+        return parts.isEmpty() ? "none" : String.join("; ", parts);
+    }
+
     @Command(name = "show", description = "Show an agent and its credentials.")
     int show(@Parameters(paramLabel = "ID") String id) {
         return show(api().get(api().tenantPath("/agents/" + seg(id))), null);

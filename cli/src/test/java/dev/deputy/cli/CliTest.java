@@ -562,7 +562,9 @@ class CliTest {
         broker.bean(dev.deputy.broker.admin.AdminCredentialStore.class).createIfAbsent(
                 new dev.deputy.broker.admin.AdminCredentialStore.AdminCredential("jonathan.christopher.williams",
                         java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                                .digest(secret.getBytes(StandardCharsets.UTF_8))), System.currentTimeMillis(), false));
+                                .digest(secret.getBytes(StandardCharsets.UTF_8))), System.currentTimeMillis(), false,
+                        new dev.deputy.broker.admin.AdminCredentialStore.Scope(dev.deputy.broker.admin.AdminRole.SUPER_ADMIN,
+                                java.util.List.of(), true, false)));
         Map<String, String> second = new HashMap<>(env);
         second.put("DEPUTY_ADMIN_CLIENT_ID", "jonathan.christopher.williams");
         second.put("DEPUTY_ADMIN_CLIENT_SECRET", secret);

@@ -83,7 +83,7 @@ class ConventionsTest {
     void treeCoversTheAdminApi() {
         List<String> names = paths().stream().map(p -> String.join(" ", p)).toList();
         for (String c : List.of("agent create", "agent list", "agent show", "agent update", "agent cert", "agent rotate",
-                "agent credential", "agent keygen", "agent suspend", "agent resume", "agent revoke", "role create",
+                "agent credential", "agent keygen", "agent least-privilege", "agent suspend", "agent resume", "agent revoke", "role create",
                 "role update", "role list", "role show", "role remove", "resource add", "resource update", "resource list",
                 "resource show", "resource remove", "connector add", "connector list", "connector show", "connector test",
                 "connector enable", "connector disable", "connector remove", "client create", "client update", "client list",

@@ -110,6 +110,25 @@ class SchemaParserAgreementTest {
         c.add(bad(Kind.TENANT, "rate true", "display_name: Demo\nrate_limits:\n  tenant: true\n"));
         c.add(bad(Kind.TENANT, "rate number", "display_name: Demo\nrate_limits:\n  tenant: 300\n"));
         c.add(bad(Kind.TENANT, "rate period", "display_name: Demo\nrate_limits:\n  tenant: 300/500ms\n"));
+        // anomaly rules (docs/governance.md)
+        String anomaly = "display_name: Demo\nanomaly:\n  webhook:\n    url: https://alerts.example.com/deputy\n"
+                + "    secret_env: DEPUTY_ALERT_SECRET\n  rules:\n";
+        c.add(ok(Kind.TENANT, "anomaly rules of every kind", anomaly
+                + "    - {id: refusals, kind: refusal_burst, count: 5, within: 1m, actions: [alert, suspend]}\n"
+                + "    - {id: new-net, kind: new_network, window: 30d, ipv4_prefix: 24}\n"
+                + "    - {id: new-scope, kind: new_scope}\n"
+                + "    - {id: new-tool, kind: new_tool, agents: [payments.settlement.reconciler]}\n"
+                + "    - {id: deep, kind: delegation_depth, max_depth: 2}\n"
+                + "    - {id: office, kind: off_hours, hours: \"08:00-18:30\", days: [mon, tue, wed, thu, fri], time_zone: Europe/Paris}\n"));
+        c.add(bad(Kind.TENANT, "anomaly unknown kind", anomaly + "    - {id: x, kind: mystery}\n"));
+        c.add(bad(Kind.TENANT, "anomaly burst without count", anomaly + "    - {id: x, kind: refusal_burst, within: 1m}\n"));
+        c.add(bad(Kind.TENANT, "anomaly setting of another kind", anomaly + "    - {id: x, kind: new_scope, max_depth: 2}\n"));
+        c.add(bad(Kind.TENANT, "anomaly unknown action", anomaly + "    - {id: x, kind: new_tool, actions: [page]}\n"));
+        c.add(bad(Kind.TENANT, "anomaly webhook over http", "display_name: Demo\nanomaly:\n  webhook:\n"
+                + "    url: http://alerts.example.com/\n    secret_env: S\n"));
+        c.add(bad(Kind.TENANT, "anomaly off_hours without zone", anomaly + "    - {id: x, kind: off_hours, hours: \"08:00-18:00\"}\n"));
+        c.add(bad(Kind.TENANT, "anomaly day name", anomaly
+                + "    - {id: x, kind: off_hours, hours: \"08:00-18:00\", time_zone: UTC, days: [monday]}\n"));
         c.add(bad(Kind.TENANT, "dormancy zero", "display_name: Demo\ndormancy:\n  period: 0s\n"));
         c.add(bad(Kind.TENANT, "blank name", "display_name: \"  \"\n"));
         c.add(bad(Kind.TENANT, "tab indent", "display_name: Demo\n\tsigning_alg: ES256\n"));

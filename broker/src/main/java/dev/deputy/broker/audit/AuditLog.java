@@ -46,6 +46,7 @@ public class AuditLog {
     private final Clock clock;
     private final Map<String, Chain> chains = new ConcurrentHashMap<>();
     private final List<Consumer<AuditEntry>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<List<AuditEntry>>> entryListeners = new CopyOnWriteArrayList<>();
     /** Chains with queued events, in the order they asked; each chain is in here at most once. */
     private final LinkedBlockingQueue<Chain> ready = new LinkedBlockingQueue<>();
     private volatile Thread writer; // started and cleared under this object's monitor
@@ -147,6 +148,27 @@ public class AuditLog {
         listeners.add(listener);
     }
 
+    /**
+     * Called with every entry this node committed, batch by batch in chain order (on the committing thread: keep it
+     * quick — hand the entries to a queue — and never append from it). Each entry is seen by exactly one node: the one
+     * that wrote it.
+     */
+    public void addEntriesListener(Consumer<List<AuditEntry>> listener) {
+        entryListeners.add(listener);
+    }
+
+    private void committed(List<AuditEntry> sealed) {
+        List<AuditEntry> view = java.util.Collections.unmodifiableList(sealed);
+        for (Consumer<List<AuditEntry>> l : entryListeners) {
+            try {
+                l.accept(view);
+            } catch (RuntimeException ignored) {
+                // a listener's failure must not fail an acknowledged append
+            }
+        }
+        committed(sealed.get(sealed.size() - 1));
+    }
+
     private void committed(AuditEntry last) {
         for (Consumer<AuditEntry> l : listeners) {
             try {
@@ -237,7 +259,7 @@ public class AuditLog {
                     AuditEntry last = sealed.get(sealed.size() - 1);
                     chain.seq = last.seq();
                     chain.hash = last.hash();
-                    committed(last);
+                    committed(sealed);
                 }
                 return result;
             } catch (AuditStore.SeqConflict conflict) {
@@ -423,7 +445,7 @@ public class AuditLog {
                     batch.get(i).done().complete(sealed.get(i));
                 }
                 observer.batchCommitted(tenantId, batch.size(), System.nanoTime() - t0);
-                committed(sealed.get(sealed.size() - 1));
+                committed(sealed);
                 return;
             } catch (AuditStore.SeqConflict conflict) {
                 chain.seq = -1;

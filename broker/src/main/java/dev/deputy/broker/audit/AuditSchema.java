@@ -171,6 +171,9 @@ public final class AuditSchema {
                 "subject_type", ID, "subject_groups", IDS, "subject_attributes", f(Kind.METADATA), "actor_environments", IDS,
                 "source_ip", ID, "decision_time", TIME, "batch_index", NUM);
         type(POLICY_DECISION_REJECTED, refusal);
+        type(ANOMALY_DETECTED, "rule", ID, "kind", ID, "reason", TEXT, "actions", IDS, "suspended", BOOL,
+                "trigger_seq", NUM, "trigger_type", ID, "count", NUM, "network", ID, "scope", IDS, "tool", ID,
+                "depth", NUM, "local_time", ID);
         // agents
         Object[] agentChange = {"actor", ID, "before", AGENT, "after", AGENT, "reason", TEXT};
         type(AGENT_CREATED, "actor", ID, "after", AGENT, "credential", CREDENTIAL, "managed_by", ID);

@@ -100,6 +100,8 @@ public final class EventTypes {
     public static final String KEY_INTEGRITY_FAILED = "key.integrity_failed";
     /** Rows written before row MACs existed were adopted (MACed) once, at the first start after the upgrade. */
     public static final String INTEGRITY_ADOPTED = "integrity.adopted";
+    // governance: anomaly rules on the audit stream
+    public static final String ANOMALY_DETECTED = "anomaly.detected";
     // tool calls reported by resource servers
     public static final String TOOL_CALL = "tool.call";
     public static final String TOOL_CALL_REJECTED = "tool.call.rejected";

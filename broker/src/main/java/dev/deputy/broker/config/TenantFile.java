@@ -13,11 +13,12 @@ import java.time.Duration;
  *                                URLs, as RFC 7523 §3 allowed; for clients that cannot be changed yet)
  * @param rateLimits              the tenant's rate limits ({@link RateLimitsFile}); unset: the defaults
  * @param branding                how the tenant's pages (login, consent, account) look; unset: Deputy's own
+ * @param anomaly                 anomaly rules on the audit stream and their alert webhook ({@link AnomalyFile}); unset: none
  */
 public record TenantFile(String displayName, String signingAlg, Duration accessTokenTtl,
                          Duration keyRotationPeriod, Duration keyPrepublish, DormancyFile dormancy,
                          IntrospectionFile introspection, String clientAssertionAudience, RateLimitsFile rateLimits,
-                         BrandingFile branding) {
+                         BrandingFile branding, AnomalyFile anomaly) {
     public static final String AUD_ISSUER = "issuer";
     public static final String AUD_ISSUER_OR_ENDPOINTS = "issuer_or_endpoints";
 
@@ -33,13 +34,21 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
             SigningAlgs.check(signingAlg);
         }
         rateLimits = rateLimits == null ? RateLimitsFile.DEFAULT : rateLimits;
+        anomaly = anomaly == null ? new AnomalyFile(null, null) : anomaly;
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
                       Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
                       String clientAssertionAudience, RateLimitsFile rateLimits) {
         this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
-                clientAssertionAudience, rateLimits, null);
+                clientAssertionAudience, rateLimits, null, null);
+    }
+
+    public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
+                      Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
+                      String clientAssertionAudience, RateLimitsFile rateLimits, BrandingFile branding) {
+        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
+                clientAssertionAudience, rateLimits, branding, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,

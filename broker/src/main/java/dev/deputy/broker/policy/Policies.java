@@ -30,8 +30,12 @@ public class Policies {
             byTenant.put(t.id(), load(t.configDir().resolve("policies")));
             toolsByTenant.put(t.id(), loadTools(t.configDir().resolve("policies")));
         }
-        // an apply of policies/ reaches every node without a restart
-        live.listen(id -> tenants.find(id).ifPresent(t -> byTenant.put(id, load(t.configDir().resolve("policies")))));
+        // an apply of policies/ reaches every node without a restart: delegation rules and the tool policy
+        live.listen(id -> tenants.find(id).ifPresent(t -> {
+            Path dir = t.configDir().resolve("policies");
+            byTenant.put(id, load(dir));
+            toolsByTenant.put(id, loadTools(dir));
+        }));
     }
 
     /** The tenant's tool policy (governance decisions); no {@code tools:} section anywhere = deny every tool. */

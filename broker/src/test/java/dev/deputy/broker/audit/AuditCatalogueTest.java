@@ -114,7 +114,10 @@ class AuditCatalogueTest {
                 pending_expiry: 2s
                 """);
         // console sign-in through an admin IdP on the same mock server (issuer "admins")
-        fx = new FedFixture(dir, "dormancy:\n  period: 1d\n  auto_suspend: true\n", f -> dev.deputy.broker.admin.signin.ConsoleSettings
+        fx = new FedFixture(dir, "dormancy:\n  period: 1d\n  auto_suspend: true\n"
+                // an anomaly rule only the probe agent below can meet (no other flow of this test fires it)
+                + "anomaly:\n  rules:\n    - {id: deep-chains, kind: delegation_depth, max_depth: 2, agents: [anomaly.probe]}\n",
+                f -> dev.deputy.broker.admin.signin.ConsoleSettings
                 .properties(Map.of("DEPUTY_CONSOLE_ISSUER", f.issuer("admins"), "DEPUTY_CONSOLE_CLIENT_ID", "deputy-console",
                         "DEPUTY_CONSOLE_CLIENT_SECRET", "console-s3cret", "DEPUTY_CONSOLE_ROLE_MAP", "Deputy Admins=super_admin")::get));
         Map<String, Object> cred = AuditJson.MAPPER.readValue(dir.resolve("data/admin-credentials.json").toFile(),
@@ -843,6 +846,24 @@ class AuditCatalogueTest {
                 "JWT", List.of("deputy-console"), Map.of("groups", List.of("contractors")), 3600));
         new Browser().follow(fx.url() + "/console", "never://");
         assertEquals("not_an_admin", details(expect(AdminAuth_SYSTEM, EventTypes.ADMIN_CONSOLE_LOGIN, "failure", e -> true)).get("error"));
+    }
+
+    /** anomaly.detected: the detector sees an entry as it is committed and writes its finding (docs/governance.md). */
+    @Test
+    @Order(12)
+    void anomalyDetected() {
+        AuditEntry deep = fx.bean(AuditLog.class).append(AuditEvent.of(TENANT, EventTypes.TOKEN_EXCHANGED,
+                        AuditEvent.Outcome.SUCCESS).agent("anomaly.probe").actors(List.of("anomaly.probe", "b.agent", "c.agent"))
+                .subject("zoë", "https://idp.example.com/").scopes("files:read").build());
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (trail(TENANT).stream().noneMatch(e -> e.type().equals(EventTypes.ANOMALY_DETECTED)) && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000); // the detector runs on a thread of its own
+        }
+        AuditEntry found = expect(EventTypes.ANOMALY_DETECTED, "info", e -> "anomaly.probe".equals(e.agentId()));
+        assertEquals("deep-chains", details(found).get("rule"));
+        assertEquals(3, ((Number) details(found).get("depth")).intValue());
+        assertEquals(deep.seq(), ((Number) details(found).get("trigger_seq")).longValue());
+        assertEquals(false, details(found).get("suspended"));
     }
 
     @Test

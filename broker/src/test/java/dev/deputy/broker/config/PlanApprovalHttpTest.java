@@ -47,7 +47,7 @@ class PlanApprovalHttpTest {
         assertTrue(broker.bean(AdminCredentialStore.class).createIfAbsent(new AdminCredentialStore.AdminCredential(
                 "jonathan.christopher.williams", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest(secret.getBytes(StandardCharsets.UTF_8))), System.currentTimeMillis(), false,
-                new dev.deputy.broker.admin.AdminCredentialStore.Scope(dev.deputy.broker.admin.AdminRole.SUPER_ADMIN, java.util.List.of(), true, false))));
+                new AdminCredentialStore.Scope(dev.deputy.broker.admin.AdminRole.SUPER_ADMIN, java.util.List.of(), true, false))));
         String basic = Base64.getEncoder().encodeToString(("jonathan.christopher.williams:" + secret).getBytes(StandardCharsets.UTF_8));
         HttpResponse<String> r = broker.send(HttpRequest.newBuilder(URI.create(broker.url() + "/admin/token"))
                 .header("Authorization", "Basic " + basic).header("Content-Type", "application/x-www-form-urlencoded")

@@ -1,0 +1,158 @@
+package dev.deputy.broker.governance;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.deputy.broker.agent.Agent;
+import dev.deputy.broker.audit.AuditEvent;
+import dev.deputy.broker.audit.AuditEvent.Outcome;
+import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.EventTypes;
+import dev.deputy.broker.oauth.AgentTestBroker;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The least-privilege report over the admin API, on a fixture trail whose exact report is known: use by the agent on
+ * its own and as the acting agent counts; another agent's use, use where the agent is only an earlier actor, failed
+ * tool calls and refusals do not; roles that do not apply in the agent's environment or do not exist are removed.
+ */
+class LeastPrivilegeReportTest {
+    static final String AGENT = "payments.settlement.reconciler";
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    @TempDir
+    static Path dir;
+    static AgentTestBroker broker;
+    static String admin;
+
+    @BeforeAll
+    static void start() {
+        broker = AgentTestBroker.builder(dir).tenants("demo").start();
+        broker.role("reader", List.of("files:read", "files:list"), List.of());
+        broker.role("mail.sender", List.of("mail:send", "mail:read"), List.of());
+        broker.role("writer", List.of("files:write"), List.of("dev"));
+        broker.agent(AGENT, Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader", "mail.sender", "writer", "ghost-role"));
+        broker.agent("zoe-agent", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+        AuditLog log = broker.bean(AuditLog.class);
+        String iss = "https://idp.example.com/";
+        log.appendAll(List.of(
+                ev(EventTypes.TOKEN_ISSUED, Outcome.SUCCESS).agent(AGENT).client(AGENT).subject(AGENT, null)
+                        .scopes("files:read").build(),
+                ev(EventTypes.TOKEN_EXCHANGED, Outcome.SUCCESS).agent(AGENT).actors(List.of(AGENT))
+                        .subject("jonathan.christopher.williams", iss).scopes("files:read mail:send").build(),
+                ev(EventTypes.TOKEN_ISSUED, Outcome.SUCCESS).agent("zoe-agent").scopes("files:list").build(),
+                ev(EventTypes.TOKEN_EXCHANGED, Outcome.SUCCESS).agent("other.agent").actors(List.of("other.agent", AGENT))
+                        .subject("zoë", iss).scopes("files:list").build(),
+                ev(EventTypes.TOOL_CALL, Outcome.SUCCESS).agent(AGENT).actors(List.of(AGENT)).subject("zoë", iss)
+                        .detail("tool", "überweisung_prüfen").detail("status", "ok").build(),
+                ev(EventTypes.TOOL_CALL, Outcome.FAILURE).agent(AGENT).detail("tool", "delete_everything")
+                        .detail("status", "error").build(),
+                ev(EventTypes.TOKEN_REJECTED, Outcome.FAILURE).agent(AGENT).scopes("mail:read")
+                        .detail("error", "invalid_scope").build(),
+                ev(EventTypes.TOOL_CALL, Outcome.SUCCESS).agent(AGENT).detail("tool", "überweisung_prüfen")
+                        .detail("status", "ok").build(),
+                ev(EventTypes.TOKEN_REFRESHED, Outcome.SUCCESS).agent(AGENT).actors(List.of(AGENT))
+                        .subject("jonathan.christopher.williams", iss).scopes("files:read").build()));
+        admin = broker.adminToken();
+    }
+
+    static AuditEvent.Builder ev(String type, Outcome o) {
+        return AuditEvent.of("demo", type, o);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(broker.url() + path)).header("Authorization", "Bearer " + admin)
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void theReportOfTheFixtureTrailIsExact() throws Exception {
+        HttpResponse<String> r = get("/admin/t/demo/agents/" + AGENT + "/least-privilege?since=1h");
+        assertEquals(200, r.statusCode(), r.body());
+        Map<String, Object> m = JSON.readValue(r.body(), Map.class);
+        assertEquals(AGENT, m.get("agent"));
+        assertEquals("prod", m.get("environment"));
+        assertEquals(5, m.get("entries_examined"));
+        assertEquals(List.of("files:list", "files:read", "mail:read", "mail:send"), m.get("scopes_granted"));
+        assertEquals(List.of("files:read", "mail:send"), m.get("scopes_used"));
+        assertEquals(List.of("files:list", "mail:read"), m.get("scopes_unused"));
+        List<Map<String, Object>> scopeUse = (List<Map<String, Object>>) m.get("scope_use");
+        assertEquals(List.of("files:read", "mail:send"), scopeUse.stream().map(u -> u.get("scope")).toList());
+        assertEquals(List.of(3, 1), scopeUse.stream().map(u -> u.get("count")).toList());
+        List<Map<String, Object>> tools = (List<Map<String, Object>>) m.get("tools_used");
+        assertEquals(1, tools.size());
+        assertEquals("überweisung_prüfen", tools.get(0).get("tool"));
+        assertEquals(2, tools.get(0).get("count"));
+        assertEquals(List.of(
+                Map.of("role", "reader", "exists", true, "applies", true, "scopes", List.of("files:list", "files:read")),
+                Map.of("role", "mail.sender", "exists", true, "applies", true, "scopes", List.of("mail:read", "mail:send")),
+                Map.of("role", "writer", "exists", true, "applies", false, "scopes", List.of("files:write")),
+                Map.of("role", "ghost-role", "exists", false, "applies", false, "scopes", List.of())), m.get("roles"));
+        assertEquals(Map.of(
+                "unused_scopes", List.of("files:list", "mail:read"),
+                "remove_roles", List.of("writer", "ghost-role"),
+                "narrow_roles", List.of(
+                        Map.of("role", "reader", "keep_scopes", List.of("files:read"), "drop_scopes", List.of("files:list")),
+                        Map.of("role", "mail.sender", "keep_scopes", List.of("mail:send"), "drop_scopes", List.of("mail:read"))),
+                "keep_roles", List.of(),
+                "change_needed", true), m.get("recommendation"));
+
+        // every agent at once: the other agent used exactly what its one role grants, so no change
+        HttpResponse<String> all = get("/admin/t/demo/least-privilege?since=1h");
+        assertEquals(200, all.statusCode(), all.body());
+        List<Map<String, Object>> agents = (List<Map<String, Object>>) JSON.readValue(all.body(), Map.class).get("agents");
+        Map<String, Object> zoe = agents.stream().filter(a -> "zoe-agent".equals(a.get("agent"))).findFirst().orElseThrow();
+        assertEquals(List.of("files:list"), zoe.get("scopes_used"));
+        assertEquals(List.of("files:read"), zoe.get("scopes_unused"));
+        assertEquals(strip(m), strip(agents.stream().filter(a -> AGENT.equals(a.get("agent"))).findFirst().orElseThrow()),
+                "the same report in the list");
+    }
+
+    static Map<String, Object> strip(Map<String, Object> m) {
+        Map<String, Object> c = new java.util.HashMap<>(m);
+        c.remove("since");
+        c.remove("until");
+        return c;
+    }
+
+    @Test
+    void aWindowBeforeTheTrailIsEmptyAndBadInputGetsTheAdminError() throws Exception {
+        HttpResponse<String> old = get("/admin/t/demo/agents/" + AGENT + "/least-privilege?since=2020-01-01T00:00:00Z"
+                + "&until=2020-02-01T00:00:00Z");
+        assertEquals(200, old.statusCode(), old.body());
+        Map<?, ?> m = JSON.readValue(old.body(), Map.class);
+        assertEquals(0, m.get("entries_examined"));
+        assertEquals(List.of(), m.get("scopes_used"));
+        for (String bad : List.of("since=yesterday", "since=99999999999999d", "since=1h&until=2h",
+                "since=2001-01-01T00:00:00Z")) {
+            HttpResponse<String> r = get("/admin/t/demo/agents/" + AGENT + "/least-privilege?" + bad);
+            assertEquals(400, r.statusCode(), bad + ": " + r.body());
+            assertTrue(r.body().contains("\"error\""), r.body());
+            assertTrue(!r.body().contains("Exception"), r.body());
+        }
+        HttpResponse<String> missing = get("/admin/t/demo/agents/no.such.agent/least-privilege");
+        assertEquals(404, missing.statusCode(), missing.body());
+        HttpResponse<String> hostile = get("/admin/t/demo/agents/%C3%BCber%20agent/least-privilege");
+        assertEquals(404, hostile.statusCode(), hostile.body());
+    }
+}
