@@ -466,6 +466,15 @@ class AdminOpenApiTest {
         post(A + "/policies/dry-run", T + "/policies/dry-run", "{\"files\":{}}", 400);
         post(A + "/policies/dry-run", "/admin/t/no-such-tenant/policies/dry-run", "{\"files\":{\"tools.yml\":\"\"}}", 404);
 
+        // --- least-privilege reports
+        HttpResponse<String> lp = get(A + "/agents/{id}/least-privilege", T + "/agents/" + ag + "/least-privilege?since=7d", 200);
+        assertTrue(lp.body().contains("\"agent\":\"" + ag + "\""), lp.body());
+        get(A + "/agents/{id}/least-privilege", T + "/agents/no.such.agent/least-privilege", 404);
+        get(A + "/agents/{id}/least-privilege", T + "/agents/" + ag + "/least-privilege?since=whenever", 400);
+        get(A + "/least-privilege", T + "/least-privilege", 200);
+        get(A + "/least-privilege", T + "/least-privilege?since=500d", 400);
+        get(A + "/least-privilege", "/admin/t/no-such-tenant/least-privilege", 404);
+
         // --- tenants and their delegation rules (read-only)
         get("/admin/tenants", "/admin/tenants", 200);
         get(A, T, 200);
