@@ -53,12 +53,17 @@ class AdminAccess {
     }
 
     void decide(AdminPrincipal p, HttpRequest<?> request) {
-        HttpMethod method = request.getMethod();
+        decide(p, request.getMethod(), request.getPath(), request.getHeaders().get(CSRF_HEADER));
+    }
+
+    /**
+     * The one authorization decision of the admin API, also taken by the console's pages for the admin API route
+     * that does what the page does ({@code path}, {@code method}); {@code sent} is the CSRF token the request carried.
+     */
+    void decide(AdminPrincipal p, HttpMethod method, String path, @Nullable String sent) {
         boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS;
-        String path = request.getPath();
         if (!read && p.kind() == AdminPrincipal.Kind.CONSOLE) {
             // the session cookie rides along on any cross-site form post: a change needs the session's CSRF token
-            String sent = request.getHeaders().get(CSRF_HEADER);
             String expected = p.session() == null ? null : p.session().csrf();
             if (sent == null || expected == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8),
                     expected.getBytes(StandardCharsets.UTF_8))) {

@@ -65,16 +65,21 @@ class AdminErrors implements ExceptionHandler<AgentException, HttpResponse<?>> {
     }
 
     private void audit(HttpRequest<?> request, String code, int status, String description) {
+        audit(request, request.getMethodName(), request.getPath(), code, status, description);
+    }
+
+    /** Audits a refusal of {@code method path} (an admin API route; a console page names the route it stands for). */
+    void audit(HttpRequest<?> request, String method, String path, String code, int status, String description) {
         HttpRequest<?> req = request;
         String admin = req.getUserPrincipal().map(java.security.Principal::getName).orElse(null);
-        Matcher m = TENANT_PATH.matcher(request.getPath());
+        Matcher m = TENANT_PATH.matcher(path);
         String tenant = m.find() && ConfigTree.TENANT_ID.matcher(m.group(1)).matches()
                 && tenants.find(m.group(1)).isPresent() ? m.group(1) : AdminAuth.SYSTEM_TENANT;
         try {
             audit.append(AuditEvent.of(tenant, "admin.request.rejected", AuditEvent.Outcome.FAILURE)
                     .client(admin).request(RequestMetaFilter.of(request))
                     .detail("actor", admin == null ? null : "admin:" + admin)
-                    .detail("method", request.getMethodName()).detail("path", clip(request.getPath()))
+                    .detail("method", method).detail("path", clip(path))
                     .detail("error", code).detail("status", status)
                     .detail("error_description", description).build());
         } catch (RuntimeException auditFailure) {

@@ -50,10 +50,13 @@ class ConsoleController {
     private final AdminAuth adminAuth;
     private final ConsoleSignOut signOut;
     private final String idpOrigin;
+    private final dev.deputy.broker.tenant.Tenants tenants;
 
     ConsoleController(@Value("${deputy.console.enabled:false}") boolean enabled,
                       @Value("${micronaut.security.oauth2.clients.console.openid.issuer:}") String issuer,
-                      StepUp stepUp, AdminAuth adminAuth, ConsoleSignOut signOut) {
+                      StepUp stepUp, AdminAuth adminAuth, ConsoleSignOut signOut,
+                      dev.deputy.broker.tenant.Tenants tenants) {
+        this.tenants = tenants;
         this.enabled = enabled;
         this.stepUp = stepUp;
         this.adminAuth = adminAuth;
@@ -92,6 +95,8 @@ class ConsoleController {
         model.put("stepUpMaxAge", stepUp.maxAge().toSeconds());
         model.put("csrf", p.session().csrf());
         model.put("superAdmin", p.superAdmin());
+        model.put("tenants", tenants.all().stream().map(dev.deputy.broker.tenant.Tenant::id)
+                .filter(t -> !p.rolesIn(t).isEmpty()).sorted().toList());
         model.put("breakGlass", p.superAdmin() ? adminAuth.breakGlassStatus() : Map.of());
         return page(HttpResponse.ok(), "console/home", model);
     }

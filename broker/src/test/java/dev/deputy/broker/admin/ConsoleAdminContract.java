@@ -351,6 +351,135 @@ abstract class ConsoleAdminContract {
         assertEquals("success", last("_broker", "admin.console.logout").outcome());
     }
 
+    // ------------------------------------------------------------------------------------------ console agent pages
+
+    @Test
+    void consoleAgentPagesListFilterPageAndActWithConfirmationCsrfAndStepUp() {
+        String tag = suffix();
+        String owner = "jonathan.christopher.williams@corp.example";
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 52; i++) {
+            String id = String.format("payments.settlement.reconciler-%s-%02d", tag, i);
+            ids.add(id);
+            assertEquals(201, broker.post(A + "/agents", agentJson(id, owner, i == 0 ? "deploy-reader" : null)).statusCode());
+        }
+        String odd = "zoe-agent-" + tag;
+        assertEquals(201, broker.post(A + "/agents", """
+                {"id":"%s","name":"Zoë <script>alert(1)</script>","owner":"zoë@corp.example","environment":"prod","auth_method":"private_key_jwt","jwks":%s}"""
+                .formatted(odd, TestKeys.publicJwks())).statusCode());
+        Browser b = new Browser();
+        assertEquals(303, b.get(broker.url() + "/console/t/acme/agents").statusCode(), "not signed in: to the sign-in");
+        b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
+        String pages = broker.url() + "/console/t/acme/agents";
+
+        HttpResponse<String> p1 = b.get(pages + "?q=" + tag);
+        assertEquals(200, p1.statusCode(), p1.body());
+        assertTrue(p1.headers().firstValue("Content-Security-Policy").orElse("").contains("script-src 'self'"));
+        assertTrue(p1.body().contains("<span>53</span> agents"), p1.body());
+        assertEquals(50, rows(p1.body()), "a page holds 50");
+        assertFalse(p1.body().contains("<script>alert"), "escaped");
+        HttpResponse<String> p2 = b.get(pages + "?q=" + tag + "&page=2");
+        assertEquals(3, rows(p2.body()));
+        assertTrue(p2.body().contains("rel=\"prev\""), p2.body());
+        assertEquals(1, rows(b.get(pages + "?q=" + tag + "&environment=prod").body()));
+        assertEquals(1, rows(b.get(pages + "?q=" + tag + "&role=deploy-reader").body()));
+        assertEquals(1, rows(b.get(pages + "?q=" + tag + "&owner=" + enc("zoë@corp.example")).body()));
+        assertTrue(b.get(pages + "?q=" + odd).body().contains("Zoë &lt;script&gt;alert(1)&lt;/script&gt;"));
+
+        String id = ids.get(0);
+        String agent = pages + "/" + id;
+        HttpResponse<String> detail = b.get(agent);
+        assertEquals(200, detail.statusCode(), detail.body());
+        assertTrue(detail.body().contains("deploy-reader") && detail.body().contains("private_key_jwt"), detail.body());
+        assertTrue(detail.body().contains("id=\"actions\""), "a tenant admin sees the actions");
+        HttpResponse<String> confirm = b.get(agent + "/suspend");
+        assertEquals(200, confirm.statusCode());
+        assertTrue(confirm.body().contains("name=\"_csrf\""), confirm.body());
+
+        // a cross-site form post: the cookie but no token
+        int before = broker.audit("acme").size();
+        HttpResponse<String> forged = b.postForm(agent + "/suspend", Map.of("reason", "x"));
+        assertEquals(403, forged.statusCode(), forged.body());
+        assertEquals("active", status(id), "nothing changed");
+        List<AuditEntry> rejected = broker.audit("acme").subList(before, broker.audit("acme").size()).stream()
+                .filter(e -> e.type().equals("admin.request.rejected")).toList();
+        assertEquals(1, rejected.size(), "one audit entry");
+        assertEquals(A + "/agents/" + id + "/suspend", ManageBroker.json(rejected.get(0).details()).get("path"));
+
+        HttpResponse<String> done = b.postForm(agent + "/suspend", Map.of("_csrf", b.csrf(), "reason", "on leave – zoë"));
+        assertEquals(303, done.statusCode(), done.body());
+        assertEquals("/console/t/acme/agents/" + id, done.headers().firstValue("Location").orElseThrow());
+        assertEquals("suspended", status(id));
+        assertEquals(1, rows(b.get(pages + "?q=" + tag + "&status=suspended").body()));
+        assertEquals(303, b.postForm(agent + "/resume", Map.of("_csrf", b.csrf())).statusCode());
+        assertEquals("active", status(id));
+        // resuming an active agent: the service's own refusal, as a page, not a 500
+        HttpResponse<String> again = b.postForm(agent + "/resume", Map.of("_csrf", b.csrf()));
+        assertTrue(again.statusCode() == 409 || again.statusCode() == 400, again.statusCode() + " " + again.body());
+
+        // revoking is privileged: the step-up page, then after an MFA sign-in it is done
+        HttpResponse<String> needsMfa = b.postForm(agent + "/revoke", Map.of("_csrf", b.csrf()));
+        assertEquals(401, needsMfa.statusCode(), needsMfa.body());
+        assertTrue(needsMfa.body().contains("href=\"/console/step-up\""), needsMfa.body());
+        assertEquals("active", status(id));
+        b.stepUp("jonathan.christopher.williams", List.of("acme-ops"));
+        assertEquals(303, b.postForm(agent + "/revoke", Map.of("_csrf", b.csrf(), "reason", "leaked key")).statusCode());
+        assertEquals("revoked", status(id));
+        assertFalse(b.get(agent).body().contains("id=\"actions\"") && b.get(agent).body().contains("/revoke\""),
+                "a revoked agent offers no revoke");
+        assertEquals(404, b.get(pages + "/no-such-agent-" + tag).statusCode());
+        assertEquals(404, b.get(broker.url() + "/console/t/nowhere/agents").statusCode());
+        assertEquals(403, b.get(broker.url() + "/console/t/payments-eu/agents").statusCode(), "no role in that tenant");
+    }
+
+    @Test
+    void anAuditorSeesAgentPagesWithoutButtonsAndAForgedPostIsRefused() {
+        String id = "audited.page-bot-" + suffix();
+        assertEquals(201, broker.post(A + "/agents", agentJson(id, "alice@corp.example", "deploy-reader")).statusCode());
+        Browser b = new Browser();
+        b.signIn("sécurité.auditor", List.of("Sicherheit & Prüfung"), "pwd", null);
+        String agent = broker.url() + "/console/t/acme/agents/" + id;
+        HttpResponse<String> list = b.get(broker.url() + "/console/t/acme/agents?q=" + id);
+        assertEquals(200, list.statusCode(), list.body());
+        assertTrue(list.body().contains("id=\"read-only\""));
+        HttpResponse<String> detail = b.get(agent);
+        assertEquals(200, detail.statusCode());
+        assertFalse(detail.body().contains("id=\"actions\""), "no buttons");
+        assertFalse(b.get(agent + "/revoke").body().contains("id=\"confirm\""), "no confirmation form either");
+        for (String action : List.of("suspend", "revoke")) {
+            HttpResponse<String> r = b.postForm(agent + "/" + action, Map.of("_csrf", b.csrf()));
+            assertEquals(403, r.statusCode(), r.body());
+        }
+        assertEquals("active", status(id), "nothing changed");
+    }
+
+    @Test
+    void anAgentOwnerSeesOnlyTheirAgentsInTheConsole() {
+        String mine = "zoe.page-helper-" + suffix();
+        String theirs = "bob.page-helper-" + suffix();
+        assertEquals(201, broker.post(A + "/agents", agentJson(mine, OWNER, null)).statusCode());
+        assertEquals(201, broker.post(A + "/agents", agentJson(theirs, "bob@corp.example", null)).statusCode());
+        Browser b = new Browser();
+        b.signIn("00u-zoe", List.of("engineers"), "pwd", OWNER);
+        String list = b.get(broker.url() + "/console/t/acme/agents").body();
+        assertTrue(list.contains(mine), list);
+        assertFalse(list.contains(theirs), list);
+        assertEquals(403, b.get(broker.url() + "/console/t/acme/agents/" + theirs).statusCode());
+        assertEquals(403, b.postForm(broker.url() + "/console/t/acme/agents/" + theirs + "/suspend", Map.of("_csrf", b.csrf())).statusCode());
+        assertEquals("active", status(theirs));
+        assertTrue(b.get(broker.url() + "/console/t/acme/agents/" + mine).body().contains("id=\"actions\""));
+        assertEquals(303, b.postForm(broker.url() + "/console/t/acme/agents/" + mine + "/suspend", Map.of("_csrf", b.csrf())).statusCode());
+        assertEquals("suspended", status(mine));
+    }
+
+    String status(String id) {
+        return (String) ManageBroker.json(broker.get(A + "/agents/" + id).body()).get("status");
+    }
+
+    static int rows(String html) {
+        return html.split("data-agent=\"", -1).length - 1;
+    }
+
     // ------------------------------------------------------------------------------------------ helpers
 
     static String agentJson(String id, String owner, String role) {

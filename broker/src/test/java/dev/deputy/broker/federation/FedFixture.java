@@ -106,18 +106,20 @@ public final class FedFixture implements AutoCloseable {
         this(dir, tenantYmlExtra, extraProperties, f -> Map.of());
     }
 
-    /**
-     * @param configFiles more config files (path under the config folder → content), written after the fixture's own,
-     *                    so they may replace one (e.g. {@code tenants/acme/connectors/okta.yml} without {@code default});
-     *                    given the fixture, whose upstream IdP already runs ({@link #issuer(String)})
-     */
+    /** @param configFiles see {@link #FedFixture(Path, String, java.util.function.Function, java.util.function.Function)} */
     public FedFixture(Path dir, String tenantYmlExtra, Map<String, Object> extraProperties,
                       java.util.function.Function<FedFixture, Map<String, String>> configFiles) {
         this(dir, tenantYmlExtra, f -> extraProperties, configFiles);
     }
 
-    /** The general form: properties and config files, both given the fixture whose upstream IdP already runs. */
-    public FedFixture(Path dir, String tenantYmlExtra, java.util.function.Function<FedFixture, Map<String, Object>> extraProperties,
+    /**
+     * @param extraProperties more broker properties, computed once the mock IdP runs (e.g. its issuer URLs)
+     * @param configFiles more config files (path under the config folder → content), written after the fixture's own,
+     *                    so they may replace one (e.g. {@code tenants/acme/connectors/okta.yml} without {@code default});
+     *                    given the fixture, whose upstream IdP already runs ({@link #issuer(String)})
+     */
+    public FedFixture(Path dir, String tenantYmlExtra,
+                      java.util.function.Function<FedFixture, Map<String, Object>> extraProperties,
                       java.util.function.Function<FedFixture, Map<String, String>> configFiles) {
         this.dir = dir;
         idp = new MockOAuth2Server(new OAuth2Config(), discovery("auth0", iss -> iss + "/"),

@@ -1,0 +1,329 @@
+package dev.deputy.broker.console;
+
+import dev.deputy.broker.admin.AdminPrincipal;
+import dev.deputy.broker.admin.AdminRefusal;
+import dev.deputy.broker.admin.ConsoleGate;
+import dev.deputy.broker.admin.signin.ConsoleSettings;
+import dev.deputy.broker.agent.Actor;
+import dev.deputy.broker.agent.Agent;
+import dev.deputy.broker.agent.AgentException;
+import dev.deputy.broker.agent.Agents;
+import dev.deputy.broker.agent.Dormancy;
+import dev.deputy.broker.audit.AuditEntry;
+import dev.deputy.broker.audit.AuditQuery;
+import dev.deputy.broker.audit.AuditStore;
+import dev.deputy.broker.http.RequestMetaFilter;
+import dev.deputy.broker.tenant.Tenant;
+import dev.deputy.broker.tenant.Tenants;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpMethod;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.QueryValue;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.authentication.Authentication;
+import io.micronaut.security.rules.SecurityRule;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The console's agent pages: {@code GET /console/t/<tenant>/agents} (search, filters, pages), the agent's detail page,
+ * a confirmation step and {@code POST .../<id>/(suspend|resume|revoke)}. Every request is decided by the admin API's own
+ * authorization for the route that does the same thing ({@link ConsoleGate}): roles per tenant, the CSRF token (the
+ * form's {@code _csrf}), step-up for revoking. The work is the {@link Agents} service's, as for the API.
+ */
+@Controller("/console/t/{tenant}/agents")
+@Secured(SecurityRule.IS_ANONYMOUS)
+@ExecuteOn(TaskExecutors.BLOCKING)
+class ConsoleAgentsController {
+    static final int PAGE_SIZE = 50;
+    /** How many of the agent's audit entries the "acted for" list reads. */
+    static final int ACTED_FOR_WINDOW = 500;
+    private static final Set<String> ACTIONS = Set.of("suspend", "resume", "revoke");
+
+    private final boolean enabled;
+    private final Agents agents;
+    private final Tenants tenants;
+    private final ConsoleGate gate;
+    private final PageSupport pages;
+    private final AuditStore audit;
+
+    ConsoleAgentsController(@io.micronaut.context.annotation.Value("${deputy.console.enabled:false}") boolean enabled,
+                            Agents agents, Tenants tenants, ConsoleGate gate, PageSupport pages, AuditStore audit) {
+        this.enabled = enabled;
+        this.agents = agents;
+        this.tenants = tenants;
+        this.gate = gate;
+        this.pages = pages;
+        this.audit = audit;
+    }
+
+    @Get(produces = MediaType.TEXT_HTML)
+    HttpResponse<?> list(@PathVariable String tenant, HttpRequest<?> request, @Nullable Authentication auth,
+                         @Nullable @QueryValue String q, @Nullable @QueryValue String status,
+                         @Nullable @QueryValue String environment, @Nullable @QueryValue String owner,
+                         @Nullable @QueryValue String role, @Nullable @QueryValue String page) {
+        Optional<AdminPrincipal> who = signedIn(auth);
+        if (who.isEmpty()) {
+            return signIn();
+        }
+        Optional<Tenant> t = find(tenant);
+        if (t.isEmpty()) {
+            return notFound(request);
+        }
+        AdminPrincipal p = who.get();
+        try {
+            gate.check(p, request, HttpMethod.GET, ConsoleGate.apiPath(tenant, "agents"), null);
+        } catch (AdminRefusal e) {
+            return refused(request, t.get(), e);
+        }
+        Agent.Status s = status(status);
+        long now = System.currentTimeMillis();
+        Dormancy dormancy = gate.dormancy(tenant);
+        boolean ownerOnly = p.ownerOnly(tenant);
+        String needle = trim(q) == null ? null : trim(q).toLowerCase(Locale.ROOT);
+        List<Agent> found = agents.list(tenant, s, false, dormancy, now).stream()
+                .filter(a -> !ownerOnly || p.owns(a.owner()))
+                .filter(a -> trim(environment) == null || trim(environment).equals(a.environment()))
+                .filter(a -> trim(owner) == null || trim(owner).equals(a.owner()))
+                .filter(a -> trim(role) == null || a.roles().contains(trim(role)))
+                .filter(a -> needle == null || a.id().contains(needle)
+                        || (a.name() != null && a.name().toLowerCase(Locale.ROOT).contains(needle))
+                        || (a.owner() != null && a.owner().toLowerCase(Locale.ROOT).contains(needle)))
+                .sorted(java.util.Comparator.comparing(Agent::id))
+                .toList();
+        int pageCount = Math.max(1, (found.size() + PAGE_SIZE - 1) / PAGE_SIZE);
+        int n = Math.min(Math.max(1, parsePage(page)), pageCount);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Agent a : found.subList((n - 1) * PAGE_SIZE, Math.min(found.size(), n * PAGE_SIZE))) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("id", a.id());
+            r.put("href", base(tenant) + "/" + a.id());
+            r.put("name", a.name());
+            r.put("owner", a.owner());
+            r.put("environment", a.environment());
+            r.put("roles", String.join(", ", a.roles()));
+            r.put("status", a.status().wire());
+            r.put("dormant", dormancy.isDormant(a, now));
+            Long last = Dormancy.lastActivity(a);
+            r.put("lastActivity", last == null ? "never" : java.time.Instant.ofEpochMilli(last).toString());
+            rows.add(r);
+        }
+        Map<String, Object> model = common(p, tenant);
+        model.put("agents", rows);
+        model.put("total", found.size());
+        model.put("page", n);
+        model.put("pages", pageCount);
+        Map<String, String> filters = new LinkedHashMap<>();
+        filters.put("q", trim(q));
+        filters.put("status", s == null ? null : s.wire());
+        filters.put("environment", trim(environment));
+        filters.put("owner", trim(owner));
+        filters.put("role", trim(role));
+        model.put("f", filters);
+        model.put("prev", n > 1 ? pageLink(tenant, filters, n - 1) : null);
+        model.put("next", n < pageCount ? pageLink(tenant, filters, n + 1) : null);
+        return pages.page(request, t.get(), 200, "console/agents", model, null);
+    }
+
+    @Get(uri = "/{id}", produces = MediaType.TEXT_HTML)
+    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request,
+                         @Nullable Authentication auth) {
+        return detail(tenant, id, request, auth, null);
+    }
+
+    /** The confirmation step of an action: the same detail page with the action's form. */
+    @Get(uri = "/{id}/{action}", produces = MediaType.TEXT_HTML)
+    HttpResponse<?> confirm(@PathVariable String tenant, @PathVariable String id, @PathVariable String action,
+                            HttpRequest<?> request, @Nullable Authentication auth) {
+        if (!ACTIONS.contains(action)) {
+            return find(tenant).<HttpResponse<?>>map(t -> notFoundPage(request, t)).orElseGet(() -> notFound(request));
+        }
+        return detail(tenant, id, request, auth, action);
+    }
+
+    @Post(uri = "/{id}/{action}", consumes = MediaType.APPLICATION_FORM_URLENCODED, produces = MediaType.TEXT_HTML)
+    HttpResponse<?> act(@PathVariable String tenant, @PathVariable String id, @PathVariable String action,
+                        HttpRequest<?> request, @Nullable Authentication auth, @Nullable @Body Map<String, String> form) {
+        Optional<AdminPrincipal> who = signedIn(auth);
+        if (who.isEmpty()) {
+            return signIn();
+        }
+        Optional<Tenant> t = find(tenant);
+        if (t.isEmpty() || !ACTIONS.contains(action)) {
+            return notFound(request);
+        }
+        String path = ConsoleGate.apiPath(tenant, "agents", id, action);
+        try {
+            gate.check(who.get(), request, HttpMethod.POST, path, form == null ? null : form.get("_csrf"));
+        } catch (AdminRefusal e) {
+            return refused(request, t.get(), e);
+        }
+        String reason = form == null ? null : trim(form.get("reason"));
+        Actor actor = Actor.admin(who.get().name());
+        try {
+            switch (action) {
+                case "suspend" -> agents.suspend(tenant, id, reason, actor, RequestMetaFilter.of(request));
+                case "resume" -> agents.resume(tenant, id, reason, actor, RequestMetaFilter.of(request));
+                default -> agents.revoke(tenant, id, reason, actor, RequestMetaFilter.of(request));
+            }
+        } catch (AgentException e) {
+            gate.failed(request, HttpMethod.POST, path, e);
+            Map<String, Object> model = common(who.get(), tenant);
+            model.put("status", e.kind().status());
+            model.put("message", e.getMessage());
+            return pages.page(request, t.get(), e.kind().status(), "console/refused", model, null);
+        }
+        return PageSupport.secure(HttpResponse.seeOther(URI.create(base(tenant) + "/" + id)));
+    }
+
+    private HttpResponse<?> detail(String tenant, String id, HttpRequest<?> request, @Nullable Authentication auth,
+                                   @Nullable String confirm) {
+        Optional<AdminPrincipal> who = signedIn(auth);
+        if (who.isEmpty()) {
+            return signIn();
+        }
+        Optional<Tenant> t = find(tenant);
+        if (t.isEmpty() || !Agent.ID.matcher(id).matches()) {
+            return notFound(request);
+        }
+        AdminPrincipal p = who.get();
+        try {
+            gate.check(p, request, HttpMethod.GET, ConsoleGate.apiPath(tenant, "agents", id), null);
+        } catch (AdminRefusal e) {
+            return refused(request, t.get(), e);
+        }
+        Agents.Details d;
+        try {
+            d = agents.details(tenant, id);
+        } catch (AgentException e) {
+            return notFoundPage(request, t.get());
+        }
+        long now = System.currentTimeMillis();
+        Map<String, Object> model = common(p, tenant);
+        model.put("agent", gate.agentView(tenant, d, now));
+        model.put("href", base(tenant) + "/" + id);
+        boolean mayChange = p.manages(tenant) || (p.ownerOnly(tenant) && p.owns(d.agent().owner()));
+        model.put("mayChange", mayChange);
+        Agent.Status s = d.agent().status();
+        model.put("canSuspend", mayChange && s == Agent.Status.ACTIVE);
+        model.put("canResume", mayChange && s == Agent.Status.SUSPENDED);
+        model.put("canRevoke", mayChange && s != Agent.Status.REVOKED);
+        model.put("confirm", mayChange ? confirm : null);
+        model.put("actedFor", actedFor(tenant, id));
+        return pages.page(request, t.get(), 200, "console/agent", model, null);
+    }
+
+    /** Users the agent acted for, from its audit entries (the agent or any actor in the chain; keyset index). */
+    private List<String> actedFor(String tenant, String id) {
+        Set<String> users = new LinkedHashSet<>();
+        AuditQuery q = new AuditQuery(tenant, null, null, null, id, null, null, List.of("token."), "success", null,
+                null, 0, ACTED_FOR_WINDOW);
+        for (AuditEntry e : audit.query(q)) {
+            if (e.subject() != null && !e.subject().equals(id)) {
+                users.add(e.subject());
+            }
+        }
+        return List.copyOf(users);
+    }
+
+    private Map<String, Object> common(AdminPrincipal p, String tenant) {
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("admin", p.name());
+        model.put("csrf", p.session().csrf());
+        model.put("base", base(tenant));
+        model.put("readOnly", !p.manages(tenant) && !p.ownerOnly(tenant));
+        return model;
+    }
+
+    private static Optional<AdminPrincipal> signedIn(@Nullable Authentication auth) {
+        return AdminPrincipal.of(auth).filter(p -> p.kind() == AdminPrincipal.Kind.CONSOLE && p.session() != null);
+    }
+
+    private Optional<Tenant> find(String tenant) {
+        return enabled ? tenants.find(tenant) : Optional.empty();
+    }
+
+    private static String base(String tenant) {
+        return "/console/t/" + URLEncoder.encode(tenant, StandardCharsets.UTF_8) + "/agents";
+    }
+
+    private static String pageLink(String tenant, Map<String, String> filters, int page) {
+        StringBuilder sb = new StringBuilder(base(tenant)).append("?page=").append(page);
+        filters.forEach((k, v) -> {
+            if (v != null) {
+                sb.append('&').append(k).append('=').append(URLEncoder.encode(v, StandardCharsets.UTF_8));
+            }
+        });
+        return sb.toString();
+    }
+
+    private MutableHttpResponse<?> signIn() {
+        if (!enabled) {
+            return HttpResponse.notFound();
+        }
+        return PageSupport.secure(HttpResponse.seeOther(URI.create("/console/oauth/login/" + ConsoleSettings.CLIENT)));
+    }
+
+    private MutableHttpResponse<?> refused(HttpRequest<?> request, Tenant t, AdminRefusal e) {
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("status", e.status());
+        model.put("message", e.getMessage());
+        model.put("stepUp", e.challenge() != null);
+        model.put("base", base(t.id()));
+        MutableHttpResponse<?> r = pages.page(request, t, e.status(), "console/refused", model, null);
+        return e.challenge() == null ? r : r.header("WWW-Authenticate", e.challenge());
+    }
+
+    private MutableHttpResponse<?> notFoundPage(HttpRequest<?> request, Tenant t) {
+        return pages.page(request, t, 404, "error", Map.of("titleKey", "error.cannot_continue",
+                "messageKey", "error.not_found"), null);
+    }
+
+    private static MutableHttpResponse<?> notFound(HttpRequest<?> request) {
+        return PageSupport.secure(HttpResponse.notFound().contentType(MediaType.TEXT_PLAIN_TYPE).body("Not found"));
+    }
+
+    private static Agent.Status status(String s) {
+        if (trim(s) == null) {
+            return null;
+        }
+        for (Agent.Status v : Agent.Status.values()) {
+            if (v.wire().equals(trim(s))) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    private static int parsePage(String s) {
+        try {
+            return s == null ? 1 : Integer.parseInt(s.trim());
+        } catch (NumberFormatException e) {
+            return 1;
+        }
+    }
+
+    private static String trim(String s) {
+        return s == null || s.isBlank() ? null : s.strip();
+    }
+}
