@@ -56,13 +56,15 @@ class AdminTokenController {
     @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/x-www-form-urlencoded", schema = @Schema(ref = "#/components/schemas/AdminTokenRequest")))
     @Operation(operationId = "issueAdminToken", summary = "Exchange the admin credential (HTTP Basic) for a bearer token")
     @ApiResponse(responseCode = "200", description = "The token", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/AdminToken")))
-    @ApiResponse(responseCode = "400", description = "grant_type is not client_credentials", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "400", description = "grant_type missing (invalid_request) or not client_credentials (unsupported_grant_type)", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "Unknown or wrong admin credentials", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "429", description = "Too many attempts from this source", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(consumes = MediaType.APPLICATION_FORM_URLENCODED)
     @ExecuteOn(TaskExecutors.BLOCKING)
     HttpResponse<?> token(HttpRequest<?> request, @Nullable @Header("Authorization") String authorization,
-                          @Body Map<String, String> form) {
+                          @Nullable @Body Map<String, String> formBody) {
+        // an empty body binds to nothing: the same refusal (and audit entry) as a form without grant_type
+        Map<String, String> form = formBody == null ? Map.of() : formBody;
         // broker.yml rate_limits.admin_token_per_source: every attempt counts (a guessing rate for the bootstrap secret)
         RequestMeta meta = RequestMetaFilter.of(request);
         limiter.check(AdminAuth.SYSTEM_TENANT, RateLimiter.Kind.ADMIN_TOKEN_PER_SOURCE, RateLimiter.source(meta),
@@ -80,6 +82,11 @@ class AdminTokenController {
                 auth.refused(null, "invalid_client", "malformed Basic credentials", meta);
                 return OAuthErrors.render(OAuth2Error.INVALID_CLIENT, "malformed Basic credentials");
             }
+        }
+        if (form.get("grant_type") == null) {
+            // RFC 6749 §5.2: a missing required parameter is invalid_request
+            auth.refused(id, "invalid_request", "missing grant_type", meta);
+            return OAuthErrors.render(OAuth2Error.INVALID_REQUEST, "grant_type is required (client_credentials)");
         }
         if (!"client_credentials".equals(form.get("grant_type"))) {
             auth.refused(id, "unsupported_grant_type", null, meta);

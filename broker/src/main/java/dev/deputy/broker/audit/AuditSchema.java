@@ -227,7 +227,7 @@ public final class AuditSchema {
         type(INTEGRITY_ADOPTED, "rows", objects("table", ID, "count", NUM), "note", TEXT);
         // tool calls
         type(TOOL_CALL, "tool", ID, "arguments_sha256", DIGEST, "status", ID, "token_jti", ID, "token_aud", IDS,
-                "reporter", ID);
+                "reporter", ID, "cnf_verified", BOOL);
         type(TOOL_CALL_REJECTED, concat(refusal, "tool", ID, "token_jti", ID, "reporter", ID));
         // the trail itself
         type(AUDIT_ARCHIVED, "from_seq", NUM, "to_seq", NUM, "entries", NUM, "file", TEXT, "file_sha256", DIGEST,

@@ -54,9 +54,12 @@ public class ToolCallReports {
         }
     }
 
-    /** Records a checked report under verified, active claims; {@code resource} is the checked audience. */
+    /**
+     * Records a checked report under verified, active claims; {@code resource} is the checked audience;
+     * {@code cnfVerified} is null for a token without {@code cnf}, else whether the caller's certificate was checked.
+     */
     public AuditEntry record(String tenantId, JWTClaimsSet claims, Report report, String resource, String reporter,
-                             RequestMeta meta) {
+                             Boolean cnfVerified, RequestMeta meta) {
         List<String> chain = actChain(claims.getClaim("act"));
         String subIss = null;
         Object subId = claims.getClaim("sub_id");
@@ -80,7 +83,8 @@ public class ToolCallReports {
                 .detail("status", report.status())
                 .detail("token_jti", claims.getJWTID())
                 .detail("token_aud", aud)
-                .detail("reporter", reporter);
+                .detail("reporter", reporter)
+                .detail("cnf_verified", cnfVerified);
         return log.append(b.build());
     }
 

@@ -21,12 +21,13 @@ import java.util.Map;
  * call it served. The reporter authenticates as a confidential client of the tenant (like at {@code /introspect});
  * the form carries {@code token} (the caller's Deputy access token), {@code tool}, {@code arguments_sha256},
  * {@code status}, {@code resource} and, for a certificate-bound token, {@code client_certificate} (the caller's
- * certificate as the reporter saw it on its TLS connection, PEM or base64 DER) unless the report itself comes
- * with that certificate. A report is recorded only when
+ * certificate as the reporter saw it on its TLS connection, PEM or base64 DER). A report is recorded only when
  * <ul>
  *   <li>the token is an active Deputy token of the tenant ({@link DeputyTokens}: signature, key still published,
  *       revocation, agents and user);</li>
- *   <li>a certificate-bound token comes with its certificate (RFC 8705 §3);</li>
+ *   <li>for a certificate-bound token, a forwarded {@code client_certificate} is the holder's (RFC 8705 §3); the
+ *       reporter (the resource server, authenticated here) is trusted for calls it served: without a forwarded
+ *       certificate the call is recorded with {@code cnf_verified: false} (true when the certificate matched);</li>
  *   <li>{@code resource}, when given, is one of the token's audiences (RFC 8707; RFC 9068 §4), else the token's
  *       one audience is the resource.</li>
  * </ul>
@@ -65,10 +66,24 @@ public class ToolCallEndpoint {
                         report, reporter, meta);
             }
             JWTClaimsSet claims = v.claims();
-            // RFC 8705 §3: a certificate-bound token is the holder's only with the holder's certificate
-            if (DeputyTokens.certificateBinding(claims) != null && !DeputyTokens.heldBy(claims, presented(r))) {
-                throw refused(tenant, claims, INVALID_TOKEN, "certificate-bound token without its certificate",
-                        "cnf_mismatch", report, reporter, meta);
+            // RFC 8705 §3 is the resource server's duty when the token is presented to it; the reporter is that
+            // resource server (authenticated above), not the token holder. A certificate it forwards must be the
+            // holder's (else it saw the token used without its certificate: refused); without one the call is
+            // recorded as reported, marked cnf_verified=false (refusing it would drop a call that happened).
+            Boolean cnfVerified = null;
+            if (DeputyTokens.certificateBinding(claims) != null) {
+                String forwarded = ClientAuthPipeline.param(r, "client_certificate");
+                if (forwarded != null) {
+                    if (!DeputyTokens.heldBy(claims, forwardedThumbprint(forwarded))) {
+                        throw refused(tenant, claims, INVALID_TOKEN, "certificate-bound token without its certificate",
+                                "cnf_mismatch", report, reporter, meta);
+                    }
+                    cnfVerified = true;
+                } else {
+                    // the holder reporting its own call over mTLS with the same certificate
+                    X509Certificate own = r.getClientX509Certificate();
+                    cnfVerified = own != null && DeputyTokens.heldBy(claims, ClientCertificates.thumbprint(own));
+                }
             }
             try {
                 ToolCallReports.check(report);
@@ -93,7 +108,7 @@ public class ToolCallEndpoint {
                             reporter, meta);
                 }
             }
-            AuditEntry e = reports.record(tenant.id(), claims, report, resource, reporter, meta);
+            AuditEntry e = reports.record(tenant.id(), claims, report, resource, reporter, cnfVerified, meta);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("recorded", true);
             out.put("seq", e.seq());
@@ -102,14 +117,12 @@ public class ToolCallEndpoint {
         });
     }
 
-    /** The caller's certificate thumbprint: from the report's own TLS connection, else {@code client_certificate}. */
-    private static String presented(HTTPRequest r) {
-        X509Certificate own = r.getClientX509Certificate();
-        String forwarded = ClientAuthPipeline.param(r, "client_certificate");
-        if (forwarded != null && forwarded.length() <= 16_384) {
-            return ClientCertificates.parse(forwarded.trim()).map(ClientCertificates::thumbprint).orElse(null);
+    /** The thumbprint of {@code client_certificate} (PEM or base64 DER), null when it does not parse. */
+    private static String forwardedThumbprint(String forwarded) {
+        if (forwarded.length() > 16_384) {
+            return null;
         }
-        return own == null ? null : ClientCertificates.thumbprint(own);
+        return ClientCertificates.parse(forwarded.trim()).map(ClientCertificates::thumbprint).orElse(null);
     }
 
     private static OAuthException refused(Tenant tenant, JWTClaimsSet claims, String error, String description,

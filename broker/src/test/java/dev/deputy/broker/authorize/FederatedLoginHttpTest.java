@@ -46,6 +46,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -402,6 +403,68 @@ class FederatedLoginHttpTest {
         // trailing slash names the same resource (Resource.canonical)
         HttpResponse<String> r = new Browser().get(authorizeUrl("mcp-inspector", Pkce.create(), Map.of("resource", RESOURCE + "/")));
         assertTrue(r.headers().firstValue("Location").orElseThrow().startsWith(fx.issuer("oauth2/default")));
+    }
+
+    /** Issue 14: one request, one {@code authorize.rejected} entry with this error and reason, nothing else. */
+    void oneRejection(int before, String error, String reason) {
+        List<AuditEntry> all = fx.audit();
+        assertEquals(before + 1, all.size(), () -> "entries: " + all.subList(before, all.size()).stream().map(AuditEntry::type).toList());
+        AuditEntry e = all.get(all.size() - 1);
+        assertEquals("authorize.rejected", e.type());
+        assertTrue(e.details().contains("\"error\":\"" + error + "\""), e.details());
+        assertTrue(e.details().contains("\"reason\":\"" + reason + "\""), e.details());
+    }
+
+    @Test
+    void everyAuthorizeErrorBranchAnswersItsCodeWithExactlyOneEntry() {
+        // the redirect form (RFC 6749 §4.1.2.1): error in the client's redirect, with state and iss
+        Map<String, String[]> redirects = new LinkedHashMap<>();
+        redirects.put("request_object", new String[]{"request_not_supported", "request", "eyJhbGciOiJub25lIn0.e30."});
+        redirects.put("request_uri", new String[]{"request_uri_not_supported", "request_uri", "urn:ietf:params:oauth:request_uri:x"});
+        redirects.put("unsupported_response_type", new String[]{"unsupported_response_type", "response_type", "token"});
+        redirects.put("response_mode", new String[]{"invalid_request", "response_mode", "fragment"});
+        redirects.put("pkce_missing", new String[]{"invalid_request", "code_challenge", null});
+        redirects.put("pkce_method", new String[]{"invalid_request", "code_challenge_method", "plain"});
+        redirects.put("pkce_malformed", new String[]{"invalid_request", "code_challenge", "short\"><zoë>"});
+        redirects.put("unknown_actor", new String[]{"invalid_request", "requested_actor", "payments.settlement.reconciler"});
+        redirects.put("unknown_resource", new String[]{"invalid_target", "resource", "https://unknown.example/mcp"});
+        redirects.put("login_required", new String[]{"login_required", "prompt", "none"});
+        redirects.forEach((reason, c) -> {
+            int before = fx.audit().size();
+            String state = "  jonathan.christopher.williams " + reason + " ";
+            Map<String, String> o = new HashMap<>();
+            o.put(c[1], c[2]);
+            o.put("state", state);
+            if (reason.equals("pkce_missing")) {
+                o.put("code_challenge_method", null);
+            }
+            Map<String, String> q = authorizeError(o);
+            assertEquals(c[0], q.get("error"), reason);
+            assertEquals(state, q.get("state"), reason);
+            oneRejection(before, c[0], reason);
+        });
+        // a repeated parameter (OAuth 2.1 §3.1), even with the same value
+        int before = fx.audit().size();
+        HttpResponse<String> rep = new Browser().get(authorizeUrl("mcp-inspector", Pkce.create(), Map.of())
+                + "&scope=tools%3Aread&scope=tools%3Aread");
+        assertEquals(302, rep.statusCode(), rep.body());
+        assertEquals("invalid_request", query(rep.headers().firstValue("Location").orElseThrow()).get("error"));
+        oneRejection(before, "invalid_request", "repeated_parameter");
+        // the page (never a redirect): client or redirect URI not trustworthy
+        Map<String, Map<String, String>> pages = new LinkedHashMap<>();
+        pages.put("missing_client_id", mapOf("client_id", null));
+        pages.put("unknown_client", Map.of("client_id", "zoë-agent"));
+        pages.put("missing_redirect_uri", mapOf("redirect_uri", null));
+        pages.put("redirect_uri_mismatch", Map.of("redirect_uri", "http://127.0.0.1:33418/callback\"><x>"));
+        pages.forEach((reason, o) -> {
+            int n = fx.audit().size();
+            String url = authorizeUrl("mcp-inspector", Pkce.create(), o);
+            HttpResponse<String> r = new Browser().get(url);
+            assertEquals(400, r.statusCode(), reason);
+            assertTrue(r.headers().firstValue("Location").isEmpty(), reason);
+            assertTrue(r.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"), reason);
+            oneRejection(n, "invalid_request", reason);
+        });
     }
 
     // ------------------------------------------------------------------------------------------ rejections at the callback

@@ -222,6 +222,59 @@ class ErrorBranchesHttpTest {
         return b.toString();
     }
 
+    // ---------------------------------------------------------------- tool-call reports
+
+    /** The error branches of {@code /audit/tool-calls} for a client_secret_basic reporter: code, status, one entry. */
+    @Test
+    void toolCallReportBranchesAnswerTheirCodeWithOneEntry() {
+        String path = "/t/demo/audit/tool-calls";
+        HttpResponse<String> t = broker.post("/t/demo/token", as("payments.settlement.reconciler",
+                Map.of("grant_type", "client_credentials", "client_id", "payments.settlement.reconciler")));
+        assertEquals(200, t.statusCode(), t.body());
+        String token = (String) json(t).get("access_token");
+        Map<String, String> ok = new LinkedHashMap<>(Map.of("token", token, "tool", "ledger.reconcile:zoë/v2",
+                "arguments_sha256", "b".repeat(64), "status", "ok"));
+        String reporter = basic(REPORTER, REPORTER_SECRET);
+        // the reporter's wrong secret: 401 invalid_client with WWW-Authenticate, one entry, nothing recorded
+        HttpResponse<String> wrong = post(path, basic(REPORTER, REPORTER_SECRET + "x"), ok);
+        AuditEntry e = refused(wrong, 401, "invalid_client", "tool.call.rejected");
+        assertTrue(wrong.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Basic"), wrong.headers().map().toString());
+        assertEquals(ClientFrontDoor.CLIENT_AUTH_FAILED, json(wrong).get("error_description"));
+        assertFalse(e.details().contains(REPORTER_SECRET));
+        // no token: invalid_request, reason no_token
+        Map<String, String> noToken = new LinkedHashMap<>(ok);
+        noToken.remove("token");
+        assertEquals("no_token", details(refused(post(path, reporter, noToken), 400, "invalid_request",
+                "tool.call.rejected")).get("reason"));
+        // not a token at all, and an attacker's unsigned look-alike: invalid_token
+        for (String bad : List.of("not-a-jwt", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.")) {
+            Map<String, String> f = new LinkedHashMap<>(ok);
+            f.put("token", bad);
+            refused(post(path, reporter, f), 400, "invalid_token", "tool.call.rejected");
+        }
+        // a malformed report (tool with a quote and markup): invalid_request, reason invalid_report
+        Map<String, String> badTool = new LinkedHashMap<>(ok);
+        badTool.put("tool", "x\"><script>");
+        AuditEntry inv = refused(post(path, reporter, badTool), 400, "invalid_request", "tool.call.rejected");
+        assertEquals("invalid_report", details(inv).get("reason"));
+        assertEquals(null, details(inv).get("tool"));
+        // a resource the token is not for: invalid_token, reason resource_not_in_aud
+        Map<String, String> otherRes = new LinkedHashMap<>(ok);
+        otherRes.put("resource", "https://mail.example.com/mcp/");
+        assertEquals("resource_not_in_aud", details(refused(post(path, reporter, otherRes), 400, "invalid_token",
+                "tool.call.rejected")).get("reason"));
+        assertTrue(broker.audit().stream().noneMatch(x -> x.type().equals("tool.call")));
+        // the good report: 201, one tool.call entry naming the reporter; no cnf_verified for a token without cnf
+        HttpResponse<String> r = post(path, reporter, ok);
+        assertEquals(201, r.statusCode(), r.body());
+        AuditEntry call = broker.onlyEntryOfLastRequest();
+        assertEquals("tool.call", call.type());
+        assertEquals("payments.settlement.reconciler", call.agentId());
+        assertEquals(REPORTER, details(call).get("reporter"));
+        assertEquals("ledger.reconcile:zoë/v2", details(call).get("tool"));
+        assertFalse(details(call).containsKey("cnf_verified"));
+    }
+
     // ---------------------------------------------------------------- /admin/token
 
     static AuditEntry lastAdminTokenEntry() {
@@ -277,5 +330,40 @@ class ErrorBranchesHttpTest {
         assertEquals("unsupported_grant_type", json(pw).get("error"));
         assertEquals(n + 1, adminTokenEntries());
         assertEquals("unsupported_grant_type", details(lastAdminTokenEntry()).get("error"));
+    }
+
+    /** Issue 14: each refusal of {@code /admin/token} is its code, its status and exactly one entry. */
+    @Test
+    void adminTokenErrorBranchesAnswerTheirCodeWithOneEntry() {
+        Map<String, String> cc = Map.of("grant_type", "client_credentials");
+        // no credentials at all
+        long n = adminTokenEntries();
+        HttpResponse<String> none = post("/admin/token", null, cc);
+        assertEquals(401, none.statusCode(), none.body());
+        assertEquals("invalid_client", json(none).get("error"));
+        assertTrue(none.headers().firstValue("WWW-Authenticate").isPresent(), none.headers().map().toString());
+        assertEquals(n + 1, adminTokenEntries());
+        // an unknown id in the form (dotted, unicode), and the right secret under another id
+        for (Map<String, String> f : List.of(
+                Map.of("grant_type", "client_credentials", "client_id", "jonathan.christopher.williams",
+                        "client_secret", ADMIN_SECRET),
+                Map.of("grant_type", "client_credentials", "client_id", "zoë-agent", "client_secret", "x"))) {
+            long before = adminTokenEntries();
+            HttpResponse<String> r = post("/admin/token", null, f);
+            assertEquals(401, r.statusCode(), r.body());
+            assertEquals("invalid_client", json(r).get("error"));
+            assertEquals(before + 1, adminTokenEntries());
+            assertEquals("invalid_client", details(lastAdminTokenEntry()).get("error"));
+            assertFalse(lastAdminTokenEntry().details().contains(ADMIN_SECRET));
+        }
+        // no grant_type, in a form with other members or an empty body: invalid_request (RFC 6749 §5.2), one entry
+        for (Map<String, String> f : List.of(Map.of("scope", "admin"), Map.<String, String>of())) {
+            long before = adminTokenEntries();
+            HttpResponse<String> noGrant = post("/admin/token", basic("admin", ADMIN_SECRET), f);
+            assertEquals(400, noGrant.statusCode(), noGrant.body());
+            assertEquals("invalid_request", json(noGrant).get("error"));
+            assertEquals(before + 1, adminTokenEntries(), "form " + f);
+            assertEquals("invalid_request", details(lastAdminTokenEntry()).get("error"));
+        }
     }
 }

@@ -316,15 +316,25 @@ class FrontDoorHttpTest {
         invalidClient(broker.post(path, report(bound, Map.of())), "tool.call.rejected", "client authentication required");
         invalidClient(broker.post(path, new LinkedHashMap<>(Map.of("client_id", "pub.app", "token", bound, "tool", "t",
                 "status", "ok"))), "tool.call.rejected", "public client");
-        // a certificate-bound token without its certificate
-        AuditEntry noCert = refused(broker.post(path, as("rs.caller", report(bound, Map.of()))), 400, "invalid_token",
-                "tool.call.rejected");
-        assertEquals("cnf_mismatch", details(noCert).get("reason"));
-        assertEquals("holder", noCert.agentId());
-        // another agent's certificate is not its certificate
+        // another agent's certificate is not its certificate: the resource server saw the token used without it
         String otherPem = Base64.getEncoder().encodeToString(encoded(otherCert));
-        refused(broker.post(path, as("rs.caller", report(bound, Map.of("client_certificate", otherPem)))), 400,
-                "invalid_token", "tool.call.rejected");
+        AuditEntry mismatch = refused(broker.post(path, as("rs.caller", report(bound, Map.of("client_certificate",
+                otherPem)))), 400, "invalid_token", "tool.call.rejected");
+        assertEquals("cnf_mismatch", details(mismatch).get("reason"));
+        assertEquals("holder", mismatch.agentId());
+        // a certificate that does not parse is no certificate of the holder's either
+        AuditEntry garbage = refused(broker.post(path, as("rs.caller", report(bound, Map.of("client_certificate",
+                "-----BEGIN CERTIFICATE-----\n\"><zoë>\n-----END CERTIFICATE-----")))), 400, "invalid_token",
+                "tool.call.rejected");
+        assertEquals("cnf_mismatch", details(garbage).get("reason"));
+        // no certificate forwarded (a resource server behind plain HTTP): the authenticated reporter's word is
+        // recorded, marked unverified; the reporter is the resource server, not the token holder
+        HttpResponse<String> unverified = broker.post(path, as("rs.caller", report(bound, Map.of())));
+        assertEquals(201, unverified.statusCode(), unverified.body());
+        AuditEntry noCert = broker.onlyEntryOfLastRequest();
+        assertEquals("tool.call", noCert.type());
+        assertEquals("holder", noCert.agentId());
+        assertEquals(false, details(noCert).get("cnf_verified"));
         String pem = Pem.write(holderCert);
         // resource that is not the token's audience
         AuditEntry wrongAud = refused(broker.post(path, as("rs.caller", report(bound, Map.of("client_certificate", pem,
@@ -342,9 +352,11 @@ class FrontDoorHttpTest {
         assertEquals("holder", call.agentId());
         assertEquals(FILES, call.resource());
         assertEquals("rs.caller", details(call).get("reporter"));
+        assertEquals(true, details(call).get("cnf_verified"));
         // the holder may report its own call over mTLS with the same certificate
         Map<String, String> own = report(bound, Map.of("client_id", "holder"));
         assertEquals(201, broker.postTls(tls(holderKey, holderCert), path, own).statusCode());
+        assertEquals(true, details(broker.onlyEntryOfLastRequest()).get("cnf_verified"));
         // a revoked token is refused
         broker.bean(dev.deputy.broker.token.Revocations.class).revoke("demo", jti(bound), java.time.Instant.now().plusSeconds(600));
         AuditEntry revoked = refused(broker.post(path, as("rs.caller", report(bound, Map.of("client_certificate", pem)))),

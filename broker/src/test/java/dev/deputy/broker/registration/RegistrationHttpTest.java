@@ -172,10 +172,26 @@ class RegistrationHttpTest {
         return json(r);
     }
 
+    /** A refused registration: 400, its error code, and exactly one {@code client.registration_rejected} entry. */
     String registrationError(String body) {
+        int before = fx.audit().size();
         HttpResponse<String> r = post(fx.issuer() + "/register", body, null);
         assertEquals(400, r.statusCode(), r.body());
-        return (String) json(r).get("error");
+        String error = (String) json(r).get("error");
+        oneEntry(before, "client.registration_rejected", error);
+        return error;
+    }
+
+    /** Issue 14: the request wrote exactly one entry, of this type, naming this error (when given). */
+    void oneEntry(int before, String type, String error) {
+        List<AuditEntry> all = fx.audit();
+        assertEquals(before + 1, all.size(), () -> "entries: " + all.subList(Math.min(before, all.size()), all.size())
+                .stream().map(AuditEntry::type).toList());
+        AuditEntry e = all.get(all.size() - 1);
+        assertEquals(type, e.type());
+        if (error != null) {
+            assertTrue(e.details().contains("\"error\":\"" + error + "\""), e.details());
+        }
     }
 
     boolean audited(String type, String reason) {
@@ -365,9 +381,17 @@ class RegistrationHttpTest {
         assertEquals("invalid_client_metadata", registrationError("not json"));
         assertEquals("invalid_client_metadata", registrationError("[1,2]"));
         assertEquals("invalid_client_metadata", registrationError("{\"redirect_uris\":\"http://127.0.0.1/cb\",\"token_endpoint_auth_method\":\"none\",\"client_name\":5}"));
-        assertEquals("unapproved_software_statement", post(fx.issuer() + "/register",
-                "{\"redirect_uris\":[\"http://127.0.0.1/cb\"],\"software_statement\":\"e30.e30.\"}", null).body()
-                .replaceAll(".*\"error\":\"([^\"]+)\".*", "$1"));
+        assertEquals("unapproved_software_statement", registrationError(
+                "{\"redirect_uris\":[\"http://127.0.0.1/cb\"],\"software_statement\":\"e30.e30.\"}"));
+        // RFC 7592: the configuration endpoint without, or with a wrong, registration access token: 401 invalid_token,
+        // one client.management_denied entry, whatever the client id
+        for (String bearer : java.util.Arrays.asList(null, "not-the-token")) {
+            int before = fx.audit().size();
+            HttpResponse<String> m = call("GET", fx.issuer() + "/register/payments.settlement.reconciler", null, bearer);
+            assertEquals(401, m.statusCode(), m.body());
+            assertEquals("invalid_token", json(m).get("error"));
+            oneEntry(before, "client.management_denied", null);
+        }
         // a client_id in the request is not taken
         Map<String, Object> r = register("{\"client_id\":\"mcp-inspector\",\"redirect_uris\":[\"http://127.0.0.1/cb\"],\"token_endpoint_auth_method\":\"none\"}");
         assertTrue(((String) r.get("client_id")).startsWith("dcr_"));

@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Reports each tool call to Deputy's audit log: {@code POST <issuer>/audit/tool-calls}, a form authenticated as this
  * server's own confidential client ({@code client_secret_basic}), naming the caller's token and the call:
  * {@code token, tool, arguments_sha256, status, resource} (arguments are hashed, never sent). Deputy records it only
- * for an active token whose audience is {@code resource}; a certificate-bound token also needs the caller's
- * certificate ({@code client_certificate}), which this server does not have when it does not terminate TLS itself.
+ * for an active token whose audience is {@code resource}. For a certificate-bound token a reporter that terminates
+ * TLS may forward the caller's certificate ({@code client_certificate}); this one does not terminate TLS, so its
+ * reports of such calls are recorded with {@code cnf_verified: false}.
  * Fire and forget; without reporter credentials nothing is sent (logged once); a 404 is tolerated and logged once.
  */
 public final class ToolCallReporter {
