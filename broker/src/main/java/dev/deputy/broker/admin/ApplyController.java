@@ -83,6 +83,7 @@ class ApplyController {
     @ApiResponse(responseCode = "200", description = "The plan, and whether it was applied", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyPlan")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "approval_required: the plan grants a privileged role without a second admin's approval; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The plan cannot apply to the current state; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyRejected")))
     @Post(produces = MediaType.APPLICATION_JSON)

@@ -12,6 +12,12 @@ import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -22,6 +28,7 @@ import java.util.Map;
  * agent, {@code GET /admin/t/{tenant}/least-privilege} for every agent not revoked; {@code since} (a duration ago such
  * as 30d, or an ISO-8601 instant; default 30d) and {@code until} (default now) bound the window.
  */
+@Tag(name = "Least privilege", description = "Which granted scopes agents used in a window, and which roles to drop or narrow (docs/governance.md)")
 @Controller("/admin/t/{tenant}")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -36,16 +43,28 @@ class LeastPrivilegeController {
         this.ctx = ctx;
     }
 
+    @Operation(operationId = "agentLeastPrivilege", summary = "One agent's least-privilege report: scopes granted, used and unused, and a recommendation")
+    @ApiResponse(responseCode = "200", description = "The report", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/LeastPrivilegeReport")))
+    @ApiResponse(responseCode = "400", description = "A bad since/until window", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/agents/{id}/least-privilege", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> one(@PathVariable String tenant, @PathVariable String id, @Nullable @QueryValue String since,
+    HttpResponse<?> one(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Agent id", example = "payments.settlement.reconciler") @PathVariable String id, @Nullable @QueryValue String since,
                         @Nullable @QueryValue String until) {
         String t = ctx.tenant(tenant);
         long[] w = window(since, until);
         return AdminViews.ok(reports.report(t, id, w[0], w[1]));
     }
 
+    @Operation(operationId = "tenantLeastPrivilege", summary = "The least-privilege report of every agent not revoked")
+    @ApiResponse(responseCode = "200", description = "The report", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/LeastPrivilegeReports")))
+    @ApiResponse(responseCode = "400", description = "A bad since/until window", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or agent", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/least-privilege", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> all(@PathVariable String tenant, @Nullable @QueryValue String since,
+    HttpResponse<?> all(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue String since,
                         @Nullable @QueryValue String until) {
         String t = ctx.tenant(tenant);
         long[] w = window(since, until);

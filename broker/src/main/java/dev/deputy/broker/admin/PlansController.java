@@ -16,6 +16,12 @@ import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import io.micronaut.security.authentication.Authentication;
 
 import java.util.Arrays;
@@ -29,6 +35,7 @@ import java.util.regex.Pattern;
  * approval. {@code GET} lists them ({@code ?status=pending|approved|applied|expired}), {@code GET /{id}} shows one
  * with its plan text, {@code POST /{id}/approve} approves it (by an admin other than the one who submitted it).
  */
+@Tag(name = "Plans", description = "Plans that grant a privileged role: a second admin approves them (docs/cli.md)")
 @Controller("/admin/t/{tenant}/plans")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -42,8 +49,14 @@ class PlansController {
         this.ctx = ctx;
     }
 
+    @Operation(operationId = "listPlans", summary = "Plans waiting for (or given) a second admin's approval")
+    @ApiResponse(responseCode = "200", description = "The plans", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/PlanList")))
+    @ApiResponse(responseCode = "400", description = "Unknown status filter", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list(@PathVariable String tenant, @Nullable @QueryValue("status") String status) {
+    HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue("status") String status) {
         String t = ctx.tenant(tenant);
         if (status != null && !status.isBlank() && !List.of("pending", "approved", "applied", "expired").contains(status)) {
             throw AgentException.invalid("status must be pending, approved, applied or expired");
@@ -54,16 +67,29 @@ class PlansController {
                 .map(a -> view(a, now, false)).toList()));
     }
 
+    @Operation(operationId = "showPlan", summary = "A plan with its text")
+    @ApiResponse(responseCode = "200", description = "The plan", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/PlanDetail")))
+    @ApiResponse(responseCode = "400", description = "Not a plan id", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/{id}", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> show(@PathVariable String tenant, @PathVariable String id) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Plan id (64 lower-case hex, as deputy plan prints it)", example = "5f0c3a9e4b1d2c7a8e6f09b1d3c5a7e9f1b3d5c7a9e0f2b4d6c8a0e2f4b6d8c0") @PathVariable String id) {
         String t = ctx.tenant(tenant);
         PlanApprovalStore.PlanApproval a = approvals.find(t, planId(id))
                 .orElseThrow(() -> AgentException.notFound("no plan '" + id + "' in tenant " + t));
         return AdminViews.ok(view(a, System.currentTimeMillis(), true));
     }
 
+    @Operation(operationId = "approvePlan", summary = "Approve a plan (an admin other than the one who submitted it)")
+    @ApiResponse(responseCode = "200", description = "The approved plan", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/PlanDetail")))
+    @ApiResponse(responseCode = "400", description = "Not a plan id", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "The submitter cannot approve, or no role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "409", description = "Already approved, applied or expired: plan again", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/{id}/approve", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> approve(@PathVariable String tenant, @PathVariable String id, HttpRequest<?> request, Authentication auth) {
+    HttpResponse<?> approve(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Plan id (64 lower-case hex, as deputy plan prints it)", example = "5f0c3a9e4b1d2c7a8e6f09b1d3c5a7e9f1b3d5c7a9e0f2b4d6c8a0e2f4b6d8c0") @PathVariable String id, HttpRequest<?> request, Authentication auth) {
         String t = ctx.tenant(tenant);
         PlanApprovalStore.PlanApproval a = approvals.approve(t, planId(id), AdminContext.actor(auth),
                 RequestMetaFilter.of(request), System.currentTimeMillis());

@@ -15,6 +15,12 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,6 +32,7 @@ import java.util.TreeMap;
  * would now get another effect, and which (docs/governance.md, "Dry-run"). Read-only. Body:
  * {@code {"files": {"tools.yml": "..."}, "since": "24h", "limit": 1000}}.
  */
+@Tag(name = "Tool policies", description = "The tenant's tool rules (docs/governance.md): try a proposed set on past decisions")
 @Controller("/admin/t/{tenant}/policies")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -41,8 +48,14 @@ class PolicyDryRunController {
     record DryRunRequest(Map<String, String> files, String since, Integer limit) {
     }
 
+    @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/PolicyDryRunRequest")))
+    @Operation(operationId = "dryRunToolPolicies", summary = "Try proposed tool policy files on the tenant's recent decisions (read-only)")
+    @ApiResponse(responseCode = "200", description = "What the proposed policies would have decided, and which past calls would change", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/PolicyDryRun")))
+    @ApiResponse(responseCode = "400", description = "Malformed request or policy files (file:line: reason); nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "404", description = "Unknown tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/dry-run", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> dryRun(@PathVariable String tenant, @Nullable @Body String body) {
+    HttpResponse<?> dryRun(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @Body String body) {
         String t = ctx.tenant(tenant);
         DryRunRequest r = AdminJson.read(body, DryRunRequest.class, true);
         if (r.files() == null || r.files().isEmpty()) {

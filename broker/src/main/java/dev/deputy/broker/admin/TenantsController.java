@@ -17,6 +17,12 @@ import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -28,6 +34,7 @@ import java.util.Map;
  * (the settings in effect: tenant.yml with the broker defaults) and {@code GET /admin/t/{tenant}/policies[/{id}]}.
  * Tenants and rules change through their files (plan/apply); there are no write routes.
  */
+@Tag(name = "Tenants", description = "Tenants, their settings in effect and their delegation rules (read-only: they change through plan/apply)")
 @Controller("/admin")
 @Secured(AdminTokenValidator.ROLE)
 @ExecuteOn(TaskExecutors.BLOCKING)
@@ -46,14 +53,22 @@ class TenantsController {
         this.dormancy = dormancy;
     }
 
+    @Operation(operationId = "listTenants", summary = "The tenants this admin may see")
+    @ApiResponse(responseCode = "200", description = "The tenants", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/TenantList")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @Get(uri = "/tenants", produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> list() {
         return AdminViews.ok(Map.of("tenants", tenants.all().stream().sorted(Comparator.comparing(Tenant::id))
                 .map(t -> summary(t)).toList()));
     }
 
+    @Operation(operationId = "showTenant", summary = "A tenant's settings in effect (tenant.yml with the broker defaults)")
+    @ApiResponse(responseCode = "200", description = "The settings", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/TenantSettings")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/t/{tenant}", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> show(@PathVariable String tenant) {
+    HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         Tenant t = tenants.find(ctx.tenant(tenant)).orElseThrow();
         Map<String, Object> m = summary(t);
         m.put("signing_alg", t.signingAlg());
@@ -75,15 +90,25 @@ class TenantsController {
         return AdminViews.ok(m);
     }
 
+    @Operation(operationId = "listDelegationRules", summary = "The tenant's delegation rules")
+    @ApiResponse(responseCode = "200", description = "The rules", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/DelegationPolicy")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/t/{tenant}/policies", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> policies(@PathVariable String tenant) {
+    HttpResponse<?> policies(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         DelegationPolicy p = policies.of(ctx.tenant(tenant));
         return AdminViews.ok(Map.of("max_chain_depth", p.maxChainDepth(),
                 "rules", p.rules().stream().map(TenantsController::rule).toList()));
     }
 
+    @Operation(operationId = "showDelegationRule", summary = "One delegation rule")
+    @ApiResponse(responseCode = "200", description = "The rule", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/DelegationRule")))
+    @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(uri = "/t/{tenant}/policies/{id}", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> policy(@PathVariable String tenant, @PathVariable String id) {
+    HttpResponse<?> policy(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Rule id", example = "payments.settlement.reconciler-for-finance") @PathVariable String id) {
         DelegationPolicy p = policies.of(ctx.tenant(tenant));
         return AdminViews.ok(p.rules().stream().filter(r -> r.id().equals(id)).findFirst().map(TenantsController::rule)
                 .orElseThrow(() -> AgentException.notFound("no delegation rule '" + id + "' in tenant " + tenant)));

@@ -7,6 +7,9 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.SpecificationVersion;
+import dev.deputy.broker.audit.AuditEvent;
+import dev.deputy.broker.audit.AuditLog;
+import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.authorize.Consent;
 import dev.deputy.broker.authorize.ConsentStore;
 import dev.deputy.broker.federation.User;
@@ -64,7 +67,20 @@ class AdminOpenApiTest {
     void start() throws Exception {
         idp = new MockOAuth2Server();
         idp.start();
-        broker = ManageBroker.start(ManageBroker.newRoot(), false, Map.of("deputy.agents.allow-http-loopback-jwks-uri", "true"));
+        java.nio.file.Path root = ManageBroker.newRoot();
+        java.nio.file.Path policies = root.resolve("config/tenants/demo/policies");
+        java.nio.file.Files.createDirectories(policies);
+        java.nio.file.Files.writeString(policies.resolve("delegation.yml"), """
+                max_chain_depth: 3
+                delegation:
+                  - id: payments.settlement.reconciler-for-finance
+                    description: The reconciler acts for the finance team on the ledger.
+                    agents: [payments.settlement.reconciler]
+                    users: {groups: [finance]}
+                    resources: ["https://mcp.example.com/payments/ledger"]
+                    scopes: ["mcp:tool:ledger.read"]
+                """);
+        broker = ManageBroker.start(root, false, Map.of("deputy.agents.allow-http-loopback-jwks-uri", "true"));
         HttpResponse<String> r = broker.send(HttpRequest.newBuilder(URI.create(broker.url() + "/admin/openapi.json")).GET());
         assertEquals(200, r.statusCode(), "the document is public: " + r.body());
         doc = ManageBroker.JSON.readTree(r.body());
@@ -261,6 +277,21 @@ class AdminOpenApiTest {
         return json;
     }
 
+    String adminToken(String clientId, String secret) {
+        HttpResponse<String> r = broker.send(HttpRequest.newBuilder(URI.create(broker.url() + "/admin/token"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_id=" + enc(clientId)
+                        + "&client_secret=" + enc(secret))));
+        assertEquals(200, r.statusCode(), r.body());
+        return (String) json(r).get("access_token");
+    }
+
+    HttpResponse<String> bearer(String token, String method, String path) {
+        return broker.send(HttpRequest.newBuilder(URI.create(broker.url() + path)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .method(method, method.equals("GET") ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString("{}")));
+    }
+
     static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
@@ -414,6 +445,49 @@ class AdminOpenApiTest {
                 {"files":{"roles/auditor.yml":"name: auditor\\nscopes: [audit.read]\\n"}}""", 200);
         post(A + "/apply", T + "/apply?dry_run=true", "{\"files\":{\"../etc/passwd\":\"x\"}}", 400);
 
+        // --- tool policy dry-run: one past decision (a unicode subject, a dotted agent) that a stricter rule would deny
+        broker.bean(AuditLog.class).append(AuditEvent.of("demo", EventTypes.POLICY_DECISION, AuditEvent.Outcome.ALLOW)
+                .subject("zoë.müller@example.com", null).actors(List.of(ag)).resource("https://mcp.example.com/payments/ledger")
+                .detail("kind", "tool").detail("tool", "transfer_funds").detail("effect", "permit").detail("rule", "payments-transfers")
+                .detail("subject_type", "user").detail("arguments", Map.of("amount", 25000)).build());
+        String stricter = """
+                tools:
+                  default: permit
+                  rules:
+                    - id: small-limit
+                      effect: deny
+                      tools: [transfer_funds]
+                      when: ["amount > 100"]
+                """;
+        HttpResponse<String> dry = post(A + "/policies/dry-run", T + "/policies/dry-run",
+                ManageBroker.JSON.valueToTree(Map.of("files", Map.of("tools.yml", stricter), "since", "1h")).toString(), 200);
+        assertTrue(dry.body().contains("\"after\":{") && dry.body().contains("small-limit"), dry.body());
+        post(A + "/policies/dry-run", T + "/policies/dry-run", "{\"files\":{\"tools.yml\":\"tools: [not, a, map\"}}", 400);
+        post(A + "/policies/dry-run", T + "/policies/dry-run", "{\"files\":{}}", 400);
+        post(A + "/policies/dry-run", "/admin/t/no-such-tenant/policies/dry-run", "{\"files\":{\"tools.yml\":\"\"}}", 404);
+
+        // --- least-privilege reports
+        HttpResponse<String> lp = get(A + "/agents/{id}/least-privilege", T + "/agents/" + ag + "/least-privilege?since=7d", 200);
+        assertTrue(lp.body().contains("\"agent\":\"" + ag + "\""), lp.body());
+        get(A + "/agents/{id}/least-privilege", T + "/agents/no.such.agent/least-privilege", 404);
+        get(A + "/agents/{id}/least-privilege", T + "/agents/" + ag + "/least-privilege?since=whenever", 400);
+        get(A + "/least-privilege", T + "/least-privilege", 200);
+        get(A + "/least-privilege", T + "/least-privilege?since=500d", 400);
+        get(A + "/least-privilege", "/admin/t/no-such-tenant/least-privilege", 404);
+
+        // --- tenants and their delegation rules (read-only)
+        get("/admin/tenants", "/admin/tenants", 200);
+        get(A, T, 200);
+        get(A, "/admin/t/no-such-tenant", 404);
+        HttpResponse<String> rules = get(A + "/policies", T + "/policies", 200);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> ruleList = (List<Map<String, Object>>) json(rules).get("rules");
+        assertFalse(ruleList.isEmpty(), rules.body());
+        assertEquals("payments.settlement.reconciler-for-finance", ruleList.get(0).get("id"), rules.body());
+        get(A + "/policies/{id}", T + "/policies/payments.settlement.reconciler-for-finance", 200);
+        get(A + "/policies/{id}", T + "/policies/no.such.rule", 404);
+        get(A + "/policies", "/admin/t/no-such-tenant/policies", 404);
+
         // --- audit (by now the trail has entries of every kind above)
         HttpResponse<String> entries = get(A + "/audit/entries", T + "/audit/entries?limit=5", 200);
         assertNotNull(json(entries).get("next_after"), "a full page names the next one");
@@ -431,6 +505,54 @@ class AdminOpenApiTest {
         get(A + "/audit/export", T + "/audit/export?format=csv", 400);
         post(A + "/audit/archive", T + "/audit/archive", "{\"older_than\":\"soon\"}", 400);
         get(A + "/audit/archives", T + "/audit/archives", 200);
+
+        // --- admin identity: who am I, scoped automation credentials, the break-glass credential (last: it is rotated)
+        HttpResponse<String> me = get("/admin/whoami", "/admin/whoami", 200);
+        assertTrue(json(me).containsKey("csrf_token") && json(me).get("csrf_token") == null, me.body());
+        String ci = "ci.release-pipeline.payments";
+        String ciJson = "{\"client_id\":\"" + ci + "\",\"role\":\"tenant_admin\",\"tenants\":[\"demo\"]}";
+        String ciSecret = (String) json(post("/admin/credentials", "/admin/credentials", ciJson, 201)).get("client_secret");
+        post("/admin/credentials", "/admin/credentials", ciJson, 409);
+        post("/admin/credentials", "/admin/credentials", "{\"client_id\":\"zoë agent\",\"role\":\"tenant_admin\",\"tenants\":[\"demo\"]}", 400);
+        post("/admin/credentials", "/admin/credentials", "{\"client_id\":\"ops.root\",\"role\":\"root\"}", 400);
+        post("/admin/credentials", "/admin/credentials", "{\"client_id\":\"ops.auditor\",\"role\":\"auditor\",\"tenants\":[\"no-such-tenant\"]}", 400);
+        String rescuer = "ops.rescue.payments";
+        String rescueSecret = (String) json(post("/admin/credentials", "/admin/credentials",
+                "{\"client_id\":\"" + rescuer + "\",\"role\":\"super_admin\",\"privileged\":true}", 201)).get("client_secret");
+        HttpResponse<String> creds = get("/admin/credentials", "/admin/credentials", 200);
+        assertTrue(creds.body().contains(ci) && !creds.body().contains(ciSecret), "listed, without its secret");
+        String scoped = adminToken(ci, ciSecret);
+        check("GET", "/admin/whoami", bearer(scoped, "GET", "/admin/whoami"), 200);
+        check("GET", "/admin/break-glass", bearer(scoped, "GET", "/admin/break-glass"), 403);
+        check("POST", "/admin/credentials", bearer(scoped, "POST", "/admin/credentials"), 403);
+        check("GET", "/admin/credentials", bearer(scoped, "GET", "/admin/credentials"), 403);
+        get("/admin/break-glass", "/admin/break-glass", 200);
+        String rescue = adminToken(rescuer, rescueSecret);
+        // --- plans: a tree granting a privileged role waits for a second admin (here: the rescue credential)
+        String tree = ManageBroker.JSON.valueToTree(Map.of("files", Map.of(
+                "roles/payments.settlement.yml", "description: settles payments\nscopes: [payments:settle]\nprivileged: true\n",
+                "agents/payments.settlement.nightly.yml", "environment: prod\nauth_method: tls_client_auth\nroles: [payments.settlement]\n")))
+                .toString();
+        HttpResponse<String> planned = post(A + "/apply", T + "/apply?dry_run=true", tree, 200);
+        String planId = (String) json(planned).get("plan_id");
+        assertNotNull(json(planned).get("approval"), planned.body());
+        check("POST", A + "/apply", broker.post(T + "/apply?dry_run=false", tree), 403);
+        get(A + "/plans", T + "/plans?status=pending", 200);
+        get(A + "/plans", T + "/plans?status=someday", 400);
+        get(A + "/plans/{id}", T + "/plans/" + planId, 200);
+        get(A + "/plans/{id}", T + "/plans/not-a-plan-id", 400);
+        get(A + "/plans/{id}", T + "/plans/" + "0".repeat(64), 404);
+        post(A + "/plans/{id}/approve", T + "/plans/" + planId + "/approve", "", 403); // the submitter
+        check("POST", A + "/plans/{id}/approve", bearer(rescue, "POST", T + "/plans/" + planId + "/approve"), 200);
+        check("POST", A + "/plans/{id}/approve", bearer(rescue, "POST", T + "/plans/" + planId + "/approve"), 409);
+        check("POST", A + "/plans/{id}/approve", bearer(rescue, "POST", T + "/plans/" + "0".repeat(64) + "/approve"), 404);
+        check("POST", A + "/plans/{id}/approve", bearer(rescue, "POST", T + "/plans/" + enc("zoë") + "/approve"), 400);
+
+        check("POST", "/admin/break-glass/disable", bearer(rescue, "POST", "/admin/break-glass/disable"), 200);
+        check("POST", "/admin/break-glass/enable", bearer(rescue, "POST", "/admin/break-glass/enable"), 200);
+        check("POST", "/admin/break-glass/enable", bearer(scoped, "POST", "/admin/break-glass/enable"), 403);
+        HttpResponse<String> rotated = check("POST", "/admin/break-glass/rotate", bearer(rescue, "POST", "/admin/break-glass/rotate"), 200);
+        assertNotNull(json(rotated).get("client_secret"), rotated.body());
 
         // every documented operation was exercised, except the live stream (an endless SSE response)
         Set<String> missing = new TreeSet<>(operations());
