@@ -45,6 +45,8 @@ class ApplicationProcessTest {
         env.put("DEPUTY_CONFIG_DIR", config.toString());
         env.put("DEPUTY_DATA_DIR", data.toString());
         env.put("DEPUTY_HTTP_PORT", Integer.toString(port));
+        // never the default 8443: a developer's own broker (scripts/run) may hold it while the tests run
+        env.putIfAbsent("DEPUTY_HTTPS_PORT", Integer.toString(PrivateServer.sparePort()));
         return pb.redirectErrorStream(true).redirectOutput(out.toFile()).start();
     }
 

@@ -41,7 +41,7 @@ class ConfigMessagesTest {
         assertTrue(e.getMessage().endsWith("unknown key 'role' (did you mean 'roles'?)"), e.getMessage());
         // nothing close: the known keys, without brackets
         e = refused(RoleFile.class, "roles/r.yml", "scopes: [a]\ncolour: blue\n");
-        assertTrue(e.getMessage().endsWith("unknown key 'colour' (known keys: description, environments, name, scopes)"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("unknown key 'colour' (known keys: description, environments, name, privileged, scopes)"), e.getMessage());
     }
 
     @Test
