@@ -543,16 +543,16 @@ class CliTest {
         noConfigObjects(dir);
         Path t = dir.resolve("tenants/demo");
         ManageBroker.write(t.resolve("roles/payments.settlement.yml"), "scopes: [payments:settle]\nprivileged: true\n");
-        ManageBroker.write(t.resolve("agents/payments.settlement.reconciler.yml"),
+        ManageBroker.write(t.resolve("agents/treasury.settlement.reconciler.yml"),
                 "environment: prod\nauth_method: tls_client_auth\nroles: [payments.settlement]\nmetadata: {owner_name: zoë}\n");
         Run r = cli("plan", dir.toString());
         assertEquals(5, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("new agent payments.settlement.reconciler gets privileged role [payments.settlement]"), r.out());
+        assertTrue(r.out().contains("new agent treasury.settlement.reconciler gets privileged role [payments.settlement]"), r.out());
         assertFalse(r.out().contains("\u001b["), "no colours without a terminal");
         String id = (String) ManageBroker.json(cli("plan", dir.toString(), "-o", "json").out()).get("plan_id");
         assertTrue(r.err().contains("deputy plan approve " + id), r.err());
         assertEquals(5, cli("apply", dir.toString(), "--yes").code(), "apply refuses without the approval");
-        assertEquals(3, cli("agent", "show", "payments.settlement.reconciler").code());
+        assertEquals(3, cli("agent", "show", "treasury.settlement.reconciler").code());
 
         // the submitter cannot approve; a second admin can
         r = cli("plan", "approve", id, "--yes");
@@ -581,7 +581,7 @@ class CliTest {
         assertTrue(r.out().contains("approval: approved (by jonathan.christopher.williams"), r.out());
         r = cli("apply", dir.toString(), "--yes");
         assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(cli("agent", "show", "payments.settlement.reconciler", "-o", "json").out().contains("payments.settlement"));
+        assertTrue(cli("agent", "show", "treasury.settlement.reconciler", "-o", "json").out().contains("payments.settlement"));
         assertEquals(0, cli("plan", dir.toString()).code(), "nothing left that needs approval");
         noConfigObjects(dir);
     }
