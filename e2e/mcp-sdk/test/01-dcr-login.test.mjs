@@ -36,7 +36,7 @@ test('SDK client: discovery, dynamic client registration, PKCE login, both tools
     assert.deepEqual(at.scope.split(' ').sort(), ['balance:read', 'fx:convert']);
 
     const tools = (await client.listTools()).tools.map(t => t.name).sort();
-    assert.deepEqual(tools, ['convert_currency', 'get_balance']);
+    assert.deepEqual(tools, ['convert_currency', 'get_balance', 'transfer_funds']);
     const balance = structured(await client.callTool({ name: 'get_balance', arguments: {} }));
     assert.equal(balance.sub, env.user);
     assert.equal(Number(balance.balance), env.userBalance);

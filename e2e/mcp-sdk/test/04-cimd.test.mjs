@@ -47,7 +47,7 @@ test('SDK client with a Client ID Metadata Document URL as client_id: login and 
     assert.equal(at.client_id, docUrl);
     assert.equal(at.sub, env.user);
 
-    assert.deepEqual((await client.listTools()).tools.map(t => t.name).sort(), ['convert_currency', 'get_balance']);
+    assert.deepEqual((await client.listTools()).tools.map(t => t.name).sort(), ['convert_currency', 'get_balance', 'transfer_funds']);
     assert.equal(Number(structured(await client.callTool({ name: 'get_balance', arguments: {} })).balance), env.userBalance);
     assert.equal(Number(structured(await client.callTool({ name: 'convert_currency', arguments: { amount: 100, from: 'AUD', to: 'EUR' } })).converted), 60.61);
   } finally {
