@@ -344,7 +344,8 @@ class ValidateCommandTest {
             Map.entry("docs/delegation.md#2", Kind.TRUST),
             Map.entry("docs/delegation.md#3", Kind.POLICY),
             Map.entry("docs/governance.md#1", Kind.POLICY),
-            Map.entry("docs/mcp.md#1", Kind.REGISTRATION),
+            Map.entry("docs/mcp.md#1", Kind.CLIENT),
+            Map.entry("docs/mcp.md#2", Kind.REGISTRATION),
             Map.entry("docs/security.md#1", Kind.TENANT));
     static final List<String> NOT_DEPUTY_FILES = List.of("docs/observability.md#1", "docs/observability.md#2", // Prometheus scrape configs
             "docs/governance.md#2", "docs/governance.md#3");   // a decision input and a policy fixture (deputy policy test)
