@@ -251,6 +251,7 @@ class ConsoleAgentsController {
         model.put("admin", p.name());
         model.put("csrf", p.session().csrf());
         model.put("base", base(tenant));
+        model.put("navTenant", tenant);
         model.put("readOnly", !p.manages(tenant) && !p.ownerOnly(tenant));
         return model;
     }
