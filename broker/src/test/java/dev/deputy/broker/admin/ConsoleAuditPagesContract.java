@@ -319,20 +319,24 @@ abstract class ConsoleAuditPagesContract {
         assertTrue(js.body().contains("audit-entry") && js.body().contains("data-subject"));
     }
 
-    /** The data of the first {@code audit} event about {@code agent} on the stream. */
+    /** The data of the first {@code audit} event about {@code agent} on the stream (events end at a blank line). */
     static String firstAudit(InputStream in, String agent) {
         try {
             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             String event = null;
+            StringBuilder data = new StringBuilder();
             String line;
             while ((line = r.readLine()) != null) {
-                if (line.startsWith("event:")) {
-                    event = line.substring(6).strip();
-                } else if (line.startsWith("data:") && "audit".equals(event)) {
-                    String data = line.substring(5).strip();
-                    if (data.contains("\"agent_id\":\"" + agent + "\"")) {
-                        return data;
+                if (line.isEmpty()) {
+                    if ("audit".equals(event) && data.toString().contains("\"agent_id\":\"" + agent + "\"")) {
+                        return data.toString();
                     }
+                    event = null;
+                    data.setLength(0);
+                } else if (line.startsWith("event:")) {
+                    event = line.substring(6).strip();
+                } else if (line.startsWith("data:")) {
+                    data.append(line.substring(5).strip());
                 }
             }
             throw new AssertionError("the stream ended");
