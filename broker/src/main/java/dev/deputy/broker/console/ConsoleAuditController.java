@@ -64,6 +64,8 @@ class ConsoleAuditController {
     static final int PAGE_SIZE = 50;
     private static final Pattern SEQ = Pattern.compile("[0-9]{1,18}");
     private static final Pattern DURATION = Pattern.compile("^(\\d{1,9})([smhd])$");
+    private static final com.fasterxml.jackson.databind.ObjectWriter PRETTY =
+            new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter();
     private static final List<String> OUTCOMES = List.of("success", "failure", "allow", "deny", "info");
     private static final List<String> FILTERS = List.of("user", "agent", "client", "resource", "correlation_id",
             "request_id", "type", "outcome", "since", "until");
@@ -443,8 +445,7 @@ class ConsoleAuditController {
 
     private static String pretty(Object details) {
         try {
-            return new com.fasterxml.jackson.databind.ObjectMapper()
-                    .writerWithDefaultPrettyPrinter().writeValueAsString(details);
+            return PRETTY.writeValueAsString(details);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             return String.valueOf(details);
         }

@@ -107,7 +107,7 @@ final class ConsoleAuditFixture {
 
     String exchanged(String agent, String subjectToken, String scope, String correlation) {
         HttpResponse<String> r = exchange(agent, subjectToken, scope, correlation);
-        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(200, r.statusCode(), () -> r.body() + " " + refusal());
         return (String) ManageBroker.json(r.body()).get("access_token");
     }
 
@@ -140,6 +140,17 @@ final class ConsoleAuditFixture {
         return lastOf("token.exchanged", AGENT_C, user);
     }
 
+    /** The last refusal at the token endpoint, for a failing test's message. */
+    String refusal() {
+        List<AuditEntry> all = broker.audit("acme");
+        for (int i = all.size() - 1; i >= 0; i--) {
+            if (all.get(i).type().equals("token.rejected")) {
+                return all.get(i).details();
+            }
+        }
+        return "(no token.rejected entry)";
+    }
+
     AuditEntry lastOf(String type, String agent, String subject) {
         List<AuditEntry> all = broker.audit("acme");
         for (int i = all.size() - 1; i >= 0; i--) {
@@ -152,11 +163,16 @@ final class ConsoleAuditFixture {
         throw new AssertionError("no " + type + " of " + agent + " for " + subject);
     }
 
+    /** The tenant's issuer (the assertion's audience). */
+    String issuer() {
+        return broker.bean(dev.deputy.broker.oauth.Endpoints.class).issuer("acme");
+    }
+
     private Map<String, String> as(String agent) {
         Map<String, String> form = new LinkedHashMap<>();
         form.put("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
         form.put("client_assertion", dev.deputy.broker.oauth.TestKeys.sign(keys.get(agent),
-                dev.deputy.broker.oauth.TestKeys.claims(agent, broker.url() + "/t/acme/token").build()));
+                dev.deputy.broker.oauth.TestKeys.claims(agent, issuer()).build()));
         return form;
     }
 

@@ -305,7 +305,7 @@ abstract class ConsoleAuditPagesContract {
         CompletableFuture<HttpResponse<InputStream>> pending = b.http.sendAsync(b.req(broker.url() + stream)
                 .header("Accept", "text/event-stream").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         HttpResponse<String> token = fx.clientCredentials(AGENT_A);
-        assertEquals(200, token.statusCode(), token.body());
+        assertEquals(200, token.statusCode(), () -> token.body() + " " + fx.refusal());
         HttpResponse<InputStream> sse = pending.get(30, TimeUnit.SECONDS);
         assertEquals(200, sse.statusCode());
         try (InputStream in = sse.body()) {
