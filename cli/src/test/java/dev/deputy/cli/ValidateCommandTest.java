@@ -341,6 +341,7 @@ class ValidateCommandTest {
             Map.entry("docs/connectors.md#6", Kind.CLIENT),
             Map.entry("docs/delegation.md#1", Kind.CONNECTOR),
             Map.entry("docs/governance.md#4", Kind.TENANT),
+            Map.entry("docs/governance.md#5", Kind.TENANT),
             Map.entry("docs/delegation.md#2", Kind.TRUST),
             Map.entry("docs/delegation.md#3", Kind.POLICY),
             Map.entry("docs/governance.md#1", Kind.POLICY),
