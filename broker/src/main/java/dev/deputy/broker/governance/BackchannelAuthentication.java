@@ -165,15 +165,17 @@ public class BackchannelAuthentication {
             }
             return new Hinted(active(found.get(0), "login_hint"), null, null);
         }
-        DeputyTokens.Verdict v = tokens.check(tenantId, hintToken);
+        DeputyTokens.Verdict v = hintToken.length() > 16384 ? new DeputyTokens.Verdict(null, null, "malformed")
+                : tokens.check(tenantId, hintToken);
+        if ("expired".equals(v.inactive())) {
+            // CIBA §13: expired_login_hint_token
+            throw OAuthException.of(CIBAError.EXPIRED_LOGIN_HINT_TOKEN, "login_hint_token has expired",
+                    "hint_token_expired").detail("login_hint_kind", "login_hint_token");
+        }
         if (!v.verified()) {
             throw unknownUser("hint_token_" + v.inactive(), "login_hint_token");
         }
         JWTClaimsSet c = v.claims();
-        if ("expired".equals(v.inactive())) {
-            throw OAuthException.of(CIBAError.EXPIRED_LOGIN_HINT_TOKEN, "login_hint_token has expired",
-                    "hint_token_expired").detail("login_hint_kind", "login_hint_token");
-        }
         if (!v.active() || !(c.getClaim("sub_id") instanceof Map<?, ?> subId) || !(subId.get("iss") instanceof String iss)) {
             throw unknownUser("hint_token_" + (v.active() ? "not_a_user" : v.inactive()), "login_hint_token");
         }
