@@ -265,10 +265,13 @@ public class Approvals {
             boolean tooFast = !store.putIfAbsent(pollKey(tenantId, id), "1", Duration.ofSeconds(p.interval()));
             return new Poll.Waiting(tooFast);
         }
+        // CIBA §11 expired_token: past its expiry the auth_req_id is spent, even when it was approved in time
+        boolean lapsed = clock.millis() >= p.expiresAt();
         return switch (s) {
             case DENIED -> new Poll.Denied();
             case EXPIRED -> new Poll.Expired();
-            case GRANTED -> store.putIfAbsent(redeemedKey(tenantId, id), "1", ttl(p)) ? new Poll.Granted(p) : new Poll.Used();
+            case GRANTED -> lapsed ? new Poll.Expired()
+                    : store.putIfAbsent(redeemedKey(tenantId, id), "1", ttl(p)) ? new Poll.Granted(p) : new Poll.Used();
             default -> new Poll.Unknown();
         };
     }

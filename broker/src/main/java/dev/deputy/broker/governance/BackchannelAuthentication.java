@@ -3,9 +3,7 @@ package dev.deputy.broker.governance;
 import com.nimbusds.oauth2.sdk.ErrorObject;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
 import com.nimbusds.oauth2.sdk.ParseException;
-import com.nimbusds.oauth2.sdk.ciba.AuthRequestID;
 import com.nimbusds.oauth2.sdk.ciba.CIBAError;
-import com.nimbusds.oauth2.sdk.ciba.CIBARequestAcknowledgement;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import com.nimbusds.oauth2.sdk.rar.AuthorizationDetail;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -132,8 +130,11 @@ public class BackchannelAuthentication {
                     registered.backchannelClientNotificationEndpoint(), token);
             approvals.create(p, call.meta());
             // CIBA §7.3: auth_req_id, expires_in, interval (poll; also given to ping clients as a fallback)
-            return EndpointResponse.ok(new CIBARequestAcknowledgement(new AuthRequestID(authReqId),
-                    (int) expiry.toSeconds(), interval).toJSONObject());
+            Map<String, Object> ack = new LinkedHashMap<>();
+            ack.put("auth_req_id", authReqId);
+            ack.put("expires_in", expiry.toSeconds());
+            ack.put("interval", interval);
+            return EndpointResponse.ok(ack);
         });
     }
 

@@ -30,7 +30,8 @@ class CibaMetadata implements MetadataContributor {
     public void contribute(Tenant tenant, String issuer, AuthorizationServerMetadata md) {
         md.setBackChannelAuthenticationEndpointURI(URI.create(endpoints.issuer(tenant.id()) + "/bc-authorize"));
         md.setBackChannelTokenDeliveryModes(List.of(BackChannelTokenDeliveryMode.POLL, BackChannelTokenDeliveryMode.PING));
-        md.setSupportsBackChannelUserCodeParam(false);
+        // CIBA §4: false is stated, not left out (Nimbus serialises only true)
+        md.setCustomParameter("backchannel_user_code_parameter_supported", false);
         md.setAuthorizationDetailsTypes(settings.of(tenant.id()).authorizationDetailsTypes().stream()
                 .map(AuthorizationType::new).toList());
     }

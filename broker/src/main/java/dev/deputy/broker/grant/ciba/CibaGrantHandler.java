@@ -4,6 +4,7 @@ import com.nimbusds.oauth2.sdk.ErrorObject;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
 import com.nimbusds.oauth2.sdk.ciba.CIBAError;
 import com.nimbusds.oauth2.sdk.ciba.CIBAGrant;
+import com.nimbusds.oauth2.sdk.device.DeviceAuthorizationGrantError;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditEvent.Outcome;
 import dev.deputy.broker.audit.EventTypes;
@@ -69,9 +70,9 @@ public class CibaGrantHandler implements GrantHandler {
             // CIBA §11: the auth_req_id was issued to another client
             case Approvals.Poll.OtherClient o -> throw refused(OAuth2Error.INVALID_GRANT, "unknown auth_req_id",
                     "client_mismatch");
-            case Approvals.Poll.Waiting w when w.tooFast() -> throw refused(CIBAError.SLOW_DOWN,
+            case Approvals.Poll.Waiting w when w.tooFast() -> throw refused(DeviceAuthorizationGrantError.SLOW_DOWN,
                     "polling faster than the interval", "slow_down");
-            case Approvals.Poll.Waiting w -> throw refused(CIBAError.AUTHORIZATION_PENDING,
+            case Approvals.Poll.Waiting w -> throw refused(DeviceAuthorizationGrantError.AUTHORIZATION_PENDING,
                     "the user has not decided yet", "authorization_pending");
             case Approvals.Poll.Denied d -> throw refused(OAuth2Error.ACCESS_DENIED.setHTTPStatusCode(400),
                     "the user denied the request", "approval_denied");
