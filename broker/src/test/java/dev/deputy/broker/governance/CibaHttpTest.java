@@ -286,10 +286,15 @@ class CibaHttpTest {
         assertFalse(requested.details().contains(authReqId), "the auth_req_id itself is never written");
 
         // the webhook announced it, signed, with a link to the account page
-        Map<String, Object> hook = hooks.poll(20, TimeUnit.SECONDS);
-        assertNotNull(hook, "webhook delivery");
+        // (other tests' requests are announced too: wait for this one's delivery)
+        Map<String, Object> hook;
+        Map<String, Object> payload;
+        do {
+            hook = hooks.poll(20, TimeUnit.SECONDS);
+            assertNotNull(hook, "webhook delivery");
+            payload = JSON.readValue((String) hook.get("body"), Map.class);
+        } while (!id.equals(payload.get("approval_id")));
         String body = (String) hook.get("body");
-        Map<String, Object> payload = JSON.readValue(body, Map.class);
         assertEquals("approval.requested", payload.get("type"));
         assertEquals(id, payload.get("approval_id"));
         assertEquals(fx.issuer() + "/account#approval-" + id, payload.get("approval_url"));
