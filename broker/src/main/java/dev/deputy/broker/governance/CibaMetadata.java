@@ -30,9 +30,14 @@ class CibaMetadata implements MetadataContributor {
     public void contribute(Tenant tenant, String issuer, AuthorizationServerMetadata md) {
         md.setBackChannelAuthenticationEndpointURI(URI.create(endpoints.issuer(tenant.id()) + "/bc-authorize"));
         md.setBackChannelTokenDeliveryModes(List.of(BackChannelTokenDeliveryMode.POLL, BackChannelTokenDeliveryMode.PING));
-        // CIBA §4: false is stated, not left out (Nimbus serialises only true)
-        md.setCustomParameter("backchannel_user_code_parameter_supported", false);
+        md.setSupportsBackChannelUserCodeParam(false);
         md.setAuthorizationDetailsTypes(settings.of(tenant.id()).authorizationDetailsTypes().stream()
                 .map(AuthorizationType::new).toList());
+    }
+
+    /** CIBA §4: {@code backchannel_user_code_parameter_supported} is stated as false (Nimbus renders only true). */
+    @Override
+    public void complete(Tenant tenant, java.util.Map<String, Object> json) {
+        json.putIfAbsent("backchannel_user_code_parameter_supported", false);
     }
 }
