@@ -129,6 +129,24 @@ class SchemaParserAgreementTest {
         c.add(bad(Kind.TENANT, "anomaly off_hours without zone", anomaly + "    - {id: x, kind: off_hours, hours: \"08:00-18:00\"}\n"));
         c.add(bad(Kind.TENANT, "anomaly day name", anomaly
                 + "    - {id: x, kind: off_hours, hours: \"08:00-18:00\", time_zone: UTC, days: [monday]}\n"));
+        // human approval through CIBA (docs/governance.md)
+        String approvals = "display_name: Demo\napprovals:\n  clients:\n";
+        c.add(ok(Kind.TENANT, "approvals (governance.md)", "display_name: Demo\napprovals:\n  interval: 5s\n"
+                + "  default_expiry: 5m\n  max_expiry: 30m\n  token_ttl: 5m\n  authorization_details_types: [deputy_tool_call]\n"
+                + "  clients:\n    bank-mcp: {backchannel_token_delivery_mode: poll}\n"
+                + "    payments.settlement.reconciler:\n      backchannel_token_delivery_mode: ping\n"
+                + "      backchannel_client_notification_endpoint: https://agents.example.com/ciba/notify\n"
+                + "  webhook:\n    url: https://approvals.example.com/deputy\n    secret_env: DEPUTY_APPROVALS_WEBHOOK_SECRET\n"));
+        c.add(bad(Kind.TENANT, "approvals push mode", approvals + "    a: {backchannel_token_delivery_mode: push}\n"));
+        c.add(bad(Kind.TENANT, "approvals ping without endpoint", approvals + "    a: {backchannel_token_delivery_mode: ping}\n"));
+        c.add(bad(Kind.TENANT, "approvals poll with endpoint", approvals + "    a: {backchannel_token_delivery_mode: poll, "
+                + "backchannel_client_notification_endpoint: https://a.example/n}\n"));
+        c.add(bad(Kind.TENANT, "approvals ping endpoint over http", approvals + "    a: {backchannel_token_delivery_mode: ping, "
+                + "backchannel_client_notification_endpoint: http://a.example/n}\n"));
+        c.add(bad(Kind.TENANT, "approvals unknown client key", approvals + "    a: {backchannel_token_delivery_mode: poll, mode: poll}\n"));
+        c.add(bad(Kind.TENANT, "approvals interval in words", "display_name: Demo\napprovals:\n  interval: 2 seconds\n"));
+        c.add(bad(Kind.TENANT, "approvals webhook without secret", "display_name: Demo\napprovals:\n  webhook:\n"
+                + "    url: https://approvals.example.com/\n"));
         c.add(bad(Kind.TENANT, "dormancy zero", "display_name: Demo\ndormancy:\n  period: 0s\n"));
         c.add(bad(Kind.TENANT, "blank name", "display_name: \"  \"\n"));
         c.add(bad(Kind.TENANT, "tab indent", "display_name: Demo\n\tsigning_alg: ES256\n"));

@@ -169,8 +169,18 @@ public final class AuditSchema {
         type(POLICY_DECISION, "rule", ID, "reason", TEXT, "granted", IDS, "requested", IDS, "error", ID, "kind", ID,
                 "tool", ID, "effect", ID, "arguments", f(Kind.METADATA), "inputs", f(Kind.METADATA), "decision_client", ID,
                 "subject_type", ID, "subject_groups", IDS, "subject_attributes", f(Kind.METADATA), "actor_environments", IDS,
-                "source_ip", ID, "decision_time", TIME, "batch_index", NUM, "subject_jti", ID);
+                "source_ip", ID, "decision_time", TIME, "batch_index", NUM, "subject_jti", ID, "approval_jti", ID,
+                "approval_refused", TEXT);
         type(POLICY_DECISION_REJECTED, refusal);
+        // human approval (CIBA): the approval id (SHA-256 of the auth_req_id, never the id itself), the transaction
+        // (tool, arguments minus the sensitive ones, the RFC 9396 types), the binding message, how the client learns
+        Object[] approval = {"approval", ID, "user_id", ID, "mode", ID, "tool", ID, "arguments", f(Kind.METADATA),
+                "types", IDS, "binding_message", TEXT, "expires_at", TIME, "actor", ID, "reason", TEXT};
+        type(APPROVAL_REQUESTED, approval);
+        type(APPROVAL_GRANTED, approval);
+        type(APPROVAL_DENIED, approval);
+        type(APPROVAL_EXPIRED, approval);
+        type(APPROVAL_REJECTED, concat(refusal, "login_hint_kind", ID));
         type(ANOMALY_DETECTED, "rule", ID, "kind", ID, "reason", TEXT, "actions", IDS, "suspended", BOOL,
                 "trigger_seq", NUM, "trigger_type", ID, "count", NUM, "network", ID, "scope", IDS, "tool", ID,
                 "depth", NUM, "local_time", ID);

@@ -52,6 +52,13 @@ public final class EventTypes {
     public static final String POLICY_DECISION = "policy.decision";
     /** A refused decision request at the AuthZEN endpoints (client authentication, not a decision client, malformed). */
     public static final String POLICY_DECISION_REJECTED = "policy.decision.rejected";
+    // human approval (OpenID CIBA with RFC 9396 authorization_details, docs/governance.md)
+    public static final String APPROVAL_REQUESTED = "approval.requested";
+    public static final String APPROVAL_GRANTED = "approval.granted";
+    public static final String APPROVAL_DENIED = "approval.denied";
+    public static final String APPROVAL_EXPIRED = "approval.expired";
+    /** A refused backchannel authentication request (client authentication, not a CIBA client, bad parameters). */
+    public static final String APPROVAL_REJECTED = "approval.rejected";
     // agents (manage)
     public static final String AGENT_CREATED = "agent.created";
     public static final String AGENT_UPDATED = "agent.updated";

@@ -14,11 +14,12 @@ import java.time.Duration;
  * @param rateLimits              the tenant's rate limits ({@link RateLimitsFile}); unset: the defaults
  * @param branding                how the tenant's pages (login, consent, account) look; unset: Deputy's own
  * @param anomaly                 anomaly rules on the audit stream and their alert webhook ({@link AnomalyFile}); unset: none
+ * @param approvals               human approval through OpenID CIBA ({@link ApprovalsFile}); unset: no CIBA client
  */
 public record TenantFile(String displayName, String signingAlg, Duration accessTokenTtl,
                          Duration keyRotationPeriod, Duration keyPrepublish, DormancyFile dormancy,
                          IntrospectionFile introspection, String clientAssertionAudience, RateLimitsFile rateLimits,
-                         BrandingFile branding, AnomalyFile anomaly) {
+                         BrandingFile branding, AnomalyFile anomaly, ApprovalsFile approvals) {
     public static final String AUD_ISSUER = "issuer";
     public static final String AUD_ISSUER_OR_ENDPOINTS = "issuer_or_endpoints";
 
@@ -35,20 +36,28 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
         }
         rateLimits = rateLimits == null ? RateLimitsFile.DEFAULT : rateLimits;
         anomaly = anomaly == null ? new AnomalyFile(null, null) : anomaly;
+        approvals = approvals == null ? ApprovalsFile.NONE : approvals;
+    }
+
+    public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
+                      Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
+                      String clientAssertionAudience, RateLimitsFile rateLimits, BrandingFile branding, AnomalyFile anomaly) {
+        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
+                clientAssertionAudience, rateLimits, branding, anomaly, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
                       Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
                       String clientAssertionAudience, RateLimitsFile rateLimits) {
         this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
-                clientAssertionAudience, rateLimits, null, null);
+                clientAssertionAudience, rateLimits, null, null, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
                       Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
                       String clientAssertionAudience, RateLimitsFile rateLimits, BrandingFile branding) {
         this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
-                clientAssertionAudience, rateLimits, branding, null);
+                clientAssertionAudience, rateLimits, branding, null, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,

@@ -12,6 +12,7 @@ import dev.deputy.broker.authorize.LoginFlow;
 import dev.deputy.broker.config.PublicUrl;
 import dev.deputy.broker.federation.Session;
 import dev.deputy.broker.federation.Sessions;
+import dev.deputy.broker.governance.Approvals;
 import dev.deputy.broker.http.RequestMetaFilter;
 import dev.deputy.broker.http.UnknownTenantException;
 import dev.deputy.broker.tenant.Tenant;
@@ -47,7 +48,9 @@ import java.util.Optional;
  * cookie, {@code Path=/t/<tenant>/account}), it lists who holds consent or refresh tokens for the user, the agents
  * that acted for them and the activity in their name, and revokes consents and refresh-token families. Every form
  * carries a CSRF token derived from the session (a wrong one: 403, audited, nothing changes); every change answers
- * 303 back to the page.
+ * 303 back to the page. Its "Pending approvals" section shows the OpenID CIBA requests waiting for the user (the
+ * transaction of their {@code authorization_details}, the binding message, the client and agent asking) with
+ * Approve / Deny ({@link ApprovalItems}, {@code governance.Approvals}).
  */
 @Controller("/t/{tenant}/account")
 @Secured(SecurityRule.IS_ANONYMOUS)
@@ -61,10 +64,12 @@ public class AccountController {
     private final PageSupport pages;
     private final AuditLog audit;
     private final PublicUrl publicUrl;
+    private final Approvals approvals;
     private final Clock clock = Clock.systemUTC();
 
     public AccountController(Tenants tenants, Sessions sessions, LoginFlow login, AccountService account,
-                             ConsentRevocation revocation, PageSupport pages, AuditLog audit, PublicUrl publicUrl) {
+                             ConsentRevocation revocation, PageSupport pages, AuditLog audit, PublicUrl publicUrl,
+                             Approvals approvals) {
         this.tenants = tenants;
         this.sessions = sessions;
         this.login = login;
@@ -73,6 +78,7 @@ public class AccountController {
         this.pages = pages;
         this.audit = audit;
         this.publicUrl = publicUrl;
+        this.approvals = approvals;
     }
 
     @Get
@@ -103,7 +109,38 @@ public class AccountController {
         Map<String, Object> model = account.model(s.get(), before, clock.millis());
         model.put("csrf", csrf(cookie));
         model.put("base", "/t/" + t.id() + "/account");
+        model.put("approvals", ApprovalItems.of(approvals.pendingFor(t.id(), s.get().userId())));
         return pages.page(request, t, 200, "account/home", model, ui);
+    }
+
+    /** Approve or deny a pending CIBA request of this user (only theirs, only while it waits). */
+    @Post(value = "/approvals/decide", consumes = MediaType.APPLICATION_FORM_URLENCODED)
+    public HttpResponse<?> decideApproval(@PathVariable String tenant, HttpRequest<?> request,
+                                          @Nullable @Body Map<String, String> form) {
+        Tenant t = tenant(tenant);
+        Map<String, String> f = form == null ? Map.of() : form;
+        RequestMeta meta = RequestMetaFilter.of(request);
+        String decision = f.get("decision");
+        boolean approve = "approve".equals(decision);
+        String type = approve ? EventTypes.APPROVAL_GRANTED : EventTypes.APPROVAL_DENIED;
+        Optional<Session> s = checked(t, request, f, type, meta);
+        if (s.isEmpty()) {
+            return forbidden(request, t);
+        }
+        Session u = s.get();
+        String id = bounded(f.get("approval"));
+        Approvals.Decided done = id == null || !(approve || "deny".equals(decision)) ? Approvals.Decided.NOT_FOUND
+                : approvals.decide(t.id(), id, u.userId(), approve, meta);
+        if (done != Approvals.Decided.DONE) {
+            audit.append(AuditEvent.of(t.id(), type, Outcome.FAILURE).subject(u.upstreamSub(), u.upstreamIss())
+                    .request(meta).detail("user_id", u.userId()).detail("actor", "user:" + u.userId())
+                    .detail("approval", id == null || id.length() > 64 ? null : id)
+                    .detail("reason", done.name().toLowerCase()).build());
+            return done == Approvals.Decided.NOT_FOUND ? notFound(request, t)
+                    : pages.page(request, t, 409, "error", Map.of("titleKey", "error.cannot_continue",
+                    "messageKey", "error.approval_gone"), request.getParameters().get("ui_locales"));
+        }
+        return back(t);
     }
 
     @Post(value = "/consents/revoke", consumes = MediaType.APPLICATION_FORM_URLENCODED)

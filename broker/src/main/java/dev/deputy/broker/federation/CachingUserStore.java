@@ -100,6 +100,11 @@ public class CachingUserStore implements UserStore {
     }
 
     @Override
+    public List<User> findByHint(String tenantId, String hint) {
+        return store.findByHint(tenantId, hint);
+    }
+
+    @Override
     public boolean insert(User user) {
         try {
             return store.insert(user);

@@ -21,4 +21,13 @@ public interface UserStore {
     void setStatus(String tenantId, String id, User.Status status);
 
     List<User> list(String tenantId);
+
+    /**
+     * The users a CIBA {@code login_hint} names: the upstream {@code sub} byte for byte, or the e-mail address
+     * (case-insensitive); several when the hint is ambiguous (the same sub or e-mail at two connectors).
+     */
+    default List<User> findByHint(String tenantId, String hint) {
+        return list(tenantId).stream().filter(u -> u.upstreamSub().equals(hint)
+                || (u.email() != null && u.email().equalsIgnoreCase(hint))).toList();
+    }
 }

@@ -78,16 +78,21 @@ public class AnomalyWebhook {
     }
 
     public void send(AnomalyFile.WebhookFile hook, String body) {
-        String secret = SecretEnv.get(hook.secretEnv());
-        if (secret == null || secret.isEmpty()) {
-            LOG.warn("anomaly webhook: environment variable {} is not set; alert not sent (it is in the audit trail)",
-                    hook.secretEnv());
-            return;
-        }
-        attempt(hook, secret.getBytes(StandardCharsets.UTF_8), body, 1);
+        send(hook, body, "anomaly");
     }
 
-    private void attempt(AnomalyFile.WebhookFile hook, byte[] secret, String body, int n) {
+    /** The same signed delivery for another kind of notification ({@code approvals}: CIBA approval requests). */
+    public void send(AnomalyFile.WebhookFile hook, String body, String kind) {
+        String secret = SecretEnv.get(hook.secretEnv());
+        if (secret == null || secret.isEmpty()) {
+            LOG.warn("{} webhook: environment variable {} is not set; notification not sent (it is in the audit trail)",
+                    kind, hook.secretEnv());
+            return;
+        }
+        attempt(hook, secret.getBytes(StandardCharsets.UTF_8), body, 1, kind);
+    }
+
+    private void attempt(AnomalyFile.WebhookFile hook, byte[] secret, String body, int n, String kind) {
         HttpRequest req = HttpRequest.newBuilder(URI.create(hook.url())).timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json")
                 .header(HEADER, signature(secret, Instant.now().getEpochSecond(), body))
@@ -98,12 +103,12 @@ public class AnomalyWebhook {
             }
             String why = err != null ? err.getClass().getSimpleName() : "HTTP " + r.statusCode();
             if (n >= hook.maxAttempts()) {
-                LOG.warn("anomaly webhook {}: giving up after {} attempts ({})", hook.url(), n, why);
+                LOG.warn("{} webhook {}: giving up after {} attempts ({})", kind, hook.url(), n, why);
                 return;
             }
             long delay = Math.min(300_000L, 1000L << Math.min(n - 1, 20));
-            LOG.info("anomaly webhook {}: attempt {} failed ({}), retrying in {} ms", hook.url(), n, why, delay);
-            retries.schedule(() -> attempt(hook, secret, body, n + 1), delay, TimeUnit.MILLISECONDS);
+            LOG.info("{} webhook {}: attempt {} failed ({}), retrying in {} ms", kind, hook.url(), n, why, delay);
+            retries.schedule(() -> attempt(hook, secret, body, n + 1, kind), delay, TimeUnit.MILLISECONDS);
         });
     }
 

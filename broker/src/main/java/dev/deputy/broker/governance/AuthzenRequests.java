@@ -53,8 +53,14 @@ final class AuthzenRequests {
     /** The batch semantics of AuthZEN §7.1.2. */
     enum Semantic { EXECUTE_ALL, DENY_ON_FIRST_DENY, PERMIT_ON_FIRST_PERMIT }
 
-    /** One evaluation of a batch: its input, or why it could not be read (answered in place, AuthZEN §7.2.1). */
-    record Item(ToolInput input, String error) {
+    /**
+     * One evaluation of a batch: its input and approval token, or why it could not be read (answered in place,
+     * AuthZEN §7.2.1).
+     */
+    record Item(ToolInput input, String error, String approvalToken) {
+        Item(ToolInput input, String error) {
+            this(input, error, null);
+        }
     }
 
     /** A batch: items (null = no {@code evaluations}: answer as a single evaluation) and the semantics. */
@@ -125,8 +131,9 @@ final class AuthzenRequests {
                 continue;
             }
             try {
+                JsonNode context = member(e, root, "context");
                 items.add(new Item(input(member(e, root, "subject"), member(e, root, "action"), member(e, root, "resource"),
-                        member(e, root, "context"), now), null));
+                        context, now), null, approvalToken(context)));
             } catch (Malformed m) {
                 items.add(new Item(null, m.getMessage()));
             }
@@ -226,6 +233,24 @@ final class AuthzenRequests {
         }
         return new ToolInput(new ToolInput.Subject(type, id, groups, attributes), actors, tool, server, arguments, time,
                 source);
+    }
+
+    /**
+     * {@code context.approval_token}: the transaction-bound access token of an approved CIBA request
+     * (docs/governance.md, Human approval); null when absent.
+     */
+    static String approvalToken(JsonNode context) {
+        if (context == null || !context.isObject()) {
+            return null;
+        }
+        JsonNode t = context.get("approval_token");
+        if (t == null || t.isNull()) {
+            return null;
+        }
+        if (!t.isTextual() || t.asText().isEmpty() || t.asText().length() > 16384) {
+            throw new Malformed("context.approval_token must be a token (a non-empty string)");
+        }
+        return t.asText();
     }
 
     private static String text(JsonNode n, String key, String name, int max) {

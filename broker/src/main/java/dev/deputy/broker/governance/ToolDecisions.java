@@ -49,9 +49,22 @@ public class ToolDecisions {
     private final AgentDirectory agents;
     private final AuditLog audit;
     private final Clock clock;
+    private ApprovedCalls approved;
 
     public ToolDecisions(ClientFrontDoor door, Policies policies, AgentDirectory agents, AuditLog audit) {
         this(door, policies, agents, audit, Clock.systemUTC());
+    }
+
+    /** Set once at start-up: require_approval decisions with an approval token (CIBA). */
+    @jakarta.inject.Inject
+    void approved(ApprovedCalls approved) {
+        this.approved = approved;
+    }
+
+    /** The decision, with a require_approval turned into permit by a matching, unused approval token. */
+    private Decided decide(String tenantId, ToolPolicy policy, ToolInput in, String approvalToken) {
+        Decided d = decide(tenantId, policy, in);
+        return approved == null ? d : approved.apply(tenantId, d, approvalToken);
     }
 
     ToolDecisions(ClientFrontDoor door, Policies policies, AgentDirectory agents, AuditLog audit, Clock clock) {
@@ -84,13 +97,13 @@ public class ToolDecisions {
                 JsonNode root = AuthzenRequests.parse(body);
                 if (!batch) {
                     ToolInput in = AuthzenRequests.evaluation(root, now);
-                    Decided d = decide(tenant.id(), policy, in);
+                    Decided d = decide(tenant.id(), policy, in, AuthzenRequests.approvalToken(root.get("context")));
                     audit.append(event(tenant.id(), policy, d, client, meta, null));
                     return EndpointResponse.ok(answer(d));
                 }
                 AuthzenRequests.Batch b = AuthzenRequests.evaluations(root, now);
                 if (b.items() == null) { // no evaluations: one evaluation, answered as such (AuthZEN §7.1)
-                    Decided d = decide(tenant.id(), policy, b.single());
+                    Decided d = decide(tenant.id(), policy, b.single(), AuthzenRequests.approvalToken(root.get("context")));
                     audit.append(event(tenant.id(), policy, d, client, meta, null));
                     return EndpointResponse.ok(answer(d));
                 }
@@ -101,7 +114,7 @@ public class ToolDecisions {
                     if (item.error() != null) {
                         answers.add(itemError(item.error()));
                     } else {
-                        Decided d = decide(tenant.id(), policy, item.input());
+                        Decided d = decide(tenant.id(), policy, item.input(), item.approvalToken());
                         answers.add(answer(d));
                         events.add(event(tenant.id(), policy, d, client, meta, i));
                         boolean permitted = d.decision().permitted();
@@ -122,8 +135,14 @@ public class ToolDecisions {
         });
     }
 
-    /** A decision and the input it was made on (agents' environments filled in from the registry). */
-    record Decided(ToolInput input, ToolDecision decision) {
+    /**
+     * A decision and the input it was made on (agents' environments filled in from the registry); with an approval
+     * token (CIBA), its {@code jti} and, when it did not count, why.
+     */
+    record Decided(ToolInput input, ToolDecision decision, String approvalJti, String approvalRefused) {
+        Decided(ToolInput input, ToolDecision decision) {
+            this(input, decision, null, null);
+        }
     }
 
     /**
@@ -212,7 +231,9 @@ public class ToolDecisions {
                 .detail("actor_environments", envs.isEmpty() ? null : envs)
                 .detail("source_ip", in.source())
                 .detail("decision_time", in.time() == null ? null : in.time().toString())
-                .detail("batch_index", index);
+                .detail("batch_index", index)
+                .detail("approval_jti", d.approvalJti())
+                .detail("approval_refused", d.approvalRefused());
         return b.build();
     }
 

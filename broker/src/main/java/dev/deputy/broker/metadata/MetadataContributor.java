@@ -9,4 +9,8 @@ import dev.deputy.broker.tenant.Tenant;
  */
 public interface MetadataContributor {
     void contribute(Tenant tenant, String issuer, AuthorizationServerMetadata metadata);
+
+    /** After Nimbus rendered the document: members Nimbus leaves out (a {@code false} it renders only as absent). */
+    default void complete(Tenant tenant, java.util.Map<String, Object> json) {
+    }
 }

@@ -49,6 +49,10 @@ public class MetadataService {
         for (MetadataContributor c : contributors) {
             c.contribute(tenant, issuer, md);
         }
-        return md.toJSONObject();
+        JSONObject json = md.toJSONObject();
+        for (MetadataContributor c : contributors) {
+            c.complete(tenant, json);
+        }
+        return json;
     }
 }

@@ -21,7 +21,8 @@ import java.util.Map;
 
 /**
  * The one front door of every client-authenticated endpoint: token (RFC 6749 §3.2), introspection (RFC 7662),
- * revocation (RFC 7009), tool-call reports and the AuthZEN decision endpoints. For each request it
+ * revocation (RFC 7009), tool-call reports, the AuthZEN decision endpoints and the CIBA backchannel authentication
+ * endpoint. For each request it
  * <ol>
  *   <li>runs the endpoint's cheap checks ({@link Handler#precheck}), then parses and verifies the client
  *       authentication once ({@link ClientAuthPipeline});</li>
@@ -51,10 +52,12 @@ public class ClientFrontDoor {
         REVOCATION(EventTypes.REVOCATION_REJECTED),
         TOOL_CALLS(EventTypes.TOOL_CALL_REJECTED),
         /** The AuthZEN decision endpoints (governance.ToolDecisions). */
-        DECISIONS(EventTypes.POLICY_DECISION_REJECTED);
+        DECISIONS(EventTypes.POLICY_DECISION_REJECTED),
+        /** The OpenID CIBA backchannel authentication endpoint (governance.BackchannelAuthentication). */
+        BACKCHANNEL(EventTypes.APPROVAL_REJECTED);
 
         private static final String[] SPAN_NAMES = {"deputy.token", "deputy.introspection", "deputy.revocation",
-                "deputy.tool_calls", "deputy.decisions"};
+                "deputy.tool_calls", "deputy.decisions", "deputy.bc_authorize"};
 
         private final String rejectedType;
 

@@ -237,6 +237,17 @@ final class JooqFederationStores {
             return sealed.valid(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS).where(USERS.TENANT_ID.eq(tenantId))
                     .orderBy(USERS.CREATED_AT).fetch())).stream().map(Users::map).toList();
         }
+
+        @Override
+        public List<User> findByHint(String tenantId, String hint) {
+            // indexes users_upstream (sub) and users_email (V190); the e-mail compared case-insensitively below
+            List<User> found = sealed.valid(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS)
+                    .where(USERS.TENANT_ID.eq(tenantId).and(USERS.UPSTREAM_SUB.eq(hint)
+                            .or(USERS.EMAIL.eq(hint)).or(USERS.EMAIL.eq(hint.toLowerCase(java.util.Locale.ROOT)))))
+                    .limit(10).fetch())).stream().map(Users::map).toList();
+            return found.stream().filter(u -> u.upstreamSub().equals(hint)
+                    || (u.email() != null && u.email().equalsIgnoreCase(hint))).toList();
+        }
     }
 
     @Singleton

@@ -116,7 +116,9 @@ class AuditCatalogueTest {
         // console sign-in through an admin IdP on the same mock server (issuer "admins")
         fx = new FedFixture(dir, "dormancy:\n  period: 1d\n  auto_suspend: true\n"
                 // an anomaly rule only the probe agent below can meet (no other flow of this test fires it)
-                + "anomaly:\n  rules:\n    - {id: deep-chains, kind: delegation_depth, max_depth: 2, agents: [anomaly.probe]}\n",
+                + "anomaly:\n  rules:\n    - {id: deep-chains, kind: delegation_depth, max_depth: 2, agents: [anomaly.probe]}\n"
+                // a CIBA client for the approval.* types
+                + "approvals:\n  interval: 1s\n  clients:\n    cat.approver: {backchannel_token_delivery_mode: poll}\n",
                 f -> dev.deputy.broker.admin.signin.ConsoleSettings
                 .properties(Map.of("DEPUTY_CONSOLE_ISSUER", f.issuer("admins"), "DEPUTY_CONSOLE_CLIENT_ID", "deputy-console",
                         "DEPUTY_CONSOLE_CLIENT_SECRET", "console-s3cret", "DEPUTY_CONSOLE_ROLE_MAP", "Deputy Admins=super_admin")::get));
@@ -864,6 +866,52 @@ class AuditCatalogueTest {
         assertEquals(3, ((Number) details(found).get("depth")).intValue());
         assertEquals(deep.seq(), ((Number) details(found).get("trigger_seq")).longValue());
         assertEquals(false, details(found).get("suspended"));
+    }
+
+    /** approval.*: OpenID CIBA requests by an agent, decided by the user on the account page (docs/governance.md). */
+    @Test
+    @Order(12)
+    void approvals() throws Exception {
+        JWK key = TestKeys.ec();
+        adminOk("POST", "/admin/t/acme/agents", """
+                {"id":"cat.approver","environment":"production","roles":[],"auth_method":"private_key_jwt","jwks":%s}"""
+                .formatted(TestKeys.publicJwks(key)));
+        String details = "[{\"type\":\"deputy_tool_call\",\"tool\":\"transfer_funds\",\"arguments\":{\"amount\":25000}}]";
+        java.util.function.Function<Map<String, String>, HttpResponse<String>> bc = p -> {
+            Map<String, String> f = new LinkedHashMap<>(p);
+            f.putAll(agentAuth(key, "cat.approver"));
+            return form("/t/acme/bc-authorize", f);
+        };
+        HttpResponse<String> bad = bc.apply(Map.of("login_hint", "00uCatalogue", "authorization_details", "not json"));
+        assertEquals("invalid_authorization_details", json(bad.body()).get("error"));
+        expect(EventTypes.APPROVAL_REJECTED, "failure", e -> "cat.approver".equals(e.clientId()));
+
+        HttpResponse<String> shortLived = bc.apply(Map.of("login_hint", "00uCatalogue", "authorization_details", details,
+                "requested_expiry", "1"));
+        assertEquals(200, shortLived.statusCode(), shortLived.body());
+        String expiring = (String) json(shortLived.body()).get("auth_req_id");
+        secrets.add(expiring);
+        expect(EventTypes.APPROVAL_REQUESTED, "success", e -> "00uCatalogue".equals(e.subject()));
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (trail(TENANT).stream().noneMatch(e -> e.type().equals(EventTypes.APPROVAL_EXPIRED)) && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000); // the expiry timer runs on a thread of its own
+        }
+        expect(EventTypes.APPROVAL_EXPIRED, "info", e -> "cat.approver".equals(e.clientId()));
+
+        fx.enqueue("oauth2/default", "00uCatalogue", Map.of("email", "cat@okta.example", "groups", List.of("engineers")));
+        Browser user = new Browser();
+        assertEquals(200, user.follow(fx.issuer() + "/account", "http://never/").statusCode());
+        for (String decision : List.of("approve", "deny")) {
+            HttpResponse<String> ok = bc.apply(Map.of("login_hint", "00uCatalogue", "authorization_details", details));
+            String authReqId = (String) json(ok.body()).get("auth_req_id");
+            secrets.add(authReqId);
+            String page = user.get(fx.issuer() + "/account").body();
+            HttpResponse<String> decided = user.postForm(fx.issuer() + "/account/approvals/decide", Map.of("csrf",
+                    csrf(page), "approval", dev.deputy.broker.governance.Approvals.idOf(authReqId), "decision", decision));
+            assertEquals(303, decided.statusCode(), decided.body());
+        }
+        expect(EventTypes.APPROVAL_GRANTED, "allow", e -> "00uCatalogue".equals(e.subject()));
+        expect(EventTypes.APPROVAL_DENIED, "deny", e -> "00uCatalogue".equals(e.subject()));
     }
 
     @Test

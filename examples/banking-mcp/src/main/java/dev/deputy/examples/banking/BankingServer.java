@@ -39,8 +39,10 @@ import java.util.Map;
  * </ul>
  * With a decision client ({@code --decision-client-id}, {@code --decision-key}), every tool call is first put to Deputy's
  * AuthZEN decision endpoint ({@link DecisionClient}); a call that is not permitted is refused with the effect and the
- * rule (require_approval: "needs the approval of …", as approvals are not available here yet). Each call is logged
- * with who called it (user {@code sub}, actor chain from {@code act}) and reported to Deputy.
+ * rule. With approvals on ({@code --approval-timeout <seconds>}), a {@code require_approval} answer starts an OpenID
+ * CIBA request to the user ({@link ApprovalClient}), waits for it, and performs the call only when Deputy permits it
+ * with the transaction-bound token; otherwise "needs the approval of …". Each call is logged with who called it (user
+ * {@code sub}, actor chain from {@code act}) and reported to Deputy.
  *
  * <pre>
  * java -jar banking-mcp.jar --port 8090 --issuer http://localhost:8080/t/demo \
@@ -58,11 +60,20 @@ public final class BankingServer implements AutoCloseable {
     /** Settings; {@code prm} defaults to Deputy's PRM for {@code resourceId}, {@code jwks} to the issuer's JWKS. */
     public record Options(String host, int port, String issuer, String resource, String resourceId, String prm,
                           String jwks, boolean acceptUnverifiableCnf, Map<String, BigDecimal> balances,
-                          String reporterClientId, String reporterSecret, DecisionClient decisions) {
+                          String reporterClientId, String reporterSecret, DecisionClient decisions,
+                          ApprovalClient approvals) {
+        /** Without approvals (require_approval is a refusal). */
+        public Options(String host, int port, String issuer, String resource, String resourceId, String prm, String jwks,
+                       boolean acceptUnverifiableCnf, Map<String, BigDecimal> balances, String reporterClientId,
+                       String reporterSecret, DecisionClient decisions) {
+            this(host, port, issuer, resource, resourceId, prm, jwks, acceptUnverifiableCnf, balances, reporterClientId,
+                    reporterSecret, decisions, null);
+        }
+
         /** Without reporter credentials: tool calls are logged here only (Deputy accepts authenticated reports). */
         public Options(String host, int port, String issuer, String resource, String resourceId, String prm, String jwks,
                        boolean acceptUnverifiableCnf, Map<String, BigDecimal> balances) {
-            this(host, port, issuer, resource, resourceId, prm, jwks, acceptUnverifiableCnf, balances, null, null, null);
+            this(host, port, issuer, resource, resourceId, prm, jwks, acceptUnverifiableCnf, balances, null, null, null, null);
         }
 
         /** With reporter credentials, without a decision client. */
@@ -70,7 +81,7 @@ public final class BankingServer implements AutoCloseable {
                        boolean acceptUnverifiableCnf, Map<String, BigDecimal> balances, String reporterClientId,
                        String reporterSecret) {
             this(host, port, issuer, resource, resourceId, prm, jwks, acceptUnverifiableCnf, balances, reporterClientId,
-                    reporterSecret, null);
+                    reporterSecret, null, null);
         }
 
         public String prmUrl() {
@@ -120,7 +131,7 @@ public final class BankingServer implements AutoCloseable {
                          "required":["amount","to"]}""").build();
         mcp = McpServer.sync(transport).serverInfo("deputy-banking-demo", "1.0.0")
                 .capabilities(McpSchema.ServerCapabilities.builder().tools(false).build())
-                .toolCall(transferTool, (ex, req) -> call(ex, req, reporter, o.decisions(), () -> {
+                .toolCall(transferTool, (ex, req) -> call(ex, req, reporter, o.decisions(), o.approvals(), () -> {
                     Map<String, Object> a = req.arguments() == null ? Map.of() : req.arguments();
                     Object amt = a.get("amount");
                     if (!(amt instanceof Number) && !(amt instanceof String) || a.get("to") == null) {
@@ -142,7 +153,7 @@ public final class BankingServer implements AutoCloseable {
                     out.put("reference", java.util.UUID.randomUUID().toString());
                     return out;
                 }))
-                .toolCall(balanceTool, (ex, req) -> call(ex, req, reporter, o.decisions(), () -> {
+                .toolCall(balanceTool, (ex, req) -> call(ex, req, reporter, o.decisions(), o.approvals(), () -> {
                     BigDecimal b = bank.balance(caller(ex).sub());
                     Map<String, Object> out = new LinkedHashMap<>();
                     out.put("sub", caller(ex).sub());
@@ -150,7 +161,7 @@ public final class BankingServer implements AutoCloseable {
                     out.put("balance", b);
                     return out;
                 }))
-                .toolCall(convertTool, (ex, req) -> call(ex, req, reporter, o.decisions(), () -> {
+                .toolCall(convertTool, (ex, req) -> call(ex, req, reporter, o.decisions(), o.approvals(), () -> {
                     Object amt = req.arguments() == null ? null : req.arguments().get("amount");
                     if (!(amt instanceof Number) && !(amt instanceof String)) {
                         throw new IllegalArgumentException("amount is required");
@@ -205,16 +216,29 @@ public final class BankingServer implements AutoCloseable {
     }
 
     private static McpSchema.CallToolResult call(McpSyncServerExchange ex, McpSchema.CallToolRequest req,
-                                                 ToolCallReporter reporter, DecisionClient decisions, Work work) {
+                                                 ToolCallReporter reporter, DecisionClient decisions,
+                                                 ApprovalClient approvals, Work work) {
         TokenValidator.Caller c = caller(ex);
         List<String> actors = c.actors();
         String status = "ok"; // Deputy's tool-call report: "ok" | "error" (docs/audit.md)
         if (decisions != null) {
             DecisionClient.Decision d = decisions.check(c, req.name(), req.arguments());
+            String approval = null;
+            if (!d.allowed() && "require_approval".equals(d.effect()) && approvals != null) {
+                // ask the user through CIBA and wait; only Deputy's permit with the approved token runs the call
+                LOG.info("tool={} sub={} decision=require_approval rule={}: asking the user (CIBA)", req.name(), c.sub(), d.rule());
+                ApprovalClient.Outcome o = approvals.approve(c, req.name(), req.arguments());
+                approval = o.message();
+                if (o.approved()) {
+                    d = decisions.check(c, req.name(), req.arguments(), o.token());
+                }
+            }
             if (!d.allowed()) {
+                String asked = approval == null ? "approval requests are not enabled here, so the call is refused"
+                        : "asked through Deputy: " + approval;
                 String why = switch (d.effect()) {
                     case "require_approval" -> req.name() + " was not performed: it needs the approval of " + c.sub()
-                            + " (rule " + d.rule() + "); approval requests are not available yet, so the call is refused";
+                            + " (rule " + d.rule() + "); " + asked;
                     case "deny" -> req.name() + " was refused by the bank's policy (rule " + d.rule() + ")"
                             + (d.reason() == null ? "" : ": " + d.reason());
                     default -> req.name() + " was refused: " + d.reason();
@@ -273,7 +297,8 @@ public final class BankingServer implements AutoCloseable {
             System.err.println("usage: --issuer <tenant issuer> --resource <this server's resource URI> [--port 8090] "
                     + "[--host 127.0.0.1] [--resource-id bank] [--prm <url>] [--jwks <url>] [--balance <sub>=<eur>]... "
                     + "[--accept-unverifiable-cnf] [--reporter-client-id <id>] (secret: env DEPUTY_REPORTER_CLIENT_SECRET) "
-                + "[--decision-client-id <id> --decision-key <PKCS#8 PEM EC key> [--decision-kid <kid>]]");
+                + "[--decision-client-id <id> --decision-key <PKCS#8 PEM EC key> [--decision-kid <kid>] "
+                + "[--approval-timeout <seconds>]]");
             System.exit(2);
         }
         Options o = new Options(a.getOrDefault("host", InetAddress.getLoopbackAddress().getHostAddress()),
@@ -282,7 +307,11 @@ public final class BankingServer implements AutoCloseable {
                 balances, a.get("reporter-client-id"), System.getenv("DEPUTY_REPORTER_CLIENT_SECRET"),
                 a.containsKey("decision-client-id") ? new DecisionClient(a.get("issuer"), a.get("resource"),
                         a.get("decision-client-id"), DecisionClient.readKey(java.nio.file.Path.of(a.get("decision-key"))),
-                        a.get("decision-kid")) : null);
+                        a.get("decision-kid")) : null,
+                a.containsKey("decision-client-id") && a.containsKey("approval-timeout") ? new ApprovalClient(a.get("issuer"),
+                        a.get("resource"), a.get("decision-client-id"),
+                        DecisionClient.readKey(java.nio.file.Path.of(a.get("decision-key"))), a.get("decision-kid"),
+                        java.time.Duration.ofSeconds(Long.parseLong(a.get("approval-timeout")))) : null);
         BankingServer s = new BankingServer(o);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

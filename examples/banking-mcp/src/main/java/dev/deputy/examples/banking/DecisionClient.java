@@ -72,6 +72,14 @@ public final class DecisionClient {
 
     /** Asks; never throws: a failure to ask is a refusal. */
     public Decision check(TokenValidator.Caller caller, String tool, Map<String, Object> arguments) {
+        return check(caller, tool, arguments, null);
+    }
+
+    /**
+     * Asks with the transaction-bound token of an approved CIBA request ({@code context.approval_token},
+     * docs/governance.md): Deputy permits a require_approval call once when the token names exactly this call.
+     */
+    public Decision check(TokenValidator.Caller caller, String tool, Map<String, Object> arguments, String approvalToken) {
         try {
             Map<String, Object> properties = new LinkedHashMap<>();
             Object groups = caller.claims().getClaim("groups");
@@ -91,7 +99,12 @@ public final class DecisionClient {
             body.put("subject", subject);
             body.put("action", Map.of("name", tool));
             body.put("resource", Map.of("type", "mcp_server", "id", resource));
-            body.put("context", Map.of("arguments", arguments == null ? Map.of() : arguments));
+            Map<String, Object> context = new LinkedHashMap<>();
+            context.put("arguments", arguments == null ? Map.of() : arguments);
+            if (approvalToken != null) {
+                context.put("approval_token", approvalToken);
+            }
+            body.put("context", context);
             String query = "?client_assertion_type=" + URLEncoder.encode(ASSERTION_TYPE, StandardCharsets.UTF_8)
                     + "&client_assertion=" + assertion();
             HttpRequest r = HttpRequest.newBuilder(URI.create(endpoint + query)).timeout(Duration.ofSeconds(5))
