@@ -487,7 +487,9 @@ class CibaHttpTest {
         Map<String, Object> md = json(r);
         assertEquals(fx.issuer() + "/bc-authorize", md.get("backchannel_authentication_endpoint"));
         assertEquals(List.of("poll", "ping"), md.get("backchannel_token_delivery_modes_supported"));
-        assertEquals(false, md.get("backchannel_user_code_parameter_supported"));
+        // CIBA Core §4: "If omitted, the default value is false" — absent or false, never true
+        assertTrue(md.get("backchannel_user_code_parameter_supported") == null
+                || Boolean.FALSE.equals(md.get("backchannel_user_code_parameter_supported")));
         assertTrue(((List<String>) md.get("grant_types_supported")).contains(CIBA));
         assertEquals(List.of("deputy_tool_call"), md.get("authorization_details_types_supported"));
     }
