@@ -243,6 +243,77 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
         }
     }
 
+    /** 2^53: integers of at most this magnitude are written by RFC 8785 (ECMAScript) as their digits. */
+    private static final long MAX_EXACT = 1L << 53;
+
+    /**
+     * RFC 8785 form of sealed details, written directly: the same text as {@code jcs(canonicalJson(details))}
+     * without writing the JSON once and parsing it back (the canonicalizer library's parse was most of the v2 seal's
+     * cost on the audit writer; issue 14). Covers what {@code AuditSchema} leaves in details — strings, booleans,
+     * integers up to 2^53, nulls, maps with string keys (members sorted by UTF-16 code units, RFC 8785 §3.2.3: the
+     * order of {@link String#compareTo}) and lists; returns null for anything else (a fractional or larger number,
+     * another type), which the caller canonicalizes the general way. {@code AuditDetailsJcsTest} checks it against
+     * the library.
+     */
+    static String jcsDirect(Map<String, ?> details) {
+        StringWriter w = new StringWriter(256);
+        try (JsonGenerator g = PLAIN.getFactory().createGenerator(w)) {
+            g.setCharacterEscapes(JcsEscapes.INSTANCE);
+            if (!writeJcs(g, details, 0)) {
+                return null;
+            }
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        return w.toString();
+    }
+
+    private static boolean writeJcs(JsonGenerator g, Object v, int depth) throws IOException {
+        if (depth > 64) {
+            return false;
+        }
+        if (v == null) {
+            g.writeNull();
+        } else if (v instanceof String s) {
+            g.writeString(s);
+        } else if (v instanceof Boolean b) {
+            g.writeBoolean(b);
+        } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            long n = ((Number) v).longValue();
+            if (n > MAX_EXACT || n < -MAX_EXACT) {
+                return false;
+            }
+            g.writeNumber(n);
+        } else if (v instanceof Map<?, ?> m) {
+            java.util.TreeMap<String, Object> sorted = new java.util.TreeMap<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (!(e.getKey() instanceof String k)) {
+                    return false;
+                }
+                sorted.put(k, e.getValue());
+            }
+            g.writeStartObject();
+            for (Map.Entry<String, Object> e : sorted.entrySet()) {
+                g.writeFieldName(e.getKey());
+                if (!writeJcs(g, e.getValue(), depth + 1)) {
+                    return false;
+                }
+            }
+            g.writeEndObject();
+        } else if (v instanceof List<?> l) {
+            g.writeStartArray();
+            for (Object o : l) {
+                if (!writeJcs(g, o, depth + 1)) {
+                    return false;
+                }
+            }
+            g.writeEndArray();
+        } else {
+            return false;
+        }
+        return true;
+    }
+
     /** RFC 8785 form of a JSON text. */
     static String jcs(String json) {
         try {

@@ -17,9 +17,17 @@ public final class AuditSeal {
     /** Seals in a given canonical form (v1 only for tests and tools that reproduce pre-V90 chains). */
     public static AuditEntry seal(AuditEvent e, long seq, long atMs, String prevHash, int canon) {
         String actor = e.actorChain().isEmpty() ? null : String.join(" > ", e.actorChain());
-        String details = e.details().isEmpty() ? null : AuditEntry.canonicalJson(e.details());
-        if (details != null && canon == AuditEntry.CANON_V2) {
-            details = AuditEntry.jcs(details); // stored exactly as hashed: RFC 8785 form, UTF-8, no backslash-u escapes
+        String details = null;
+        if (!e.details().isEmpty()) {
+            // v2: stored exactly as hashed, RFC 8785 form (UTF-8, no backslash-u escapes); written directly when the
+            // details are of the plain kinds AuditSchema leaves, else through the canonicalizer library
+            details = canon == AuditEntry.CANON_V2 ? AuditEntry.jcsDirect(e.details()) : null;
+            if (details == null) {
+                details = AuditEntry.canonicalJson(e.details());
+                if (canon == AuditEntry.CANON_V2) {
+                    details = AuditEntry.jcs(details);
+                }
+            }
         }
         AuditEntry unsealed = new AuditEntry(e.tenantId(), seq, atMs, e.type(), e.outcome().name().toLowerCase(),
                 e.subject(), e.subjectIss(), actor, e.agentId(), e.clientId(), e.resource(), e.scopes(),
