@@ -267,10 +267,12 @@ class ConsoleKeycloakBrowserTest {
         }
     }
 
-    /** A fresh browser session (both Deputy's and Keycloak's cookies: same host), then Keycloak's sign-in. */
+    /**
+     * A fresh browser session, then Keycloak's sign-in. Every cookie goes (Deputy's and Keycloak's SSO cookies, which
+     * live on the same host under /realms/…, out of WebDriver's deleteAllCookies' reach): Chrome DevTools' own call.
+     */
     private void signIn(String username, String shots) {
-        h.open(broker.url() + "/console/signed-out");
-        h.driver.manage().deleteAllCookies();
+        ((org.openqa.selenium.chromium.ChromiumDriver) h.driver).executeCdpCommand("Network.clearBrowserCookies", Map.of());
         h.open(broker.url() + "/console/t/acme/agents");
         throughKeycloak(username, shots);
         h.await(d -> !h.all("a[href^='/console/t/acme/agents']").isEmpty());
