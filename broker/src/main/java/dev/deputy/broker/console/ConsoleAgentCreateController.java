@@ -151,6 +151,9 @@ class ConsoleAgentCreateController {
             return refused(request, t.get(), e); // a step-up role: audited by the gate
         } catch (AgentException e) {
             gate.failed(request, HttpMethod.POST, path, e);
+            if (values.get("jwks") != null && values.get("jwks").contains("\"d\"")) {
+                values.put("jwks", null); // a pasted private key is not sent back into the page
+            }
             return page(request, t.get(), p, e.kind().status(), values, e.getMessage());
         }
         return PageSupport.secure(HttpResponse.seeOther(URI.create(agentsBase(tenant) + "/" + created.agent().id())));

@@ -502,6 +502,7 @@ abstract class ConsoleAdminContract {
         assertTrue(refused.body().contains("id=\"form-error\""), refused.body());
         assertTrue(refused.body().contains("value=\"" + id + "\""), "what was typed comes back");
         assertFalse(refused.body().contains("<b>Ångström"), "escaped");
+        assertFalse(refused.body().contains("&quot;d&quot;") || refused.body().contains("\"d\""), "the private key is not echoed");
         bad.put("jwks", "{\"keys\": [");
         assertEquals(400, b.postForm(form, bad).statusCode(), "not JSON");
         Map<String, String> privileged = new LinkedHashMap<>(fields);
