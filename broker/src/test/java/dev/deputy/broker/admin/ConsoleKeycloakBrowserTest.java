@@ -360,8 +360,8 @@ class ConsoleKeycloakBrowserTest {
         assertTrue(h.text("#form-error").contains("unknown role 'payments.settlement.approvers'"), h.text("#form-error"));
         assertEquals(AGENT, h.find("#a-id").getAttribute("value"), "what was typed comes back");
         assertEquals("Settlement reconciler – Zoë's team", h.find("#a-name").getAttribute("value"));
-        assertEquals(404, broker.get("/admin/t/acme/agents/" + AGENT).statusCode(), "nothing created");
         assertEquals(rejected + 1, count("acme", "admin.request.rejected"), "audited as the API's refusal");
+        assertEquals(404, broker.get("/admin/t/acme/agents/" + AGENT).statusCode(), "nothing created");
         h.axe("create agent (refused)");
         h.screenshot("console-agent-new-refused");
 

@@ -87,7 +87,7 @@ public final class KeycloakServer implements AutoCloseable {
     }
 
     private void await() throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(600).toNanos();
         while (System.nanoTime() < deadline) {
             if (process != null && !process.isAlive()) {
                 throw new IllegalStateException("Keycloak exited: " + Files.readString(log));
@@ -102,7 +102,7 @@ public final class KeycloakServer implements AutoCloseable {
             }
             Thread.sleep(500);
         }
-        throw new IllegalStateException("Keycloak did not start within 300 s");
+        throw new IllegalStateException("Keycloak did not start within 600 s (its first start builds for minutes on a loaded machine)");
     }
 
     /** A master-realm admin token (admin-cli, password grant), renewed before its one minute is up. */
@@ -163,9 +163,12 @@ public final class KeycloakServer implements AutoCloseable {
     @Override
     public void close() {
         if (process != null) {
+            // kc.sh may run Java as its child: stop the whole tree
+            process.descendants().forEach(ProcessHandle::destroy);
             process.destroy();
             try {
                 if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                    process.descendants().forEach(ProcessHandle::destroyForcibly);
                     process.destroyForcibly();
                 }
             } catch (InterruptedException e) {
