@@ -25,7 +25,6 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -376,8 +375,11 @@ class ConsoleKeycloakBrowserTest {
         AuditEntry e = broker.lastAudit("acme", "agent.created", AGENT);
         assertEquals("admin:" + ADMIN + "@corp.example", ManageBroker.json(e.details()).get("actor"));
 
-        // the live stream: the agent's first token appears without a reload
-        open("/console/t/acme/audit/live");
+        // the live stream, in a tab of its own: the agent's first token appears without a reload
+        String main = h.driver.getWindowHandle();
+        h.driver.switchTo().newWindow(org.openqa.selenium.WindowType.TAB);
+        String live = h.driver.getWindowHandle();
+        openLive();
         HttpResponse<String> token = agentToken();
         assertEquals(200, token.statusCode(), token.body());
         awaitLive("token.issued", AGENT);
@@ -385,6 +387,7 @@ class ConsoleKeycloakBrowserTest {
         h.screenshot("console-keycloak-live-token");
 
         // revoking is privileged: without a recent OTP the page asks for step-up, nothing changed
+        h.driver.switchTo().window(main);
         open("/console/t/acme/agents/" + AGENT + "/revoke");
         h.find("#reason").sendKeys("key leaked in a build log – rotating to a new agent");
         h.find("#confirm button[type=submit]").click();
@@ -398,6 +401,10 @@ class ConsoleKeycloakBrowserTest {
         assertEquals("gold", me.get("acr"), me.toString());
         assertEquals(true, me.get("privileged_now"), me.toString());
 
+        // the step-up replaced the session: the live tab reconnects with the new one
+        h.driver.switchTo().window(live);
+        openLive();
+        h.driver.switchTo().window(main);
         open("/console/t/acme/agents/" + AGENT + "/revoke");
         h.find("#reason").sendKeys("key leaked in a build log – rotating to a new agent");
         h.find("#confirm button[type=submit]").click();
@@ -407,10 +414,17 @@ class ConsoleKeycloakBrowserTest {
         HttpResponse<String> after = agentToken();
         assertEquals(401, after.statusCode(), "a revoked agent gets no token: " + after.body());
 
-        open("/console/t/acme/audit/live");
+        h.driver.switchTo().window(live);
         awaitLive("agent.revoked", AGENT);
-        awaitLive("token.issued", AGENT);
         h.screenshot("console-keycloak-live-revoked");
+        h.driver.close();
+        h.driver.switchTo().window(main);
+    }
+
+    /** Opens the live audit page and waits until its stream is connected. */
+    private void openLive() {
+        open("/console/t/acme/audit/live");
+        h.await(d -> "connected".equals(h.find("#live-status").getAttribute("data-state")));
     }
 
     private int count(String tenant, String type) {
@@ -434,16 +448,16 @@ class ConsoleKeycloakBrowserTest {
         assertNotNull(csrf);
 
         // every console page of the tenant: no change button, no form that posts (signing out is not a change)
-        List<String> pages = new ArrayList<>(List.of("/console", "/console/t/acme/agents", "/console/t/acme/agents/" + id,
-                "/console/t/acme/agents/" + id + "/suspend", "/console/t/acme/agents/" + id + "/revoke"));
-        for (String p : List.of("/console/t/acme/audit", "/console/t/acme/audit/live")) {
-            if (broker.send(HttpRequest.newBuilder(URI.create(broker.url() + p)).GET()).statusCode() != 404) {
-                pages.add(p); // the audit pages, where this branch has them
-            }
-        }
+        long seq = broker.lastAudit("acme", "agent.created", id).seq();
+        List<String> pages = List.of("/console", "/console/t/acme/agents", "/console/t/acme/agents/" + id,
+                "/console/t/acme/agents/" + id + "/suspend", "/console/t/acme/agents/" + id + "/revoke",
+                "/console/t/acme/audit", "/console/t/acme/audit/live", "/console/t/acme/audit/verify",
+                "/console/t/acme/audit/" + seq, "/console/t/acme/audit/" + seq + "/chain");
         for (String p : pages) {
             open(p);
-            assertTrue(h.all("form[method=post]:not([action='/console/logout'])").isEmpty(), p + ": a form that changes something");
+            // (signing out and verifying the chain post, but change nothing)
+            assertTrue(h.all("form[method=post]:not([action='/console/logout']):not(#verify-form)").isEmpty(),
+                    p + ": a form that changes something");
             assertTrue(h.all("#actions a, #new-agent, button.danger").isEmpty(), p + ": a change button");
             if (p.startsWith("/console/t/")) {
                 h.axe(p + " (auditor)");
