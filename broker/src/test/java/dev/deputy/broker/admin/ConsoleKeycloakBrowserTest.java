@@ -282,8 +282,14 @@ class ConsoleKeycloakBrowserTest {
         h.awaitUrl(broker.url() + path);
     }
 
-    /** {@code fetch()} from the page (same origin: the session cookie rides along) → [status, body]. */
+    /**
+     * {@code fetch()} from a console page of the tenant (same origin: the session cookie rides along; their CSP has
+     * {@code connect-src 'self'}, the landing page's has none) → [status, body].
+     */
     private List<Object> fetch(String method, String path, String csrf, String contentType, String body) {
+        if (!h.driver.getCurrentUrl().startsWith(broker.url() + "/console/t/acme/")) {
+            open("/console/t/acme/agents");
+        }
         Object r = ((JavascriptExecutor) h.driver).executeAsyncScript("""
                 var done = arguments[arguments.length - 1];
                 var headers = {};
