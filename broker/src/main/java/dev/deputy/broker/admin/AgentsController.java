@@ -44,46 +44,17 @@ import java.util.Map;
 class AgentsController {
     private final Agents agents;
     private final AdminContext ctx;
-    private final dev.deputy.broker.agent.Catalog catalog;
-    private final StepUp stepUp;
+    private final RoleGrants grants;
 
-    private final dev.deputy.broker.config.PlanApprovalStore privileges;
-
-    AgentsController(Agents agents, AdminContext ctx, dev.deputy.broker.agent.Catalog catalog, StepUp stepUp,
-                     dev.deputy.broker.config.PlanApprovalStore privileges) {
+    AgentsController(Agents agents, AdminContext ctx, RoleGrants grants) {
         this.agents = agents;
         this.ctx = ctx;
-        this.catalog = catalog;
-        this.stepUp = stepUp;
-        this.privileges = privileges;
+        this.grants = grants;
     }
 
-    /**
-     * Granting a role through the API (creation or patch): a role marked {@code privileged: true} in its file is
-     * granted only by an approved plan, never here (docs/cli.md); a role named in {@code DEPUTY_CONSOLE_PRIVILEGED_ROLES}
-     * needs step-up (docs/console.md).
-     */
+    /** Granting a role through the API (creation or patch): {@link RoleGrants}. */
     private void checkGrants(String tenant, List<String> wanted, List<String> held, Authentication auth) {
-        if (wanted == null || wanted.isEmpty()) {
-            return;
-        }
-        java.util.Set<String> privileged = privileges.privilegedRoles(tenant);
-        List<String> granted = wanted.stream().filter(r -> privileged.contains(r) && !held.contains(r)).toList();
-        if (!granted.isEmpty()) {
-            throw new AgentException(AgentException.Kind.APPROVAL_REQUIRED, "role" + (granted.size() == 1 ? " " : "s ")
-                    + granted + " privileged: grant it in the agent's file with deputy plan / apply and a second "
-                    + "admin's approval");
-        }
-        for (String name : wanted) {
-            if (name == null || held.contains(name)) {
-                continue;
-            }
-            var role = catalog.findRole(tenant, name);
-            if (role.isPresent() && stepUp.privileged(role.get())) {
-                AdminPrincipal p = AdminPrincipal.of(auth).orElseThrow(() -> AdminRefusal.forbidden("not an admin"));
-                stepUp.require(p, "granting the privileged role " + name);
-            }
-        }
+        grants.check(tenant, wanted, held, AdminPrincipal.of(auth).orElse(null));
     }
 
     record CreateRequest(String id, String name, String owner, String environment, List<String> roles,

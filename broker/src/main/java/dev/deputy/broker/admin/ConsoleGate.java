@@ -10,6 +10,7 @@ import jakarta.inject.Singleton;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,11 +24,13 @@ public class ConsoleGate {
     private final AdminAccess access;
     private final AdminErrors errors;
     private final AdminContext ctx;
+    private final RoleGrants grants;
 
-    ConsoleGate(AdminAccess access, AdminErrors errors, AdminContext ctx) {
+    ConsoleGate(AdminAccess access, AdminErrors errors, AdminContext ctx, RoleGrants grants) {
         this.access = access;
         this.errors = errors;
         this.ctx = ctx;
+        this.grants = grants;
     }
 
     /** The admin API path of a tenant's route ({@code /admin/t/<tenant><rest>}), with the tenant and ids encoded. */
@@ -49,6 +52,20 @@ public class ConsoleGate {
             access.decide(p, method, path, csrf);
         } catch (AdminRefusal e) {
             errors.audit(request, method.name(), path, e.error(), e.status(), e.getMessage());
+            throw e;
+        }
+    }
+
+    /**
+     * The admin API's rule for the roles a new agent gets ({@link RoleGrants}: a privileged role only through an
+     * approved plan, a {@code DEPUTY_CONSOLE_PRIVILEGED_ROLES} role only after step-up). A step-up or role refusal is
+     * thrown already audited; an {@link AgentException} (approval required) is the caller's to audit with {@link #failed}.
+     */
+    public void checkGrants(AdminPrincipal p, HttpRequest<?> request, String path, String tenant, List<String> roles) {
+        try {
+            grants.check(tenant, roles, List.of(), p);
+        } catch (AdminRefusal e) {
+            errors.audit(request, HttpMethod.POST.name(), path, e.error(), e.status(), e.getMessage());
             throw e;
         }
     }

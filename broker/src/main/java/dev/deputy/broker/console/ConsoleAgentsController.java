@@ -130,6 +130,7 @@ class ConsoleAgentsController {
         }
         Map<String, Object> model = common(p, tenant);
         model.put("agents", rows);
+        model.put("mayCreate", p.manages(tenant));
         model.put("total", found.size());
         model.put("page", n);
         model.put("pages", pageCount);

@@ -62,6 +62,7 @@ abstract class ConsoleAdminContract {
         ManageBroker.write(root.resolve("config/tenants/acme/tenant.yml"), "display_name: Acme\n");
         ManageBroker.write(root.resolve("config/tenants/acme/roles/deploy-reader.yml"), "scopes: [deploy.read]\n");
         ManageBroker.write(root.resolve("config/tenants/acme/roles/prod-deployer.yml"), "scopes: [deploy.write]\n");
+        ManageBroker.write(root.resolve("config/tenants/acme/roles/treasury.mover.yml"), "scopes: [payments.move]\nprivileged: true\n");
         ManageBroker.write(root.resolve("config/tenants/payments-eu/tenant.yml"), "display_name: Payments EU\n");
         Map<String, String> env = new HashMap<>();
         env.put("DEPUTY_CONSOLE_ISSUER", idp.issuerUrl("corp-admins").toString());
@@ -470,6 +471,94 @@ abstract class ConsoleAdminContract {
         assertTrue(b.get(broker.url() + "/console/t/acme/agents/" + mine).body().contains("id=\"actions\""));
         assertEquals(303, b.postForm(broker.url() + "/console/t/acme/agents/" + mine + "/suspend", Map.of("_csrf", b.csrf())).statusCode());
         assertEquals("suspended", status(mine));
+    }
+
+    @Test
+    void theConsoleCreateFormFollowsTheApisRules() {
+        Browser b = new Browser();
+        b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
+        String form = broker.url() + "/console/t/acme/agents/new";
+        HttpResponse<String> page = b.get(form);
+        assertEquals(200, page.statusCode(), page.body());
+        assertTrue(page.body().contains("name=\"_csrf\"") && page.body().contains("<code>deploy-reader</code>"), page.body());
+        assertTrue(b.get(broker.url() + "/console/t/acme/agents").body().contains("id=\"new-agent\""), "the list links the form");
+        String id = "payments.settlement.reconciler-" + suffix();
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("id", id);
+        fields.put("name", "Zoë <b>Ångström</b>'s reconciler");
+        fields.put("owner", OWNER);
+        fields.put("environment", "production");
+        fields.put("roles", "deploy-reader");
+        fields.put("auth_method", "private_key_jwt");
+        fields.put("jwks", TestKeys.publicJwks());
+        int before = broker.audit("acme").size();
+
+        assertEquals(403, b.postForm(form, fields).statusCode(), "a cross-site post: the cookie, no CSRF token");
+        fields.put("_csrf", b.csrf());
+        Map<String, String> bad = new LinkedHashMap<>(fields);
+        bad.put("jwks", TestKeys.privateJwks());
+        HttpResponse<String> refused = b.postForm(form, bad);
+        assertEquals(400, refused.statusCode(), refused.body());
+        assertTrue(refused.body().contains("id=\"form-error\""), refused.body());
+        assertTrue(refused.body().contains("value=\"" + id + "\""), "what was typed comes back");
+        assertFalse(refused.body().contains("<b>Ångström"), "escaped");
+        assertFalse(refused.body().contains("&quot;d&quot;") || refused.body().contains("\"d\""), "the private key is not echoed");
+        bad.put("jwks", "{\"keys\": [");
+        assertEquals(400, b.postForm(form, bad).statusCode(), "not JSON");
+        Map<String, String> privileged = new LinkedHashMap<>(fields);
+        privileged.put("roles", "deploy-reader, prod-deployer");
+        HttpResponse<String> stepUp = b.postForm(form, privileged);
+        assertEquals(401, stepUp.statusCode(), "a DEPUTY_CONSOLE_PRIVILEGED_ROLES role needs step-up: " + stepUp.body());
+        assertTrue(stepUp.body().contains("href=\"/console/step-up\""), stepUp.body());
+        privileged.put("roles", "treasury.mover");
+        HttpResponse<String> plan = b.postForm(form, privileged);
+        assertEquals(403, plan.statusCode(), "a role privileged in its file: only through an approved plan: " + plan.body());
+        assertTrue(plan.body().contains("second admin"), plan.body());
+        List<AuditEntry> rejected = broker.audit("acme").subList(before, broker.audit("acme").size());
+        assertEquals(5, rejected.stream().filter(e -> e.type().equals("admin.request.rejected")).count(),
+                () -> "each refusal audited once: " + rejected.stream().map(AuditEntry::details).toList());
+        assertTrue(rejected.stream().allMatch(e -> (A + "/agents").equals(ManageBroker.json(e.details()).get("path"))),
+                "as the API route the form stands for");
+        assertEquals(404, broker.get(A + "/agents/" + id).statusCode(), "nothing created");
+
+        HttpResponse<String> done = b.postForm(form, fields);
+        assertEquals(303, done.statusCode(), done.body());
+        assertEquals("/console/t/acme/agents/" + id, done.headers().firstValue("Location").orElseThrow());
+        Map<String, Object> created = ManageBroker.json(broker.get(A + "/agents/" + id).body());
+        assertEquals("Zoë <b>Ångström</b>'s reconciler", created.get("name"));
+        assertEquals(OWNER, created.get("owner"));
+        assertEquals(List.of("deploy-reader"), created.get("roles"));
+        assertEquals(1, ((List<?>) created.get("credentials")).size());
+        assertEquals("admin:jonathan.christopher.williams@corp.example",
+                ManageBroker.json(broker.lastAudit("acme", "agent.created", id).details()).get("actor"));
+        assertEquals(409, b.postForm(form, fields).statusCode(), "the same id again");
+
+        // after a multi-factor sign-in the step-up role can be granted from the form too
+        b.stepUp("jonathan.christopher.williams", List.of("acme-ops"));
+        privileged.put("_csrf", b.csrf());
+        privileged.put("id", id + "-deployer");
+        privileged.put("roles", "prod-deployer");
+        privileged.put("jwks", TestKeys.publicJwks());
+        assertEquals(303, b.postForm(form, privileged).statusCode());
+        assertEquals(List.of("prod-deployer"), ManageBroker.json(broker.get(A + "/agents/" + id + "-deployer").body()).get("roles"));
+
+        // auditors and agent owners get no form and cannot post one
+        String[][] others = {{"sécurité.auditor", "Sicherheit & Prüfung"}, {"00u-zoe", "engineers"}};
+        for (int i = 0; i < others.length; i++) {
+            String[] who = others[i];
+            String theirId = id + "-other-" + i;
+            Browser o = new Browser();
+            o.signIn(who[0], List.of(who[1]), "pwd", i == 1 ? OWNER : null);
+            HttpResponse<String> none = o.get(form);
+            assertEquals(403, none.statusCode(), none.body());
+            assertFalse(none.body().contains("create-agent"), none.body());
+            assertFalse(o.get(broker.url() + "/console/t/acme/agents").body().contains("id=\"new-agent\""));
+            Map<String, String> theirs = new LinkedHashMap<>(fields);
+            theirs.put("_csrf", o.csrf());
+            theirs.put("id", theirId);
+            assertEquals(403, o.postForm(form, theirs).statusCode());
+            assertEquals(404, broker.get(A + "/agents/" + theirId).statusCode());
+        }
     }
 
     String status(String id) {

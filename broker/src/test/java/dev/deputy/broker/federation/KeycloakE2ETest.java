@@ -16,22 +16,17 @@ import dev.deputy.broker.grant.authcode.AuthorizationCodeGrantHandler;
 import dev.deputy.broker.oauth.TokenContext;
 import dev.deputy.broker.tenant.Tenant;
 import dev.deputy.broker.tenant.Tenants;
+import dev.deputy.broker.testing.KeycloakServer;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,118 +50,43 @@ class KeycloakE2ETest {
     static final String REALM = "deputy-e2e-" + Long.toString(System.nanoTime(), 36);
     @TempDir
     static Path dir;
-    Process keycloak;
+    KeycloakServer keycloak;
     String kc;
     FedFixture fx;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeAll
     void start() throws Exception {
-        String url = System.getProperty("deputy.keycloak.url");
-        String dist = System.getProperty("deputy.keycloak.dist");
-        Assumptions.assumeTrue(url != null || dist != null,
-                "no Keycloak: run scripts/e2e-keycloak (or pass -Ddeputy.keycloak.dist / -Ddeputy.keycloak.url)");
-        if (url != null) {
-            kc = url.replaceAll("/$", "");
-        } else {
-            int port;
-            try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-                port = s.getLocalPort();
-            }
-            ProcessBuilder pb = new ProcessBuilder(Path.of(dist, "bin", "kc.sh").toString(), "start-dev",
-                    "--http-host=127.0.0.1", "--http-port=" + port, "--cache=local")
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("keycloak.log").toFile());
-            pb.environment().put("KC_BOOTSTRAP_ADMIN_USERNAME", "admin");
-            pb.environment().put("KC_BOOTSTRAP_ADMIN_PASSWORD", "admin");
-            pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-            keycloak = pb.start();
-            kc = "http://127.0.0.1:" + port;
-        }
-        waitForKeycloak();
+        keycloak = KeycloakServer.sharedOrSkip();
+        kc = keycloak.url();
         fx = new FedFixture(dir.resolve("broker"));
     }
 
     @AfterAll
-    void stop() throws Exception {
-        if (kc != null) {
-            try {
-                admin(adminToken(), "DELETE", "/" + REALM, null);
-            } catch (Exception | AssertionError ignored) {
-                // best effort
-            }
+    void stop() {
+        if (keycloak != null) {
+            keycloak.deleteRealm(REALM);
         }
         if (fx != null) {
             fx.close();
         }
-        if (keycloak != null) {
-            keycloak.destroy();
-            if (!keycloak.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
-                keycloak.destroyForcibly();
-            }
-        }
-    }
-
-    void waitForKeycloak() throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (keycloak != null && !keycloak.isAlive()) {
-                throw new IllegalStateException("Keycloak exited: " + Files.readString(dir.resolve("keycloak.log")));
-            }
-            try {
-                if (http.send(HttpRequest.newBuilder(URI.create(kc + "/realms/master")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // starting
-            }
-            Thread.sleep(1000);
-        }
-        throw new IllegalStateException("Keycloak did not start within 300 s");
-    }
-
-    // ------------------------------------------------------------------------------------------ Keycloak admin API
-
-    String adminToken() throws Exception {
-        String form = URLUtils.serializeParameters(Map.of("grant_type", List.of("password"), "client_id", List.of("admin-cli"),
-                "username", List.of(System.getProperty("deputy.keycloak.admin-user", "admin")),
-                "password", List.of(System.getProperty("deputy.keycloak.admin-password", "admin"))));
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(kc + "/realms/master/protocol/openid-connect/token"))
-                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), r.body());
-        return (String) JSON.readValue(r.body(), Map.class).get("access_token");
-    }
-
-    HttpResponse<String> admin(String token, String method, String path, Object body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(kc + "/admin/realms" + path)).header("Authorization", "Bearer " + token);
-        if (body != null) {
-            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
-        } else {
-            b.method(method, HttpRequest.BodyPublishers.noBody());
-        }
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertTrue(r.statusCode() / 100 == 2, () -> method + " " + path + " → " + r.statusCode() + " " + r.body());
-        return r;
     }
 
     // ------------------------------------------------------------------------------------------ the flow
 
     @Test
     void fullCodeFlowThroughKeycloakKeepsItsSubject() throws Exception {
-        String t = adminToken();
-        admin(t, "POST", "", Map.of("realm", REALM, "enabled", true));
-        admin(t, "POST", "/" + REALM + "/clients", Map.of("clientId", "deputy", "enabled", true, "publicClient", false,
+        keycloak.admin("POST", "", Map.of("realm", REALM, "enabled", true));
+        keycloak.admin("POST", "/" + REALM + "/clients", Map.of("clientId", "deputy", "enabled", true, "publicClient", false,
                 "secret", "kc-client-s3cret", "standardFlowEnabled", true, "directAccessGrantsEnabled", false,
                 "redirectUris", List.of(fx.issuer() + "/callback"), "attributes", Map.of("pkce.code.challenge.method", "S256")));
-        admin(t, "POST", "/" + REALM + "/roles", Map.of("name", "deputy-dev"));
-        String role = admin(t, "GET", "/" + REALM + "/roles/deputy-dev", null).body();
-        HttpResponse<String> created = admin(t, "POST", "/" + REALM + "/users", Map.of("username", "ada", "enabled", true,
+        keycloak.admin("POST", "/" + REALM + "/roles", Map.of("name", "deputy-dev"));
+        String role = keycloak.admin("GET", "/" + REALM + "/roles/deputy-dev", null).body();
+        HttpResponse<String> created = keycloak.admin("POST", "/" + REALM + "/users", Map.of("username", "ada", "enabled", true,
                 "email", "ada@kc-e2e.example", "emailVerified", true, "firstName", "Ada", "lastName", "Lovelace",
                 "credentials", List.of(Map.of("type", "password", "value", "pw-Ada-12345", "temporary", false))));
         String location = created.headers().firstValue("Location").orElseThrow();
         String userId = location.substring(location.lastIndexOf('/') + 1);
-        admin(t, "POST", "/" + REALM + "/users/" + userId + "/role-mappings/realm", List.of(JSON.readValue(role, Map.class)));
+        keycloak.admin("POST", "/" + REALM + "/users/" + userId + "/role-mappings/realm", List.of(JSON.readValue(role, Map.class)));
 
         // the connector, through Deputy's admin API
         String connector = JSON.writeValueAsString(Map.of("id", "kc-e2e", "type", "keycloak", "issuer", kc + "/realms/" + REALM,
