@@ -14,11 +14,12 @@ import java.time.Duration;
  * @param rateLimits              the tenant's rate limits ({@link RateLimitsFile}); unset: the defaults
  * @param branding                how the tenant's pages (login, consent, account) look; unset: Deputy's own
  * @param anomaly                 anomaly rules on the audit stream and their alert webhook ({@link AnomalyFile}); unset: none
+ * @param toolReports             how tool-call reports are checked ({@link ToolReportsFile}); unset: strictly
  */
 public record TenantFile(String displayName, String signingAlg, Duration accessTokenTtl,
                          Duration keyRotationPeriod, Duration keyPrepublish, DormancyFile dormancy,
                          IntrospectionFile introspection, String clientAssertionAudience, RateLimitsFile rateLimits,
-                         BrandingFile branding, AnomalyFile anomaly) {
+                         BrandingFile branding, AnomalyFile anomaly, ToolReportsFile toolReports) {
     public static final String AUD_ISSUER = "issuer";
     public static final String AUD_ISSUER_OR_ENDPOINTS = "issuer_or_endpoints";
 
@@ -35,6 +36,14 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
         }
         rateLimits = rateLimits == null ? RateLimitsFile.DEFAULT : rateLimits;
         anomaly = anomaly == null ? new AnomalyFile(null, null) : anomaly;
+    }
+
+    public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
+                      Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
+                      String clientAssertionAudience, RateLimitsFile rateLimits, BrandingFile branding,
+                      AnomalyFile anomaly) {
+        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
+                clientAssertionAudience, rateLimits, branding, anomaly, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
@@ -91,6 +100,18 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
                 allowedClients = java.util.List.copyOf(allowedClients);
             }
         }
+    }
+
+    /**
+     * {@code tool_reports:} in tenant.yml (docs/mcp.md, Tool-call reports). RFC 8705 §3: a certificate-bound token is
+     * used only with its certificate; a report of a call made with such a token must show that the caller presented
+     * it (the reporter forwards {@code client_certificate}, or the holder reports over mTLS itself). Without it the
+     * report is refused — unless the tenant opts in here for MCP servers that do not terminate TLS themselves (then
+     * the call is recorded with {@code cnf_verified: false}).
+     *
+     * @param acceptUnverifiedCnf record such reports, marked unverified (default false: refuse them)
+     */
+    public record ToolReportsFile(Boolean acceptUnverifiedCnf) {
     }
 
     /**
