@@ -212,6 +212,7 @@ class AnomalyRulesTest {
         // normal traffic: successes are not refusals
         append(ev(EventTypes.TOKEN_ISSUED, Outcome.SUCCESS).agent(BURST).client(BURST).scopes("files:read"), "198.51.100.7");
         // three minutes later the two refusals have left the window: two more make two, not four
+        appendAndAwaitSentinel(); // the detector reads the clock when it evaluates: let it catch up before moving it
         clock.advance(java.time.Duration.ofMinutes(3));
         append(ev(EventTypes.TOKEN_REFRESH_REUSE, Outcome.FAILURE).agent(BURST), "198.51.100.7");
         append(ev(EventTypes.POLICY_DECISION, Outcome.DENY).agent(BURST).actors(List.of(BURST))
@@ -219,6 +220,7 @@ class AnomalyRulesTest {
         // a permitted decision is no refusal
         append(ev(EventTypes.POLICY_DECISION, Outcome.ALLOW).agent(BURST).actors(List.of(BURST))
                 .detail("kind", "tool").detail("tool", "get_balance").detail("effect", "permit"), "198.51.100.7");
+        appendAndAwaitSentinel();
         clock.advance(java.time.Duration.ofSeconds(5));
         AuditEntry third = append(ev(EventTypes.TOKEN_REJECTED, Outcome.FAILURE).agent(BURST).client(BURST)
                 .detail("error", "invalid_client"), "198.51.100.7");
@@ -338,12 +340,15 @@ class AnomalyRulesTest {
         // Tuesday 10:00 in Paris: working hours
         clock.set(ZonedDateTime.of(2026, 12, 8, 10, 0, 0, 0, PARIS).toInstant());
         append(ev(EventTypes.TOKEN_ISSUED, Outcome.SUCCESS).agent(OFFICE).client(OFFICE).scopes("files:read"), "10.2.2.2");
+        appendAndAwaitSentinel(); // the detector reads the clock when it evaluates: let it catch up before moving it
         // Tuesday 18:59:59 still is
         clock.set(ZonedDateTime.of(2026, 12, 8, 18, 59, 59, 0, PARIS).toInstant());
         append(ev(EventTypes.TOOL_CALL, Outcome.SUCCESS).agent(OFFICE).detail("tool", "calendar.read").detail("status", "ok"), "10.2.2.2");
+        appendAndAwaitSentinel();
         // the night runner at 23:30 on Tuesday: its own hours (metadata 22:00-06:00)
         clock.set(ZonedDateTime.of(2026, 12, 8, 23, 30, 0, 0, PARIS).toInstant());
         append(ev(EventTypes.TOKEN_ISSUED, Outcome.SUCCESS).agent(NIGHT).client(NIGHT).scopes("files:read"), "10.2.2.3");
+        appendAndAwaitSentinel();
         // Saturday 10:00: not a working day for the office assistant
         clock.set(ZonedDateTime.of(2026, 12, 12, 10, 0, 0, 0, PARIS).toInstant());
         AuditEntry weekend = append(ev(EventTypes.TOKEN_ISSUED, Outcome.SUCCESS).agent(OFFICE).client(OFFICE)
@@ -355,6 +360,7 @@ class AnomalyRulesTest {
         assertEquals("use at 2026-12-12T10:00 Europe/Paris, outside 08:00-19:00", d.get("reason"));
         assertActive(OFFICE);
         assertAlerted(office, OFFICE, "office-hours", false);
+        appendAndAwaitSentinel();
 
         // the night runner at noon on Wednesday: outside its own hours
         clock.set(ZonedDateTime.of(2026, 12, 9, 12, 0, 0, 0, PARIS).toInstant());

@@ -398,6 +398,7 @@ class AuthzenHttpTest {
     void credentialsInTheQueryStringAreRefusedAndAudited() {
         String body = transfer("payments.settlement.reconciler", 5, "EUR");
         HttpClient http = HttpClient.newHttpClient();
+        String token = bankToken(); // fetched (and its token.issued entry written) before counting
         int before = broker.audit().size();
         // the old way: a client assertion in the URL (it would end up in access logs)
         HttpResponse<String> assertion = post(broker.url(), http, "/access/v1/evaluation", queryAssertion(bankKey, "bank-mcp"), body);
@@ -410,9 +411,9 @@ class AuthzenHttpTest {
         assertEquals("credentials_in_query", details(e).get("reason"));
         assertFalse(e.details().contains("eyJ"), "the assertion is not in the audit entry");
         // also with a valid token beside it, an access_token parameter, or a client_id over mTLS
-        assertEquals(400, post(broker.url(), http, "/access/v1/evaluations", "?access_token=" + bankToken(), body).statusCode());
+        assertEquals(400, post(broker.url(), http, "/access/v1/evaluations", "?access_token=" + token, body).statusCode());
         assertEquals(400, post(broker.url(), http, "/access/v1/evaluation", "?client_id=bank-mcp", body,
-                bearer(bankToken())).statusCode());
+                bearer(token)).statusCode());
         HttpClient mtls = HttpClient.newBuilder().sslContext(TestKeys.clientTls(mtlsKey.getPrivate(), mtlsCert)).build();
         assertEquals(400, post(broker.httpsUrl(), mtls, "/access/v1/evaluation", "?client_id=bank.mtls", body).statusCode());
         List<AuditEntry> after = broker.audit().subList(before, broker.audit().size());
