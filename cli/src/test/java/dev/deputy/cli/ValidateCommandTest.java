@@ -158,7 +158,7 @@ class ValidateCommandTest {
                 "tenants/demo/tenant.yml:2: 'signing_alg' must be one of ES256, RS256, EdDSA, not 'HS256'",
                 "tenants/demo/tenant.yml:3: 'access_token_ttl': '5 minutes' is not valid (expected a duration such as 300s, 5m, 24h, 30d or PT5M)",
                 "tenants/demo/tenant.yml:4: unknown key 'colour' (known keys: display_name, signing_alg, access_token_ttl, "
-                        + "key_rotation_period, key_prepublish, client_assertion_audience, introspection, dormancy, rate_limits, branding, anomaly)");
+                        + "key_rotation_period, key_prepublish, client_assertion_audience, introspection, dormancy, rate_limits, branding, anomaly, tool_reports)");
     }
 
     @Test
