@@ -1,6 +1,7 @@
 -- wrk script for `scripts/bench authzen`: POSTs the AuthZEN body of BENCH_BODY (a file) to the decision endpoint,
 -- authenticated as the bench's decision client by mTLS through the trusted proxy header (BENCH_CERT_HEADER, the
--- URL-encoded PEM a TLS-terminating proxy would forward). Prints p50/p99 like the other bench scripts.
+-- URL-encoded PEM a TLS-terminating proxy would forward) with its client id in Deputy-Client-Id. Prints p50/p99 like
+-- the other bench scripts.
 function init(args)
   local f = assert(io.open(os.getenv("BENCH_BODY"), "r"))
   body = f:read("*a")
@@ -8,6 +9,7 @@ function init(args)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["X-Client-Cert"] = os.getenv("BENCH_CERT_HEADER")
+  wrk.headers["Deputy-Client-Id"] = "bench-pep"
 end
 
 function request()

@@ -119,17 +119,22 @@ final class AgentCommand extends Group {
             List<Map<String, Object>> rows = new ArrayList<>();
             for (Map<String, Object> r : reports) {
                 Map<String, Object> row = new LinkedHashMap<>(r);
+                row.put("tools_granted", Lists.maps(r.get("tools_granted")).stream()
+                        .flatMap(g -> ((List<?>) g.get("tools")).stream().map(String::valueOf)).distinct().toList());
                 row.put("tools_used", Lists.maps(r.get("tools_used")).stream().map(t -> str(t.get("tool"))).toList());
                 row.put("change", change(r.get("recommendation")));
                 rows.add(row);
             }
-            Output.columns(p, rows, "no agents", "agent", "scopes_granted", "scopes_used", "scopes_unused", "tools_used",
-                    "change");
+            Output.columns(p, rows, "no agents", "agent", "scopes_granted", "scopes_used", "scopes_unused", "tools_granted",
+                    "tools_used", "tools_unused", "change");
         });
         return 0;
     }
 
-    /** The recommendation in one cell: "remove reader; narrow writer to files:write" or "none". */
+    /**
+     * The recommendation in one cell: "remove reader; narrow writer to files:write; exclude from tool rule x; narrow
+     * tool rule y to get_balance" or "none".
+     */
     @SuppressWarnings("unchecked")
     static String change(Object recommendation) {
         if (!(recommendation instanceof Map<?, ?> rec)) {
@@ -143,6 +148,14 @@ final class AgentCommand extends Group {
         for (Map<String, Object> n : Lists.maps(rec.get("narrow_roles"))) {
             parts.add("narrow " + n.get("role") + " to " + String.join(" ", ((List<Object>) n.get("keep_scopes"))
                     .stream().map(String::valueOf).toList()));
+        }
+        for (Map<String, Object> t : Lists.maps(rec.get("tool_rules"))) {
+            if ("exclude".equals(t.get("change"))) {
+                parts.add("exclude from tool rule " + t.get("rule"));
+            } else if ("narrow".equals(t.get("change"))) {
+                parts.add("narrow tool rule " + t.get("rule") + " to " + String.join(" ", ((List<Object>) t.get("keep_tools"))
+                        .stream().map(String::valueOf).toList()));
+            }
         }
         return parts.isEmpty() ? "none" : String.join("; ", parts);
     }

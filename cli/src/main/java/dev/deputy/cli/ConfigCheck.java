@@ -6,6 +6,7 @@ import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
+import dev.deputy.policy.NearestName;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -1203,51 +1204,13 @@ public final class ConfigCheck {
         return dot > 0 ? n.substring(0, dot) : n;
     }
 
-    /** {@code " (did you mean 'x'?)"} for the nearest known name within a small edit distance, else "". */
+    /** {@code " (did you mean 'x'?)"} for the nearest known name, else "" (the rule shared with the broker). */
     static String suggest(String given, Collection<String> known) {
-        String best = nearest(given, known);
-        return best == null ? "" : " (did you mean '" + best + "'?)";
+        return NearestName.suggest(given, known);
     }
 
-    /** The known name a typo most likely meant, or null when none is close (or {@code given} is known). */
+    /** The known name a typo most likely meant, or null ({@link NearestName}, as the broker's config messages). */
     static String nearest(String given, Collection<String> known) {
-        String best = null;
-        int bestD = Integer.MAX_VALUE;
-        for (String k : known) {
-            int d = distance(given.toLowerCase(Locale.ROOT), k.toLowerCase(Locale.ROOT));
-            if (d < bestD) {
-                bestD = d;
-                best = k;
-            }
-        }
-        int limit = typoLimit(given);
-        return best != null && bestD <= limit && bestD > 0 || best != null && bestD == 0 && !best.equals(given)
-                ? best : null;
-    }
-
-    /** How many edits still look like a typo: 1 in a short name, 2 up to 8 characters, 3 beyond. */
-    static int typoLimit(String given) {
-        return given.length() <= 4 ? 1 : given.length() <= 8 ? 2 : 3;
-    }
-
-    /** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
-    static int distance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= b.length(); j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
-                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-                }
-            }
-        }
-        return d[a.length()][b.length()];
+        return NearestName.nearest(given, known);
     }
 }

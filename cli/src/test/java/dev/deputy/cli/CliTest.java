@@ -80,6 +80,62 @@ class CliTest {
     }
 
     @Test
+    void leastPrivilegeTableShowsScopesAndToolsGrantedVersusUsedAndTheChange(@TempDir Path tmp) throws Exception {
+        String id = "lp.reconciler.bot";
+        assertEquals(201, broker.post("/admin/t/demo/roles", "{\"name\":\"lp.reader\",\"scopes\":[\"files:read\",\"files:list\"]}")
+                .statusCode());
+        Path jwks = Files.writeString(tmp.resolve("jwks.json"), TestKeys.publicJwks());
+        assertEquals(0, cli("agent", "create", id, "--env", "prod", "--role", "lp.reader", "--auth-method", "private_key_jwt",
+                "--jwks", jwks.toString(), "--owner", "zoë.ångström@example.com").code());
+        Path policies = Files.createDirectories(tmp.resolve("policies"));
+        Files.writeString(policies.resolve("tools.yml"), """
+                tools:
+                  rules:
+                    - {id: read-only, effect: permit, tools: ["get_*", "überweisung_prüfen"]}
+                    - {id: bot-transfers, effect: permit, tools: [transfer_funds, refund], actors: {agents: [lp.reconciler.bot]}}
+                    - {id: someone-else, effect: permit, tools: [delete_everything], actors: {agents: [other.bot]}}
+                """);
+        dev.deputy.broker.policy.Policies ps = broker.bean(dev.deputy.broker.policy.Policies.class);
+        dev.deputy.policy.ToolPolicy before = ps.tools("demo");
+        ps.replaceTools("demo", dev.deputy.broker.policy.Policies.loadTools(policies));
+        try {
+            dev.deputy.broker.audit.AuditLog log = broker.bean(dev.deputy.broker.audit.AuditLog.class);
+            log.appendAll(List.of(
+                    ev("token.issued", dev.deputy.broker.audit.AuditEvent.Outcome.SUCCESS).agent(id).client(id)
+                            .scopes("files:read").build(),
+                    ev("tool.call", dev.deputy.broker.audit.AuditEvent.Outcome.SUCCESS).agent(id)
+                            .detail("tool", "überweisung_prüfen").detail("status", "ok").build(),
+                    ev("policy.decision", dev.deputy.broker.audit.AuditEvent.Outcome.ALLOW).agent(id).actors(List.of(id))
+                            .subject("jonathan.christopher.williams", "https://idp.example.com/").detail("kind", "tool")
+                            .detail("tool", "transfer_funds").detail("effect", "permit").build(),
+                    ev("policy.decision", dev.deputy.broker.audit.AuditEvent.Outcome.DENY).agent(id).actors(List.of(id))
+                            .subject("jonathan.christopher.williams", "https://idp.example.com/").detail("kind", "tool")
+                            .detail("tool", "refund").detail("effect", "deny").build()));
+            Run r = cli("agent", "least-privilege", id, "--since", "1h");
+            assertEquals(0, r.code(), r.err());
+            List<String> lines = r.out().lines().toList();
+            assertEquals(2, lines.size(), r.out());
+            assertEquals(List.of("AGENT", "SCOPES GRANTED", "SCOPES USED", "SCOPES UNUSED", "TOOLS GRANTED", "TOOLS USED",
+                    "TOOLS UNUSED", "CHANGE"), List.of(lines.get(0).trim().split(" {2,}")), r.out());
+            assertEquals(List.of(id, "files:list files:read", "files:read", "files:list",
+                    "get_* überweisung_prüfen transfer_funds refund", "transfer_funds überweisung_prüfen", "get_* refund",
+                    "narrow lp.reader to files:read; narrow tool rule read-only to überweisung_prüfen; narrow tool rule"
+                            + " bot-transfers to transfer_funds"), List.of(lines.get(1).trim().split(" {2,}")), r.out());
+            // the admin API's answer as it is
+            Run json = cli("agent", "least-privilege", id, "--since", "1h", "--output", "json");
+            assertEquals(0, json.code(), json.err());
+            Map<String, Object> m = ManageBroker.json(json.out());
+            assertEquals(List.of("get_*", "refund"), m.get("tools_unused"));
+        } finally {
+            ps.replaceTools("demo", before);
+        }
+    }
+
+    static dev.deputy.broker.audit.AuditEvent.Builder ev(String type, dev.deputy.broker.audit.AuditEvent.Outcome o) {
+        return dev.deputy.broker.audit.AuditEvent.of("demo", type, o);
+    }
+
+    @Test
     void createListSuspendShowRevoke(@TempDir Path tmp) throws Exception {
         Path jwks = Files.writeString(tmp.resolve("jwks.json"), TestKeys.publicJwks());
         Run r = cli("agent", "create", "cli-bot", "--env", "staging", "--role", "reader", "--auth-method", "private_key_jwt",

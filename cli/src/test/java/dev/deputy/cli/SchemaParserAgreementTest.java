@@ -110,6 +110,10 @@ class SchemaParserAgreementTest {
         c.add(bad(Kind.TENANT, "rate true", "display_name: Demo\nrate_limits:\n  tenant: true\n"));
         c.add(bad(Kind.TENANT, "rate number", "display_name: Demo\nrate_limits:\n  tenant: 300\n"));
         c.add(bad(Kind.TENANT, "rate period", "display_name: Demo\nrate_limits:\n  tenant: 300/500ms\n"));
+        // tool-call reports (docs/mcp.md): the opt-in for MCP servers that do not terminate TLS
+        c.add(ok(Kind.TENANT, "tool_reports opt-in", "display_name: Demo\ntool_reports:\n  accept_unverified_cnf: true\n"));
+        c.add(bad(Kind.TENANT, "tool_reports not a boolean", "display_name: Demo\ntool_reports:\n  accept_unverified_cnf: maybe\n"));
+        c.add(bad(Kind.TENANT, "tool_reports unknown key", "display_name: Demo\ntool_reports:\n  accept_unverified: true\n"));
         // anomaly rules (docs/governance.md)
         String anomaly = "display_name: Demo\nanomaly:\n  webhook:\n    url: https://alerts.example.com/deputy\n"
                 + "    secret_env: DEPUTY_ALERT_SECRET\n  rules:\n";

@@ -159,7 +159,7 @@ class ValidateCommandTest {
                 "tenants/demo/tenant.yml:3: 'access_token_ttl': '5 minutes' is not valid (expected a duration such as 300s, 5m, 24h, 30d or PT5M)",
                 "tenants/demo/tenant.yml:4: unknown key 'colour' (known keys: display_name, signing_alg, access_token_ttl, "
                         + "key_rotation_period, key_prepublish, client_assertion_audience, introspection, dormancy, rate_limits, branding, anomaly, "
-                        + "approvals)");
+                        + "approvals, tool_reports)");
     }
 
     @Test

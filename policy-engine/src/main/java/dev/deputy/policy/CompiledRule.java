@@ -21,17 +21,21 @@ final class CompiledRule {
     final String description;
     final Effect effect;
     final List<Check> checks;
+    /** The rule as written (what {@link ToolPolicy#grantsTo} reads); null only while the rule's constructor checks it. */
+    final ToolsSection.Rule written;
 
-    private CompiledRule(String id, String description, Effect effect, List<Check> checks) {
+    private CompiledRule(String id, String description, Effect effect, List<Check> checks, ToolsSection.Rule written) {
         this.id = id;
         this.description = description;
         this.effect = effect;
         this.checks = List.copyOf(checks);
+        this.written = written;
     }
 
     static CompiledRule compile(ToolsSection.Rule r) {
-        return compile(r.id(), r.description(), r.effect(), r.tools(), r.servers(), r.subject(), r.actors(), r.when(),
-                r.time(), r.source());
+        CompiledRule c = compile(r.id(), r.description(), r.effect(), r.tools(), r.servers(), r.subject(), r.actors(),
+                r.when(), r.time(), r.source());
+        return new CompiledRule(c.id, c.description, c.effect, c.checks, r);
     }
 
     /** Also called from the rule's constructor (before its fields are set), so that errors carry the file's line. */
@@ -77,7 +81,7 @@ final class CompiledRule {
         if (!source.isEmpty()) {
             checks.add(source(source, at));
         }
-        return new CompiledRule(id, description, effect, checks);
+        return new CompiledRule(id, description, effect, checks, null);
     }
 
     private static void subject(ToolsSection.SubjectMatch s, String at, List<Check> checks) {

@@ -119,6 +119,78 @@ public final class ToolPolicy {
         return defaultDecision(in);
     }
 
+    /**
+     * The tools this policy grants an agent (running in {@code environment}): every permit or require_approval rule
+     * that a call by the agent can match — as the actor of a user's call (its {@code actors} conditions admit the
+     * agent, a chain of depth 1 or more, and the subject may be a user) or on its own (no actor condition that needs a
+     * chain, the subject may be an agent and its {@code ids} admit the agent) — with the conditions that remain, in
+     * file order; then the tenant default when it is not deny. Deny rules are not subtracted (they narrow calls, not
+     * tools, unless unconditional). Static: it reads the rules as written, no input.
+     */
+    public List<ToolGrant> grantsTo(String agentId, String environment) {
+        List<ToolGrant> out = new ArrayList<>();
+        for (CompiledRule r : rules) {
+            if (r.effect == Effect.DENY || r.written == null) {
+                continue;
+            }
+            ToolsSection.Rule w = r.written;
+            ToolsSection.SubjectMatch s = w.subject();
+            ToolsSection.ActorsMatch a = w.actors();
+            boolean userSubject = s == null || s.type() == null || "user".equals(s.type());
+            boolean agentSubject = s == null || s.type() == null || "agent".equals(s.type());
+            boolean forUsers = userSubject && (a == null
+                    || (a.agents().isEmpty() || new Glob(a.agents(), "actors.agents").matches(agentId))
+                    && (a.environments().isEmpty() || environment != null && a.environments().contains(environment))
+                    && (a.maxDepth() == null || a.maxDepth() >= 1));
+            boolean alone = agentSubject && (s == null || (s.ids().isEmpty()
+                    || new Glob(s.ids(), "subject.ids").matches(agentId)) && s.groups().isEmpty() && s.attributes().isEmpty())
+                    && (a == null || a.agents().isEmpty() && a.environments().isEmpty()
+                    && (a.minDepth() == null || a.minDepth() == 0));
+            if (!forUsers && !alone) {
+                continue;
+            }
+            List<String> ways = new ArrayList<>();
+            if (forUsers) {
+                ways.add(ToolGrant.FOR_USERS);
+            }
+            if (alone) {
+                ways.add(ToolGrant.ALONE);
+            }
+            List<String> conditions = new ArrayList<>();
+            if (!w.servers().isEmpty()) {
+                conditions.add("servers " + w.servers());
+            }
+            if (forUsers && s != null) {
+                if (!s.ids().isEmpty()) {
+                    conditions.add("subject.ids " + s.ids());
+                }
+                if (!s.groups().isEmpty()) {
+                    conditions.add("subject.groups any of " + s.groups());
+                }
+                new java.util.TreeMap<>(s.attributes()).forEach((k, v) -> conditions.add("subject.attributes." + k + " " + v));
+            }
+            if (a != null && a.minDepth() != null && a.minDepth() > 1) {
+                conditions.add("actors.depth >= " + a.minDepth());
+            }
+            conditions.addAll(w.when());
+            if (w.time() != null) {
+                ToolsSection.TimeWindow t = w.time();
+                conditions.add("time " + (t.days().isEmpty() ? "" : t.days() + " ") + (t.hours() == null ? "" : t.hours() + " ")
+                        + (t.zone() == null ? "UTC" : t.zone()));
+            }
+            if (!w.source().isEmpty()) {
+                conditions.add("source " + w.source());
+            }
+            boolean names = a != null && a.agents().contains(agentId) || s != null && s.ids().contains(agentId);
+            out.add(new ToolGrant(r.id, r.effect, w.tools(), ways, conditions, names));
+        }
+        if (defaultEffect != Effect.DENY) {
+            out.add(new ToolGrant(ToolDecision.DEFAULT_RULE, defaultEffect, List.of("*"),
+                    List.of(ToolGrant.FOR_USERS, ToolGrant.ALONE), List.of(), false));
+        }
+        return out;
+    }
+
     /** {@link #decide} with every rule's every check traced (no short cuts), for explanations. */
     public Explanation explain(ToolInput in) {
         List<Explanation.RuleTrace> traces = new ArrayList<>();

@@ -60,6 +60,7 @@ class ConnectorAdminController {
     @Operation(operationId = "listConnectors", summary = "List connectors")
     @ApiResponse(responseCode = "200", description = "The connectors", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ConnectorList")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get
     HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
@@ -70,6 +71,7 @@ class ConnectorAdminController {
     @Operation(operationId = "getConnector", summary = "Show a connector")
     @ApiResponse(responseCode = "200", description = "The connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get("/{id}")
     HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id) {
@@ -83,6 +85,7 @@ class ConnectorAdminController {
     @ApiResponse(responseCode = "201", description = "The new connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
     @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post
@@ -105,6 +108,7 @@ class ConnectorAdminController {
     @Operation(operationId = "testConnector", summary = "Test a connector: discovery, keys, role mapping")
     @ApiResponse(responseCode = "200", description = "Every check and problem", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ConnectorTest")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post("/{id}/test")
     HttpResponse<?> test(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id, HttpRequest<?> request,
@@ -162,6 +166,7 @@ class ConnectorAdminController {
     @Operation(operationId = "enableConnector", summary = "Enable a connector")
     @ApiResponse(responseCode = "200", description = "The connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post("/{id}/enable")
@@ -173,6 +178,7 @@ class ConnectorAdminController {
     @Operation(operationId = "disableConnector", summary = "Disable a connector")
     @ApiResponse(responseCode = "200", description = "The connector", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Connector")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post("/{id}/disable")
@@ -184,6 +190,7 @@ class ConnectorAdminController {
     @Operation(operationId = "removeConnector", summary = "Remove a connector")
     @ApiResponse(responseCode = "204", description = "Removed")
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "409", description = "The current state does not allow it; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Delete("/{id}")

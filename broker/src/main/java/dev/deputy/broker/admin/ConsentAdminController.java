@@ -55,6 +55,7 @@ class ConsentAdminController {
     @Operation(operationId = "listConsents", summary = "List consents (?user=<user id>)")
     @ApiResponse(responseCode = "200", description = "The consents", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ConsentList")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get
     HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue String user) {
@@ -77,6 +78,7 @@ class ConsentAdminController {
     @Operation(operationId = "revokeConsent", summary = "Revoke a consent (the next authorization asks again)")
     @ApiResponse(responseCode = "204", description = "Revoked")
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Delete("/{user}/{client}/{resource}")
     HttpResponse<?> revoke(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Internal user id (find it with GET …/users?email= or ?sub=)", example = "usr_01JH5Q8M3N2ZP9T4V6W7X8Y9Z0") @PathVariable String user, @Parameter(description = "OAuth client id", example = "payments.settlement.dashboard") @PathVariable String client,

@@ -53,6 +53,7 @@ class PolicyDryRunController {
     @ApiResponse(responseCode = "200", description = "What the proposed policies would have decided, and which past calls would change", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/PolicyDryRun")))
     @ApiResponse(responseCode = "400", description = "Malformed request or policy files (file:line: reason); nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/dry-run", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> dryRun(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @Body String body) {

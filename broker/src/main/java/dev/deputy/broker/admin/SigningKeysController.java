@@ -47,6 +47,7 @@ class SigningKeysController {
     @Operation(operationId = "listSigningKeys", summary = "List signing keys")
     @ApiResponse(responseCode = "200", description = "The keys", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/SigningKeyList")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Get(produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
@@ -59,6 +60,7 @@ class SigningKeysController {
     @Operation(operationId = "rotateSigningKey", summary = "Rotate now (pre-publish and promote at once)")
     @ApiResponse(responseCode = "200", description = "The keys after rotation", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/KeyRotation")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
+    @ApiResponse(responseCode = "403", description = "No role for this in that tenant", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @Post(uri = "/rotate", produces = MediaType.APPLICATION_JSON)
     HttpResponse<?> rotate(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {

@@ -9,6 +9,7 @@ import dev.deputy.broker.policy.Policies;
 import dev.deputy.broker.ratelimit.RateLimiter;
 import dev.deputy.broker.tenant.Tenant;
 import dev.deputy.broker.tenant.Tenants;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
@@ -17,6 +18,7 @@ import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.authentication.Authentication;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -53,13 +55,16 @@ class TenantsController {
         this.dormancy = dormancy;
     }
 
-    @Operation(operationId = "listTenants", summary = "The tenants this admin may see")
+    @Operation(operationId = "listTenants", summary = "The tenants this admin may see: all for a super admin, else those it holds a role in")
     @ApiResponse(responseCode = "200", description = "The tenants", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/TenantList")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @Get(uri = "/tenants", produces = MediaType.APPLICATION_JSON)
-    HttpResponse<?> list() {
-        return AdminViews.ok(Map.of("tenants", tenants.all().stream().sorted(Comparator.comparing(Tenant::id))
-                .map(t -> summary(t)).toList()));
+    HttpResponse<?> list(@Nullable Authentication auth) {
+        // a super admin sees every tenant; any other admin only the tenants it has a grant on (any role there)
+        AdminPrincipal p = AdminPrincipal.of(auth).orElse(null);
+        return AdminViews.ok(Map.of("tenants", tenants.all().stream()
+                .filter(t -> p != null && (p.superAdmin() || !p.rolesIn(t.id()).isEmpty()))
+                .sorted(Comparator.comparing(Tenant::id)).map(t -> summary(t)).toList()));
     }
 
     @Operation(operationId = "showTenant", summary = "A tenant's settings in effect (tenant.yml with the broker defaults)")

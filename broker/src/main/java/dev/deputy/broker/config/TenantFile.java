@@ -15,11 +15,13 @@ import java.time.Duration;
  * @param branding                how the tenant's pages (login, consent, account) look; unset: Deputy's own
  * @param anomaly                 anomaly rules on the audit stream and their alert webhook ({@link AnomalyFile}); unset: none
  * @param approvals               human approval through OpenID CIBA ({@link ApprovalsFile}); unset: no CIBA client
+ * @param toolReports             how tool-call reports are checked ({@link ToolReportsFile}); unset: strictly
  */
 public record TenantFile(String displayName, String signingAlg, Duration accessTokenTtl,
                          Duration keyRotationPeriod, Duration keyPrepublish, DormancyFile dormancy,
                          IntrospectionFile introspection, String clientAssertionAudience, RateLimitsFile rateLimits,
-                         BrandingFile branding, AnomalyFile anomaly, ApprovalsFile approvals) {
+                         BrandingFile branding, AnomalyFile anomaly, ApprovalsFile approvals,
+                         ToolReportsFile toolReports) {
     public static final String AUD_ISSUER = "issuer";
     public static final String AUD_ISSUER_OR_ENDPOINTS = "issuer_or_endpoints";
 
@@ -43,21 +45,29 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
                       Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
                       String clientAssertionAudience, RateLimitsFile rateLimits, BrandingFile branding, AnomalyFile anomaly) {
         this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
-                clientAssertionAudience, rateLimits, branding, anomaly, null);
+                clientAssertionAudience, rateLimits, branding, anomaly, null, null);
+    }
+
+    public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
+                      Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
+                      String clientAssertionAudience, RateLimitsFile rateLimits, BrandingFile branding,
+                      AnomalyFile anomaly, ApprovalsFile approvals) {
+        this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
+                clientAssertionAudience, rateLimits, branding, anomaly, approvals, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
                       Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
                       String clientAssertionAudience, RateLimitsFile rateLimits) {
         this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
-                clientAssertionAudience, rateLimits, null, null, null);
+                clientAssertionAudience, rateLimits, null, null, null, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
                       Duration keyPrepublish, DormancyFile dormancy, IntrospectionFile introspection,
                       String clientAssertionAudience, RateLimitsFile rateLimits, BrandingFile branding) {
         this(displayName, signingAlg, accessTokenTtl, keyRotationPeriod, keyPrepublish, dormancy, introspection,
-                clientAssertionAudience, rateLimits, branding, null, null);
+                clientAssertionAudience, rateLimits, branding, null, null, null);
     }
 
     public TenantFile(String displayName, String signingAlg, Duration accessTokenTtl, Duration keyRotationPeriod,
@@ -100,6 +110,18 @@ public record TenantFile(String displayName, String signingAlg, Duration accessT
                 allowedClients = java.util.List.copyOf(allowedClients);
             }
         }
+    }
+
+    /**
+     * {@code tool_reports:} in tenant.yml (docs/mcp.md, Tool-call reports). RFC 8705 §3: a certificate-bound token is
+     * used only with its certificate; a report of a call made with such a token must show that the caller presented
+     * it (the reporter forwards {@code client_certificate}, or the holder reports over mTLS itself). Without it the
+     * report is refused — unless the tenant opts in here for MCP servers that do not terminate TLS themselves (then
+     * the call is recorded with {@code cnf_verified: false}).
+     *
+     * @param acceptUnverifiedCnf record such reports, marked unverified (default false: refuse them)
+     */
+    public record ToolReportsFile(Boolean acceptUnverifiedCnf) {
     }
 
     /**

@@ -84,42 +84,12 @@ public final class YamlFiles {
      * known keys.
      */
     public static String unknownKey(String key, java.util.Collection<String> known) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (String k : known) {
-            int d = distance(key.toLowerCase(java.util.Locale.ROOT), k.toLowerCase(java.util.Locale.ROOT));
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = k;
-            }
-        }
-        // a typo: 1 edit in a short name, 2 up to 8 characters, 3 beyond
-        if (best != null && bestDistance <= (key.length() <= 4 ? 1 : key.length() <= 8 ? 2 : 3)) {
+        String best = dev.deputy.policy.NearestName.nearest(key, known); // one rule with `deputy validate`
+        if (best != null) {
             return "unknown key '" + key + "' (did you mean '" + best + "'?)";
         }
         return "unknown key '" + key + "'" + (known.isEmpty() ? "" : " (known keys: "
                 + String.join(", ", known.stream().sorted().toList()) + ")");
-    }
-
-    /** Optimal string alignment distance: edits, with a swap of two neighbours counted as one. */
-    static int distance(String a, String b) {
-        int[][] d = new int[a.length() + 1][b.length() + 1];
-        for (int i = 0; i <= a.length(); i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= b.length(); j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
-                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-                }
-            }
-        }
-        return d[a.length()][b.length()];
     }
 
     /**

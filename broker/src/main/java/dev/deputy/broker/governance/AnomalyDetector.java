@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetAddress;
+import java.time.Clock;
 import java.time.DayOfWeek;
 import java.time.Duration;
 import java.time.Instant;
@@ -51,6 +52,10 @@ import java.util.concurrent.atomic.LongAdder;
  * backoff) and, with {@code actions: [suspend]}, suspends the agent through {@link Agents#suspend} — the path an
  * admin uses — as actor {@code system:anomaly:<rule>}, so {@code agent.suspended} names the rule and every node
  * drops the agent at once ({@link AgentChanges}).
+ *
+ * <p>Time: the rules that count or read the clock ({@code refusal_burst}'s sliding count, {@code off_hours}) take the
+ * time the detector evaluates an entry — within milliseconds of its commit — from its {@link Clock} (the system clock;
+ * tests set another one instead of waiting for real hours).
  */
 @Context
 public class AnomalyDetector {
@@ -76,6 +81,7 @@ public class AnomalyDetector {
     private final Map<String, Optional<Agent>> agentCache = new ConcurrentHashMap<>();
     private final Thread worker;
     private volatile boolean stopped;
+    private volatile Clock clock = Clock.systemUTC();
 
     public AnomalyDetector(AnomalySettings settings, EphemeralStore store, AuditLog log, Agents agents,
                            AgentChanges changes, AnomalyWebhook webhook) {
@@ -109,9 +115,14 @@ public class AnomalyDetector {
                 || (EventTypes.POLICY_DECISION.equals(type) && "deny".equals(outcome));
     }
 
-    /** Entries evaluated are taken off the queue; for tests and metrics. */
+    /** Entries not evaluated because the queue was full; for tests and metrics. */
     public long dropped() {
         return dropped.sum();
+    }
+
+    /** The clock the time-based rules read (tests: a clock they move instead of waiting). */
+    void clock(Clock c) {
+        this.clock = c;
     }
 
     private void run() {
@@ -149,18 +160,19 @@ public class AnomalyDetector {
             return;
         }
         AnomalyFile file = settings.of(e.tenantId());
+        long now = clock.millis();
         for (RuleFile rule : file.rules()) {
             if (!rule.appliesTo(agentId)) {
                 continue;
             }
-            Finding f = check(rule, e, agentId);
+            Finding f = check(rule, e, agentId, now);
             if (f != null && store.putIfAbsent(prefix(e.tenantId(), rule, agentId) + "fired:" + f.key(), "1", QUIET)) {
                 act(file, e, f);
             }
         }
     }
 
-    private Finding check(RuleFile rule, AuditEntry e, String agentId) {
+    private Finding check(RuleFile rule, AuditEntry e, String agentId, long now) {
         boolean refusal = REFUSALS.contains(e.type()) || EventTypes.POLICY_DECISION.equals(e.type());
         boolean use = TOKENS.contains(e.type()) || EventTypes.TOOL_CALL.equals(e.type());
         String p = prefix(e.tenantId(), rule, agentId);
@@ -171,11 +183,11 @@ public class AnomalyDetector {
                 }
                 // a sliding count over two fixed periods: the current one, and the previous one weighted by overlap
                 long within = rule.within().toMillis();
-                long period = e.atMs() / within;
-                long now = store.increment(p + "n:" + period, rule.within().multipliedBy(2));
+                long period = now / within;
+                long current = store.increment(p + "n:" + period, rule.within().multipliedBy(2));
                 long before = store.get(p + "n:" + (period - 1)).map(Long::parseLong).orElse(0L);
-                double overlap = 1.0 - (double) (e.atMs() % within) / within;
-                long estimate = now + (long) Math.floor(before * overlap);
+                double overlap = 1.0 - (double) (now % within) / within;
+                long estimate = current + (long) Math.floor(before * overlap);
                 if (estimate >= rule.count()) {
                     return new Finding(rule, agentId, estimate + " refusals within " + human(rule.within())
                             + " (rule: " + rule.count() + ")", "p" + period, facts("count", estimate));
@@ -218,7 +230,7 @@ public class AnomalyDetector {
                 if (!use) {
                     return null;
                 }
-                return offHours(rule, e, agentId);
+                return offHours(rule, e, agentId, now);
             }
             default -> {
                 return null;
@@ -255,7 +267,7 @@ public class AnomalyDetector {
                 + human(rule.window()), fact + ":" + String.join(" ", fresh), facts(fact, String.join(" ", fresh)));
     }
 
-    private Finding offHours(RuleFile rule, AuditEntry e, String agentId) {
+    private Finding offHours(RuleFile rule, AuditEntry e, String agentId, long now) {
         String where = "anomaly rule '" + rule.id() + "': ";
         String hours = rule.hours();
         String zone = rule.timeZone();
@@ -277,7 +289,7 @@ public class AnomalyDetector {
             zoneId = RuleFile.zone(rule.timeZone(), where);
         }
         Set<DayOfWeek> days = RuleFile.workingDays(rule.days(), where);
-        ZonedDateTime at = Instant.ofEpochMilli(e.atMs()).atZone(zoneId);
+        ZonedDateTime at = Instant.ofEpochMilli(now).atZone(zoneId);
         LocalTime t = at.toLocalTime();
         boolean inHours = span[0].isBefore(span[1])
                 ? !t.isBefore(span[0]) && t.isBefore(span[1])
@@ -286,7 +298,7 @@ public class AnomalyDetector {
             return null;
         }
         return new Finding(rule, agentId, "use at " + at.toLocalDateTime().withNano(0) + " " + zoneId + ", outside "
-                + span[0] + "-" + span[1], "h" + (e.atMs() / QUIET.toMillis()), facts("local_time",
+                + span[0] + "-" + span[1], "h" + (now / QUIET.toMillis()), facts("local_time",
                 at.toLocalDateTime().withNano(0).toString()));
     }
 

@@ -9,6 +9,8 @@ import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.audit.AuditQuery;
 import dev.deputy.broker.audit.AuditStore;
 import dev.deputy.broker.audit.EventTypes;
+import dev.deputy.broker.policy.Policies;
+import dev.deputy.policy.ToolGrant;
 import jakarta.inject.Singleton;
 
 import java.time.Instant;
@@ -21,31 +23,34 @@ import java.util.TreeSet;
 
 /**
  * The least-privilege report of an agent (docs/governance.md): the scopes its roles grant versus the scopes it used
- * (tokens issued to it, exchanged or refreshed for it, as the acting agent or on its own) and the tools it called
- * (tool-call reports) over a window of the audit trail, with the role change that would remove what it never used.
- * Only successful entries count as use; a refusal is not use.
+ * (tokens issued to it, exchanged or refreshed for it, as the acting agent or on its own), and the tools the tenant's
+ * tool policy grants it ({@link dev.deputy.policy.ToolPolicy#grantsTo}) versus the tools it used (successful tool-call
+ * reports and permitted {@code policy.decision}s) over a window of the audit trail, with the role change and the tool
+ * rule change that would remove what it never used. Only successful entries count as use; a refusal is not use.
  */
 @Singleton
 public class LeastPrivilege {
     static final List<String> USE = List.of(EventTypes.TOKEN_ISSUED, EventTypes.TOKEN_EXCHANGED,
-            EventTypes.TOKEN_REFRESHED, EventTypes.TOOL_CALL);
+            EventTypes.TOKEN_REFRESHED, EventTypes.TOOL_CALL, EventTypes.POLICY_DECISION);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PAGE = AuditQuery.MAX_LIMIT;
 
     private final Agents agents;
     private final Catalog catalog;
     private final AuditStore audit;
+    private final Policies policies;
 
-    public LeastPrivilege(Agents agents, Catalog catalog, AuditStore audit) {
+    public LeastPrivilege(Agents agents, Catalog catalog, AuditStore audit, Policies policies) {
         this.agents = agents;
         this.catalog = catalog;
         this.audit = audit;
+        this.policies = policies;
     }
 
-    /** Use of one scope or tool: how many entries, the last one's time. */
-    record Use(long count, long lastMs) {
-        Use add(long atMs) {
-            return new Use(count + 1, Math.max(lastMs, atMs));
+    /** Use of one scope or tool: how many entries (tool-call reports), permitted decisions, the last one's time. */
+    record Use(long count, long permits, long lastMs) {
+        Use add(Use u) {
+            return new Use(count + u.count, permits + u.permits, Math.max(lastMs, u.lastMs));
         }
     }
 
@@ -79,19 +84,21 @@ public class LeastPrivilege {
         while (true) {
             List<AuditEntry> page = audit.query(q);
             for (AuditEntry e : page) {
-                if (!agent.id().equals(AnomalyDetector.agentOf(e)) || "failure".equals(e.outcome())) {
-                    continue; // the agent appears deeper in the chain (an earlier actor), or the call failed
+                boolean decision = EventTypes.POLICY_DECISION.equals(e.type());
+                if (!agent.id().equals(AnomalyDetector.agentOf(e)) || "failure".equals(e.outcome())
+                        || decision && !"allow".equals(e.outcome())) {
+                    continue; // the agent appears deeper in the chain (an earlier actor), the call failed, or was not permitted
                 }
                 examined++;
-                if (EventTypes.TOOL_CALL.equals(e.type())) {
+                if (EventTypes.TOOL_CALL.equals(e.type()) || decision) {
                     Object tool = details(e).get("tool");
                     if (tool != null) {
-                        tools.merge(tool.toString(), new Use(1, e.atMs()), (a, b) -> a.add(e.atMs()));
+                        tools.merge(tool.toString(), new Use(decision ? 0 : 1, decision ? 1 : 0, e.atMs()), Use::add);
                     }
                 } else if (e.scopes() != null) {
                     for (String s : e.scopes().trim().split(" +")) {
                         if (!s.isEmpty()) {
-                            scopes.merge(s, new Use(1, e.atMs()), (a, b) -> a.add(e.atMs()));
+                            scopes.merge(s, new Use(1, 0, e.atMs()), Use::add);
                         }
                     }
                 }
@@ -129,10 +136,70 @@ public class LeastPrivilege {
         m.put("scopes_granted", List.copyOf(granted));
         m.put("scopes_used", List.copyOf(used));
         m.put("scopes_unused", List.copyOf(unused));
-        m.put("scope_use", uses(scopes, "scope"));
-        m.put("tools_used", uses(tools, "tool"));
-        m.put("recommendation", recommend(agent, roles, scopes.keySet(), unused));
+        m.put("scope_use", uses(scopes, "scope", false));
+        List<ToolGrant> grants = policies.tools(tenant).grantsTo(agent.id(), agent.environment());
+        List<Map<String, Object>> grantViews = new ArrayList<>();
+        TreeSet<String> toolsUnused = new TreeSet<>();
+        List<Map<String, Object>> toolRules = new ArrayList<>();
+        for (ToolGrant g : grants) {
+            List<String> usedHere = tools.keySet().stream().filter(g::covers).toList();
+            Map<String, Object> gv = new LinkedHashMap<>();
+            gv.put("rule", g.rule());
+            gv.put("effect", g.effect().value());
+            gv.put("tools", g.tools());
+            gv.put("ways", g.ways());
+            gv.put("conditions", g.conditions());
+            gv.put("tools_used", usedHere);
+            grantViews.add(gv);
+            List<String> keep = new ArrayList<>();
+            List<String> drop = new ArrayList<>();
+            for (String pattern : g.tools()) {
+                (tools.keySet().stream().anyMatch(t -> ToolGrant.covers(pattern, t)) ? keep : drop).add(pattern);
+            }
+            toolsUnused.addAll(drop);
+            toolRules.add(toolRule(agent, g, keep, drop));
+        }
+        m.put("tools_granted", grantViews);
+        m.put("tools_used", uses(tools, "tool", true));
+        m.put("tools_unused", List.copyOf(toolsUnused));
+        m.put("tools_used_without_grant", tools.keySet().stream().filter(t -> grants.stream().noneMatch(g -> g.covers(t)))
+                .toList());
+        Map<String, Object> rec = recommend(agent, roles, scopes.keySet(), unused);
+        rec.put("unused_tools", List.copyOf(toolsUnused));
+        rec.put("tool_rules", toolRules);
+        rec.put("tool_change_needed", toolRules.stream().anyMatch(t -> !"keep".equals(t.get("change"))));
+        m.put("recommendation", rec);
         return m;
+    }
+
+    /**
+     * The change to one granting rule: {@code keep} (every tool of it used), {@code narrow} (a rule holding only the
+     * used tools replaces it for this agent), {@code exclude} (none used: the agent need not match the rule) — with
+     * what to edit.
+     */
+    static Map<String, Object> toolRule(Agent agent, ToolGrant g, List<String> keep, List<String> drop) {
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("rule", g.rule());
+        String change = drop.isEmpty() ? "keep" : keep.isEmpty() ? "exclude" : "narrow";
+        t.put("change", change);
+        t.put("keep_tools", keep);
+        t.put("drop_tools", drop);
+        String how;
+        if ("keep".equals(change)) {
+            how = null;
+        } else if (dev.deputy.policy.ToolDecision.DEFAULT_RULE.equals(g.rule())) {
+            how = "the tenant default " + g.effect().value() + " grants every tool: set tools.default: deny and "
+                    + (keep.isEmpty() ? "grant no tool to " + agent.id() : "permit the used tools by rule");
+        } else if (g.namesAgent()) {
+            how = "exclude".equals(change) ? "take " + agent.id() + " out of rule " + g.rule()
+                    : "take " + agent.id() + " out of rule " + g.rule() + " and name it in a rule for " + keep;
+        } else {
+            how = "rule " + g.rule() + " reaches " + agent.id() + " without naming it: narrow its actors.agents (or"
+                    + " subject.ids)" + ("exclude".equals(change) ? " so that it no longer matches " + agent.id()
+                    : " and name " + agent.id() + " in a rule for " + keep);
+        }
+        t.put("how", how);
+        return t;
     }
 
     /**
@@ -176,12 +243,15 @@ public class LeastPrivilege {
         return rec;
     }
 
-    private static List<Map<String, Object>> uses(Map<String, Use> uses, String key) {
+    private static List<Map<String, Object>> uses(Map<String, Use> uses, String key, boolean permits) {
         List<Map<String, Object>> out = new ArrayList<>();
         uses.forEach((k, u) -> {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put(key, k);
             m.put("count", u.count());
+            if (permits) {
+                m.put("permits", u.permits());
+            }
             m.put("last_used", Instant.ofEpochMilli(u.lastMs()).toString());
             out.add(m);
         });

@@ -1,15 +1,22 @@
 package dev.deputy.broker.governance;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.oauth2.sdk.ErrorObject;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 import dev.deputy.broker.agent.Agent;
+import dev.deputy.broker.agent.Resource;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.oauth.AgentDirectory;
+import dev.deputy.broker.oauth.AuthenticatedClient;
+import dev.deputy.broker.oauth.ClientCertificates;
 import dev.deputy.broker.oauth.ClientFrontDoor;
+import dev.deputy.broker.oauth.DeputyTokens;
+import dev.deputy.broker.oauth.Endpoints;
 import dev.deputy.broker.oauth.EndpointResponse;
 import dev.deputy.broker.oauth.OAuthException;
 import dev.deputy.broker.policy.Policies;
@@ -20,6 +27,7 @@ import dev.deputy.policy.ToolInput;
 import dev.deputy.policy.ToolPolicy;
 import jakarta.inject.Singleton;
 
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,28 +39,54 @@ import java.util.Set;
 
 /**
  * The OpenID AuthZEN Authorization API 1.0 decision endpoints of a tenant ({@code <issuer>/access/v1/evaluation} and
- * {@code …/evaluations}), behind the {@link ClientFrontDoor}: only a resource server that authenticated with mTLS
- * ({@code tls_client_auth}, {@code self_signed_tls_client_auth}) or {@code private_key_jwt} and that the tenant's
- * policy names in {@code tools.decision_clients} may ask. Each evaluated item is decided by the tenant's compiled
+ * {@code …/evaluations}), behind the {@link ClientFrontDoor}: only a resource server that the tenant's policy names in
+ * {@code tools.decision_clients} may ask, and it proves who it is without a credential in the URL (which access logs
+ * and proxies keep):
+ * <ul>
+ *   <li>mTLS ({@code tls_client_auth}, {@code self_signed_tls_client_auth}; RFC 8705 §2): the TLS client certificate
+ *       (or the trusted proxy header) with its client id in the {@value #CLIENT_ID_HEADER} header, or, without it, the
+ *       agent id of a Deputy-issued certificate's SPIFFE URI SAN;</li>
+ *   <li>or {@code Authorization: Bearer} with an access token of its own (RFC 6750 §2.1) from the tenant's token
+ *       endpoint by client_credentials (private_key_jwt or mTLS), carrying the scope {@value #SCOPE} and the PDP
+ *       identifier (the tenant issuer) as its audience; a certificate-bound token only with its certificate
+ *       (RFC 8705 §3).</li>
+ * </ul>
+ * Client credentials in the query string ({@code client_id}, {@code client_assertion}, {@code access_token}, …) are
+ * refused (400), as are a client secret and every other way. Each evaluated item is decided by the tenant's compiled
  * {@link ToolPolicy} (pure, no I/O), after the broker's own check that every agent of the chain is active, and is
  * written as one {@code policy.decision} entry (all of a batch in one group-commit wait) before the answer is sent.
  */
 @Singleton
 public class ToolDecisions {
-    /** How a decision client must authenticate (RFC 8705 §2, RFC 7523): never a shared secret. */
-    static final Set<String> METHODS = Set.of("tls_client_auth", "self_signed_tls_client_auth", "private_key_jwt");
+    /** The scope of a decision client's own access token. */
+    public static final String SCOPE = "authzen:evaluate";
+    /** The header naming an mTLS decision client (its certificate proves it). */
+    public static final String CLIENT_ID_HEADER = "Deputy-Client-Id";
+    /** How the client proved itself with a bearer token ({@link dev.deputy.broker.oauth.AuthenticatedClient#method}). */
+    static final String BEARER = "access_token";
+    /** How a decision client must authenticate (RFC 8705 §2, or its own token): never a shared secret. */
+    static final Set<String> METHODS = Set.of("tls_client_auth", "self_signed_tls_client_auth", BEARER);
+    /** Parameters that carry a client credential and must not be in a URL (RFC 6749 §2.3.1, RFC 6750 §2.3). */
+    static final Set<String> QUERY_CREDENTIALS = Set.of("client_id", "client_secret", "client_assertion",
+            "client_assertion_type", "access_token");
     static final String INACTIVE_AGENT = "inactive-agent";
     private static final int MAX_AUDIT_ARGUMENTS = 8192;
+    private static final java.util.regex.Pattern SPIFFE_AGENT =
+            java.util.regex.Pattern.compile("^spiffe://[^/]+/t/([^/]+)/agent/([^/]+)$");
 
     private final ClientFrontDoor door;
     private final Policies policies;
     private final AgentDirectory agents;
     private final AuditLog audit;
+    private final DeputyTokens tokens;
+    private final Endpoints endpoints;
     private final Clock clock;
     private ApprovedCalls approved;
 
-    public ToolDecisions(ClientFrontDoor door, Policies policies, AgentDirectory agents, AuditLog audit) {
-        this(door, policies, agents, audit, Clock.systemUTC());
+    @jakarta.inject.Inject
+    public ToolDecisions(ClientFrontDoor door, Policies policies, AgentDirectory agents, AuditLog audit,
+                         DeputyTokens tokens, Endpoints endpoints) {
+        this(door, policies, agents, audit, tokens, endpoints, Clock.systemUTC());
     }
 
     /** Set once at start-up: require_approval decisions with an approval token (CIBA). */
@@ -67,72 +101,186 @@ public class ToolDecisions {
         return approved == null ? d : approved.apply(tenantId, d, approvalToken);
     }
 
-    ToolDecisions(ClientFrontDoor door, Policies policies, AgentDirectory agents, AuditLog audit, Clock clock) {
+    ToolDecisions(ClientFrontDoor door, Policies policies, AgentDirectory agents, AuditLog audit, DeputyTokens tokens,
+                  Endpoints endpoints, Clock clock) {
         this.door = door;
         this.policies = policies;
         this.agents = agents;
         this.audit = audit;
+        this.tokens = tokens;
+        this.endpoints = endpoints;
         this.clock = clock;
     }
 
     /**
-     * Serves one request; {@code auth} carries the client authentication (the query's {@code client_id} /
-     * {@code client_assertion*} as a form, and the TLS or forwarded client certificate), {@code body} the JSON.
+     * The form the front door reads the client authentication from: {@code client_id=<id>} for an mTLS client (the
+     * {@value #CLIENT_ID_HEADER} header, else the agent of the certificate's SPIFFE id), empty otherwise.
      */
-    public EndpointResponse handle(Tenant tenant, HTTPRequest auth, String body, boolean batch, RequestMeta meta) {
-        return door.serve(ClientFrontDoor.Endpoint.DECISIONS, tenant, auth, meta, call -> {
-            String client = call.client().clientId();
-            if (!METHODS.contains(call.client().method())) {
-                throw OAuthException.of(OAuth2Error.UNAUTHORIZED_CLIENT.setHTTPStatusCode(403),
-                        "decision clients authenticate with mTLS or private_key_jwt", "decision_client_method_"
-                                + call.client().method());
+    public static String authenticationForm(String tenantId, String clientIdHeader, X509Certificate certificate) {
+        String id = clientIdHeader != null && !clientIdHeader.isBlank() ? clientIdHeader.strip()
+                : certificate == null ? null : spiffeAgent(tenantId, certificate);
+        return id == null ? "" : "client_id=" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The agent id of a Deputy-issued certificate of this tenant ({@code spiffe://<td>/t/<tenant>/agent/<id>}). */
+    static String spiffeAgent(String tenantId, X509Certificate c) {
+        try {
+            if (c.getSubjectAlternativeNames() == null) {
+                return null;
             }
-            ToolPolicy policy = policies.tools(tenant.id());
-            if (!policy.mayAsk(client)) {
-                throw OAuthException.of(OAuth2Error.UNAUTHORIZED_CLIENT.setHTTPStatusCode(403),
-                        "this client may not ask for decisions", "not_a_decision_client");
-            }
-            Instant now = clock.instant();
-            try {
-                JsonNode root = AuthzenRequests.parse(body);
-                if (!batch) {
-                    ToolInput in = AuthzenRequests.evaluation(root, now);
-                    Decided d = decide(tenant.id(), policy, in, AuthzenRequests.approvalToken(root.get("context")));
-                    audit.append(event(tenant.id(), policy, d, client, meta, null));
-                    return EndpointResponse.ok(answer(d));
-                }
-                AuthzenRequests.Batch b = AuthzenRequests.evaluations(root, now);
-                if (b.items() == null) { // no evaluations: one evaluation, answered as such (AuthZEN §7.1)
-                    Decided d = decide(tenant.id(), policy, b.single(), AuthzenRequests.approvalToken(root.get("context")));
-                    audit.append(event(tenant.id(), policy, d, client, meta, null));
-                    return EndpointResponse.ok(answer(d));
-                }
-                List<Map<String, Object>> answers = new ArrayList<>(b.items().size());
-                List<AuditEvent> events = new ArrayList<>(b.items().size());
-                int i = 0;
-                for (AuthzenRequests.Item item : b.items()) {
-                    if (item.error() != null) {
-                        answers.add(itemError(item.error()));
-                    } else {
-                        Decided d = decide(tenant.id(), policy, item.input(), item.approvalToken());
-                        answers.add(answer(d));
-                        events.add(event(tenant.id(), policy, d, client, meta, i));
-                        boolean permitted = d.decision().permitted();
-                        if (b.semantic() == AuthzenRequests.Semantic.DENY_ON_FIRST_DENY && !permitted
-                                || b.semantic() == AuthzenRequests.Semantic.PERMIT_ON_FIRST_PERMIT && permitted) {
-                            break; // AuthZEN §7.1.2: stop here; the answer has the items up to this one
-                        }
+            for (List<?> san : c.getSubjectAlternativeNames()) {
+                if (san.size() == 2 && Integer.valueOf(6).equals(san.get(0)) && san.get(1) instanceof String uri) {
+                    var m = SPIFFE_AGENT.matcher(uri);
+                    if (m.matches() && m.group(1).equals(tenantId)) {
+                        return java.net.URLDecoder.decode(m.group(2), java.nio.charset.StandardCharsets.UTF_8);
                     }
-                    i++;
                 }
-                audit.appendAll(events);
-                Map<String, Object> out = new LinkedHashMap<>();
-                out.put("evaluations", answers);
-                return EndpointResponse.ok(out);
-            } catch (AuthzenRequests.Malformed e) {
-                throw OAuthException.of(OAuth2Error.INVALID_REQUEST, printable(e.getMessage()), "malformed_request");
+            }
+        } catch (java.security.cert.CertificateParsingException | IllegalArgumentException e) {
+            return null;
+        }
+        return null;
+    }
+
+    /**
+     * Serves one request; {@code auth} carries how the client proves itself (the {@link #authenticationForm}, the
+     * {@code Authorization} header, the TLS or forwarded client certificate), {@code body} the JSON;
+     * {@code queryNames} are the names of the URL's query parameters (credentials there are refused).
+     */
+    public EndpointResponse handle(Tenant tenant, HTTPRequest auth, String body, boolean batch, RequestMeta meta,
+                                   Set<String> queryNames) {
+        return door.serve(ClientFrontDoor.Endpoint.DECISIONS, tenant, auth, meta, new ClientFrontDoor.Handler() {
+            @Override
+            public void precheck(HTTPRequest request) {
+                List<String> inQuery = queryNames.stream().filter(QUERY_CREDENTIALS::contains).sorted().toList();
+                if (!inQuery.isEmpty()) {
+                    // a credential in a URL ends up in access logs, proxies and browser history
+                    throw OAuthException.of(OAuth2Error.INVALID_REQUEST, "client credentials are not accepted in the"
+                            + " query string (" + String.join(", ", inQuery) + "): authenticate with mTLS or an"
+                            + " Authorization: Bearer token (docs/governance.md)", "credentials_in_query");
+                }
+            }
+
+            @Override
+            public AuthenticatedClient authenticate(Tenant t, HTTPRequest request) {
+                return bearer(t, request);
+            }
+
+            @Override
+            public EndpointResponse handle(ClientFrontDoor.Call call) {
+                return decideAll(tenant, call, body, batch, meta);
             }
         });
+    }
+
+    /**
+     * The client an {@code Authorization: Bearer} token proves (null without one: mTLS client authentication then).
+     * RFC 6750 §3.1: a token that is not valid is {@code invalid_token} (401), one without the scope
+     * {@code insufficient_scope} (403).
+     */
+    AuthenticatedClient bearer(Tenant tenant, HTTPRequest request) {
+        String header = request.getAuthorization();
+        if (header == null) {
+            return null;
+        }
+        String[] parts = header.strip().split("\\s+", 2);
+        if (parts.length != 2 || !parts[0].equalsIgnoreCase("Bearer")) {
+            if (parts[0].equalsIgnoreCase("DPoP")) {
+                throw invalidToken("DPoP-bound tokens are not accepted here", "dpop_not_supported");
+            }
+            return null; // Basic and others: the front door's client authentication (a secret is then refused)
+        }
+        DeputyTokens.Verdict v = tokens.check(tenant.id(), parts[1].strip());
+        if (!v.active()) {
+            throw invalidToken("the access token is not active", "token_" + v.inactive());
+        }
+        JWTClaimsSet c = v.claims();
+        if (c.getClaim("act") != null || c.getClaim("sub_id") != null) {
+            // RFC 8693 §4.1: a token acting for someone else is not the decision client's own
+            throw invalidToken("not a client's own access token", "delegated_token");
+        }
+        String pdp = Resource.canonical(endpoints.issuer(tenant.id()));
+        if (c.getAudience() == null || c.getAudience().stream().noneMatch(a -> Resource.canonical(a).equals(pdp))) {
+            throw invalidToken("the access token is not for this decision point", "wrong_audience");
+        }
+        if (DeputyTokens.keyBinding(c) != null) {
+            throw invalidToken("DPoP-bound tokens are not accepted here", "dpop_not_supported");
+        }
+        String bound = DeputyTokens.certificateBinding(c);
+        if (bound != null) {
+            X509Certificate presented = request.getClientX509Certificate();
+            if (presented == null || !DeputyTokens.heldBy(c, ClientCertificates.thumbprint(presented))) {
+                // RFC 8705 §3: a certificate-bound token only with its certificate
+                throw invalidToken("certificate-bound token without its certificate", "cnf_mismatch");
+            }
+        }
+        Object scope = c.getClaim("scope");
+        if (!(scope instanceof String s) || !List.of(s.strip().split(" +")).contains(SCOPE)) {
+            throw OAuthException.of(new ErrorObject("insufficient_scope", "the access token lacks the scope " + SCOPE,
+                    403), "the access token lacks the scope " + SCOPE, "scope_missing");
+        }
+        Object clientId = c.getClaim("client_id");
+        String id = clientId instanceof String cid ? cid : c.getSubject();
+        return new AuthenticatedClient(id, c.getSubject(), BEARER, bound, false);
+    }
+
+    private static OAuthException invalidToken(String description, String reason) {
+        return OAuthException.of(new ErrorObject("invalid_token", description, 401), description, reason);
+    }
+
+    private EndpointResponse decideAll(Tenant tenant, ClientFrontDoor.Call call, String body, boolean batch,
+                                       RequestMeta meta) {
+        String client = call.client().clientId();
+        if (!METHODS.contains(call.client().method())) {
+            throw OAuthException.of(OAuth2Error.UNAUTHORIZED_CLIENT.setHTTPStatusCode(403),
+                    "decision clients authenticate with mTLS or an access token of their own",
+                    "decision_client_method_" + call.client().method());
+        }
+        ToolPolicy policy = policies.tools(tenant.id());
+        if (!policy.mayAsk(client)) {
+            throw OAuthException.of(OAuth2Error.UNAUTHORIZED_CLIENT.setHTTPStatusCode(403),
+                    "this client may not ask for decisions", "not_a_decision_client");
+        }
+        Instant now = clock.instant();
+        try {
+            JsonNode root = AuthzenRequests.parse(body);
+            if (!batch) {
+                ToolInput in = AuthzenRequests.evaluation(root, now);
+                Decided d = decide(tenant.id(), policy, in, AuthzenRequests.approvalToken(root.get("context")));
+                audit.append(event(tenant.id(), policy, d, client, meta, null));
+                return EndpointResponse.ok(answer(d));
+            }
+            AuthzenRequests.Batch b = AuthzenRequests.evaluations(root, now);
+            if (b.items() == null) { // no evaluations: one evaluation, answered as such (AuthZEN §7.1)
+                Decided d = decide(tenant.id(), policy, b.single(), AuthzenRequests.approvalToken(root.get("context")));
+                audit.append(event(tenant.id(), policy, d, client, meta, null));
+                return EndpointResponse.ok(answer(d));
+            }
+            List<Map<String, Object>> answers = new ArrayList<>(b.items().size());
+            List<AuditEvent> events = new ArrayList<>(b.items().size());
+            int i = 0;
+            for (AuthzenRequests.Item item : b.items()) {
+                if (item.error() != null) {
+                    answers.add(itemError(item.error()));
+                } else {
+                    Decided d = decide(tenant.id(), policy, item.input(), item.approvalToken());
+                    answers.add(answer(d));
+                    events.add(event(tenant.id(), policy, d, client, meta, i));
+                    boolean permitted = d.decision().permitted();
+                    if (b.semantic() == AuthzenRequests.Semantic.DENY_ON_FIRST_DENY && !permitted
+                            || b.semantic() == AuthzenRequests.Semantic.PERMIT_ON_FIRST_PERMIT && permitted) {
+                        break; // AuthZEN §7.1.2: stop here; the answer has the items up to this one
+                    }
+                }
+                i++;
+            }
+            audit.appendAll(events);
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("evaluations", answers);
+            return EndpointResponse.ok(out);
+        } catch (AuthzenRequests.Malformed e) {
+            throw OAuthException.of(OAuth2Error.INVALID_REQUEST, printable(e.getMessage()), "malformed_request");
+        }
     }
 
     /**

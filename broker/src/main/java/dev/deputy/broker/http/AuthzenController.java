@@ -11,6 +11,7 @@ import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
@@ -22,6 +23,7 @@ import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.rules.SecurityRule;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -29,8 +31,10 @@ import java.util.Map;
  * {@code <public url>/t/<tenant>}):
  * <ul>
  *   <li>{@code POST /t/{tenant}/access/v1/evaluation} and {@code …/evaluations}: JSON bodies as the spec defines them;
- *       the caller's client authentication travels in the query ({@code ?client_id=…} with its mTLS certificate, or
- *       {@code ?client_assertion_type=…&client_assertion=…} for private_key_jwt), so the body stays the spec's;</li>
+ *       the caller proves who it is with mTLS (its certificate; its client id in the {@code Deputy-Client-Id} header
+ *       or from the certificate's SPIFFE id) or with {@code Authorization: Bearer} and an access token of its own
+ *       (scope {@code authzen:evaluate}); never in the URL: client credentials in the query string are refused
+ *       ({@link ToolDecisions});</li>
  *   <li>the PDP metadata at {@code /.well-known/authzen-configuration/t/{tenant}} (well-known inserted before the
  *       path, AuthZEN §"Policy Decision Point Metadata") and at {@code /t/{tenant}/.well-known/authzen-configuration}.</li>
  * </ul>
@@ -73,21 +77,31 @@ class AuthzenController {
         if (t == null) {
             return error(404, "unknown tenant");
         }
-        // the client authentication parameters as a form (the front door's input); the certificate comes along
-        String query = request.getUri().getRawQuery();
-        HTTPRequest auth = adapter.adapt(request, t.id(), path, query == null ? "" : query);
+        // what proves the client, as the front door reads it: an mTLS client's id as a form (from the header or its
+        // certificate), the Authorization header and the certificate come along; the query is never read for it
+        HTTPRequest auth = adapter.adapt(request, t.id(), path, "");
+        auth.setBody(ToolDecisions.authenticationForm(t.id(), request.getHeaders().get(ToolDecisions.CLIENT_ID_HEADER),
+                auth.getClientX509Certificate()));
         auth.setHeader("Content-Type", MediaType.APPLICATION_FORM_URLENCODED);
-        EndpointResponse out = decisions.handle(t, auth, body, batch, RequestMetaFilter.of(request));
+        EndpointResponse out = decisions.handle(t, auth, body, batch, RequestMetaFilter.of(request),
+                request.getParameters().names());
         if (out.isError()) {
             int status = out.error().getHTTPStatusCode() <= 0 ? 400 : out.error().getHTTPStatusCode();
             String message = out.error().getDescription() != null ? out.error().getDescription() : out.error().getCode();
-            return error(status, message);
+            MutableHttpResponse<?> res = error(status, message);
+            String code = out.error().getCode();
+            if ("invalid_token".equals(code) || "insufficient_scope".equals(code)) {
+                // RFC 6750 §3: the bearer token's error in the challenge
+                res.header("WWW-Authenticate", "Bearer error=\"" + code + "\""
+                        + ("insufficient_scope".equals(code) ? ", scope=\"" + ToolDecisions.SCOPE + "\"" : ""));
+            }
+            return res;
         }
         return HttpResponse.ok(out.body()).contentType(MediaType.APPLICATION_JSON_TYPE).header("Cache-Control", "no-store");
     }
 
     /** AuthZEN §"Error Responses": the status code, and an error message string as the body. */
-    private static HttpResponse<?> error(int status, String message) {
+    private static MutableHttpResponse<?> error(int status, String message) {
         return HttpResponse.status(HttpStatus.valueOf(status)).body(message)
                 .contentType(MediaType.TEXT_PLAIN_TYPE).header("Cache-Control", "no-store");
     }
@@ -102,6 +116,14 @@ class AuthzenController {
         m.put("policy_decision_point", pdp);
         m.put("access_evaluation_endpoint", pdp + EVALUATION);
         m.put("access_evaluations_endpoint", pdp + EVALUATIONS);
+        // how a PEP proves itself, in RFC 9728's protected-resource terms: a token from this issuer for the PDP
+        // (resource = the PDP identifier) with the scope, in the Authorization header, certificate-bound tokens
+        // honoured; or mTLS (docs/governance.md)
+        m.put("resource", pdp);
+        m.put("authorization_servers", List.of(pdp));
+        m.put("scopes_supported", List.of(ToolDecisions.SCOPE));
+        m.put("bearer_methods_supported", List.of("header"));
+        m.put("tls_client_certificate_bound_access_tokens", true);
         return HttpResponse.ok(m).header("Cache-Control", "public, max-age=300");
     }
 

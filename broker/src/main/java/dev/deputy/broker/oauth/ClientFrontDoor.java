@@ -91,6 +91,15 @@ public class ClientFrontDoor {
         default void precheck(HTTPRequest request) {
         }
 
+        /**
+         * An endpoint that accepts another credential than client authentication (the AuthZEN endpoints: an access
+         * token of the client's own, {@code Authorization: Bearer}) returns the client it proves here, or throws
+         * {@link OAuthException} to refuse; null (the default) means: client authentication as usual.
+         */
+        default AuthenticatedClient authenticate(Tenant tenant, HTTPRequest request) {
+            return null;
+        }
+
         EndpointResponse handle(Call call);
     }
 
@@ -153,14 +162,21 @@ public class ClientFrontDoor {
             ClientAuthentication auth;
             try (Traces.Step authStep = traces.step("deputy.client_auth")) {
                 try {
-                    // parsed once: a malformed assertion is invalid_client (RFC 7523 §3.2), not invalid_request
-                    auth = ClientAuthPipeline.parse(request);
-                    authStep.attr("deputy.client_auth.method", auth == null ? "none" : auth.getMethod().getValue());
-                    // RFC 6749 §3.2 (and the RFC 7662 / RFC 7009 forms): no parameter twice, identical values
-                    // included; resource (RFC 8707) and audience (RFC 8693) may repeat at the token endpoint
-                    FormParameters.requireSingle(request, endpoint == Endpoint.TOKEN ? FormParameters.TOKEN_REPEATABLE
-                            : java.util.Set.of());
-                    client = pipeline.authenticate(tenant, issuer, request, auth);
+                    AuthenticatedClient proven = handler.authenticate(tenant, request);
+                    if (proven != null) {
+                        auth = null;
+                        client = proven;
+                        authStep.attr("deputy.client_auth.method", proven.method());
+                    } else {
+                        // parsed once: a malformed assertion is invalid_client (RFC 7523 §3.2), not invalid_request
+                        auth = ClientAuthPipeline.parse(request);
+                        authStep.attr("deputy.client_auth.method", auth == null ? "none" : auth.getMethod().getValue());
+                        // RFC 6749 §3.2 (and the RFC 7662 / RFC 7009 forms): no parameter twice, identical values
+                        // included; resource (RFC 8707) and audience (RFC 8693) may repeat at the token endpoint
+                        FormParameters.requireSingle(request, endpoint == Endpoint.TOKEN ? FormParameters.TOKEN_REPEATABLE
+                                : java.util.Set.of());
+                        client = pipeline.authenticate(tenant, issuer, request, auth);
+                    }
                     if (endpoint == Endpoint.TOKEN) {
                         // per client/agent, on the authenticated client only: a forged client_id cannot empty a
                         // victim's bucket

@@ -25,9 +25,11 @@ import java.util.Map;
  * <ul>
  *   <li>the token is an active Deputy token of the tenant ({@link DeputyTokens}: signature, key still published,
  *       revocation, agents and user);</li>
- *   <li>for a certificate-bound token, a forwarded {@code client_certificate} is the holder's (RFC 8705 §3); the
- *       reporter (the resource server, authenticated here) is trusted for calls it served: without a forwarded
- *       certificate the call is recorded with {@code cnf_verified: false} (true when the certificate matched);</li>
+ *   <li>for a certificate-bound token, the holder's certificate was presented (RFC 8705 §3): the reporter forwards
+ *       it as {@code client_certificate}, or the holder itself reports over mTLS with it ({@code cnf_verified: true});
+ *       without it the report is refused ({@code invalid_token}, reason {@code cnf_unverified}) unless the tenant
+ *       opts in with {@code tool_reports.accept_unverified_cnf: true} for MCP servers that do not terminate TLS —
+ *       then it is recorded with {@code cnf_verified: false};</li>
  *   <li>{@code resource}, when given, is one of the token's audiences (RFC 8707; RFC 9068 §4), else the token's
  *       one audience is the resource.</li>
  * </ul>
@@ -68,8 +70,10 @@ public class ToolCallEndpoint {
             JWTClaimsSet claims = v.claims();
             // RFC 8705 §3 is the resource server's duty when the token is presented to it; the reporter is that
             // resource server (authenticated above), not the token holder. A certificate it forwards must be the
-            // holder's (else it saw the token used without its certificate: refused); without one the call is
-            // recorded as reported, marked cnf_verified=false (refusing it would drop a call that happened).
+            // holder's (else it saw the token used without its certificate: refused). Without one — and without the
+            // holder reporting over mTLS itself — nothing shows the call was made by the holder: refused, unless the
+            // tenant accepts unverified reports (an MCP server behind a TLS-terminating proxy), then recorded with
+            // cnf_verified=false.
             Boolean cnfVerified = null;
             if (DeputyTokens.certificateBinding(claims) != null) {
                 String forwarded = ClientAuthPipeline.param(r, "client_certificate");
@@ -83,6 +87,10 @@ public class ToolCallEndpoint {
                     // the holder reporting its own call over mTLS with the same certificate
                     X509Certificate own = r.getClientX509Certificate();
                     cnfVerified = own != null && DeputyTokens.heldBy(claims, ClientCertificates.thumbprint(own));
+                    if (!cnfVerified && !tenant.acceptUnverifiedCnf()) {
+                        throw refused(tenant, claims, INVALID_TOKEN, "certificate-bound token: forward the caller's"
+                                        + " client_certificate", "cnf_unverified", report, reporter, meta);
+                    }
                 }
             }
             try {

@@ -132,6 +132,11 @@ class AdminOpenApiTest {
                 }
             }
             assertTrue(success, "a success response: " + op);
+            // every operation that can refuse by role documents the 403: all but the token endpoint and the two that
+            // every admin may call (who am I, the tenants I hold a role in)
+            if (!Set.of("POST /admin/token", "GET /admin/whoami", "GET /admin/tenants").contains(op)) {
+                assertFalse(o.path("responses").path("403").isMissingNode(), "403 documented: " + op);
+            }
             for (JsonNode p : o.path("parameters")) {
                 if (p.path("in").asText().equals("path")) {
                     assertFalse(p.path("example").isMissingNode(), "path parameters have an example: " + op + " " + p);

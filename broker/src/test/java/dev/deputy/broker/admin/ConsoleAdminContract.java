@@ -280,6 +280,38 @@ abstract class ConsoleAdminContract {
         assertEquals(true, created.get("privileged"));
     }
 
+    @Test
+    void theTenantListShowsOnlyTheTenantsTheAdminHoldsARoleIn() {
+        // an automation credential of one tenant
+        String lister = "ci.lister-" + suffix();
+        Map<String, Object> c = ManageBroker.json(broker.post("/admin/credentials",
+                "{\"client_id\":\"" + lister + "\",\"role\":\"auditor\",\"tenants\":[\"payments-eu\"]}").body());
+        String token = token(lister, (String) c.get("client_secret"));
+        HttpResponse<String> mine = bearer(token, "GET", "/admin/tenants", null);
+        assertEquals(200, mine.statusCode(), mine.body());
+        assertEquals(List.of("payments-eu"), tenantIds(mine.body()));
+        // the other broker-wide routes stay a super admin's
+        assertEquals(403, bearer(token, "GET", "/admin/credentials", null).statusCode());
+        // console admins: a tenant admin of acme, an auditor of every tenant, a super admin
+        Browser ops = new Browser();
+        ops.signIn("zoë-ops", List.of("acme-ops"), "pwd", null);
+        assertEquals(List.of("acme"), tenantIds(ops.get(broker.url() + "/admin/tenants").body()));
+        Browser auditor = new Browser();
+        auditor.signIn("sécurité.auditor", List.of("Sicherheit & Prüfung"), "pwd", null);
+        assertEquals(List.of("acme", "demo", "payments-eu"), tenantIds(auditor.get(broker.url() + "/admin/tenants").body()));
+        Browser root = new Browser();
+        root.signIn("jonathan.christopher.williams", List.of("Deputy Admins"), "pwd", null);
+        assertEquals(List.of("acme", "demo", "payments-eu"), tenantIds(root.get(broker.url() + "/admin/tenants").body()));
+    }
+
+    static List<Object> tenantIds(String body) {
+        List<Object> ids = new ArrayList<>();
+        for (Object o : (List<?>) ManageBroker.json(body).get("tenants")) {
+            ids.add(((Map<?, ?>) o).get("id"));
+        }
+        return ids;
+    }
+
     // ------------------------------------------------------------------------------------------ break-glass
 
     @Test

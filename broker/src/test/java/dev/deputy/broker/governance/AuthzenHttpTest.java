@@ -8,6 +8,8 @@ import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.oauth.AgentTestBroker;
 import dev.deputy.broker.oauth.TestKeys;
 import dev.deputy.broker.pki.Pem;
+import dev.deputy.broker.token.AccessTokenSpec;
+import dev.deputy.broker.token.AccessTokens;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,9 +37,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The AuthZEN decision endpoints over HTTP (issue 18): each effect, batches and their semantics, who may ask
- * (private_key_jwt and mTLS decision clients; others refused with the spec's 401/403), malformed requests (400 with a
- * message string), unicode and dotted names, one {@code policy.decision} entry per evaluated item (sensitive
+ * The AuthZEN decision endpoints over HTTP (issue 18): each effect, batches and their semantics, who may ask and how
+ * (a decision client's own access token, scope authzen:evaluate, as {@code Authorization: Bearer}, certificate-bound
+ * ones only with their certificate; or mTLS with the client id in a header or from the certificate's SPIFFE id;
+ * credentials in the query string refused; others refused with the spec's 400/401/403), malformed requests (400 with
+ * a message string), unicode and dotted names, one {@code policy.decision} entry per evaluated item (sensitive
  * arguments left out) and one {@code policy.decision.rejected} per refused request, and the PDP metadata.
  */
 class AuthzenHttpTest {
@@ -86,14 +90,17 @@ class AuthzenHttpTest {
                 """);
         broker = AgentTestBroker.builder(dir).configDir(config).tls().start();
         broker.standardFixture();
-        broker.agent("bank-mcp", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+        // the decision point as a resource of the tenant (its identifier, the issuer) and the role granting its scope
+        broker.resource("pdp", broker.issuer(), List.of(ToolDecisions.SCOPE), false);
+        broker.role("decision-client", List.of(ToolDecisions.SCOPE), List.of());
+        broker.agent("bank-mcp", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader", "decision-client"));
         broker.credential("bank-mcp", AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(bankKey));
-        broker.agent("outsider", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+        broker.agent("outsider", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader", "decision-client"));
         broker.credential("outsider", AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(outsiderKey));
         broker.agent("payments.settlement.reconciler", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
         broker.agent("payments.suspended", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
         broker.setStatus("payments.suspended", Agent.Status.SUSPENDED);
-        broker.agent("bank.mtls", Agent.AuthMethod.TLS_CLIENT_AUTH, List.of("reader"));
+        broker.agent("bank.mtls", Agent.AuthMethod.TLS_CLIENT_AUTH, List.of("reader", "decision-client"));
         String admin = broker.adminToken();
         String body = "{\"csr\":\"" + TestKeys.csr(mtlsKey, "bank.mtls").replace("\n", "\\n") + "\",\"ttl\":\"1h\"}";
         HttpResponse<String> r = broker.postJson("/admin/t/demo/agents/bank.mtls/certificates", admin, body);
@@ -108,29 +115,57 @@ class AuthzenHttpTest {
         }
     }
 
-    static String auth(JWK key, String client) {
+    /** The query of the old way: a client assertion in the URL (refused now). */
+    static String queryAssertion(JWK key, String client) {
         String assertion = TestKeys.sign(key, TestKeys.claims(client, broker.issuer()).build());
         return "?client_assertion_type=" + URLEncoder.encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
                 StandardCharsets.UTF_8) + "&client_assertion=" + assertion;
     }
 
-    static HttpResponse<String> post(String base, HttpClient client, String path, String query, String json) {
+    /** A decision client's own token: client_credentials with private_key_jwt, for the PDP, scope authzen:evaluate. */
+    static String pdpToken(JWK key, String client) {
+        Map<String, String> form = TestKeys.assertionForm(TestKeys.sign(key, TestKeys.claims(client, broker.issuer()).build()));
+        form.put("scope", ToolDecisions.SCOPE);
+        form.put("resource", broker.issuer());
+        HttpResponse<String> r = broker.post("/t/demo/token", form);
+        assertEquals(200, r.statusCode(), r.body());
+        return (String) AgentTestBroker.json(r).get("access_token");
+    }
+
+    static String bankToken;
+
+    static synchronized String bankToken() {
+        if (bankToken == null) {
+            bankToken = pdpToken(bankKey, "bank-mcp");
+        }
+        return bankToken;
+    }
+
+    static HttpResponse<String> post(String base, HttpClient client, String path, String query, String json,
+                                     String... headers) {
         try {
-            return client.send(HttpRequest.newBuilder(URI.create(base + "/t/demo" + path + query))
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/t/demo" + path + query))
                     .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/json")
-                    .header("X-Request-ID", java.util.UUID.randomUUID().toString())
-                    .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+                    .header("X-Request-ID", java.util.UUID.randomUUID().toString());
+            if (headers.length > 0) {
+                b.headers(headers);
+            }
+            return client.send(b.POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {
             throw new AssertionError(e);
         }
     }
 
+    static String[] bearer(String token) {
+        return new String[]{"Authorization", "Bearer " + token};
+    }
+
     static HttpResponse<String> evaluate(String json) {
-        return post(broker.url(), HttpClient.newHttpClient(), "/access/v1/evaluation", auth(bankKey, "bank-mcp"), json);
+        return post(broker.url(), HttpClient.newHttpClient(), "/access/v1/evaluation", "", json, bearer(bankToken()));
     }
 
     static HttpResponse<String> evaluations(String json) {
-        return post(broker.url(), HttpClient.newHttpClient(), "/access/v1/evaluations", auth(bankKey, "bank-mcp"), json);
+        return post(broker.url(), HttpClient.newHttpClient(), "/access/v1/evaluations", "", json, bearer(bankToken()));
     }
 
     @SuppressWarnings("unchecked")
@@ -279,27 +314,119 @@ class AuthzenHttpTest {
         AuditEntry e = broker.onlyEntryOfLastRequest();
         assertEquals("policy.decision.rejected", e.type());
 
-        HttpResponse<String> outsider = post(broker.url(), http, "/access/v1/evaluation", auth(outsiderKey, "outsider"), body);
+        // a decision client's own token (client_credentials, private_key_jwt): asks, any number of times
+        String token = pdpToken(bankKey, "bank-mcp");
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> ok = post(broker.url(), http, "/access/v1/evaluation", "", body, bearer(token));
+            assertEquals(200, ok.statusCode(), ok.body());
+            assertEquals("bank-mcp", broker.onlyEntryOfLastRequest().clientId());
+        }
+
+        // an agent with the scope but not among decision_clients
+        HttpResponse<String> outsider = post(broker.url(), http, "/access/v1/evaluation", "", body,
+                bearer(pdpToken(outsiderKey, "outsider")));
         assertEquals(403, outsider.statusCode(), outsider.body());
         assertEquals("this client may not ask for decisions", outsider.body());
         assertEquals("not_a_decision_client", details(broker.onlyEntryOfLastRequest()).get("reason"));
 
-        HttpResponse<String> forged = post(broker.url(), http, "/access/v1/evaluation", auth(outsiderKey, "bank-mcp"), body);
-        assertEquals(401, forged.statusCode(), "bank-mcp's id with another key");
+        // a token for another resource (the files server's): not for the decision point
+        Map<String, String> files = TestKeys.assertionForm(TestKeys.sign(bankKey, TestKeys.claims("bank-mcp",
+                broker.issuer()).build()));
+        String filesToken = (String) AgentTestBroker.json(broker.post("/t/demo/token", files)).get("access_token");
+        HttpResponse<String> wrongAud = post(broker.url(), http, "/access/v1/evaluation", "", body, bearer(filesToken));
+        assertEquals(401, wrongAud.statusCode(), wrongAud.body());
+        assertEquals("Bearer error=\"invalid_token\"", wrongAud.headers().firstValue("WWW-Authenticate").orElse(""));
+        assertEquals("wrong_audience", details(broker.onlyEntryOfLastRequest()).get("reason"));
 
-        String query = auth(bankKey, "bank-mcp");
-        assertEquals(200, post(broker.url(), http, "/access/v1/evaluation", query, body).statusCode());
-        assertEquals(401, post(broker.url(), http, "/access/v1/evaluation", query, body).statusCode(),
-                "a client assertion is single use");
+        // for the decision point but without the scope (minted directly: the PDP resource offers no other scope)
+        String noScope = broker.bean(AccessTokens.class).mint(new AccessTokenSpec("demo", "bank-mcp", null, List.of(),
+                "bank-mcp", broker.issuer(), List.of("files:read"), null, null, Duration.ofMinutes(5), Map.of())).token();
+        HttpResponse<String> scope = post(broker.url(), http, "/access/v1/evaluation", "", body, bearer(noScope));
+        assertEquals(403, scope.statusCode(), scope.body());
+        assertEquals("Bearer error=\"insufficient_scope\", scope=\"authzen:evaluate\"",
+                scope.headers().firstValue("WWW-Authenticate").orElse(""));
+        assertEquals("scope_missing", details(broker.onlyEntryOfLastRequest()).get("reason"));
 
-        // mTLS: the registered certificate, client_id in the query
+        // a token acting for a user is not the client's own
+        String delegated = broker.bean(AccessTokens.class).mint(new AccessTokenSpec("demo", USER, "https://idp.example.com/",
+                List.of("bank-mcp"), "bank-mcp", broker.issuer(), List.of(ToolDecisions.SCOPE), null, null,
+                Duration.ofMinutes(5), Map.of())).token();
+        HttpResponse<String> act = post(broker.url(), http, "/access/v1/evaluation", "", body, bearer(delegated));
+        assertEquals(401, act.statusCode(), act.body());
+        assertEquals("delegated_token", details(broker.onlyEntryOfLastRequest()).get("reason"));
+
+        // garbage, and a revoked token
+        assertEquals(401, post(broker.url(), http, "/access/v1/evaluation", "", body, bearer("eyJ.garbage.zoë")).statusCode());
+        assertEquals("policy.decision.rejected", broker.onlyEntryOfLastRequest().type());
+        String revoked = pdpToken(bankKey, "bank-mcp");
+        broker.bean(dev.deputy.broker.token.Revocations.class).revoke("demo", jti(revoked),
+                java.time.Instant.now().plusSeconds(600));
+        HttpResponse<String> rev = post(broker.url(), http, "/access/v1/evaluation", "", body, bearer(revoked));
+        assertEquals(401, rev.statusCode());
+        assertEquals("token_revoked", details(broker.onlyEntryOfLastRequest()).get("reason"));
+
+        // mTLS: the registered certificate, the client id in the header
         SSLContext tls = TestKeys.clientTls(mtlsKey.getPrivate(), mtlsCert);
         HttpClient mtls = HttpClient.newBuilder().sslContext(tls).build();
-        HttpResponse<String> viaTls = post(broker.httpsUrl(), mtls, "/access/v1/evaluation", "?client_id=bank.mtls", body);
+        HttpResponse<String> viaTls = post(broker.httpsUrl(), mtls, "/access/v1/evaluation", "", body,
+                ToolDecisions.CLIENT_ID_HEADER, "bank.mtls");
         assertEquals(200, viaTls.statusCode(), viaTls.body());
         assertEquals(true, json(viaTls).get("decision"));
-        HttpResponse<String> noCert = post(broker.url(), http, "/access/v1/evaluation", "?client_id=bank.mtls", body);
+        assertEquals("bank.mtls", broker.onlyEntryOfLastRequest().clientId());
+        // ... or from the certificate's SPIFFE id (a Deputy-issued certificate)
+        HttpResponse<String> spiffe = post(broker.httpsUrl(), mtls, "/access/v1/evaluation", "", body);
+        assertEquals(200, spiffe.statusCode(), spiffe.body());
+        assertEquals("bank.mtls", broker.onlyEntryOfLastRequest().clientId());
+        // the header without the certificate proves nothing
+        HttpResponse<String> noCert = post(broker.url(), http, "/access/v1/evaluation", "", body,
+                ToolDecisions.CLIENT_ID_HEADER, "bank.mtls");
         assertEquals(401, noCert.statusCode());
+
+        // a certificate-bound token (client_credentials over mTLS): only with its certificate
+        HttpResponse<String> tr = broker.postTls(tls, "/t/demo/token", Map.of("grant_type", "client_credentials",
+                "client_id", "bank.mtls", "scope", ToolDecisions.SCOPE, "resource", broker.issuer()));
+        assertEquals(200, tr.statusCode(), tr.body());
+        String bound = (String) AgentTestBroker.json(tr).get("access_token");
+        HttpResponse<String> stolen = post(broker.url(), http, "/access/v1/evaluation", "", body, bearer(bound));
+        assertEquals(401, stolen.statusCode(), stolen.body());
+        assertEquals("cnf_mismatch", details(broker.onlyEntryOfLastRequest()).get("reason"));
+        HttpResponse<String> held = post(broker.httpsUrl(), mtls, "/access/v1/evaluation", "", body, bearer(bound));
+        assertEquals(200, held.statusCode(), held.body());
+    }
+
+    @Test
+    void credentialsInTheQueryStringAreRefusedAndAudited() {
+        String body = transfer("payments.settlement.reconciler", 5, "EUR");
+        HttpClient http = HttpClient.newHttpClient();
+        String token = bankToken(); // fetched (and its token.issued entry written) before counting
+        int before = broker.audit().size();
+        // the old way: a client assertion in the URL (it would end up in access logs)
+        HttpResponse<String> assertion = post(broker.url(), http, "/access/v1/evaluation", queryAssertion(bankKey, "bank-mcp"), body);
+        assertEquals(400, assertion.statusCode(), assertion.body());
+        assertTrue(assertion.body().startsWith("client credentials are not accepted in the query string"
+                + " (client_assertion, client_assertion_type)"), assertion.body());
+        AuditEntry e = broker.onlyEntryOfLastRequest();
+        assertEquals("policy.decision.rejected", e.type());
+        assertEquals("invalid_request", details(e).get("error"));
+        assertEquals("credentials_in_query", details(e).get("reason"));
+        assertFalse(e.details().contains("eyJ"), "the assertion is not in the audit entry");
+        // also with a valid token beside it, an access_token parameter, or a client_id over mTLS
+        assertEquals(400, post(broker.url(), http, "/access/v1/evaluations", "?access_token=" + token, body).statusCode());
+        assertEquals(400, post(broker.url(), http, "/access/v1/evaluation", "?client_id=bank-mcp", body,
+                bearer(token)).statusCode());
+        HttpClient mtls = HttpClient.newBuilder().sslContext(TestKeys.clientTls(mtlsKey.getPrivate(), mtlsCert)).build();
+        assertEquals(400, post(broker.httpsUrl(), mtls, "/access/v1/evaluation", "?client_id=bank.mtls", body).statusCode());
+        List<AuditEntry> after = broker.audit().subList(before, broker.audit().size());
+        assertEquals(4, after.size(), "one entry per refused request");
+        assertTrue(after.stream().allMatch(x -> x.type().equals("policy.decision.rejected")));
+    }
+
+    static String jti(String token) {
+        try {
+            return com.nimbusds.jwt.SignedJWT.parse(token).getJWTClaimsSet().getJWTID();
+        } catch (java.text.ParseException ex) {
+            throw new AssertionError(ex);
+        }
     }
 
     @Test
@@ -359,6 +486,12 @@ class AuthzenHttpTest {
             assertEquals(broker.issuer(), m.get("policy_decision_point"));
             assertEquals(broker.issuer() + "/access/v1/evaluation", m.get("access_evaluation_endpoint"));
             assertEquals(broker.issuer() + "/access/v1/evaluations", m.get("access_evaluations_endpoint"));
+            // how a PEP gets in (RFC 9728 terms): a token from this issuer, for the PDP, with the scope, in the header
+            assertEquals(broker.issuer(), m.get("resource"));
+            assertEquals(List.of(broker.issuer()), m.get("authorization_servers"));
+            assertEquals(List.of("authzen:evaluate"), m.get("scopes_supported"));
+            assertEquals(List.of("header"), m.get("bearer_methods_supported"));
+            assertEquals(true, m.get("tls_client_certificate_bound_access_tokens"));
         }
         assertEquals(404, broker.get("/.well-known/authzen-configuration/t/nope").statusCode());
     }

@@ -24,9 +24,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The least-privilege report over the admin API, on a fixture trail whose exact report is known: use by the agent on
- * its own and as the acting agent counts; another agent's use, use where the agent is only an earlier actor, failed
- * tool calls and refusals do not; roles that do not apply in the agent's environment or do not exist are removed.
+ * The least-privilege report over the admin API, on a fixture trail and a fixture tool policy whose exact report is
+ * known: use by the agent on its own and as the acting agent counts; another agent's use, use where the agent is only
+ * an earlier actor, failed tool calls, denied decisions and refusals do not; roles that do not apply in the agent's
+ * environment or do not exist are removed; tools granted come from the tool rules that can match the agent (by exact
+ * id, by glob, or by no agent condition; not rules for another agent or environment, not deny rules), and the rules
+ * whose tools it never used are narrowed or excluded.
  */
 class LeastPrivilegeReportTest {
     static final String AGENT = "payments.settlement.reconciler";
@@ -37,9 +40,49 @@ class LeastPrivilegeReportTest {
     static AgentTestBroker broker;
     static String admin;
 
+    static final String TOOLS = """
+            tools:
+              default: deny
+              decision_clients: [bank-mcp]
+              rules:
+                - id: read-only
+                  effect: permit
+                  tools: ["get_*", "überweisung_prüfen"]
+                - id: reconciler-transfers
+                  effect: permit
+                  tools: [transfer_funds, refund]
+                  actors: {agents: [payments.settlement.reconciler], environments: [prod]}
+                - id: large-transfers
+                  effect: require_approval
+                  tools: [transfer_funds]
+                  when: ["amount > 10000"]
+                - id: payment-agents-export
+                  effect: permit
+                  tools: [export_ledger]
+                  actors: {agents: ["payments.*"]}
+                  subject: {groups: [finance]}
+                - id: staging-only
+                  effect: permit
+                  tools: [reset_sandbox]
+                  actors: {environments: [staging]}
+                - id: zoes-cleanup
+                  effect: permit
+                  tools: [delete_everything]
+                  actors: {agents: [zoe-agent]}
+                - id: no-mallory
+                  effect: deny
+                  tools: [transfer_funds, close_account]
+                  when: ["to == Mallory"]
+            """;
+
     @BeforeAll
-    static void start() {
-        broker = AgentTestBroker.builder(dir).tenants("demo").start();
+    static void start() throws Exception {
+        Path config = dir.resolve("config");
+        java.nio.file.Files.createDirectories(config.resolve("tenants/demo/policies"));
+        java.nio.file.Files.writeString(config.resolve("broker.yml"), "private_key_jwt:\n  jwks_uri_allow_private: true\n");
+        java.nio.file.Files.writeString(config.resolve("tenants/demo/tenant.yml"), "display_name: Demo\n");
+        java.nio.file.Files.writeString(config.resolve("tenants/demo/policies/tools.yml"), TOOLS);
+        broker = AgentTestBroker.builder(dir).configDir(config).start();
         broker.role("reader", List.of("files:read", "files:list"), List.of());
         broker.role("mail.sender", List.of("mail:send", "mail:read"), List.of());
         broker.role("writer", List.of("files:write"), List.of("dev"));
@@ -64,7 +107,17 @@ class LeastPrivilegeReportTest {
                 ev(EventTypes.TOOL_CALL, Outcome.SUCCESS).agent(AGENT).detail("tool", "überweisung_prüfen")
                         .detail("status", "ok").build(),
                 ev(EventTypes.TOKEN_REFRESHED, Outcome.SUCCESS).agent(AGENT).actors(List.of(AGENT))
-                        .subject("jonathan.christopher.williams", iss).scopes("files:read").build()));
+                        .subject("jonathan.christopher.williams", iss).scopes("files:read").build(),
+                // decisions: a permitted one is use of the tool, a denied one is not, another agent's is not
+                ev(EventTypes.POLICY_DECISION, Outcome.ALLOW).agent(AGENT).actors(List.of(AGENT))
+                        .subject("jonathan.christopher.williams", iss).detail("kind", "tool").detail("tool", "transfer_funds")
+                        .detail("effect", "permit").detail("rule", "reconciler-transfers").build(),
+                ev(EventTypes.POLICY_DECISION, Outcome.DENY).agent(AGENT).actors(List.of(AGENT))
+                        .subject("zoë", iss).detail("kind", "tool").detail("tool", "refund").detail("effect", "deny")
+                        .detail("rule", "default").build(),
+                ev(EventTypes.POLICY_DECISION, Outcome.ALLOW).agent("zoe-agent").actors(List.of("zoe-agent"))
+                        .subject("zoë", iss).detail("kind", "tool").detail("tool", "get_balance").detail("effect", "permit")
+                        .detail("rule", "read-only").build()));
         admin = broker.adminToken();
     }
 
@@ -92,7 +145,7 @@ class LeastPrivilegeReportTest {
         Map<String, Object> m = JSON.readValue(r.body(), Map.class);
         assertEquals(AGENT, m.get("agent"));
         assertEquals("prod", m.get("environment"));
-        assertEquals(5, m.get("entries_examined"));
+        assertEquals(6, m.get("entries_examined"));
         assertEquals(List.of("files:list", "files:read", "mail:read", "mail:send"), m.get("scopes_granted"));
         assertEquals(List.of("files:read", "mail:send"), m.get("scopes_used"));
         assertEquals(List.of("files:list", "mail:read"), m.get("scopes_unused"));
@@ -100,9 +153,24 @@ class LeastPrivilegeReportTest {
         assertEquals(List.of("files:read", "mail:send"), scopeUse.stream().map(u -> u.get("scope")).toList());
         assertEquals(List.of(3, 1), scopeUse.stream().map(u -> u.get("count")).toList());
         List<Map<String, Object>> tools = (List<Map<String, Object>>) m.get("tools_used");
-        assertEquals(1, tools.size());
-        assertEquals("überweisung_prüfen", tools.get(0).get("tool"));
-        assertEquals(2, tools.get(0).get("count"));
+        assertEquals(List.of("transfer_funds", "überweisung_prüfen"), tools.stream().map(t -> t.get("tool")).toList());
+        assertEquals(List.of(0, 2), tools.stream().map(t -> t.get("count")).toList(), "tool-call reports");
+        assertEquals(List.of(1, 0), tools.stream().map(t -> t.get("permits")).toList(), "permitted decisions");
+
+        // tools granted: from the tool policy, the rules a call by this agent can match
+        assertEquals(List.of(
+                Map.of("rule", "read-only", "effect", "permit", "tools", List.of("get_*", "überweisung_prüfen"),
+                        "ways", List.of("for_users", "alone"), "conditions", List.of(), "tools_used", List.of("überweisung_prüfen")),
+                Map.of("rule", "reconciler-transfers", "effect", "permit", "tools", List.of("transfer_funds", "refund"),
+                        "ways", List.of("for_users"), "conditions", List.of(), "tools_used", List.of("transfer_funds")),
+                Map.of("rule", "large-transfers", "effect", "require_approval", "tools", List.of("transfer_funds"),
+                        "ways", List.of("for_users", "alone"), "conditions", List.of("amount > 10000"),
+                        "tools_used", List.of("transfer_funds")),
+                Map.of("rule", "payment-agents-export", "effect", "permit", "tools", List.of("export_ledger"),
+                        "ways", List.of("for_users"), "conditions", List.of("subject.groups any of [finance]"),
+                        "tools_used", List.of())), m.get("tools_granted"));
+        assertEquals(List.of("export_ledger", "get_*", "refund"), m.get("tools_unused"));
+        assertEquals(List.of(), m.get("tools_used_without_grant"));
         assertEquals(List.of(
                 Map.of("role", "reader", "exists", true, "applies", true, "scopes", List.of("files:list", "files:read")),
                 Map.of("role", "mail.sender", "exists", true, "applies", true, "scopes", List.of("mail:read", "mail:send")),
@@ -115,7 +183,22 @@ class LeastPrivilegeReportTest {
                         Map.of("role", "reader", "keep_scopes", List.of("files:read"), "drop_scopes", List.of("files:list")),
                         Map.of("role", "mail.sender", "keep_scopes", List.of("mail:send"), "drop_scopes", List.of("mail:read"))),
                 "keep_roles", List.of(),
-                "change_needed", true), m.get("recommendation"));
+                "change_needed", true,
+                "unused_tools", List.of("export_ledger", "get_*", "refund"),
+                "tool_rules", List.of(
+                        toolRule("read-only", "narrow", List.of("überweisung_prüfen"), List.of("get_*"),
+                                "rule read-only reaches payments.settlement.reconciler without naming it: narrow its"
+                                        + " actors.agents (or subject.ids) and name payments.settlement.reconciler in a rule"
+                                        + " for [überweisung_prüfen]"),
+                        toolRule("reconciler-transfers", "narrow", List.of("transfer_funds"), List.of("refund"),
+                                "take payments.settlement.reconciler out of rule reconciler-transfers and name it in a"
+                                        + " rule for [transfer_funds]"),
+                        toolRule("large-transfers", "keep", List.of("transfer_funds"), List.of(), null),
+                        toolRule("payment-agents-export", "exclude", List.of(), List.of("export_ledger"),
+                                "rule payment-agents-export reaches payments.settlement.reconciler without naming it:"
+                                        + " narrow its actors.agents (or subject.ids) so that it no longer matches"
+                                        + " payments.settlement.reconciler")),
+                "tool_change_needed", true), m.get("recommendation"));
 
         // every agent at once: the other agent used exactly what its one role grants, so no change
         HttpResponse<String> all = get("/admin/t/demo/least-privilege?since=1h");
@@ -124,8 +207,22 @@ class LeastPrivilegeReportTest {
         Map<String, Object> zoe = agents.stream().filter(a -> "zoe-agent".equals(a.get("agent"))).findFirst().orElseThrow();
         assertEquals(List.of("files:list"), zoe.get("scopes_used"));
         assertEquals(List.of("files:read"), zoe.get("scopes_unused"));
+        // the other agent: the rules without an agent condition and the one naming it; of their tools it used get_balance
+        assertEquals(List.of("read-only", "large-transfers", "zoes-cleanup"), ((List<Map<String, Object>>) zoe.get("tools_granted"))
+                .stream().map(g -> g.get("rule")).toList());
+        assertEquals(List.of("delete_everything", "transfer_funds", "überweisung_prüfen"), zoe.get("tools_unused"));
         assertEquals(strip(m), strip(agents.stream().filter(a -> AGENT.equals(a.get("agent"))).findFirst().orElseThrow()),
                 "the same report in the list");
+    }
+
+    static Map<String, Object> toolRule(String rule, String change, List<String> keep, List<String> drop, String how) {
+        Map<String, Object> t = new java.util.LinkedHashMap<>();
+        t.put("rule", rule);
+        t.put("change", change);
+        t.put("keep_tools", keep);
+        t.put("drop_tools", drop);
+        t.put("how", how);
+        return t;
     }
 
     static Map<String, Object> strip(Map<String, Object> m) {

@@ -327,14 +327,44 @@ class FrontDoorHttpTest {
                 "-----BEGIN CERTIFICATE-----\n\"><zoë>\n-----END CERTIFICATE-----")))), 400, "invalid_token",
                 "tool.call.rejected");
         assertEquals("cnf_mismatch", details(garbage).get("reason"));
-        // no certificate forwarded (a resource server behind plain HTTP): the authenticated reporter's word is
-        // recorded, marked unverified; the reporter is the resource server, not the token holder
-        HttpResponse<String> unverified = broker.post(path, as("rs.caller", report(bound, Map.of())));
-        assertEquals(201, unverified.statusCode(), unverified.body());
-        AuditEntry noCert = broker.onlyEntryOfLastRequest();
-        assertEquals("tool.call", noCert.type());
-        assertEquals("holder", noCert.agentId());
-        assertEquals(false, details(noCert).get("cnf_verified"));
+        // no certificate forwarded (a resource server behind plain HTTP): nothing shows the holder made the call —
+        // refused by default (RFC 8705 §3), one entry, nothing recorded
+        long calls = broker.audit().stream().filter(x -> x.type().equals("tool.call")).count();
+        AuditEntry strict = refused(broker.post(path, as("rs.caller", report(bound, Map.of()))), 400, "invalid_token",
+                "tool.call.rejected");
+        assertEquals("cnf_unverified", details(strict).get("reason"));
+        assertEquals("holder", strict.agentId());
+        assertEquals(calls, broker.audit().stream().filter(x -> x.type().equals("tool.call")).count());
+        // the tenant's opt-in for MCP servers that do not terminate TLS (tenant.yml tool_reports.accept_unverified_cnf):
+        // the authenticated reporter's word is recorded, marked unverified
+        dev.deputy.broker.tenant.Tenants tenants = broker.bean(dev.deputy.broker.tenant.Tenants.class);
+        dev.deputy.broker.tenant.Tenant before = tenants.find("demo").orElseThrow();
+        Path lenientYml = dir.resolve("lenient-tenant.yml");
+        try {
+            Files.writeString(lenientYml, "display_name: Front door\nintrospection:\n  allowed_clients: [rs.caller]\n"
+                    + "tool_reports:\n  accept_unverified_cnf: true\n");
+        } catch (java.io.IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+        }
+        dev.deputy.broker.tenant.Tenant lenient = dev.deputy.broker.tenant.Tenant.of("demo", before.configDir(),
+                dev.deputy.broker.config.YamlFiles.read(lenientYml, dev.deputy.broker.config.TenantFile.class),
+                tenants.tree().broker().defaults());
+        assertTrue(lenient.acceptUnverifiedCnf());
+        tenants.replace(lenient);
+        try {
+            HttpResponse<String> unverified = broker.post(path, as("rs.caller", report(bound, Map.of())));
+            assertEquals(201, unverified.statusCode(), unverified.body());
+            AuditEntry noCert = broker.onlyEntryOfLastRequest();
+            assertEquals("tool.call", noCert.type());
+            assertEquals("holder", noCert.agentId());
+            assertEquals(false, details(noCert).get("cnf_verified"));
+            // the opt-in never admits a certificate that is not the holder's
+            AuditEntry still = refused(broker.post(path, as("rs.caller", report(bound, Map.of("client_certificate",
+                    otherPem)))), 400, "invalid_token", "tool.call.rejected");
+            assertEquals("cnf_mismatch", details(still).get("reason"));
+        } finally {
+            tenants.replace(before);
+        }
         String pem = Pem.write(holderCert);
         // resource that is not the token's audience
         AuditEntry wrongAud = refused(broker.post(path, as("rs.caller", report(bound, Map.of("client_certificate", pem,

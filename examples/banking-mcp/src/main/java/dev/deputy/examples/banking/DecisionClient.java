@@ -31,13 +31,16 @@ import java.util.UUID;
 /**
  * The banking server as a policy enforcement point: before each tool call it asks Deputy's AuthZEN decision endpoint
  * ({@code <issuer>/access/v1/evaluation}) whether this user, through this chain of agents, may call this tool with these
- * arguments here. It authenticates as its own client with private_key_jwt (ES256, a fresh single-use assertion per
- * request, {@code aud} = the issuer) in the query, the body being AuthZEN's. No answer, or any error, is a refusal
- * (fail closed).
+ * arguments here. It proves who it is with an access token of its own, {@code Authorization: Bearer}: obtained from
+ * Deputy's token endpoint by client_credentials with private_key_jwt (ES256, a fresh single-use assertion,
+ * {@code aud} = the issuer), {@code scope=authzen:evaluate}, {@code resource=<issuer>} (the decision point), and
+ * reused until shortly before it expires (a 401 drops it). Nothing goes in the URL. No answer, or any error, is a
+ * refusal (fail closed).
  */
 public final class DecisionClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    static final String SCOPE = "authzen:evaluate";
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
     private final String issuer;
@@ -46,6 +49,9 @@ public final class DecisionClient {
     private final String clientId;
     private final ECDSASigner signer;
     private final String kid;
+    /** The current access token and when to stop using it (ms). */
+    private volatile String token;
+    private volatile long tokenUntil;
 
     /** The answer: allowed, or not with the effect ({@code deny}, {@code require_approval}), the rule and a reason. */
     public record Decision(boolean allowed, String effect, String rule, String reason) {
@@ -105,12 +111,13 @@ public final class DecisionClient {
                 context.put("approval_token", approvalToken);
             }
             body.put("context", context);
-            String query = "?client_assertion_type=" + URLEncoder.encode(ASSERTION_TYPE, StandardCharsets.UTF_8)
-                    + "&client_assertion=" + assertion();
-            HttpRequest r = HttpRequest.newBuilder(URI.create(endpoint + query)).timeout(Duration.ofSeconds(5))
-                    .header("Content-Type", "application/json")
+            HttpRequest r = HttpRequest.newBuilder(endpoint).timeout(Duration.ofSeconds(5))
+                    .header("Content-Type", "application/json").header("Authorization", "Bearer " + token())
                     .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
             HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString());
+            if (res.statusCode() == 401) {
+                token = null; // revoked or expired early: the next call gets a fresh one
+            }
             if (res.statusCode() != 200) {
                 return new Decision(false, "error", null, "the decision point answered " + res.statusCode() + ": " + res.body());
             }
@@ -121,6 +128,28 @@ public final class DecisionClient {
         } catch (Exception e) {
             return new Decision(false, "error", null, "the decision point could not be asked: " + e.getClass().getSimpleName());
         }
+    }
+
+    /** The decision client's own access token (RFC 6749 §4.4), fetched again 30 s before it expires. */
+    private synchronized String token() throws Exception {
+        String t = token;
+        if (t != null && System.currentTimeMillis() < tokenUntil) {
+            return t;
+        }
+        String form = "grant_type=client_credentials&scope=" + URLEncoder.encode(SCOPE, StandardCharsets.UTF_8)
+                + "&resource=" + URLEncoder.encode(issuer, StandardCharsets.UTF_8)
+                + "&client_assertion_type=" + URLEncoder.encode(ASSERTION_TYPE, StandardCharsets.UTF_8)
+                + "&client_assertion=" + assertion();
+        HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(issuer + "/token"))
+                .timeout(Duration.ofSeconds(5)).header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+        if (res.statusCode() != 200) {
+            throw new IllegalStateException("the token endpoint answered " + res.statusCode());
+        }
+        JsonNode tr = JSON.readTree(res.body());
+        token = tr.path("access_token").asText();
+        tokenUntil = System.currentTimeMillis() + Math.max(0, tr.path("expires_in").asLong(60) - 30) * 1000;
+        return token;
     }
 
     private String assertion() throws Exception {

@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * server's own confidential client ({@code client_secret_basic}), naming the caller's token and the call:
  * {@code token, tool, arguments_sha256, status, resource} (arguments are hashed, never sent). Deputy records it only
  * for an active token whose audience is {@code resource}. For a certificate-bound token a reporter that terminates
- * TLS may forward the caller's certificate ({@code client_certificate}); this one does not terminate TLS, so its
- * reports of such calls are recorded with {@code cnf_verified: false}.
+ * TLS forwards the caller's certificate ({@code client_certificate}); this one does not terminate TLS, so Deputy
+ * records its reports of such calls only when the tenant opts in ({@code tool_reports: {accept_unverified_cnf: true}}
+ * in tenant.yml, as scripts/demo does), marked {@code cnf_verified: false}; by default it refuses them.
  * Fire and forget; without reporter credentials nothing is sent (logged once); a 404 is tolerated and logged once.
  */
 public final class ToolCallReporter {

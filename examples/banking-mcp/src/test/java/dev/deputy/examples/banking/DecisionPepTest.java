@@ -40,7 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The banking server as a policy enforcement point: before each tool call it asks the AuthZEN decision endpoint (here a
- * stand-in that checks the private_key_jwt assertion and answers by the request), and performs the call only on
+ * stand-in: a token endpoint that checks the PEP's private_key_jwt assertion, scope and resource, and a decision endpoint
+ * that accepts only that token as {@code Authorization: Bearer}, never a credential in the URL, and answers by the
+ * request), and performs the call only on
  * permit; require_approval and deny are refused naming the rule; a decision point that fails is a refusal.
  * The decision point itself, with the real policy, is tested in the broker (AuthzenHttpTest).
  */
@@ -55,6 +57,8 @@ class DecisionPepTest {
     final String resource = "http://127.0.0.1:18091/mcp";
     final LinkedBlockingQueue<JsonNode> asked = new LinkedBlockingQueue<>();
     volatile boolean pdpDown;
+    final String pdpToken = "pdp-token-" + UUID.randomUUID();
+    final java.util.concurrent.atomic.AtomicInteger tokenRequests = new java.util.concurrent.atomic.AtomicInteger();
     final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
@@ -62,21 +66,47 @@ class DecisionPepTest {
         tokenKey = new ECKeyGenerator(Curve.P_256).keyID("k1").generate();
         pepKey = new ECKeyGenerator(Curve.P_256).keyID("pep").generate();
         deputy = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        // the token endpoint: client_credentials with the PEP's private_key_jwt, for the decision point, its scope
+        deputy.createContext("/t/demo/token", ex -> {
+            String answer;
+            int status = 200;
+            try {
+                Map<String, String> form = new java.util.HashMap<>();
+                for (String kv : new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8).split("&")) {
+                    int eq = kv.indexOf('=');
+                    form.put(URLDecoder.decode(kv.substring(0, eq), StandardCharsets.UTF_8),
+                            URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8));
+                }
+                SignedJWT jwt = SignedJWT.parse(form.get("client_assertion"));
+                boolean ok = jwt.verify(new ECDSAVerifier(pepKey.toPublicJWK()))
+                        && "bank-mcp".equals(jwt.getJWTClaimsSet().getIssuer())
+                        && jwt.getJWTClaimsSet().getAudience().equals(List.of(issuer))
+                        && "client_credentials".equals(form.get("grant_type"))
+                        && "authzen:evaluate".equals(form.get("scope")) && issuer.equals(form.get("resource"));
+                tokenRequests.incrementAndGet();
+                if (ok) {
+                    answer = "{\"access_token\":\"" + pdpToken + "\",\"token_type\":\"Bearer\",\"expires_in\":300}";
+                } else {
+                    status = 401;
+                    answer = "{\"error\":\"invalid_client\"}";
+                }
+            } catch (Exception e) {
+                status = 400;
+                answer = "{\"error\":\"invalid_request\"}";
+            }
+            byte[] b = answer.getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.sendResponseHeaders(status, b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
         deputy.createContext("/t/demo/access/v1/evaluation", ex -> {
             String answer;
             int status = 200;
             try {
-                String q = ex.getRequestURI().getRawQuery();
-                String assertion = null;
-                for (String kv : q.split("&")) {
-                    if (kv.startsWith("client_assertion=")) {
-                        assertion = URLDecoder.decode(kv.substring(17), StandardCharsets.UTF_8);
-                    }
-                }
-                SignedJWT jwt = SignedJWT.parse(assertion);
-                boolean ok = jwt.verify(new ECDSAVerifier(pepKey.toPublicJWK()))
-                        && "bank-mcp".equals(jwt.getJWTClaimsSet().getIssuer())
-                        && jwt.getJWTClaimsSet().getAudience().equals(List.of(issuer));
+                // the PEP's own token in the header, nothing in the URL
+                boolean ok = ex.getRequestURI().getRawQuery() == null
+                        && ("Bearer " + pdpToken).equals(ex.getRequestHeaders().getFirst("Authorization"));
                 JsonNode body = JSON.readTree(ex.getRequestBody().readAllBytes());
                 asked.add(body);
                 if (!ok || pdpDown) {
@@ -171,6 +201,9 @@ class DecisionPepTest {
         assertEquals("transfer_funds", q.path("action").path("name").asText());
         assertEquals(resource, q.path("resource").path("id").asText());
         assertEquals(250, q.path("context").path("arguments").path("amount").asInt());
+        // one token serves many decisions
+        call("get_balance", "{}");
+        assertEquals(1, tokenRequests.get(), "the PEP's token is reused until it nears expiry");
     }
 
     @Test
