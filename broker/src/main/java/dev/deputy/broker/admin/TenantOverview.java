@@ -67,14 +67,23 @@ public class TenantOverview {
                              AuditWitness.Comparison witness, long alarms) {
     }
 
-    /** A connector's health from the audit trail; null times: none found in the window read. */
-    public record ConnectorHealth(String id, String type, String displayName, String issuer, boolean enabled,
-                                  String source, Long lastLoginMs, Long lastTestMs, Boolean lastTestOk,
-                                  List<String> lastTestProblems) {
+    /** A connector's last test in the audit trail: when, whether it passed, the names of the failing checks. */
+    public record LastTest(long atMs, boolean ok, List<String> problems) {
     }
 
-    public record Overview(AgentStore.StatusCounts agents, Dormancy dormancy, List<Agent> dormant, List<Hour> hours,
-                           long issued, long refused, AuditState audit, List<ConnectorHealth> connectors) {
+    /** A connector's health from the audit trail; null: none found in the window read. */
+    public record ConnectorHealth(TenantConnectors.Entry connector, Long lastLoginMs, LastTest lastTest) {
+    }
+
+    /** Agents by status, the tenant's dormancy rule and the longest-idle dormant agents. */
+    public record AgentFigures(AgentStore.StatusCounts counts, Dormancy dormancy, List<Agent> dormant) {
+    }
+
+    /** The last 24 hours, oldest first, and their totals. */
+    public record TokenSeries(List<Hour> hours, long issued, long refused) {
+    }
+
+    public record Overview(AgentFigures agents, TokenSeries tokens, AuditState audit, List<ConnectorHealth> connectors) {
     }
 
     public Overview of(String tenant, long now) {
@@ -105,7 +114,8 @@ public class TenantOverview {
         long head = audit.head(tenant).map(AuditEntry::seq).orElse(0L);
         AuditState state = new AuditState(head, audit.latestCheckpoint(tenant), verifier.unsignedTail(tenant),
                 witness.compare(tenant, audit), AuditAlarms.total());
-        return new Overview(counts, dormancy, dormant, hours, issued, refused, state, connectorHealth(tenant));
+        return new Overview(new AgentFigures(counts, dormancy, dormant), new TokenSeries(hours, issued, refused), state,
+                connectorHealth(tenant));
     }
 
     private List<ConnectorHealth> connectorHealth(String tenant) {
@@ -124,14 +134,16 @@ public class TenantOverview {
         List<ConnectorHealth> out = new ArrayList<>();
         for (TenantConnectors.Entry c : entries) {
             AuditEntry t = lastTest.get(c.id());
-            JsonNode d = t == null ? null : details(t);
-            List<String> problems = new ArrayList<>();
-            if (d != null && d.path("problems").isArray()) {
-                d.path("problems").forEach(p -> problems.add(p.asText()));
+            LastTest last = null;
+            if (t != null) {
+                JsonNode d = details(t);
+                List<String> problems = new ArrayList<>();
+                if (d != null && d.path("problems").isArray()) {
+                    d.path("problems").forEach(p -> problems.add(p.asText()));
+                }
+                last = new LastTest(t.atMs(), "success".equals(t.outcome()), List.copyOf(problems));
             }
-            out.add(new ConnectorHealth(c.id(), c.type(), c.displayName(), c.connector().config().issuer(), c.enabled(),
-                    c.source(), lastLogin.get(c.id()), t == null ? null : t.atMs(),
-                    t == null ? null : "success".equals(t.outcome()), List.copyOf(problems)));
+            out.add(new ConnectorHealth(c, lastLogin.get(c.id()), last));
         }
         return out;
     }

@@ -79,15 +79,15 @@ class ConsoleOverviewController {
         model.put("connectorsBase", ConsoleTenantPages.base(tenant, "connectors"));
         model.put("auditBase", ConsoleTenantPages.base(tenant, "audit"));
         Map<String, Object> counts = new LinkedHashMap<>();
-        counts.put("active", o.agents().active());
-        counts.put("suspended", o.agents().suspended());
-        counts.put("revoked", o.agents().revoked());
-        counts.put("dormant", o.agents().dormant());
+        counts.put("active", o.agents().counts().active());
+        counts.put("suspended", o.agents().counts().suspended());
+        counts.put("revoked", o.agents().counts().revoked());
+        counts.put("dormant", o.agents().counts().dormant());
         model.put("counts", counts);
-        model.put("dormancyDays", o.dormancy().period().toDays());
-        model.put("dormancyAutoSuspend", o.dormancy().autoSuspend());
+        model.put("dormancyDays", String.valueOf(o.agents().dormancy().period().toDays()));
+        model.put("dormancyAutoSuspend", o.agents().dormancy().autoSuspend());
         List<Map<String, Object>> dormant = new ArrayList<>();
-        for (Agent a : o.dormant()) {
+        for (Agent a : o.agents().dormant()) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", a.id());
             m.put("name", a.name());
@@ -97,9 +97,9 @@ class ConsoleOverviewController {
             dormant.add(m);
         }
         model.put("dormant", dormant);
-        long max = Math.max(1, o.hours().stream().mapToLong(h -> Math.max(h.issued(), h.refused())).max().orElse(1));
+        long max = Math.max(1, o.tokens().hours().stream().mapToLong(h -> Math.max(h.issued(), h.refused())).max().orElse(1));
         List<Map<String, Object>> hours = new ArrayList<>();
-        for (TenantOverview.Hour h : o.hours()) {
+        for (TenantOverview.Hour h : o.tokens().hours()) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("from", HOUR.format(Instant.ofEpochMilli(h.startMs())));
             m.put("start", Instant.ofEpochMilli(h.startMs()).toString());
@@ -109,26 +109,24 @@ class ConsoleOverviewController {
         }
         model.put("hours", hours);
         model.put("max", max);
-        model.put("issued", o.issued());
-        model.put("refused", o.refused());
+        model.put("issued", o.tokens().issued());
+        model.put("refused", o.tokens().refused());
         model.put("audit", auditModel(o.audit(), now));
         List<Map<String, Object>> connectors = new ArrayList<>();
         for (TenantOverview.ConnectorHealth c : o.connectors()) {
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("id", c.id());
-            m.put("name", c.displayName());
-            m.put("type", c.type());
-            m.put("issuer", c.issuer());
-            m.put("enabled", c.enabled());
-            m.put("source", c.source());
+            m.put("id", c.connector().id());
+            m.put("name", c.connector().displayName());
+            m.put("type", c.connector().type());
+            m.put("enabled", c.connector().enabled());
             m.put("lastLogin", c.lastLoginMs() == null ? null : Instant.ofEpochMilli(c.lastLoginMs()).toString());
-            m.put("lastTest", c.lastTestMs() == null ? null : Instant.ofEpochMilli(c.lastTestMs()).toString());
-            m.put("lastTestOk", c.lastTestOk());
-            m.put("problems", String.join(", ", c.lastTestProblems()));
+            m.put("lastTest", c.lastTest() == null ? null : Instant.ofEpochMilli(c.lastTest().atMs()).toString());
+            m.put("lastTestOk", c.lastTest() != null && c.lastTest().ok());
+            m.put("problems", c.lastTest() == null ? "" : String.join(", ", c.lastTest().problems()));
             connectors.add(m);
         }
         model.put("connectors", connectors);
-        model.put("loginWindow", TenantOverview.LOGIN_WINDOW);
+        model.put("loginWindow", String.valueOf(TenantOverview.LOGIN_WINDOW));
         return pages.page(request, t.get(), 200, "console/overview", model);
     }
 
@@ -136,14 +134,14 @@ class ConsoleOverviewController {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("head", s.headSeq());
         s.checkpoint().ifPresent(c -> {
-            m.put("checkpointSeq", c.seq());
+            m.put("checkpointSeq", String.valueOf(c.seq())); // as text: message arguments are not digit-grouped
             m.put("checkpointAt", Instant.ofEpochMilli(c.atMs()).toString());
             m.put("checkpointKid", c.kid());
         });
         s.unsigned().ifPresent(u -> {
-            m.put("unsigned", u.entries());
-            m.put("unsignedFrom", u.fromSeq());
-            m.put("unsignedAgeSeconds", u.oldestAgeMs() / 1000);
+            m.put("unsigned", String.valueOf(u.entries()));
+            m.put("unsignedFrom", String.valueOf(u.fromSeq()));
+            m.put("unsignedAgeSeconds", String.valueOf(u.oldestAgeMs() / 1000));
         });
         m.put("witnessKind", s.witness().kind());
         m.put("witnessMessage", s.witness().message());
