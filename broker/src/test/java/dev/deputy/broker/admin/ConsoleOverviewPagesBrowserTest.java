@@ -115,7 +115,7 @@ class ConsoleOverviewPagesBrowserTest {
         assertEquals(201, broker.post("/admin/t/acme/audit/checkpoints", "{}").statusCode());
 
         signIn("jonathan.christopher.williams", List.of("acme-ops"), "/console/t/acme");
-        assertEquals("2", h.text("#count-active"));
+        assertEquals("3", h.text("#count-active"), "two private_key_jwt agents and the mTLS one");
         assertEquals("1", h.text("#count-suspended"));
         assertEquals(24, h.all("#series tbody tr").size());
         h.axe("overview");
