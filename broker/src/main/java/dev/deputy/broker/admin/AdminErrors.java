@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
 @Singleton
 class AdminErrors implements ExceptionHandler<AgentException, HttpResponse<?>> {
     private static final Logger LOG = LoggerFactory.getLogger(AdminErrors.class);
-    private static final Pattern TENANT_PATH = Pattern.compile("^/admin/t/([^/]+)/");
+    private static final Pattern TENANT_PATH = Pattern.compile("^/admin/t/([^/]+)(/|$)"); // the tenant route itself too
     private final AuditLog audit;
     private final Tenants tenants;
 

@@ -1,14 +1,9 @@
 package dev.deputy.broker.admin;
 
-import dev.deputy.broker.agent.Catalog;
-import dev.deputy.broker.audit.AuditEvent;
-import dev.deputy.broker.audit.AuditLog;
-import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.federation.TenantConnectors;
 import dev.deputy.broker.http.RequestMetaFilter;
 import dev.deputy.broker.http.UnknownTenantException;
 import dev.deputy.broker.tenant.Tenants;
-import dev.deputy.connectors.ConnectorException;
 import dev.deputy.connectors.ConnectorTestReport;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -31,9 +26,7 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 
 /**
  * {@code /admin/t/{tenant}/connectors}: list, show, add (JSON connector map; {@code client_secret} is sealed
@@ -46,15 +39,13 @@ import java.util.NoSuchElementException;
 @ExecuteOn(TaskExecutors.BLOCKING)
 class ConnectorAdminController {
     private final Tenants tenants;
-    private final TenantConnectors connectors;
-    private final AuditLog audit;
-    private final Catalog catalog;
+    private final ConnectorAdmin connectors;
+    private final AdminErrors errors;
 
-    ConnectorAdminController(Tenants tenants, TenantConnectors connectors, AuditLog audit, Catalog catalog) {
+    ConnectorAdminController(Tenants tenants, ConnectorAdmin connectors, AdminErrors errors) {
         this.tenants = tenants;
         this.connectors = connectors;
-        this.audit = audit;
-        this.catalog = catalog;
+        this.errors = errors;
     }
 
     @Operation(operationId = "listConnectors", summary = "List connectors")
@@ -64,7 +55,7 @@ class ConnectorAdminController {
     @Get
     HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant) {
         check(tenant);
-        return AdminViews.ok(Map.of("connectors", connectors.list(tenant).stream().map(ConnectorAdminController::view).toList()));
+        return AdminViews.ok(Map.of("connectors", connectors.list(tenant).stream().map(ConnectorAdmin::view).toList()));
     }
 
     @Operation(operationId = "getConnector", summary = "Show a connector")
@@ -74,7 +65,7 @@ class ConnectorAdminController {
     @Get("/{id}")
     HttpResponse<?> show(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id) {
         check(tenant);
-        return connectors.entry(tenant, id).<HttpResponse<?>>map(e -> AdminViews.ok(view(e)))
+        return connectors.entry(tenant, id).<HttpResponse<?>>map(e -> AdminViews.ok(ConnectorAdmin.view(e)))
                 .orElseGet(() -> error(HttpStatus.NOT_FOUND, "not_found", "no connector '" + id + "'"));
     }
 
@@ -90,15 +81,10 @@ class ConnectorAdminController {
                         Authentication auth) {
         check(tenant);
         try {
-            TenantConnectors.Entry e = connectors.add(tenant, body, null, System.currentTimeMillis());
-            audit(tenant, request, auth, EventTypes.CONNECTOR_ADDED, e.id());
-            return AdminViews.respond(201, view(e));
-        } catch (ConnectorException e) {
-            return error(HttpStatus.BAD_REQUEST, e.code().wire(), e.getMessage());
-        } catch (IllegalArgumentException e) {
-            return error(HttpStatus.BAD_REQUEST, "invalid_config", e.getMessage());
-        } catch (IllegalStateException e) {
-            return error(HttpStatus.CONFLICT, "conflict", e.getMessage());
+            TenantConnectors.Entry e = connectors.add(tenant, body, AdminContext.actor(auth), RequestMetaFilter.of(request));
+            return AdminViews.respond(201, ConnectorAdmin.view(e));
+        } catch (ConnectorAdmin.Refused e) {
+            return refused(request, e);
         }
     }
 
@@ -110,53 +96,12 @@ class ConnectorAdminController {
     HttpResponse<?> test(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "Connector id", example = "okta-corp") @PathVariable String id, HttpRequest<?> request,
                          Authentication auth) {
         check(tenant);
-        var entry = connectors.entry(tenant, id);
-        if (entry.isEmpty()) {
-            return error(HttpStatus.NOT_FOUND, "not_found", "no connector '" + id + "'");
+        try {
+            ConnectorTestReport r = connectors.test(tenant, id, AdminContext.actor(auth), RequestMetaFilter.of(request));
+            return AdminViews.ok(ConnectorAdmin.report(id, r));
+        } catch (ConnectorAdmin.Refused e) {
+            return refused(request, e);
         }
-        ConnectorTestReport r = withRoleMapping(tenant, entry.get(), entry.get().connector().test());
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("id", id);
-        body.put("ok", r.ok());
-        body.put("checks", r.checks().stream().map(c -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", c.name());
-            m.put("status", c.status().name().toLowerCase(java.util.Locale.ROOT));
-            m.put("detail", c.detail());
-            return m;
-        }).toList());
-        body.put("problems", r.problems().stream().map(c -> c.name() + ": " + c.detail()).toList());
-        // the check names and the result; the details are the upstream's answers and stay in the response
-        audit.append(AuditEvent.of(tenant, EventTypes.CONNECTOR_TESTED, r.ok() ? AuditEvent.Outcome.SUCCESS
-                        : AuditEvent.Outcome.FAILURE).request(RequestMetaFilter.of(request)).detail("connector", id)
-                .detail("actor", AdminContext.actor(auth).label()).detail("ok", r.ok()).detail("problems", r.problems().stream().map(c -> c.name()).toList()).build());
-        return AdminViews.ok(body);
-    }
-
-    /**
-     * Adds a {@code role_mapping} check: a mapping to a role the tenant does not have gives users no scopes (clients
-     * then get a bare {@code invalid_scope}), so the test fails and names the missing roles.
-     */
-    private ConnectorTestReport withRoleMapping(String tenant, TenantConnectors.Entry e, ConnectorTestReport r) {
-        Map<String, List<String>> mapping = e.connector().config().roleMapping();
-        java.util.Set<String> known = new java.util.HashSet<>();
-        catalog.roles(tenant).forEach(role -> known.add(role.name()));
-        java.util.TreeSet<String> missing = new java.util.TreeSet<>();
-        mapping.values().forEach(roles -> roles.stream().filter(role -> !known.contains(role)).forEach(missing::add));
-        ConnectorTestReport.Check check;
-        if (mapping.isEmpty()) {
-            check = new ConnectorTestReport.Check("role_mapping", ConnectorTestReport.Status.WARN,
-                    "no role_mapping: users of this connector get no roles, hence no scopes");
-        } else if (missing.isEmpty()) {
-            check = new ConnectorTestReport.Check("role_mapping", ConnectorTestReport.Status.OK,
-                    mapping.size() + " upstream group(s) mapped to existing roles");
-        } else {
-            check = new ConnectorTestReport.Check("role_mapping", ConnectorTestReport.Status.FAIL,
-                    "role_mapping names roles this tenant does not have: " + String.join(", ", missing));
-        }
-        List<ConnectorTestReport.Check> checks = new java.util.ArrayList<>(r.checks());
-        checks.add(check);
-        return new ConnectorTestReport(r.connectorId(), checks);
     }
 
     @Operation(operationId = "enableConnector", summary = "Enable a connector")
@@ -191,13 +136,10 @@ class ConnectorAdminController {
                            Authentication auth) {
         check(tenant);
         try {
-            connectors.remove(tenant, id);
-            audit(tenant, request, auth, EventTypes.CONNECTOR_REMOVED, id);
+            connectors.remove(tenant, id, AdminContext.actor(auth), RequestMetaFilter.of(request));
             return HttpResponse.noContent();
-        } catch (NoSuchElementException e) {
-            return error(HttpStatus.NOT_FOUND, "not_found", e.getMessage());
-        } catch (UnsupportedOperationException e) {
-            return error(HttpStatus.CONFLICT, "managed_by_config", e.getMessage());
+        } catch (ConnectorAdmin.Refused e) {
+            return refused(request, e);
         }
     }
 
@@ -205,16 +147,11 @@ class ConnectorAdminController {
                                        Authentication auth) {
         check(tenant);
         try {
-            connectors.setEnabled(tenant, id, enabled, System.currentTimeMillis());
-            audit(tenant, request, auth, enabled ? EventTypes.CONNECTOR_ENABLED : EventTypes.CONNECTOR_DISABLED, id);
-            return connectors.entry(tenant, id).<HttpResponse<?>>map(e -> AdminViews.ok(view(e)))
-                    .orElseGet(HttpResponse::noContent);
-        } catch (NoSuchElementException e) {
-            return error(HttpStatus.NOT_FOUND, "not_found", e.getMessage());
-        } catch (UnsupportedOperationException e) {
-            return error(HttpStatus.CONFLICT, "managed_by_config", e.getMessage());
-        } catch (IllegalArgumentException e) {
-            return error(HttpStatus.CONFLICT, "conflict", e.getMessage());
+            TenantConnectors.Entry e = connectors.setEnabled(tenant, id, enabled, AdminContext.actor(auth),
+                    RequestMetaFilter.of(request));
+            return e == null ? HttpResponse.noContent() : AdminViews.ok(ConnectorAdmin.view(e));
+        } catch (ConnectorAdmin.Refused e) {
+            return refused(request, e);
         }
     }
 
@@ -224,25 +161,10 @@ class ConnectorAdminController {
         }
     }
 
-    private void audit(String tenant, HttpRequest<?> request, Authentication auth, String type, String id) {
-        audit.append(AuditEvent.of(tenant, type, AuditEvent.Outcome.SUCCESS).request(RequestMetaFilter.of(request))
-                .detail("connector", id).detail("actor", AdminContext.actor(auth).label()).build());
-    }
-
-    /** What an admin may see: never the client secret or a private key. */
-    static Map<String, Object> view(TenantConnectors.Entry e) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("id", e.id());
-        m.put("type", e.type());
-        m.put("display_name", e.displayName());
-        m.put("issuer", e.connector().config().issuer());
-        m.put("enabled", e.enabled());
-        m.put("default", e.isDefault());
-        m.put("managed_by", e.source());
-        m.put("email_domains", e.connector().config().emailDomains());
-        m.put("role_mapping", e.connector().config().roleMapping());
-        m.put("config", e.config());
-        return m;
+    /** A refused change: the API's error JSON, and the refusal audited as every other admin API refusal. */
+    private HttpResponse<?> refused(HttpRequest<?> request, ConnectorAdmin.Refused e) {
+        errors.audit(request, request.getMethodName(), request.getPath(), e.code(), e.status(), e.getMessage());
+        return error(HttpStatus.valueOf(e.status()), e.code(), e.getMessage());
     }
 
     private static HttpResponse<?> error(HttpStatus status, String code, String description) {

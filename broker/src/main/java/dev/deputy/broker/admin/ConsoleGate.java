@@ -78,6 +78,11 @@ public class ConsoleGate {
         errors.audit(request, method.name(), path, e.kind().code(), e.kind().status(), e.getMessage());
     }
 
+    /** Audits a page's failed change with the admin API's error code and status for that route. */
+    public void failed(HttpRequest<?> request, HttpMethod method, String path, String code, int status, String message) {
+        errors.audit(request, method.name(), path, code, status, message);
+    }
+
     public Dormancy dormancy(String tenant) {
         return ctx.dormancy(tenant);
     }

@@ -45,4 +45,35 @@ public interface AgentStore {
     void saveResource(Resource resource);
 
     void deleteResource(String tenantId, String id);
+
+    /** How many agents the tenant has in each status, and how many active ones are dormant (console overview). */
+    record StatusCounts(long active, long suspended, long revoked, long dormant) {
+        public long total() {
+            return active + suspended + revoked;
+        }
+    }
+
+    /**
+     * Counts by status and the dormant count: an active agent is dormant when its last activity (last token, else
+     * creation; a resume restarts the clock, see {@link Dormancy#lastActivity}) is at or before {@code dormantCutoff}.
+     * Storage answers it with one aggregate query; this default reads every agent and is for test stores.
+     */
+    default StatusCounts countByStatus(String tenantId, long dormantCutoff) {
+        long[] n = new long[4];
+        for (Agent a : listAgents(tenantId)) {
+            n[a.status().ordinal()]++;
+            if (a.status() == Agent.Status.ACTIVE && Dormancy.lastActivity(a) <= dormantCutoff) {
+                n[3]++;
+            }
+        }
+        return new StatusCounts(n[0], n[1], n[2], n[3]);
+    }
+
+    /** The dormant agents (see {@link #countByStatus}), longest idle first, at most {@code limit}. */
+    default List<Agent> dormant(String tenantId, long dormantCutoff, int limit) {
+        return listAgents(tenantId).stream()
+                .filter(a -> a.status() == Agent.Status.ACTIVE && Dormancy.lastActivity(a) <= dormantCutoff)
+                .sorted(java.util.Comparator.comparingLong(Dormancy::lastActivity).thenComparing(Agent::id))
+                .limit(limit).toList();
+    }
 }

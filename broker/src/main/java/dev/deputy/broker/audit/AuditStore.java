@@ -58,6 +58,60 @@ public interface AuditStore {
 
     List<AuditEntry> query(AuditQuery q);
 
+    /** How many entries of {@code type} fall in the hour (UTC, epoch-aligned) that starts at {@code hourStartMs}. */
+    record HourCount(long hourStartMs, String type, long count) {
+    }
+
+    long HOUR_MS = 3_600_000L;
+
+    /**
+     * Entries of these exact types with {@code fromMs ≤ at_ms < toMs}, counted per hour and type (hours without
+     * entries are absent). Storage answers it with one aggregate query over the (tenant_id, event_type, at_ms)
+     * index; this default walks the query API and is for test stores.
+     */
+    default List<HourCount> countByHour(String tenantId, List<String> types, long fromMs, long toMs) {
+        java.util.Map<Long, java.util.Map<String, Long>> counts = new java.util.TreeMap<>();
+        AuditQuery q = new AuditQuery(tenantId, fromMs, toMs, null, null, null, null, types, null, null, null, 0,
+                AuditQuery.MAX_LIMIT);
+        while (true) {
+            List<AuditEntry> page = query(q);
+            for (AuditEntry e : page) {
+                counts.computeIfAbsent(e.atMs() - Math.floorMod(e.atMs(), HOUR_MS), h -> new java.util.TreeMap<>())
+                        .merge(e.type(), 1L, Long::sum);
+            }
+            if (page.size() < AuditQuery.MAX_LIMIT) {
+                break;
+            }
+            q = q.after(page.get(page.size() - 1).seq());
+        }
+        List<HourCount> out = new java.util.ArrayList<>();
+        counts.forEach((h, byType) -> byType.forEach((t, n) -> out.add(new HourCount(h, t, n))));
+        return out;
+    }
+
+    /**
+     * The newest entries of one exact type, newest first, at most {@code limit}. Storage answers it from the
+     * (tenant_id, event_type, seq) index read backwards; this default walks the query API and is for test stores.
+     */
+    default List<AuditEntry> newestOfType(String tenantId, String type, int limit) {
+        java.util.ArrayDeque<AuditEntry> last = new java.util.ArrayDeque<>();
+        AuditQuery q = new AuditQuery(tenantId, null, null, null, null, null, null, List.of(type), null, null, null, 0,
+                AuditQuery.MAX_LIMIT);
+        while (true) {
+            List<AuditEntry> page = query(q);
+            for (AuditEntry e : page) {
+                last.addFirst(e);
+                if (last.size() > limit) {
+                    last.removeLast();
+                }
+            }
+            if (page.size() < AuditQuery.MAX_LIMIT) {
+                return List.copyOf(last);
+            }
+            q = q.after(page.get(page.size() - 1).seq());
+        }
+    }
+
     /**
      * The entries {@link #query} would find, newest first: the same filters, {@code q.afterSeq() < seq < beforeSeq}
      * ({@code Long.MAX_VALUE}: up to the head), in descending seq, at most {@code q.limit()} — keyset pages backwards

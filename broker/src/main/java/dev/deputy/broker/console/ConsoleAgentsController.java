@@ -7,13 +7,19 @@ import dev.deputy.broker.admin.signin.ConsoleSettings;
 import dev.deputy.broker.agent.Actor;
 import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.AgentException;
+import dev.deputy.broker.agent.AgentCredential;
 import dev.deputy.broker.agent.AgentQuery;
 import dev.deputy.broker.agent.Agents;
+import dev.deputy.broker.agent.CredentialSpec;
 import dev.deputy.broker.agent.Dormancy;
 import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.audit.AuditQuery;
 import dev.deputy.broker.audit.AuditStore;
+import dev.deputy.broker.config.DurationDeserializer;
 import dev.deputy.broker.http.RequestMetaFilter;
+import dev.deputy.broker.pki.AgentCa;
+import dev.deputy.broker.pki.CertificateIssuance;
+import dev.deputy.broker.pki.CsrException;
 import dev.deputy.broker.tenant.Tenant;
 import dev.deputy.broker.tenant.Tenants;
 import io.micronaut.core.annotation.Nullable;
@@ -37,6 +43,7 @@ import io.micronaut.security.rules.SecurityRule;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -48,9 +55,12 @@ import java.util.Set;
 
 /**
  * The console's agent pages: {@code GET /console/t/<tenant>/agents} (search, filters, pages), the agent's detail page,
- * a confirmation step and {@code POST .../<id>/(suspend|resume|revoke)}. Every request is decided by the admin API's own
- * authorization for the route that does the same thing ({@link ConsoleGate}): roles per tenant, the CSRF token (the
- * form's {@code _csrf}), step-up for revoking. The work is the {@link Agents} service's, as for the API.
+ * a confirmation step and {@code POST .../<id>/(suspend|resume|revoke)}, credential rotation ({@code .../<id>/rotate}:
+ * a new key set, {@code jwks_uri} or pinned certificate, or for a {@code tls_client_auth} agent a CSR the agent CA
+ * signs, with an overlap) and a certificate from a CSR ({@code .../<id>/certificate}; the issued PEM shown and
+ * downloadable). Every request is decided by the admin API's own authorization for the route that does the same thing
+ * ({@link ConsoleGate}): roles per tenant, the CSRF token (the form's {@code _csrf}), step-up for revoking and
+ * rotating. The work is the {@link Agents} service's and {@link CertificateIssuance}'s, as for the API.
  */
 @Controller("/console/t/{tenant}/agents")
 @Secured(SecurityRule.IS_ANONYMOUS)
@@ -60,6 +70,9 @@ class ConsoleAgentsController {
     /** How many of the agent's audit entries the "acted for" list reads. */
     static final int ACTED_FOR_WINDOW = 500;
     private static final Set<String> ACTIONS = Set.of("suspend", "resume", "revoke");
+    /** Actions with a form of their own (their GET shows the form; their POST does it). */
+    private static final Set<String> FORMS = Set.of("rotate", "certificate");
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final boolean enabled;
     private final Agents agents;
@@ -67,9 +80,12 @@ class ConsoleAgentsController {
     private final ConsoleGate gate;
     private final PageSupport pages;
     private final AuditStore audit;
+    private final CertificateIssuance issuance;
 
     ConsoleAgentsController(@io.micronaut.context.annotation.Value("${deputy.console.enabled:false}") boolean enabled,
-                            Agents agents, Tenants tenants, ConsoleGate gate, PageSupport pages, AuditStore audit) {
+                            Agents agents, Tenants tenants, ConsoleGate gate, PageSupport pages, AuditStore audit,
+                            CertificateIssuance issuance) {
+        this.issuance = issuance;
         this.enabled = enabled;
         this.agents = agents;
         this.tenants = tenants;
@@ -153,7 +169,7 @@ class ConsoleAgentsController {
     @Get(uri = "/{id}/{action}", produces = MediaType.TEXT_HTML)
     HttpResponse<?> confirm(@PathVariable String tenant, @PathVariable String id, @PathVariable String action,
                             HttpRequest<?> request, @Nullable Authentication auth) {
-        if (!ACTIONS.contains(action)) {
+        if (!ACTIONS.contains(action) && !FORMS.contains(action)) {
             return find(tenant).<HttpResponse<?>>map(t -> notFoundPage(request, t)).orElseGet(() -> notFound(request));
         }
         return detail(tenant, id, request, auth, action);
@@ -167,8 +183,15 @@ class ConsoleAgentsController {
             return signIn();
         }
         Optional<Tenant> t = find(tenant);
-        if (t.isEmpty() || !ACTIONS.contains(action)) {
+        if (t.isEmpty() || (!ACTIONS.contains(action) && !FORMS.contains(action))) {
             return notFound(request);
+        }
+        Map<String, String> f = form == null ? Map.of() : form;
+        if (action.equals("rotate")) {
+            return rotate(t.get(), id, request, auth, who.get(), f);
+        }
+        if (action.equals("certificate")) {
+            return certificate(t.get(), id, request, auth, who.get(), f);
         }
         String path = ConsoleGate.apiPath(tenant, "agents", id, action);
         try {
@@ -196,6 +219,12 @@ class ConsoleAgentsController {
 
     private HttpResponse<?> detail(String tenant, String id, HttpRequest<?> request, @Nullable Authentication auth,
                                    @Nullable String confirm) {
+        return detail(tenant, id, request, auth, confirm, null);
+    }
+
+    /** The detail page; {@code issued}: a certificate just issued (shown once with its download link). */
+    private HttpResponse<?> detail(String tenant, String id, HttpRequest<?> request, @Nullable Authentication auth,
+                                   @Nullable String confirm, @Nullable Map<String, Object> issued) {
         Optional<AdminPrincipal> who = signedIn(auth);
         if (who.isEmpty()) {
             return signIn();
@@ -226,9 +255,163 @@ class ConsoleAgentsController {
         model.put("canSuspend", mayChange && s == Agent.Status.ACTIVE);
         model.put("canResume", mayChange && s == Agent.Status.SUSPENDED);
         model.put("canRevoke", mayChange && s != Agent.Status.REVOKED);
-        model.put("confirm", mayChange ? confirm : null);
+        model.put("canRotate", mayChange && s != Agent.Status.REVOKED);
+        model.put("canIssue", mayChange && s != Agent.Status.REVOKED);
+        model.put("rotateWith", switch (d.agent().authMethod()) {
+            case TLS_CLIENT_AUTH -> "csr";
+            case SELF_SIGNED_TLS_CLIENT_AUTH -> "certificate";
+            case PRIVATE_KEY_JWT -> "jwks";
+        });
+        model.put("confirm", mayChange && (s != Agent.Status.REVOKED || ACTIONS.contains(confirm)) ? confirm : null);
+        model.put("isAction", confirm != null && ACTIONS.contains(confirm));
+        model.put("issued", issued);
         model.put("actedFor", actedFor(tenant, id));
         return pages.page(request, t.get(), 200, "console/agent", model, null);
+    }
+
+    /**
+     * Rotation as {@code POST /admin/t/<tenant>/agents/<id>/rotate} does it (a privileged action: step-up): the new key
+     * set, {@code jwks_uri} or pinned certificate works at once, the others for the overlap. A {@code tls_client_auth}
+     * agent rotates to a certificate the agent CA issues from its CSR (as {@code deputy agent rotate} does through
+     * {@code POST .../certificates} with {@code rotate: true}).
+     */
+    private HttpResponse<?> rotate(Tenant t, String id, HttpRequest<?> request, @Nullable Authentication auth,
+                                   AdminPrincipal p, Map<String, String> f) {
+        String path = ConsoleGate.apiPath(t.id(), "agents", id, "rotate");
+        Optional<Agent> agent = agents.find(t.id(), id);
+        try {
+            gate.check(p, request, HttpMethod.POST, path, f.get("_csrf"));
+            if (agent.isPresent() && agent.get().authMethod() == Agent.AuthMethod.TLS_CLIENT_AUTH) {
+                gate.check(p, request, HttpMethod.POST, ConsoleGate.apiPath(t.id(), "agents", id, "certificates"), f.get("_csrf"));
+            }
+        } catch (AdminRefusal e) {
+            return refused(request, t, e);
+        }
+        Duration overlap;
+        try {
+            overlap = trim(f.get("overlap")) == null ? null : DurationDeserializer.parse(trim(f.get("overlap")));
+        } catch (IllegalArgumentException e) {
+            return invalid(request, t, p, path, "overlap is a duration such as 1h or 30m");
+        }
+        if (agent.isPresent() && agent.get().authMethod() == Agent.AuthMethod.TLS_CLIENT_AUTH) {
+            return issue(t, id, request, auth, p, f.get("csr"), null, true, overlap);
+        }
+        CredentialSpec spec;
+        try {
+            spec = spec(f);
+        } catch (AgentException e) {
+            return invalid(request, t, p, path, e.getMessage());
+        }
+        try {
+            agents.rotate(t.id(), id, spec, overlap, Actor.admin(p.name()), RequestMetaFilter.of(request));
+        } catch (AgentException e) {
+            gate.failed(request, HttpMethod.POST, path, e);
+            return failedPage(request, t, p, e.kind().status(), e.getMessage());
+        }
+        return PageSupport.secure(HttpResponse.seeOther(URI.create(base(t.id()) + "/" + id)));
+    }
+
+    /** A certificate from the agent's CSR, as {@code POST /admin/t/<tenant>/agents/<id>/certificates} issues it. */
+    private HttpResponse<?> certificate(Tenant t, String id, HttpRequest<?> request, @Nullable Authentication auth,
+                                        AdminPrincipal p, Map<String, String> f) {
+        String path = ConsoleGate.apiPath(t.id(), "agents", id, "certificates");
+        try {
+            gate.check(p, request, HttpMethod.POST, path, f.get("_csrf"));
+        } catch (AdminRefusal e) {
+            return refused(request, t, e);
+        }
+        Duration ttl;
+        try {
+            ttl = trim(f.get("ttl")) == null ? null : DurationDeserializer.parse(trim(f.get("ttl")));
+        } catch (IllegalArgumentException e) {
+            return invalid(request, t, p, path, "ttl is a duration such as 24h or 30m");
+        }
+        return issue(t, id, request, auth, p, f.get("csr"), ttl, false, null);
+    }
+
+    private HttpResponse<?> issue(Tenant t, String id, HttpRequest<?> request, @Nullable Authentication auth,
+                                  AdminPrincipal p, @Nullable String csr, @Nullable Duration ttl, boolean rotate,
+                                  @Nullable Duration overlap) {
+        String path = ConsoleGate.apiPath(t.id(), "agents", id, "certificates");
+        if (trim(csr) == null) {
+            return invalid(request, t, p, path, "csr is required");
+        }
+        AgentCa.Issued issued;
+        try {
+            // audited by the issuance, success or failure, as for the API
+            issued = issuance.issue(t.id(), id, csr.strip() + "\n", ttl, rotate, overlap, p.name(), RequestMetaFilter.of(request));
+        } catch (CsrException e) {
+            boolean unknown = "unknown agent".equals(e.getMessage());
+            return failedPage(request, t, p, unknown ? 404 : 400, (unknown ? "not_found: " : "invalid_request: ") + e.getMessage());
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("certificate", issued.certificatePem());
+        m.put("ca", issued.caPem());
+        m.put("serial", issued.serial());
+        m.put("notAfter", issued.notAfter().toString());
+        m.put("thumbprint", issued.thumbprint());
+        m.put("rotated", rotate);
+        m.put("download", base(t.id()) + "/" + id + "/certificates/" + issued.credentialId());
+        return detail(t.id(), id, request, auth, null, m);
+    }
+
+    /** A certificate the agent CA issued for the agent, as a PEM file (public; the same access as the agent page). */
+    @Get(uri = "/{id}/certificates/{credential}", produces = "application/x-pem-file")
+    HttpResponse<?> download(@PathVariable String tenant, @PathVariable String id, @PathVariable String credential,
+                             HttpRequest<?> request, @Nullable Authentication auth) {
+        Optional<AdminPrincipal> who = signedIn(auth);
+        if (who.isEmpty()) {
+            return signIn();
+        }
+        Optional<Tenant> t = find(tenant);
+        if (t.isEmpty() || !Agent.ID.matcher(id).matches()) {
+            return notFound(request);
+        }
+        try {
+            gate.check(who.get(), request, HttpMethod.GET, ConsoleGate.apiPath(tenant, "agents", id), null);
+        } catch (AdminRefusal e) {
+            return refused(request, t.get(), e);
+        }
+        Optional<AgentCredential> c;
+        try {
+            c = agents.details(tenant, id).credentials().stream()
+                    .filter(x -> x.id().equals(credential) && x.kind() == AgentCredential.Kind.CA_CERT).findFirst();
+        } catch (AgentException e) {
+            c = Optional.empty();
+        }
+        if (c.isEmpty()) {
+            return notFoundPage(request, t.get());
+        }
+        return PageSupport.secure(HttpResponse.ok(c.get().material()).contentType("application/x-pem-file")
+                .header("Content-Disposition", "attachment; filename=\"" + id + "-" + c.get().serial() + ".pem\""));
+    }
+
+    /** The rotate form's credential: exactly one of a JWK Set (JSON), a {@code jwks_uri}, a PEM certificate. */
+    private static CredentialSpec spec(Map<String, String> f) {
+        String jwks = trim(f.get("jwks"));
+        Map<String, Object> set = null;
+        if (jwks != null) {
+            try {
+                set = JSON.readValue(jwks, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {
+                });
+            } catch (java.io.IOException | RuntimeException e) {
+                throw AgentException.invalid("jwks must be a JSON JWK Set: {\"keys\": [ ... ]}");
+            }
+        }
+        String cert = trim(f.get("certificate"));
+        return new CredentialSpec(set, trim(f.get("jwks_uri")), cert == null ? null : cert + "\n");
+    }
+
+    private MutableHttpResponse<?> invalid(HttpRequest<?> request, Tenant t, AdminPrincipal p, String path, String message) {
+        gate.failed(request, HttpMethod.POST, path, "invalid_request", 400, message);
+        return failedPage(request, t, p, 400, "invalid_request: " + message);
+    }
+
+    private MutableHttpResponse<?> failedPage(HttpRequest<?> request, Tenant t, AdminPrincipal p, int status, String message) {
+        Map<String, Object> model = common(p, t.id());
+        model.put("status", status);
+        model.put("message", message);
+        return pages.page(request, t, status, "console/refused", model, null);
     }
 
     /** Users the agent acted for, from its audit entries (the agent or any actor in the chain; keyset index). */

@@ -217,6 +217,7 @@ public class AgentCa {
         PKCS10CertificationRequest csr = parseCsr(csrPem);
         SubjectPublicKeyInfo spki = csr.getSubjectPublicKeyInfo();
         boolean rsa = checkKey(spki);
+        checkRequestedNames(csr, spiffeId(tenantId, agentId));
         try {
             // proof of possession: the CSR is signed by the key it certifies (RFC 2986 §4.2)
             if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider(BC).build(spki))) {
@@ -279,6 +280,55 @@ public class AgentCa {
             }
             throw new CsrException("csr is not a valid PKCS#10 request");
         }
+    }
+
+    /**
+     * The certificate names the agent by its SPIFFE id only (the CSR's subject and names are not copied), so a CSR
+     * that asks for another identity — a subject alternative name other than this agent's SPIFFE id, or a
+     * {@code spiffe://} common name of someone else — is refused rather than quietly issued under another name.
+     * A free-text common name (the CLI sends the agent id) is accepted and ignored.
+     */
+    static void checkRequestedNames(PKCS10CertificationRequest csr, String spiffeId) {
+        try {
+            for (org.bouncycastle.asn1.pkcs.Attribute a : csr.getAttributes(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest)) {
+                for (org.bouncycastle.asn1.ASN1Encodable v : a.getAttributeValues()) {
+                    GeneralNames names = GeneralNames.fromExtensions(org.bouncycastle.asn1.x509.Extensions.getInstance(v),
+                            Extension.subjectAlternativeName);
+                    for (GeneralName n : names == null ? new GeneralName[0] : names.getNames()) {
+                        String value = n.getName().toString();
+                        if (n.getTagNo() != GeneralName.uniformResourceIdentifier || !spiffeId.equals(value)) {
+                            throw new CsrException("the CSR asks for " + describe(n.getTagNo(), value)
+                                    + ", but a certificate for this agent names only " + spiffeId);
+                        }
+                    }
+                }
+            }
+            for (org.bouncycastle.asn1.x500.RDN rdn : csr.getSubject().getRDNs(BCStyle.CN)) {
+                String cn = org.bouncycastle.asn1.x500.style.IETFUtils.valueToString(rdn.getFirst().getValue());
+                if (cn.regionMatches(true, 0, "spiffe://", 0, 9) && !cn.equals(spiffeId)) {
+                    throw new CsrException("the CSR's subject names " + clip(cn) + ", but a certificate for this agent "
+                            + "names only " + spiffeId);
+                }
+            }
+        } catch (CsrException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new CsrException("csr is not a valid PKCS#10 request");
+        }
+    }
+
+    private static String describe(int tag, String value) {
+        return switch (tag) {
+            case GeneralName.uniformResourceIdentifier -> "the URI " + clip(value);
+            case GeneralName.dNSName -> "the DNS name " + clip(value);
+            case GeneralName.rfc822Name -> "the e-mail address " + clip(value);
+            case GeneralName.iPAddress -> "an IP address";
+            default -> "another subject alternative name";
+        };
+    }
+
+    private static String clip(String s) {
+        return s.length() > 200 ? s.substring(0, 200) + "…" : s;
     }
 
     /** Key policy: EC P-256/P-384, RSA ≥ 2048 bits, Ed25519. Returns whether it is RSA. */

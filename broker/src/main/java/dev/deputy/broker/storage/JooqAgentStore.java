@@ -81,6 +81,35 @@ class JooqAgentStore implements AgentStore {
                 .orderBy(AGENTS.ID).fetch())).stream().map(JooqAgentStore::agent).toList();
     }
 
+    /** Active agents idle since {@code cutoff}: {@link dev.deputy.broker.agent.Dormancy#lastActivity} in SQL. */
+    private static Condition dormantSince(long cutoff) {
+        return AGENTS.STATUS.eq(Agent.Status.ACTIVE.name())
+                .and(DSL.coalesce(AGENTS.LAST_SEEN_AT, AGENTS.CREATED_AT).le(cutoff))
+                .and(AGENTS.STATUS_CHANGED_AT.isNull().or(AGENTS.STATUS_CHANGED_AT.le(cutoff)));
+    }
+
+    @Override
+    public StatusCounts countByStatus(String tenantId, long dormantCutoff) {
+        // one aggregate over the tenant's primary-key range: no row leaves the database
+        long[] n = new long[4];
+        db.read(dsl -> dsl.select(AGENTS.STATUS, DSL.count(), DSL.count().filterWhere(dormantSince(dormantCutoff)))
+                .from(AGENTS).where(AGENTS.TENANT_ID.eq(tenantId)).groupBy(AGENTS.STATUS).fetch())
+                .forEach(r -> {
+                    n[Agent.Status.valueOf(r.value1()).ordinal()] += r.value2();
+                    n[3] += r.value3();
+                });
+        return new StatusCounts(n[0], n[1], n[2], n[3]);
+    }
+
+    @Override
+    public List<Agent> dormant(String tenantId, long dormantCutoff, int limit) {
+        Field<Long> last = DSL.greatest(DSL.coalesce(AGENTS.LAST_SEEN_AT, AGENTS.CREATED_AT),
+                DSL.coalesce(AGENTS.STATUS_CHANGED_AT, DSL.inline(0L)));
+        return sealed.valid(SealedRows.AGENT, () -> db.read(dsl -> dsl.selectFrom(AGENTS)
+                .where(AGENTS.TENANT_ID.eq(tenantId).and(dormantSince(dormantCutoff)))
+                .orderBy(last, AGENTS.ID).limit(limit).fetch())).stream().map(JooqAgentStore::agent).toList();
+    }
+
     @Override
     public AgentQuery.Page findAgents(String tenantId, AgentQuery q, int offset, int limit) {
         // every filter in SQL: a page reads its own rows (and verifies their MACs), the count reads index entries

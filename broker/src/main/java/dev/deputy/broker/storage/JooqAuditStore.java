@@ -379,6 +379,34 @@ public class JooqAuditStore implements AuditStore {
     }
 
     @Override
+    public List<HourCount> countByHour(String tenantId, List<String> types, long fromMs, long toMs) {
+        settle();
+        if (types.isEmpty() || fromMs >= toMs) {
+            return List.of();
+        }
+        // one aggregate over the (tenant_id, event_type, at_ms) index (V175): one range per type, read from the
+        // index alone (it holds every column the query needs); only the counts leave the database
+        // the hour inlined (not a bind value): the grouped expression and the selected one are the same SQL text
+        Field<Long> hour = AUDIT_LOG.AT_MS.minus(AUDIT_LOG.AT_MS.mod(DSL.inline(HOUR_MS)));
+        return db.read(dsl -> dsl.select(hour, AUDIT_LOG.EVENT_TYPE, DSL.count()).from(AUDIT_LOG)
+                .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.EVENT_TYPE.in(types))
+                        .and(AUDIT_LOG.AT_MS.ge(fromMs)).and(AUDIT_LOG.AT_MS.lt(toMs)))
+                .groupBy(hour, AUDIT_LOG.EVENT_TYPE)
+                .fetch(r -> new HourCount(((Number) r.get(0)).longValue(), r.get(1, String.class),
+                        ((Number) r.get(2)).longValue())));
+    }
+
+    @Override
+    public List<AuditEntry> newestOfType(String tenantId, String type, int limit) {
+        settle();
+        // one backwards range of the (tenant_id, event_type, seq) index (V30)
+        return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG)
+                .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.EVENT_TYPE.eq(type)))
+                .orderBy(AUDIT_LOG.TENANT_ID.desc(), AUDIT_LOG.EVENT_TYPE.desc(), AUDIT_LOG.SEQ.desc())
+                .limit(Math.max(1, Math.min(limit, AuditQuery.MAX_LIMIT))).fetch(JooqAuditStore::map));
+    }
+
+    @Override
     public boolean insertCheckpoint(AuditCheckpoint c) {
         try {
             return db.tx(dsl -> dsl.insertInto(AUDIT_CHECKPOINTS)

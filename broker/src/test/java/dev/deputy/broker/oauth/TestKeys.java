@@ -168,6 +168,20 @@ public final class TestKeys {
         }
     }
 
+    /** A CSR (EC P-256) whose extensionRequest asks for these subject alternative names (e.g. another agent's URI). */
+    public static String csrAsking(KeyPair kp, String cn, GeneralName... names) {
+        try {
+            org.bouncycastle.asn1.x509.ExtensionsGenerator g = new org.bouncycastle.asn1.x509.ExtensionsGenerator();
+            g.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+            PKCS10CertificationRequest csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + cn), kp.getPublic())
+                    .addAttribute(org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, g.generate())
+                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate()));
+            return pem(csr);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static String pem(Object o) {
         StringWriter sw = new StringWriter();
         try (JcaPEMWriter w = new JcaPEMWriter(sw)) {

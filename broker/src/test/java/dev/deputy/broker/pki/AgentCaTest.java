@@ -60,6 +60,25 @@ class AgentCaTest {
     }
 
     @Test
+    void refusesACsrThatAsksForAnotherIdentity() {
+        KeyPair kp = TestKeys.ecKeyPair("secp256r1");
+        String own = "spiffe://agents.example.org/t/demo/agent/a1";
+        String other = "spiffe://agents.example.org/t/demo/agent/payments.settlement.reconciler";
+        int before = broker.agents().credentials("demo", "a1").size();
+        CsrException e = assertThrows(CsrException.class, () -> ca.issue("demo", "a1", TestKeys.csrAsking(kp, "a1",
+                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.uniformResourceIdentifier, other)), null));
+        assertTrue(e.getMessage().contains(other) && e.getMessage().contains(own), e.getMessage());
+        assertThrows(CsrException.class, () -> ca.issue("demo", "a1", TestKeys.csrAsking(kp, "a1",
+                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.dNSName, "bank.example")), null));
+        assertThrows(CsrException.class, () -> ca.issue("demo", "a1", TestKeys.csr(kp, "spiffe://agents.example.org/t/other/agent/a1"), null));
+        assertEquals(before, broker.agents().credentials("demo", "a1").size(), "nothing issued");
+        // asking for its own SPIFFE id (or naming nothing) is fine
+        AgentCa.Issued ok = ca.issue("demo", "a1", TestKeys.csrAsking(kp, "a1",
+                new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.uniformResourceIdentifier, own)), null);
+        assertTrue(ok.certificatePem().startsWith("-----BEGIN CERTIFICATE-----"));
+    }
+
+    @Test
     void refusesWeakOrUnknownKeys() {
         assertThrows(CsrException.class, () -> ca.issue("demo", "a1", TestKeys.csr(TestKeys.keyPair("RSA", 1024), "x"), null));
         assertThrows(CsrException.class, () -> ca.issue("demo", "a1", TestKeys.csr(TestKeys.ecKeyPair("secp521r1"), "x"), null));
