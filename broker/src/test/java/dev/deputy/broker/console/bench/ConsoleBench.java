@@ -150,6 +150,8 @@ public final class ConsoleBench {
             m.put("hotAgent", text(c, "SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 1", tenant));
             m.put("quietAgent", text(c, "SELECT id FROM agents WHERE tenant_id = ? ORDER BY id DESC LIMIT 1", tenant));
             m.put("agents", Long.toString(one(c, "SELECT COUNT(*) FROM agents WHERE tenant_id = ?", tenant)));
+            m.put("exchange", text(c, "SELECT seq FROM audit_log WHERE tenant_id = ? AND event_type = 'token.exchanged'"
+                    + " AND actor LIKE '% > %' AND seq >= ? ORDER BY seq LIMIT 1", tenant, max / 3));
         }
         m.put("user", ConsoleSeed.HOT_USER);
         m.put("owner", "zoë.ångström@corp.example");
@@ -186,6 +188,28 @@ public final class ConsoleBench {
         p.add(new Page("agents: deep page (" + pages + ")", t + "/agents?page=" + pages, "data-agent="));
         p.add(new Page("agent detail (busiest)", t + "/agents/" + s.get("hotAgent"), s.get("hotAgent")));
         p.add(new Page("agent detail (quiet)", t + "/agents/" + s.get("quietAgent"), s.get("quietAgent")));
+        // the tenant overview and the audit pages (issue 15's other helpers): measured when the broker has them
+        p.add(new Page("overview", t, "<main", true));
+        String a = t + "/audit";
+        p.add(new Page("audit: newest, no filter", a, "data-seq=", true));
+        p.add(new Page("audit: by user", a + "?user=" + enc(s.get("user")), "data-seq=", true));
+        p.add(new Page("audit: by agent (busiest)", a + "?agent=" + enc(s.get("hotAgent")), "data-seq=", true));
+        p.add(new Page("audit: by agent (quiet)", a + "?agent=" + enc(s.get("quietAgent")), "data-seq=", true));
+        p.add(new Page("audit: type prefix token.", a + "?type=token.", "data-seq=", true));
+        p.add(new Page("audit: type agent.suspended", a + "?type=agent.suspended", "data-seq=", true));
+        p.add(new Page("audit: user + type prefix token.", a + "?user=" + enc(s.get("user")) + "&type=token.", "data-seq=", true));
+        p.add(new Page("audit: outcome deny", a + "?outcome=deny", "data-seq=", true));
+        p.add(new Page("audit: by correlation id", a + "?correlation_id=" + enc(s.get("correlation")), "data-seq=", true));
+        p.add(new Page("audit: old time range (1 h, 29 days ago)", a + "?since=" + enc(java.time.Instant.ofEpochMilli(
+                Long.parseLong(s.get("oldFrom"))).toString()) + "&until=" + enc(java.time.Instant.ofEpochMilli(
+                Long.parseLong(s.get("oldTo"))).toString()), "data-seq=", true));
+        p.add(new Page("audit: since 24h", a + "?since=24h", "data-seq=", true));
+        p.add(new Page("audit: deep keyset page (before=" + s.get("deepSeq") + ")", a + "?before=" + s.get("deepSeq"), "data-seq=", true));
+        p.add(new Page("audit: entry detail", a + "/" + s.get("entry"), "<main", true));
+        if (s.get("exchange") != null) {
+            p.add(new Page("audit: delegation chain", a + "/" + s.get("exchange") + "/chain", "<main", true));
+        }
+        p.add(new Page("audit: live page", a + "/live", "<main", true));
         return p;
     }
 
