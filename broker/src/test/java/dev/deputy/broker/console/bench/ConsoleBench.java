@@ -87,7 +87,24 @@ public final class ConsoleBench {
                     }
                 }
             }
+            // a bulk load, as a restore would do it: the audit tables' secondary indexes are dropped, the rows written,
+            // and the indexes built again from their own definitions (information_schema), once, in sorted order
+            List<String> indexes = secondaryIndexes(jdbcUrl, List.of("audit_log", "audit_agents"));
+            try (Connection c = connect(jdbcUrl); var st = c.createStatement()) {
+                for (String ix : indexes) {
+                    String[] w = ix.split(" "); // name ON table (...)
+                    st.execute("DROP INDEX " + w[0] + " ON " + w[2]);
+                }
+            }
             ConsoleSeed.seed(backend, tenant, agents, entries, days);
+            long ti = System.nanoTime();
+            try (Connection c = connect(jdbcUrl); var st = c.createStatement()) {
+                for (String ix : indexes) {
+                    st.execute("CREATE INDEX " + ix);
+                }
+            }
+            System.out.printf("built the %d secondary indexes of audit_log and audit_agents in %.1f s%n", indexes.size(),
+                    (System.nanoTime() - ti) / 1e9);
             long t0 = System.nanoTime();
             try (Connection c = connect(jdbcUrl); var st = c.createStatement()) {
                 st.execute("ANALYZE TABLE agents, audit_log, audit_agents");
@@ -96,6 +113,28 @@ public final class ConsoleBench {
         } finally {
             backend.close();
         }
+    }
+
+    /** {@code "<name> ON <table> (<col>, ...)"} of every non-unique secondary index of the tables. */
+    static List<String> secondaryIndexes(String jdbcUrl, List<String> tables) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = connect(jdbcUrl)) {
+            for (String table : tables) {
+                Map<String, List<String>> cols = new LinkedHashMap<>();
+                try (PreparedStatement ps = c.prepareStatement("SELECT index_name, column_name FROM information_schema.statistics"
+                        + " WHERE table_schema = DATABASE() AND table_name = ? AND index_name <> 'PRIMARY' AND non_unique = 1"
+                        + " ORDER BY index_name, seq_in_index")) {
+                    ps.setString(1, table);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            cols.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2));
+                        }
+                    }
+                }
+                cols.forEach((name, c2) -> out.add(name + " ON " + table + " (" + String.join(", ", c2) + ")"));
+            }
+        }
+        return out;
     }
 
     /** Rows, data and index sizes of the audit tables (InnoDB's persistent statistics, after ANALYZE TABLE). */
