@@ -264,6 +264,9 @@ abstract class ConsoleAuditPagesContract {
             assertEquals(page.equals("/verify") ? 1 : 0, posts, "only the read-only verify form posts: " + page);
         }
         assertEquals(404, auditor.get(broker.url() + "/console/t/nowhere/audit").statusCode());
+        // the agent page links its entries to the search
+        String agentPage = auditor.get(broker.url() + "/console/t/acme/agents/" + AGENT_A).body();
+        assertTrue(agentPage.contains("href=\"/console/t/acme/audit?agent=" + AGENT_A + "\""), agentPage);
 
         Browser ops = new Browser();
         ops.signIn("zoë-ops", List.of("acme-ops"));
