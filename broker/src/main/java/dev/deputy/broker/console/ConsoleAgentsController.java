@@ -262,8 +262,10 @@ class ConsoleAgentsController {
             case SELF_SIGNED_TLS_CLIENT_AUTH -> "certificate";
             case PRIVATE_KEY_JWT -> "jwks";
         });
-        model.put("confirm", mayChange && (s != Agent.Status.REVOKED || ACTIONS.contains(confirm)) ? confirm : null);
-        model.put("isAction", confirm != null && ACTIONS.contains(confirm));
+        // the confirmation step or form, only for someone who may change the agent (an auditor gets the plain page)
+        String shown = mayChange && (s != Agent.Status.REVOKED || ACTIONS.contains(confirm)) ? confirm : null;
+        model.put("confirm", shown);
+        model.put("isAction", shown != null && ACTIONS.contains(shown));
         model.put("issued", issued);
         model.put("actedFor", actedFor(tenant, id));
         return pages.page(request, t.get(), 200, "console/agent", model, null);
