@@ -9,6 +9,12 @@ public interface AgentStore {
 
     List<Agent> listAgents(String tenantId);
 
+    /**
+     * The agents matching {@code query} in id order, {@code offset} rows skipped, at most {@code limit}, and the number
+     * of stored rows matching in all (a row whose MAC fails is counted there but not returned, and is reported).
+     */
+    AgentQuery.Page findAgents(String tenantId, AgentQuery query, int offset, int limit);
+
     /** Inserts or replaces the agent row (by tenant and id). */
     void saveAgent(Agent agent);
 

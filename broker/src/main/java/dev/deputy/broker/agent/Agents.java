@@ -83,6 +83,11 @@ public class Agents {
                 .toList();
     }
 
+    /** One page of the tenant's agents matching {@code query} (filters applied by the store), and the total. */
+    public AgentQuery.Page page(String tenant, AgentQuery query, int offset, int limit) {
+        return store.findAgents(tenant, query, offset, limit);
+    }
+
     // ---- provisioning
 
     public Details create(String tenant, AgentSpec spec, String managedBy, Actor actor, RequestMeta meta) {

@@ -8,6 +8,7 @@ import dev.deputy.broker.agent.Actor;
 import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.AgentException;
 import dev.deputy.broker.agent.AgentCredential;
+import dev.deputy.broker.agent.AgentQuery;
 import dev.deputy.broker.agent.Agents;
 import dev.deputy.broker.agent.CredentialSpec;
 import dev.deputy.broker.agent.Dormancy;
@@ -115,22 +116,19 @@ class ConsoleAgentsController {
         Agent.Status s = status(status);
         long now = System.currentTimeMillis();
         Dormancy dormancy = gate.dormancy(tenant);
-        boolean ownerOnly = p.ownerOnly(tenant);
         String needle = trim(q) == null ? null : trim(q).toLowerCase(Locale.ROOT);
-        List<Agent> found = agents.list(tenant, s, false, dormancy, now).stream()
-                .filter(a -> !ownerOnly || p.owns(a.owner()))
-                .filter(a -> trim(environment) == null || trim(environment).equals(a.environment()))
-                .filter(a -> trim(owner) == null || trim(owner).equals(a.owner()))
-                .filter(a -> trim(role) == null || a.roles().contains(trim(role)))
-                .filter(a -> needle == null || a.id().contains(needle)
-                        || (a.name() != null && a.name().toLowerCase(Locale.ROOT).contains(needle))
-                        || (a.owner() != null && a.owner().toLowerCase(Locale.ROOT).contains(needle)))
-                .sorted(java.util.Comparator.comparing(Agent::id))
-                .toList();
-        int pageCount = Math.max(1, (found.size() + PAGE_SIZE - 1) / PAGE_SIZE);
-        int n = Math.min(Math.max(1, parsePage(page)), pageCount);
+        // the filters, the page and the count are the store's (SQL): a page reads 50 rows, whatever the registry's size
+        AgentQuery query = new AgentQuery(s, trim(environment), trim(owner), p.ownerOnly(tenant) ? p.ownerIds() : null,
+                trim(role), needle);
+        int n = Math.max(1, parsePage(page));
+        AgentQuery.Page found = agents.page(tenant, query, (n - 1) * PAGE_SIZE, PAGE_SIZE);
+        int pageCount = Math.max(1, (found.total() + PAGE_SIZE - 1) / PAGE_SIZE);
+        if (n > pageCount) { // past the end (a stale link): the last page
+            n = pageCount;
+            found = agents.page(tenant, query, (n - 1) * PAGE_SIZE, PAGE_SIZE);
+        }
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (Agent a : found.subList((n - 1) * PAGE_SIZE, Math.min(found.size(), n * PAGE_SIZE))) {
+        for (Agent a : found.agents()) {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("id", a.id());
             r.put("href", base(tenant) + "/" + a.id());
@@ -147,7 +145,7 @@ class ConsoleAgentsController {
         Map<String, Object> model = common(p, tenant);
         model.put("agents", rows);
         model.put("mayCreate", p.manages(tenant));
-        model.put("total", found.size());
+        model.put("total", found.total());
         model.put("page", n);
         model.put("pages", pageCount);
         Map<String, String> filters = new LinkedHashMap<>();

@@ -423,7 +423,14 @@ class ConsoleAuditController {
         String api = ConsoleGate.apiPath(tenant, "audit");
         StringBuilder range = new StringBuilder();
         if (q.fromMs() != null) {
-            audit.firstSeqAtOrAfter(tenant, q.fromMs()).ifPresent(s -> range.append("&from=").append(s));
+            // the first entry the search itself reads at or after "since" (a time window becomes a seq window through
+            // the (tenant_id, at_ms, seq) index): O(log n), where MIN(seq) over at_ms ≥ since read every newer
+            // entry's row (4.8 s for "since 29 days ago" among 1,000,000 entries, scripts/bench console)
+            List<AuditEntry> first = audit.query(new AuditQuery(tenant, q.fromMs(), null, null, null, null, null, null,
+                    null, null, null, 0, 1));
+            if (!first.isEmpty()) {
+                range.append("&from=").append(first.get(0).seq());
+            }
         }
         if (q.toMs() != null) {
             List<AuditEntry> last = audit.queryNewestFirst(new AuditQuery(tenant, null, q.toMs(), null, null, null, null,

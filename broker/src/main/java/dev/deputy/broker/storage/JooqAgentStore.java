@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.AgentCredential;
+import dev.deputy.broker.agent.AgentQuery;
 import dev.deputy.broker.agent.AgentStore;
 import dev.deputy.broker.agent.Resource;
 import dev.deputy.broker.agent.Role;
@@ -14,6 +15,7 @@ import org.jooq.Field;
 import org.jooq.Record;
 import org.jooq.impl.DSL;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,8 +111,41 @@ class JooqAgentStore implements AgentStore {
     }
 
     @Override
-    public void saveAgent(Agent a) {
-        // every MAC-covered column is written by both branches: the row's MAC is the MAC of what is written
+    public AgentQuery.Page findAgents(String tenantId, AgentQuery q, int offset, int limit) {
+        // every filter in SQL: a page reads its own rows (and verifies their MACs), the count reads index entries
+        // only (V185: status, owner and environment each lead an index after the tenant). The search is a scan of
+        // the tenant's rows in the database (LIKE '%needle%'), not of parsed agents in the broker.
+        List<Condition> where = new ArrayList<>();
+        where.add(AGENTS.TENANT_ID.eq(tenantId));
+        if (q.status() != null) {
+            where.add(AGENTS.STATUS.eq(q.status().name()));
+        }
+        if (q.environment() != null) {
+            where.add(AGENTS.ENVIRONMENT.eq(q.environment()));
+        }
+        if (q.owner() != null) {
+            where.add(AGENTS.OWNER.eq(q.owner()));
+        }
+        if (q.owners() != null) {
+            where.add(q.owners().isEmpty() ? DSL.falseCondition() : AGENTS.OWNER.in(q.owners()));
+        }
+        if (q.role() != null) {
+            // roles is the JSON array Jackson wrote: the role's JSON string, quotes included, is one whole element
+            where.add(AGENTS.ROLES.contains(json(q.role())));
+        }
+        if (q.search() != null) {
+            where.add(AGENTS.ID.contains(q.search()).or(DSL.lower(AGENTS.NAME).contains(q.search()))
+                    .or(DSL.lower(AGENTS.OWNER).contains(q.search())));
+        }
+        List<Agent> page = sealed.valid(SealedRows.AGENT, () -> db.read(dsl -> dsl.selectFrom(AGENTS).where(where)
+                .orderBy(AGENTS.TENANT_ID, AGENTS.ID).limit(limit).offset(Math.max(0, offset)).fetch()))
+                .stream().map(JooqAgentStore::agent).toList();
+        int total = page.isEmpty() && offset == 0 ? 0 : db.read(dsl -> dsl.fetchCount(AGENTS, DSL.and(where)));
+        return new AgentQuery.Page(page, total);
+    }
+
+    /** The agent's columns that {@link #saveAgent} writes in both branches (not the key, created_at, last_seen_at). */
+    private static Map<Field<?>, Object> changeable(Agent a) {
         Map<Field<?>, Object> row = new LinkedHashMap<>();
         row.put(AGENTS.NAME, a.name());
         row.put(AGENTS.OWNER, a.owner());
@@ -122,9 +157,22 @@ class JooqAgentStore implements AgentStore {
         row.put(AGENTS.MANAGED_BY, a.managedBy());
         row.put(AGENTS.UPDATED_AT, a.updatedAt());
         row.put(AGENTS.STATUS_CHANGED_AT, a.statusChangedAt());
-        Map<Field<?>, Object> full = new LinkedHashMap<>(row);
+        return row;
+    }
+
+    /** The changeable columns and the key: what the row's MAC is computed over (and bulk loaders insert). */
+    static Map<Field<?>, Object> row(Agent a) {
+        Map<Field<?>, Object> full = changeable(a);
         full.put(AGENTS.TENANT_ID, a.tenantId());
         full.put(AGENTS.ID, a.id());
+        return full;
+    }
+
+    @Override
+    public void saveAgent(Agent a) {
+        // every MAC-covered column is written by both branches: the row's MAC is the MAC of what is written
+        Map<Field<?>, Object> row = changeable(a);
+        Map<Field<?>, Object> full = row(a);
         String mac = sealed.mac(SealedRows.AGENT, full);
         db.tx(dsl -> {
             int n = dsl.update(AGENTS).set(row).set(AGENTS.ROW_MAC, mac)

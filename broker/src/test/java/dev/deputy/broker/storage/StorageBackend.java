@@ -68,6 +68,41 @@ public final class StorageBackend implements AutoCloseable {
         }
     }
 
+    /**
+     * An existing MySQL/MariaDB database (a bench's, e.g. {@code scripts/bench console}), migrated on opening, with the
+     * broker's master key: rows written through it carry the MACs the broker checks. Closing closes the pool only.
+     */
+    public static StorageBackend existing(DeputySettings.MySql my, Path dataDir, byte[] masterKey) {
+        StorageBackend b = new StorageBackend(new Database(new DeputySettings(dataDir, dataDir, Optional.empty(),
+                Optional.empty(), Optional.of(my), Optional.empty())), null);
+        b.masterKey = masterKey.clone();
+        return b;
+    }
+
+    /**
+     * Bulk load of agents (benches): the rows {@link JooqAgentStore#saveAgent} writes, with their MACs, in multi-row
+     * inserts of 500 — one statement per 500 agents instead of a transaction per agent.
+     */
+    public void insertAgents(java.util.List<dev.deputy.broker.agent.Agent> agents) {
+        SealedRows s = sealed();
+        for (int from = 0; from < agents.size(); from += 500) {
+            java.util.List<dev.deputy.broker.agent.Agent> chunk = agents.subList(from, Math.min(agents.size(), from + 500));
+            database.tx(dsl -> {
+                org.jooq.InsertSetStep<?> insert = dsl.insertInto(dev.deputy.broker.storage.jooq.Tables.AGENTS);
+                org.jooq.InsertSetMoreStep<?> rows = null;
+                for (dev.deputy.broker.agent.Agent a : chunk) {
+                    java.util.Map<org.jooq.Field<?>, Object> row = JooqAgentStore.row(a);
+                    String mac = s.mac(SealedRows.AGENT, row);
+                    row.put(dev.deputy.broker.storage.jooq.Tables.AGENTS.CREATED_AT, a.createdAt());
+                    row.put(dev.deputy.broker.storage.jooq.Tables.AGENTS.LAST_SEEN_AT, a.lastSeenAt());
+                    row.put(dev.deputy.broker.storage.jooq.Tables.AGENTS.ROW_MAC, mac);
+                    rows = rows == null ? insert.set(row) : rows.newRecord().set(row);
+                }
+                return rows.execute();
+            });
+        }
+    }
+
     public Database database() {
         return database;
     }
