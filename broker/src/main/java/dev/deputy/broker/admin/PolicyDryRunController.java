@@ -95,7 +95,7 @@ class PolicyDryRunController {
         out.put("default", proposed.defaultEffect().value());
         out.putAll(dryRun.run(t, proposed, from, limit));
         out.put("delegation", rules == null ? null : delegationDryRun.run(t, rules, from, limit));
-        return HttpResponse.ok(out).header("Cache-Control", "no-store");
+        return AdminViews.ok(out); // every member present, null and empty ones too
     }
 
     /**
