@@ -168,7 +168,8 @@ class ConsolePolicyController {
         model.put("rules", now.rules().stream().map(ConsolePolicyController::rule).toList());
         model.put("toolRules", toolsNow.ruleIds());
         model.put("toolDefault", toolsNow.defaultEffect().value());
-        model.put("files", new ArrayList<>(current.keySet()));
+        model.put("files", current.keySet().stream().map(n -> Map.of("name", n,
+                "href", base + "?file=" + ConsoleTenantPages.enc(n))).toList());
         model.put("form", form);
         model.put("maxDays", MAX_DAYS);
         model.put("errors", errors);
