@@ -188,7 +188,7 @@ public class PrivateKeyJwtVerifier {
             throw invalid("assertion has no usable jti");
         }
         long ttl = Math.max(1, expS - now + SKEW_SECONDS);
-        if (!ephemeral.putIfAbsent("pkjwt-jti:" + tenantId + ":" + clientId + ":" + sha256(jti), "1",
+        if (!ephemeral.markUsed("pkjwt-jti:" + tenantId + ":" + clientId + ":" + sha256(jti),
                 Duration.ofSeconds(ttl))) {
             throw invalid("assertion jti already used");
         }

@@ -26,6 +26,16 @@ public interface EphemeralStore extends dev.deputy.broker.health.DependencyCheck
     /** Set-if-absent with a TTL: true for the one caller that stored it (replay caches). */
     boolean putIfAbsent(String key, String value, Duration ttl);
 
+    /**
+     * Marks a one-time value used (an assertion's {@code jti}) until {@code ttl}: true for the one caller that marked
+     * it first, false for every later one while the mark lives. The same answer as {@code putIfAbsent(key, "1", ttl)},
+     * which is the default; a mark is never read back, so a store may keep it compactly (the in-process store holds a
+     * 128-bit fingerprint of the key, not the key). Callers never read a mark back ({@link #get} may or may not see it).
+     */
+    default boolean markUsed(String key, Duration ttl) {
+        return putIfAbsent(key, "1", ttl);
+    }
+
     /** Increments a counter, creating it with the TTL on first use (rate limits); returns the new value. */
     long increment(String key, Duration ttl);
 

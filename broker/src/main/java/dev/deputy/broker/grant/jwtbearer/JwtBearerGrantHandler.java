@@ -101,7 +101,7 @@ public class JwtBearerGrantHandler implements GrantHandler {
 
         // single use across nodes: the jti is remembered until the assertion expires
         long ttlMs = Math.max(1_000, claims.getExpirationTime().getTime() - System.currentTimeMillis() + SKEW_SECONDS * 1000);
-        if (!ephemeral.putIfAbsent("assertion-jti:" + tenant + ":" + sha(claims.getIssuer()) + ":" + claims.getJWTID(), "1",
+        if (!ephemeral.markUsed("assertion-jti:" + tenant + ":" + sha(claims.getIssuer()) + ":" + claims.getJWTID(),
                 Duration.ofMillis(ttlMs))) {
             throw new OAuthException(OAuth2Error.INVALID_GRANT, "assertion jti was already used");
         }

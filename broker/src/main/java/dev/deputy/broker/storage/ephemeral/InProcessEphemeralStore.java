@@ -23,6 +23,7 @@ public final class InProcessEphemeralStore implements EphemeralStore {
     }
 
     private final Map<String, Entry> map = new ConcurrentHashMap<>();
+    private final UsedMarks marks = new UsedMarks();
     private final Map<String, List<Consumer<String>>> listeners = new ConcurrentHashMap<>();
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ephemeral-sweeper");
@@ -44,6 +45,7 @@ public final class InProcessEphemeralStore implements EphemeralStore {
     void sweep() {
         long now = System.nanoTime();
         map.entrySet().removeIf(e -> e.getValue().expired(now));
+        marks.compact();
     }
 
     @Override
@@ -76,6 +78,16 @@ public final class InProcessEphemeralStore implements EphemeralStore {
             return old;
         });
         return stored.get();
+    }
+
+    @Override
+    public boolean markUsed(String key, Duration ttl) {
+        return marks.mark(key, ttl);
+    }
+
+    /** Live one-time marks (tests). */
+    int marks() {
+        return marks.size();
     }
 
     @Override

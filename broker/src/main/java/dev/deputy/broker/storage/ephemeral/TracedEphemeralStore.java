@@ -16,6 +16,7 @@ import java.util.function.Consumer;
 final class TracedEphemeralStore implements EphemeralStore {
     private enum Op {
         PUT("SET", "put"), GET("GET", "get"), TAKE("GETDEL", "take"), PUT_IF_ABSENT("SET", "put_if_absent"),
+        MARK_USED("SET", "mark_used"),
         INCREMENT("EVAL", "increment"), DELETE("DEL", "delete"), PUBLISH("PUBLISH", "publish");
 
         final String redis;
@@ -84,6 +85,15 @@ final class TracedEphemeralStore implements EphemeralStore {
     public boolean putIfAbsent(String key, String value, Duration ttl) {
         try (Traces.Step s = open(Op.PUT_IF_ABSENT)) {
             boolean stored = store.putIfAbsent(key, value, ttl);
+            s.attr("deputy.ephemeral.stored", stored);
+            return stored;
+        }
+    }
+
+    @Override
+    public boolean markUsed(String key, Duration ttl) {
+        try (Traces.Step s = open(Op.MARK_USED)) {
+            boolean stored = store.markUsed(key, ttl);
             s.attr("deputy.ephemeral.stored", stored);
             return stored;
         }

@@ -129,6 +129,23 @@ abstract class EphemeralStoreContract {
     }
 
     @Test
+    void markUsedIsTrueOnceUntilExpiry() throws Exception {
+        String k = key("pkjwt-jti:tenant.één:payments.settlement.reconciler:" + "ä".repeat(40));
+        assertTrue(store.markUsed(k, SHORT));
+        assertFalse(store.markUsed(k, LONG), "a replay within the ttl");
+        assertTrue(store.markUsed(key("pkjwt-jti:other"), LONG), "another key is independent");
+        eventually("the mark expires and the key can be marked again", () -> store.markUsed(k, LONG));
+        assertFalse(store.markUsed(k, LONG), "marked again, for the long ttl");
+        assertThrows(IllegalArgumentException.class, () -> store.markUsed(key("x"), Duration.ZERO));
+    }
+
+    @Test
+    void concurrentMarksOfOneKeyHaveOneWinner() throws Exception {
+        String k = key("jti-race");
+        assertEquals(1, race(() -> store.markUsed(k, LONG)));
+    }
+
+    @Test
     void incrementCountsWithinTheTtlWindow() throws Exception {
         String k = key("rate");
         assertEquals(1, store.increment(k, SHORT));
