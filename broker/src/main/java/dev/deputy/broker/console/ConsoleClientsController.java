@@ -209,8 +209,13 @@ class ConsoleClientsController {
         Set<String> known = new TreeSet<>();
         for (OAuthClient c : clients.list(tenant)) {
             known.add(c.clientId());
+            Long lastToken = last.get(c.clientId());
+            if (lastToken == null && "dcr".equals(c.managedBy())) {
+                // used before client_activity existed: the registration's own record of its last use
+                lastToken = registrations.find(tenant, c.clientId()).map(Registration::usedAt).orElse(null);
+            }
             out.add(new Row(c.clientId(), c.name(), kind(c.managedBy()), c.internal(), c.authMethod(), c.redirectUris(),
-                    c.createdAt(), c.updatedAt(), last.get(c.clientId())));
+                    c.createdAt(), c.updatedAt(), lastToken));
         }
         Set<String> urls = new TreeSet<>();
         last.keySet().stream().filter(ClientIdMetadataDocuments::looksLikeUrl).forEach(urls::add);

@@ -154,6 +154,7 @@ class ConsoleCatalogPagesBrowserTest {
         plant();
         signIn("jonathan.christopher.williams", List.of("acme-ops"), "/console/t/acme/clients");
         assertEquals(4, h.all("tr[data-client]").size());
+        assertTrue(!h.text("tr[data-client='dcr.jonathan-cli']").contains("never"), "a DCR client's last use from its registration");
         h.axe("clients");
         h.screenshot("console-clients");
 
