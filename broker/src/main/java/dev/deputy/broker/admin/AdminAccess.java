@@ -64,11 +64,7 @@ class AdminAccess {
         boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS;
         if (!read && p.kind() == AdminPrincipal.Kind.CONSOLE) {
             // the session cookie rides along on any cross-site form post: a change needs the session's CSRF token
-            String expected = p.session() == null ? null : p.session().csrf();
-            if (sent == null || expected == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8),
-                    expected.getBytes(StandardCharsets.UTF_8))) {
-                throw AdminRefusal.forbidden("missing or wrong CSRF token (send the console session's token in " + CSRF_HEADER + ")");
-            }
+            requireCsrf(p, sent);
         }
         Matcher t = TENANT.matcher(path);
         if (t.matches()) {
@@ -80,6 +76,15 @@ class AdminAccess {
         }
         if (!read && PRIVILEGED.matcher(path).matches() && !path.endsWith("/test")) {
             stepUp.require(p, method + " " + path);
+        }
+    }
+
+    /** The console session's CSRF token must be the one sent (synchronizer token; constant-time comparison). */
+    static void requireCsrf(AdminPrincipal p, @Nullable String sent) {
+        String expected = p.session() == null ? null : p.session().csrf();
+        if (sent == null || expected == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8),
+                expected.getBytes(StandardCharsets.UTF_8))) {
+            throw AdminRefusal.forbidden("missing or wrong CSRF token (send the console session's token in " + CSRF_HEADER + ")");
         }
     }
 

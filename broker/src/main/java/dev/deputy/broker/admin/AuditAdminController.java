@@ -71,10 +71,13 @@ class AuditAdminController {
     private final AuditFeed feed;
     private final AuditRetention retention;
     private final AuditWitness witness;
+    private final AuditVerification verification;
 
     AuditAdminController(Tenants tenants, AuditStore store, AuditVerifier verifier, AuditCheckpoints checkpoints,
-                         AuditExporter exporter, AuditFeed feed, AuditRetention retention, AuditWitness witness) {
+                         AuditExporter exporter, AuditFeed feed, AuditRetention retention, AuditWitness witness,
+                        AuditVerification verification) {
         this.witness = witness;
+        this.verification = verification;
         this.tenants = tenants;
         this.store = store;
         this.verifier = verifier;
@@ -167,20 +170,7 @@ class AuditAdminController {
         if (unknown(tenant)) {
             return notFound();
         }
-        long t0 = System.nanoTime();
-        AuditVerifier.Report r = verifier.verifyRange(tenant, from == null ? 1 : from, to == null ? Long.MAX_VALUE : to);
-        Map<String, Object> body = AuditReports.report(r);
-        // the entries after the last signed checkpoint: hash-linked but not signed, nor witnessed, yet
-        body.put("unsigned_tail", verifier.unsignedTail(tenant).map(AuditReports::tail).orElse(null));
-        AuditWitness.Comparison wc = witness.compare(tenant, store);
-        body.put("witness", AuditReports.witness(wc, witness.file(tenant).map(Object::toString).orElse(null)));
-        if (wc.refused() && r.ok()) {
-            body.put("ok", false);
-            body.put("first_bad_seq", Math.min(wc.witnessedSeq(), wc.dbHeadSeq() + 1));
-            body.put("problem", wc.kind());
-            body.put("message", wc.message());
-        }
-        body.put("elapsed_ms", (System.nanoTime() - t0) / 1_000_000);
+        Map<String, Object> body = verification.verify(tenant, from == null ? 1 : from, to == null ? Long.MAX_VALUE : to);
         return AdminViews.ok(body);
     }
 

@@ -53,6 +53,26 @@ public class ConsoleGate {
         }
     }
 
+    /**
+     * A form that only reads but is posted (the console's "verify the chain", which costs a full read of the trail):
+     * the roles of the read route {@code GET path}, and the session's CSRF token as for any form post, so another
+     * site cannot make a signed-in admin's browser start it. A refusal is audited naming {@code POST path}.
+     */
+    public void checkReadForm(AdminPrincipal p, HttpRequest<?> request, String path, @Nullable String csrf) {
+        try {
+            access.decide(p, HttpMethod.GET, path, null);
+            AdminAccess.requireCsrf(p, csrf);
+        } catch (AdminRefusal e) {
+            errors.audit(request, HttpMethod.POST.name(), path, e.error(), e.status(), e.getMessage());
+            throw e;
+        }
+    }
+
+    /** Audits a page's malformed input (400 invalid_request) as the API's error handler would; nothing changed. */
+    public void invalid(HttpRequest<?> request, HttpMethod method, String path, String message) {
+        errors.audit(request, method.name(), path, "invalid_request", 400, message);
+    }
+
     /** Audits a page's failed change (unknown agent, invalid transition...) as the API's error handler would. */
     public void failed(HttpRequest<?> request, HttpMethod method, String path, AgentException e) {
         errors.audit(request, method.name(), path, e.kind().code(), e.kind().status(), e.getMessage());

@@ -169,7 +169,7 @@ public final class AuditSchema {
         type(POLICY_DECISION, "rule", ID, "reason", TEXT, "granted", IDS, "requested", IDS, "error", ID, "kind", ID,
                 "tool", ID, "effect", ID, "arguments", f(Kind.METADATA), "inputs", f(Kind.METADATA), "decision_client", ID,
                 "subject_type", ID, "subject_groups", IDS, "subject_attributes", f(Kind.METADATA), "actor_environments", IDS,
-                "source_ip", ID, "decision_time", TIME, "batch_index", NUM);
+                "source_ip", ID, "decision_time", TIME, "batch_index", NUM, "subject_jti", ID);
         type(POLICY_DECISION_REJECTED, refusal);
         type(ANOMALY_DETECTED, "rule", ID, "kind", ID, "reason", TEXT, "actions", IDS, "suspended", BOOL,
                 "trigger_seq", NUM, "trigger_type", ID, "count", NUM, "network", ID, "scope", IDS, "tool", ID,

@@ -59,6 +59,33 @@ public interface AuditStore {
     List<AuditEntry> query(AuditQuery q);
 
     /**
+     * The entries {@link #query} would find, newest first: the same filters, {@code q.afterSeq() < seq < beforeSeq}
+     * ({@code Long.MAX_VALUE}: up to the head), in descending seq, at most {@code q.limit()} — keyset pages backwards
+     * (the console's audit search). Storage answers it with one query over the same indexes read backwards; this
+     * default walks the query API and is for test stores.
+     */
+    default List<AuditEntry> queryNewestFirst(AuditQuery q, long beforeSeq) {
+        java.util.ArrayDeque<AuditEntry> last = new java.util.ArrayDeque<>();
+        AuditQuery page = new AuditQuery(q.tenantId(), q.fromMs(), q.toMs(), q.subject(), q.agent(), q.client(),
+                q.resource(), q.types(), q.outcome(), q.correlationId(), q.requestId(), q.afterSeq(), AuditQuery.MAX_LIMIT);
+        while (true) {
+            List<AuditEntry> found = query(page);
+            for (AuditEntry e : found) {
+                if (e.seq() < beforeSeq) {
+                    last.addFirst(e);
+                    if (last.size() > q.limit()) {
+                        last.removeLast();
+                    }
+                }
+            }
+            if (found.size() < AuditQuery.MAX_LIMIT || found.get(found.size() - 1).seq() >= beforeSeq) {
+                return List.copyOf(last);
+            }
+            page = page.after(found.get(found.size() - 1).seq());
+        }
+    }
+
+    /**
      * Makes every entry acknowledged so far visible to reads of the database itself (SQL outside this interface,
      * e.g. tests and tools). The store's own reads do this already; a store that writes straight through has
      * nothing to do.

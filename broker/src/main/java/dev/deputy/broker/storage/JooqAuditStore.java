@@ -278,6 +278,16 @@ public class JooqAuditStore implements AuditStore {
 
     @Override
     public List<AuditEntry> query(AuditQuery q) {
+        return select(q, Long.MAX_VALUE, false);
+    }
+
+    @Override
+    public List<AuditEntry> queryNewestFirst(AuditQuery q, long beforeSeq) {
+        return select(q, beforeSeq, true);
+    }
+
+    /** One query: the filters in SQL, afterSeq < seq < beforeSeq, in chain order or newest first, at most the limit. */
+    private List<AuditEntry> select(AuditQuery q, long beforeSeq, boolean newestFirst) {
         settle();
         List<Condition> where = new ArrayList<>();
         where.add(AUDIT_LOG.TENANT_ID.eq(q.tenantId()));
@@ -285,7 +295,7 @@ public class JooqAuditStore implements AuditStore {
         // entries are sealed in time order per tenant, and the results come in seq order, so the query stays
         // one primary-key range instead of a scan filtered by time.
         long minSeq = q.afterSeq() + 1;
-        long maxSeq = Long.MAX_VALUE;
+        long maxSeq = beforeSeq == Long.MAX_VALUE ? Long.MAX_VALUE : beforeSeq - 1;
         if (q.fromMs() != null) {
             Long s0 = db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(AUDIT_LOG)
                     .where(AUDIT_LOG.TENANT_ID.eq(q.tenantId()).and(AUDIT_LOG.AT_MS.ge(q.fromMs())))
@@ -303,7 +313,7 @@ public class JooqAuditStore implements AuditStore {
             if (s1 == null) {
                 return List.of();
             }
-            maxSeq = s1;
+            maxSeq = Math.min(maxSeq, s1);
             where.add(AUDIT_LOG.AT_MS.lt(q.toMs()));
         }
         if (minSeq > maxSeq) {
@@ -348,11 +358,14 @@ public class JooqAuditStore implements AuditStore {
             where.add(AUDIT_AGENTS.SEQ.between(lo, hi));
             return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_AGENTS)
                     .join(AUDIT_LOG).on(AUDIT_LOG.TENANT_ID.eq(AUDIT_AGENTS.TENANT_ID).and(AUDIT_LOG.SEQ.eq(AUDIT_AGENTS.SEQ)))
-                    .where(where).orderBy(AUDIT_AGENTS.SEQ).limit(q.limit()).fetch(JooqAuditStore::map));
+                    .where(where).orderBy(newestFirst ? AUDIT_AGENTS.SEQ.desc() : AUDIT_AGENTS.SEQ.asc())
+                    .limit(q.limit()).fetch(JooqAuditStore::map));
         }
         where.add(AUDIT_LOG.SEQ.between(lo, hi));
+        // newest first reads the same index ranges backwards (the console's audit search)
         return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG).where(where)
-                .orderBy(AUDIT_LOG.SEQ).limit(q.limit()).fetch(JooqAuditStore::map));
+                .orderBy(newestFirst ? AUDIT_LOG.SEQ.desc() : AUDIT_LOG.SEQ.asc()).limit(q.limit())
+                .fetch(JooqAuditStore::map));
     }
 
     @Override

@@ -226,7 +226,8 @@ public class TokenExchangeGrantHandler implements GrantHandler {
                             .client(ctx.client().clientId()).resource(resource.uri()).scopes(String.join(" ", candidate))
                             .request(ctx.meta()).detail("rule", decision.ruleId()).detail("reason", decision.reason())
                             .detail("error", OAuth2Error.INVALID_GRANT.getCode())
-                            .detail("granted", String.join(" ", new TreeSet<>(decision.granted()))).build());
+                            .detail("granted", String.join(" ", new TreeSet<>(decision.granted())))
+                            .detail("subject_jti", subject.jti()).build());
         }
         Set<String> granted = new TreeSet<>(decision.granted());
 
