@@ -10,7 +10,6 @@ import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.http.RequestMetaFilter;
 import dev.deputy.broker.registration.RedirectRules;
 import dev.deputy.broker.registration.RegistrationException;
-import dev.deputy.broker.registration.RegistrationStore;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -51,15 +50,15 @@ import java.util.Map;
 class ClientsController {
     private static final SecureRandom RANDOM = new SecureRandom();
     private final ClientStore clients;
-    private final RegistrationStore registrations;
     private final AuditTransactions audited;
     private final AdminContext ctx;
+    private final ClientAdmin admin;
 
-    ClientsController(ClientStore clients, RegistrationStore registrations, AuditTransactions audited, AdminContext ctx) {
+    ClientsController(ClientStore clients, AuditTransactions audited, AdminContext ctx, ClientAdmin admin) {
         this.clients = clients;
-        this.registrations = registrations;
         this.audited = audited;
         this.ctx = ctx;
+        this.admin = admin;
     }
 
     record ClientBody(String clientId, String name, List<String> redirectUris, Boolean internal,
@@ -170,16 +169,7 @@ class ClientsController {
     @Delete(uri = "/{clientId}")
     HttpResponse<?> delete(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Parameter(description = "OAuth client id", example = "payments.settlement.dashboard") @PathVariable String clientId, HttpRequest<?> request,
                            Authentication auth) {
-        String t = ctx.tenant(tenant);
-        OAuthClient c = find(t, clientId);
-        if ("config".equals(c.managedBy())) {
-            throw AgentException.conflict("client " + clientId + " is managed by a config file: remove the file");
-        }
-        audited.run(t, audit -> {
-            clients.delete(t, clientId);
-            registrations.delete(t, clientId);
-            return audit.append(event(t, EventTypes.CLIENT_DELETED, c, auth, request));
-        });
+        admin.delete(ctx.tenant(tenant), clientId, AdminContext.actor(auth), RequestMetaFilter.of(request));
         return HttpResponse.noContent();
     }
 
@@ -202,9 +192,7 @@ class ClientsController {
     }
 
     private static AuditEvent event(String tenant, String type, OAuthClient c, Authentication auth, HttpRequest<?> request) {
-        return AuditEvent.of(tenant, type, AuditEvent.Outcome.SUCCESS).request(RequestMetaFilter.of(request))
-                .client(c.clientId()).detail("actor", AdminContext.actor(auth).label()).detail("internal", c.internal())
-                .detail("managed_by", c.managedBy()).detail("redirect_uris", c.redirectUris()).build();
+        return ClientAdmin.event(tenant, type, c, AdminContext.actor(auth), RequestMetaFilter.of(request));
     }
 
     static Map<String, Object> view(OAuthClient c) {

@@ -1,7 +1,11 @@
 package dev.deputy.broker.admin;
 
 import dev.deputy.broker.agent.AgentException;
+import dev.deputy.broker.config.ConfigException;
 import dev.deputy.broker.governance.DecisionDryRun;
+import dev.deputy.broker.governance.DelegationDryRun;
+import dev.deputy.broker.policy.DelegationPolicy;
+import dev.deputy.broker.policy.Policies;
 import dev.deputy.policy.PolicyException;
 import dev.deputy.policy.PolicyReader;
 import dev.deputy.policy.ToolPolicy;
@@ -29,7 +33,9 @@ import java.util.TreeMap;
 /**
  * {@code POST /admin/t/{tenant}/policies/dry-run}: a proposed set of policy files (name → YAML text, the whole
  * {@code policies/} folder as it would be) tried on the tenant's recent tool decisions; answers how many past calls
- * would now get another effect, and which (docs/governance.md, "Dry-run"). Read-only. Body:
+ * would now get another effect, and which (docs/governance.md, "Dry-run"); when the files hold delegation rules, the
+ * same for the tenant's recent token exchanges ({@code delegation}: which exchanges would now be denied or allowed,
+ * docs/delegation.md). Read-only. Body:
  * {@code {"files": {"tools.yml": "..."}, "since": "24h", "limit": 1000}}.
  */
 @Tag(name = "Tool policies", description = "The tenant's tool rules (docs/governance.md): try a proposed set on past decisions")
@@ -38,10 +44,12 @@ import java.util.TreeMap;
 @ExecuteOn(TaskExecutors.BLOCKING)
 class PolicyDryRunController {
     private final DecisionDryRun dryRun;
+    private final DelegationDryRun delegationDryRun;
     private final AdminContext ctx;
 
-    PolicyDryRunController(DecisionDryRun dryRun, AdminContext ctx) {
+    PolicyDryRunController(DecisionDryRun dryRun, DelegationDryRun delegationDryRun, AdminContext ctx) {
         this.dryRun = dryRun;
+        this.delegationDryRun = delegationDryRun;
         this.ctx = ctx;
     }
 
@@ -71,6 +79,7 @@ class PolicyDryRunController {
         } catch (PolicyException e) {
             throw AgentException.invalid(e.getMessage());
         }
+        DelegationPolicy rules = delegation(r.files());
         Long from;
         try {
             from = AuditAdminController.time(r.since() == null ? "24h" : r.since());
@@ -86,6 +95,25 @@ class PolicyDryRunController {
         out.put("rules", proposed.ruleIds());
         out.put("default", proposed.defaultEffect().value());
         out.putAll(dryRun.run(t, proposed, from, limit));
-        return HttpResponse.ok(out).header("Cache-Control", "no-store");
+        out.put("delegation", rules == null ? null : delegationDryRun.run(t, rules, from, limit));
+        return AdminViews.ok(out); // every member present, null and empty ones too
+    }
+
+    /**
+     * The proposed delegation rules, read as the broker's loader reads {@code policies/} (errors: file:line: reason);
+     * null when no proposed file has a {@code delegation:} or {@code max_chain_depth:} key (a tool-rules-only proposal
+     * says nothing about delegation).
+     */
+    static DelegationPolicy delegation(Map<String, String> files) {
+        boolean proposes = files.values().stream().anyMatch(text -> text != null && text.lines()
+                .anyMatch(l -> l.startsWith("delegation:") || l.startsWith("max_chain_depth:")));
+        if (!proposes) {
+            return null;
+        }
+        try {
+            return Policies.compile(files);
+        } catch (ConfigException | IllegalArgumentException e) {
+            throw AgentException.invalid(e.getMessage());
+        }
     }
 }

@@ -46,6 +46,14 @@ public final class YamlFiles {
         } catch (IOException e) {
             throw new ConfigException(file, 0, "cannot read: " + e.getMessage());
         }
+        return parse(file, text, type);
+    }
+
+    /**
+     * {@link #read} of a text that is not (yet) a file, e.g. a proposed policy file sent to the dry-run: the same
+     * strict checks, errors naming {@code file} and the line.
+     */
+    public static <T> T parse(Path file, String text, Class<T> type) {
         if (text.lines().map(String::strip).allMatch(l -> l.isEmpty() || l.startsWith("#") || l.equals("---"))) {
             throw new ConfigException(file, 0, "the file is empty");
         }

@@ -84,11 +84,42 @@ public class Policies {
     }
 
     public static DelegationPolicy load(Path dir) {
+        Map<Path, PolicyFile> files = new java.util.LinkedHashMap<>();
+        for (Path file : YamlFiles.list(dir)) {
+            files.put(file, YamlFiles.read(file, PolicyFile.class));
+        }
+        return rules(files);
+    }
+
+    /**
+     * The delegation rules of proposed policy files (file name → YAML text: the whole {@code policies/} folder as it
+     * would be, e.g. for the dry-run), read and checked exactly as {@link #load} reads the folder: files in name order,
+     * a bad file is a {@link ConfigException} with its name, line and reason. Blank texts count as absent files.
+     */
+    public static DelegationPolicy compile(Map<String, String> texts) {
+        Map<Path, PolicyFile> files = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, String> t : new java.util.TreeMap<>(texts).entrySet()) {
+            if (t.getValue() == null || t.getValue().isBlank()) {
+                continue;
+            }
+            Path name;
+            try {
+                name = Path.of(t.getKey());
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new ConfigException(Path.of("policies"), 0, "not a file name: " + t.getKey().replace('\0', '?'));
+            }
+            files.put(name, YamlFiles.parse(name, t.getValue(), PolicyFile.class));
+        }
+        return rules(files);
+    }
+
+    private static DelegationPolicy rules(Map<Path, PolicyFile> files) {
         List<DelegationRule> rules = new ArrayList<>();
         Set<String> ids = new HashSet<>();
         Integer depth = null;
-        for (Path file : YamlFiles.list(dir)) {
-            PolicyFile pf = YamlFiles.read(file, PolicyFile.class);
+        for (Map.Entry<Path, PolicyFile> f : files.entrySet()) {
+            Path file = f.getKey();
+            PolicyFile pf = f.getValue();
             if (pf.maxChainDepth() != null) {
                 if (depth != null && !depth.equals(pf.maxChainDepth())) {
                     throw new ConfigException(file, 0, "max_chain_depth is set differently in another policy file");

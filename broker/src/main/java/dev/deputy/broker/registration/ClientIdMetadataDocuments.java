@@ -98,6 +98,12 @@ public class ClientIdMetadataDocuments {
         return new OAuthClient(tenantId, d.clientId(), d.name(), d.redirectUris(), false, "none", null, "cimd", 0, 0);
     }
 
+    /** The document this node holds for {@code clientId} now, never fetched here (the console's client pages). */
+    public java.util.Optional<Document> cached(String clientId) {
+        Cached c = cache.get(clientId);
+        return c != null && c.until() > clock.millis() ? java.util.Optional.of(c.document()) : java.util.Optional.empty();
+    }
+
     public Document resolve(String clientId) throws Rejected {
         URI url = checkUrl(clientId);
         long now = clock.millis();

@@ -12,9 +12,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Records the last use (a token issued) of dynamically registered clients, so that registrations expire by last use.
- * A write per token would put a database round trip on the token endpoint: each node writes a client's use at most
- * once per {@link #RESOLUTION} (the expiry is days), and never for agents (they are not DCR clients).
+ * Records the last use (a token issued) of OAuth clients: of every client in {@link ClientActivityStore} (the console
+ * shows it, and finds the CIMD clients there), and of dynamically registered ones in their registration, so that
+ * registrations expire by last use. A write per token would put a database round trip on the token endpoint: each node
+ * writes a client's use at most once per {@link #RESOLUTION} (the expiry is days), and never for agents (they are not
+ * OAuth clients of this kind).
  */
 @Singleton
 public class RegistrationUsage implements ClientUsage {
@@ -23,15 +25,18 @@ public class RegistrationUsage implements ClientUsage {
     private static final int MAX_ENTRIES = 100_000;
 
     private final RegistrationStore registrations;
+    private final ClientActivityStore activity;
     private final Clock clock;
     private final Map<String, Long> recorded = new ConcurrentHashMap<>();
 
-    public RegistrationUsage(RegistrationStore registrations) {
-        this(registrations, Clock.systemUTC());
+    @jakarta.inject.Inject
+    public RegistrationUsage(RegistrationStore registrations, ClientActivityStore activity) {
+        this(registrations, activity, Clock.systemUTC());
     }
 
-    RegistrationUsage(RegistrationStore registrations, Clock clock) {
+    RegistrationUsage(RegistrationStore registrations, ClientActivityStore activity, Clock clock) {
         this.registrations = registrations;
+        this.activity = activity;
         this.clock = clock;
     }
 
@@ -51,6 +56,7 @@ public class RegistrationUsage implements ClientUsage {
         }
         recorded.put(key, now);
         try {
+            activity.record(tenantId, client.clientId(), now);
             registrations.recordUse(tenantId, client.clientId(), now);
         } catch (RuntimeException e) {
             recorded.remove(key);
