@@ -48,7 +48,8 @@ import java.util.Set;
 @Singleton
 public class BackchannelAuthentication {
     /** How a CIBA client authenticates: never a shared secret, never a public client. */
-    static final Set<String> METHODS = ToolDecisions.METHODS;
+    /** CIBA clients are agents: mTLS or private_key_jwt (the decision point's own set has no private_key_jwt any more). */
+    static final Set<String> METHODS = Set.of("tls_client_auth", "self_signed_tls_client_auth", "private_key_jwt");
     static final int MAX_BINDING_MESSAGE = 100;
     static final int MAX_DETAILS = 8192;
     static final ErrorObject INVALID_AUTHORIZATION_DETAILS = new ErrorObject("invalid_authorization_details",

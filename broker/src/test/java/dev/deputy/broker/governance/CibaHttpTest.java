@@ -8,6 +8,8 @@ import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.AgentChanges;
 import dev.deputy.broker.agent.AgentCredential;
 import dev.deputy.broker.agent.AgentStore;
+import dev.deputy.broker.agent.Resource;
+import dev.deputy.broker.agent.Role;
 import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.federation.FedFixture;
 import dev.deputy.broker.federation.FedFixture.Browser;
@@ -125,6 +127,11 @@ class CibaHttpTest {
                         """,
                 "tenants/other/tenant.yml", "display_name: Other\napprovals:\n  clients:\n    " + AGENT
                         + ": {backchannel_token_delivery_mode: poll}\n"));
+        // the decision point as a resource of the tenant (its identifier: the issuer) and the role granting its scope:
+        // the bank's PEP authenticates at the PDP with its own token (client_credentials, scope authzen:evaluate)
+        AgentStore agents = fx.bean(AgentStore.class);
+        agents.saveRole(new Role(TENANT, "decision-client", "decision-client", List.of(ToolDecisions.SCOPE), List.of(), "api"));
+        agents.saveResource(new Resource(TENANT, "pdp", fx.issuer(), "pdp", List.of(ToolDecisions.SCOPE), false, "api"));
         for (String id : List.of(AGENT, PINGER, BANK, STRANGER)) {
             agent(TENANT, id);
         }
@@ -150,7 +157,8 @@ class CibaHttpTest {
         JWK key = keys.computeIfAbsent(tenant + "/" + id, k -> TestKeys.ec());
         long now = System.currentTimeMillis();
         AgentStore store = fx.bean(AgentStore.class);
-        store.saveAgent(new Agent(tenant, id, id, "owner@example.com", "prod", List.of(), Map.of(), Agent.Status.ACTIVE,
+        List<String> roles = BANK.equals(id) && TENANT.equals(tenant) ? List.of("decision-client") : List.of();
+        store.saveAgent(new Agent(tenant, id, id, "owner@example.com", "prod", roles, Map.of(), Agent.Status.ACTIVE,
                 Agent.AuthMethod.PRIVATE_KEY_JWT, "api", now, now, null, null));
         store.saveCredential(new AgentCredential(tenant, "cred_" + UUID.randomUUID().toString().substring(0, 12), id,
                 AgentCredential.Kind.JWKS, null, null, TestKeys.publicJwks(key), null, null, null,
@@ -262,11 +270,13 @@ class CibaHttpTest {
                                            "payee": {"name": "Zoë Müller", "iban": "DE89370400440532013000"}},
                              "approval_token": %s}}
                 """.formatted(SUB, AGENT, RESOURCE, amount, token == null ? "null" : "\"" + token + "\"");
-        String query = "?client_assertion_type=" + URLEncoder.encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                StandardCharsets.UTF_8) + "&client_assertion=" + TestKeys.sign(keys.get(TENANT + "/" + BANK),
-                TestKeys.claims(BANK, fx.issuer()).build());
-        return new Browser().send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/access/v1/evaluation" + query))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+        HttpResponse<String> pdp = post(TENANT, BANK, "/token", Map.of("grant_type", "client_credentials",
+                "scope", ToolDecisions.SCOPE, "resource", fx.issuer()));
+        assertEquals(200, pdp.statusCode(), pdp.body());
+        String pepToken = (String) json(pdp).get("access_token");
+        return new Browser().send(HttpRequest.newBuilder(URI.create(fx.issuer() + "/access/v1/evaluation"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + pepToken)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
     @Test
