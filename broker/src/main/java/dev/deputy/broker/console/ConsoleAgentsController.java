@@ -264,7 +264,7 @@ class ConsoleAgentsController {
             case PRIVATE_KEY_JWT -> "jwks";
         });
         // the confirmation step or form, only for someone who may change the agent (an auditor gets the plain page)
-        String shown = mayChange && (s != Agent.Status.REVOKED || ACTIONS.contains(confirm)) ? confirm : null;
+        String shown = mayChange && (s != Agent.Status.REVOKED || confirm != null && ACTIONS.contains(confirm)) ? confirm : null;
         model.put("confirm", shown);
         model.put("isAction", shown != null && ACTIONS.contains(shown));
         model.put("issued", issued);

@@ -7,6 +7,7 @@ import dev.deputy.broker.agent.AgentStore;
 import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditSeal;
+import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.AuditStore;
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.oauth.TestKeys;
@@ -460,6 +461,11 @@ abstract class ConsolePagesContract {
     }
 
     static void plant(ManageBroker broker, String tenant, List<Object[]> entries) {
+        // beside the audit log: no entry of the tenant sealed meanwhile, the journal settled, the head re-read after
+        broker.bean(AuditLog.class).beside(tenant, () -> plantNow(broker, tenant, entries));
+    }
+
+    private static void plantNow(ManageBroker broker, String tenant, List<Object[]> entries) {
         AuditStore store = broker.bean(AuditStore.class);
         AuditEntry head = store.head(tenant).orElse(null);
         long seq = head == null ? 0 : head.seq();
