@@ -20,6 +20,9 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * <p>Not yet pinned (DESIGN.md's table is stricter than the code): the lower packages ({@code agent}, {@code audit},
  * {@code config}, {@code keys}, {@code tenant}) are tangled with each other through the configuration tree and the
  * tenant registry; {@link #theProtocolLayerHasNoCycles} covers the packages above them.
+ *
+ * <p>Each test asserts through ArchUnit: {@code ArchRule.check} throws an {@link AssertionError} naming every
+ * violating dependency, so a rule that is broken fails its test (there is no separate {@code assert*} call).
  */
 class LayeringTest {
     static final String B = "dev.deputy.broker.";
