@@ -270,6 +270,7 @@ abstract class MetricsHttpContract {
         Map<String, String> bySink = labels("sink", label);
         assertEquals(0.0, Scrape.of(management).value("deputy_audit_chains_refused", Map.of()));
         sinkStatus.set(503);
+        double delivered;
         try {
             assertEquals(200, broker.post("/t/demo/token", clientCredentials(AGENT)).statusCode());
             broker.bean(AuditCheckpoints.class).checkpoint("demo");
@@ -279,15 +280,19 @@ abstract class MetricsHttpContract {
                 return x.value("deputy_audit_witness_pending", bySink) >= 1
                         && x.value("deputy_audit_witness_lag_seconds", bySink) > 0;
             }, "a pending checkpoint with a lag");
+            // read while the sink still refuses: nothing can be delivered yet, so the count cannot move under us
+            // (read after the sink recovers, a retry landing in between left the count already past it)
+            delivered = Scrape.of(management).value("deputy_audit_witness_delivered_total", bySink);
         } finally {
             sinkStatus.set(204);
         }
-        double delivered = Scrape.of(management).value("deputy_audit_witness_delivered_total", bySink);
-        waitFor(() -> {
+        double before = delivered;
+        // the sender retries with a backoff doubling to 60 s, so the recovery may wait a full minute
+        waitFor(Duration.ofSeconds(150), () -> {
             Scrape x = Scrape.of(management);
             return x.value("deputy_audit_witness_pending", bySink) == 0
                     && x.value("deputy_audit_witness_lag_seconds", bySink) == 0
-                    && x.value("deputy_audit_witness_delivered_total", bySink) > delivered;
+                    && x.value("deputy_audit_witness_delivered_total", bySink) > before;
         }, "delivered after the sink recovered");
         String text = Scrape.of(management).text();
         assertFalse(text.contains("s3cr3t"), "the sink URL's path or query reached a label");
@@ -309,7 +314,11 @@ abstract class MetricsHttpContract {
 
     /** Waits for a condition (the lag gauges are re-read from the store at most every 5 s). */
     static void waitFor(Condition c, String what) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        waitFor(Duration.ofSeconds(60), c, what);
+    }
+
+    static void waitFor(Duration limit, Condition c, String what) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
         while (!c.met()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting for " + what);
