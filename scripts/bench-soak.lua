@@ -1,6 +1,21 @@
 -- wrk script for `scripts/bench soak`: like bench-agents.lua (each thread walks its own file of pre-generated
--- bodies, one fresh private_key_jwt assertion per request) but paced: each connection waits BENCH_DELAY_MS
--- between requests, so that the load is a rate (connections * 1000 / delay per second), not a saturation.
+-- bodies, one fresh private_key_jwt assertion per request) but paced to a rate, not a saturation: each thread sends
+-- one request every BENCH_INTERVAL_MS (its share of the rate) on a fixed schedule — a connection whose answer came
+-- late waits less, so the broker's latency does not lower the rate (a fixed pause per connection did: the rate fell
+-- to connections / (pause + latency)). A thread that falls behind its schedule catches up at most one interval
+-- back, it does not burst.
+local ffi = require("ffi")
+ffi.cdef[[
+  typedef struct { long tv_sec; long tv_nsec; } deputy_timespec;
+  int clock_gettime(int clk_id, deputy_timespec *tp);
+]]
+local ts = ffi.new("deputy_timespec")
+
+local function now_ms()
+  ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+
 local counter = 0
 local threads = {}
 
@@ -20,13 +35,20 @@ function init(args)
   i = 0
   exhausted = 0
   non200 = 0
-  pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+  interval = tonumber(os.getenv("BENCH_INTERVAL_MS") or "0")
+  slot = nil
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
 
 function delay()
-  return pause
+  local t = now_ms()
+  if slot == nil or slot < t - interval then
+    slot = t
+  else
+    slot = slot + interval
+  end
+  return math.max(0, math.floor(slot - t + 0.5))
 end
 
 function request()
