@@ -49,7 +49,7 @@ class TokenRoundTripsTest {
     static final int TOKENS = 20;
 
     @TempDir
-    Path dir;
+    static Path dir;
     MariaDbDatabase db;
     RedisNamespace redis;
     AgentTestBroker broker;
