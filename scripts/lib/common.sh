@@ -9,7 +9,7 @@ DEPUTY_MIN_JAVA=21
 # "Memory"): a bounded heap and bounded native areas keep the RSS of a node under load near 300 MiB instead of the
 # ~900 MiB the JVM's own sizing reaches on a large box. DEPUTY_JAVA_MEMORY replaces them; DEPUTY_JAVA_OPTS comes
 # after them (a later -Xmx wins).
-DEPUTY_JVM_MEMORY_DEFAULTS="-XX:+UseSerialGC -Xms64m -Xmx192m -XX:MaxMetaspaceSize=256m -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=64m -Xss512k -XX:+ExitOnOutOfMemoryError"
+DEPUTY_JVM_MEMORY_DEFAULTS="-XX:+UseSerialGC -Xms64m -Xmx192m -XX:MetaspaceSize=128m -XX:MaxMetaspaceSize=256m -XX:ReservedCodeCacheSize=64m -XX:SweeperThreshold=50 -XX:MaxDirectMemorySize=64m -Xss512k -XX:+ExitOnOutOfMemoryError"
 
 deputy_say() { printf 'deputy: %s\n' "$*" >&2; }
 deputy_die() { deputy_say "$*"; exit 1; }

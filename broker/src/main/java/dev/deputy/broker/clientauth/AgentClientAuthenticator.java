@@ -56,6 +56,13 @@ public class AgentClientAuthenticator implements ClientAuthenticator {
     @Override
     public Optional<AuthenticatedClient> authenticate(Tenant tenant, String issuer, ClientAuthentication auth,
                                                       ClientID publicClientId, HTTPRequest httpRequest) {
+        return authenticate(tenant, issuer, auth, publicClientId, httpRequest, null);
+    }
+
+    @Override
+    public Optional<AuthenticatedClient> authenticate(Tenant tenant, String issuer, ClientAuthentication auth,
+                                                      ClientID publicClientId, HTTPRequest httpRequest,
+                                                      dev.deputy.broker.ephemeral.OneTimeMarks marks) {
         ClientID id = auth != null ? auth.getClientID() : publicClientId;
         if (id == null) {
             return Optional.empty();
@@ -81,7 +88,7 @@ public class AgentClientAuthenticator implements ClientAuthenticator {
             case JWTAuthentication pkj -> {
                 // PrivateKeyJWT (RSA/EC) or EdDsaPrivateKeyJwt: RFC 7523 §2.2
                 requireMethod(registered, Agent.AuthMethod.PRIVATE_KEY_JWT);
-                jwtVerifier.verify(tenant.id(), entry, pkj.getClientAssertion());
+                jwtVerifier.verify(tenant.id(), entry, pkj.getClientAssertion(), marks);
             }
             case SelfSignedTLSClientAuthentication tls ->
                     thumbprint = mtls(tenant, entry, registered, tls.getClientX509Certificate());

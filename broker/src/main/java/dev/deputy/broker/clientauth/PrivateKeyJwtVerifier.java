@@ -18,6 +18,7 @@ import dev.deputy.broker.agent.AgentCredential;
 import dev.deputy.broker.config.BrokerFile;
 import dev.deputy.broker.config.TenantAssertionAudience;
 import dev.deputy.broker.ephemeral.EphemeralStore;
+import dev.deputy.broker.ephemeral.OneTimeMarks;
 import dev.deputy.broker.keys.CryptoProvider;
 import dev.deputy.broker.oauth.AgentDirectory;
 import dev.deputy.broker.oauth.Endpoints;
@@ -94,6 +95,11 @@ public class PrivateKeyJwtVerifier {
     }
 
     public void verify(String tenantId, AgentDirectory.Entry entry, SignedJWT jwt) {
+        verify(tenantId, entry, jwt, null);
+    }
+
+    /** @param marks how the {@code jti} is marked used (null: the ephemeral store's own mark) */
+    public void verify(String tenantId, AgentDirectory.Entry entry, SignedJWT jwt, OneTimeMarks marks) {
         String clientId = entry.agent().id();
         JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
         // RFC 8725 §3.1: an allow-list of algorithms; HMAC (a shared secret) and none never pass
@@ -142,10 +148,10 @@ public class PrivateKeyJwtVerifier {
         } catch (ParseException e) {
             throw invalid("assertion claims are malformed");
         }
-        checkClaims(tenantId, clientId, claims, nowMs / 1000);
+        checkClaims(tenantId, clientId, claims, nowMs / 1000, marks);
     }
 
-    private void checkClaims(String tenantId, String clientId, JWTClaimsSet claims, long now) {
+    private void checkClaims(String tenantId, String clientId, JWTClaimsSet claims, long now, OneTimeMarks marks) {
         // RFC 7523 §3 (1), (2): iss and sub are the client_id (RFC 7523 §2.2, OIDC Core §9)
         if (!clientId.equals(claims.getIssuer()) || !clientId.equals(claims.getSubject())) {
             throw invalid("assertion iss and sub must be the client_id");
@@ -188,8 +194,9 @@ public class PrivateKeyJwtVerifier {
             throw invalid("assertion has no usable jti");
         }
         long ttl = Math.max(1, expS - now + SKEW_SECONDS);
-        if (!ephemeral.markUsed("pkjwt-jti:" + tenantId + ":" + clientId + ":" + sha256(jti),
-                Duration.ofSeconds(ttl))) {
+        String mark = "pkjwt-jti:" + tenantId + ":" + clientId + ":" + sha256(jti);
+        if (!(marks == null ? ephemeral.markUsed(mark, Duration.ofSeconds(ttl))
+                : marks.markUsed(clientId, mark, Duration.ofSeconds(ttl)))) {
             throw invalid("assertion jti already used");
         }
     }

@@ -48,6 +48,12 @@ public class ClientAuthPipeline {
     /** The same, with the client authentication already parsed from this request by {@link #parse}. */
     public AuthenticatedClient authenticate(Tenant tenant, String issuer, HTTPRequest request,
                                             ClientAuthentication auth) {
+        return authenticate(tenant, issuer, request, auth, null);
+    }
+
+    /** The same, marking one-time values through {@code marks} (null: the ephemeral store's own marks). */
+    public AuthenticatedClient authenticate(Tenant tenant, String issuer, HTTPRequest request,
+                                            ClientAuthentication auth, dev.deputy.broker.ephemeral.OneTimeMarks marks) {
         ClientID publicId = null;
         if (auth == null) {
             String id = param(request, "client_id");
@@ -57,7 +63,8 @@ public class ClientAuthPipeline {
             publicId = new ClientID(id);
         }
         for (ClientAuthenticator a : authenticators) {
-            var result = a.authenticate(tenant, issuer, auth, publicId, request);
+            var result = marks == null ? a.authenticate(tenant, issuer, auth, publicId, request)
+                    : a.authenticate(tenant, issuer, auth, publicId, request, marks);
             if (result.isPresent()) {
                 dev.deputy.broker.logging.LogContext.client(result.get().clientId(), result.get().agentId());
                 return result.get();

@@ -21,6 +21,17 @@ public interface ClientAuthenticator {
     Optional<AuthenticatedClient> authenticate(Tenant tenant, String issuer, ClientAuthentication authentication,
                                                ClientID publicClientId, HTTPRequest httpRequest);
 
+    /**
+     * The same, marking one-time values (an assertion's {@code jti}) through {@code marks} (the front door's: at the
+     * token endpoint they also take the client's rate-limit request in the same store round trip). An authenticator
+     * that marks nothing keeps this default.
+     */
+    default Optional<AuthenticatedClient> authenticate(Tenant tenant, String issuer, ClientAuthentication authentication,
+                                                       ClientID publicClientId, HTTPRequest httpRequest,
+                                                       dev.deputy.broker.ephemeral.OneTimeMarks marks) {
+        return authenticate(tenant, issuer, authentication, publicClientId, httpRequest);
+    }
+
     /** The {@code token_endpoint_auth_methods_supported} values this authenticator implements (RFC 8414 §2). */
     default Set<String> methods() {
         return Set.of();

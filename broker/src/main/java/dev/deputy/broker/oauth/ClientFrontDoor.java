@@ -159,6 +159,8 @@ public class ClientFrontDoor {
                     .attr("deputy.correlation_id", meta.correlationId());
             handler.precheck(request);
             String issuer = endpoints.issuer(tenant.id());
+            RateLimiter.ClientMarks marks = endpoint == Endpoint.TOKEN
+                    ? limiter.tokenMarks(tenant, endpoint.rejectedType(), meta) : null;
             ClientAuthentication auth;
             try (Traces.Step authStep = traces.step("deputy.client_auth")) {
                 try {
@@ -175,13 +177,14 @@ public class ClientFrontDoor {
                         // included; resource (RFC 8707) and audience (RFC 8693) may repeat at the token endpoint
                         FormParameters.requireSingle(request, endpoint == Endpoint.TOKEN ? FormParameters.TOKEN_REPEATABLE
                                 : java.util.Set.of());
-                        client = pipeline.authenticate(tenant, issuer, request, auth);
+                        // at the token endpoint a private_key_jwt assertion's jti mark also takes the client's
+                        // token_per_client request, in the same store round trip (RateLimiter.ClientMarks)
+                        client = pipeline.authenticate(tenant, issuer, request, auth, marks);
                     }
                     if (endpoint == Endpoint.TOKEN) {
-                        // per client/agent, on the authenticated client only: a forged client_id cannot empty a
-                        // victim's bucket
-                        limiter.check(tenant.id(), RateLimiter.Kind.TOKEN_PER_CLIENT, client.clientId(),
-                                limiter.limits(tenant).tokenPerClient(), endpoint.rejectedType(), meta);
+                        // per client/agent, on the authenticated client only: a forged client_id (or a replayed
+                        // assertion) cannot empty a victim's bucket
+                        marks.checkUnlessTaken(client.clientId());
                     }
                     admit(endpoint, tenant, client);
                     authStep.attr("deputy.client_id", client.clientId());

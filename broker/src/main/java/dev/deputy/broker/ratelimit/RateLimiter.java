@@ -105,6 +105,57 @@ public class RateLimiter {
         }
     }
 
+    /**
+     * The token endpoint's one-time marks for one request: with {@code token_per_client} on, a fresh {@code jti}
+     * also takes the request from its client's bucket in the same store round trip ({@link RateLimitStore#markAndTake};
+     * over the limit: {@link RateLimitedException}, audited like {@link #check}); off, plainly the store's mark. A
+     * client that never marks anything (mTLS) is checked by {@link ClientMarks#checkUnlessTaken} instead.
+     */
+    public ClientMarks tokenMarks(Tenant tenant, String auditType, RequestMeta meta) {
+        return new ClientMarks(tenant.id(), limits(tenant).tokenPerClient(), auditType, meta);
+    }
+
+    /** One request's marks (not shared between requests): remembers which client's bucket it took from. */
+    public final class ClientMarks implements dev.deputy.broker.ephemeral.OneTimeMarks {
+        private final String tenantId;
+        private final Limit limit;
+        private final String auditType;
+        private final RequestMeta meta;
+        private String taken;
+
+        private ClientMarks(String tenantId, Limit limit, String auditType, RequestMeta meta) {
+            this.tenantId = tenantId;
+            this.limit = limit;
+            this.auditType = auditType;
+            this.meta = meta;
+        }
+
+        @Override
+        public boolean markUsed(String clientId, String key, Duration ttl) {
+            if (!limit.on()) {
+                return ephemeral.markUsed(key, ttl);
+            }
+            String bucket = key(Kind.TOKEN_PER_CLIENT, tenantId, clientId, limit);
+            RateLimitStore.MarkProbe p = store.markAndTake(ephemeral, key, ttl, bucket, limit);
+            if (!p.fresh()) {
+                return false;
+            }
+            taken = clientId;
+            if (!p.probe().allowed()) {
+                refuse(tenantId, Kind.TOKEN_PER_CLIENT, clientId, limit, auditType, meta, bucket,
+                        p.probe().retryAfterSeconds());
+            }
+            return true;
+        }
+
+        /** The {@code token_per_client} check of {@code clientId}, unless its mark already took the request. */
+        public void checkUnlessTaken(String clientId) {
+            if (!clientId.equals(taken)) {
+                check(tenantId, Kind.TOKEN_PER_CLIENT, clientId, limit, auditType, meta);
+            }
+        }
+    }
+
     /** The per-tenant overall limit, in front of the tenant's rate-limited endpoints. */
     public void checkTenant(Tenant tenant, String auditType, RequestMeta meta) {
         check(tenant.id(), Kind.TENANT, "", limits(tenant).tenant(), auditType, meta);

@@ -46,6 +46,7 @@ class RateLimitHttpTest {
     /** Hostile-looking but valid ids: dots, dashes, long. */
     static final String AGENT = "ops.rate-limited.agent." + "x".repeat(60);
     static final String OTHER = "ops.other.agent";
+    static final String REPLAYER = "ops.replayed-assertions.agent";
 
     @TempDir
     static Path dir;
@@ -95,6 +96,7 @@ class RateLimitHttpTest {
             agent(t, AGENT);
             agent(t, OTHER);
         }
+        agent("demo", REPLAYER);
     }
 
     static void tenant(Path config, String id, String rateLimits) throws Exception {
@@ -174,6 +176,30 @@ class RateLimitHttpTest {
         assertTrue(sampled.get(0).details().contains("\"limit\":\"3/1h\""), sampled.get(0).details());
         // every field is declared in AuditSchema: nothing redacted
         assertTrue(sampled.stream().noneMatch(e -> e.details().contains("[redacted")), sampled.toString());
+    }
+
+    /**
+     * The jti mark and the bucket are one store call (one Redis script): a replayed assertion is refused as
+     * invalid_client and takes nothing from its client's bucket; a fresh one over the limit is a 429 and its jti stays
+     * used.
+     */
+    @Test
+    void replayedAssertionsTakeNothingFromTheBucket() throws Exception {
+        String issuer = broker.bean(Endpoints.class).issuer("demo");
+        String assertion = TestKeys.sign(key, TestKeys.claims(REPLAYER, issuer).build());
+        assertEquals(200, broker.post("/t/demo/token", TestKeys.assertionForm(assertion)).statusCode());
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> r = broker.post("/t/demo/token", TestKeys.assertionForm(assertion));
+            assertEquals(401, r.statusCode(), r.body());
+            assertEquals("invalid_client", JSON.readTree(r.body()).get("error").asText());
+        }
+        // 3/1h: the first request took one token, the replays none
+        assertEquals(200, token("demo", REPLAYER).statusCode());
+        assertEquals(200, token("demo", REPLAYER).statusCode());
+        String over = TestKeys.sign(key, TestKeys.claims(REPLAYER, issuer).build());
+        limited(broker.post("/t/demo/token", TestKeys.assertionForm(over)), 3600 / 3 + 1);
+        // the refused request's jti was used all the same: sent again, it is a replay, not another 429
+        assertEquals(401, broker.post("/t/demo/token", TestKeys.assertionForm(over)).statusCode());
     }
 
     @Test

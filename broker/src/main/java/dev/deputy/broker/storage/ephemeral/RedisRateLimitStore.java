@@ -1,6 +1,7 @@
 package dev.deputy.broker.storage.ephemeral;
 
 import dev.deputy.broker.config.Limit;
+import dev.deputy.broker.ephemeral.EphemeralStore;
 import dev.deputy.broker.health.ServiceUnavailableException;
 import dev.deputy.broker.ratelimit.RateLimitStore;
 import io.lettuce.core.RedisException;
@@ -14,6 +15,7 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -31,16 +33,14 @@ import java.util.List;
  */
 public final class RedisRateLimitStore implements RateLimitStore, AutoCloseable {
     /**
-     * KEYS[1] the bucket; ARGV[1] capacity; ARGV[2] period in microseconds. Returns {allowed (1|0), microseconds until
-     * a token is back}. State: a hash {t = tokens (a float), at = last refill time (µs)}.
+     * The bucket itself, on the variables {@code bucket} (its key), {@code capacity} and {@code period} (µs); leaves
+     * {@code allowed} (1|0) and {@code wait} (µs until a token is back). State: a hash {t = tokens (a float),
+     * at = last refill time (µs)}.
      */
-    static final String SCRIPT = """
-            if redis.replicate_commands then redis.replicate_commands() end
-            local capacity = tonumber(ARGV[1])
-            local period = tonumber(ARGV[2])
+    private static final String BUCKET = """
             local clock = redis.call('TIME')
             local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-            local state = redis.call('HMGET', KEYS[1], 't', 'at')
+            local state = redis.call('HMGET', bucket, 't', 'at')
             local tokens = tonumber(state[1])
             local at = tonumber(state[2])
             if tokens == nil or at == nil then
@@ -59,45 +59,93 @@ public final class RedisRateLimitStore implements RateLimitStore, AutoCloseable 
             else
               wait = math.ceil((1 - tokens) * period / capacity)
             end
-            redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens), 'at', string.format('%d', at))
-            redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) * period / capacity / 1000) + 1000)
-            return {allowed, wait}
+            redis.call('HSET', bucket, 't', string.format('%.17g', tokens), 'at', string.format('%d', at))
+            redis.call('PEXPIRE', bucket, math.ceil((capacity - tokens) * period / capacity / 1000) + 1000)
             """;
+    /** KEYS[1] the bucket; ARGV[1] capacity; ARGV[2] period in µs. Returns {allowed (1|0), µs until a token is back}. */
+    static final String SCRIPT = "if redis.replicate_commands then redis.replicate_commands() end\n"
+            + "local bucket = KEYS[1]\nlocal capacity = tonumber(ARGV[1])\nlocal period = tonumber(ARGV[2])\n"
+            + BUCKET + "return {allowed, wait}\n";
+    /**
+     * A one-time mark and a take, in one round trip: KEYS[1] the mark ({@code SET NX PX}, the value "1", exactly what
+     * {@code RedisEphemeralStore.markUsed} writes), KEYS[2] the bucket; ARGV[1] the mark's TTL in ms, ARGV[2] capacity,
+     * ARGV[3] period in µs. Returns {0, 0, 0} for a replayed mark (the bucket untouched), else {1, allowed, wait}.
+     */
+    static final String MARK_SCRIPT = "if redis.replicate_commands then redis.replicate_commands() end\n"
+            + "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return {0, 0, 0} end\n"
+            + "local bucket = KEYS[2]\nlocal capacity = tonumber(ARGV[2])\nlocal period = tonumber(ARGV[3])\n"
+            + BUCKET + "return {1, allowed, wait}\n";
+    static final String MARK_SHA = sha1(MARK_SCRIPT);
     static final String SHA = sha1(SCRIPT);
 
     private final StatefulConnection<String, byte[]> connection;
     private final RedisScriptingCommands<String, byte[]> scripting;
     private final String prefix;
+    /** On Redis Cluster a mark and a bucket live in different slots: one script cannot hold both. */
+    private final boolean cluster;
 
     /** @param connection a standalone or a Redis Cluster connection */
     @SuppressWarnings("unchecked")
     public RedisRateLimitStore(StatefulConnection<String, byte[]> connection, String prefix) {
         this.connection = connection;
         this.prefix = prefix;
+        this.cluster = connection instanceof StatefulRedisClusterConnection;
         this.scripting = connection instanceof StatefulRedisClusterConnection<String, byte[]> cluster ? cluster.sync()
                 : ((StatefulRedisConnection<String, byte[]>) connection).sync();
     }
 
     @Override
     public Probe take(String key, Limit limit) {
-        String[] keys = {prefix + key};
-        byte[] capacity = Long.toString(limit.requests()).getBytes(StandardCharsets.US_ASCII);
-        byte[] periodMicros = Long.toString(Math.max(1, limit.period().toNanos() / 1_000))
-                .getBytes(StandardCharsets.US_ASCII);
-        List<Object> r;
+        List<Object> r = run(SHA, SCRIPT, new String[]{prefix + key}, ascii(limit.requests()), periodMicros(limit));
+        return probe(r, 0);
+    }
+
+    /**
+     * One script for both (standalone Redis, Sentinel): the token endpoint's private_key_jwt request pays one round
+     * trip for its {@code jti} and its {@code token_per_client} bucket. On a cluster the two keys hash to different
+     * slots, so the two are asked apart (the default: two round trips, the same answers).
+     */
+    @Override
+    public MarkProbe markAndTake(EphemeralStore marks, String markKey, Duration ttl, String bucketKey, Limit limit) {
+        if (cluster) {
+            return RateLimitStore.super.markAndTake(marks, markKey, ttl, bucketKey, limit);
+        }
+        if (ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("ttl must be positive");
+        }
+        List<Object> r = run(MARK_SHA, MARK_SCRIPT, new String[]{prefix + markKey, prefix + bucketKey},
+                ascii(Math.max(1, ttl.toMillis())), ascii(limit.requests()), periodMicros(limit));
+        if (((Number) r.get(0)).longValue() != 1) {
+            return MarkProbe.REPLAYED;
+        }
+        return new MarkProbe(true, probe(r, 1));
+    }
+
+    private static Probe probe(List<Object> r, int at) {
+        boolean allowed = ((Number) r.get(at)).longValue() == 1;
+        return allowed ? Probe.ALLOWED : new Probe(false, ((Number) r.get(at + 1)).longValue() * 1_000);
+    }
+
+    private static byte[] ascii(long n) {
+        return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] periodMicros(Limit limit) {
+        return ascii(Math.max(1, limit.period().toNanos() / 1_000));
+    }
+
+    private List<Object> run(String sha, String script, String[] keys, byte[]... args) {
         try {
             try {
-                r = scripting.evalsha(SHA, ScriptOutputType.MULTI, keys, capacity, periodMicros);
+                return scripting.evalsha(sha, ScriptOutputType.MULTI, keys, args);
             } catch (RedisNoScriptException e) {
                 // first use on this server (or it restarted): EVAL caches the script for the next EVALSHA
-                r = scripting.eval(SCRIPT, ScriptOutputType.MULTI, keys, capacity, periodMicros);
+                return scripting.eval(script, ScriptOutputType.MULTI, keys, args);
             }
         } catch (RedisException e) {
             // Redis away or too slow: refuse like every other shared-state use (503, Lettuce reconnects by itself)
             throw new ServiceUnavailableException("rate limiter", e);
         }
-        boolean allowed = ((Number) r.get(0)).longValue() == 1;
-        return allowed ? Probe.ALLOWED : new Probe(false, ((Number) r.get(1)).longValue() * 1_000);
     }
 
     @Override

@@ -95,6 +95,59 @@ class RedisRateLimitStoreTest {
     }
 
     @Test
+    void aJtiMarkAndTheClientsBucketInOneRoundTrip() {
+        Limit limit = Limit.parse("3/1h");
+        String bucket = "rl:token_per_client:demo:payments.settlement.reconciler:3/1h";
+        String mark = "pkjwt-jti:demo:payments.settlement.reconciler:";
+        try (RedisRateLimitStore store = node("mark:");
+             RedisEphemeralStore marks = new RedisEphemeralStore(redis.uri(), "mark:", Duration.ZERO)) {
+            store.markAndTake(marks, mark + "warm", Duration.ofMinutes(6), "rl:other", limit); // loads the script
+            admin.sync().configResetstat();
+            RateLimitStore.MarkProbe first = store.markAndTake(marks, mark + "a", Duration.ofMinutes(6), bucket, limit);
+            assertTrue(first.fresh() && first.probe().allowed());
+            assertEquals(1, calls("evalsha"), "one EVALSHA: the mark and the take together");
+            // the script's own calls: SET NX PX, then TIME, HMGET, HSET, PEXPIRE of the bucket; nothing else was sent
+            assertEquals(1, calls("set"));
+            assertEquals(0, calls("eval") + calls("get") + calls("exists"), admin.sync().info("commandstats"));
+            // a replay: refused, and the bucket untouched (a replayed assertion never takes its client's requests)
+            for (int i = 0; i < 5; i++) {
+                assertFalse(store.markAndTake(marks, mark + "a", Duration.ofMinutes(6), bucket, limit).fresh());
+            }
+            assertEquals(1, calls("hset"), "no take for a replay");
+            // the same mark as the ephemeral store's own (SET NX PX, "1"): each sees the other's
+            assertFalse(marks.markUsed(mark + "a", Duration.ofMinutes(6)));
+            assertTrue(marks.markUsed(mark + "b", Duration.ofMinutes(6)));
+            assertFalse(store.markAndTake(marks, mark + "b", Duration.ofMinutes(6), bucket, limit).fresh());
+            assertEquals("1", admin.sync().get("mark:" + mark + "a"));
+            long pttl = admin.sync().pttl("mark:" + mark + "a");
+            assertTrue(pttl > 350_000 && pttl <= 360_000, "the mark lives its TTL: " + pttl);
+            // the bucket held 3: two more fresh marks are allowed, the next is fresh (marked) but over the limit
+            assertTrue(store.markAndTake(marks, mark + "c", Duration.ofMinutes(6), bucket, limit).probe().allowed());
+            assertTrue(store.markAndTake(marks, mark + "d", Duration.ofMinutes(6), bucket, limit).probe().allowed());
+            RateLimitStore.MarkProbe over = store.markAndTake(marks, mark + "e", Duration.ofMinutes(6), bucket, limit);
+            assertTrue(over.fresh());
+            assertFalse(over.probe().allowed());
+            assertTrue(over.probe().retryAfterSeconds() >= 1 && over.probe().retryAfterSeconds() <= 1200,
+                    "" + over.probe().retryAfterSeconds());
+            assertFalse(marks.markUsed(mark + "e", Duration.ofMinutes(6)), "a refused request still used its jti");
+            assertThrows(IllegalArgumentException.class,
+                    () -> store.markAndTake(marks, mark + "f", Duration.ZERO, bucket, limit));
+        }
+    }
+
+    @Test
+    void theMarkScriptComesBackAfterARestartedScriptCache() {
+        try (RedisRateLimitStore store = node("mark-flush:");
+             RedisEphemeralStore marks = new RedisEphemeralStore(redis.uri(), "mark-flush:", Duration.ZERO)) {
+            Limit limit = Limit.parse("5/1m");
+            assertTrue(store.markAndTake(marks, "pkjwt-jti:t:c:1", Duration.ofSeconds(30), "rl:b", limit).fresh());
+            admin.sync().scriptFlush();
+            assertTrue(store.markAndTake(marks, "pkjwt-jti:t:c:2", Duration.ofSeconds(30), "rl:b", limit).probe().allowed());
+            assertFalse(store.markAndTake(marks, "pkjwt-jti:t:c:2", Duration.ofSeconds(30), "rl:b", limit).fresh());
+        }
+    }
+
+    @Test
     void twoNodesNeverHandOutMoreThanTheBucketHolds() throws Exception {
         Limit limit = Limit.parse("50/1h");
         String key = "rl:token_per_client:demo:jonathan.christopher.williams:50/1h";
