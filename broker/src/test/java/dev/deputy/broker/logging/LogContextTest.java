@@ -5,6 +5,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.core.spi.FilterReply;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
 
@@ -18,9 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * runs a piece of the request, leaves the thread's other keys alone, and puts back exactly what was there before.
  */
 class LogContextTest {
+    @BeforeEach
     @AfterEach
     void clear() {
-        MDC.clear();
+        MDC.clear(); // this thread may carry another test's request context
     }
 
     @Test
