@@ -54,7 +54,6 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
     /** A chain position: the seq of the last entry and its hash. */
     public record Head(long seq, String hash) {
     }
-    private static final ObjectMapper PLAIN = new ObjectMapper();
     private static final ObjectMapper CANONICAL = new ObjectMapper()
             .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
             .configure(JsonGenerator.Feature.ESCAPE_NON_ASCII, true);
@@ -170,78 +169,86 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
                 }
             }
         }
-        StringWriter w = new StringWriter(512);
-        try (JsonGenerator g = PLAIN.getFactory().createGenerator(w)) {
-            g.setCharacterEscapes(JcsEscapes.INSTANCE);
-            g.writeStartObject();
-            // RFC 8785 §3.2.3 order of the fixed member names
-            g.writeStringField("actor", actor);
-            g.writeStringField("agent_id", agentId);
-            g.writeNumberField("canon", CANON_V2);
-            g.writeStringField("client_id", clientId);
-            g.writeStringField("correlation_id", correlationId);
-            g.writeFieldName("details");
-            if (d == null) {
-                g.writeNull();
-            } else {
-                g.writeRawValue(d);
-            }
-            g.writeStringField("outcome", outcome);
-            g.writeStringField("prev_hash", prevHash);
-            g.writeStringField("request_id", requestId);
-            g.writeStringField("resource", resource);
-            g.writeStringField("scopes", scopes);
-            g.writeStringField("source_ip", sourceIp);
-            g.writeStringField("subject", subject);
-            g.writeStringField("subject_iss", subjectIss);
-            g.writeStringField("tenant", tenantId);
-            g.writeNumberField("time", atMs); // an integer below 2^53: RFC 8785 writes it as its digits
-            g.writeStringField("type", type);
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return w.toString().getBytes(StandardCharsets.UTF_8);
+        // RFC 8785 §3.2.3 order of the fixed member names, written straight into one buffer and encoded once (no JSON
+        // generator: this runs for every entry sealed and again for every entry a checkpoint re-verifies);
+        // AuditEntryCanonicalTest checks the bytes against the library run over the whole object
+        StringBuilder b = new StringBuilder(320 + (d == null ? 0 : d.length()) + len(actor) + len(scopes)
+                + len(subject) + len(subjectIss) + len(clientId) + len(resource));
+        b.append("{\"actor\":");
+        jcsString(b, actor);
+        b.append(",\"agent_id\":");
+        jcsString(b, agentId);
+        b.append(",\"canon\":").append(CANON_V2);
+        b.append(",\"client_id\":");
+        jcsString(b, clientId);
+        b.append(",\"correlation_id\":");
+        jcsString(b, correlationId);
+        b.append(",\"details\":").append(d == null ? "null" : d);
+        b.append(",\"outcome\":");
+        jcsString(b, outcome);
+        b.append(",\"prev_hash\":");
+        jcsString(b, prevHash);
+        b.append(",\"request_id\":");
+        jcsString(b, requestId);
+        b.append(",\"resource\":");
+        jcsString(b, resource);
+        b.append(",\"scopes\":");
+        jcsString(b, scopes);
+        b.append(",\"source_ip\":");
+        jcsString(b, sourceIp);
+        b.append(",\"subject\":");
+        jcsString(b, subject);
+        b.append(",\"subject_iss\":");
+        jcsString(b, subjectIss);
+        b.append(",\"tenant\":");
+        jcsString(b, tenantId);
+        b.append(",\"time\":").append(atMs); // an integer below 2^53: RFC 8785 writes it as its digits
+        b.append(",\"type\":");
+        jcsString(b, type);
+        b.append('}');
+        // a lone surrogate becomes '?' here, as it did through the Jackson writer's String
+        return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** RFC 8785 §3.2.2.2 string escapes for Jackson: {@code \\b \\t \\n \\f \\r}, other controls as lower-case \\u00xx. */
-    private static final class JcsEscapes extends com.fasterxml.jackson.core.io.CharacterEscapes {
-        static final JcsEscapes INSTANCE = new JcsEscapes();
-        private final int[] ascii = new int[128];
-        private final com.fasterxml.jackson.core.SerializableString[] controls = new com.fasterxml.jackson.core.SerializableString[32];
-
-        private JcsEscapes() {
-            for (int c = 0; c < 32; c++) {
-                ascii[c] = ESCAPE_CUSTOM;
-                String e = switch (c) {
-                    case 0x08 -> "\\b";
-                    case 0x09 -> "\\t";
-                    case 0x0A -> "\\n";
-                    case 0x0C -> "\\f";
-                    case 0x0D -> "\\r";
-                    default -> String.format("\\u%04x", c);
-                };
-                controls[c] = new com.fasterxml.jackson.core.io.SerializedString(e);
-            }
-            ascii['"'] = ESCAPE_CUSTOM; // (Jackson's ESCAPE_STANDARD here would write a generic \\u0022)
-            ascii['\\'] = ESCAPE_CUSTOM;
-        }
-
-        private static final com.fasterxml.jackson.core.SerializableString QUOTE =
-                new com.fasterxml.jackson.core.io.SerializedString("\\\"");
-        private static final com.fasterxml.jackson.core.SerializableString BACKSLASH =
-                new com.fasterxml.jackson.core.io.SerializedString("\\\\");
-
-        @Override
-        public int[] getEscapeCodesForAscii() {
-            return ascii;
-        }
-
-        @Override
-        public com.fasterxml.jackson.core.SerializableString getEscapeSequence(int ch) {
-            return ch < 32 ? controls[ch] : ch == '"' ? QUOTE : ch == '\\' ? BACKSLASH : null;
-        }
+    private static int len(String s) {
+        return s == null ? 0 : s.length();
     }
+
+    /**
+     * A JSON string (or {@code null}) with RFC 8785 §3.2.2.2 escapes: quotation mark and reverse solidus escaped,
+     * U+0000..U+001F in their short forms where JSON has one (b, t, n, f, r), else as lower-case six-character
+     * escapes; every other character as itself.
+     */
+    static void jcsString(StringBuilder b, String s) {
+        if (s == null) {
+            b.append("null");
+            return;
+        }
+        b.append('"');
+        int from = 0;
+        int n = s.length();
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                continue;
+            }
+            b.append(s, from, i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case 0x08 -> b.append("\\b");
+                case 0x09 -> b.append("\\t");
+                case 0x0A -> b.append("\\n");
+                case 0x0C -> b.append("\\f");
+                case 0x0D -> b.append("\\r");
+                default -> b.append("\\u00").append(HEX_DIGITS[c >> 4]).append(HEX_DIGITS[c & 0xf]);
+            }
+            from = i + 1;
+        }
+        b.append(s, from, n).append('"');
+    }
+
+    private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
 
     /** 2^53: integers of at most this magnitude are written by RFC 8785 (ECMAScript) as their digits. */
     private static final long MAX_EXACT = 1L << 53;
@@ -256,34 +263,30 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
      * the library.
      */
     static String jcsDirect(Map<String, ?> details) {
-        StringWriter w = new StringWriter(256);
-        try (JsonGenerator g = PLAIN.getFactory().createGenerator(w)) {
-            g.setCharacterEscapes(JcsEscapes.INSTANCE);
-            if (!writeJcs(g, details, 0)) {
-                return null;
-            }
-        } catch (IOException | RuntimeException e) {
+        StringBuilder b = new StringBuilder(256);
+        try {
+            return writeJcs(b, details, 0) ? b.toString() : null;
+        } catch (RuntimeException e) {
             return null;
         }
-        return w.toString();
     }
 
-    private static boolean writeJcs(JsonGenerator g, Object v, int depth) throws IOException {
+    private static boolean writeJcs(StringBuilder b, Object v, int depth) {
         if (depth > 64) {
             return false;
         }
         if (v == null) {
-            g.writeNull();
+            b.append("null");
         } else if (v instanceof String s) {
-            g.writeString(s);
-        } else if (v instanceof Boolean b) {
-            g.writeBoolean(b);
+            jcsString(b, s);
+        } else if (v instanceof Boolean bool) {
+            b.append(bool.booleanValue());
         } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
             long n = ((Number) v).longValue();
             if (n > MAX_EXACT || n < -MAX_EXACT) {
                 return false;
             }
-            g.writeNumber(n);
+            b.append(n);
         } else if (v instanceof Map<?, ?> m) {
             java.util.TreeMap<String, Object> sorted = new java.util.TreeMap<>();
             for (Map.Entry<?, ?> e : m.entrySet()) {
@@ -292,22 +295,33 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
                 }
                 sorted.put(k, e.getValue());
             }
-            g.writeStartObject();
+            b.append('{');
+            boolean first = true;
             for (Map.Entry<String, Object> e : sorted.entrySet()) {
-                g.writeFieldName(e.getKey());
-                if (!writeJcs(g, e.getValue(), depth + 1)) {
+                if (!first) {
+                    b.append(',');
+                }
+                first = false;
+                jcsString(b, e.getKey());
+                b.append(':');
+                if (!writeJcs(b, e.getValue(), depth + 1)) {
                     return false;
                 }
             }
-            g.writeEndObject();
+            b.append('}');
         } else if (v instanceof List<?> l) {
-            g.writeStartArray();
+            b.append('[');
+            boolean first = true;
             for (Object o : l) {
-                if (!writeJcs(g, o, depth + 1)) {
+                if (!first) {
+                    b.append(',');
+                }
+                first = false;
+                if (!writeJcs(b, o, depth + 1)) {
                     return false;
                 }
             }
-            g.writeEndArray();
+            b.append(']');
         } else {
             return false;
         }

@@ -131,13 +131,7 @@ public class AuditCheckpoints {
         if (witness.refusal(tenantId).isPresent()) {
             return Optional.empty(); // refused chains are never signed again (logged once when refused)
         }
-        Optional<AuditCheckpoint> latest = store.latestCheckpoint(tenantId);
-        AuditEntry.Head head = log.head(tenantId);
-        boolean moved = head.seq() > latest.map(AuditCheckpoint::seq).orElse(0L);
-        // after a rotation, sign with the new key while the retired one is still published: that checkpoint
-        // endorses the retired key for offline verification (see CheckpointVerifier)
-        boolean rotated = latest.isPresent() && !latest.get().kid().equals(signer.activeKid(tenantId));
-        return moved || rotated ? checkpoint(tenantId, true) : Optional.empty();
+        return checkpoint(tenantId, true);
     }
 
     /** A checkpoint at the current head (or the existing one there). Empty when the chain is empty. */
@@ -145,18 +139,33 @@ public class AuditCheckpoints {
         return checkpoint(tenantId, false);
     }
 
-    private synchronized Optional<AuditCheckpoint> checkpoint(String tenantId, boolean forceResign) {
+    /**
+     * @param periodic only when the head moved since the latest checkpoint, or the signing key changed (then the
+     *                 head is signed again with the new key, even when it did not move)
+     */
+    private synchronized Optional<AuditCheckpoint> checkpoint(String tenantId, boolean periodic) {
         witness.checkAppendable(tenantId); // a refused chain is not vouched for, not even by an existing checkpoint
+        // the durable head, read once for the whole checkpoint: the decision, the witness comparison and the
+        // segment's end all use it (every read of it settles the journal and holds the chain's appenders)
         AuditEntry.Head head = log.head(tenantId);
         if (head.seq() == 0) {
             return Optional.empty();
         }
         Optional<AuditCheckpoint> latest = store.latestCheckpoint(tenantId);
-        if (latest.isPresent() && latest.get().seq() == head.seq()
-                && (!forceResign || latest.get().kid().equals(signer.activeKid(tenantId)))) {
+        // after a rotation, sign with the new key while the retired one is still published: that checkpoint
+        // endorses the retired key for offline verification (see CheckpointVerifier)
+        boolean sameKey = latest.isPresent() && latest.get().kid().equals(signer.activeKid(tenantId));
+        if (periodic) {
+            boolean moved = head.seq() > latest.map(AuditCheckpoint::seq).orElse(0L);
+            boolean rotated = latest.isPresent() && !sameKey;
+            if (!moved && !rotated) {
+                return Optional.empty();
+            }
+        }
+        if (latest.isPresent() && latest.get().seq() == head.seq() && (!periodic || sameKey)) {
             return latest;
         }
-        return Optional.of(checkpointAt(tenantId, head.seq(), head.hash()));
+        return Optional.of(checkpointAt(tenantId, head.seq(), head.hash(), head.seq(), latest));
     }
 
     /**
@@ -164,16 +173,25 @@ public class AuditCheckpoints {
      * archive anchor / genesis) up to seq.
      */
     public synchronized AuditCheckpoint checkpointAt(String tenantId, long seq, String headHash) {
+        return checkpointAt(tenantId, seq, headHash, -1, null);
+    }
+
+    /**
+     * @param dbSeq  the database's head seq when the caller has just read it, else -1 (read here)
+     * @param latest the latest checkpoint when the caller has just read it, else null (read here)
+     */
+    private AuditCheckpoint checkpointAt(String tenantId, long seq, String headHash, long dbSeq,
+                                         Optional<AuditCheckpoint> latest) {
         if (!signer.canSign(tenantId)) {
             throw new IllegalArgumentException("tenant " + tenantId + " has no signing keys");
         }
         // never sign a chain that is behind or beside its witnessed head (cut, or rewritten with its checkpoints)
         witness.checkAppendable(tenantId);
-        AuditWitness.Comparison wc = witness.compare(tenantId, store);
+        AuditWitness.Comparison wc = dbSeq < 0 ? witness.compare(tenantId, store) : witness.compare(tenantId, store, dbSeq);
         if (wc.refused()) { // logged and recorded once by the refusal listener (AuditLog)
             throw new AuditWitness.ChainRefused(tenantId, wc.kind() + ": " + wc.message());
         }
-        long from = store.latestCheckpoint(tenantId).filter(c -> c.seq() <= seq)
+        long from = (latest != null ? latest : store.latestCheckpoint(tenantId)).filter(c -> c.seq() <= seq)
                 .or(() -> store.checkpoints(tenantId, 0, seq, Integer.MAX_VALUE).stream()
                         .reduce((a, b) -> b))
                 .map(AuditCheckpoint::seq).orElse(0L) + 1;

@@ -251,9 +251,15 @@ public class AuditWitness {
      * one, {@code unwitnessed} when nothing was witnessed. Refused kinds are remembered: appends then fail.
      */
     public Comparison compare(String tenantId, AuditStore store) {
+        return compare(tenantId, store, store.head(tenantId).map(AuditEntry::seq).orElse(0L));
+    }
+
+    /**
+     * The same, for a caller that has just read the database's head ({@code dbSeq}: its seq, 0 for an empty chain)
+     * and need not read it again (a checkpoint).
+     */
+    public Comparison compare(String tenantId, AuditStore store, long dbSeq) {
         AuditEntry.Head w = heads.get(tenantId);
-        AuditEntry head = store.head(tenantId).orElse(null);
-        long dbSeq = head == null ? 0 : head.seq();
         if (w == null) {
             return new Comparison(tenantId, "unwitnessed", 0, null, dbSeq, "no witnessed checkpoint");
         }

@@ -2,49 +2,54 @@ package dev.deputy.broker.http;
 
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.logging.LogContext;
-import io.micronaut.context.propagation.slf4j.MdcPropagationContext;
 import io.micronaut.core.propagation.MutablePropagatedContext;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.annotation.RequestFilter;
 import io.micronaut.http.annotation.ServerFilter;
 
-import java.util.HashMap;
-import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-
 /**
- * Puts the request's tenant, request id and correlation id into the logging context (MDC, carried onto the
- * handler's virtual thread by Micronaut's context propagation; client authentication adds the client and agent
- * through {@link LogContext#client}). The access log line is {@link AccessLogFilter}'s, a filter that exists only
- * when the access log is on ({@code DEPUTY_ACCESS_LOG=true}): with it off, no request runs a response filter for it.
+ * Puts the request's tenant, request id and correlation id into the logging context: one {@link LogContext} in the
+ * request's propagated context, which puts them into the MDC of whichever thread runs the request (the handler's
+ * virtual thread included); client authentication adds the client and agent through {@link LogContext#client}.
+ * The access log line is {@link AccessLogFilter}'s, a filter that exists only when the access log is on
+ * ({@code DEPUTY_ACCESS_LOG=true}): with it off, no request runs a response filter for it.
  */
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public class LogContextFilter {
     static final String ACCESS_LOGGER = AccessLogFilter.ACCESS_LOGGER;
     static final String ATTR = "deputy.log-context";
-    /** A tenant id as config/ allows it; anything else in the path is not copied into logs as a tenant. */
-    private static final Pattern TENANT = Pattern.compile("/t/([A-Za-z0-9._-]{1,64})(?:/|$)");
+    /** A tenant id as config/ allows it: 1-64 of {@code A-Za-z0-9._-}; anything else is not logged as a tenant. */
+    private static final int MAX_TENANT = 64;
     private static final int MAX_PATH = 256;
 
     @RequestFilter
     public void enter(HttpRequest<?> request, MutablePropagatedContext context) {
         RequestMeta meta = RequestMetaFilter.of(request);
-        Map<String, String> mdc = new HashMap<>(4);
-        mdc.put(LogContext.REQUEST_ID, meta.requestId());
-        mdc.put(LogContext.CORRELATION_ID, meta.correlationId());
-        String tenant = tenant(request.getPath());
-        if (tenant != null) {
-            mdc.put(LogContext.TENANT, tenant);
-        }
-        LogContext holder = new LogContext();
+        LogContext holder = new LogContext(tenant(request.getPath()), meta.requestId(), meta.correlationId());
         request.setAttribute(ATTR, holder);
-        context.add(new MdcPropagationContext(mdc)).add(holder);
+        context.add(holder);
     }
 
+    /** The tenant a path names ({@code /t/<tenant>} or {@code /t/<tenant>/...}) when it is a tenant id config/ allows. */
     static String tenant(String path) {
-        Matcher m = TENANT.matcher(path);
-        return m.find() ? m.group(1) : null;
+        int at = path.indexOf("/t/");
+        while (at >= 0) {
+            int from = at + 3;
+            int end = from;
+            while (end < path.length() && end - from <= MAX_TENANT && tenantChar(path.charAt(end))) {
+                end++;
+            }
+            if (end > from && end - from <= MAX_TENANT && (end == path.length() || path.charAt(end) == '/')) {
+                return path.substring(from, end);
+            }
+            at = path.indexOf("/t/", at + 1);
+        }
+        return null;
+    }
+
+    private static boolean tenantChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_'
+                || c == '-';
     }
 
     /** The path as a log line may hold it: no control characters (no forged lines in text logs), bounded. */

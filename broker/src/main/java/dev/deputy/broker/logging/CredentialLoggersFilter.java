@@ -6,7 +6,6 @@ import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
 import org.slf4j.Marker;
 
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -18,13 +17,26 @@ import java.util.Set;
  */
 public final class CredentialLoggersFilter extends TurboFilter {
     private static final Set<String> LOGGERS = Set.of("io.micronaut.context.event.ApplicationEventPublisher");
-    private static final List<String> PREFIXES = List.of("io.micronaut.security.token.", "io.micronaut.security.oauth2.");
+    private static final String[] PREFIXES = {"io.micronaut.security.token.", "io.micronaut.security.oauth2."};
 
+    /**
+     * Runs on every level check of every logger ({@code isDebugEnabled} included: Micronaut, Netty and the other
+     * libraries ask on every request), so the usual answer comes first and costs two integer compares: a line at INFO or above, or one
+     * the logger's level drops anyway (NEUTRAL then drops it just as DENY would), is not this filter's business.
+     */
     @Override
     public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
-        if (level != null && level.levelInt < Level.INFO_INT && (LOGGERS.contains(logger.getName())
-                || PREFIXES.stream().anyMatch(logger.getName()::startsWith))) {
+        if (level == null || level.levelInt >= Level.INFO_INT || logger.getEffectiveLevel().levelInt > level.levelInt) {
+            return FilterReply.NEUTRAL;
+        }
+        String name = logger.getName();
+        if (LOGGERS.contains(name)) {
             return FilterReply.DENY;
+        }
+        for (String p : PREFIXES) {
+            if (name.startsWith(p)) {
+                return FilterReply.DENY;
+            }
         }
         return FilterReply.NEUTRAL;
     }

@@ -135,7 +135,7 @@ public class ClientAuthPipeline {
             return n;
         }
         try {
-            Map<String, List<String>> params = request.getBodyAsFormParameters();
+            Map<String, List<String>> params = FormParameters.view(request);
             boolean clientId = StringUtils.isNotBlank(MultivaluedMapUtils.getFirstValue(params, "client_id"));
             if (clientId && StringUtils.isNotBlank(MultivaluedMapUtils.getFirstValue(params, "client_secret"))) {
                 n++;
@@ -215,8 +215,7 @@ public class ClientAuthPipeline {
 
     public static String param(HTTPRequest request, String name) {
         try {
-            Map<String, List<String>> form = request.getBodyAsFormParameters();
-            List<String> v = form.get(name);
+            List<String> v = FormParameters.view(request).get(name);
             return v == null || v.isEmpty() || v.get(0).isBlank() ? null : v.get(0);
         } catch (ParseException | RuntimeException e) {
             return null;

@@ -20,15 +20,24 @@ public final class FormParameters {
     private FormParameters() {
     }
 
+    /** The request's form parameters to read, not to change: without a copy when the request keeps them parsed. */
+    static Map<String, List<String>> view(HTTPRequest request) throws ParseException {
+        return request instanceof ParsedForm p ? p.formView() : request.getBodyAsFormParameters();
+    }
+
     /** The names given more than once, other than {@code repeatable} (sorted; empty when none). */
     public static Set<String> repeated(Map<String, List<String>> params, Set<String> repeatable) {
-        Set<String> out = new TreeSet<>();
-        params.forEach((k, v) -> {
-            if (v != null && v.size() > 1 && !repeatable.contains(k)) {
-                out.add(k);
+        Set<String> out = null;
+        for (Map.Entry<String, List<String>> p : params.entrySet()) {
+            List<String> v = p.getValue();
+            if (v != null && v.size() > 1 && !repeatable.contains(p.getKey())) {
+                if (out == null) {
+                    out = new TreeSet<>();
+                }
+                out.add(p.getKey());
             }
-        });
-        return out;
+        }
+        return out == null ? Set.of() : out;
     }
 
     /**
@@ -38,7 +47,7 @@ public final class FormParameters {
     public static void requireSingle(HTTPRequest request, Set<String> repeatable) {
         Map<String, List<String>> params;
         try {
-            params = request.getBodyAsFormParameters();
+            params = view(request);
         } catch (ParseException | RuntimeException e) {
             return;
         }

@@ -51,8 +51,8 @@ final class TokenRequests {
      * @throws OAuthException with the error {@code TokenRequest.parse} would have given
      */
     static TokenRequest parse(HTTPRequest request, ClientAuthentication auth) {
-        // RFC 6749 §3.2: no parameter twice, identical values included (Nimbus counts distinct values only)
-        FormParameters.requireSingle(request, ALLOWED_REPEATED_PARAMS);
+        // RFC 6749 §3.2 (no parameter twice, identical values included; Nimbus counts distinct values only) was
+        // checked by the front door (ClientFrontDoor, FormParameters.TOKEN_REPEATABLE) before client authentication
         try {
             // with one method (or none) the pipeline's authentication is Nimbus's only candidate; EdDSA assertions
             // Nimbus refuses altogether

@@ -232,16 +232,41 @@ public class JooqAuditStore implements AuditStore {
                 .orderBy(AUDIT_LOG.TENANT_ID, AUDIT_LOG.SEQ).limit(limit).fetch(JooqAuditStore::map));
     }
 
+    /**
+     * A keyset page of the chain in plain JDBC (the checkpoint's read-back of every new entry goes through here, ~one
+     * row per request served): no jOOQ Record per row, the entry built straight from the result set.
+     */
+    private static final String SCAN_SQL = "SELECT tenant_id, seq, at_ms, event_type, outcome, subject, subject_iss,"
+            + " actor, agent_id, client_id, resource, scopes, correlation_id, request_id, source_ip, details, prev_hash,"
+            + " hash, canon FROM audit_log WHERE tenant_id = ? AND seq BETWEEN ? AND ? ORDER BY tenant_id, seq LIMIT "
+            + SCAN_PAGE;
+
     @Override
     public void scan(String tenantId, long fromSeq, long toSeq, EntryVisitor visitor) {
         settle();
         long cursor = fromSeq;
         while (cursor <= toSeq) {
             final long from = cursor;
-            // keyset page on the primary key: each page is one index range, whatever the table size
-            List<AuditEntry> page = db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG)
-                    .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.SEQ.between(from, toSeq)))
-                    .orderBy(AUDIT_LOG.TENANT_ID, AUDIT_LOG.SEQ).limit(SCAN_PAGE).fetch(JooqAuditStore::map));
+            // keyset page on the primary key: each page is one index range, whatever the table size; read whole
+            // before the visitor runs, so that no visitor runs with a connection held
+            List<AuditEntry> page = db.read(dsl -> dsl.connectionResult(c -> {
+                try (PreparedStatement ps = c.prepareStatement(SCAN_SQL)) {
+                    ps.setString(1, tenantId);
+                    ps.setLong(2, from);
+                    ps.setLong(3, toSeq);
+                    try (java.sql.ResultSet rs = ps.executeQuery()) {
+                        List<AuditEntry> out = new ArrayList<>();
+                        while (rs.next()) {
+                            out.add(new AuditEntry(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
+                                    rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8),
+                                    rs.getString(9), rs.getString(10), rs.getString(11), rs.getString(12),
+                                    rs.getString(13), rs.getString(14), rs.getString(15), rs.getString(16),
+                                    rs.getString(17), rs.getString(18), rs.getInt(19)));
+                        }
+                        return out;
+                    }
+                }
+            }));
             for (AuditEntry e : page) {
                 if (!visitor.visit(e)) {
                     return;
