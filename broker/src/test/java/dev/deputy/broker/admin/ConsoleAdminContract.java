@@ -509,7 +509,7 @@ abstract class ConsoleAdminContract {
     void theConsoleCreateFormFollowsTheApisRules() {
         Browser b = new Browser();
         b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
-        String form = broker.url() + "/console/t/acme/agents/new";
+        String form = broker.url() + "/console/t/acme/new-agent";
         HttpResponse<String> page = b.get(form);
         assertEquals(200, page.statusCode(), page.body());
         assertTrue(page.body().contains("name=\"_csrf\"") && page.body().contains("<code>deploy-reader</code>"), page.body());

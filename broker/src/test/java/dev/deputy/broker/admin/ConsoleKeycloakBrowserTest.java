@@ -350,7 +350,7 @@ class ConsoleKeycloakBrowserTest {
         // the create form: bad input first (an unknown role): 400, the form again with what was typed, nothing created
         open("/console/t/acme/agents");
         h.find("#new-agent").click();
-        h.awaitUrl(broker.url() + "/console/t/acme/agents/new");
+        h.awaitUrl(broker.url() + "/console/t/acme/new-agent");
         h.axe("create agent");
         h.find("#a-id").sendKeys(AGENT);
         h.find("#a-name").sendKeys("Settlement reconciler – Zoë's team");
@@ -469,7 +469,7 @@ class ConsoleKeycloakBrowserTest {
                 h.axe(p + " (auditor)");
             }
         }
-        open("/console/t/acme/agents/new");
+        open("/console/t/acme/new-agent");
         assertTrue(h.all("#create-agent").isEmpty(), "no create form for an auditor");
         assertFalse(h.all("#refused").isEmpty());
 
@@ -486,7 +486,7 @@ class ConsoleKeycloakBrowserTest {
                 new String[]{"POST", agent + "/revoke", json, "{}"},
                 new String[]{"POST", agent + "/rotate", json, "{\"jwks_uri\":\"https://keys.example/jwks\"}"},
                 new String[]{"POST", agent + "/credentials", json, "{\"jwks_uri\":\"https://keys.example/jwks\"}"},
-                new String[]{"POST", "/console/t/acme/agents/new", form, "_csrf=" + enc(csrf) + "&id=sneaky.agent&environment=dev&auth_method=private_key_jwt"},
+                new String[]{"POST", "/console/t/acme/new-agent", form, "_csrf=" + enc(csrf) + "&id=sneaky.agent&environment=dev&auth_method=private_key_jwt"},
                 new String[]{"POST", "/console/t/acme/agents/" + id + "/suspend", form, "_csrf=" + enc(csrf) + "&reason=x"},
                 new String[]{"POST", "/console/t/acme/agents/" + id + "/resume", form, "_csrf=" + enc(csrf)},
                 new String[]{"POST", "/console/t/acme/agents/" + id + "/revoke", form, "_csrf=" + enc(csrf)});
