@@ -143,7 +143,7 @@ class ConsoleAuditController {
         model.put("older", more && !found.isEmpty() ? base + "?" + query + "before=" + found.get(found.size() - 1).seq() : null);
         model.put("newer", !top && !found.isEmpty() ? base + "?" + query + "after=" + found.get(0).seq() : null);
         model.put("newest", !top ? base + (query.isEmpty() ? "" : "?" + query.substring(0, query.length() - 1)) : null);
-        model.put("filtered", f.values().stream().anyMatch(v -> v != null));
+        model.put("filtered", f.values().stream().anyMatch(x -> x != null));
         model.put("exports", exports(tenant, f, q));
         return pages.render(request, v, 200, "console/audit", model);
     }

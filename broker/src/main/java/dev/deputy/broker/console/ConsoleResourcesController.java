@@ -71,15 +71,16 @@ class ConsoleResourcesController {
     @Get(produces = MediaType.TEXT_HTML)
     HttpResponse<?> list(@PathVariable String tenant, HttpRequest<?> request, @Nullable Authentication auth) {
         String base = ConsoleTenantPages.base(tenant, "resources");
-        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET,
+        ConsoleTenantPages.Visit resourcesRead = pages.open(request, auth, tenant, HttpMethod.GET,
                 ConsoleGate.apiPath(tenant, "resources"), null, ConsoleTenantPages.Back.to(base));
+        if (resourcesRead.stopped()) {
+            return resourcesRead.stop();
+        }
+        // the page shows the roles too: the API's access to both
+        ConsoleTenantPages.Visit v = pages.allow(request, resourcesRead, HttpMethod.GET, ConsoleGate.apiPath(tenant, "roles"),
+                null, ConsoleTenantPages.Back.to(base));
         if (v.stopped()) {
             return v.stop();
-        }
-        ConsoleTenantPages.Visit roles = pages.open(request, auth, tenant, HttpMethod.GET,
-                ConsoleGate.apiPath(tenant, "roles"), null, ConsoleTenantPages.Back.to(base));
-        if (roles.stopped()) {
-            return roles.stop();
         }
         List<Map<String, Object>> resources = new ArrayList<>();
         for (Resource r : catalog.resources(v.id())) {

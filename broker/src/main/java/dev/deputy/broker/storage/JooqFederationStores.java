@@ -113,11 +113,14 @@ final class JooqFederationStores {
             return id.startsWith("https://").or(id.startsWith("http://"));
         }
 
-        /** The client ids of the list that match {@code q}: rows, then the URL client ids seen without a row. */
-        private static List<Select<Record1<String>>> branches(org.jooq.DSLContext dsl, String tenantId, ClientQuery q,
-                                                               java.util.function.Function<Field<String>, Condition> keyset,
-                                                               boolean backwards, int limit) {
-            List<Select<Record1<String>>> out = new ArrayList<>();
+        /**
+         * The client ids of the list that match {@code q}: the rows, and the URL client ids seen (client_activity,
+         * consents) without a row; each cut at the cursor ({@code keyset}) and, when {@code limit > 0}, ordered and
+         * limited on its own before the union.
+         */
+        private static Select<Record1<String>> union(org.jooq.DSLContext dsl, String tenantId, ClientQuery q,
+                                                     java.util.function.Function<Field<String>, Condition> keyset,
+                                                     boolean backwards, int limit) {
             List<Condition> row = new ArrayList<>();
             row.add(CLIENTS.TENANT_ID.eq(tenantId));
             if (q.kind() != null) {
@@ -131,32 +134,43 @@ final class JooqFederationStores {
             if (q.search() != null) {
                 row.add(DSL.lower(CLIENTS.CLIENT_ID).contains(q.search()).or(DSL.lower(CLIENTS.NAME).contains(q.search())));
             }
+            Select<Record1<String>> union = cut(dsl.select(CLIENTS.CLIENT_ID).from(CLIENTS), row, CLIENTS.CLIENT_ID,
+                    keyset, backwards, limit);
+            if ((q.kind() == null || q.kind().equals("cimd")) && !Boolean.TRUE.equals(q.internal())) {
+                union = union.union(cut(dsl.select(CLIENT_ACTIVITY.CLIENT_ID).from(CLIENT_ACTIVITY),
+                        seen(tenantId, q, CLIENT_ACTIVITY.TENANT_ID, CLIENT_ACTIVITY.CLIENT_ID), CLIENT_ACTIVITY.CLIENT_ID,
+                        keyset, backwards, limit));
+                union = union.union(cut(dsl.selectDistinct(CONSENTS.CLIENT_ID).from(CONSENTS),
+                        seen(tenantId, q, CONSENTS.TENANT_ID, CONSENTS.CLIENT_ID), CONSENTS.CLIENT_ID,
+                        keyset, backwards, limit));
+            }
+            return union;
+        }
+
+        /** A metadata-document client seen in this table: a URL client id of the tenant without a row. */
+        private static List<Condition> seen(String tenantId, ClientQuery q, Field<String> tenant, Field<String> id) {
+            List<Condition> c = new ArrayList<>();
+            c.add(tenant.eq(tenantId));
+            c.add(url(id));
+            c.add(DSL.notExists(DSL.selectOne().from(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.eq(id)))));
+            if (q.search() != null) {
+                c.add(DSL.lower(id).contains(q.search()));
+            }
+            return c;
+        }
+
+        private static Select<Record1<String>> cut(org.jooq.SelectJoinStep<Record1<String>> from, List<Condition> where,
+                                                   Field<String> id,
+                                                   java.util.function.Function<Field<String>, Condition> keyset,
+                                                   boolean backwards, int limit) {
+            List<Condition> all = new ArrayList<>(where);
             if (keyset != null) {
-                row.add(keyset.apply(CLIENTS.CLIENT_ID));
+                all.add(keyset.apply(id));
             }
-            out.add(dsl.select(CLIENTS.CLIENT_ID).from(CLIENTS).where(row)
-                    .orderBy(backwards ? CLIENTS.CLIENT_ID.desc() : CLIENTS.CLIENT_ID.asc()).limit(limit));
-            boolean seen = (q.kind() == null || q.kind().equals("cimd")) && !Boolean.TRUE.equals(q.internal());
-            if (seen) {
-                for (var t : List.of(CLIENT_ACTIVITY.CLIENT_ID, CONSENTS.CLIENT_ID)) {
-                    org.jooq.Table<?> table = t.getTable();
-                    @SuppressWarnings("unchecked")
-                    Field<String> tenantField = (Field<String>) table.field("tenant_id");
-                    List<Condition> c = new ArrayList<>();
-                    c.add(tenantField.eq(tenantId));
-                    c.add(url(t));
-                    c.add(DSL.notExists(DSL.selectOne().from(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId)
-                            .and(CLIENTS.CLIENT_ID.eq(t)))));
-                    if (q.search() != null) {
-                        c.add(DSL.lower(t).contains(q.search()));
-                    }
-                    if (keyset != null) {
-                        c.add(keyset.apply(t));
-                    }
-                    out.add(dsl.selectDistinct(t).from(table).where(c).orderBy(backwards ? t.desc() : t.asc()).limit(limit));
-                }
+            if (limit <= 0) {
+                return from.where(all);
             }
-            return out;
+            return from.where(all).orderBy(backwards ? id.desc() : id.asc()).limit(limit);
         }
 
         @Override
@@ -167,12 +181,8 @@ final class JooqFederationStores {
             java.util.function.Function<Field<String>, Condition> keyset = after != null ? f -> f.gt(after)
                     : before != null ? f -> f.lt(before) : null;
             List<String> ids = db.read(dsl -> {
-                List<Select<Record1<String>>> parts = branches(dsl, tenantId, q, keyset, backwards, limit + 1);
-                Select<Record1<String>> union = parts.get(0);
-                for (int i = 1; i < parts.size(); i++) {
-                    union = union.union(parts.get(i));
-                }
-                org.jooq.Table<Record1<String>> u = union.asTable("listed", "cid");
+                org.jooq.Table<Record1<String>> u = union(dsl, tenantId, q, keyset, backwards, limit + 1)
+                        .asTable("listed", "cid");
                 Field<String> cid = u.field("cid", String.class);
                 return dsl.select(cid).from(u).orderBy(backwards ? cid.desc() : cid.asc()).limit(limit + 1).fetch(cid);
             });
@@ -181,14 +191,8 @@ final class JooqFederationStores {
             if (backwards) {
                 java.util.Collections.reverse(page);
             }
-            int total = page.isEmpty() && after == null && before == null ? 0 : db.read(dsl -> {
-                List<Select<Record1<String>>> parts = branches(dsl, tenantId, q, null, false, Integer.MAX_VALUE);
-                Select<Record1<String>> union = parts.get(0);
-                for (int i = 1; i < parts.size(); i++) {
-                    union = union.union(parts.get(i));
-                }
-                return dsl.fetchCount(union);
-            });
+            int total = page.isEmpty() && after == null && before == null ? 0
+                    : db.read(dsl -> dsl.fetchCount(union(dsl, tenantId, q, null, false, 0)));
             return new ClientQuery.Page(listed(tenantId, page), more, total);
         }
 
@@ -232,7 +236,7 @@ final class JooqFederationStores {
             }
             Long last = db.read(dsl -> dsl.select(CLIENT_ACTIVITY.LAST_TOKEN_AT).from(CLIENT_ACTIVITY)
                     .where(CLIENT_ACTIVITY.TENANT_ID.eq(tenantId).and(CLIENT_ACTIVITY.CLIENT_ID.eq(clientId)))
-                    .fetchOptional(CLIENT_ACTIVITY.LAST_TOKEN_AT).orElse(null));
+                    .fetchOptional().map(Record1::value1).orElse(null));
             return Optional.of(new ClientQuery.Listed(clientId, row.orElse(null), last));
         }
     }

@@ -367,8 +367,7 @@ class ConsoleKeycloakBrowserTest {
         assertEquals("Settlement reconciler – Zoë's team", h.find("#a-name").getAttribute("value"));
         assertEquals(rejected + 1, count("acme", "admin.request.rejected"), "audited as the API's refusal");
         assertEquals(404, broker.get("/admin/t/acme/agents/" + AGENT).statusCode(), "nothing created");
-        h.axe("create agent (refused)");
-        h.screenshot("console-agent-new-refused");
+        h.check("create agent (refused)", "console-agent-new-refused");
 
         h.find("#a-roles").clear();
         h.find("#a-roles").sendKeys("deploy-reader");
@@ -389,8 +388,7 @@ class ConsoleKeycloakBrowserTest {
         HttpResponse<String> token = agentToken();
         assertEquals(200, token.statusCode(), token.body());
         awaitLive("token.issued", AGENT);
-        h.axe("live audit stream");
-        h.screenshot("console-keycloak-live-token");
+        h.check("live audit stream", "console-keycloak-live-token");
 
         // revoking is privileged: without a recent OTP the page asks for step-up, nothing changed
         h.driver.switchTo().window(main);

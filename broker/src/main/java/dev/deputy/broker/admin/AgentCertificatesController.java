@@ -1,11 +1,11 @@
-package dev.deputy.broker.http;
+package dev.deputy.broker.admin;
 
 import com.nimbusds.oauth2.sdk.ErrorObject;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
-import dev.deputy.broker.admin.AdminPrincipal;
-import dev.deputy.broker.admin.AdminRefusal;
-import dev.deputy.broker.admin.StepUp;
 import dev.deputy.broker.config.DurationDeserializer;
+import dev.deputy.broker.http.OAuthErrors;
+import dev.deputy.broker.http.RequestMetaFilter;
+import dev.deputy.broker.http.UnknownTenantException;
 import dev.deputy.broker.pki.AgentCa;
 import dev.deputy.broker.pki.CertificateIssuance;
 import dev.deputy.broker.pki.CsrException;
