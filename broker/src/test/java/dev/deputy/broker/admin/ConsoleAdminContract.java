@@ -610,15 +610,13 @@ abstract class ConsoleAdminContract {
                 {"id":"%s","name":"Zoë’s mTLS bot","owner":"%s","environment":"prod","auth_method":"tls_client_auth"}"""
                 .formatted(id, OWNER)).statusCode());
         String path = A + "/agents/" + id + "/certificates";
-        String rotate = certificateRequest(id, true);
-        String issue = certificateRequest(id, false);
 
         // a console session with a password sign-in: issuing is allowed, rotating asks for step-up (401, audited)
         Browser b = fx.browser();
         b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
-        assertEquals(200, b.post(broker.url() + path, issue, b.csrf()).statusCode(), "a certificate without rotation");
+        assertEquals(200, b.post(broker.url() + path, certificateRequest(id, false), b.csrf()).statusCode(), "a certificate without rotation");
         int before = broker.audit("acme").size();
-        HttpResponse<String> r = b.post(broker.url() + path, rotate, b.csrf());
+        HttpResponse<String> r = b.post(broker.url() + path, certificateRequest(id, true), b.csrf());
         assertEquals(401, r.statusCode(), r.body());
         String challenge = r.headers().firstValue("WWW-Authenticate").orElse("");
         assertTrue(challenge.startsWith("Bearer error=\"insufficient_user_authentication\""), challenge);
@@ -630,7 +628,7 @@ abstract class ConsoleAdminContract {
         assertEquals(path, ManageBroker.json(after.stream().filter(e -> e.type().equals("admin.request.rejected"))
                 .findFirst().orElseThrow().details()).get("path"));
         b.stepUp("jonathan.christopher.williams", List.of("acme-ops"));
-        HttpResponse<String> ok = b.post(broker.url() + path, rotate, b.csrf());
+        HttpResponse<String> ok = b.post(broker.url() + path, certificateRequest(id, true), b.csrf());
         assertEquals(200, ok.statusCode(), ok.body());
 
         // automation: the privileged capability decides, as for revoke (403 without it, no MFA challenge)
@@ -642,12 +640,12 @@ abstract class ConsoleAdminContract {
                 "{\"client_id\":\"" + priv + "\",\"role\":\"tenant_admin\",\"tenants\":[\"acme\"],\"privileged\":true}").body());
         String plainToken = token(plain, (String) p1.get("client_secret"));
         String privToken = token(priv, (String) p2.get("client_secret"));
-        assertEquals(200, bearer(plainToken, "POST", path, issue).statusCode(), "issuing is not privileged");
-        HttpResponse<String> refused = bearer(plainToken, "POST", path, rotate);
+        assertEquals(200, bearer(plainToken, "POST", path, certificateRequest(id, false)).statusCode(), "issuing is not privileged");
+        HttpResponse<String> refused = bearer(plainToken, "POST", path, certificateRequest(id, true));
         assertEquals(403, refused.statusCode(), refused.body());
         assertTrue(refused.headers().firstValue("WWW-Authenticate").isEmpty(), "no MFA challenge for automation");
-        assertEquals(200, bearer(privToken, "POST", path, rotate).statusCode());
-        assertEquals(200, broker.post(path, rotate).statusCode(), "the break-glass credential is privileged");
+        assertEquals(200, bearer(privToken, "POST", path, certificateRequest(id, true)).statusCode());
+        assertEquals(200, broker.post(path, certificateRequest(id, true)).statusCode(), "the break-glass credential is privileged");
     }
 
     static String certificateRequest(String agent, boolean rotate) {

@@ -113,7 +113,7 @@ class ConsoleOverviewPagesBrowserTest {
         assertEquals("", h.find("#c-secret").getAttribute("value"), "the secret is never sent back");
         h.check("connector form with an error", "console-connector-add-error");
         h.find("#c-issuer").clear();
-        h.find("#c-issuer").sendKeys(idp.issuerUrl("upstream-corp").toString());
+        h.find("#c-issuer").sendKeys(console.idp.issuerUrl("upstream-corp").toString());
         h.find("#c-secret").sendKeys("upstream-s3cret");
         h.find("#add button[type=submit]").click();
         h.await(d -> !h.all("#added").isEmpty());
