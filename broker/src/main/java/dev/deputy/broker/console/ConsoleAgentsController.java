@@ -1,9 +1,7 @@
 package dev.deputy.broker.console;
 
 import dev.deputy.broker.admin.AdminPrincipal;
-import dev.deputy.broker.admin.AdminRefusal;
 import dev.deputy.broker.admin.ConsoleGate;
-import dev.deputy.broker.admin.signin.ConsoleSettings;
 import dev.deputy.broker.agent.Actor;
 import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.AgentException;
@@ -20,8 +18,6 @@ import dev.deputy.broker.http.RequestMetaFilter;
 import dev.deputy.broker.pki.AgentCa;
 import dev.deputy.broker.pki.CertificateIssuance;
 import dev.deputy.broker.pki.CsrException;
-import dev.deputy.broker.tenant.Tenant;
-import dev.deputy.broker.tenant.Tenants;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpMethod;
 import io.micronaut.http.HttpRequest;
@@ -40,9 +36,6 @@ import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
 import io.micronaut.security.rules.SecurityRule;
 
-import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -74,24 +67,23 @@ class ConsoleAgentsController {
     private static final Set<String> FORMS = Set.of("rotate", "certificate");
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
-    private final boolean enabled;
     private final Agents agents;
-    private final Tenants tenants;
+    private final ConsoleTenantPages pages;
     private final ConsoleGate gate;
-    private final PageSupport pages;
     private final AuditStore audit;
     private final CertificateIssuance issuance;
 
-    ConsoleAgentsController(@io.micronaut.context.annotation.Value("${deputy.console.enabled:false}") boolean enabled,
-                            Agents agents, Tenants tenants, ConsoleGate gate, PageSupport pages, AuditStore audit,
-                            CertificateIssuance issuance) {
-        this.issuance = issuance;
-        this.enabled = enabled;
+    ConsoleAgentsController(Agents agents, ConsoleTenantPages pages, AuditStore audit, CertificateIssuance issuance) {
         this.agents = agents;
-        this.tenants = tenants;
-        this.gate = gate;
         this.pages = pages;
+        this.gate = pages.gate();
         this.audit = audit;
+        this.issuance = issuance;
+    }
+
+    /** A refusal's way back: the agent list. */
+    private static ConsoleTenantPages.Back back(String tenant) {
+        return ConsoleTenantPages.Back.to(base(tenant), "Back to the agents");
     }
 
     @Get(produces = MediaType.TEXT_HTML)
@@ -99,20 +91,12 @@ class ConsoleAgentsController {
                          @Nullable @QueryValue String q, @Nullable @QueryValue String status,
                          @Nullable @QueryValue String environment, @Nullable @QueryValue String owner,
                          @Nullable @QueryValue String role, @Nullable @QueryValue String page) {
-        Optional<AdminPrincipal> who = signedIn(auth);
-        if (who.isEmpty()) {
-            return signIn();
+        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET, ConsoleGate.apiPath(tenant, "agents"),
+                null, back(tenant));
+        if (v.stopped()) {
+            return v.stop();
         }
-        Optional<Tenant> t = find(tenant);
-        if (t.isEmpty()) {
-            return notFound(request);
-        }
-        AdminPrincipal p = who.get();
-        try {
-            gate.check(p, request, HttpMethod.GET, ConsoleGate.apiPath(tenant, "agents"), null);
-        } catch (AdminRefusal e) {
-            return refused(request, t.get(), e);
-        }
+        AdminPrincipal p = v.admin();
         Agent.Status s = status(status);
         long now = System.currentTimeMillis();
         Dormancy dormancy = gate.dormancy(tenant);
@@ -142,9 +126,10 @@ class ConsoleAgentsController {
             r.put("lastActivity", last == null ? "never" : java.time.Instant.ofEpochMilli(last).toString());
             rows.add(r);
         }
-        Map<String, Object> model = common(p, tenant);
+        Map<String, Object> model = pages.model(v, base(tenant));
         model.put("agents", rows);
         model.put("mayCreate", p.manages(tenant));
+        model.put("newAgent", ConsoleAgentCreateController.path(tenant));
         model.put("total", found.total());
         model.put("page", n);
         model.put("pages", pageCount);
@@ -157,7 +142,7 @@ class ConsoleAgentsController {
         model.put("f", filters);
         model.put("prev", n > 1 ? pageLink(tenant, filters, n - 1) : null);
         model.put("next", n < pageCount ? pageLink(tenant, filters, n + 1) : null);
-        return pages.page(request, t.get(), 200, "console/agents", model, null);
+        return pages.render(request, v, 200, "console/agents", model);
     }
 
     @Get(uri = "/{id}", produces = MediaType.TEXT_HTML)
@@ -171,7 +156,8 @@ class ConsoleAgentsController {
     HttpResponse<?> confirm(@PathVariable String tenant, @PathVariable String id, @PathVariable String action,
                             HttpRequest<?> request, @Nullable Authentication auth) {
         if (!ACTIONS.contains(action) && !FORMS.contains(action)) {
-            return find(tenant).<HttpResponse<?>>map(t -> notFoundPage(request, t)).orElseGet(() -> notFound(request));
+            return pages.find(tenant).<HttpResponse<?>>map(t -> pages.notFound(request, t))
+                    .orElseGet(ConsoleTenantPages::plainNotFound);
         }
         return detail(tenant, id, request, auth, action);
     }
@@ -179,29 +165,27 @@ class ConsoleAgentsController {
     @Post(uri = "/{id}/{action}", consumes = MediaType.APPLICATION_FORM_URLENCODED, produces = MediaType.TEXT_HTML)
     HttpResponse<?> act(@PathVariable String tenant, @PathVariable String id, @PathVariable String action,
                         HttpRequest<?> request, @Nullable Authentication auth, @Nullable @Body Map<String, String> form) {
-        Optional<AdminPrincipal> who = signedIn(auth);
-        if (who.isEmpty()) {
-            return signIn();
+        ConsoleTenantPages.Visit entered = pages.enter(auth, tenant);
+        if (entered.stopped()) {
+            return entered.stop();
         }
-        Optional<Tenant> t = find(tenant);
-        if (t.isEmpty() || (!ACTIONS.contains(action) && !FORMS.contains(action))) {
-            return notFound(request);
+        if (!ACTIONS.contains(action) && !FORMS.contains(action)) {
+            return ConsoleTenantPages.plainNotFound();
         }
         Map<String, String> f = form == null ? Map.of() : form;
         if (action.equals("rotate")) {
-            return rotate(t.get(), id, request, auth, who.get(), f);
+            return rotate(entered, id, request, auth, f);
         }
         if (action.equals("certificate")) {
-            return certificate(t.get(), id, request, auth, who.get(), f);
+            return certificate(entered, id, request, auth, f);
         }
         String path = ConsoleGate.apiPath(tenant, "agents", id, action);
-        try {
-            gate.check(who.get(), request, HttpMethod.POST, path, form == null ? null : form.get("_csrf"));
-        } catch (AdminRefusal e) {
-            return refused(request, t.get(), e);
+        ConsoleTenantPages.Visit v = pages.allow(request, entered, HttpMethod.POST, path, f.get("_csrf"), back(tenant));
+        if (v.stopped()) {
+            return v.stop();
         }
-        String reason = form == null ? null : trim(form.get("reason"));
-        Actor actor = Actor.admin(who.get().name());
+        String reason = trim(f.get("reason"));
+        Actor actor = Actor.admin(v.admin().name());
         try {
             switch (action) {
                 case "suspend" -> agents.suspend(tenant, id, reason, actor, RequestMetaFilter.of(request));
@@ -209,13 +193,9 @@ class ConsoleAgentsController {
                 default -> agents.revoke(tenant, id, reason, actor, RequestMetaFilter.of(request));
             }
         } catch (AgentException e) {
-            gate.failed(request, HttpMethod.POST, path, e);
-            Map<String, Object> model = common(who.get(), tenant);
-            model.put("status", e.kind().status());
-            model.put("message", e.getMessage());
-            return pages.page(request, t.get(), e.kind().status(), "console/refused", model, null);
+            return pages.failed(request, v, HttpMethod.POST, path, e, back(tenant));
         }
-        return PageSupport.secure(HttpResponse.seeOther(URI.create(base(tenant) + "/" + id)));
+        return ConsoleTenantPages.seeOther(base(tenant) + "/" + id);
     }
 
     private HttpResponse<?> detail(String tenant, String id, HttpRequest<?> request, @Nullable Authentication auth,
@@ -226,28 +206,19 @@ class ConsoleAgentsController {
     /** The detail page; {@code issued}: a certificate just issued (shown once with its download link). */
     private HttpResponse<?> detail(String tenant, String id, HttpRequest<?> request, @Nullable Authentication auth,
                                    @Nullable String confirm, @Nullable Map<String, Object> issued) {
-        Optional<AdminPrincipal> who = signedIn(auth);
-        if (who.isEmpty()) {
-            return signIn();
+        ConsoleTenantPages.Visit v = openAgent(request, auth, tenant, id);
+        if (v.stopped()) {
+            return v.stop();
         }
-        Optional<Tenant> t = find(tenant);
-        if (t.isEmpty() || !Agent.ID.matcher(id).matches()) {
-            return notFound(request);
-        }
-        AdminPrincipal p = who.get();
-        try {
-            gate.check(p, request, HttpMethod.GET, ConsoleGate.apiPath(tenant, "agents", id), null);
-        } catch (AdminRefusal e) {
-            return refused(request, t.get(), e);
-        }
+        AdminPrincipal p = v.admin();
         Agents.Details d;
         try {
             d = agents.details(tenant, id);
         } catch (AgentException e) {
-            return notFoundPage(request, t.get());
+            return pages.notFound(request, v);
         }
         long now = System.currentTimeMillis();
-        Map<String, Object> model = common(p, tenant);
+        Map<String, Object> model = pages.model(v, base(tenant));
         model.put("agent", gate.agentView(tenant, d, now));
         model.put("href", base(tenant) + "/" + id);
         boolean mayChange = p.manages(tenant) || (p.ownerOnly(tenant) && p.owns(d.agent().owner()));
@@ -269,7 +240,20 @@ class ConsoleAgentsController {
         model.put("isAction", shown != null && ACTIONS.contains(shown));
         model.put("issued", issued);
         model.put("actedFor", actedFor(tenant, id));
-        return pages.page(request, t.get(), 200, "console/agent", model, null);
+        return pages.render(request, v, 200, "console/agent", model);
+    }
+
+    /** A visit of one agent's pages: a well-formed id, and the admin API's access to {@code GET …/agents/<id>}. */
+    private ConsoleTenantPages.Visit openAgent(HttpRequest<?> request, @Nullable Authentication auth, String tenant,
+                                               String id) {
+        ConsoleTenantPages.Visit v = pages.enter(auth, tenant);
+        if (v.stopped()) {
+            return v;
+        }
+        if (!Agent.ID.matcher(id).matches()) {
+            return new ConsoleTenantPages.Visit(v.admin(), v.tenant(), ConsoleTenantPages.plainNotFound());
+        }
+        return pages.allow(request, v, HttpMethod.GET, ConsoleGate.apiPath(tenant, "agents", id), null, back(tenant));
     }
 
     /**
@@ -278,74 +262,78 @@ class ConsoleAgentsController {
      * agent rotates to a certificate the agent CA issues from its CSR (as {@code deputy agent rotate} does through
      * {@code POST .../certificates} with {@code rotate: true}).
      */
-    private HttpResponse<?> rotate(Tenant t, String id, HttpRequest<?> request, @Nullable Authentication auth,
-                                   AdminPrincipal p, Map<String, String> f) {
-        String path = ConsoleGate.apiPath(t.id(), "agents", id, "rotate");
-        Optional<Agent> agent = agents.find(t.id(), id);
-        try {
+    private HttpResponse<?> rotate(ConsoleTenantPages.Visit entered, String id, HttpRequest<?> request,
+                                   @Nullable Authentication auth, Map<String, String> f) {
+        String tenant = entered.id();
+        String path = ConsoleGate.apiPath(tenant, "agents", id, "rotate");
+        Optional<Agent> agent = agents.find(tenant, id);
+        boolean fromCsr = agent.isPresent() && agent.get().authMethod() == Agent.AuthMethod.TLS_CLIENT_AUTH;
+        ConsoleTenantPages.Visit v = pages.allow(request, entered, back(tenant), p -> {
             gate.check(p, request, HttpMethod.POST, path, f.get("_csrf"));
-            if (agent.isPresent() && agent.get().authMethod() == Agent.AuthMethod.TLS_CLIENT_AUTH) {
-                gate.check(p, request, HttpMethod.POST, ConsoleGate.apiPath(t.id(), "agents", id, "certificates"), f.get("_csrf"));
+            if (fromCsr) {
+                gate.check(p, request, HttpMethod.POST, ConsoleGate.apiPath(tenant, "agents", id, "certificates"), f.get("_csrf"));
             }
-        } catch (AdminRefusal e) {
-            return refused(request, t, e);
+        });
+        if (v.stopped()) {
+            return v.stop();
         }
         Duration overlap;
         try {
             overlap = trim(f.get("overlap")) == null ? null : DurationDeserializer.parse(trim(f.get("overlap")));
         } catch (IllegalArgumentException e) {
-            return invalid(request, t, p, path, "overlap is a duration such as 1h or 30m");
+            return invalid(request, v, path, "overlap is a duration such as 1h or 30m");
         }
-        if (agent.isPresent() && agent.get().authMethod() == Agent.AuthMethod.TLS_CLIENT_AUTH) {
-            return issue(t, id, request, auth, p, f.get("csr"), null, true, overlap);
+        if (fromCsr) {
+            return issue(v, id, request, auth, f.get("csr"), null, true, overlap);
         }
         CredentialSpec spec;
         try {
             spec = spec(f);
         } catch (AgentException e) {
-            return invalid(request, t, p, path, e.getMessage());
+            return invalid(request, v, path, e.getMessage());
         }
         try {
-            agents.rotate(t.id(), id, spec, overlap, Actor.admin(p.name()), RequestMetaFilter.of(request));
+            agents.rotate(tenant, id, spec, overlap, Actor.admin(v.admin().name()), RequestMetaFilter.of(request));
         } catch (AgentException e) {
-            gate.failed(request, HttpMethod.POST, path, e);
-            return failedPage(request, t, p, e.kind().status(), e.getMessage());
+            return pages.failed(request, v, HttpMethod.POST, path, e, back(tenant));
         }
-        return PageSupport.secure(HttpResponse.seeOther(URI.create(base(t.id()) + "/" + id)));
+        return ConsoleTenantPages.seeOther(base(tenant) + "/" + id);
     }
 
     /** A certificate from the agent's CSR, as {@code POST /admin/t/<tenant>/agents/<id>/certificates} issues it. */
-    private HttpResponse<?> certificate(Tenant t, String id, HttpRequest<?> request, @Nullable Authentication auth,
-                                        AdminPrincipal p, Map<String, String> f) {
-        String path = ConsoleGate.apiPath(t.id(), "agents", id, "certificates");
-        try {
-            gate.check(p, request, HttpMethod.POST, path, f.get("_csrf"));
-        } catch (AdminRefusal e) {
-            return refused(request, t, e);
+    private HttpResponse<?> certificate(ConsoleTenantPages.Visit entered, String id, HttpRequest<?> request,
+                                        @Nullable Authentication auth, Map<String, String> f) {
+        String path = ConsoleGate.apiPath(entered.id(), "agents", id, "certificates");
+        ConsoleTenantPages.Visit v = pages.allow(request, entered, HttpMethod.POST, path, f.get("_csrf"), back(entered.id()));
+        if (v.stopped()) {
+            return v.stop();
         }
         Duration ttl;
         try {
             ttl = trim(f.get("ttl")) == null ? null : DurationDeserializer.parse(trim(f.get("ttl")));
         } catch (IllegalArgumentException e) {
-            return invalid(request, t, p, path, "ttl is a duration such as 24h or 30m");
+            return invalid(request, v, path, "ttl is a duration such as 24h or 30m");
         }
-        return issue(t, id, request, auth, p, f.get("csr"), ttl, false, null);
+        return issue(v, id, request, auth, f.get("csr"), ttl, false, null);
     }
 
-    private HttpResponse<?> issue(Tenant t, String id, HttpRequest<?> request, @Nullable Authentication auth,
-                                  AdminPrincipal p, @Nullable String csr, @Nullable Duration ttl, boolean rotate,
-                                  @Nullable Duration overlap) {
-        String path = ConsoleGate.apiPath(t.id(), "agents", id, "certificates");
+    private HttpResponse<?> issue(ConsoleTenantPages.Visit v, String id, HttpRequest<?> request,
+                                  @Nullable Authentication auth, @Nullable String csr, @Nullable Duration ttl,
+                                  boolean rotate, @Nullable Duration overlap) {
+        String tenant = v.id();
+        String path = ConsoleGate.apiPath(tenant, "agents", id, "certificates");
         if (trim(csr) == null) {
-            return invalid(request, t, p, path, "csr is required");
+            return invalid(request, v, path, "csr is required");
         }
         AgentCa.Issued issued;
         try {
             // audited by the issuance, success or failure, as for the API
-            issued = issuance.issue(t.id(), id, csr.strip() + "\n", ttl, rotate, overlap, p.name(), RequestMetaFilter.of(request));
+            issued = issuance.issue(tenant, id, csr.strip() + "\n", ttl, rotate, overlap, v.admin().name(),
+                    RequestMetaFilter.of(request));
         } catch (CsrException e) {
             boolean unknown = "unknown agent".equals(e.getMessage());
-            return failedPage(request, t, p, unknown ? 404 : 400, (unknown ? "not_found: " : "invalid_request: ") + e.getMessage());
+            return pages.failed(request, v, unknown ? 404 : 400, (unknown ? "not_found: " : "invalid_request: ")
+                    + e.getMessage(), back(tenant));
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("certificate", issued.certificatePem());
@@ -354,26 +342,17 @@ class ConsoleAgentsController {
         m.put("notAfter", issued.notAfter().toString());
         m.put("thumbprint", issued.thumbprint());
         m.put("rotated", rotate);
-        m.put("download", base(t.id()) + "/" + id + "/certificates/" + issued.credentialId());
-        return detail(t.id(), id, request, auth, null, m);
+        m.put("download", base(tenant) + "/" + id + "/certificates/" + issued.credentialId());
+        return detail(tenant, id, request, auth, null, m);
     }
 
     /** A certificate the agent CA issued for the agent, as a PEM file (public; the same access as the agent page). */
     @Get(uri = "/{id}/certificates/{credential}", produces = "application/x-pem-file")
     HttpResponse<?> download(@PathVariable String tenant, @PathVariable String id, @PathVariable String credential,
                              HttpRequest<?> request, @Nullable Authentication auth) {
-        Optional<AdminPrincipal> who = signedIn(auth);
-        if (who.isEmpty()) {
-            return signIn();
-        }
-        Optional<Tenant> t = find(tenant);
-        if (t.isEmpty() || !Agent.ID.matcher(id).matches()) {
-            return notFound(request);
-        }
-        try {
-            gate.check(who.get(), request, HttpMethod.GET, ConsoleGate.apiPath(tenant, "agents", id), null);
-        } catch (AdminRefusal e) {
-            return refused(request, t.get(), e);
+        ConsoleTenantPages.Visit v = openAgent(request, auth, tenant, id);
+        if (v.stopped()) {
+            return v.stop();
         }
         Optional<AgentCredential> c;
         try {
@@ -383,7 +362,7 @@ class ConsoleAgentsController {
             c = Optional.empty();
         }
         if (c.isEmpty()) {
-            return notFoundPage(request, t.get());
+            return pages.notFound(request, v);
         }
         return PageSupport.secure(HttpResponse.ok(c.get().material()).contentType("application/x-pem-file")
                 .header("Content-Disposition", "attachment; filename=\"" + id + "-" + c.get().serial() + ".pem\""));
@@ -405,16 +384,10 @@ class ConsoleAgentsController {
         return new CredentialSpec(set, trim(f.get("jwks_uri")), cert == null ? null : cert + "\n");
     }
 
-    private MutableHttpResponse<?> invalid(HttpRequest<?> request, Tenant t, AdminPrincipal p, String path, String message) {
+    /** Malformed form input: audited as the API's 400 invalid_request, shown; nothing changed. */
+    private MutableHttpResponse<?> invalid(HttpRequest<?> request, ConsoleTenantPages.Visit v, String path, String message) {
         gate.failed(request, HttpMethod.POST, path, "invalid_request", 400, message);
-        return failedPage(request, t, p, 400, "invalid_request: " + message);
-    }
-
-    private MutableHttpResponse<?> failedPage(HttpRequest<?> request, Tenant t, AdminPrincipal p, int status, String message) {
-        Map<String, Object> model = common(p, t.id());
-        model.put("status", status);
-        model.put("message", message);
-        return pages.page(request, t, status, "console/refused", model, null);
+        return pages.failed(request, v, 400, "invalid_request: " + message, back(v.id()));
     }
 
     /** Users the agent acted for, from its audit entries (the agent or any actor in the chain; keyset index). */
@@ -430,62 +403,18 @@ class ConsoleAgentsController {
         return List.copyOf(users);
     }
 
-    private Map<String, Object> common(AdminPrincipal p, String tenant) {
-        Map<String, Object> model = new LinkedHashMap<>();
-        model.put("admin", p.name());
-        model.put("csrf", p.session().csrf());
-        model.put("base", base(tenant));
-        model.put("navTenant", tenant);
-        model.put("readOnly", !p.manages(tenant) && !p.ownerOnly(tenant));
-        return model;
-    }
-
-    private static Optional<AdminPrincipal> signedIn(@Nullable Authentication auth) {
-        return AdminPrincipal.of(auth).filter(p -> p.kind() == AdminPrincipal.Kind.CONSOLE && p.session() != null);
-    }
-
-    private Optional<Tenant> find(String tenant) {
-        return enabled ? tenants.find(tenant) : Optional.empty();
-    }
-
     private static String base(String tenant) {
-        return "/console/t/" + URLEncoder.encode(tenant, StandardCharsets.UTF_8) + "/agents";
+        return ConsoleTenantPages.base(tenant, "agents");
     }
 
     private static String pageLink(String tenant, Map<String, String> filters, int page) {
         StringBuilder sb = new StringBuilder(base(tenant)).append("?page=").append(page);
         filters.forEach((k, v) -> {
             if (v != null) {
-                sb.append('&').append(k).append('=').append(URLEncoder.encode(v, StandardCharsets.UTF_8));
+                sb.append('&').append(k).append('=').append(ConsoleTenantPages.enc(v));
             }
         });
         return sb.toString();
-    }
-
-    private MutableHttpResponse<?> signIn() {
-        if (!enabled) {
-            return HttpResponse.notFound();
-        }
-        return PageSupport.secure(HttpResponse.seeOther(URI.create("/console/oauth/login/" + ConsoleSettings.CLIENT)));
-    }
-
-    private MutableHttpResponse<?> refused(HttpRequest<?> request, Tenant t, AdminRefusal e) {
-        Map<String, Object> model = new LinkedHashMap<>();
-        model.put("status", e.status());
-        model.put("message", e.getMessage());
-        model.put("stepUp", e.challenge() != null);
-        model.put("base", base(t.id()));
-        MutableHttpResponse<?> r = pages.page(request, t, e.status(), "console/refused", model, null);
-        return e.challenge() == null ? r : r.header("WWW-Authenticate", e.challenge());
-    }
-
-    private MutableHttpResponse<?> notFoundPage(HttpRequest<?> request, Tenant t) {
-        return pages.page(request, t, 404, "error", Map.of("titleKey", "error.cannot_continue",
-                "messageKey", "error.not_found"), null);
-    }
-
-    private static MutableHttpResponse<?> notFound(HttpRequest<?> request) {
-        return PageSupport.secure(HttpResponse.notFound().contentType(MediaType.TEXT_PLAIN_TYPE).body("Not found"));
     }
 
     private static Agent.Status status(String s) {
@@ -509,6 +438,6 @@ class ConsoleAgentsController {
     }
 
     private static String trim(String s) {
-        return s == null || s.isBlank() ? null : s.strip();
+        return ConsoleTenantPages.trim(s);
     }
 }

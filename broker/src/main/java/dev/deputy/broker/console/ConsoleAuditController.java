@@ -1,24 +1,18 @@
 package dev.deputy.broker.console;
 
-import dev.deputy.broker.admin.AdminPrincipal;
-import dev.deputy.broker.admin.AdminRefusal;
 import dev.deputy.broker.admin.AuditVerification;
 import dev.deputy.broker.admin.ConsoleGate;
-import dev.deputy.broker.admin.signin.ConsoleSettings;
 import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.audit.AuditEntryView;
 import dev.deputy.broker.audit.AuditFeed;
 import dev.deputy.broker.audit.AuditQuery;
 import dev.deputy.broker.audit.AuditStore;
 import dev.deputy.broker.audit.DelegationTrail;
-import dev.deputy.broker.tenant.Tenant;
-import dev.deputy.broker.tenant.Tenants;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpMethod;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
-import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
@@ -31,9 +25,6 @@ import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
 import io.micronaut.security.rules.SecurityRule;
 
-import java.net.URI;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -70,20 +61,15 @@ class ConsoleAuditController {
     private static final List<String> FILTERS = List.of("user", "agent", "client", "resource", "correlation_id",
             "request_id", "type", "outcome", "since", "until");
 
-    private final boolean enabled;
-    private final Tenants tenants;
-    private final ConsoleGate gate;
-    private final PageSupport pages;
+    /** A refusal's way back: the console home (an admin refused the audit pages may read other tenants). */
+    private static final ConsoleTenantPages.Back BACK = ConsoleTenantPages.Back.to("/console", "Back to the console");
+
+    private final ConsoleTenantPages pages;
     private final AuditStore audit;
     private final AuditFeed feed;
     private final AuditVerification verification;
 
-    ConsoleAuditController(@io.micronaut.context.annotation.Value("${deputy.console.enabled:false}") boolean enabled,
-                           Tenants tenants, ConsoleGate gate, PageSupport pages, AuditStore audit, AuditFeed feed,
-                           AuditVerification verification) {
-        this.enabled = enabled;
-        this.tenants = tenants;
-        this.gate = gate;
+    ConsoleAuditController(ConsoleTenantPages pages, AuditStore audit, AuditFeed feed, AuditVerification verification) {
         this.pages = pages;
         this.audit = audit;
         this.feed = feed;
@@ -102,22 +88,13 @@ class ConsoleAuditController {
     @Get(produces = MediaType.TEXT_HTML)
     HttpResponse<?> search(@PathVariable String tenant, HttpRequest<?> request, @Nullable Authentication auth,
                            @Nullable @QueryValue String before, @Nullable @QueryValue String after) {
-        Optional<AdminPrincipal> who = signedIn(auth);
-        if (who.isEmpty()) {
-            return signIn();
-        }
-        Optional<Tenant> t = find(tenant);
-        if (t.isEmpty()) {
-            return notFound(request);
-        }
         String api = ConsoleGate.apiPath(tenant, "audit", "entries");
-        try {
-            gate.check(who.get(), request, HttpMethod.GET, api, null);
-        } catch (AdminRefusal e) {
-            return refused(request, t.get(), e);
+        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET, api, null, BACK);
+        if (v.stopped()) {
+            return v.stop();
         }
         Map<String, String> f = filters(request);
-        Map<String, Object> model = common(who.get(), tenant);
+        Map<String, Object> model = pages.model(v, base(tenant));
         model.put("f", f);
         model.put("outcomes", OUTCOMES);
         List<String> problems = new ArrayList<>();
@@ -130,10 +107,10 @@ class ConsoleAuditController {
         }
         if (!problems.isEmpty()) {
             // the page's own error: nothing searched, the refusal audited as the API's 400 would be
-            gate.invalid(request, HttpMethod.GET, api, String.join("; ", problems));
+            pages.invalid(request, HttpMethod.GET, api, String.join("; ", problems));
             model.put("problems", problems);
             model.put("entries", List.of());
-            return pages.page(request, t.get(), 400, "console/audit", model, null);
+            return pages.render(request, v, 400, "console/audit", model);
         }
         List<String> types = f.get("type") == null ? List.of() : Arrays.stream(f.get("type").split(","))
                 .map(String::strip).filter(s -> !s.isEmpty()).toList();
@@ -166,34 +143,25 @@ class ConsoleAuditController {
         model.put("older", more && !found.isEmpty() ? base + "?" + query + "before=" + found.get(found.size() - 1).seq() : null);
         model.put("newer", !top && !found.isEmpty() ? base + "?" + query + "after=" + found.get(0).seq() : null);
         model.put("newest", !top ? base + (query.isEmpty() ? "" : "?" + query.substring(0, query.length() - 1)) : null);
-        model.put("filtered", f.values().stream().anyMatch(v -> v != null));
+        model.put("filtered", f.values().stream().anyMatch(x -> x != null));
         model.put("exports", exports(tenant, f, q));
-        return pages.page(request, t.get(), 200, "console/audit", model, null);
+        return pages.render(request, v, 200, "console/audit", model);
     }
 
     @Get(uri = "/live", produces = MediaType.TEXT_HTML)
     HttpResponse<?> live(@PathVariable String tenant, HttpRequest<?> request, @Nullable Authentication auth) {
-        Optional<AdminPrincipal> who = signedIn(auth);
-        if (who.isEmpty()) {
-            return signIn();
-        }
-        Optional<Tenant> t = find(tenant);
-        if (t.isEmpty()) {
-            return notFound(request);
-        }
         String api = ConsoleGate.apiPath(tenant, "audit", "stream");
-        try {
-            gate.check(who.get(), request, HttpMethod.GET, api, null);
-        } catch (AdminRefusal e) {
-            return refused(request, t.get(), e);
+        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET, api, null, BACK);
+        if (v.stopped()) {
+            return v.stop();
         }
-        Map<String, Object> model = common(who.get(), tenant);
+        Map<String, Object> model = pages.model(v, base(tenant));
         long head = feed.head(tenant);
         // from the head as the page was rendered: nothing sealed between this page and the stream's start is missed
         model.put("stream", api + "?after=" + head);
         model.put("headText", "#" + head);
         model.put("entryBase", base(tenant) + "/");
-        return pages.page(request, t.get(), 200, "console/audit-live", model, null);
+        return pages.render(request, v, 200, "console/audit-live", model);
     }
 
     @Get(uri = "/verify", produces = MediaType.TEXT_HTML)
@@ -209,25 +177,14 @@ class ConsoleAuditController {
 
     private HttpResponse<?> verifyPage(String tenant, HttpRequest<?> request, @Nullable Authentication auth,
                                        @Nullable Map<String, String> form, boolean run) {
-        Optional<AdminPrincipal> who = signedIn(auth);
-        if (who.isEmpty()) {
-            return signIn();
-        }
-        Optional<Tenant> t = find(tenant);
-        if (t.isEmpty()) {
-            return notFound(request);
-        }
         String api = ConsoleGate.apiPath(tenant, "audit", "verify");
-        try {
-            if (run) {
-                gate.checkReadForm(who.get(), request, api, form.get("_csrf"));
-            } else {
-                gate.check(who.get(), request, HttpMethod.GET, api, null);
-            }
-        } catch (AdminRefusal e) {
-            return refused(request, t.get(), e);
+        ConsoleTenantPages.Visit v = run
+                ? pages.open(request, auth, tenant, BACK, p -> pages.gate().checkReadForm(p, request, api, form.get("_csrf")))
+                : pages.open(request, auth, tenant, HttpMethod.GET, api, null, BACK);
+        if (v.stopped()) {
+            return v.stop();
         }
-        Map<String, Object> model = common(who.get(), tenant);
+        Map<String, Object> model = pages.model(v, base(tenant));
         if (run) {
             List<String> problems = new ArrayList<>();
             Long from = seq(trim(form.get("from")), "from", problems);
@@ -235,9 +192,9 @@ class ConsoleAuditController {
             model.put("from", trim(form.get("from")));
             model.put("to", trim(form.get("to")));
             if (!problems.isEmpty()) {
-                gate.invalid(request, HttpMethod.POST, api, String.join("; ", problems));
+                pages.invalid(request, HttpMethod.POST, api, String.join("; ", problems));
                 model.put("problems", problems);
-                return pages.page(request, t.get(), 400, "console/audit-verify", model, null);
+                return pages.render(request, v, 400, "console/audit-verify", model);
             }
             Map<String, Object> report = verification.verify(tenant, from == null ? 1 : from,
                     to == null ? Long.MAX_VALUE : to);
@@ -245,7 +202,7 @@ class ConsoleAuditController {
             Object bad = report.get("first_bad_seq");
             model.put("badHref", bad == null ? null : base(tenant) + "/" + bad);
         }
-        return pages.page(request, t.get(), 200, "console/audit-verify", model, null);
+        return pages.render(request, v, 200, "console/audit-verify", model);
     }
 
     @Get(uri = "/{seq}", produces = MediaType.TEXT_HTML)
@@ -262,34 +219,25 @@ class ConsoleAuditController {
 
     private HttpResponse<?> entryPage(String tenant, String seq, HttpRequest<?> request, @Nullable Authentication auth,
                                       boolean chain) {
-        Optional<AdminPrincipal> who = signedIn(auth);
-        if (who.isEmpty()) {
-            return signIn();
-        }
-        Optional<Tenant> t = find(tenant);
-        if (t.isEmpty()) {
-            return notFound(request);
-        }
-        try {
-            gate.check(who.get(), request, HttpMethod.GET, ConsoleGate.apiPath(tenant, "audit", "entries"), null);
-        } catch (AdminRefusal e) {
-            return refused(request, t.get(), e);
+        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET,
+                ConsoleGate.apiPath(tenant, "audit", "entries"), null, BACK);
+        if (v.stopped()) {
+            return v.stop();
         }
         Optional<AuditEntry> found = SEQ.matcher(seq).matches()
                 ? audit.range(tenant, Long.parseLong(seq), 1).stream().filter(e -> e.seq() == Long.parseLong(seq)).findFirst()
                 : Optional.empty();
         if (found.isEmpty()) {
-            return pages.page(request, t.get(), 404, "error", Map.of("titleKey", "error.cannot_continue",
-                    "messageKey", "error.not_found"), null);
+            return pages.notFound(request, v);
         }
         AuditEntry e = found.get();
-        Map<String, Object> model = common(who.get(), tenant);
+        Map<String, Object> model = pages.model(v, base(tenant));
         model.put("e", detail(tenant, e));
         if (!chain) {
-            return pages.page(request, t.get(), 200, "console/audit-entry", model, null);
+            return pages.render(request, v, 200, "console/audit-entry", model);
         }
         model.put("trail", trail(tenant, DelegationTrail.of(audit, e)));
-        return pages.page(request, t.get(), 200, "console/audit-chain", model, null);
+        return pages.render(request, v, 200, "console/audit-chain", model);
     }
 
     // ------------------------------------------------------------------------------------------ view models
@@ -512,54 +460,15 @@ class ConsoleAuditController {
 
     // ------------------------------------------------------------------------------------------ common
 
-    private Map<String, Object> common(AdminPrincipal p, String tenant) {
-        Map<String, Object> model = new LinkedHashMap<>();
-        model.put("admin", p.name());
-        model.put("csrf", p.session().csrf());
-        model.put("base", base(tenant));
-        model.put("navTenant", tenant);
-        model.put("readOnly", !p.manages(tenant));
-        return model;
-    }
-
-    private static Optional<AdminPrincipal> signedIn(@Nullable Authentication auth) {
-        return AdminPrincipal.of(auth).filter(p -> p.kind() == AdminPrincipal.Kind.CONSOLE && p.session() != null);
-    }
-
-    private Optional<Tenant> find(String tenant) {
-        return enabled ? tenants.find(tenant) : Optional.empty();
-    }
-
     static String base(String tenant) {
-        return "/console/t/" + enc(tenant) + "/audit";
+        return ConsoleTenantPages.base(tenant, "audit");
     }
 
     private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
-
-    private MutableHttpResponse<?> signIn() {
-        if (!enabled) {
-            return HttpResponse.notFound();
-        }
-        return PageSupport.secure(HttpResponse.seeOther(URI.create("/console/oauth/login/" + ConsoleSettings.CLIENT)));
-    }
-
-    private MutableHttpResponse<?> refused(HttpRequest<?> request, Tenant t, AdminRefusal e) {
-        Map<String, Object> model = new LinkedHashMap<>();
-        model.put("status", e.status());
-        model.put("message", e.getMessage());
-        model.put("stepUp", e.challenge() != null);
-        model.put("base", "/console");
-        MutableHttpResponse<?> r = pages.page(request, t, e.status(), "console/refused", model, null);
-        return e.challenge() == null ? r : r.header("WWW-Authenticate", e.challenge());
-    }
-
-    private static MutableHttpResponse<?> notFound(HttpRequest<?> request) {
-        return PageSupport.secure(HttpResponse.notFound().contentType(MediaType.TEXT_PLAIN_TYPE).body("Not found"));
+        return ConsoleTenantPages.enc(s);
     }
 
     private static String trim(@Nullable String s) {
-        return s == null || s.isBlank() ? null : s.strip();
+        return ConsoleTenantPages.trim(s);
     }
 }

@@ -1,13 +1,10 @@
 package dev.deputy.broker.console;
 
-import dev.deputy.broker.admin.AdminPrincipal;
-import dev.deputy.broker.admin.AdminRefusal;
 import dev.deputy.broker.admin.ConnectorAdmin;
 import dev.deputy.broker.admin.ConsoleGate;
 import dev.deputy.broker.agent.Actor;
 import dev.deputy.broker.federation.TenantConnectors;
 import dev.deputy.broker.http.RequestMetaFilter;
-import dev.deputy.broker.tenant.Tenant;
 import dev.deputy.connectors.ConnectorTestReport;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpMethod;
@@ -25,13 +22,11 @@ import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
 import io.micronaut.security.rules.SecurityRule;
 
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -51,14 +46,21 @@ class ConsoleConnectorsController {
     private static final List<String> FIELDS = List.of("id", "display_name", "type", "issuer", "client_id", "scopes",
             "email_domains", "role_mapping", "enabled", "default");
 
+    /** The list's refusal leads to the console home; a change's, back to the list. */
+    private static final ConsoleTenantPages.Back HOME = ConsoleTenantPages.Back.to("/console", "Back to the console");
+
     private final ConsoleTenantPages pages;
     private final ConsoleGate gate;
     private final ConnectorAdmin connectors;
 
-    ConsoleConnectorsController(ConsoleTenantPages pages, ConsoleGate gate, ConnectorAdmin connectors) {
+    ConsoleConnectorsController(ConsoleTenantPages pages, ConnectorAdmin connectors) {
         this.pages = pages;
-        this.gate = gate;
+        this.gate = pages.gate();
         this.connectors = connectors;
+    }
+
+    private static ConsoleTenantPages.Back back(String tenant) {
+        return ConsoleTenantPages.Back.to(base(tenant), "Back to the connectors");
     }
 
     @Get(produces = MediaType.TEXT_HTML)
@@ -76,25 +78,16 @@ class ConsoleConnectorsController {
     @Post(consumes = MediaType.APPLICATION_FORM_URLENCODED, produces = MediaType.TEXT_HTML)
     HttpResponse<?> add(@PathVariable String tenant, HttpRequest<?> request, @Nullable Authentication auth,
                         @Nullable @Body Map<String, String> form) {
-        Optional<AdminPrincipal> who = ConsoleTenantPages.signedIn(auth);
-        if (who.isEmpty()) {
-            return pages.signIn();
-        }
-        Optional<Tenant> t = pages.find(tenant);
-        if (t.isEmpty()) {
-            return ConsoleTenantPages.notFound();
-        }
         Map<String, String> f = form == null ? Map.of() : form;
         String path = ConsoleGate.apiPath(tenant, "connectors");
-        try {
-            gate.check(who.get(), request, HttpMethod.POST, path, f.get("_csrf"));
-        } catch (AdminRefusal e) {
-            return pages.refused(request, t.get(), e, base(tenant), "Back to the connectors");
+        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.POST, path, f.get("_csrf"), back(tenant));
+        if (v.stopped()) {
+            return v.stop();
         }
         try {
-            TenantConnectors.Entry e = connectors.add(tenant, connectorMap(f), Actor.admin(who.get().name()),
+            TenantConnectors.Entry e = connectors.add(tenant, connectorMap(f), Actor.admin(v.admin().name()),
                     RequestMetaFilter.of(request));
-            return PageSupport.secure(HttpResponse.seeOther(URI.create(base(tenant) + "?added=" + ConsoleTenantPages.enc(e.id()))));
+            return ConsoleTenantPages.seeOther(base(tenant) + "?added=" + ConsoleTenantPages.segment(e.id()));
         } catch (ConnectorAdmin.Refused e) {
             gate.failed(request, HttpMethod.POST, path, e.code(), e.status(), e.getMessage());
             Map<String, String> echo = new LinkedHashMap<>();
@@ -110,31 +103,30 @@ class ConsoleConnectorsController {
     @Post(uri = "/{id}/{action}", consumes = MediaType.APPLICATION_FORM_URLENCODED, produces = MediaType.TEXT_HTML)
     HttpResponse<?> act(@PathVariable String tenant, @PathVariable String id, @PathVariable String action,
                         HttpRequest<?> request, @Nullable Authentication auth, @Nullable @Body Map<String, String> form) {
-        Optional<AdminPrincipal> who = ConsoleTenantPages.signedIn(auth);
-        if (who.isEmpty()) {
-            return pages.signIn();
+        ConsoleTenantPages.Visit entered = pages.enter(auth, tenant);
+        if (entered.stopped()) {
+            return entered.stop();
         }
-        Optional<Tenant> t = pages.find(tenant);
-        if (t.isEmpty() || !ACTIONS.contains(action)) {
-            return ConsoleTenantPages.notFound();
+        if (!ACTIONS.contains(action)) {
+            return ConsoleTenantPages.plainNotFound();
         }
         String path = ConsoleGate.apiPath(tenant, "connectors", id, action);
-        try {
-            gate.check(who.get(), request, HttpMethod.POST, path, form == null ? null : form.get("_csrf"));
-        } catch (AdminRefusal e) {
-            return pages.refused(request, t.get(), e, base(tenant), "Back to the connectors");
+        ConsoleTenantPages.Visit v = pages.allow(request, entered, HttpMethod.POST, path,
+                form == null ? null : form.get("_csrf"), back(tenant));
+        if (v.stopped()) {
+            return v.stop();
         }
-        Actor actor = Actor.admin(who.get().name());
+        Actor actor = Actor.admin(v.admin().name());
         try {
             if (action.equals("test")) {
                 ConnectorTestReport r = connectors.test(tenant, id, actor, RequestMetaFilter.of(request));
                 return render(tenant, request, auth, null, ConnectorAdmin.report(id, r), null, Map.of("enabled", "true"));
             }
             connectors.setEnabled(tenant, id, action.equals("enable"), actor, RequestMetaFilter.of(request));
-            return PageSupport.secure(HttpResponse.seeOther(URI.create(base(tenant))));
+            return ConsoleTenantPages.seeOther(base(tenant));
         } catch (ConnectorAdmin.Refused e) {
             gate.failed(request, HttpMethod.POST, path, e.code(), e.status(), e.getMessage());
-            return pages.failed(request, t.get(), e.status(), e.getMessage(), base(tenant), "Back to the connectors");
+            return pages.failed(request, v, e.status(), e.getMessage(), back(tenant));
         }
     }
 
@@ -145,21 +137,12 @@ class ConsoleConnectorsController {
     private HttpResponse<?> render(String tenant, HttpRequest<?> request, @Nullable Authentication auth,
                                    @Nullable String confirm, @Nullable Map<String, Object> report,
                                    @Nullable ConnectorAdmin.Refused error, Map<String, String> values) {
-        Optional<AdminPrincipal> who = ConsoleTenantPages.signedIn(auth);
-        if (who.isEmpty()) {
-            return pages.signIn();
+        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET,
+                ConsoleGate.apiPath(tenant, "connectors"), null, HOME);
+        if (v.stopped()) {
+            return v.stop();
         }
-        Optional<Tenant> t = pages.find(tenant);
-        if (t.isEmpty()) {
-            return ConsoleTenantPages.notFound();
-        }
-        AdminPrincipal p = who.get();
-        try {
-            gate.check(p, request, HttpMethod.GET, ConsoleGate.apiPath(tenant, "connectors"), null);
-        } catch (AdminRefusal e) {
-            return pages.refused(request, t.get(), e, "/console", "Back to the console");
-        }
-        boolean mayChange = p.manages(tenant);
+        boolean mayChange = v.admin().manages(tenant);
         List<Map<String, Object>> rows = new ArrayList<>();
         Map<String, Object> confirmed = null;
         for (TenantConnectors.Entry e : connectors.list(tenant)) {
@@ -171,18 +154,17 @@ class ConsoleConnectorsController {
             m.put("enabled", e.enabled());
             m.put("isDefault", e.isDefault());
             m.put("fromApi", "api".equals(e.source()));
-            m.put("href", base(tenant) + "/" + ConsoleTenantPages.enc(e.id()));
+            m.put("href", base(tenant) + "/" + ConsoleTenantPages.segment(e.id()));
             rows.add(m);
             if (e.id().equals(confirm)) {
                 confirmed = m;
             }
         }
         if (confirm != null && confirmed == null) {
-            return pages.notFoundPage(request, t.get());
+            return pages.notFound(request, v);
         }
-        Map<String, Object> model = pages.common(p, tenant, base(tenant));
+        Map<String, Object> model = pages.model(v, base(tenant));
         model.put("connectors", rows);
-        model.put("mayChange", mayChange);
         model.put("confirm", mayChange ? confirmed : null);
         model.put("report", report);
         model.put("error", error == null ? null : error.getMessage());
@@ -190,7 +172,7 @@ class ConsoleConnectorsController {
         model.put("v", values);
         model.put("types", TYPES);
         model.put("added", request.getParameters().get("added"));
-        return pages.page(request, t.get(), error == null ? 200 : error.status(), "console/connectors", model);
+        return pages.render(request, v, error == null ? 200 : error.status(), "console/connectors", model);
     }
 
     /**

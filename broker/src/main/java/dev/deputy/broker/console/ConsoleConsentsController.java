@@ -3,6 +3,7 @@ package dev.deputy.broker.console;
 import dev.deputy.broker.admin.ConsoleGate;
 import dev.deputy.broker.agent.AgentException;
 import dev.deputy.broker.authorize.Consent;
+import dev.deputy.broker.authorize.ConsentQuery;
 import dev.deputy.broker.authorize.ConsentRevocation;
 import dev.deputy.broker.authorize.ConsentStore;
 import dev.deputy.broker.federation.User;
@@ -26,18 +27,15 @@ import io.micronaut.security.authentication.Authentication;
 import io.micronaut.security.rules.SecurityRule;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * The console's consents: {@code GET /console/t/<tenant>/consents} lists what users allowed external clients (filters:
  * {@code user} — the internal user id, the e-mail, the upstream {@code sub} or a part of the name — and {@code client}),
- * 100 to a page; {@code …/consents/revoke} is the confirmation step and its {@code POST} revokes through the admin
+ * 100 to a page (filtered and paged in SQL, {@link ConsentQuery}: keyset pages newest first, {@code ?after=} /
+ * {@code ?before=} cursors); {@code …/consents/revoke} is the confirmation step and its {@code POST} revokes through the admin
  * API's own path ({@link ConsentRevocation}: the consent goes, the user's refresh-token families at that client and
  * resource die with their access tokens, the revocation fans out, audited), decided by the admin API's authorization
  * for {@code DELETE /admin/t/<tenant>/consents/<user>/<client>/<resource>} (a privileged action: step-up).
@@ -48,12 +46,12 @@ import java.util.stream.Collectors;
 class ConsoleConsentsController {
     static final int PAGE_SIZE = 100;
 
-    private final ConsoleCatalogPages pages;
+    private final ConsoleTenantPages pages;
     private final ConsentStore consents;
     private final UserStore users;
     private final ConsentRevocation revocation;
 
-    ConsoleConsentsController(ConsoleCatalogPages pages, ConsentStore consents, UserStore users,
+    ConsoleConsentsController(ConsoleTenantPages pages, ConsentStore consents, UserStore users,
                               ConsentRevocation revocation) {
         this.pages = pages;
         this.consents = consents;
@@ -64,44 +62,56 @@ class ConsoleConsentsController {
     @Get(produces = MediaType.TEXT_HTML)
     HttpResponse<?> list(@PathVariable String tenant, HttpRequest<?> request, @Nullable Authentication auth,
                          @Nullable @QueryValue String user, @Nullable @QueryValue String client,
+                         @Nullable @QueryValue String after, @Nullable @QueryValue String before,
                          @Nullable @QueryValue String page) {
-        String base = ConsoleCatalogPages.base(tenant, "consents");
-        ConsoleCatalogPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET,
-                ConsoleGate.apiPath(tenant, "consents"), null, base);
+        String base = ConsoleTenantPages.base(tenant, "consents");
+        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET,
+                ConsoleGate.apiPath(tenant, "consents"), null, ConsoleTenantPages.Back.to(base));
         if (v.stopped()) {
             return v.stop();
         }
-        Map<String, User> byId = users.list(v.id()).stream().collect(Collectors.toMap(User::id, Function.identity(), (a, b) -> a));
-        String u = ConsoleCatalogPages.trim(user);
-        String c = ConsoleCatalogPages.trim(client);
-        List<Consent> found = consents.list(v.id(), null).stream()
-                .filter(x -> u == null || matches(byId.get(x.userId()), x.userId(), u))
-                .filter(x -> c == null || x.clientId().equals(c)
-                        || x.clientId().toLowerCase(Locale.ROOT).contains(c.toLowerCase(Locale.ROOT)))
-                .sorted(Comparator.comparing(Consent::grantedAt).reversed().thenComparing(Consent::userId))
-                .toList();
-        int pageCount = Math.max(1, (found.size() + PAGE_SIZE - 1) / PAGE_SIZE);
-        int n = Math.min(Math.max(1, parsePage(page)), pageCount);
+        String u = ConsoleTenantPages.trim(user);
+        String c = ConsoleTenantPages.trim(client);
+        ConsentQuery query = new ConsentQuery(u, c);
+        ConsentQuery.Cursor from = ConsentQuery.Cursor.parse(after).orElse(null);
+        ConsentQuery.Cursor to = from == null ? ConsentQuery.Cursor.parse(before).orElse(null) : null;
+        // the filters and the page are the store's (SQL, keyset pages newest first): a page reads its own rows
+        ConsentQuery.Page found = consents.page(v.id(), query, from, to, PAGE_SIZE);
+        if (found.consents().isEmpty() && (from != null || to != null)) {
+            // past either end (a stale link): the first page
+            from = null;
+            to = null;
+            found = consents.page(v.id(), query, null, null, PAGE_SIZE);
+        }
+        int pageCount = Math.max(1, (found.total() + PAGE_SIZE - 1) / PAGE_SIZE);
+        // the page number only labels the page (the cursor chooses it): carried by the links, kept in range
+        int n = from == null && to == null ? 1 : Math.min(Math.max(1, parsePage(page)), pageCount);
+        List<Consent> shown = found.consents();
+        Map<String, User> byId = users.findAll(v.id(), shown.stream().map(Consent::userId).toList());
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (Consent x : found.subList((n - 1) * PAGE_SIZE, Math.min(found.size(), n * PAGE_SIZE))) {
+        for (Consent x : shown) {
             Map<String, Object> m = row(x, byId.get(x.userId()));
-            m.put("revoke", base + "/revoke?user=" + ConsoleCatalogPages.enc(x.userId()) + "&client="
-                    + ConsoleCatalogPages.enc(x.clientId()) + "&resource=" + ConsoleCatalogPages.enc(x.resourceId()));
+            m.put("revoke", base + "/revoke?user=" + ConsoleTenantPages.enc(x.userId()) + "&client="
+                    + ConsoleTenantPages.enc(x.clientId()) + "&resource=" + ConsoleTenantPages.enc(x.resourceId()));
             rows.add(m);
         }
-        Map<String, Object> model = pages.model(v);
-        model.put("base", base);
+        Map<String, Object> model = pages.model(v, base);
         model.put("consents", rows);
-        model.put("total", found.size());
+        model.put("total", found.total());
         model.put("page", n);
         model.put("pages", pageCount);
         Map<String, String> f = new LinkedHashMap<>();
         f.put("user", u);
         f.put("client", c);
         model.put("f", f);
-        String filters = (u == null ? "" : "&user=" + ConsoleCatalogPages.enc(u)) + (c == null ? "" : "&client=" + ConsoleCatalogPages.enc(c));
-        model.put("prev", n > 1 ? base + "?page=" + (n - 1) + filters : null);
-        model.put("next", n < pageCount ? base + "?page=" + (n + 1) + filters : null);
+        String filters = (u == null ? "" : "&user=" + ConsoleTenantPages.enc(u)) + (c == null ? "" : "&client=" + ConsoleTenantPages.enc(c));
+        // forwards: a previous page when this one started after a cursor; backwards: a next page always
+        boolean earlier = to != null ? found.more() : from != null;
+        boolean later = to != null || found.more();
+        model.put("prev", earlier && !shown.isEmpty() ? base + "?page=" + Math.max(1, n - 1) + "&before="
+                + ConsentQuery.Cursor.of(shown.getFirst()).token() + filters : null);
+        model.put("next", later && !shown.isEmpty() ? base + "?page=" + Math.min(pageCount, n + 1) + "&after="
+                + ConsentQuery.Cursor.of(shown.getLast()).token() + filters : null);
         return pages.render(request, v, 200, "console/consents", model);
     }
 
@@ -109,18 +119,17 @@ class ConsoleConsentsController {
     @Get(uri = "/revoke", produces = MediaType.TEXT_HTML)
     HttpResponse<?> confirm(@PathVariable String tenant, @Nullable @QueryValue String user, @Nullable @QueryValue String client,
                             @Nullable @QueryValue String resource, HttpRequest<?> request, @Nullable Authentication auth) {
-        String base = ConsoleCatalogPages.base(tenant, "consents");
+        String base = ConsoleTenantPages.base(tenant, "consents");
         if (user == null || client == null || resource == null) {
-            return ConsoleCatalogPages.plainNotFound();
+            return ConsoleTenantPages.plainNotFound();
         }
-        ConsoleCatalogPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET,
-                ConsoleGate.apiPath(tenant, "consents"), null, base);
+        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET,
+                ConsoleGate.apiPath(tenant, "consents"), null, ConsoleTenantPages.Back.to(base));
         if (v.stopped()) {
             return v.stop();
         }
         return consents.find(v.id(), user, client, resource).<HttpResponse<?>>map(x -> {
-            Map<String, Object> model = pages.model(v);
-            model.put("base", base);
+            Map<String, Object> model = pages.model(v, base);
             model.put("consent", row(x, users.find(v.id(), x.userId()).orElse(null)));
             return pages.render(request, v, 200, "console/consent-revoke", model);
         }).orElseGet(() -> pages.notFound(request, v));
@@ -134,11 +143,11 @@ class ConsoleConsentsController {
         String client = f.get("client");
         String resource = f.get("resource");
         if (user == null || client == null || resource == null) {
-            return ConsoleCatalogPages.plainNotFound();
+            return ConsoleTenantPages.plainNotFound();
         }
-        String base = ConsoleCatalogPages.base(tenant, "consents");
+        String base = ConsoleTenantPages.base(tenant, "consents");
         String path = ConsoleGate.apiPath(tenant, "consents", user, client, resource);
-        ConsoleCatalogPages.Visit v = pages.open(request, auth, tenant, HttpMethod.DELETE, path, f.get("_csrf"), base);
+        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.DELETE, path, f.get("_csrf"), ConsoleTenantPages.Back.to(base));
         if (v.stopped()) {
             return v.stop();
         }
@@ -146,9 +155,9 @@ class ConsoleConsentsController {
                 ConsentRevocation.By.admin(dev.deputy.broker.agent.Actor.admin(v.admin().name()).label()), RequestMetaFilter.of(request));
         if (!revoked) {
             return pages.failed(request, v, HttpMethod.DELETE, path,
-                    AgentException.notFound("no consent of " + user + " for " + client + " at " + resource), base);
+                    AgentException.notFound("no consent of " + user + " for " + client + " at " + resource), ConsoleTenantPages.Back.to(base));
         }
-        return ConsoleCatalogPages.seeOther(base);
+        return ConsoleTenantPages.seeOther(base);
     }
 
     private static Map<String, Object> row(Consent x, @Nullable User u) {
@@ -160,21 +169,8 @@ class ConsoleConsentsController {
         m.put("client", x.clientId());
         m.put("resource", x.resourceId());
         m.put("scopes", x.scopes());
-        m.put("grantedAt", ConsoleCatalogPages.time(x.grantedAt()));
+        m.put("grantedAt", ConsoleTenantPages.time(x.grantedAt()));
         return m;
-    }
-
-    /** The user filter: the internal id or the upstream sub exactly, the e-mail in any case, a part of the name. */
-    static boolean matches(@Nullable User u, String userId, String needle) {
-        if (userId.equals(needle)) {
-            return true;
-        }
-        if (u == null) {
-            return false;
-        }
-        String lower = needle.toLowerCase(Locale.ROOT);
-        return needle.equals(u.upstreamSub()) || (u.email() != null && u.email().toLowerCase(Locale.ROOT).equals(lower))
-                || (u.name() != null && u.name().toLowerCase(Locale.ROOT).contains(lower));
     }
 
     private static int parsePage(String s) {

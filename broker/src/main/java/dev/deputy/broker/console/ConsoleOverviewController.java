@@ -1,12 +1,9 @@
 package dev.deputy.broker.console;
 
-import dev.deputy.broker.admin.AdminPrincipal;
-import dev.deputy.broker.admin.AdminRefusal;
 import dev.deputy.broker.admin.ConsoleGate;
 import dev.deputy.broker.admin.TenantOverview;
 import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.Dormancy;
-import dev.deputy.broker.tenant.Tenant;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpMethod;
 import io.micronaut.http.HttpRequest;
@@ -28,7 +25,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The tenant's console home, {@code GET /console/t/<tenant>}: agents by status and the dormant ones, tokens issued
@@ -42,39 +38,33 @@ import java.util.Optional;
 class ConsoleOverviewController {
     private static final DateTimeFormatter HOUR = DateTimeFormatter.ofPattern("HH:mm").withZone(ZoneOffset.UTC);
 
+    private static final ConsoleTenantPages.Back HOME = ConsoleTenantPages.Back.to("/console", "Back to the console");
+
     private final ConsoleTenantPages pages;
-    private final ConsoleGate gate;
     private final TenantOverview overview;
 
-    ConsoleOverviewController(ConsoleTenantPages pages, ConsoleGate gate, TenantOverview overview) {
+    ConsoleOverviewController(ConsoleTenantPages pages, TenantOverview overview) {
         this.pages = pages;
-        this.gate = gate;
         this.overview = overview;
     }
 
     @Get(produces = MediaType.TEXT_HTML)
     HttpResponse<?> show(@PathVariable String tenant, HttpRequest<?> request, @Nullable Authentication auth) {
-        Optional<AdminPrincipal> who = ConsoleTenantPages.signedIn(auth);
-        if (who.isEmpty()) {
-            return pages.signIn();
+        ConsoleTenantPages.Visit entered = pages.enter(auth, tenant);
+        if (entered.stopped()) {
+            return entered.stop();
         }
-        Optional<Tenant> t = pages.find(tenant);
-        if (t.isEmpty()) {
-            return ConsoleTenantPages.notFound();
-        }
-        AdminPrincipal p = who.get();
-        if (p.ownerOnly(tenant)) {
+        if (entered.admin().ownerOnly(tenant)) {
             // an agent owner reads their own agents only, not the tenant's figures: their page is the agent list
-            return PageSupport.secure(HttpResponse.seeOther(java.net.URI.create(ConsoleTenantPages.base(tenant, "agents"))));
+            return ConsoleTenantPages.seeOther(ConsoleTenantPages.base(tenant, "agents"));
         }
-        try {
-            gate.check(p, request, HttpMethod.GET, ConsoleGate.apiPath(tenant), null);
-        } catch (AdminRefusal e) {
-            return pages.refused(request, t.get(), e, "/console", "Back to the console");
+        ConsoleTenantPages.Visit v = pages.allow(request, entered, HttpMethod.GET, ConsoleGate.apiPath(tenant), null, HOME);
+        if (v.stopped()) {
+            return v.stop();
         }
         long now = System.currentTimeMillis();
         TenantOverview.Overview o = overview.of(tenant, now);
-        Map<String, Object> model = pages.common(p, tenant, ConsoleTenantPages.base(tenant, null));
+        Map<String, Object> model = pages.model(v, ConsoleTenantPages.base(tenant, null));
         model.put("agentsBase", ConsoleTenantPages.base(tenant, "agents"));
         model.put("connectorsBase", ConsoleTenantPages.base(tenant, "connectors"));
         model.put("auditBase", ConsoleTenantPages.base(tenant, "audit"));
@@ -127,7 +117,7 @@ class ConsoleOverviewController {
         }
         model.put("connectors", connectors);
         model.put("loginWindow", String.valueOf(TenantOverview.LOGIN_WINDOW));
-        return pages.page(request, t.get(), 200, "console/overview", model);
+        return pages.render(request, v, 200, "console/overview", model);
     }
 
     private static Map<String, Object> auditModel(TenantOverview.AuditState s, long now) {

@@ -62,12 +62,12 @@ class ConsolePolicyController {
     /** The past entries each dry-run reads at most (the API's upper bound). */
     static final int LIMIT = 10_000;
 
-    private final ConsoleCatalogPages pages;
+    private final ConsoleTenantPages pages;
     private final Policies policies;
     private final DelegationDryRun delegation;
     private final DecisionDryRun tools;
 
-    ConsolePolicyController(ConsoleCatalogPages pages, Policies policies, DelegationDryRun delegation, DecisionDryRun tools) {
+    ConsolePolicyController(ConsoleTenantPages pages, Policies policies, DelegationDryRun delegation, DecisionDryRun tools) {
         this.pages = pages;
         this.policies = policies;
         this.delegation = delegation;
@@ -77,9 +77,9 @@ class ConsolePolicyController {
     @Get(produces = MediaType.TEXT_HTML)
     HttpResponse<?> show(@PathVariable String tenant, HttpRequest<?> request, @Nullable Authentication auth,
                          @Nullable @QueryValue String file) {
-        String base = ConsoleCatalogPages.base(tenant, "policy");
-        ConsoleCatalogPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET,
-                ConsoleGate.apiPath(tenant, "policies"), null, base);
+        String base = ConsoleTenantPages.base(tenant, "policy");
+        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.GET,
+                ConsoleGate.apiPath(tenant, "policies"), null, ConsoleTenantPages.Back.to(base));
         if (v.stopped()) {
             return v.stop();
         }
@@ -97,9 +97,9 @@ class ConsolePolicyController {
     HttpResponse<?> dryRun(@PathVariable String tenant, HttpRequest<?> request, @Nullable Authentication auth,
                            @Nullable @Body Map<String, String> body) {
         Map<String, String> f = body == null ? Map.of() : body;
-        String base = ConsoleCatalogPages.base(tenant, "policy");
+        String base = ConsoleTenantPages.base(tenant, "policy");
         String path = ConsoleGate.apiPath(tenant, "policies", "dry-run");
-        ConsoleCatalogPages.Visit v = pages.open(request, auth, tenant, HttpMethod.POST, path, f.get("_csrf"), base);
+        ConsoleTenantPages.Visit v = pages.open(request, auth, tenant, HttpMethod.POST, path, f.get("_csrf"), ConsoleTenantPages.Back.to(base));
         if (v.stopped()) {
             return v.stop();
         }
@@ -153,23 +153,22 @@ class ConsolePolicyController {
         result.put("toolRules", toolPolicy.ruleIds());
         result.put("deniedNow", count(d, "allow -> deny"));
         result.put("allowedNow", count(d, "deny -> allow"));
-        result.put("auditBase", ConsoleCatalogPages.base(tenant, "audit"));
+        result.put("auditBase", ConsoleTenantPages.base(tenant, "audit"));
         return page(request, v, base, current, form, List.of(), result, 200);
     }
 
-    private HttpResponse<?> page(HttpRequest<?> request, ConsoleCatalogPages.Visit v, String base, Map<String, String> current,
+    private HttpResponse<?> page(HttpRequest<?> request, ConsoleTenantPages.Visit v, String base, Map<String, String> current,
                                  Map<String, Object> form, List<String> errors, @Nullable Map<String, Object> result,
                                  int status) {
         DelegationPolicy now = policies.of(v.id());
         ToolPolicy toolsNow = policies.tools(v.id());
-        Map<String, Object> model = pages.model(v);
-        model.put("base", base);
+        Map<String, Object> model = pages.model(v, base);
         model.put("maxChainDepth", now.maxChainDepth());
         model.put("rules", now.rules().stream().map(ConsolePolicyController::rule).toList());
         model.put("toolRules", toolsNow.ruleIds());
         model.put("toolDefault", toolsNow.defaultEffect().value());
         model.put("files", current.keySet().stream().map(n -> Map.of("name", n,
-                "href", base + "?file=" + ConsoleCatalogPages.enc(n))).toList());
+                "href", base + "?file=" + ConsoleTenantPages.enc(n))).toList());
         model.put("form", form);
         model.put("maxDays", MAX_DAYS);
         model.put("errors", errors);
@@ -178,7 +177,7 @@ class ConsolePolicyController {
     }
 
     /** The tenant's policy files as the broker loaded them (its live config folder), by name. */
-    private static Map<String, String> currentFiles(ConsoleCatalogPages.Visit v) {
+    private static Map<String, String> currentFiles(ConsoleTenantPages.Visit v) {
         Map<String, String> out = new TreeMap<>();
         for (Path p : YamlFiles.list(v.tenant().configDir().resolve("policies"))) {
             try {

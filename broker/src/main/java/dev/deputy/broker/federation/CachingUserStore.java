@@ -95,6 +95,11 @@ public class CachingUserStore implements UserStore {
     }
 
     @Override
+    public java.util.Map<String, User> findAll(String tenantId, java.util.Collection<String> ids) {
+        return store.findAll(tenantId, ids);
+    }
+
+    @Override
     public List<User> list(String tenantId) {
         return store.list(tenantId);
     }

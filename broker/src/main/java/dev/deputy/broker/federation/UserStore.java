@@ -22,6 +22,15 @@ public interface UserStore {
 
     List<User> list(String tenantId);
 
+    /** The users of these ids that exist, by id (one query in the durable store). */
+    default java.util.Map<String, User> findAll(String tenantId, java.util.Collection<String> ids) {
+        java.util.Map<String, User> out = new java.util.LinkedHashMap<>();
+        for (String id : new java.util.LinkedHashSet<>(ids)) {
+            find(tenantId, id).ifPresent(u -> out.put(id, u));
+        }
+        return out;
+    }
+
     /**
      * The users a CIBA {@code login_hint} names: the upstream {@code sub} byte for byte, or the e-mail address
      * (case-insensitive); several when the hint is ambiguous (the same sub or e-mail at two connectors).

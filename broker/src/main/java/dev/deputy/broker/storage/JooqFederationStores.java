@@ -1,9 +1,11 @@
 package dev.deputy.broker.storage;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.deputy.broker.agent.ClientQuery;
 import dev.deputy.broker.agent.ClientStore;
 import dev.deputy.broker.agent.OAuthClient;
 import dev.deputy.broker.authorize.Consent;
+import dev.deputy.broker.authorize.ConsentQuery;
 import dev.deputy.broker.authorize.ConsentStore;
 import dev.deputy.broker.federation.CachingUserStore;
 import dev.deputy.broker.federation.ConnectorStore;
@@ -14,17 +16,27 @@ import dev.deputy.broker.grant.refresh.RefreshToken;
 import dev.deputy.broker.grant.refresh.RefreshTokenStore;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
+import org.jooq.Condition;
 import org.jooq.Field;
 import org.jooq.Record;
+import org.jooq.Record1;
+import org.jooq.Select;
+import org.jooq.impl.DSL;
 
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static dev.deputy.broker.storage.JooqAgentStore.json;
 import static dev.deputy.broker.storage.JooqAgentStore.parse;
 import static dev.deputy.broker.storage.jooq.Tables.CLIENTS;
+import static dev.deputy.broker.storage.jooq.Tables.CLIENT_ACTIVITY;
 import static dev.deputy.broker.storage.jooq.Tables.CONNECTORS;
 import static dev.deputy.broker.storage.jooq.Tables.CONSENTS;
 import static dev.deputy.broker.storage.jooq.Tables.REFRESH_TOKENS;
@@ -94,6 +106,138 @@ final class JooqFederationStores {
         public void delete(String tenantId, String clientId) {
             db.tx(dsl -> dsl.deleteFrom(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.eq(clientId)))
                     .execute());
+        }
+
+        /** A URL client id (a Client ID Metadata Document's), as ClientIdMetadataDocuments.looksLikeUrl says. */
+        private static Condition url(Field<String> id) {
+            return id.startsWith("https://").or(id.startsWith("http://"));
+        }
+
+        /**
+         * The client ids of the list that match {@code q}: the rows, and the URL client ids seen (client_activity,
+         * consents) without a row; each cut at the cursor ({@code keyset}) and, when {@code limit > 0}, ordered and
+         * limited on its own before the union.
+         */
+        private static Select<Record1<String>> union(org.jooq.DSLContext dsl, String tenantId, ClientQuery q,
+                                                     java.util.function.Function<Field<String>, Condition> keyset,
+                                                     boolean backwards, int limit) {
+            List<Condition> row = new ArrayList<>();
+            row.add(CLIENTS.TENANT_ID.eq(tenantId));
+            if (q.kind() != null) {
+                row.add(q.kind().equals("api")
+                        ? CLIENTS.MANAGED_BY.notIn(ClientQuery.KINDS.stream().filter(k -> !k.equals("api")).toList())
+                        : CLIENTS.MANAGED_BY.eq(q.kind()));
+            }
+            if (q.internal() != null) {
+                row.add(CLIENTS.INTERNAL.eq(q.internal()));
+            }
+            if (q.search() != null) {
+                row.add(DSL.lower(CLIENTS.CLIENT_ID).contains(q.search()).or(DSL.lower(CLIENTS.NAME).contains(q.search())));
+            }
+            Select<Record1<String>> union = cut(dsl.select(CLIENTS.CLIENT_ID).from(CLIENTS), row, CLIENTS.CLIENT_ID,
+                    keyset, backwards, limit);
+            if ((q.kind() == null || q.kind().equals("cimd")) && !Boolean.TRUE.equals(q.internal())) {
+                union = union.union(cut(dsl.select(CLIENT_ACTIVITY.CLIENT_ID).from(CLIENT_ACTIVITY),
+                        seen(tenantId, q, CLIENT_ACTIVITY.TENANT_ID, CLIENT_ACTIVITY.CLIENT_ID), CLIENT_ACTIVITY.CLIENT_ID,
+                        keyset, backwards, limit));
+                union = union.union(cut(dsl.selectDistinct(CONSENTS.CLIENT_ID).from(CONSENTS),
+                        seen(tenantId, q, CONSENTS.TENANT_ID, CONSENTS.CLIENT_ID), CONSENTS.CLIENT_ID,
+                        keyset, backwards, limit));
+            }
+            return union;
+        }
+
+        /** A metadata-document client seen in this table: a URL client id of the tenant without a row. */
+        private static List<Condition> seen(String tenantId, ClientQuery q, Field<String> tenant, Field<String> id) {
+            List<Condition> c = new ArrayList<>();
+            c.add(tenant.eq(tenantId));
+            c.add(url(id));
+            c.add(DSL.notExists(DSL.selectOne().from(CLIENTS).where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.eq(id)))));
+            if (q.search() != null) {
+                c.add(DSL.lower(id).contains(q.search()));
+            }
+            return c;
+        }
+
+        private static Select<Record1<String>> cut(org.jooq.SelectJoinStep<Record1<String>> from, List<Condition> where,
+                                                   Field<String> id,
+                                                   java.util.function.Function<Field<String>, Condition> keyset,
+                                                   boolean backwards, int limit) {
+            List<Condition> all = new ArrayList<>(where);
+            if (keyset != null) {
+                all.add(keyset.apply(id));
+            }
+            if (limit <= 0) {
+                return from.where(all);
+            }
+            return from.where(all).orderBy(backwards ? id.desc() : id.asc()).limit(limit);
+        }
+
+        @Override
+        public ClientQuery.Page page(String tenantId, ClientQuery q, String after, String before, int limit) {
+            // each source is one index range in client-id order (clients and client_activity by their keys, consents
+            // by (tenant_id, client_id), V210), cut at the cursor and the page size before the union
+            boolean backwards = after == null && before != null;
+            java.util.function.Function<Field<String>, Condition> keyset = after != null ? f -> f.gt(after)
+                    : before != null ? f -> f.lt(before) : null;
+            List<String> ids = db.read(dsl -> {
+                org.jooq.Table<Record1<String>> u = union(dsl, tenantId, q, keyset, backwards, limit + 1)
+                        .asTable("listed", "cid");
+                Field<String> cid = u.field("cid", String.class);
+                return dsl.select(cid).from(u).orderBy(backwards ? cid.desc() : cid.asc()).limit(limit + 1).fetch(cid);
+            });
+            List<String> page = new ArrayList<>(ids.subList(0, Math.min(limit, ids.size())));
+            boolean more = ids.size() > limit;
+            if (backwards) {
+                java.util.Collections.reverse(page);
+            }
+            int total = page.isEmpty() && after == null && before == null ? 0
+                    : db.read(dsl -> dsl.fetchCount(union(dsl, tenantId, q, null, false, 0)));
+            return new ClientQuery.Page(listed(tenantId, page), more, total);
+        }
+
+        /** The clients of these ids as the list shows them, in this order: the rows (sealed), the last tokens. */
+        private List<ClientQuery.Listed> listed(String tenantId, List<String> ids) {
+            if (ids.isEmpty()) {
+                return List.of();
+            }
+            Map<String, OAuthClient> rows = new LinkedHashMap<>();
+            sealed.valid(SealedRows.CLIENT, () -> db.read(dsl -> dsl.selectFrom(CLIENTS)
+                    .where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.in(ids))).fetch()))
+                    .stream().map(Clients::map).forEach(c -> rows.put(c.clientId(), c));
+            Map<String, Long> last = new LinkedHashMap<>();
+            db.read(dsl -> dsl.select(CLIENT_ACTIVITY.CLIENT_ID, CLIENT_ACTIVITY.LAST_TOKEN_AT).from(CLIENT_ACTIVITY)
+                    .where(CLIENT_ACTIVITY.TENANT_ID.eq(tenantId).and(CLIENT_ACTIVITY.CLIENT_ID.in(ids))).fetch())
+                    .forEach(r -> last.put(r.value1(), r.value2()));
+            List<ClientQuery.Listed> out = new ArrayList<>();
+            for (String id : ids) {
+                OAuthClient c = rows.get(id);
+                if (c == null && !(id.startsWith("https://") || id.startsWith("http://"))) {
+                    continue; // a row whose seal did not verify: not listed, as list() does not
+                }
+                out.add(new ClientQuery.Listed(id, c, last.get(id)));
+            }
+            return out;
+        }
+
+        @Override
+        public Optional<ClientQuery.Listed> listed(String tenantId, String clientId) {
+            Optional<OAuthClient> row = find(tenantId, clientId);
+            if (row.isEmpty()) {
+                boolean url = clientId.startsWith("https://") || clientId.startsWith("http://");
+                boolean seen = url && db.read(dsl -> dsl.fetchExists(DSL.selectOne().from(CLIENT_ACTIVITY)
+                        .where(CLIENT_ACTIVITY.TENANT_ID.eq(tenantId).and(CLIENT_ACTIVITY.CLIENT_ID.eq(clientId))))
+                        || dsl.fetchExists(DSL.selectOne().from(CONSENTS)
+                        .where(CONSENTS.TENANT_ID.eq(tenantId).and(CONSENTS.CLIENT_ID.eq(clientId)))));
+                if (!seen || db.read(dsl -> dsl.fetchExists(DSL.selectOne().from(CLIENTS)
+                        .where(CLIENTS.TENANT_ID.eq(tenantId).and(CLIENTS.CLIENT_ID.eq(clientId)))))) {
+                    return Optional.empty(); // unknown, or a row whose seal did not verify
+                }
+            }
+            Long last = db.read(dsl -> dsl.select(CLIENT_ACTIVITY.LAST_TOKEN_AT).from(CLIENT_ACTIVITY)
+                    .where(CLIENT_ACTIVITY.TENANT_ID.eq(tenantId).and(CLIENT_ACTIVITY.CLIENT_ID.eq(clientId)))
+                    .fetchOptional().map(Record1::value1).orElse(null));
+            return Optional.of(new ClientQuery.Listed(clientId, row.orElse(null), last));
         }
     }
 
@@ -239,6 +383,19 @@ final class JooqFederationStores {
         }
 
         @Override
+        public Map<String, User> findAll(String tenantId, Collection<String> ids) {
+            Map<String, User> out = new LinkedHashMap<>();
+            if (ids.isEmpty()) {
+                return out;
+            }
+            Set<String> wanted = new LinkedHashSet<>(ids);
+            sealed.valid(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS)
+                    .where(USERS.TENANT_ID.eq(tenantId).and(USERS.ID.in(wanted))).fetch()))
+                    .stream().map(Users::map).forEach(u -> out.put(u.id(), u));
+            return out;
+        }
+
+        @Override
         public List<User> findByHint(String tenantId, String hint) {
             // indexes users_upstream (sub) and users_email (V190); the e-mail compared case-insensitively below
             List<User> found = sealed.valid(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS)
@@ -303,6 +460,54 @@ final class JooqFederationStores {
                     .where(CONSENTS.TENANT_ID.eq(tenantId).and(userId == null ? org.jooq.impl.DSL.trueCondition()
                             : CONSENTS.USER_ID.eq(userId)))
                     .orderBy(CONSENTS.GRANTED_AT).fetch())).stream().map(Consents::map).toList();
+        }
+
+        @Override
+        public ConsentQuery.Page page(String tenantId, ConsentQuery q, ConsentQuery.Cursor after,
+                                      ConsentQuery.Cursor before, int limit) {
+            // the filters in SQL (the user's through its row: id, sub, e-mail, name), newest first by the
+            // (tenant_id, granted_at, user_id, client_id, resource_id) index (V210): a page reads its own rows
+            List<Condition> where = new ArrayList<>();
+            where.add(CONSENTS.TENANT_ID.eq(tenantId));
+            if (q.user() != null) {
+                String lower = q.user().toLowerCase(Locale.ROOT);
+                where.add(CONSENTS.USER_ID.eq(q.user()).or(DSL.exists(DSL.selectOne().from(USERS)
+                        .where(USERS.TENANT_ID.eq(CONSENTS.TENANT_ID).and(USERS.ID.eq(CONSENTS.USER_ID))
+                                .and(USERS.UPSTREAM_SUB.eq(q.user()).or(DSL.lower(USERS.EMAIL).eq(lower))
+                                        .or(DSL.lower(USERS.NAME).contains(lower)))))));
+            }
+            if (q.client() != null) {
+                where.add(CONSENTS.CLIENT_ID.eq(q.client())
+                        .or(DSL.lower(CONSENTS.CLIENT_ID).contains(q.client().toLowerCase(Locale.ROOT))));
+            }
+            var key = DSL.row(CONSENTS.GRANTED_AT, CONSENTS.USER_ID, CONSENTS.CLIENT_ID, CONSENTS.RESOURCE_ID);
+            boolean backwards = after == null && before != null;
+            List<Condition> page = new ArrayList<>(where);
+            // the plain bound on granted_at makes the cursor a range of the index: MariaDB does not seek on the row
+            // comparison alone (it reads the tenant's entries from the end up to the cursor: 25,101 index reads for
+            // the page after 25,000 consents, 101 with the bound; docs/benchmarks.md)
+            if (after != null) {
+                page.add(CONSENTS.GRANTED_AT.le(after.grantedAt()));
+                page.add(key.lt(after.grantedAt(), after.userId(), after.clientId(), after.resourceId()));
+            } else if (before != null) {
+                page.add(CONSENTS.GRANTED_AT.ge(before.grantedAt()));
+                page.add(key.gt(before.grantedAt(), before.userId(), before.clientId(), before.resourceId()));
+            }
+            List<org.jooq.SortField<?>> order = backwards
+                    ? List.of(CONSENTS.GRANTED_AT.asc(), CONSENTS.USER_ID.asc(), CONSENTS.CLIENT_ID.asc(), CONSENTS.RESOURCE_ID.asc())
+                    : List.of(CONSENTS.GRANTED_AT.desc(), CONSENTS.USER_ID.desc(), CONSENTS.CLIENT_ID.desc(), CONSENTS.RESOURCE_ID.desc());
+            List<Consent> rows = new ArrayList<>(sealed.valid(SealedRows.CONSENT, () -> db.read(dsl -> dsl.selectFrom(CONSENTS)
+                    .where(page).orderBy(order).limit(limit + 1).fetch())).stream().map(Consents::map).toList());
+            boolean more = rows.size() > limit;
+            if (more) {
+                rows = new ArrayList<>(rows.subList(0, limit));
+            }
+            if (backwards) {
+                java.util.Collections.reverse(rows);
+            }
+            int total = rows.isEmpty() && after == null && before == null ? 0
+                    : db.read(dsl -> dsl.fetchCount(CONSENTS, DSL.and(where)));
+            return new ConsentQuery.Page(List.copyOf(rows), more, total);
         }
     }
 

@@ -1,33 +1,20 @@
 package dev.deputy.broker.admin;
 
-import com.nimbusds.oauth2.sdk.util.URLUtils;
-import dev.deputy.broker.admin.signin.ConsoleSettings;
+import dev.deputy.broker.admin.ConsoleFixture.Browser;
 import dev.deputy.broker.audit.AuditEntry;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
-import no.nav.security.mock.oauth2.token.OAuth2TokenCallback;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.CookieManager;
-import java.net.HttpCookie;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -43,12 +30,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class ConsoleAdminContract {
-    static final String CLIENT_ID = "deputy-console";
-    static final String MFA_ACR = "urn:corp:mfa";
+    static final String CLIENT_ID = ConsoleFixture.CLIENT_ID;
+    static final String MFA_ACR = ConsoleFixture.MFA_ACR;
     static final String A = "/admin/t/acme";
     static final String B = "/admin/t/payments-eu";
     static final String OWNER = "zoë.müller@corp.example";
 
+    ConsoleFixture fx;
     MockOAuth2Server idp;
     ManageBroker broker;
 
@@ -56,33 +44,24 @@ abstract class ConsoleAdminContract {
 
     @BeforeAll
     void start() {
-        idp = new MockOAuth2Server();
-        idp.start();
-        Path root = ManageBroker.newRoot();
-        ManageBroker.write(root.resolve("config/tenants/acme/tenant.yml"), "display_name: Acme\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/roles/deploy-reader.yml"), "scopes: [deploy.read]\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/roles/prod-deployer.yml"), "scopes: [deploy.write]\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/roles/treasury.mover.yml"), "scopes: [payments.move]\nprivileged: true\n");
-        ManageBroker.write(root.resolve("config/tenants/payments-eu/tenant.yml"), "display_name: Payments EU\n");
-        Map<String, String> env = new HashMap<>();
-        env.put("DEPUTY_CONSOLE_ISSUER", idp.issuerUrl("corp-admins").toString());
-        env.put("DEPUTY_CONSOLE_CLIENT_ID", CLIENT_ID);
-        env.put("DEPUTY_CONSOLE_CLIENT_SECRET", "console-s3cret");
-        env.put("DEPUTY_CONSOLE_ROLE_MAP", "Deputy Admins=super_admin; acme-ops=tenant_admin:acme;"
-                + " Sicherheit & Prüfung=auditor:*; engineers=agent_owner");
-        env.put("DEPUTY_CONSOLE_STEP_UP_ACR", MFA_ACR);
-        env.put("DEPUTY_CONSOLE_STEP_UP_MAX_AGE", "300");
-        env.put("DEPUTY_CONSOLE_PRIVILEGED_ROLES", "prod-deployer");
-        broker = ManageBroker.start(root, mariadbAndRedis(), ConsoleSettings.properties(env::get));
+        fx = ConsoleFixture.start(mariadbAndRedis(), root -> {
+            ConsoleFixture.write(root, "config/tenants/acme/tenant.yml", "display_name: Acme\n");
+            ConsoleFixture.write(root, "config/tenants/acme/roles/deploy-reader.yml", "scopes: [deploy.read]\n");
+            ConsoleFixture.write(root, "config/tenants/acme/roles/prod-deployer.yml", "scopes: [deploy.write]\n");
+            ConsoleFixture.write(root, "config/tenants/acme/roles/treasury.mover.yml", "scopes: [payments.move]\nprivileged: true\n");
+            ConsoleFixture.write(root, "config/tenants/payments-eu/tenant.yml", "display_name: Payments EU\n");
+        }, Map.of("DEPUTY_CONSOLE_ROLE_MAP", "Deputy Admins=super_admin; acme-ops=tenant_admin:acme;"
+                        + " Sicherheit & Prüfung=auditor:*; engineers=agent_owner",
+                "DEPUTY_CONSOLE_STEP_UP_MAX_AGE", "300",
+                "DEPUTY_CONSOLE_PRIVILEGED_ROLES", "prod-deployer"));
+        idp = fx.idp;
+        broker = fx.broker;
     }
 
     @AfterAll
     void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-        if (idp != null) {
-            idp.shutdown();
+        if (fx != null) {
+            fx.close();
         }
     }
 
@@ -90,7 +69,7 @@ abstract class ConsoleAdminContract {
 
     @Test
     void aSuperAdminSignsInAndCallsTheAdminApiWithTheSessionCookie() {
-        Browser b = new Browser();
+        Browser b = fx.browser();
         HttpResponse<String> page = b.signIn("jonathan.christopher.williams", List.of("Deputy Admins"), "pwd", null);
         assertEquals(200, page.statusCode(), page.body());
         assertTrue(page.body().contains("jonathan.christopher.williams@corp.example"), page.body());
@@ -121,7 +100,7 @@ abstract class ConsoleAdminContract {
 
     @Test
     void someoneInNoMappedGroupIsNotSignedIn() {
-        Browser b = new Browser();
+        Browser b = fx.browser();
         HttpResponse<String> page = b.signIn("mallory", List.of("contractors", "Deputy Admins "), "pwd", null);
         assertEquals(200, page.statusCode());
         assertTrue(page.uri().toString().endsWith("/console/signed-out?error=not_an_admin"), page.uri().toString());
@@ -137,7 +116,7 @@ abstract class ConsoleAdminContract {
 
     @Test
     void aTenantAdminOfOneTenantIsRefusedInAnother() {
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("zoë-ops", List.of("acme-ops"), "pwd", null);
         String csrf = b.csrf();
         assertEquals(200, b.get(broker.url() + A + "/agents").statusCode());
@@ -162,7 +141,7 @@ abstract class ConsoleAdminContract {
     void anAuditorReadsEverythingAndChangesNothing() {
         String id = "audited-bot-" + suffix();
         assertEquals(201, broker.post(A + "/agents", agentJson(id, "alice@corp.example", "deploy-reader")).statusCode());
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("sécurité.auditor", List.of("Sicherheit & Prüfung"), "pwd", null);
         String csrf = b.csrf();
         assertEquals(200, b.get(broker.url() + A + "/agents/" + id).statusCode());
@@ -185,7 +164,7 @@ abstract class ConsoleAdminContract {
         String theirs = "bob-helper-" + suffix();
         assertEquals(201, broker.post(A + "/agents", agentJson(mine, OWNER, "deploy-reader")).statusCode());
         assertEquals(201, broker.post(A + "/agents", agentJson(theirs, "bob@corp.example", "deploy-reader")).statusCode());
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("00u-zoe", List.of("engineers"), "pwd", OWNER);
         String csrf = b.csrf();
         List<Object> listed = new ArrayList<>();
@@ -211,7 +190,7 @@ abstract class ConsoleAdminContract {
 
     @Test
     void aCrossSitePostWithTheCookieButNoCsrfTokenIsRefused() {
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("ops.lead", List.of("acme-ops"), "pwd", null);
         String id = "csrf-bot-" + suffix();
         // what a hostile page's auto-submitted form (or fetch with credentials) sends: the cookie rides along, no token
@@ -233,7 +212,7 @@ abstract class ConsoleAdminContract {
     void aPrivilegedActionAsksForStepUpThenSucceedsAfterAnMfaSignIn() {
         String id = "stepup-bot-" + suffix();
         assertEquals(201, broker.post(A + "/agents", agentJson(id, "a@corp.example", "deploy-reader")).statusCode());
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
         HttpResponse<String> r = b.post(broker.url() + A + "/agents/" + id + "/revoke", "{}", b.csrf());
         assertEquals(401, r.statusCode(), r.body());
@@ -293,13 +272,13 @@ abstract class ConsoleAdminContract {
         // the other broker-wide routes stay a super admin's
         assertEquals(403, bearer(token, "GET", "/admin/credentials", null).statusCode());
         // console admins: a tenant admin of acme, an auditor of every tenant, a super admin
-        Browser ops = new Browser();
+        Browser ops = fx.browser();
         ops.signIn("zoë-ops", List.of("acme-ops"), "pwd", null);
         assertEquals(List.of("acme"), tenantIds(ops.get(broker.url() + "/admin/tenants").body()));
-        Browser auditor = new Browser();
+        Browser auditor = fx.browser();
         auditor.signIn("sécurité.auditor", List.of("Sicherheit & Prüfung"), "pwd", null);
         assertEquals(List.of("acme", "demo", "payments-eu"), tenantIds(auditor.get(broker.url() + "/admin/tenants").body()));
-        Browser root = new Browser();
+        Browser root = fx.browser();
         root.signIn("jonathan.christopher.williams", List.of("Deputy Admins"), "pwd", null);
         assertEquals(List.of("acme", "demo", "payments-eu"), tenantIds(root.get(broker.url() + "/admin/tenants").body()));
     }
@@ -331,7 +310,7 @@ abstract class ConsoleAdminContract {
             assertEquals("generated", status.get("source"));
             assertNotNull(status.get("last_used_at"));
             // a console super admin sees it (API and landing page)
-            Browser b = new Browser();
+            Browser b = fx.browser();
             b.signIn("root.admin", List.of("Deputy Admins"), "pwd", null);
             assertEquals(status.get("last_used_at"), ManageBroker.json(b.get(broker.url() + "/admin/break-glass").body()).get("last_used_at"));
             assertTrue(b.get(broker.url() + "/console").body().contains("Break-glass credential"));
@@ -362,7 +341,7 @@ abstract class ConsoleAdminContract {
 
     @Test
     void signingOutEndsTheSessionEverywhereAndGoesToTheIdp() {
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
         String cookie = b.sessionCookie();
         assertEquals(403, b.postForm(broker.url() + "/console/logout", Map.of()).statusCode(), "no CSRF token: no sign-out");
@@ -400,7 +379,7 @@ abstract class ConsoleAdminContract {
         assertEquals(201, broker.post(A + "/agents", """
                 {"id":"%s","name":"Zoë <script>alert(1)</script>","owner":"zoë@corp.example","environment":"prod","auth_method":"private_key_jwt","jwks":%s}"""
                 .formatted(odd, TestKeys.publicJwks())).statusCode());
-        Browser b = new Browser();
+        Browser b = fx.browser();
         assertEquals(303, b.get(broker.url() + "/console/t/acme/agents").statusCode(), "not signed in: to the sign-in");
         b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
         String pages = broker.url() + "/console/t/acme/agents";
@@ -469,7 +448,7 @@ abstract class ConsoleAdminContract {
     void anAuditorSeesAgentPagesWithoutButtonsAndAForgedPostIsRefused() {
         String id = "audited.page-bot-" + suffix();
         assertEquals(201, broker.post(A + "/agents", agentJson(id, "alice@corp.example", "deploy-reader")).statusCode());
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("sécurité.auditor", List.of("Sicherheit & Prüfung"), "pwd", null);
         String agent = broker.url() + "/console/t/acme/agents/" + id;
         HttpResponse<String> list = b.get(broker.url() + "/console/t/acme/agents?q=" + id);
@@ -492,7 +471,7 @@ abstract class ConsoleAdminContract {
         String theirs = "bob.page-helper-" + suffix();
         assertEquals(201, broker.post(A + "/agents", agentJson(mine, OWNER, null)).statusCode());
         assertEquals(201, broker.post(A + "/agents", agentJson(theirs, "bob@corp.example", null)).statusCode());
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("00u-zoe", List.of("engineers"), "pwd", OWNER);
         String list = b.get(broker.url() + "/console/t/acme/agents").body();
         assertTrue(list.contains(mine), list);
@@ -507,9 +486,9 @@ abstract class ConsoleAdminContract {
 
     @Test
     void theConsoleCreateFormFollowsTheApisRules() {
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
-        String form = broker.url() + "/console/t/acme/agents/new";
+        String form = broker.url() + "/console/t/acme/new-agent";
         HttpResponse<String> page = b.get(form);
         assertEquals(200, page.statusCode(), page.body());
         assertTrue(page.body().contains("name=\"_csrf\"") && page.body().contains("<code>deploy-reader</code>"), page.body());
@@ -579,7 +558,7 @@ abstract class ConsoleAdminContract {
         for (int i = 0; i < others.length; i++) {
             String[] who = others[i];
             String theirId = id + "-other-" + i;
-            Browser o = new Browser();
+            Browser o = fx.browser();
             o.signIn(who[0], List.of(who[1]), "pwd", i == 1 ? OWNER : null);
             HttpResponse<String> none = o.get(form);
             assertEquals(403, none.statusCode(), none.body());
@@ -593,6 +572,87 @@ abstract class ConsoleAdminContract {
         }
     }
 
+    @Test
+    void anAgentWhoseIdIsNewHasItsPageAndTheCreateFormLivesBesideTheList() {
+        // the create form is not under …/agents/: an agent whose id is "new" (a valid id) keeps its own page
+        if (broker.get(A + "/agents/new").statusCode() == 404) {
+            assertEquals(201, broker.post(A + "/agents", agentJson("new", OWNER, "deploy-reader")).statusCode());
+        }
+        Browser b = fx.browser();
+        b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
+        HttpResponse<String> page = b.get(broker.url() + "/console/t/acme/agents/new");
+        assertEquals(200, page.statusCode(), page.body());
+        assertTrue(page.body().contains("Bot new") && page.body().contains(OWNER), "the agent's page: " + page.body());
+        assertFalse(page.body().contains("id=\"create-agent\""), "not the create form");
+        HttpResponse<String> confirm = b.get(broker.url() + "/console/t/acme/agents/new/suspend");
+        assertEquals(200, confirm.statusCode(), confirm.body());
+        assertTrue(confirm.body().contains("id=\"confirm\""), confirm.body());
+        HttpResponse<String> done = b.postForm(broker.url() + "/console/t/acme/agents/new/suspend",
+                Map.of("_csrf", b.csrf(), "reason", "id-new check – zoë"));
+        assertEquals(303, done.statusCode(), done.body());
+        assertEquals("/console/t/acme/agents/new", done.headers().firstValue("Location").orElseThrow());
+        assertEquals("suspended", status("new"));
+        assertEquals(303, b.postForm(broker.url() + "/console/t/acme/agents/new/resume", Map.of("_csrf", b.csrf()))
+                .statusCode(), "resumed");
+        assertEquals("active", status("new"));
+        HttpResponse<String> form = b.get(broker.url() + "/console/t/acme/new-agent");
+        assertEquals(200, form.statusCode(), form.body());
+        assertTrue(form.body().contains("id=\"create-agent\"") && form.body().contains("action=\"/console/t/acme/new-agent\""),
+                form.body());
+        assertTrue(b.get(broker.url() + "/console/t/acme/agents").body().contains("href=\"/console/t/acme/new-agent\""),
+                "the list links the form");
+    }
+
+    @Test
+    void rotatingACertificateThroughTheApiIsPrivilegedAsRotateAndRevokeAre() {
+        String id = "treasury.mtls-bot-" + suffix();
+        assertEquals(201, broker.post(A + "/agents", """
+                {"id":"%s","name":"Zoë’s mTLS bot","owner":"%s","environment":"prod","auth_method":"tls_client_auth"}"""
+                .formatted(id, OWNER)).statusCode());
+        String path = A + "/agents/" + id + "/certificates";
+
+        // a console session with a password sign-in: issuing is allowed, rotating asks for step-up (401, audited)
+        Browser b = fx.browser();
+        b.signIn("jonathan.christopher.williams", List.of("acme-ops"), "pwd", null);
+        assertEquals(200, b.post(broker.url() + path, certificateRequest(id, false), b.csrf()).statusCode(), "a certificate without rotation");
+        int before = broker.audit("acme").size();
+        HttpResponse<String> r = b.post(broker.url() + path, certificateRequest(id, true), b.csrf());
+        assertEquals(401, r.statusCode(), r.body());
+        String challenge = r.headers().firstValue("WWW-Authenticate").orElse("");
+        assertTrue(challenge.startsWith("Bearer error=\"insufficient_user_authentication\""), challenge);
+        assertTrue(challenge.contains("acr_values=\"" + MFA_ACR + "\""), challenge);
+        assertEquals("insufficient_user_authentication", ManageBroker.json(r.body()).get("error"));
+        List<AuditEntry> after = broker.audit("acme").subList(before, broker.audit("acme").size());
+        assertEquals(1, after.stream().filter(e -> e.type().equals("admin.request.rejected")).count(), "audited once");
+        assertEquals(0, after.stream().filter(e -> e.type().startsWith("agent.certificate")).count(), "nothing issued");
+        assertEquals(path, ManageBroker.json(after.stream().filter(e -> e.type().equals("admin.request.rejected"))
+                .findFirst().orElseThrow().details()).get("path"));
+        b.stepUp("jonathan.christopher.williams", List.of("acme-ops"));
+        HttpResponse<String> ok = b.post(broker.url() + path, certificateRequest(id, true), b.csrf());
+        assertEquals(200, ok.statusCode(), ok.body());
+
+        // automation: the privileged capability decides, as for revoke (403 without it, no MFA challenge)
+        String plain = "ci.certs-" + suffix();
+        String priv = "ci.certs-priv-" + suffix();
+        Map<String, Object> p1 = ManageBroker.json(broker.post("/admin/credentials",
+                "{\"client_id\":\"" + plain + "\",\"role\":\"tenant_admin\",\"tenants\":[\"acme\"]}").body());
+        Map<String, Object> p2 = ManageBroker.json(broker.post("/admin/credentials",
+                "{\"client_id\":\"" + priv + "\",\"role\":\"tenant_admin\",\"tenants\":[\"acme\"],\"privileged\":true}").body());
+        String plainToken = token(plain, (String) p1.get("client_secret"));
+        String privToken = token(priv, (String) p2.get("client_secret"));
+        assertEquals(200, bearer(plainToken, "POST", path, certificateRequest(id, false)).statusCode(), "issuing is not privileged");
+        HttpResponse<String> refused = bearer(plainToken, "POST", path, certificateRequest(id, true));
+        assertEquals(403, refused.statusCode(), refused.body());
+        assertTrue(refused.headers().firstValue("WWW-Authenticate").isEmpty(), "no MFA challenge for automation");
+        assertEquals(200, bearer(privToken, "POST", path, certificateRequest(id, true)).statusCode());
+        assertEquals(200, broker.post(path, certificateRequest(id, true)).statusCode(), "the break-glass credential is privileged");
+    }
+
+    static String certificateRequest(String agent, boolean rotate) {
+        return json(Map.of("csr", dev.deputy.broker.oauth.TestKeys.csr(dev.deputy.broker.oauth.TestKeys.ecKeyPair("secp256r1"), agent),
+                "ttl", "1h", "rotate", rotate, "overlap", "5m"));
+    }
+
     String status(String id) {
         return (String) ManageBroker.json(broker.get(A + "/agents/" + id).body()).get("status");
     }
@@ -604,13 +664,11 @@ abstract class ConsoleAdminContract {
     // ------------------------------------------------------------------------------------------ helpers
 
     static String agentJson(String id, String owner, String role) {
-        return """
-                {"id":"%s","name":"Bot %s","owner":"%s","environment":"staging",%s"auth_method":"private_key_jwt","jwks":%s}"""
-                .formatted(id, id, owner, role == null ? "" : "\"roles\":[\"" + role + "\"],", TestKeys.publicJwks());
+        return ConsoleFixture.agentJson(id, owner, role);
     }
 
     static String suffix() {
-        return UUID.randomUUID().toString().substring(0, 8);
+        return ConsoleFixture.suffix();
     }
 
     AuditEntry last(String tenant, String type) {
@@ -641,169 +699,14 @@ abstract class ConsoleAdminContract {
     }
 
     static String json(Object o) {
-        try {
-            return ManageBroker.JSON.writeValueAsString(o);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return ConsoleFixture.json(o);
     }
 
     static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+        return ConsoleFixture.enc(s);
     }
 
     static Map<String, String> query(String location) {
-        Map<String, String> out = new LinkedHashMap<>();
-        URLUtils.parseParameters(URI.create(location).getRawQuery()).forEach((k, v) -> out.put(k, v.get(0)));
-        return out;
-    }
-
-    /** The admin IdP's next token response: an ID token for {@code sub} with these claims, audience the console client. */
-    record IdTokenClaims(String sub, Map<String, Object> claims) implements OAuth2TokenCallback {
-        @Override
-        public String issuerId() {
-            return "corp-admins";
-        }
-
-        @Override
-        public String subject(com.nimbusds.oauth2.sdk.TokenRequest tokenRequest) {
-            return sub;
-        }
-
-        @Override
-        public String typeHeader(com.nimbusds.oauth2.sdk.TokenRequest tokenRequest) {
-            return "JWT";
-        }
-
-        @Override
-        public List<String> audience(com.nimbusds.oauth2.sdk.TokenRequest tokenRequest) {
-            return List.of(CLIENT_ID);
-        }
-
-        @Override
-        public Map<String, Object> addClaims(com.nimbusds.oauth2.sdk.TokenRequest tokenRequest) {
-            return claims;
-        }
-
-        @Override
-        public long tokenExpiry() {
-            return 3600;
-        }
-    }
-
-    /** A browser: a cookie jar, redirects followed by hand (so each hop can be looked at). */
-    final class Browser {
-        private final CookieManager jar = new CookieManager();
-        private final HttpClient http = HttpClient.newBuilder().cookieHandler(jar).followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(Duration.ofSeconds(5)).build();
-        String sessionSetCookie;
-        Map<String, String> lastAuthorizeQuery;
-
-        HttpRequest.Builder req(String uri) {
-            return HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(60));
-        }
-
-        HttpResponse<String> get(String uri) {
-            return send(req(uri).GET());
-        }
-
-        HttpResponse<String> post(String uri, String json, String csrf) {
-            return send(req(uri).header("Content-Type", "application/json").header("X-CSRF-Token", csrf)
-                    .POST(HttpRequest.BodyPublishers.ofString(json)));
-        }
-
-        HttpResponse<String> postForm(String uri, Map<String, String> form) {
-            Map<String, List<String>> p = new LinkedHashMap<>();
-            form.forEach((k, v) -> p.put(k, List.of(v)));
-            return send(req(uri).header("Content-Type", "application/x-www-form-urlencoded")
-                    .POST(HttpRequest.BodyPublishers.ofString(URLUtils.serializeParameters(p))));
-        }
-
-        HttpResponse<String> send(HttpRequest.Builder r) {
-            try {
-                return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
-
-        static HttpResponse<String> raw(HttpRequest r) {
-            try {
-                return HttpClient.newHttpClient().send(r, HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
-
-        /** Follows redirects from {@code uri}; remembers the IdP authorization request and the session Set-Cookie. */
-        HttpResponse<String> follow(String uri) {
-            if (uri.contains("/authorize")) {
-                lastAuthorizeQuery = query(uri);
-            }
-            HttpResponse<String> r = get(uri);
-            for (int i = 0; i < 10 && r.statusCode() / 100 == 3; i++) {
-                String next = r.uri().resolve(r.headers().firstValue("Location").orElseThrow()).toString();
-                if (next.contains("/authorize")) {
-                    lastAuthorizeQuery = query(next);
-                }
-                r.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith("deputy_console=dpc_"))
-                        .findFirst().ifPresent(c -> sessionSetCookie = c);
-                r = get(next);
-            }
-            return r;
-        }
-
-        HttpResponse<String> signIn(String sub, List<String> groups, String amr, String email) {
-            enqueue(sub, groups, List.of(amr), null, email);
-            return follow(broker.url() + "/console");
-        }
-
-        /**
-         * The console's step-up with an MFA sign-in; returns the authorization request's parameters. With
-         * {@code prompt=login} the IdP shows its login form: it is filled in (user name, the ID token's claims).
-         */
-        Map<String, String> stepUp(String sub, List<String> groups) {
-            Map<String, Object> claims = enqueue(sub, groups, List.of("pwd", "otp"), MFA_ACR, null);
-            HttpResponse<String> form = follow(broker.url() + "/console/step-up");
-            assertEquals(200, form.statusCode(), form.body());
-            assertTrue(form.body().contains("name=\"username\""), "the IdP asks to sign in again: " + form.uri());
-            HttpResponse<String> r = postForm(form.uri().toString(), Map.of("username", sub, "claims", json(claims)));
-            assertEquals(302, r.statusCode(), r.body());
-            HttpResponse<String> page = follow(r.uri().resolve(r.headers().firstValue("Location").orElseThrow()).toString());
-            assertEquals(200, page.statusCode(), page.body());
-            assertEquals("/console", page.uri().getPath(), page.uri().toString());
-            return lastAuthorizeQuery;
-        }
-
-        private Map<String, Object> enqueue(String sub, List<String> groups, List<String> amr, String acr, String email) {
-            Map<String, Object> claims = new HashMap<>();
-            claims.put("groups", groups);
-            claims.put("amr", amr);
-            claims.put("auth_time", System.currentTimeMillis() / 1000);
-            claims.put("email", email != null ? email : sub + "@corp.example");
-            claims.put("email_verified", true);
-            if (acr != null) {
-                claims.put("acr", acr);
-            }
-            idp.enqueueCallback(new IdTokenClaims(sub, claims));
-            return claims;
-        }
-
-        String csrf() {
-            Object t = ManageBroker.json(get(broker.url() + "/admin/whoami").body()).get("csrf_token");
-            assertNotNull(t, "a console session has a CSRF token");
-            return (String) t;
-        }
-
-        String sessionCookie() {
-            return jar.getCookieStore().getCookies().stream().filter(c -> c.getName().equals("deputy_console"))
-                    .map(HttpCookie::getValue).findFirst().orElseThrow();
-        }
+        return ConsoleFixture.query(location);
     }
 }

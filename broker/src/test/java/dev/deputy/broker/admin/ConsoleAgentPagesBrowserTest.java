@@ -1,15 +1,11 @@
 package dev.deputy.broker.admin;
 
-import dev.deputy.broker.admin.signin.ConsoleSettings;
 import dev.deputy.broker.console.BrowserHarness;
-import no.nav.security.mock.oauth2.MockOAuth2Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -24,25 +20,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConsoleAgentPagesBrowserTest {
-    MockOAuth2Server idp;
+    ConsoleFixture console;
     ManageBroker broker;
     BrowserHarness h;
 
     @BeforeAll
     void start() {
         BrowserHarness.assumeAvailable();
-        idp = new MockOAuth2Server();
-        idp.start();
-        Path root = ManageBroker.newRoot();
-        ManageBroker.write(root.resolve("config/tenants/acme/tenant.yml"), "display_name: Acme Payments\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/roles/deploy-reader.yml"), "scopes: [deploy.read]\n");
-        Map<String, String> env = new HashMap<>();
-        env.put("DEPUTY_CONSOLE_ISSUER", idp.issuerUrl("corp-admins").toString());
-        env.put("DEPUTY_CONSOLE_CLIENT_ID", ConsoleAdminContract.CLIENT_ID);
-        env.put("DEPUTY_CONSOLE_CLIENT_SECRET", "console-s3cret");
-        env.put("DEPUTY_CONSOLE_ROLE_MAP", "acme-ops=tenant_admin:acme; Sicherheit & Prüfung=auditor:*");
-        env.put("DEPUTY_CONSOLE_STEP_UP_ACR", ConsoleAdminContract.MFA_ACR);
-        broker = ManageBroker.start(root, false, ConsoleSettings.properties(env::get));
+        console = ConsoleFixture.start(false, root -> {
+            ConsoleFixture.write(root, "config/tenants/acme/tenant.yml", "display_name: Acme Payments\n");
+            ConsoleFixture.write(root, "config/tenants/acme/roles/deploy-reader.yml", "scopes: [deploy.read]\n");
+        }, Map.of());
+        broker = console.broker;
         h = new BrowserHarness(null);
     }
 
@@ -51,50 +40,33 @@ class ConsoleAgentPagesBrowserTest {
         if (h != null) {
             h.close();
         }
-        if (broker != null) {
-            broker.close();
-        }
-        if (idp != null) {
-            idp.shutdown();
+        if (console != null) {
+            console.close();
         }
     }
 
     private void signIn(String sub, List<String> groups, String path) {
-        h.driver.manage().deleteAllCookies();
-        Map<String, Object> claims = new HashMap<>();
-        claims.put("groups", groups);
-        claims.put("amr", List.of("pwd"));
-        claims.put("auth_time", System.currentTimeMillis() / 1000);
-        claims.put("email", sub + "@corp.example");
-        claims.put("email_verified", true);
-        idp.enqueueCallback(new ConsoleAdminContract.IdTokenClaims(sub, claims));
-        h.open(broker.url() + "/console");
-        h.await(d -> d.getCurrentUrl().equals(broker.url() + "/console") && !h.all("a[href^='/console/t/acme/agents']").isEmpty());
-        h.open(broker.url() + path);
-        h.awaitUrl(broker.url() + path);
+        console.signIn(h, sub, groups, false, path);
     }
 
     @Test
     void anAdminSuspendsAnAgentThroughTheConfirmationAndAnAuditorSeesNoButtons() {
         String id = "payments.settlement.reconciler";
-        assertEquals(201, broker.post("/admin/t/acme/agents", ConsoleAdminContract.agentJson(id, "zoë@corp.example", "deploy-reader")).statusCode());
-        assertEquals(201, broker.post("/admin/t/acme/agents", ConsoleAdminContract.agentJson("invoice.matcher", "jonathan.christopher.williams@corp.example", null)).statusCode());
+        assertEquals(201, broker.post("/admin/t/acme/agents", ConsoleFixture.agentJson(id, "zoë@corp.example", "deploy-reader")).statusCode());
+        assertEquals(201, broker.post("/admin/t/acme/agents", ConsoleFixture.agentJson("invoice.matcher", "jonathan.christopher.williams@corp.example", null)).statusCode());
 
         signIn("jonathan.christopher.williams", List.of("acme-ops"), "/console/t/acme/agents");
         assertEquals(2, h.all("tr[data-agent]").size());
-        h.axe("agent list");
-        h.screenshot("console-agents");
+        h.check("agent list", "console-agents");
 
         h.find("tr[data-agent='" + id + "'] a").click();
         h.awaitUrl(broker.url() + "/console/t/acme/agents/" + id);
         assertTrue(h.text("#status").startsWith("active"), h.text("#status"));
-        h.axe("agent detail");
-        h.screenshot("console-agent");
+        h.check("agent detail", "console-agent");
 
         h.find("#actions a[href$='/suspend']").click();
         h.awaitUrl(broker.url() + "/console/t/acme/agents/" + id + "/suspend");
-        h.axe("confirmation");
-        h.screenshot("console-agent-confirm");
+        h.check("confirmation", "console-agent-confirm");
         h.find("#reason").sendKeys("rotating its keys – zoë is away");
         h.find("#confirm button[type=submit]").click();
         h.await(d -> d.getCurrentUrl().endsWith("/agents/" + id) && h.text("#status").startsWith("suspended"));
@@ -106,15 +78,13 @@ class ConsoleAgentPagesBrowserTest {
         h.find("#confirm button[type=submit]").click();
         h.await(d -> !h.all("#refused").isEmpty());
         assertTrue(!h.all("#refused a[href='/console/step-up']").isEmpty());
-        h.axe("step-up needed");
-        h.screenshot("console-step-up-needed");
+        h.check("step-up needed", "console-step-up-needed");
         assertEquals("suspended", ManageBroker.json(broker.get("/admin/t/acme/agents/" + id).body()).get("status"));
 
         signIn("sécurité.auditor", List.of("Sicherheit & Prüfung"), "/console/t/acme/agents/" + id);
         assertTrue(h.all("#actions").isEmpty(), "an auditor sees no buttons");
         assertTrue(h.all("form[method=post]").isEmpty(), "and no form that changes anything");
         assertTrue(!h.all("#read-only").isEmpty());
-        h.axe("agent detail (auditor)");
-        h.screenshot("console-agent-auditor");
+        h.check("agent detail (auditor)", "console-agent-auditor");
     }
 }

@@ -1,17 +1,13 @@
 package dev.deputy.broker.admin;
 
-import dev.deputy.broker.admin.signin.ConsoleSettings;
 import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.console.BrowserHarness;
-import no.nav.security.mock.oauth2.MockOAuth2Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.WebElement;
 
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConsoleAuditPagesBrowserTest {
-    MockOAuth2Server idp;
+    ConsoleFixture console;
     ManageBroker broker;
     ConsoleAuditFixture fx;
     BrowserHarness h;
@@ -38,16 +34,8 @@ class ConsoleAuditPagesBrowserTest {
     @BeforeAll
     void start() {
         BrowserHarness.assumeAvailable();
-        idp = new MockOAuth2Server();
-        idp.start();
-        Path root = ManageBroker.newRoot();
-        ConsoleAuditFixture.writeConfig(root);
-        Map<String, String> env = new HashMap<>();
-        env.put("DEPUTY_CONSOLE_ISSUER", idp.issuerUrl("corp-admins").toString());
-        env.put("DEPUTY_CONSOLE_CLIENT_ID", ConsoleAdminContract.CLIENT_ID);
-        env.put("DEPUTY_CONSOLE_CLIENT_SECRET", "console-s3cret");
-        env.put("DEPUTY_CONSOLE_ROLE_MAP", "acme-ops=tenant_admin:acme; Sicherheit & Prüfung=auditor:*");
-        broker = ManageBroker.start(root, false, ConsoleSettings.properties(env::get));
+        console = ConsoleFixture.start(false, ConsoleAuditFixture::writeConfig, Map.of());
+        broker = console.broker;
         fx = ConsoleAuditFixture.agents(broker);
         h = new BrowserHarness(null);
     }
@@ -57,27 +45,13 @@ class ConsoleAuditPagesBrowserTest {
         if (h != null) {
             h.close();
         }
-        if (broker != null) {
-            broker.close();
-        }
-        if (idp != null) {
-            idp.shutdown();
+        if (console != null) {
+            console.close();
         }
     }
 
     private void signIn(String sub, List<String> groups, String path) {
-        h.driver.manage().deleteAllCookies();
-        Map<String, Object> claims = new HashMap<>();
-        claims.put("groups", groups);
-        claims.put("amr", List.of("pwd"));
-        claims.put("auth_time", System.currentTimeMillis() / 1000);
-        claims.put("email", sub + "@corp.example");
-        claims.put("email_verified", true);
-        idp.enqueueCallback(new ConsoleAdminContract.IdTokenClaims(sub, claims));
-        h.open(broker.url() + "/console");
-        h.await(d -> d.getCurrentUrl().equals(broker.url() + "/console"));
-        h.open(broker.url() + path);
-        h.awaitUrl(broker.url() + path);
+        console.signIn(h, sub, groups, false, path);
     }
 
     @Test
@@ -91,15 +65,13 @@ class ConsoleAuditPagesBrowserTest {
         h.find("#f-type").sendKeys("token.");
         h.find("form.filters button[type=submit]").click();
         h.await(d -> d.getCurrentUrl().contains("user=") && h.all("tr[data-seq]").size() == 3);
-        h.axe("audit search");
-        h.screenshot("console-audit");
+        h.check("audit search", "console-audit");
 
         h.find("tr[data-seq='" + c.seq() + "'] a").click();
         h.awaitUrl(broker.url() + "/console/t/acme/audit/" + c.seq());
         assertEquals(String.valueOf(c.seq()), h.text("#f-seq"));
         assertEquals(c.hash(), h.text("#f-hash"));
-        h.axe("audit entry");
-        h.screenshot("console-audit-entry");
+        h.check("audit entry", "console-audit-entry");
 
         h.find("#chain-link").click();
         h.awaitUrl(broker.url() + "/console/t/acme/audit/" + c.seq() + "/chain");
@@ -107,8 +79,7 @@ class ConsoleAuditPagesBrowserTest {
         assertEquals(List.of(AGENT_A, AGENT_B, AGENT_C), actors);
         assertEquals("files:read", h.find("#chain li.hop[data-actor='" + AGENT_C + "'] code.scopes").getText());
         assertTrue(!h.all("#chain li.tool[data-tool='transfer_funds']").isEmpty());
-        h.axe("delegation chain");
-        h.screenshot("console-audit-chain");
+        h.check("delegation chain", "console-audit-chain");
 
         // live: a token issued now appears without a reload
         h.open(broker.url() + "/console/t/acme/audit/live");
@@ -118,20 +89,17 @@ class ConsoleAuditPagesBrowserTest {
         assertEquals("connected", h.find("#live-status").getAttribute("data-state"));
         assertEquals(200, fx.clientCredentials(AGENT_C).statusCode());
         h.await(d -> !h.all("#live-entries li.audit-entry[data-agent='" + AGENT_C + "'][data-subject='" + AGENT_C + "']").isEmpty());
-        h.axe("live audit");
-        h.screenshot("console-audit-live");
+        h.check("live audit", "console-audit-live");
 
         h.open(broker.url() + "/console/t/acme/audit/verify");
         h.awaitUrl(broker.url() + "/console/t/acme/audit/verify");
         h.find("#verify-form button[type=submit]").click();
         h.await(d -> !h.all("#report[data-ok='true']").isEmpty());
-        h.axe("verify");
-        h.screenshot("console-audit-verify");
+        h.check("verify", "console-audit-verify");
 
         signIn("sécurité.auditor", List.of("Sicherheit & Prüfung"), "/console/t/acme/audit?user=" + ConsoleAuditFixture.enc(user));
         assertTrue(!h.all("#read-only").isEmpty());
         assertTrue(h.all("form[method=post]").isEmpty(), "an auditor's search page changes nothing");
-        h.axe("audit search (auditor)");
-        h.screenshot("console-audit-auditor");
+        h.check("audit search (auditor)", "console-audit-auditor");
     }
 }

@@ -508,7 +508,7 @@ abstract class ConsoleAuditPagesContract {
             claims.put("auth_time", System.currentTimeMillis() / 1000);
             claims.put("email", sub.equals("00u-zoe") ? "zoë.müller@corp.example" : sub + "@corp.example");
             claims.put("email_verified", true);
-            idp.enqueueCallback(new ConsoleAdminContract.IdTokenClaims(sub, claims));
+            idp.enqueueCallback(new ConsoleFixture.IdTokenClaims(sub, claims));
             HttpResponse<String> r = get(broker.url() + "/console");
             for (int i = 0; i < 10 && r.statusCode() / 100 == 3; i++) {
                 r = get(r.uri().resolve(r.headers().firstValue("Location").orElseThrow()).toString());

@@ -1,7 +1,6 @@
 package dev.deputy.broker.admin;
 
-import com.nimbusds.oauth2.sdk.util.URLUtils;
-import dev.deputy.broker.admin.signin.ConsoleSettings;
+import dev.deputy.broker.admin.ConsoleFixture.Browser;
 import dev.deputy.broker.agent.ClientStore;
 import dev.deputy.broker.agent.OAuthClient;
 import dev.deputy.broker.audit.AuditEntry;
@@ -15,33 +14,24 @@ import dev.deputy.broker.grant.refresh.RefreshTokens;
 import dev.deputy.broker.registration.ClientActivityStore;
 import dev.deputy.broker.registration.Registration;
 import dev.deputy.broker.registration.RegistrationStore;
-import no.nav.security.mock.oauth2.MockOAuth2Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.CookieManager;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -70,7 +60,7 @@ abstract class ConsoleCatalogContract {
                 scopes: ["*"]
             """;
 
-    MockOAuth2Server idp;
+    ConsoleFixture fx;
     ManageBroker broker;
     String console;
 
@@ -78,46 +68,35 @@ abstract class ConsoleCatalogContract {
 
     @BeforeAll
     void start() {
-        idp = new MockOAuth2Server();
-        idp.start();
-        Path root = ManageBroker.newRoot();
-        ManageBroker.write(root.resolve("config/tenants/acme/tenant.yml"), "display_name: Acme\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/roles/ledger-reader.yml"), "scopes: [ledger.read]\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/roles/prod-deployer.yml"), "scopes: [deploy.write]\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/resources/ledger.yml"), """
-                uri: https://ledger.acme.example/mcp
-                name: Ledger – Zoë's books
-                scopes: [ledger.read, ledger.write]
-                scope_descriptions:
-                  ledger.read: Read the settlement ledger
-                """);
-        ManageBroker.write(root.resolve("config/tenants/acme/clients/treasury.desk.yml"), """
-                client_id: treasury.desk
-                name: Treasury desk
-                redirect_uris: ["https://treasury.acme.example/callback"]
-                internal: true
-                """);
-        ManageBroker.write(root.resolve("config/tenants/acme/policies/delegation.yml"), POLICY);
-        ManageBroker.write(root.resolve("config/tenants/payments-eu/tenant.yml"), "display_name: Payments EU\n");
-        Map<String, String> env = new HashMap<>();
-        env.put("DEPUTY_CONSOLE_ISSUER", idp.issuerUrl("corp-admins").toString());
-        env.put("DEPUTY_CONSOLE_CLIENT_ID", ConsoleAdminContract.CLIENT_ID);
-        env.put("DEPUTY_CONSOLE_CLIENT_SECRET", "console-s3cret");
-        env.put("DEPUTY_CONSOLE_ROLE_MAP", "acme-ops=tenant_admin:acme; Sicherheit & Prüfung=auditor:*;"
-                + " payments-ops=tenant_admin:payments-eu");
-        env.put("DEPUTY_CONSOLE_STEP_UP_ACR", ConsoleAdminContract.MFA_ACR);
-        env.put("DEPUTY_CONSOLE_PRIVILEGED_ROLES", "prod-deployer");
-        broker = ManageBroker.start(root, mariadbAndRedis(), ConsoleSettings.properties(env::get));
+        fx = ConsoleFixture.start(mariadbAndRedis(), root -> {
+            ConsoleFixture.write(root, "config/tenants/acme/tenant.yml", "display_name: Acme\n");
+            ConsoleFixture.write(root, "config/tenants/acme/roles/ledger-reader.yml", "scopes: [ledger.read]\n");
+            ConsoleFixture.write(root, "config/tenants/acme/roles/prod-deployer.yml", "scopes: [deploy.write]\n");
+            ConsoleFixture.write(root, "config/tenants/acme/resources/ledger.yml", """
+                    uri: https://ledger.acme.example/mcp
+                    name: Ledger – Zoë's books
+                    scopes: [ledger.read, ledger.write]
+                    scope_descriptions:
+                      ledger.read: Read the settlement ledger
+                    """);
+            ConsoleFixture.write(root, "config/tenants/acme/clients/treasury.desk.yml", """
+                    client_id: treasury.desk
+                    name: Treasury desk
+                    redirect_uris: ["https://treasury.acme.example/callback"]
+                    internal: true
+                    """);
+            ConsoleFixture.write(root, "config/tenants/acme/policies/delegation.yml", POLICY);
+            ConsoleFixture.write(root, "config/tenants/payments-eu/tenant.yml", "display_name: Payments EU\n");
+        }, Map.of("DEPUTY_CONSOLE_ROLE_MAP", ConsoleFixture.ROLE_MAP + "; payments-ops=tenant_admin:payments-eu",
+                "DEPUTY_CONSOLE_PRIVILEGED_ROLES", "prod-deployer"));
+        broker = fx.broker;
         console = broker.url() + "/console/t/acme";
     }
 
     @AfterAll
     void stop() {
-        if (broker != null) {
-            broker.close();
-        }
-        if (idp != null) {
-            idp.shutdown();
+        if (fx != null) {
+            fx.close();
         }
     }
 
@@ -140,7 +119,7 @@ abstract class ConsoleCatalogContract {
         broker.bean(ClientActivityStore.class).record("acme", CIMD, now - 60_000);
         broker.bean(ClientActivityStore.class).record("acme", api, now - 120_000);
 
-        Browser b = new Browser();
+        Browser b = fx.browser();
         assertEquals(303, b.get(console + "/clients").statusCode(), "not signed in: to the sign-in");
         b.signIn("jonathan.christopher.williams", List.of("acme-ops"));
         HttpResponse<String> list = b.get(console + "/clients");
@@ -185,7 +164,7 @@ abstract class ConsoleCatalogContract {
         broker.bean(ClientStore.class).save(new OAuthClient("acme", dcr, "Zoë’s agent", List.of("http://127.0.0.1/cb"),
                 false, "none", null, "dcr", now, now));
         broker.bean(RegistrationStore.class).save(new Registration("acme", dcr, "{}", "0".repeat(64), now, null, null));
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("jonathan.christopher.williams", List.of("acme-ops"));
 
         HttpResponse<String> confirm = b.get(console + "/clients/confirm?id=" + api + "&action=internal");
@@ -230,8 +209,8 @@ abstract class ConsoleCatalogContract {
     void resourcesAndRolesAreListedAndEditedAndAPrivilegedRoleNeedsStepUp() {
         String tag = suffix();
         String agent = "ledger.bot-" + tag;
-        assertEquals(201, broker.post(A + "/agents", ConsoleAdminContract.agentJson(agent, "zoë@corp.example", "ledger-reader")).statusCode());
-        Browser b = new Browser();
+        assertEquals(201, broker.post(A + "/agents", ConsoleFixture.agentJson(agent, "zoë@corp.example", "ledger-reader")).statusCode());
+        Browser b = fx.browser();
         b.signIn("jonathan.christopher.williams", List.of("acme-ops"));
         HttpResponse<String> page = b.get(console + "/resources");
         assertEquals(200, page.statusCode(), page.body());
@@ -319,7 +298,7 @@ abstract class ConsoleCatalogContract {
         String rotated = (String) ManageBroker.json(first.body()).get("refresh_token");
         assertNotNull(rotated);
 
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("jonathan.christopher.williams", List.of("acme-ops"));
         HttpResponse<String> all = b.get(console + "/consents?client=" + enc(tag));
         assertEquals(200, all.statusCode(), all.body());
@@ -359,6 +338,130 @@ abstract class ConsoleCatalogContract {
         assertEquals(404, b.postForm(console + "/consents/revoke", form).statusCode());
     }
 
+    // ------------------------------------------------------------------------------------------ paging in SQL
+
+    static final String EU = "payments-eu";
+
+    @Test
+    void theConsentListPagesNewestFirstWithoutGapsOrRepeatsAndFiltersAcrossPages() {
+        String tag = suffix();
+        String client = "ext.ledger-ansicht.zoë-" + tag;
+        long now = System.currentTimeMillis();
+        User zoe = euUser("usr_zp" + tag, "00u-zoë-page-" + tag, "Zoë.Page-" + tag + "@corp.example", "Zoë Ångström " + tag);
+        User jon = euUser("usr_jp" + tag, "00u-jonathan-page-" + tag, "jon.page-" + tag + "@corp.example",
+                "Jonathan Christopher Williams " + tag);
+        ConsentStore store = broker.bean(ConsentStore.class);
+        List<Consent> planted = new java.util.ArrayList<>();
+        for (int i = 0; i < 130; i++) {
+            // groups of three share a time: the key orders them (keyset pages must not drop or repeat a tie)
+            Consent c = new Consent(EU, (i % 2 == 0 ? zoe : jon).id(), client, String.format("ledger.ü-%03d", i),
+                    List.of("ledger.read"), now - 1_000_000 + (i / 3) * 1_000L);
+            store.save(c);
+            planted.add(c);
+        }
+        List<String> newestFirst = planted.stream().sorted(java.util.Comparator.comparingLong(Consent::grantedAt)
+                        .thenComparing(Consent::userId).thenComparing(Consent::clientId).thenComparing(Consent::resourceId).reversed())
+                .map(c -> c.userId() + " " + c.clientId() + " " + c.resourceId()).toList();
+
+        Browser b = fx.browser();
+        b.signIn("payments.operator", List.of("payments-ops"));
+        String list = broker.url() + "/console/t/" + EU + "/consents";
+        HttpResponse<String> p1 = b.get(list + "?client=" + enc(client));
+        assertEquals(200, p1.statusCode(), p1.body());
+        assertEquals(newestFirst.subList(0, 100), rows(p1.body(), "data-consent"));
+        assertTrue(p1.body().contains("130 consents · page 1 of 2"), p1.body());
+        assertNull(link(p1.body(), "prev"));
+        HttpResponse<String> p2 = b.get(broker.url() + link(p1.body(), "next"));
+        assertEquals(newestFirst.subList(100, 130), rows(p2.body(), "data-consent"));
+        assertTrue(p2.body().contains("130 consents · page 2 of 2"), p2.body());
+        assertNull(link(p2.body(), "next"));
+        HttpResponse<String> back = b.get(broker.url() + link(p2.body(), "prev"));
+        assertEquals(newestFirst.subList(0, 100), rows(back.body(), "data-consent"), "the previous page is the first again");
+        assertNull(link(back.body(), "prev"));
+        assertEquals(newestFirst.subList(0, 100), rows(b.get(list + "?client=" + enc(client) + "&after=not-a-cursor").body(),
+                "data-consent"), "a hand-edited cursor: the first page");
+
+        // the user filter in SQL, across the pages: a part of the name in any case, the e-mail in any case, the sub
+        List<String> zoes = newestFirst.stream().filter(r -> r.startsWith(zoe.id() + " ")).toList();
+        assertEquals(zoes, rows(b.get(list + "?client=" + enc(client) + "&user=" + enc("ÅNGSTRÖM " + tag)).body(), "data-consent"));
+        assertEquals(zoes, rows(b.get(list + "?user=" + enc("zoë.page-" + tag + "@CORP.example")).body(), "data-consent"));
+        assertEquals(65, rows(b.get(list + "?user=" + enc(jon.upstreamSub())).body(), "data-consent").size());
+        assertEquals(65, rows(b.get(list + "?user=" + jon.id() + "&client=" + enc("LEDGER-ANSICHT.ZOË-" + tag)).body(),
+                "data-consent").size(), "a part of the client id in any case");
+        assertEquals(List.of(), rows(b.get(list + "?user=" + enc("Zoë Page") + "&client=" + enc(client)).body(), "data-consent"),
+                "not a part of the name");
+    }
+
+    @Test
+    void theClientListPagesInClientIdOrderAcrossRowsAndMetadataDocumentClients() {
+        String tag = suffix();
+        long now = System.currentTimeMillis();
+        ClientStore clients = broker.bean(ClientStore.class);
+        List<String> all = new java.util.ArrayList<>();
+        for (int i = 0; i < 45; i++) {
+            String id = String.format("kasse.zahlungen-%s.ü-%02d", tag, i);
+            clients.save(new OAuthClient(EU, id, "Kasse Zoë " + i, List.of("https://kasse.example/cb"), i % 3 == 0,
+                    "none", null, i % 5 == 0 ? "dcr" : "api", now, now));
+            all.add(id);
+        }
+        // metadata-document clients: URL ids seen by a token, by a consent, by both; none has a row
+        for (int i = 0; i < 15; i++) {
+            String url = String.format("https://apps.example.org/%s/zoë-%02d/client.json", tag, i);
+            if (i < 10) {
+                broker.bean(ClientActivityStore.class).record(EU, url, now - i * 1_000L);
+            }
+            if (i >= 5) {
+                broker.bean(ConsentStore.class).save(new Consent(EU, "usr_cimd" + tag, url, "ledger", List.of("ledger.read"), now));
+            }
+            all.add(url);
+        }
+        List<String> ordered = all.stream().sorted().toList();
+
+        Browser b = fx.browser();
+        b.signIn("payments.operator", List.of("payments-ops"));
+        String list = broker.url() + "/console/t/" + EU + "/clients";
+        HttpResponse<String> p1 = b.get(list + "?q=" + enc(tag));
+        assertEquals(200, p1.statusCode(), p1.body());
+        assertEquals(ordered.subList(0, 50), rows(p1.body(), "data-client"));
+        assertTrue(p1.body().contains("60 clients"), p1.body());
+        assertNull(link(p1.body(), "prev"));
+        HttpResponse<String> p2 = b.get(broker.url() + link(p1.body(), "next"));
+        assertEquals(ordered.subList(50, 60), rows(p2.body(), "data-client"));
+        assertNull(link(p2.body(), "next"));
+        assertEquals(ordered.subList(0, 50), rows(b.get(broker.url() + link(p2.body(), "prev")).body(), "data-client"));
+
+        assertEquals(ordered.stream().filter(id -> id.startsWith("https://")).toList(),
+                rows(b.get(list + "?kind=cimd&q=" + enc(tag)).body(), "data-client"));
+        assertEquals(15, rows(b.get(list + "?audience=internal&q=" + enc(tag)).body(), "data-client").size());
+        assertEquals(45, rows(b.get(list + "?audience=external&q=" + enc(tag)).body(), "data-client").size(),
+                "30 rows and the 15 metadata-document clients");
+        assertEquals(9, rows(b.get(list + "?kind=dcr&q=" + enc(tag)).body(), "data-client").size());
+        assertEquals(36, rows(b.get(list + "?kind=api&q=" + enc(tag)).body(), "data-client").size());
+        assertEquals(1, rows(b.get(list + "?q=" + enc("ZAHLUNGEN-" + tag + ".Ü-07")).body(), "data-client").size(),
+                "a part of the id in any case");
+
+        // one client's page: a row, and a metadata-document client known only from a consent
+        assertEquals(200, b.get(list + "/show?id=" + enc(ordered.get(55))).statusCode());
+        String onlyConsented = String.format("https://apps.example.org/%s/zoë-%02d/client.json", tag, 12);
+        HttpResponse<String> cimd = b.get(list + "/show?id=" + enc(onlyConsented));
+        assertEquals(200, cimd.statusCode(), cimd.body());
+        assertTrue(cimd.body().contains("Metadata document (CIMD)"), cimd.body());
+        assertEquals(404, b.get(list + "/show?id=" + enc("https://apps.example.org/" + tag + "/never-seen.json")).statusCode());
+    }
+
+    User euUser(String id, String sub, String email, String name) {
+        long now = System.currentTimeMillis();
+        User u = new User(EU, id, "okta", ISS, sub, email, name, List.of(), List.of(), User.Status.ACTIVE, now, now);
+        assertTrue(broker.bean(UserStore.class).insert(u));
+        return u;
+    }
+
+    /** The page link with {@code rel} on the page (the pager's previous / next), null when there is none. */
+    static String link(String html, String rel) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<a href=\"([^\"]*)\" rel=\"" + rel + "\"").matcher(html);
+        return m.find() ? m.group(1).replace("&amp;", "&") : null;
+    }
+
     // ------------------------------------------------------------------------------------------ delegation policy
 
     @Test
@@ -379,7 +482,7 @@ abstract class ConsoleCatalogContract {
                 .resource(LEDGER).scopes("ledger.read").detail("rule", "default-deny")
                 .detail("reason", "no rule lets agent invoice.matcher act for this user").build()).seq();
 
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("jonathan.christopher.williams", List.of("acme-ops"));
         HttpResponse<String> page = b.get(console + "/policy");
         assertEquals(200, page.statusCode(), page.body());
@@ -409,7 +512,7 @@ abstract class ConsoleCatalogContract {
         assertEquals(POLICY, Files.readString(broker.configDir().resolve("tenants/acme/policies/delegation.yml")), "a dry-run changes nothing");
 
         // the API's dry-run says the same
-        HttpResponse<String> api = broker.post(A + "/policies/dry-run", ConsoleAdminContract.json(Map.of(
+        HttpResponse<String> api = broker.post(A + "/policies/dry-run", ConsoleFixture.json(Map.of(
                 "files", Map.of("delegation.yml", tightened), "since", "1d")));
         assertEquals(200, api.statusCode(), api.body());
         Map<?, ?> delegation = (Map<?, ?>) ManageBroker.json(api.body()).get("delegation");
@@ -441,7 +544,7 @@ abstract class ConsoleCatalogContract {
                 {"client_id":"%s","redirect_uris":["https://view.acme.example/cb"]}""".formatted(api)).statusCode());
         User u = user("usr_au" + tag, "00u-au-" + tag, "au@corp.example", "Sécurité", List.of());
         broker.bean(ConsentStore.class).save(new Consent("acme", u.id(), api, "ledger", List.of("ledger.read"), System.currentTimeMillis()));
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("sécurité.auditor", List.of("Sicherheit & Prüfung"));
         for (String page : List.of("/clients", "/clients/show?id=" + api, "/resources", "/consents", "/policy",
                 "/clients/confirm?id=" + api + "&action=delete", "/resources/role?name=ledger-reader",
@@ -472,7 +575,7 @@ abstract class ConsoleCatalogContract {
 
     @Test
     void anotherTenantsAdminIsRefusedOnEveryPage() {
-        Browser b = new Browser();
+        Browser b = fx.browser();
         b.signIn("payments.operator", List.of("payments-ops"));
         assertEquals(200, b.get(broker.url() + "/console/t/payments-eu/clients").statusCode());
         int before = broker.audit("acme").size();
@@ -497,7 +600,7 @@ abstract class ConsoleCatalogContract {
 
     void ensureAgent(String id, String role) {
         if (broker.get(A + "/agents/" + id).statusCode() == 404) {
-            HttpResponse<String> r = broker.post(A + "/agents", ConsoleAdminContract.agentJson(id, "zoë@corp.example", role));
+            HttpResponse<String> r = broker.post(A + "/agents", ConsoleFixture.agentJson(id, "zoë@corp.example", role));
             assertEquals(201, r.statusCode(), r.body());
         }
     }
@@ -536,111 +639,15 @@ abstract class ConsoleCatalogContract {
         return all.subList(before, all.size()).stream().filter(e -> e.type().equals(type)).toList();
     }
 
-    /** The values of {@code attribute} on the page's rows ({@code data-client="…"}), HTML entities as written. */
     static List<String> rows(String html, String attribute) {
-        List<String> out = new java.util.ArrayList<>();
-        String marker = attribute + "=\"";
-        for (int i = html.indexOf(marker); i >= 0; i = html.indexOf(marker, i + 1)) {
-            int start = i + marker.length();
-            out.add(html.substring(start, html.indexOf('"', start)).replace("&amp;", "&"));
-        }
-        return out;
+        return ConsoleFixture.rows(html, attribute);
     }
 
     static String suffix() {
-        return UUID.randomUUID().toString().substring(0, 8);
+        return ConsoleFixture.suffix();
     }
 
     static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
-
-    /** A browser: a cookie jar, redirects followed by hand. */
-    final class Browser {
-        private final HttpClient http = HttpClient.newBuilder().cookieHandler(new CookieManager())
-                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
-
-        HttpRequest.Builder req(String uri) {
-            return HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(60));
-        }
-
-        HttpResponse<String> get(String uri) {
-            return send(req(uri).GET());
-        }
-
-        HttpResponse<String> postForm(String uri, Map<String, String> form) {
-            Map<String, List<String>> p = new LinkedHashMap<>();
-            form.forEach((k, v) -> p.put(k, List.of(v)));
-            return send(req(uri).header("Content-Type", "application/x-www-form-urlencoded")
-                    .POST(HttpRequest.BodyPublishers.ofString(URLUtils.serializeParameters(p))));
-        }
-
-        HttpResponse<String> send(HttpRequest.Builder r) {
-            try {
-                return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
-
-        static HttpResponse<String> raw(HttpRequest r) {
-            try {
-                return HttpClient.newHttpClient().send(r, HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
-
-        HttpResponse<String> follow(String uri) {
-            HttpResponse<String> r = get(uri);
-            for (int i = 0; i < 10 && r.statusCode() / 100 == 3; i++) {
-                r = get(r.uri().resolve(r.headers().firstValue("Location").orElseThrow()).toString());
-            }
-            return r;
-        }
-
-        void signIn(String sub, List<String> groups) {
-            enqueue(sub, groups, List.of("pwd"), null);
-            HttpResponse<String> home = follow(broker.url() + "/console");
-            assertEquals(200, home.statusCode(), home.body());
-            assertEquals("/console", home.uri().getPath(), home.uri().toString());
-        }
-
-        /** The console's step-up with an MFA sign-in (the IdP's login form is filled in with the ID token's claims). */
-        void stepUp(String sub, List<String> groups) {
-            Map<String, Object> claims = enqueue(sub, groups, List.of("pwd", "otp"), ConsoleAdminContract.MFA_ACR);
-            HttpResponse<String> form = follow(broker.url() + "/console/step-up");
-            assertEquals(200, form.statusCode(), form.body());
-            HttpResponse<String> r = postForm(form.uri().toString(), Map.of("username", sub, "claims", ConsoleAdminContract.json(claims)));
-            assertEquals(302, r.statusCode(), r.body());
-            HttpResponse<String> page = follow(r.uri().resolve(r.headers().firstValue("Location").orElseThrow()).toString());
-            assertEquals("/console", page.uri().getPath(), page.uri().toString());
-        }
-
-        private Map<String, Object> enqueue(String sub, List<String> groups, List<String> amr, String acr) {
-            Map<String, Object> claims = new HashMap<>();
-            claims.put("groups", groups);
-            claims.put("amr", amr);
-            claims.put("auth_time", System.currentTimeMillis() / 1000);
-            claims.put("email", sub + "@corp.example");
-            claims.put("email_verified", true);
-            if (acr != null) {
-                claims.put("acr", acr);
-            }
-            idp.enqueueCallback(new ConsoleAdminContract.IdTokenClaims(sub, claims));
-            return claims;
-        }
-
-        String csrf() {
-            Object t = ManageBroker.json(get(broker.url() + "/admin/whoami").body()).get("csrf_token");
-            assertNotNull(t);
-            return (String) t;
-        }
+        return ConsoleFixture.enc(s);
     }
 }

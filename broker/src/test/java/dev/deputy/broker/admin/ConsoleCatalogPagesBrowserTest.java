@@ -1,6 +1,5 @@
 package dev.deputy.broker.admin;
 
-import dev.deputy.broker.admin.signin.ConsoleSettings;
 import dev.deputy.broker.agent.ClientStore;
 import dev.deputy.broker.agent.OAuthClient;
 import dev.deputy.broker.audit.AuditEvent;
@@ -13,15 +12,12 @@ import dev.deputy.broker.federation.UserStore;
 import dev.deputy.broker.registration.ClientActivityStore;
 import dev.deputy.broker.registration.Registration;
 import dev.deputy.broker.registration.RegistrationStore;
-import no.nav.security.mock.oauth2.MockOAuth2Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.WebElement;
 
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -39,51 +35,43 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConsoleCatalogPagesBrowserTest {
     static final String ISS = "https://login.corp.example/oauth2/default";
     static final String LEDGER = "https://ledger.acme.example/mcp";
-    MockOAuth2Server idp;
+    ConsoleFixture console;
     ManageBroker broker;
     BrowserHarness h;
 
     @BeforeAll
     void start() {
         BrowserHarness.assumeAvailable();
-        idp = new MockOAuth2Server();
-        idp.start();
-        Path root = ManageBroker.newRoot();
-        ManageBroker.write(root.resolve("config/tenants/acme/tenant.yml"), "display_name: Acme Payments\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/roles/ledger-reader.yml"), "description: Reads the ledger\nscopes: [ledger.read]\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/roles/prod-deployer.yml"), "scopes: [deploy.write]\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/resources/ledger.yml"), """
-                uri: https://ledger.acme.example/mcp
-                name: Settlement ledger
-                scopes: [ledger.read, ledger.write]
-                scope_descriptions:
-                  ledger.read: Read the settlement ledger
-                  ledger.write: Book and correct settlement entries
-                """);
-        ManageBroker.write(root.resolve("config/tenants/acme/clients/treasury.desk.yml"), """
-                client_id: treasury.desk
-                name: Treasury desk
-                redirect_uris: ["https://treasury.acme.example/callback"]
-                internal: true
-                """);
-        ManageBroker.write(root.resolve("config/tenants/acme/policies/delegation.yml"), """
-                max_chain_depth: 3
-                delegation:
-                  - id: reconciler-for-finance
-                    description: The reconciler books for finance and treasury
-                    agents: [payments.settlement.reconciler]
-                    users: {groups: [finance, treasury]}
-                    resources: ["https://ledger.acme.example/mcp"]
-                    scopes: ["*"]
-                """);
-        Map<String, String> env = new HashMap<>();
-        env.put("DEPUTY_CONSOLE_ISSUER", idp.issuerUrl("corp-admins").toString());
-        env.put("DEPUTY_CONSOLE_CLIENT_ID", ConsoleAdminContract.CLIENT_ID);
-        env.put("DEPUTY_CONSOLE_CLIENT_SECRET", "console-s3cret");
-        env.put("DEPUTY_CONSOLE_ROLE_MAP", "acme-ops=tenant_admin:acme; Sicherheit & Prüfung=auditor:*");
-        env.put("DEPUTY_CONSOLE_STEP_UP_ACR", ConsoleAdminContract.MFA_ACR);
-        env.put("DEPUTY_CONSOLE_PRIVILEGED_ROLES", "prod-deployer");
-        broker = ManageBroker.start(root, false, ConsoleSettings.properties(env::get));
+        console = ConsoleFixture.start(false, root -> {
+            ConsoleFixture.write(root, "config/tenants/acme/tenant.yml", "display_name: Acme Payments\n");
+            ConsoleFixture.write(root, "config/tenants/acme/roles/ledger-reader.yml", "description: Reads the ledger\nscopes: [ledger.read]\n");
+            ConsoleFixture.write(root, "config/tenants/acme/roles/prod-deployer.yml", "scopes: [deploy.write]\n");
+            ConsoleFixture.write(root, "config/tenants/acme/resources/ledger.yml", """
+                    uri: https://ledger.acme.example/mcp
+                    name: Settlement ledger
+                    scopes: [ledger.read, ledger.write]
+                    scope_descriptions:
+                      ledger.read: Read the settlement ledger
+                      ledger.write: Book and correct settlement entries
+                    """);
+            ConsoleFixture.write(root, "config/tenants/acme/clients/treasury.desk.yml", """
+                    client_id: treasury.desk
+                    name: Treasury desk
+                    redirect_uris: ["https://treasury.acme.example/callback"]
+                    internal: true
+                    """);
+            ConsoleFixture.write(root, "config/tenants/acme/policies/delegation.yml", """
+                    max_chain_depth: 3
+                    delegation:
+                      - id: reconciler-for-finance
+                        description: The reconciler books for finance and treasury
+                        agents: [payments.settlement.reconciler]
+                        users: {groups: [finance, treasury]}
+                        resources: ["https://ledger.acme.example/mcp"]
+                        scopes: ["*"]
+                    """);
+        }, Map.of("DEPUTY_CONSOLE_PRIVILEGED_ROLES", "prod-deployer"));
+        broker = console.broker;
         h = new BrowserHarness(null);
     }
 
@@ -92,31 +80,17 @@ class ConsoleCatalogPagesBrowserTest {
         if (h != null) {
             h.close();
         }
-        if (broker != null) {
-            broker.close();
-        }
-        if (idp != null) {
-            idp.shutdown();
+        if (console != null) {
+            console.close();
         }
     }
 
     private void signIn(String sub, List<String> groups, String path) {
-        h.driver.manage().deleteAllCookies();
-        Map<String, Object> claims = new HashMap<>();
-        claims.put("groups", groups);
-        claims.put("amr", List.of("pwd"));
-        claims.put("auth_time", System.currentTimeMillis() / 1000);
-        claims.put("email", sub + "@corp.example");
-        claims.put("email_verified", true);
-        idp.enqueueCallback(new ConsoleAdminContract.IdTokenClaims(sub, claims));
-        h.open(broker.url() + "/console");
-        h.await(d -> d.getCurrentUrl().equals(broker.url() + "/console"));
-        h.open(broker.url() + path);
-        h.awaitUrl(broker.url() + path);
+        console.signIn(h, sub, groups, false, path);
     }
 
     private void plant() {
-        assertEquals(201, broker.post("/admin/t/acme/agents", ConsoleAdminContract.agentJson("payments.settlement.reconciler",
+        assertEquals(201, broker.post("/admin/t/acme/agents", ConsoleFixture.agentJson("payments.settlement.reconciler",
                 "zoë@corp.example", "ledger-reader")).statusCode());
         assertEquals(201, broker.post("/admin/t/acme/clients", """
                 {"client_id":"payments.settlement.dashboard","name":"Zoë Ångström’s settlement dashboard","redirect_uris":["https://dash.acme.example/cb"]}""").statusCode());
@@ -155,15 +129,13 @@ class ConsoleCatalogPagesBrowserTest {
         signIn("jonathan.christopher.williams", List.of("acme-ops"), "/console/t/acme/clients");
         assertEquals(4, h.all("tr[data-client]").size());
         assertTrue(!h.text("tr[data-client='dcr.jonathan-cli']").contains("never"), "a DCR client's last use from its registration");
-        h.axe("clients");
-        h.screenshot("console-clients");
+        h.check("clients", "console-clients");
 
         h.find("tr[data-client='payments.settlement.dashboard'] a").click();
         h.awaitUrl(broker.url() + "/console/t/acme/clients/show");
         h.find("#actions a[href$='internal']").click();
         h.await(d -> !h.all("#confirm").isEmpty());
-        h.axe("client confirmation");
-        h.screenshot("console-client-confirm");
+        h.check("client confirmation", "console-client-confirm");
         h.find("#confirm button[type=submit]").click();
         h.await(d -> h.all("#confirm").isEmpty() && h.text("#audience").startsWith("Internal"));
         assertEquals(true, ManageBroker.json(broker.get("/admin/t/acme/clients/payments.settlement.dashboard").body()).get("internal"));
@@ -172,32 +144,27 @@ class ConsoleCatalogPagesBrowserTest {
         h.awaitUrl(broker.url() + "/console/t/acme/resources");
         assertTrue(h.text("tr[data-role='ledger-reader']").contains("payments.settlement.reconciler"));
         assertTrue(h.text("tr[data-role='prod-deployer']").contains("privileged"));
-        h.axe("resources and roles");
-        h.screenshot("console-resources");
+        h.check("resources and roles", "console-resources");
         h.find("tr[data-role='prod-deployer'] a[href*='/role?']").click();
         h.await(d -> !h.all("#edit").isEmpty());
         assertTrue(!h.all("#privileged-note").isEmpty());
-        h.axe("role form");
-        h.screenshot("console-role-form");
+        h.check("role form", "console-role-form");
 
         h.open(broker.url() + "/console/t/acme/consents");
         h.awaitUrl(broker.url() + "/console/t/acme/consents");
         assertEquals(3, h.all("tr[data-consent]").size());
-        h.axe("consents");
-        h.screenshot("console-consents");
+        h.check("consents", "console-consents");
         h.find("#f-user").sendKeys("Zoë");
         h.find("form.filters button[type=submit]").click();
         h.await(d -> h.all("tr[data-consent]").size() == 2);
         h.all("tr[data-consent] a.btn").get(0).click();
         h.await(d -> !h.all("#confirm").isEmpty());
-        h.axe("consent revocation");
-        h.screenshot("console-consent-revoke");
+        h.check("consent revocation", "console-consent-revoke");
 
         h.open(broker.url() + "/console/t/acme/policy");
         h.awaitUrl(broker.url() + "/console/t/acme/policy");
         assertEquals(1, h.all("tr[data-rule]").size());
-        h.axe("delegation policy");
-        h.screenshot("console-policy");
+        h.check("delegation policy", "console-policy");
         WebElement text = h.find("#p-text");
         String tightened = text.getAttribute("value").replace("groups: [finance, treasury]", "groups: [treasury]");
         text.clear();
@@ -207,22 +174,19 @@ class ConsoleCatalogPagesBrowserTest {
         assertTrue(h.text("#denied-now").startsWith("2 "), h.text("#denied-now"));
         assertEquals(2, h.all("#exchange-changes tr[data-seq]").size());
         assertTrue(!h.all("#exchange-changes a[href^='/console/t/acme/audit/']").isEmpty());
-        h.axe("dry-run result");
-        h.screenshot("console-policy-dry-run");
+        h.check("dry-run result", "console-policy-dry-run");
         text = h.find("#p-text");
         text.sendKeys("\n    max_dept: 2\n");
         h.find("#dry-run button[type=submit]").click();
         h.await(d -> !h.all("#errors").isEmpty());
         assertTrue(h.text("#errors").contains("delegation.yml:"), h.text("#errors"));
-        h.axe("invalid policy");
-        h.screenshot("console-policy-invalid");
+        h.check("invalid policy", "console-policy-invalid");
 
         signIn("sécurité.auditor", List.of("Sicherheit & Prüfung"), "/console/t/acme/clients/show?id=dcr.jonathan-cli");
         assertTrue(h.all("#actions").isEmpty(), "an auditor sees no buttons");
         assertTrue(h.all("form[method=post]").isEmpty(), "and no form that changes anything");
         assertTrue(!h.all("#read-only").isEmpty());
-        h.axe("client (auditor)");
-        h.screenshot("console-client-auditor");
+        h.check("client (auditor)", "console-client-auditor");
         h.open(broker.url() + "/console/t/acme/policy");
         h.awaitUrl(broker.url() + "/console/t/acme/policy");
         assertTrue(h.all("#dry-run").isEmpty());

@@ -350,7 +350,7 @@ class ConsoleKeycloakBrowserTest {
         // the create form: bad input first (an unknown role): 400, the form again with what was typed, nothing created
         open("/console/t/acme/agents");
         h.find("#new-agent").click();
-        h.awaitUrl(broker.url() + "/console/t/acme/agents/new");
+        h.awaitUrl(broker.url() + "/console/t/acme/new-agent");
         h.axe("create agent");
         h.find("#a-id").sendKeys(AGENT);
         h.find("#a-name").sendKeys("Settlement reconciler – Zoë's team");
@@ -367,8 +367,7 @@ class ConsoleKeycloakBrowserTest {
         assertEquals("Settlement reconciler – Zoë's team", h.find("#a-name").getAttribute("value"));
         assertEquals(rejected + 1, count("acme", "admin.request.rejected"), "audited as the API's refusal");
         assertEquals(404, broker.get("/admin/t/acme/agents/" + AGENT).statusCode(), "nothing created");
-        h.axe("create agent (refused)");
-        h.screenshot("console-agent-new-refused");
+        h.check("create agent (refused)", "console-agent-new-refused");
 
         h.find("#a-roles").clear();
         h.find("#a-roles").sendKeys("deploy-reader");
@@ -389,8 +388,7 @@ class ConsoleKeycloakBrowserTest {
         HttpResponse<String> token = agentToken();
         assertEquals(200, token.statusCode(), token.body());
         awaitLive("token.issued", AGENT);
-        h.axe("live audit stream");
-        h.screenshot("console-keycloak-live-token");
+        h.check("live audit stream", "console-keycloak-live-token");
 
         // revoking is privileged: without a recent OTP the page asks for step-up, nothing changed
         h.driver.switchTo().window(main);
@@ -469,7 +467,7 @@ class ConsoleKeycloakBrowserTest {
                 h.axe(p + " (auditor)");
             }
         }
-        open("/console/t/acme/agents/new");
+        open("/console/t/acme/new-agent");
         assertTrue(h.all("#create-agent").isEmpty(), "no create form for an auditor");
         assertFalse(h.all("#refused").isEmpty());
 
@@ -486,7 +484,7 @@ class ConsoleKeycloakBrowserTest {
                 new String[]{"POST", agent + "/revoke", json, "{}"},
                 new String[]{"POST", agent + "/rotate", json, "{\"jwks_uri\":\"https://keys.example/jwks\"}"},
                 new String[]{"POST", agent + "/credentials", json, "{\"jwks_uri\":\"https://keys.example/jwks\"}"},
-                new String[]{"POST", "/console/t/acme/agents/new", form, "_csrf=" + enc(csrf) + "&id=sneaky.agent&environment=dev&auth_method=private_key_jwt"},
+                new String[]{"POST", "/console/t/acme/new-agent", form, "_csrf=" + enc(csrf) + "&id=sneaky.agent&environment=dev&auth_method=private_key_jwt"},
                 new String[]{"POST", "/console/t/acme/agents/" + id + "/suspend", form, "_csrf=" + enc(csrf) + "&reason=x"},
                 new String[]{"POST", "/console/t/acme/agents/" + id + "/resume", form, "_csrf=" + enc(csrf)},
                 new String[]{"POST", "/console/t/acme/agents/" + id + "/revoke", form, "_csrf=" + enc(csrf)});

@@ -1,19 +1,15 @@
 package dev.deputy.broker.admin;
 
-import dev.deputy.broker.admin.signin.ConsoleSettings;
 import dev.deputy.broker.audit.AuditStore;
 import dev.deputy.broker.audit.EventTypes;
 import dev.deputy.broker.console.BrowserHarness;
 import dev.deputy.broker.oauth.TestKeys;
-import no.nav.security.mock.oauth2.MockOAuth2Server;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -30,34 +26,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConsoleOverviewPagesBrowserTest {
-    MockOAuth2Server idp;
+    ConsoleFixture console;
     ManageBroker broker;
     BrowserHarness h;
 
     @BeforeAll
     void start() {
         BrowserHarness.assumeAvailable();
-        idp = new MockOAuth2Server();
-        idp.start();
-        Path root = ManageBroker.newRoot();
-        ManageBroker.write(root.resolve("config/tenants/acme/tenant.yml"), "display_name: Acme Payments\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/roles/deploy-reader.yml"), "scopes: [deploy.read]\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/connectors/legacy-sso.yml"), """
-                id: legacy-sso
-                type: oidc
-                display_name: Legacy SSO
-                issuer: https://legacy-sso.example.com
-                client_id: deputy
-                client_secret_env: DEPUTY_TEST_LEGACY_SSO_SECRET_UNSET
-                enabled: false
-                """);
-        Map<String, String> env = new HashMap<>();
-        env.put("DEPUTY_CONSOLE_ISSUER", idp.issuerUrl("corp-admins").toString());
-        env.put("DEPUTY_CONSOLE_CLIENT_ID", ConsoleAdminContract.CLIENT_ID);
-        env.put("DEPUTY_CONSOLE_CLIENT_SECRET", "console-s3cret");
-        env.put("DEPUTY_CONSOLE_ROLE_MAP", "acme-ops=tenant_admin:acme; Sicherheit & Prüfung=auditor:*");
-        env.put("DEPUTY_CONSOLE_STEP_UP_ACR", ConsoleAdminContract.MFA_ACR);
-        broker = ManageBroker.start(root, false, ConsoleSettings.properties(env::get));
+        console = ConsoleFixture.start(false, root -> {
+            ConsoleFixture.write(root, "config/tenants/acme/tenant.yml", "display_name: Acme Payments\n");
+            ConsoleFixture.write(root, "config/tenants/acme/roles/deploy-reader.yml", "scopes: [deploy.read]\n");
+            ConsoleFixture.write(root, "config/tenants/acme/connectors/legacy-sso.yml", """
+                    id: legacy-sso
+                    type: oidc
+                    display_name: Legacy SSO
+                    issuer: https://legacy-sso.example.com
+                    client_id: deputy
+                    client_secret_env: DEPUTY_TEST_LEGACY_SSO_SECRET_UNSET
+                    enabled: false
+                    """);
+        }, Map.of());
+        broker = console.broker;
         h = new BrowserHarness(null);
     }
 
@@ -66,34 +55,19 @@ class ConsoleOverviewPagesBrowserTest {
         if (h != null) {
             h.close();
         }
-        if (broker != null) {
-            broker.close();
-        }
-        if (idp != null) {
-            idp.shutdown();
+        if (console != null) {
+            console.close();
         }
     }
 
     private void signIn(String sub, List<String> groups, String path) {
-        h.driver.manage().deleteAllCookies();
-        Map<String, Object> claims = new HashMap<>();
-        claims.put("groups", groups);
-        claims.put("amr", List.of("pwd", "otp"));
-        claims.put("acr", ConsoleAdminContract.MFA_ACR);
-        claims.put("auth_time", System.currentTimeMillis() / 1000);
-        claims.put("email", sub + "@corp.example");
-        claims.put("email_verified", true);
-        idp.enqueueCallback(new ConsoleAdminContract.IdTokenClaims(sub, claims));
-        h.open(broker.url() + "/console");
-        h.await(d -> d.getCurrentUrl().equals(broker.url() + "/console") && !h.all("a[href='/console/t/acme']").isEmpty());
-        h.open(broker.url() + path);
-        h.awaitUrl(broker.url() + path);
+        console.signIn(h, sub, groups, true, path);
     }
 
     @Test
     void theOverviewConnectorsAndTheAgentCertificateFormsInABrowser() {
         for (String id : List.of("payments.settlement.reconciler", "invoice.matcher", "jonathan.christopher.williams.helper")) {
-            assertEquals(201, broker.post("/admin/t/acme/agents", ConsoleAdminContract.agentJson(id, "zoë@corp.example", "deploy-reader")).statusCode());
+            assertEquals(201, broker.post("/admin/t/acme/agents", ConsoleFixture.agentJson(id, "zoë@corp.example", "deploy-reader")).statusCode());
         }
         assertEquals(200, broker.post("/admin/t/acme/agents/invoice.matcher/suspend", "{}").statusCode());
         assertEquals(201, broker.post("/admin/t/acme/agents", """
@@ -118,8 +92,7 @@ class ConsoleOverviewPagesBrowserTest {
         assertEquals("3", h.text("#count-active"), "two private_key_jwt agents and the mTLS one");
         assertEquals("1", h.text("#count-suspended"));
         assertEquals(24, h.all("#series tbody tr").size());
-        h.axe("overview");
-        h.screenshot("console-overview");
+        h.check("overview", "console-overview");
 
         h.find("a[href='/console/t/acme/connectors']").click();
         h.awaitUrl(broker.url() + "/console/t/acme/connectors");
@@ -138,10 +111,9 @@ class ConsoleOverviewPagesBrowserTest {
         h.await(d -> !h.all("#add-error").isEmpty());
         assertTrue(h.text("#add-error").contains("https"), h.text("#add-error"));
         assertEquals("", h.find("#c-secret").getAttribute("value"), "the secret is never sent back");
-        h.axe("connector form with an error");
-        h.screenshot("console-connector-add-error");
+        h.check("connector form with an error", "console-connector-add-error");
         h.find("#c-issuer").clear();
-        h.find("#c-issuer").sendKeys(idp.issuerUrl("upstream-corp").toString());
+        h.find("#c-issuer").sendKeys(console.idp.issuerUrl("upstream-corp").toString());
         h.find("#c-secret").sendKeys("upstream-s3cret");
         h.find("#add button[type=submit]").click();
         h.await(d -> !h.all("#added").isEmpty());
@@ -150,13 +122,11 @@ class ConsoleOverviewPagesBrowserTest {
         h.find("tr[data-connector='corp-okta'] button.test").click();
         h.await(d -> !h.all("#report").isEmpty());
         assertTrue(!h.all("#report tr[data-check='discovery']").isEmpty() || h.all("#report tbody tr").size() > 1);
-        h.axe("connector test report");
-        h.screenshot("console-connector-test");
+        h.check("connector test report", "console-connector-test");
 
         h.find("tr[data-connector='corp-okta'] a.disable").click();
         h.awaitUrl(broker.url() + "/console/t/acme/connectors/corp-okta/disable");
-        h.axe("disable confirmation");
-        h.screenshot("console-connector-disable");
+        h.check("disable confirmation", "console-connector-disable");
         h.find("#confirm button[type=submit]").click();
         h.await(d -> d.getCurrentUrl().endsWith("/connectors") && h.text("tr[data-connector='corp-okta'] .state").contains("disabled"));
         assertEquals(false, ManageBroker.json(broker.get("/admin/t/acme/connectors/corp-okta").body()).get("enabled"));
@@ -167,19 +137,16 @@ class ConsoleOverviewPagesBrowserTest {
         h.awaitUrl(broker.url() + "/console/t/acme/agents/treasury.mtls-bot/certificate");
         h.find("#c-csr").sendKeys(TestKeys.csr(TestKeys.ecKeyPair("secp256r1"), "treasury.mtls-bot"));
         h.find("#c-ttl").sendKeys("24h");
-        h.axe("certificate form");
-        h.screenshot("console-agent-csr");
+        h.check("certificate form", "console-agent-csr");
         h.find("#certificate button[type=submit]").click();
         h.await(d -> !h.all("#issued").isEmpty());
         assertTrue(h.find("#issued-pem").getAttribute("value").startsWith("-----BEGIN CERTIFICATE-----"));
-        h.axe("issued certificate");
-        h.screenshot("console-agent-certificate");
+        h.check("issued certificate", "console-agent-certificate");
 
         h.open(broker.url() + "/console/t/acme/agents/payments.settlement.reconciler/rotate");
         h.awaitUrl(broker.url() + "/console/t/acme/agents/payments.settlement.reconciler/rotate");
         h.find("#r-jwks").sendKeys(dev.deputy.broker.admin.TestKeys.publicJwks());
-        h.axe("rotate form");
-        h.screenshot("console-agent-rotate");
+        h.check("rotate form", "console-agent-rotate");
         h.find("#rotate button[type=submit]").click();
         h.await(d -> d.getCurrentUrl().endsWith("/agents/payments.settlement.reconciler") && h.all("#credentials-h + table tbody tr").size() == 2);
 
@@ -187,7 +154,6 @@ class ConsoleOverviewPagesBrowserTest {
         assertTrue(h.all("form[method=post]").isEmpty(), "an auditor has no form that changes anything");
         assertTrue(h.all("a.disable").isEmpty());
         assertTrue(!h.all("#read-only").isEmpty());
-        h.axe("connectors (auditor)");
-        h.screenshot("console-connectors-auditor");
+        h.check("connectors (auditor)", "console-connectors-auditor");
     }
 }

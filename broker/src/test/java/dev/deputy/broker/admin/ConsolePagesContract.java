@@ -639,7 +639,7 @@ abstract class ConsolePagesContract {
             if (mfa) {
                 claims.put("acr", ConsoleAdminContract.MFA_ACR);
             }
-            idp.enqueueCallback(new ConsoleAdminContract.IdTokenClaims(sub, claims));
+            idp.enqueueCallback(new ConsoleFixture.IdTokenClaims(sub, claims));
             return claims;
         }
 

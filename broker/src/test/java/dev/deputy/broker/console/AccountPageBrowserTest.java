@@ -155,8 +155,7 @@ class AccountPageBrowserTest {
             assertEquals("Acme <Corp>", b.text("header .tenant"));
             assertTrue(b.find("header img.logo").getAttribute("src").startsWith("data:image/svg+xml;base64,"));
             assertEquals(4, b.all("ul.choices a").size());
-            b.axe("login chooser (en)");
-            b.screenshot("login-chooser-en");
+            b.check("login chooser (en)", "login-chooser-en");
 
             // 2. home-realm discovery: the e-mail's domain picks Okta; then the consent page, scope descriptions
             fx.enqueue("oauth2/default", USER_SUB, Map.of("email", USER_EMAIL, "name", "Jonathan Williams",
@@ -167,8 +166,7 @@ class AccountPageBrowserTest {
             String scopes = b.text("ul.scopes");
             assertTrue(scopes.contains("Read the files and tickets in Acme's tools") && scopes.contains("tools:read"), scopes);
             assertTrue(scopes.contains("Change files and tickets in Acme's tools") && scopes.contains("tools:write"), scopes);
-            b.axe("consent (en)");
-            b.screenshot("consent-en");
+            b.check("consent (en)", "consent-en");
 
             // 3. allowed: back at the application with a code, redeemed for tokens with a refresh token
             b.find("button[value=allow]").click();
@@ -192,8 +190,7 @@ class AccountPageBrowserTest {
             assertEquals(1, b.all("#consents tr[data-client='ext-app']").size());
             assertEquals(1, b.all("#families tr[data-client='ext-app']").size());
             assertTrue(b.text("#activity").contains("consent.granted"), b.text("#activity"));
-            b.axe("account page (en)");
-            b.screenshot("account-en");
+            b.check("account page (en)", "account-en");
 
             // 5. revoke the consent: it is gone, and so is the refresh-token family
             b.find("#consents tr[data-client='ext-app'] button").click();
@@ -218,8 +215,7 @@ class AccountPageBrowserTest {
             // 7. signing out of the account page
             b.find("#account .bar button").click();
             b.await(d -> d.getTitle().equals("Signed out"));
-            b.axe("signed out (en)");
-            b.screenshot("signed-out-en");
+            b.check("signed out (en)", "signed-out-en");
         }
     }
 
@@ -235,16 +231,14 @@ class AccountPageBrowserTest {
             b.await(d -> !b.all("p.notice").isEmpty());
             assertTrue(b.text("p.notice").contains("keine Anmeldung eingerichtet"), b.text("p.notice"));
             assertEquals("zoe.agent@unknown.example", b.find("#email").getAttribute("value"));
-            b.axe("login chooser, unknown domain (de)");
-            b.screenshot("login-chooser-de");
+            b.check("login chooser, unknown domain (de)", "login-chooser-de");
 
             // picking a connector from the list; the consent page in German, built-in scope descriptions translated
             fx.enqueue("oauth2/default", "00u.zoë-agent.owner", Map.of("email", "zoe@okta.example", "groups", List.of("engineers")));
             b.find("ul.choices a[href*='connector=okta']").click();
             b.await(d -> d.getTitle().equals("Zugriff erlauben?"));
             assertTrue(b.text("#consent").contains("möchte in Ihrem Namen handeln"), b.text("#consent"));
-            b.axe("consent (de)");
-            b.screenshot("consent-de");
+            b.check("consent (de)", "consent-de");
             b.find("button[value=deny]").click();
             b.awaitUrl(clientRedirect);
             assertEquals("access_denied", query(b.driver.getCurrentUrl()).get("error"));
@@ -259,8 +253,7 @@ class AccountPageBrowserTest {
             String requestId = b.text("footer code");
             assertFalse(requestId.isBlank());
             assertEquals(requestId, b.text("#error .hint code"));
-            b.axe("error page (de)");
-            b.screenshot("error-de");
+            b.check("error page (de)", "error-de");
 
             // the account page in German
             b.open(fx.issuer() + "/account");
@@ -269,8 +262,7 @@ class AccountPageBrowserTest {
             b.awaitUrl(fx.issuer() + "/account");
             b.await(d -> d.getTitle().equals("Ihr Konto"));
             assertTrue(b.text("#activity").contains("consent.denied"), b.text("#activity"));
-            b.axe("account page (de)");
-            b.screenshot("account-de");
+            b.check("account page (de)", "account-de");
         }
     }
 

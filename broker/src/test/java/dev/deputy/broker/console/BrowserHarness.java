@@ -126,6 +126,27 @@ public final class BrowserHarness implements AutoCloseable {
                 .executeScript("return document.readyState")));
     }
 
+    /**
+     * Signs in to the console of the broker at {@code brokerUrl} in this browser, with its cookies cleared first:
+     * {@code enqueue} prepares the admins' identity provider's next answer (the ID token of the admin), the console's
+     * sign-in goes through the provider and back to {@code /console}; then {@code path} opens.
+     */
+    public void consoleSignIn(String brokerUrl, Runnable enqueue, String path) {
+        driver.manage().deleteAllCookies();
+        enqueue.run();
+        open(brokerUrl + "/console");
+        await(d -> d.getCurrentUrl().equals(brokerUrl + "/console") && "complete".equals(((JavascriptExecutor) d)
+                .executeScript("return document.readyState")) && !d.findElements(By.cssSelector("main")).isEmpty());
+        open(brokerUrl + path);
+        awaitUrl(brokerUrl + path);
+    }
+
+    /** The checks of every page a test shows: axe-core ({@link #axe}), then a screenshot ({@link #screenshot}). */
+    public void check(String page, String screenshot) {
+        axe(page);
+        screenshot(screenshot);
+    }
+
     /** Runs axe-core on the current page; fails on any serious or critical violation, naming rule and elements. */
     public void axe(String page) {
         JavascriptExecutor js = (JavascriptExecutor) driver;
