@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * certificate, and what cannot be read is refused every time and never remembered.
  */
 class ForwardedCertificateParseTest {
-    static final X509Certificate CERT = TestKeys.selfSigned(TestKeys.ecKeyPair("P-256"),
+    static final X509Certificate CERT = TestKeys.selfSigned(TestKeys.ecKeyPair("secp256r1"),
             "payments.settlement.reconciler-Zoë-" + "x".repeat(40));
 
     @Test
@@ -58,7 +58,7 @@ class ForwardedCertificateParseTest {
 
     @Test
     void theMemoryIsBounded() throws Exception {
-        String der = Base64.getEncoder().encodeToString(TestKeys.selfSigned(TestKeys.ecKeyPair("P-256"), "bound")
+        String der = Base64.getEncoder().encodeToString(TestKeys.selfSigned(TestKeys.ecKeyPair("secp256r1"), "bound")
                 .getEncoded().clone());
         // the same certificate under many header values (whitespace a proxy might fold in): never more than the bound
         StringBuilder spaced = new StringBuilder(der);
