@@ -195,7 +195,7 @@ final class AuthzenRequests {
             for (Iterator<Map.Entry<String, JsonNode>> it = props.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> f = it.next();
                 if (!RESERVED_PROPERTIES.contains(f.getKey())) {
-                    attributes.put(f.getKey(), JSON.convertValue(f.getValue(), Object.class));
+                    attributes.put(f.getKey(), plain(f.getValue()));
                 }
             }
         }
@@ -211,9 +211,7 @@ final class AuthzenRequests {
                 if (!a.isObject()) {
                     throw new Malformed("context.arguments must be an object (the tool arguments)");
                 }
-                @SuppressWarnings("unchecked")
-                Map<String, Object> m = JSON.convertValue(a, LinkedHashMap.class);
-                arguments = m;
+                arguments = object(a);
             }
             JsonNode t = context.get("time");
             if (t != null && !t.isNull()) {
@@ -262,6 +260,46 @@ final class AuthzenRequests {
             throw new Malformed(name + " is longer than " + max + " characters");
         }
         return v.asText();
+    }
+
+    /**
+     * A JSON value as plain Java values — what {@code JSON.convertValue(node, Object.class)} gives (objects as
+     * {@link LinkedHashMap} in document order, arrays as lists, integers as Integer/Long/BigInteger by size, fractions
+     * as BigDecimal), read from the tree directly instead of through a token buffer.
+     */
+    static Object plain(JsonNode n) {
+        if (n == null || n.isNull() || n.isMissingNode()) {
+            return null;
+        }
+        if (n.isTextual()) {
+            return n.textValue();
+        }
+        if (n.isObject()) {
+            return object(n);
+        }
+        if (n.isArray()) {
+            List<Object> out = new ArrayList<>(n.size());
+            for (JsonNode x : n) {
+                out.add(plain(x));
+            }
+            return out;
+        }
+        if (n.isBoolean()) {
+            return n.booleanValue();
+        }
+        if (n.isNumber()) {
+            return n.numberValue();
+        }
+        return JSON.convertValue(n, Object.class); // binary or embedded values: never from a parsed body
+    }
+
+    private static Map<String, Object> object(JsonNode n) {
+        Map<String, Object> out = new LinkedHashMap<>(Math.max(4, n.size() * 2));
+        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            out.put(f.getKey(), plain(f.getValue()));
+        }
+        return out;
     }
 
     static ObjectNode object() {

@@ -5,8 +5,8 @@ import com.nimbusds.oauth2.sdk.id.Issuer;
 import dev.deputy.broker.config.PublicUrl;
 import dev.deputy.broker.tenant.Tenant;
 import jakarta.inject.Singleton;
-import net.minidev.json.JSONObject;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,7 +34,7 @@ public class MetadataService {
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** Plain JSON (no escaped slashes), so the issuer appears byte-for-byte as configured. */
-    private static String write(JSONObject json) {
+    private static String write(Map<String, Object> json) {
         try {
             return JSON.writeValueAsString(json);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -42,14 +42,20 @@ public class MetadataService {
         }
     }
 
-    public JSONObject build(Tenant tenant) {
+    /**
+     * The document as members in order: Nimbus's rendering, then what the contributors' {@code complete} add. Nimbus
+     * renders into its {@code OrderedJSONObject}, which iterates only the keys that went through its own {@code put}:
+     * a member added with another Map method ({@code putIfAbsent}, {@code merge}, ...) was silently left out of the
+     * written document. The contributors therefore complete a plain ordered map.
+     */
+    public Map<String, Object> build(Tenant tenant) {
         String issuer = publicUrl.issuer(tenant.id());
         // RFC 8414 §3.3: issuer MUST be identical to the issuer identifier the metadata was requested for
         AuthorizationServerMetadata md = new AuthorizationServerMetadata(new Issuer(issuer));
         for (MetadataContributor c : contributors) {
             c.contribute(tenant, issuer, md);
         }
-        JSONObject json = md.toJSONObject();
+        Map<String, Object> json = new LinkedHashMap<>(md.toJSONObject());
         for (MetadataContributor c : contributors) {
             c.complete(tenant, json);
         }

@@ -33,6 +33,8 @@ import java.util.function.Function;
 public class Database implements DependencyCheck {
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
     private static final Duration STARTUP_WAIT = Duration.ofSeconds(30);
+    /** Embedded H2: TEXT (CLOB) values up to this many bytes are stored in the row, not in the LOB storage. */
+    static final int INPLACE_LOB_BYTES = 16_384;
     /** MySQL/MariaDB server error codes that no amount of waiting fixes. */
     private static final int ER_ACCESS_DENIED = 1045;
     private static final int ER_DBACCESS_DENIED = 1044;
@@ -118,9 +120,14 @@ public class Database implements DependencyCheck {
             // process loses transactions that were already acknowledged (AuditCrashIT measured 66 of 634 acknowledged
             // admin sign-ins lost with the default). With 0, MVStore writes at every commit (no fsync: it survives a
             // process kill, not a power loss).
+            // MAX_LENGTH_INPLACE_LOB: TEXT columns are CLOBs in H2's MySQL mode, and a value longer than H2's default
+            // of 256 bytes went to the separate LOB storage (a temporary LOB, then its copy into four LOB maps, and a
+            // stream to read it back). An audit entry's details are a few hundred bytes to a few KiB — a
+            // policy.decision's are ~700 — so most entries paid that on insert and on every read-back (checkpoint
+            // verification, the console); up to 16 KiB they now stay in the row.
             hc.setJdbcUrl("jdbc:h2:file:" + settings.dataDir().resolve("deputy")
                     + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;CASE_INSENSITIVE_IDENTIFIERS=TRUE;DB_CLOSE_ON_EXIT=FALSE"
-                    + ";WRITE_DELAY=0");
+                    + ";WRITE_DELAY=0;MAX_LENGTH_INPLACE_LOB=" + INPLACE_LOB_BYTES);
             hc.setUsername("sa");
             hc.setPassword("");
             dialect = SQLDialect.H2;

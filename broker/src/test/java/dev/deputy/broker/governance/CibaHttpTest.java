@@ -497,9 +497,8 @@ class CibaHttpTest {
         Map<String, Object> md = json(r);
         assertEquals(fx.issuer() + "/bc-authorize", md.get("backchannel_authentication_endpoint"));
         assertEquals(List.of("poll", "ping"), md.get("backchannel_token_delivery_modes_supported"));
-        // CIBA Core §4: "If omitted, the default value is false" — absent or false, never true
-        assertTrue(md.get("backchannel_user_code_parameter_supported") == null
-                || Boolean.FALSE.equals(md.get("backchannel_user_code_parameter_supported")));
+        // CIBA Core §4: Deputy does not support user_code, and says so (false) rather than leaving it to the default
+        assertEquals(Boolean.FALSE, md.get("backchannel_user_code_parameter_supported"), r.body());
         assertTrue(((List<String>) md.get("grant_types_supported")).contains(CIBA));
         assertEquals(List.of("deputy_tool_call"), md.get("authorization_details_types_supported"));
     }
