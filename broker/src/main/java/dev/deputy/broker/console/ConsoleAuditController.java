@@ -288,7 +288,7 @@ class ConsoleAuditController {
         if (!chain) {
             return pages.page(request, t.get(), 200, "console/audit-entry", model, null);
         }
-        model.put("trail", trail(tenant, DelegationTrail.of(audit, e)));
+        model.put("trail", trail(tenant, DelegationTrail.of(audit, e, t.get().accessTokenTtl())));
         return pages.page(request, t.get(), 200, "console/audit-chain", model, null);
     }
 
