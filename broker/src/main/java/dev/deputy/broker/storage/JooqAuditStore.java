@@ -362,8 +362,16 @@ public class JooqAuditStore implements AuditStore {
                     .limit(q.limit()).fetch(JooqAuditStore::map));
         }
         where.add(AUDIT_LOG.SEQ.between(lo, hi));
-        // newest first reads the same index ranges backwards (the console's audit search)
-        return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG).where(where)
+        // newest first reads the same index ranges backwards (the console's audit search).
+        // MariaDB's ORDER BY ... LIMIT shortcut prefers walking the primary key in seq order and filtering whenever it
+        // expects a match every few thousand rows: for one exact type (agent.suspended: 0.7% of the entries) it read
+        // 9,222 rows for a page of 51 (scripts/bench console, 1,000,000 entries), where the (tenant_id, event_type, seq)
+        // index gives the same order reading 51. With an equality on an indexed column, every candidate index yields
+        // seq order, so the primary key is kept out of the ordering choice (it stays usable for the seq range).
+        boolean indexed = q.subject() != null || q.client() != null || q.resource() != null || q.correlationId() != null
+                || (q.types().size() == 1 && !q.types().get(0).endsWith("."));
+        org.jooq.Table<?> from = indexed && !"h2".equals(db.backend()) ? AUDIT_LOG.ignoreIndexForOrderBy("PRIMARY") : AUDIT_LOG;
+        return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(from).where(where)
                 .orderBy(newestFirst ? AUDIT_LOG.SEQ.desc() : AUDIT_LOG.SEQ.asc()).limit(q.limit())
                 .fetch(JooqAuditStore::map));
     }
