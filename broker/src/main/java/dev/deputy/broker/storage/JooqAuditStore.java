@@ -95,6 +95,25 @@ public class JooqAuditStore implements AuditStore {
     }
 
     /**
+     * The ORDER BY of a read within one tenant: the index's columns on H2 (see above), without the tenant column on
+     * MySQL/MariaDB. There the driver's connection collation (utf8mb4_general_ci) differs from the columns' binary one
+     * (V160), and MariaDB then does not treat {@code tenant_id = ?} as a constant for the ordering: an ORDER BY that
+     * names tenant_id was a filesort of the tenant's whole range (the head read, a LIMIT 1, took 1-7 s at 1,000,000
+     * entries: scripts/bench console, EXPLAIN under {@code SET NAMES utf8mb4 COLLATE utf8mb4_general_ci}).
+     */
+    private org.jooq.SortField<?>[] order(Field<?> tenant, boolean desc, Field<?>... rest) {
+        boolean h2 = "h2".equals(db.backend());
+        List<org.jooq.SortField<?>> out = new ArrayList<>();
+        if (h2) {
+            out.add(desc ? tenant.desc() : tenant.asc());
+        }
+        for (Field<?> f : rest) {
+            out.add(desc ? f.desc() : f.asc());
+        }
+        return out.toArray(new org.jooq.SortField<?>[0]);
+    }
+
+    /**
      * The audit table read through one named index on MySQL/MariaDB ({@code FORCE INDEX}). Every index of audit_log
      * starts with tenant_id, so for {@code tenant_id = ?} the optimizer estimates each of them by diving to both ends of
      * the tenant's range — 16 leaf pages for a one-row probe, far from the newest rows and out of a small buffer pool:
@@ -109,7 +128,7 @@ public class JooqAuditStore implements AuditStore {
     public Optional<AuditEntry> head(String tenantId) {
         settle();
         return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(via("PRIMARY")).where(AUDIT_LOG.TENANT_ID.eq(tenantId))
-                .orderBy(AUDIT_LOG.TENANT_ID.desc(), AUDIT_LOG.SEQ.desc()).limit(1).fetchOptional(JooqAuditStore::map));
+                .orderBy(order(AUDIT_LOG.TENANT_ID, true, AUDIT_LOG.SEQ)).limit(1).fetchOptional(JooqAuditStore::map));
     }
 
     @Override
@@ -240,7 +259,7 @@ public class JooqAuditStore implements AuditStore {
         settle();
         return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(via("PRIMARY"))
                 .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.SEQ.ge(fromSeq)))
-                .orderBy(AUDIT_LOG.TENANT_ID, AUDIT_LOG.SEQ).limit(limit).fetch(JooqAuditStore::map));
+                .orderBy(order(AUDIT_LOG.TENANT_ID, false, AUDIT_LOG.SEQ)).limit(limit).fetch(JooqAuditStore::map));
     }
 
     @Override
@@ -252,7 +271,7 @@ public class JooqAuditStore implements AuditStore {
             // keyset page on the primary key: each page is one index range, whatever the table size
             List<AuditEntry> page = db.read(dsl -> dsl.select(ENTRY_FIELDS).from(via("PRIMARY"))
                     .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.SEQ.between(from, toSeq)))
-                    .orderBy(AUDIT_LOG.TENANT_ID, AUDIT_LOG.SEQ).limit(SCAN_PAGE).fetch(JooqAuditStore::map));
+                    .orderBy(order(AUDIT_LOG.TENANT_ID, false, AUDIT_LOG.SEQ)).limit(SCAN_PAGE).fetch(JooqAuditStore::map));
             for (AuditEntry e : page) {
                 if (!visitor.visit(e)) {
                     return;
@@ -269,7 +288,7 @@ public class JooqAuditStore implements AuditStore {
     public Optional<Long> firstSeq(String tenantId) {
         settle();
         return db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(via("PRIMARY")).where(AUDIT_LOG.TENANT_ID.eq(tenantId))
-                .orderBy(AUDIT_LOG.TENANT_ID, AUDIT_LOG.SEQ).limit(1).fetchOptional(AUDIT_LOG.SEQ));
+                .orderBy(order(AUDIT_LOG.TENANT_ID, false, AUDIT_LOG.SEQ)).limit(1).fetchOptional(AUDIT_LOG.SEQ));
     }
 
     @Override
@@ -310,7 +329,7 @@ public class JooqAuditStore implements AuditStore {
         if (q.fromMs() != null) {
             Long s0 = db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(via("audit_log_time"))
                     .where(AUDIT_LOG.TENANT_ID.eq(q.tenantId()).and(AUDIT_LOG.AT_MS.ge(q.fromMs())))
-                    .orderBy(AUDIT_LOG.TENANT_ID, AUDIT_LOG.AT_MS, AUDIT_LOG.SEQ).limit(1).fetchOne(AUDIT_LOG.SEQ));
+                    .orderBy(order(AUDIT_LOG.TENANT_ID, false, AUDIT_LOG.AT_MS, AUDIT_LOG.SEQ)).limit(1).fetchOne(AUDIT_LOG.SEQ));
             if (s0 == null) {
                 return List.of();
             }
@@ -320,7 +339,7 @@ public class JooqAuditStore implements AuditStore {
         if (q.toMs() != null) {
             Long s1 = db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(via("audit_log_time"))
                     .where(AUDIT_LOG.TENANT_ID.eq(q.tenantId()).and(AUDIT_LOG.AT_MS.lt(q.toMs())))
-                    .orderBy(AUDIT_LOG.TENANT_ID.desc(), AUDIT_LOG.AT_MS.desc(), AUDIT_LOG.SEQ.desc()).limit(1).fetchOne(AUDIT_LOG.SEQ));
+                    .orderBy(order(AUDIT_LOG.TENANT_ID, true, AUDIT_LOG.AT_MS, AUDIT_LOG.SEQ)).limit(1).fetchOne(AUDIT_LOG.SEQ));
             if (s1 == null) {
                 return List.of();
             }
@@ -434,7 +453,7 @@ public class JooqAuditStore implements AuditStore {
         // one backwards range of the (tenant_id, event_type, seq) index (V30)
         return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG)
                 .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.EVENT_TYPE.eq(type)))
-                .orderBy(AUDIT_LOG.TENANT_ID.desc(), AUDIT_LOG.EVENT_TYPE.desc(), AUDIT_LOG.SEQ.desc())
+                .orderBy(order(AUDIT_LOG.TENANT_ID, true, AUDIT_LOG.EVENT_TYPE, AUDIT_LOG.SEQ))
                 .limit(Math.max(1, Math.min(limit, AuditQuery.MAX_LIMIT))).fetch(JooqAuditStore::map));
     }
 
@@ -462,20 +481,20 @@ public class JooqAuditStore implements AuditStore {
     public List<AuditCheckpoint> checkpoints(String tenantId, long fromSeq, long toSeq, int limit) {
         return db.read(dsl -> dsl.selectFrom(AUDIT_CHECKPOINTS)
                 .where(AUDIT_CHECKPOINTS.TENANT_ID.eq(tenantId).and(AUDIT_CHECKPOINTS.SEQ.between(fromSeq, toSeq)))
-                .orderBy(AUDIT_CHECKPOINTS.TENANT_ID, AUDIT_CHECKPOINTS.SEQ).limit(limit).fetch(JooqAuditStore::checkpoint));
+                .orderBy(order(AUDIT_CHECKPOINTS.TENANT_ID, false, AUDIT_CHECKPOINTS.SEQ)).limit(limit).fetch(JooqAuditStore::checkpoint));
     }
 
     @Override
     public Optional<AuditCheckpoint> latestCheckpoint(String tenantId) {
         return db.read(dsl -> dsl.selectFrom(AUDIT_CHECKPOINTS).where(AUDIT_CHECKPOINTS.TENANT_ID.eq(tenantId))
-                .orderBy(AUDIT_CHECKPOINTS.TENANT_ID.desc(), AUDIT_CHECKPOINTS.SEQ.desc()).limit(1).fetchOptional(JooqAuditStore::checkpoint));
+                .orderBy(order(AUDIT_CHECKPOINTS.TENANT_ID, true, AUDIT_CHECKPOINTS.SEQ)).limit(1).fetchOptional(JooqAuditStore::checkpoint));
     }
 
     @Override
     public Optional<AuditCheckpoint> checkpointAtOrAfter(String tenantId, long seq) {
         return db.read(dsl -> dsl.selectFrom(AUDIT_CHECKPOINTS)
                 .where(AUDIT_CHECKPOINTS.TENANT_ID.eq(tenantId).and(AUDIT_CHECKPOINTS.SEQ.ge(seq)))
-                .orderBy(AUDIT_CHECKPOINTS.TENANT_ID, AUDIT_CHECKPOINTS.SEQ).limit(1).fetchOptional(JooqAuditStore::checkpoint));
+                .orderBy(order(AUDIT_CHECKPOINTS.TENANT_ID, false, AUDIT_CHECKPOINTS.SEQ)).limit(1).fetchOptional(JooqAuditStore::checkpoint));
     }
 
     @Override
