@@ -24,8 +24,8 @@ import java.util.Optional;
 /**
  * The facts of a tenant's console overview, each read with a bounded cost whatever the size of the tenant: agents by
  * status and the dormant count (one aggregate over the agents), the longest-idle dormant agents, token issuance and
- * refusals per hour over the last 24 hours (one aggregate over the audit trail's (tenant, type, time) index), the
- * audit trail's state (last signed checkpoint — the chain is verified up to it before it is signed —, the unsigned
+ * refusals per hour over the last 24 hours (counted once per node, then extended by the entries appended since:
+ * {@link TokenHourCounts}), the audit trail's state (last signed checkpoint — the chain is verified up to it before it is signed —, the unsigned
  * tail, the witness comparison, this node's audit alarms) and each connector's health from the audit trail (its last
  * successful sign-in among the tenant's newest {@value #LOGIN_WINDOW}, its last test among the newest
  * {@value #TEST_WINDOW}). Nothing here calls an identity provider or walks the chain.
@@ -47,6 +47,7 @@ public class TenantOverview {
     private final AuditWitness witness;
     private final AdminContext ctx;
     private final TenantConnectors connectors;
+    private final TokenHourCounts tokenCounts;
 
     TenantOverview(AgentStore agents, AuditStore audit, AuditVerifier verifier, AuditWitness witness, AdminContext ctx,
                    TenantConnectors connectors) {
@@ -56,6 +57,7 @@ public class TenantOverview {
         this.witness = witness;
         this.ctx = ctx;
         this.connectors = connectors;
+        this.tokenCounts = new TokenHourCounts(audit, ISSUED, EventTypes.TOKEN_REJECTED);
     }
 
     /** One hour of the series: tokens issued (issued, refreshed, exchanged) and refused ({@code token.rejected}). */
@@ -94,13 +96,8 @@ public class TenantOverview {
 
         long to = now - Math.floorMod(now, AuditStore.HOUR_MS) + AuditStore.HOUR_MS;
         long from = to - HOURS * AuditStore.HOUR_MS;
-        List<String> types = new ArrayList<>(ISSUED);
-        types.add(EventTypes.TOKEN_REJECTED);
-        Map<Long, long[]> byHour = new HashMap<>();
-        for (AuditStore.HourCount c : audit.countByHour(tenant, types, from, to)) {
-            long[] n = byHour.computeIfAbsent(c.hourStartMs(), h -> new long[2]);
-            n[EventTypes.TOKEN_REJECTED.equals(c.type()) ? 1 : 0] += c.count();
-        }
+        long head = audit.head(tenant).map(AuditEntry::seq).orElse(0L);
+        Map<Long, long[]> byHour = tokenCounts.counts(tenant, from, head);
         List<Hour> hours = new ArrayList<>(HOURS);
         long issued = 0;
         long refused = 0;
@@ -111,7 +108,6 @@ public class TenantOverview {
             refused += n[1];
         }
 
-        long head = audit.head(tenant).map(AuditEntry::seq).orElse(0L);
         AuditState state = new AuditState(head, audit.latestCheckpoint(tenant), verifier.unsignedTail(tenant),
                 witness.compare(tenant, audit), AuditAlarms.total());
         return new Overview(new AgentFigures(counts, dormancy, dormant), new TokenSeries(hours, issued, refused), state,

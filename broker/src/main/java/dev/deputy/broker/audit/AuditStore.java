@@ -70,12 +70,28 @@ public interface AuditStore {
      * index; this default walks the query API and is for test stores.
      */
     default List<HourCount> countByHour(String tenantId, List<String> types, long fromMs, long toMs) {
+        return countByHour(tenantId, types, fromMs, toMs, 0, Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #countByHour(String, List, long, long)} over the entries with {@code afterSeq < seq ≤ upToSeq} only: the
+     * entries appended since an earlier count up to {@code afterSeq} (the overview keeps its counts and adds these).
+     * Storage answers it with one aggregate over whichever index gives the smaller range (a short tail of the chain:
+     * the primary key); this default walks the query API and is for test stores.
+     */
+    default List<HourCount> countByHour(String tenantId, List<String> types, long fromMs, long toMs, long afterSeq,
+                                        long upToSeq) {
         java.util.Map<Long, java.util.Map<String, Long>> counts = new java.util.TreeMap<>();
-        AuditQuery q = new AuditQuery(tenantId, fromMs, toMs, null, null, null, null, types, null, null, null, 0,
+        AuditQuery q = new AuditQuery(tenantId, fromMs, toMs, null, null, null, null, types, null, null, null, afterSeq,
                 AuditQuery.MAX_LIMIT);
-        while (true) {
+        boolean past = false;
+        while (!past) {
             List<AuditEntry> page = query(q);
             for (AuditEntry e : page) {
+                if (e.seq() > upToSeq) {
+                    past = true;
+                    break;
+                }
                 counts.computeIfAbsent(e.atMs() - Math.floorMod(e.atMs(), HOUR_MS), h -> new java.util.TreeMap<>())
                         .merge(e.type(), 1L, Long::sum);
             }

@@ -31,6 +31,8 @@ public final class DelegationTrail {
     public static final int WINDOW = 5_000;
     public static final int CORRELATED = 200;
     private static final int PAGE = 500;
+    /** Added to a token lifetime when the reads are bounded in time: the clocks of several nodes differ a little. */
+    public static final long SKEW_MS = 300_000;
     private static final List<String> TOKEN_TYPES = List.of(EventTypes.TOKEN_ISSUED, EventTypes.TOKEN_EXCHANGED,
             EventTypes.TOKEN_REFRESHED);
     private static final List<String> LATER_TYPES = List.of(EventTypes.TOKEN_EXCHANGED, EventTypes.TOOL_CALL,
@@ -68,7 +70,24 @@ public final class DelegationTrail {
         }
     }
 
+    /** The trail without a time bound: only the {@link #WINDOW}s bound the reads. */
     public static Trail of(AuditStore store, AuditEntry e) {
+        return of(store, e, null);
+    }
+
+    /**
+     * The trail, with the reads bounded in time as well as by the {@link #WINDOW}s: a token is exchanged or used only
+     * while it is valid, so the token an exchange stood on was issued at most {@code tokenLifetime} (the tenant's
+     * access token lifetime, which caps every access token it mints) before it, and a token's later exchanges, tool
+     * calls and tool decisions come at most that long after it was issued ({@link #SKEW_MS} added for the clocks of
+     * several nodes). On a busy user's trail this reads the hour around the entry instead of up to 2 × {@value
+     * #WINDOW} entries. A token minted before its tenant's lifetime was lowered may fall outside: its chain then
+     * shows as rooted outside the trail, as it would past the window.
+     *
+     * @param tokenLifetime null: no time bound
+     */
+    public static Trail of(AuditStore store, AuditEntry e, java.time.Duration tokenLifetime) {
+        long horizon = tokenLifetime == null ? -1 : tokenLifetime.toMillis() + SKEW_MS;
         Map<String, Object> d = details(e);
         String subject = e.subject();
         boolean truncated = false;
@@ -89,25 +108,34 @@ public final class DelegationTrail {
         String rootJti = null;
         boolean rootUpstream = hops.size() == 1 && "upstream".equals(details(hops.get(0).entry()).get("subject_kind"));
         if (subject != null && wanted != null) {
-            AuditQuery q = new AuditQuery(e.tenantId(), null, null, subject, null, null, null, TOKEN_TYPES, null, null,
-                    null, 0, PAGE);
             long before = e.seq();
+            // the oldest time the wanted token can have been issued at: a lifetime before the entry that used it
+            Long notBefore = horizon < 0 ? null : e.atMs() - horizon;
             int read = 0;
             while (wanted != null && read < WINDOW) {
+                AuditQuery q = new AuditQuery(e.tenantId(), notBefore, null, subject, null, null, null, TOKEN_TYPES, null,
+                        null, null, 0, PAGE);
                 List<AuditEntry> page = store.queryNewestFirst(q, before);
+                boolean moved = false;
                 for (AuditEntry t : page) {
                     Map<String, Object> td = details(t);
                     if (wanted != null && wanted.equals(str(td.get("jti")))) {
                         hops.add(0, hop(t, td, false));
                         rootUpstream = "upstream".equals(td.get("subject_kind"));
                         wanted = parentJti(t, td);
+                        if (notBefore != null) {
+                            notBefore = t.atMs() - horizon; // its own parent: a lifetime before this hop
+                            moved = true;
+                        }
                     }
                 }
                 read += page.size();
-                if (page.size() < PAGE) {
+                if (page.size() < PAGE && !moved) {
                     break;
                 }
-                before = page.get(page.size() - 1).seq();
+                if (!page.isEmpty()) {
+                    before = page.get(page.size() - 1).seq();
+                }
             }
             truncated = wanted != null && read >= WINDOW;
             rootJti = wanted;
@@ -131,11 +159,19 @@ public final class DelegationTrail {
         }
         long from = hops.isEmpty() ? e.seq() - 1 : hops.get(0).entry().seq();
         if (subject != null && (!tokens.isEmpty() || !chains.isEmpty())) {
-            AuditQuery q = new AuditQuery(e.tenantId(), null, null, subject, null, null, null, LATER_TYPES, null, null,
-                    null, from, PAGE);
+            // the newest time one of the chain's tokens can still be used at: a lifetime after the newest of them
+            long newest = e.atMs();
+            for (Hop h : hops) {
+                newest = Math.max(newest, h.entry().atMs());
+            }
+            Long notAfter = horizon < 0 ? null : newest + horizon;
+            long after = from;
             int read = 0;
             while (read < WINDOW) {
+                AuditQuery q = new AuditQuery(e.tenantId(), null, notAfter == null ? null : notAfter + 1, subject, null,
+                        null, null, LATER_TYPES, null, null, null, after, PAGE);
                 List<AuditEntry> page = store.query(q);
+                boolean moved = false;
                 for (AuditEntry t : page) {
                     if (seen.contains(t.seq())) {
                         continue;
@@ -148,6 +184,10 @@ public final class DelegationTrail {
                                 hops.add(h);
                                 tokens.put(h.jti(), t.seq());
                                 chains.add(String.join(" > ", h.chain()));
+                                if (notAfter != null && t.atMs() + horizon > notAfter) {
+                                    notAfter = t.atMs() + horizon; // the new token lives a lifetime from here
+                                    moved = true;
+                                }
                             }
                         }
                         case EventTypes.TOOL_CALL -> {
@@ -169,10 +209,12 @@ public final class DelegationTrail {
                     }
                 }
                 read += page.size();
-                if (page.size() < PAGE) {
+                if (page.size() < PAGE && !moved) {
                     break;
                 }
-                q = q.after(page.get(page.size() - 1).seq());
+                if (!page.isEmpty()) {
+                    after = page.get(page.size() - 1).seq();
+                }
             }
             truncated |= read >= WINDOW;
         }

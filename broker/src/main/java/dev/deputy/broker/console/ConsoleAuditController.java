@@ -236,7 +236,7 @@ class ConsoleAuditController {
         if (!chain) {
             return pages.render(request, v, 200, "console/audit-entry", model);
         }
-        model.put("trail", trail(tenant, DelegationTrail.of(audit, e)));
+        model.put("trail", trail(tenant, DelegationTrail.of(audit, e, v.tenant().accessTokenTtl())));
         return pages.render(request, v, 200, "console/audit-chain", model);
     }
 

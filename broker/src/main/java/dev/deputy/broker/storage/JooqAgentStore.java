@@ -138,7 +138,10 @@ class JooqAgentStore implements AgentStore {
                     .or(DSL.lower(AGENTS.OWNER).contains(q.search())));
         }
         List<Agent> page = sealed.valid(SealedRows.AGENT, () -> db.read(dsl -> dsl.selectFrom(AGENTS).where(where)
-                .orderBy(AGENTS.TENANT_ID, AGENTS.ID).limit(limit).offset(Math.max(0, offset)).fetch()))
+                // on MySQL/MariaDB ORDER BY id only: naming tenant_id made MariaDB sort the tenant's whole registry
+                // (the connection collation differs from the columns' binary one, see JooqAuditStore.order)
+                .orderBy("h2".equals(db.backend()) ? List.of(AGENTS.TENANT_ID, AGENTS.ID) : List.of(AGENTS.ID))
+                .limit(limit).offset(Math.max(0, offset)).fetch()))
                 .stream().map(JooqAgentStore::agent).toList();
         int total = page.isEmpty() && offset == 0 ? 0 : db.read(dsl -> dsl.fetchCount(AGENTS, DSL.and(where)));
         return new AgentQuery.Page(page, total);

@@ -94,11 +94,41 @@ public class JooqAuditStore implements AuditStore {
         return db;
     }
 
+    /**
+     * The ORDER BY of a read within one tenant: the index's columns on H2 (see above), without the tenant column on
+     * MySQL/MariaDB. There the driver's connection collation (utf8mb4_general_ci) differs from the columns' binary one
+     * (V160), and MariaDB then does not treat {@code tenant_id = ?} as a constant for the ordering: an ORDER BY that
+     * names tenant_id was a filesort of the tenant's whole range (the head read, a LIMIT 1, took 1-7 s at 1,000,000
+     * entries: scripts/bench console, EXPLAIN under {@code SET NAMES utf8mb4 COLLATE utf8mb4_general_ci}).
+     */
+    private org.jooq.SortField<?>[] order(Field<?> tenant, boolean desc, Field<?>... rest) {
+        boolean h2 = "h2".equals(db.backend());
+        List<org.jooq.SortField<?>> out = new ArrayList<>();
+        if (h2) {
+            out.add(desc ? tenant.desc() : tenant.asc());
+        }
+        for (Field<?> f : rest) {
+            out.add(desc ? f.desc() : f.asc());
+        }
+        return out.toArray(new org.jooq.SortField<?>[0]);
+    }
+
+    /**
+     * The audit table read through one named index on MySQL/MariaDB ({@code FORCE INDEX}). Every index of audit_log
+     * starts with tenant_id, so for {@code tenant_id = ?} the optimizer estimates each of them by diving to both ends of
+     * the tenant's range — 16 leaf pages for a one-row probe, far from the newest rows and out of a small buffer pool:
+     * the head read took 0.2-3.6 s at 1,000,000 entries under load (scripts/bench console, 128 MiB pool). Probes whose
+     * index is never in doubt name it. H2 plans these from the ORDER BY alone (see above) and gets no hint.
+     */
+    private org.jooq.Table<?> via(String index) {
+        return "h2".equals(db.backend()) ? AUDIT_LOG : AUDIT_LOG.forceIndex(index);
+    }
+
     @Override
     public Optional<AuditEntry> head(String tenantId) {
         settle();
-        return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG).where(AUDIT_LOG.TENANT_ID.eq(tenantId))
-                .orderBy(AUDIT_LOG.TENANT_ID.desc(), AUDIT_LOG.SEQ.desc()).limit(1).fetchOptional(JooqAuditStore::map));
+        return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(via("PRIMARY")).where(AUDIT_LOG.TENANT_ID.eq(tenantId))
+                .orderBy(order(AUDIT_LOG.TENANT_ID, true, AUDIT_LOG.SEQ)).limit(1).fetchOptional(JooqAuditStore::map));
     }
 
     @Override
@@ -227,9 +257,9 @@ public class JooqAuditStore implements AuditStore {
     @Override
     public List<AuditEntry> range(String tenantId, long fromSeq, int limit) {
         settle();
-        return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG)
+        return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(via("PRIMARY"))
                 .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.SEQ.ge(fromSeq)))
-                .orderBy(AUDIT_LOG.TENANT_ID, AUDIT_LOG.SEQ).limit(limit).fetch(JooqAuditStore::map));
+                .orderBy(order(AUDIT_LOG.TENANT_ID, false, AUDIT_LOG.SEQ)).limit(limit).fetch(JooqAuditStore::map));
     }
 
     /**
@@ -282,8 +312,8 @@ public class JooqAuditStore implements AuditStore {
     @Override
     public Optional<Long> firstSeq(String tenantId) {
         settle();
-        return db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(AUDIT_LOG).where(AUDIT_LOG.TENANT_ID.eq(tenantId))
-                .orderBy(AUDIT_LOG.TENANT_ID, AUDIT_LOG.SEQ).limit(1).fetchOptional(AUDIT_LOG.SEQ));
+        return db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(via("PRIMARY")).where(AUDIT_LOG.TENANT_ID.eq(tenantId))
+                .orderBy(order(AUDIT_LOG.TENANT_ID, false, AUDIT_LOG.SEQ)).limit(1).fetchOptional(AUDIT_LOG.SEQ));
     }
 
     @Override
@@ -322,9 +352,9 @@ public class JooqAuditStore implements AuditStore {
         long minSeq = q.afterSeq() + 1;
         long maxSeq = beforeSeq == Long.MAX_VALUE ? Long.MAX_VALUE : beforeSeq - 1;
         if (q.fromMs() != null) {
-            Long s0 = db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(AUDIT_LOG)
+            Long s0 = db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(via("audit_log_time"))
                     .where(AUDIT_LOG.TENANT_ID.eq(q.tenantId()).and(AUDIT_LOG.AT_MS.ge(q.fromMs())))
-                    .orderBy(AUDIT_LOG.TENANT_ID, AUDIT_LOG.AT_MS, AUDIT_LOG.SEQ).limit(1).fetchOne(AUDIT_LOG.SEQ));
+                    .orderBy(order(AUDIT_LOG.TENANT_ID, false, AUDIT_LOG.AT_MS, AUDIT_LOG.SEQ)).limit(1).fetchOne(AUDIT_LOG.SEQ));
             if (s0 == null) {
                 return List.of();
             }
@@ -332,9 +362,9 @@ public class JooqAuditStore implements AuditStore {
             where.add(AUDIT_LOG.AT_MS.ge(q.fromMs()));
         }
         if (q.toMs() != null) {
-            Long s1 = db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(AUDIT_LOG)
+            Long s1 = db.read(dsl -> dsl.select(AUDIT_LOG.SEQ).from(via("audit_log_time"))
                     .where(AUDIT_LOG.TENANT_ID.eq(q.tenantId()).and(AUDIT_LOG.AT_MS.lt(q.toMs())))
-                    .orderBy(AUDIT_LOG.TENANT_ID.desc(), AUDIT_LOG.AT_MS.desc(), AUDIT_LOG.SEQ.desc()).limit(1).fetchOne(AUDIT_LOG.SEQ));
+                    .orderBy(order(AUDIT_LOG.TENANT_ID, true, AUDIT_LOG.AT_MS, AUDIT_LOG.SEQ)).limit(1).fetchOne(AUDIT_LOG.SEQ));
             if (s1 == null) {
                 return List.of();
             }
@@ -387,8 +417,16 @@ public class JooqAuditStore implements AuditStore {
                     .limit(q.limit()).fetch(JooqAuditStore::map));
         }
         where.add(AUDIT_LOG.SEQ.between(lo, hi));
-        // newest first reads the same index ranges backwards (the console's audit search)
-        return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG).where(where)
+        // newest first reads the same index ranges backwards (the console's audit search).
+        // MariaDB's ORDER BY ... LIMIT shortcut prefers walking the primary key in seq order and filtering whenever it
+        // expects a match every few thousand rows: for one exact type (agent.suspended: 0.7% of the entries) it read
+        // 9,222 rows for a page of 51 (scripts/bench console, 1,000,000 entries), where the (tenant_id, event_type, seq)
+        // index gives the same order reading 51. With an equality on an indexed column, every candidate index yields
+        // seq order, so the primary key is kept out of the ordering choice (it stays usable for the seq range).
+        boolean indexed = q.subject() != null || q.client() != null || q.resource() != null || q.correlationId() != null
+                || (q.types().size() == 1 && !q.types().get(0).endsWith("."));
+        org.jooq.Table<?> from = indexed && !"h2".equals(db.backend()) ? AUDIT_LOG.ignoreIndexForOrderBy("PRIMARY") : AUDIT_LOG;
+        return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(from).where(where)
                 .orderBy(newestFirst ? AUDIT_LOG.SEQ.desc() : AUDIT_LOG.SEQ.asc()).limit(q.limit())
                 .fetch(JooqAuditStore::map));
     }
@@ -405,17 +443,30 @@ public class JooqAuditStore implements AuditStore {
 
     @Override
     public List<HourCount> countByHour(String tenantId, List<String> types, long fromMs, long toMs) {
+        return countByHour(tenantId, types, fromMs, toMs, 0, Long.MAX_VALUE);
+    }
+
+    @Override
+    public List<HourCount> countByHour(String tenantId, List<String> types, long fromMs, long toMs, long afterSeq,
+                                       long upToSeq) {
         settle();
-        if (types.isEmpty() || fromMs >= toMs) {
+        if (types.isEmpty() || fromMs >= toMs || afterSeq >= upToSeq) {
             return List.of();
         }
         // one aggregate over the (tenant_id, event_type, at_ms) index (V175): one range per type, read from the
-        // index alone (it holds every column the query needs); only the counts leave the database
+        // index alone (it holds every column the query needs); only the counts leave the database. With a seq window
+        // (the entries appended since the overview's last count) the optimizer takes the primary key's range instead
+        // when it is the smaller one: the chain's newest rows, in the buffer pool.
         // the hour inlined (not a bind value): the grouped expression and the selected one are the same SQL text
         Field<Long> hour = AUDIT_LOG.AT_MS.minus(AUDIT_LOG.AT_MS.mod(DSL.inline(HOUR_MS)));
+        Condition where = AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.EVENT_TYPE.in(types))
+                .and(AUDIT_LOG.AT_MS.ge(fromMs)).and(AUDIT_LOG.AT_MS.lt(toMs));
+        if (afterSeq > 0 || upToSeq < Long.MAX_VALUE) {
+            where = where.and(AUDIT_LOG.SEQ.between(afterSeq + 1, upToSeq));
+        }
+        Condition w = where;
         return db.read(dsl -> dsl.select(hour, AUDIT_LOG.EVENT_TYPE, DSL.count()).from(AUDIT_LOG)
-                .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.EVENT_TYPE.in(types))
-                        .and(AUDIT_LOG.AT_MS.ge(fromMs)).and(AUDIT_LOG.AT_MS.lt(toMs)))
+                .where(w)
                 .groupBy(hour, AUDIT_LOG.EVENT_TYPE)
                 .fetch(r -> new HourCount(((Number) r.get(0)).longValue(), r.get(1, String.class),
                         ((Number) r.get(2)).longValue())));
@@ -427,7 +478,7 @@ public class JooqAuditStore implements AuditStore {
         // one backwards range of the (tenant_id, event_type, seq) index (V30)
         return db.read(dsl -> dsl.select(ENTRY_FIELDS).from(AUDIT_LOG)
                 .where(AUDIT_LOG.TENANT_ID.eq(tenantId).and(AUDIT_LOG.EVENT_TYPE.eq(type)))
-                .orderBy(AUDIT_LOG.TENANT_ID.desc(), AUDIT_LOG.EVENT_TYPE.desc(), AUDIT_LOG.SEQ.desc())
+                .orderBy(order(AUDIT_LOG.TENANT_ID, true, AUDIT_LOG.EVENT_TYPE, AUDIT_LOG.SEQ))
                 .limit(Math.max(1, Math.min(limit, AuditQuery.MAX_LIMIT))).fetch(JooqAuditStore::map));
     }
 
@@ -455,20 +506,20 @@ public class JooqAuditStore implements AuditStore {
     public List<AuditCheckpoint> checkpoints(String tenantId, long fromSeq, long toSeq, int limit) {
         return db.read(dsl -> dsl.selectFrom(AUDIT_CHECKPOINTS)
                 .where(AUDIT_CHECKPOINTS.TENANT_ID.eq(tenantId).and(AUDIT_CHECKPOINTS.SEQ.between(fromSeq, toSeq)))
-                .orderBy(AUDIT_CHECKPOINTS.TENANT_ID, AUDIT_CHECKPOINTS.SEQ).limit(limit).fetch(JooqAuditStore::checkpoint));
+                .orderBy(order(AUDIT_CHECKPOINTS.TENANT_ID, false, AUDIT_CHECKPOINTS.SEQ)).limit(limit).fetch(JooqAuditStore::checkpoint));
     }
 
     @Override
     public Optional<AuditCheckpoint> latestCheckpoint(String tenantId) {
         return db.read(dsl -> dsl.selectFrom(AUDIT_CHECKPOINTS).where(AUDIT_CHECKPOINTS.TENANT_ID.eq(tenantId))
-                .orderBy(AUDIT_CHECKPOINTS.TENANT_ID.desc(), AUDIT_CHECKPOINTS.SEQ.desc()).limit(1).fetchOptional(JooqAuditStore::checkpoint));
+                .orderBy(order(AUDIT_CHECKPOINTS.TENANT_ID, true, AUDIT_CHECKPOINTS.SEQ)).limit(1).fetchOptional(JooqAuditStore::checkpoint));
     }
 
     @Override
     public Optional<AuditCheckpoint> checkpointAtOrAfter(String tenantId, long seq) {
         return db.read(dsl -> dsl.selectFrom(AUDIT_CHECKPOINTS)
                 .where(AUDIT_CHECKPOINTS.TENANT_ID.eq(tenantId).and(AUDIT_CHECKPOINTS.SEQ.ge(seq)))
-                .orderBy(AUDIT_CHECKPOINTS.TENANT_ID, AUDIT_CHECKPOINTS.SEQ).limit(1).fetchOptional(JooqAuditStore::checkpoint));
+                .orderBy(order(AUDIT_CHECKPOINTS.TENANT_ID, false, AUDIT_CHECKPOINTS.SEQ)).limit(1).fetchOptional(JooqAuditStore::checkpoint));
     }
 
     @Override

@@ -102,6 +102,80 @@ abstract class ConsoleAggregatesContract {
     }
 
     @Test
+    void theOverviewsTokenCountsAreKeptAndExtendedByTheEntriesAppendedSince() {
+        AuditStore store = backend.audit();
+        String t = "ovw-ü." + UUID.randomUUID().toString().substring(0, 8);
+        long h0 = 1_796_000_000_000L - Math.floorMod(1_796_000_000_000L, HOUR);
+        List<String> types = List.of(EventTypes.TOKEN_ISSUED, EventTypes.TOKEN_REFRESHED, EventTypes.TOKEN_EXCHANGED,
+                EventTypes.TOKEN_REJECTED);
+        List<Object[]> e = new ArrayList<>();
+        e.add(new Object[]{EventTypes.TOKEN_ISSUED, h0 - 1}); // before the window
+        e.add(new Object[]{EventTypes.TOKEN_ISSUED, h0 + 5});
+        e.add(new Object[]{EventTypes.TOKEN_EXCHANGED, h0 + 6});
+        e.add(new Object[]{EventTypes.TOKEN_REJECTED, h0 + HOUR + 1});
+        e.add(new Object[]{EventTypes.POLICY_DECISION, h0 + HOUR + 2}); // another type
+        plant(store, t, e);
+        // the seq window: only the entries after seq 2 and up to seq 4
+        assertEquals(List.of(new AuditStore.HourCount(h0, EventTypes.TOKEN_EXCHANGED, 1),
+                        new AuditStore.HourCount(h0 + HOUR, EventTypes.TOKEN_REJECTED, 1)),
+                sorted(store.countByHour(t, types, h0, Long.MAX_VALUE, 2, 4)));
+        assertEquals(sorted(store.countByHour(t, types, h0, Long.MAX_VALUE, 2, 4)),
+                sorted(walkingStore(store).countByHour(t, types, h0, Long.MAX_VALUE, 2, 4)), "the port's walk agrees");
+        assertEquals(List.of(), store.countByHour(t, types, h0, Long.MAX_VALUE, 4, 4));
+
+        dev.deputy.broker.admin.TokenHourCounts counts = new dev.deputy.broker.admin.TokenHourCounts(
+                spying(store), List.of(EventTypes.TOKEN_ISSUED, EventTypes.TOKEN_REFRESHED, EventTypes.TOKEN_EXCHANGED),
+                EventTypes.TOKEN_REJECTED);
+        long head = store.head(t).orElseThrow().seq();
+        Map<Long, long[]> first = counts.counts(t, h0, head);
+        assertEquals(List.of(2L, 0L), List.of(first.get(h0)[0], first.get(h0)[1]));
+        assertEquals(List.of(0L, 1L), List.of(first.get(h0 + HOUR)[0], first.get(h0 + HOUR)[1]));
+        assertEquals(List.of(List.of(0L, head)), windows, "the first view counts the whole window once");
+        // appended since: one in an earlier hour (a late clock), one in a new hour, one before the window
+        plant(store, t, List.<Object[]>of(new Object[]{EventTypes.TOKEN_ISSUED, h0 + 7},
+                new Object[]{EventTypes.TOKEN_REFRESHED, h0 + 2 * HOUR}, new Object[]{EventTypes.TOKEN_ISSUED, h0 - 5}));
+        long head2 = store.head(t).orElseThrow().seq();
+        Map<Long, long[]> second = counts.counts(t, h0, head2);
+        assertEquals(List.of(List.of(0L, head), List.of(head, head2)), windows, "the next view reads what was appended");
+        assertEquals(3L, second.get(h0)[0]);
+        assertEquals(1L, second.get(h0 + 2 * HOUR)[0]);
+        assertEquals(1L, second.get(h0 + HOUR)[1]);
+        // the same as a fresh count from the database
+        Map<Long, long[]> fresh = new java.util.HashMap<>();
+        for (AuditStore.HourCount c : store.countByHour(t, types, h0, Long.MAX_VALUE)) {
+            fresh.computeIfAbsent(c.hourStartMs(), h -> new long[2])[c.type().equals(EventTypes.TOKEN_REJECTED) ? 1 : 0] += c.count();
+        }
+        assertEquals(asLists(fresh), asLists(second));
+        // nothing appended: no count at all; the window moving on drops the hour that left it
+        Map<Long, long[]> third = counts.counts(t, h0 + HOUR, head2);
+        assertEquals(2, windows.size(), "nothing read when the head has not moved");
+        assertEquals(java.util.Set.of(h0 + HOUR, h0 + 2 * HOUR), third.keySet());
+        // a chain shorter than the count (another trail under the same tenant id): counted afresh
+        counts.counts(t, h0 + HOUR, head2 - 1);
+        assertEquals(List.of(0L, head2 - 1), windows.get(windows.size() - 1));
+    }
+
+    /** The (afterSeq, upToSeq) of every seq-windowed count the spied store answered. */
+    final List<List<Long>> windows = new ArrayList<>();
+
+    AuditStore spying(AuditStore s) {
+        windows.clear();
+        return (AuditStore) java.lang.reflect.Proxy.newProxyInstance(AuditStore.class.getClassLoader(),
+                new Class<?>[]{AuditStore.class}, (proxy, m, args) -> {
+                    if (m.getName().equals("countByHour") && args.length == 6) {
+                        windows.add(List.of((Long) args[4], (Long) args[5]));
+                    }
+                    return m.invoke(s, args);
+                });
+    }
+
+    static Map<Long, List<Long>> asLists(Map<Long, long[]> m) {
+        Map<Long, List<Long>> out = new java.util.TreeMap<>();
+        m.forEach((h, n) -> out.put(h, List.of(n[0], n[1])));
+        return out;
+    }
+
+    @Test
     void newestOfTypeReadsBackwards() {
         AuditStore store = backend.audit();
         String t = "ovw-" + UUID.randomUUID().toString().substring(0, 8);

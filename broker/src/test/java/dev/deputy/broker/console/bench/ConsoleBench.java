@@ -24,6 +24,8 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * {@code scripts/bench console} (docs/benchmarks.md, "Console"): seeds a MariaDB database, then measures the console's
@@ -276,17 +278,28 @@ public final class ConsoleBench {
             }
             present.add(p);
         }
+        String only = System.getenv("CONSOLE_PAGES");
+        if (only != null && !only.isBlank()) {
+            Pattern keep = Pattern.compile(only);
+            present.removeIf(p -> !keep.matcher(p.label()).find());
+        }
         int warmup = Integer.getInteger("bench.warmup", Math.max(5, rounds / 4));
         for (int i = 0; i < warmup; i++) {
             for (Page p : present) {
                 get(http, base + p.path());
             }
         }
+        // CONSOLE_SQL=1: which statements each page waits for (information_schema.processlist sampled every 20 ms
+        // from a connection of its own; no server setting changed; statements shorter than a sample are not seen)
+        SqlSampler sampler = "1".equals(System.getenv("CONSOLE_SQL")) ? SqlSampler.start(jdbcUrl) : null;
         double[][] ms = new double[present.size()][rounds];
         long[] bytes = new long[present.size()];
         String load0 = load();
         for (int i = 0; i < rounds; i++) {
             for (int k = 0; k < present.size(); k++) {
+                if (sampler != null) {
+                    sampler.page = present.get(k).label();
+                }
                 long t0 = System.nanoTime();
                 HttpResponse<String> r = get(http, base + present.get(k).path());
                 ms[k][i] = (System.nanoTime() - t0) / 1e6;
@@ -310,6 +323,10 @@ public final class ConsoleBench {
                     d[d.length - 1], bytes[k] / 1024.0);
         }
         System.out.println(allUnder ? "every page: p95 < 100 ms" : "NOT every page has p95 < 100 ms");
+        if (sampler != null) {
+            sampler.stop();
+            sampler.print(rounds);
+        }
         System.out.println("# paths: ");
         present.forEach(p -> System.out.println("#   " + p.label() + ": " + p.path()));
     }
@@ -339,5 +356,107 @@ public final class ConsoleBench {
             r = get(http, r.uri().resolve(r.headers().firstValue("Location").orElseThrow()).toString());
         }
         return r;
+    }
+
+    /**
+     * Samples {@code information_schema.processlist} (the bench database's running statements, with MariaDB's
+     * {@code TIME_MS}) and attributes each statement seen to the page being requested: per page and statement shape
+     * (digits replaced), how often it was seen running and its longest observed duration, with one full text to
+     * {@code EXPLAIN}.
+     */
+    static final class SqlSampler implements Runnable {
+        volatile String page = "";
+        private volatile boolean running = true;
+        private final Connection c;
+        private final Thread thread;
+        /** page -> shape -> {instances, max ms, sum of per-instance max ms}, and a sample text per shape. */
+        private final Map<String, Map<String, double[]>> seen = new TreeMap<>();
+        private final Map<String, String> text = new java.util.HashMap<>();
+        private final Map<String, double[]> current = new java.util.HashMap<>(); // "id:text" -> ms of the instance
+
+        private SqlSampler(Connection c) {
+            this.c = c;
+            this.thread = Thread.ofPlatform().daemon().name("sql-sampler").unstarted(this);
+        }
+
+        static SqlSampler start(String jdbcUrl) throws Exception {
+            SqlSampler s = new SqlSampler(connect(jdbcUrl));
+            s.thread.start();
+            return s;
+        }
+
+        @Override
+        public void run() {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, time_ms, info FROM information_schema.processlist"
+                    + " WHERE db = DATABASE() AND command = 'Query' AND id <> CONNECTION_ID() AND info IS NOT NULL")) {
+                while (running) {
+                    String p = page;
+                    Map<String, double[]> now = new java.util.HashMap<>();
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            now.put(rs.getLong(1) + ":" + rs.getString(3), new double[]{rs.getDouble(2)});
+                        }
+                    }
+                    synchronized (this) {
+                        // instances that ended since the last sample: count them under the page
+                        for (var e : current.entrySet()) {
+                            if (!now.containsKey(e.getKey())) {
+                                record(e.getValue()[1] == 0 ? p : pageOf(e.getValue()), e.getKey(), e.getValue()[0]);
+                            }
+                        }
+                        for (var e : now.entrySet()) {
+                            double[] was = current.get(e.getKey());
+                            current.put(e.getKey(), new double[]{Math.max(e.getValue()[0], was == null ? 0 : was[0]),
+                                    was == null ? pageId(p) : was[1]});
+                        }
+                        current.keySet().retainAll(now.keySet());
+                    }
+                    Thread.sleep(20);
+                }
+            } catch (Exception e) {
+                System.err.println("sql sampler stopped: " + e);
+            }
+        }
+
+        private final List<String> pages = new ArrayList<>();
+
+        private double pageId(String p) {
+            int i = pages.indexOf(p);
+            if (i < 0) {
+                pages.add(p);
+                i = pages.size() - 1;
+            }
+            return i + 1;
+        }
+
+        private String pageOf(double[] v) {
+            return pages.get((int) v[1] - 1);
+        }
+
+        private void record(String p, String key, double ms) {
+            String sql = key.substring(key.indexOf(':') + 1);
+            String shape = sql.replaceAll("'[^']*'", "?").replaceAll("\\b\\d+\\b", "N");
+            double[] a = seen.computeIfAbsent(p, k -> new TreeMap<>()).computeIfAbsent(shape, k -> new double[3]);
+            a[0]++;
+            a[1] = Math.max(a[1], ms);
+            a[2] += ms;
+            text.putIfAbsent(shape, sql);
+        }
+
+        void stop() throws Exception {
+            running = false;
+            thread.join(2000);
+            c.close();
+        }
+
+        synchronized void print(int rounds) {
+            System.out.println("# statements seen running (processlist every 20 ms) per page: seen, per round, max ms, shape");
+            seen.forEach((p, shapes) -> {
+                System.out.println("## " + p);
+                shapes.entrySet().stream().sorted((x, y) -> Double.compare(y.getValue()[2], x.getValue()[2]))
+                        .forEach(e -> System.out.printf("   %5.0f %6.2f %8.0f  %s%n", e.getValue()[0], e.getValue()[0] / rounds,
+                                e.getValue()[1], text.get(e.getKey()).replaceAll("\\s+", " ")));
+            });
+        }
     }
 }
