@@ -2,12 +2,7 @@ package dev.deputy.examples.banking;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.ECDSASigner;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 
 import java.math.BigDecimal;
 import java.net.URI;
@@ -18,11 +13,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.interfaces.ECPrivateKey;
 import java.time.Duration;
-import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Asks the user for approval through Deputy's OpenID CIBA endpoint when the policy answers {@code require_approval}
@@ -37,7 +30,6 @@ import java.util.UUID;
  */
 public final class ApprovalClient {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
     static final String GRANT = "urn:openid:params:grant-type:ciba";
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
@@ -136,7 +128,7 @@ public final class ApprovalClient {
 
     private HttpResponse<String> post(String path, Map<String, String> params) throws Exception {
         Map<String, String> form = new LinkedHashMap<>(params);
-        form.put("client_assertion_type", ASSERTION_TYPE);
+        form.put("client_assertion_type", ClientAssertion.TYPE);
         form.put("client_assertion", assertion());
         StringBuilder body = new StringBuilder();
         form.forEach((k, v) -> body.append(body.isEmpty() ? "" : "&").append(k).append('=')
@@ -147,11 +139,6 @@ public final class ApprovalClient {
     }
 
     private String assertion() throws Exception {
-        long now = System.currentTimeMillis();
-        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(clientId).subject(clientId).audience(issuer)
-                .issueTime(new Date(now)).expirationTime(new Date(now + 60_000)).jwtID(UUID.randomUUID().toString()).build();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(JOSEObjectType.JWT).keyID(kid).build(), claims);
-        jwt.sign(signer);
-        return jwt.serialize();
+        return ClientAssertion.fresh(clientId, issuer, signer, kid);
     }
 }

@@ -2,12 +2,7 @@ package dev.deputy.examples.banking;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.nimbusds.jose.JOSEObjectType;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.ECDSASigner;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 
 import java.net.URI;
 import java.net.URLEncoder;
@@ -22,11 +17,9 @@ import java.security.interfaces.ECPrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * The banking server as a policy enforcement point: before each tool call it asks Deputy's AuthZEN decision endpoint
@@ -39,7 +32,6 @@ import java.util.UUID;
  */
 public final class DecisionClient {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
     static final String SCOPE = "authzen:evaluate";
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
@@ -138,7 +130,7 @@ public final class DecisionClient {
         }
         String form = "grant_type=client_credentials&scope=" + URLEncoder.encode(SCOPE, StandardCharsets.UTF_8)
                 + "&resource=" + URLEncoder.encode(issuer, StandardCharsets.UTF_8)
-                + "&client_assertion_type=" + URLEncoder.encode(ASSERTION_TYPE, StandardCharsets.UTF_8)
+                + "&client_assertion_type=" + URLEncoder.encode(ClientAssertion.TYPE, StandardCharsets.UTF_8)
                 + "&client_assertion=" + assertion();
         HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(issuer + "/token"))
                 .timeout(Duration.ofSeconds(5)).header("Content-Type", "application/x-www-form-urlencoded")
@@ -153,11 +145,6 @@ public final class DecisionClient {
     }
 
     private String assertion() throws Exception {
-        long now = System.currentTimeMillis();
-        JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer(clientId).subject(clientId).audience(issuer)
-                .issueTime(new Date(now)).expirationTime(new Date(now + 60_000)).jwtID(UUID.randomUUID().toString()).build();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(JOSEObjectType.JWT).keyID(kid).build(), claims);
-        jwt.sign(signer);
-        return jwt.serialize();
+        return ClientAssertion.fresh(clientId, issuer, signer, kid);
     }
 }
