@@ -138,9 +138,9 @@ class JooqAgentStore implements AgentStore {
                     .or(DSL.lower(AGENTS.OWNER).contains(q.search())));
         }
         List<Agent> page = sealed.valid(SealedRows.AGENT, () -> db.read(dsl -> dsl.selectFrom(AGENTS).where(where)
-                // on MySQL/MariaDB ORDER BY id only: naming tenant_id made MariaDB sort the tenant's whole registry
-                // (the connection collation differs from the columns' binary one, see JooqAuditStore.order)
-                .orderBy("h2".equals(db.backend()) ? List.of(AGENTS.TENANT_ID, AGENTS.ID) : List.of(AGENTS.ID))
+                // the primary key's order; on MySQL/MariaDB only because the connection speaks the columns'
+                // collation (Database: otherwise naming tenant_id made MariaDB sort the tenant's whole registry)
+                .orderBy(AGENTS.TENANT_ID, AGENTS.ID)
                 .limit(limit).offset(Math.max(0, offset)).fetch()))
                 .stream().map(JooqAgentStore::agent).toList();
         int total = page.isEmpty() && offset == 0 ? 0 : db.read(dsl -> dsl.fetchCount(AGENTS, DSL.and(where)));
