@@ -232,9 +232,14 @@ public final class AgentTestBroker implements AutoCloseable {
 
     /** A form body exactly as given (repeated parameters, odd encodings). */
     public HttpResponse<String> postBody(String path, String body) {
+        return post(path, "application/x-www-form-urlencoded", body);
+    }
+
+    /** A body of any content type, exactly as given. */
+    public HttpResponse<String> post(String path, String contentType, String body) {
         try {
             return HTTP.send(HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofSeconds(20))
-                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("Content-Type", contentType)
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
