@@ -39,6 +39,8 @@ import java.util.stream.Collectors;
  */
 public final class AgentTestBroker implements AutoCloseable {
     public static final String TENANT = "demo";
+    /** The broker.yml of the agent tests' config trees: {@code jwks_uri} may point at loopback. */
+    public static final String BROKER_YML = "private_key_jwt:\n  jwks_uri_allow_private: true\n";
     static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -59,7 +61,7 @@ public final class AgentTestBroker implements AutoCloseable {
         private final Map<String, Object> props = new HashMap<>();
         private boolean tls;
         private Path configDir;
-        private String brokerYml = "private_key_jwt:\n  jwks_uri_allow_private: true\n";
+        private String brokerYml = BROKER_YML;
         private List<String> tenants = List.of(TENANT);
 
         private Builder(Path dir) {

@@ -23,8 +23,6 @@ import java.util.Map;
  */
 public final class AgentTestNodes implements AutoCloseable {
     public static final String PUBLIC_URL = "http://deputy.test";
-    /** What the agent tests' config trees put in broker.yml: {@code jwks_uri} may point at loopback. */
-    public static final String BROKER_YML = "private_key_jwt:\n  jwks_uri_allow_private: true\n";
 
     private final MariaDbDatabase db;
     private final RedisNamespace ns;
@@ -71,14 +69,14 @@ public final class AgentTestNodes implements AutoCloseable {
     }
 
     /**
-     * A config tree at {@code <dir>/config}: broker.yml ({@link #BROKER_YML}) and tenant {@code demo}'s tenant.yml with
+     * A config tree at {@code <dir>/config}: broker.yml ({@link AgentTestBroker#BROKER_YML}) and tenant {@code demo}'s tenant.yml with
      * {@code tenantYml}. Returns its root.
      */
     public static Path config(Path dir, String tenantYml) {
         Path config = dir.resolve("config");
         try {
             Files.createDirectories(config.resolve("tenants/demo"));
-            Files.writeString(config.resolve("broker.yml"), BROKER_YML);
+            Files.writeString(config.resolve("broker.yml"), AgentTestBroker.BROKER_YML);
             Files.writeString(config.resolve("tenants/demo/tenant.yml"), tenantYml);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
