@@ -2,17 +2,15 @@ package dev.deputy.broker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.deputy.broker.audit.AuditVerifier;
+import dev.deputy.broker.oauth.AgentTestBroker;
+import dev.deputy.broker.oauth.AgentTestNodes;
 import dev.deputy.broker.testing.ConfigFixture;
-import dev.deputy.broker.testing.MariaDbDatabase;
-import dev.deputy.broker.testing.RedisNamespace;
-import dev.deputy.broker.testing.TestBroker;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.Base64;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,16 +27,12 @@ class MultiNodeTest {
 
     @Test
     void twoNodesShareKeysEphemeralStateAndTheAuditChain() throws Exception {
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        String masterKey = Base64.getEncoder().encodeToString(key);
         Path config = ConfigFixture.copyOfShipped(Files.createDirectories(tmp.resolve("config")));
-        try (MariaDbDatabase db = MariaDbDatabase.create();
-             RedisNamespace ns = RedisNamespace.create();
-             TestBroker a = TestBroker.builder(tmp.resolve("a"), config).mysql(db).redis(ns).masterKey(masterKey)
-                     .publicUrl("https://deputy.example.test").testControllers().start();
-             TestBroker b = TestBroker.builder(tmp.resolve("b"), config).mysql(db).redis(ns).masterKey(masterKey)
-                     .publicUrl("https://deputy.example.test").testControllers().start()) {
+        // the test-only controllers under /test (TestControllers)
+        try (AgentTestNodes nodes = AgentTestNodes.start(2, tmp, config, Map.of(
+                "deputy.public-url", "https://deputy.example.test", "deputy.test.controllers", "true"))) {
+            AgentTestBroker a = nodes.node(0);
+            AgentTestBroker b = nodes.node(1);
             var health = JSON.readTree(a.get("/health").body());
             assertEquals("mariadb", health.at("/checks/database/backend").asText());
             assertEquals("redis", health.at("/checks/ephemeral/backend").asText());
@@ -49,12 +43,12 @@ class MultiNodeTest {
 
             assertEquals(204, a.post("/test/ephemeral/code-1", "text/plain", "issued-on-a").statusCode());
             assertEquals("issued-on-a", b.get("/test/ephemeral/code-1").body());
-            assertTrue(ns.keyCount() >= 1, "keys live under the run's prefix");
+            assertTrue(nodes.namespace().keyCount() >= 1, "keys live under the run's prefix");
 
             // start-up wrote entries of its own (the config applied by each node): count from here
             long head = a.bean(AuditVerifier.class).verify("demo").lastSeq();
             for (int i = 0; i < 10; i++) {
-                TestBroker node = i % 2 == 0 ? a : b;
+                AgentTestBroker node = i % 2 == 0 ? a : b;
                 assertEquals(200, node.post("/test/audit/demo", "text/plain", "u" + i).statusCode());
             }
             AuditVerifier.Report r = a.bean(AuditVerifier.class).verify("demo");

@@ -1,11 +1,8 @@
 package dev.deputy.broker.admin;
 
-import dev.deputy.broker.console.BrowserHarness;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -18,35 +15,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the new status; revoking without a multi-factor sign-in shows the step-up page; an auditor's agent page has no
  * buttons. axe-core on every page; screenshots into docs/console/ with {@code -Ddeputy.screenshots=docs}.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ConsoleAgentPagesBrowserTest {
-    ConsoleFixture console;
-    ManageBroker broker;
-    BrowserHarness h;
-
-    @BeforeAll
-    void start() {
-        BrowserHarness.assumeAvailable();
-        console = ConsoleFixture.start(false, root -> {
-            ConsoleFixture.write(root, "config/tenants/acme/tenant.yml", "display_name: Acme Payments\n");
-            ConsoleFixture.write(root, "config/tenants/acme/roles/deploy-reader.yml", "scopes: [deploy.read]\n");
-        }, Map.of());
-        broker = console.broker;
-        h = new BrowserHarness(null);
+class ConsoleAgentPagesBrowserTest extends ConsoleBrowserTestBase {
+    ConsoleAgentPagesBrowserTest() {
+        super(false, Map.of());
     }
 
-    @AfterAll
-    void stop() {
-        if (h != null) {
-            h.close();
-        }
-        if (console != null) {
-            console.close();
-        }
-    }
-
-    private void signIn(String sub, List<String> groups, String path) {
-        console.signIn(h, sub, groups, false, path);
+    @Override
+    void config(Path root) {
+        ConsoleFixture.write(root, "config/tenants/acme/tenant.yml", "display_name: Acme Payments\n");
+        ConsoleFixture.write(root, "config/tenants/acme/roles/deploy-reader.yml", "scopes: [deploy.read]\n");
     }
 
     @Test

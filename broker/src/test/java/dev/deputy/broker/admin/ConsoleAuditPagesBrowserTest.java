@@ -1,13 +1,10 @@
 package dev.deputy.broker.admin;
 
 import dev.deputy.broker.audit.AuditEntry;
-import dev.deputy.broker.console.BrowserHarness;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.WebElement;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -24,34 +21,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and verifies the chain; an auditor's pages have no form but the read-only verify. axe-core on every page;
  * screenshots into docs/console/ with {@code -Ddeputy.screenshots=docs}.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ConsoleAuditPagesBrowserTest {
-    ConsoleFixture console;
-    ManageBroker broker;
+class ConsoleAuditPagesBrowserTest extends ConsoleBrowserTestBase {
     ConsoleAuditFixture fx;
-    BrowserHarness h;
 
-    @BeforeAll
-    void start() {
-        BrowserHarness.assumeAvailable();
-        console = ConsoleFixture.start(false, ConsoleAuditFixture::writeConfig, Map.of());
-        broker = console.broker;
+    ConsoleAuditPagesBrowserTest() {
+        super(false, Map.of());
+    }
+
+    @Override
+    void config(Path root) {
+        ConsoleAuditFixture.writeConfig(root);
+    }
+
+    @Override
+    void started() {
         fx = ConsoleAuditFixture.agents(broker);
-        h = new BrowserHarness(null);
-    }
-
-    @AfterAll
-    void stop() {
-        if (h != null) {
-            h.close();
-        }
-        if (console != null) {
-            console.close();
-        }
-    }
-
-    private void signIn(String sub, List<String> groups, String path) {
-        console.signIn(h, sub, groups, false, path);
     }
 
     @Test

@@ -6,18 +6,15 @@ import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.authorize.Consent;
 import dev.deputy.broker.authorize.ConsentStore;
-import dev.deputy.broker.console.BrowserHarness;
 import dev.deputy.broker.federation.User;
 import dev.deputy.broker.federation.UserStore;
 import dev.deputy.broker.registration.ClientActivityStore;
 import dev.deputy.broker.registration.Registration;
 import dev.deputy.broker.registration.RegistrationStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.WebElement;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -31,62 +28,43 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a malformed file); an auditor's pages have no buttons. axe-core on every page; screenshots into docs/console/ with
  * {@code -Ddeputy.screenshots=docs}.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ConsoleCatalogPagesBrowserTest {
+class ConsoleCatalogPagesBrowserTest extends ConsoleBrowserTestBase {
     static final String ISS = "https://login.corp.example/oauth2/default";
     static final String LEDGER = "https://ledger.acme.example/mcp";
-    ConsoleFixture console;
-    ManageBroker broker;
-    BrowserHarness h;
 
-    @BeforeAll
-    void start() {
-        BrowserHarness.assumeAvailable();
-        console = ConsoleFixture.start(false, root -> {
-            ConsoleFixture.write(root, "config/tenants/acme/tenant.yml", "display_name: Acme Payments\n");
-            ConsoleFixture.write(root, "config/tenants/acme/roles/ledger-reader.yml", "description: Reads the ledger\nscopes: [ledger.read]\n");
-            ConsoleFixture.write(root, "config/tenants/acme/roles/prod-deployer.yml", "scopes: [deploy.write]\n");
-            ConsoleFixture.write(root, "config/tenants/acme/resources/ledger.yml", """
-                    uri: https://ledger.acme.example/mcp
-                    name: Settlement ledger
-                    scopes: [ledger.read, ledger.write]
-                    scope_descriptions:
-                      ledger.read: Read the settlement ledger
-                      ledger.write: Book and correct settlement entries
-                    """);
-            ConsoleFixture.write(root, "config/tenants/acme/clients/treasury.desk.yml", """
-                    client_id: treasury.desk
-                    name: Treasury desk
-                    redirect_uris: ["https://treasury.acme.example/callback"]
-                    internal: true
-                    """);
-            ConsoleFixture.write(root, "config/tenants/acme/policies/delegation.yml", """
-                    max_chain_depth: 3
-                    delegation:
-                      - id: reconciler-for-finance
-                        description: The reconciler books for finance and treasury
-                        agents: [payments.settlement.reconciler]
-                        users: {groups: [finance, treasury]}
-                        resources: ["https://ledger.acme.example/mcp"]
-                        scopes: ["*"]
-                    """);
-        }, Map.of("DEPUTY_CONSOLE_PRIVILEGED_ROLES", "prod-deployer"));
-        broker = console.broker;
-        h = new BrowserHarness(null);
+    ConsoleCatalogPagesBrowserTest() {
+        super(false, Map.of("DEPUTY_CONSOLE_PRIVILEGED_ROLES", "prod-deployer"));
     }
 
-    @AfterAll
-    void stop() {
-        if (h != null) {
-            h.close();
-        }
-        if (console != null) {
-            console.close();
-        }
-    }
-
-    private void signIn(String sub, List<String> groups, String path) {
-        console.signIn(h, sub, groups, false, path);
+    @Override
+    void config(Path root) {
+        ConsoleFixture.write(root, "config/tenants/acme/tenant.yml", "display_name: Acme Payments\n");
+        ConsoleFixture.write(root, "config/tenants/acme/roles/ledger-reader.yml", "description: Reads the ledger\nscopes: [ledger.read]\n");
+        ConsoleFixture.write(root, "config/tenants/acme/roles/prod-deployer.yml", "scopes: [deploy.write]\n");
+        ConsoleFixture.write(root, "config/tenants/acme/resources/ledger.yml", """
+                uri: https://ledger.acme.example/mcp
+                name: Settlement ledger
+                scopes: [ledger.read, ledger.write]
+                scope_descriptions:
+                  ledger.read: Read the settlement ledger
+                  ledger.write: Book and correct settlement entries
+                """);
+        ConsoleFixture.write(root, "config/tenants/acme/clients/treasury.desk.yml", """
+                client_id: treasury.desk
+                name: Treasury desk
+                redirect_uris: ["https://treasury.acme.example/callback"]
+                internal: true
+                """);
+        ConsoleFixture.write(root, "config/tenants/acme/policies/delegation.yml", """
+                max_chain_depth: 3
+                delegation:
+                  - id: reconciler-for-finance
+                    description: The reconciler books for finance and treasury
+                    agents: [payments.settlement.reconciler]
+                    users: {groups: [finance, treasury]}
+                    resources: ["https://ledger.acme.example/mcp"]
+                    scopes: ["*"]
+                """);
     }
 
     private void plant() {

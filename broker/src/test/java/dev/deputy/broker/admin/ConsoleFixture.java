@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * JWKS, code + PKCE, signed ID tokens carrying groups/acr/amr/auth_time), a broker with the console signing in through
  * it, the ID token an admin signs in with, and {@link Browser}, an HTTP client with a cookie jar that signs in, steps up
  * and posts forms as a browser would. The browser tests sign in a real Chromium through {@link #signIn(BrowserHarness,
- * String, List, boolean, String)}.
+ * String, List, boolean, String)}; {@link ConsoleBrowserTestBase} holds their fixture and browser for a class.
  */
 final class ConsoleFixture implements AutoCloseable {
     static final String CLIENT_ID = "deputy-console";
@@ -42,6 +42,16 @@ final class ConsoleFixture implements AutoCloseable {
     static final String MFA_ACR = "urn:corp:mfa";
     /** The role map most console tests use: tenant admins of acme, auditors of every tenant. */
     static final String ROLE_MAP = "acme-ops=tenant_admin:acme; Sicherheit & Prüfung=auditor:*";
+    /** A connector from a config file, disabled, its secret's variable unset: the connectors page's config-file row. */
+    static final String LEGACY_SSO = """
+            id: legacy-sso
+            type: oidc
+            display_name: Legacy SSO
+            issuer: https://legacy-sso.example.com
+            client_id: deputy
+            client_secret_env: DEPUTY_TEST_LEGACY_SSO_SECRET_UNSET
+            enabled: false
+            """;
 
     final MockOAuth2Server idp;
     final ManageBroker broker;

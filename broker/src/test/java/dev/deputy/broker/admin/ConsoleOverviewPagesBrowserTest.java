@@ -2,13 +2,10 @@ package dev.deputy.broker.admin;
 
 import dev.deputy.broker.audit.AuditStore;
 import dev.deputy.broker.audit.EventTypes;
-import dev.deputy.broker.console.BrowserHarness;
 import dev.deputy.broker.oauth.TestKeys;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,44 +21,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * from a CSR pasted into the agent page; the rotate form; the auditor's connector page without buttons. axe-core on
  * every page; screenshots into docs/console/ with {@code -Ddeputy.screenshots=docs}.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ConsoleOverviewPagesBrowserTest {
-    ConsoleFixture console;
-    ManageBroker broker;
-    BrowserHarness h;
-
-    @BeforeAll
-    void start() {
-        BrowserHarness.assumeAvailable();
-        console = ConsoleFixture.start(false, root -> {
-            ConsoleFixture.write(root, "config/tenants/acme/tenant.yml", "display_name: Acme Payments\n");
-            ConsoleFixture.write(root, "config/tenants/acme/roles/deploy-reader.yml", "scopes: [deploy.read]\n");
-            ConsoleFixture.write(root, "config/tenants/acme/connectors/legacy-sso.yml", """
-                    id: legacy-sso
-                    type: oidc
-                    display_name: Legacy SSO
-                    issuer: https://legacy-sso.example.com
-                    client_id: deputy
-                    client_secret_env: DEPUTY_TEST_LEGACY_SSO_SECRET_UNSET
-                    enabled: false
-                    """);
-        }, Map.of());
-        broker = console.broker;
-        h = new BrowserHarness(null);
+class ConsoleOverviewPagesBrowserTest extends ConsoleBrowserTestBase {
+    ConsoleOverviewPagesBrowserTest() {
+        super(true, Map.of());
     }
 
-    @AfterAll
-    void stop() {
-        if (h != null) {
-            h.close();
-        }
-        if (console != null) {
-            console.close();
-        }
-    }
-
-    private void signIn(String sub, List<String> groups, String path) {
-        console.signIn(h, sub, groups, true, path);
+    @Override
+    void config(Path root) {
+        ConsoleFixture.write(root, "config/tenants/acme/tenant.yml", "display_name: Acme Payments\n");
+        ConsoleFixture.write(root, "config/tenants/acme/roles/deploy-reader.yml", "scopes: [deploy.read]\n");
+        ConsoleFixture.write(root, "config/tenants/acme/connectors/legacy-sso.yml", ConsoleFixture.LEGACY_SSO);
     }
 
     @Test

@@ -70,15 +70,7 @@ abstract class ConsolePagesContract {
         Path root = ManageBroker.newRoot();
         ManageBroker.write(root.resolve("config/tenants/acme/tenant.yml"), "display_name: Acme\n");
         ManageBroker.write(root.resolve("config/tenants/acme/roles/deploy-reader.yml"), "scopes: [deploy.read]\n");
-        ManageBroker.write(root.resolve("config/tenants/acme/connectors/legacy-sso.yml"), """
-                id: legacy-sso
-                type: oidc
-                display_name: Legacy SSO
-                issuer: https://legacy-sso.example.com
-                client_id: deputy
-                client_secret_env: DEPUTY_TEST_LEGACY_SSO_SECRET_UNSET
-                enabled: false
-                """);
+        ManageBroker.write(root.resolve("config/tenants/acme/connectors/legacy-sso.yml"), ConsoleFixture.LEGACY_SSO);
         ManageBroker.write(root.resolve("config/tenants/" + LAB + "/tenant.yml"), "display_name: Ops metrics\n");
         ManageBroker.write(root.resolve("config/tenants/payments-eu/tenant.yml"), "display_name: Payments EU\n");
         Map<String, String> env = new HashMap<>();

@@ -7,9 +7,8 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.AgentCredential;
 import dev.deputy.broker.oauth.AgentTestBroker;
+import dev.deputy.broker.oauth.AgentTestNodes;
 import dev.deputy.broker.oauth.TestKeys;
-import dev.deputy.broker.testing.MariaDbDatabase;
-import dev.deputy.broker.testing.RedisNamespace;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,7 +19,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -43,12 +41,6 @@ class TreeApplyMultiNodeTest {
 
     @TempDir
     Path dir;
-
-    static AgentTestBroker node(Path config, Path data, MariaDbDatabase db, RedisNamespace ns, String masterKey) {
-        return AgentTestBroker.builder(data).configDir(config).dataDir(data).mysql(db.jdbcUrl())
-                .redis(ns.uri(), ns.prefix()).masterKey(masterKey)
-                .property("deputy.public-url", "http://deputy.test").start();
-    }
 
     static HttpResponse<String> send(HttpRequest.Builder b) throws Exception {
         return HTTP.send(b.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
@@ -86,17 +78,13 @@ class TreeApplyMultiNodeTest {
 
     @Test
     void nodeBServesWhatNodeAApplied() throws Exception {
-        byte[] mk = new byte[32];
-        new SecureRandom().nextBytes(mk);
-        String masterKey = Base64.getEncoder().encodeToString(mk);
         Path config = dir.resolve("config");
         Files.createDirectories(config.resolve("tenants/demo"));
         Files.writeString(config.resolve("tenants/demo/tenant.yml"), "display_name: Settlement\naccess_token_ttl: 10m\n");
         JWK key = TestKeys.ec();
-        try (MariaDbDatabase db = MariaDbDatabase.create();
-             RedisNamespace ns = RedisNamespace.create();
-             AgentTestBroker a = node(config, dir.resolve("a"), db, ns, masterKey);
-             AgentTestBroker b = node(config, dir.resolve("b"), db, ns, masterKey)) {
+        try (AgentTestNodes nodes = AgentTestNodes.start(2, dir, config)) {
+            AgentTestBroker a = nodes.node(0);
+            AgentTestBroker b = nodes.node(1);
             a.standardFixture();
             a.agent(AGENT, Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
             a.credential(AGENT, AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(key));

@@ -7,6 +7,7 @@ import dev.deputy.broker.agent.Agent;
 import dev.deputy.broker.agent.AgentCredential;
 import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.oauth.AgentTestBroker;
+import dev.deputy.broker.oauth.AgentTestNodes;
 import dev.deputy.broker.oauth.TestKeys;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,13 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -42,7 +37,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the signed alert reaches the webhook (after one failed delivery, retried).
  */
 class AnomalyMultiNodeTest {
-    static final String SERVER = "jdbc:mysql://127.0.0.1:3306/";
     static final String AGENT = "payments.settlement.reconciler";
     static final String SECRET_ENV = "DEPUTY_TEST_ANOMALY_HOOK_" + UUID.randomUUID().toString().substring(0, 8).toUpperCase()
             .replace('-', '_');
@@ -50,7 +44,7 @@ class AnomalyMultiNodeTest {
     static final ObjectMapper JSON = new ObjectMapper();
     @TempDir
     static Path dir;
-    static String database = "deputy_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    static AgentTestNodes nodes;
     static AgentTestBroker a;
     static AgentTestBroker b;
     static HttpServer hook;
@@ -70,15 +64,7 @@ class AnomalyMultiNodeTest {
         });
         hook.start();
         System.setProperty(SECRET_ENV, SECRET);
-        exec("CREATE DATABASE `" + database + "` CHARACTER SET utf8mb4");
-        byte[] mk = new byte[32];
-        new SecureRandom().nextBytes(mk);
-        String masterKey = Base64.getEncoder().encodeToString(mk);
-        String prefix = "deputy-test-" + UUID.randomUUID() + ":";
-        Path config = dir.resolve("config");
-        Files.createDirectories(config.resolve("tenants/demo"));
-        Files.writeString(config.resolve("broker.yml"), "private_key_jwt:\n  jwks_uri_allow_private: true\n");
-        Files.writeString(config.resolve("tenants/demo/tenant.yml"), """
+        Path config = AgentTestNodes.config(dir, """
                 display_name: Demo
                 anomaly:
                   webhook:
@@ -93,36 +79,21 @@ class AnomalyMultiNodeTest {
                       agents: [%s]
                       actions: [alert, suspend]
                 """.formatted(hook.getAddress().getPort(), SECRET_ENV, AGENT));
-        a = node(config, dir.resolve("a"), masterKey, prefix);
-        b = node(config, dir.resolve("b"), masterKey, prefix);
+        nodes = AgentTestNodes.start(2, dir, config);
+        a = nodes.node(0);
+        b = nodes.node(1);
         a.standardFixture();
     }
 
-    static AgentTestBroker node(Path config, Path data, String masterKey, String prefix) {
-        return AgentTestBroker.builder(data).configDir(config).dataDir(data).mysql(SERVER + database)
-                .redis("redis://127.0.0.1:6379", prefix).masterKey(masterKey)
-                .property("deputy.public-url", "http://deputy.test").start();
-    }
-
     @AfterAll
-    static void stop() throws Exception {
-        if (a != null) {
-            a.close();
-        }
-        if (b != null) {
-            b.close();
+    static void stop() {
+        if (nodes != null) {
+            nodes.close();
         }
         if (hook != null) {
             hook.stop(0);
         }
         System.clearProperty(SECRET_ENV);
-        exec("DROP DATABASE IF EXISTS `" + database + "`");
-    }
-
-    static void exec(String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(SERVER, "root", ""); Statement s = c.createStatement()) {
-            s.execute(sql);
-        }
     }
 
     static Map<String, String> fresh(JWK k, String id) {

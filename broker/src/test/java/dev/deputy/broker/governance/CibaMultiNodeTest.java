@@ -7,6 +7,7 @@ import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.federation.User;
 import dev.deputy.broker.federation.UserStore;
 import dev.deputy.broker.oauth.AgentTestBroker;
+import dev.deputy.broker.oauth.AgentTestNodes;
 import dev.deputy.broker.oauth.TestKeys;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,14 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,12 +36,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * auth_req_id redeemed on both nodes at once yields exactly one token.
  */
 class CibaMultiNodeTest {
-    static final String SERVER = "jdbc:mysql://127.0.0.1:3306/";
     static final String ISSUER = "http://deputy.test/t/demo";
     static final String SUB = "jonathan.christopher.williams";
     @TempDir
     static Path dir;
-    static String database = "deputy_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    static AgentTestNodes nodes;
     static AgentTestBroker a;
     static AgentTestBroker b;
     static JWK key = TestKeys.ec();
@@ -54,23 +48,16 @@ class CibaMultiNodeTest {
 
     @BeforeAll
     static void start() throws Exception {
-        exec("CREATE DATABASE `" + database + "` CHARACTER SET utf8mb4");
-        byte[] mk = new byte[32];
-        new SecureRandom().nextBytes(mk);
-        String masterKey = Base64.getEncoder().encodeToString(mk);
-        String prefix = "deputy-test-" + UUID.randomUUID() + ":";
-        Path config = dir.resolve("config");
-        Files.createDirectories(config.resolve("tenants/demo"));
-        Files.writeString(config.resolve("broker.yml"), "private_key_jwt:\n  jwks_uri_allow_private: true\n");
-        Files.writeString(config.resolve("tenants/demo/tenant.yml"), """
+        Path config = AgentTestNodes.config(dir, """
                 display_name: Demo
                 approvals:
                   interval: 1s
                   clients:
                     payments.settlement.reconciler: {backchannel_token_delivery_mode: poll}
                 """);
-        a = node(config, dir.resolve("a"), masterKey, prefix);
-        b = node(config, dir.resolve("b"), masterKey, prefix);
+        nodes = AgentTestNodes.start(2, dir, config);
+        a = nodes.node(0);
+        b = nodes.node(1);
         a.standardFixture();
         a.agent("payments.settlement.reconciler", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
         a.credential("payments.settlement.reconciler", AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(key));
@@ -80,26 +67,10 @@ class CibaMultiNodeTest {
                 User.Status.ACTIVE, now, now));
     }
 
-    static AgentTestBroker node(Path config, Path data, String masterKey, String prefix) {
-        return AgentTestBroker.builder(data).configDir(config).dataDir(data).mysql(SERVER + database)
-                .redis("redis://127.0.0.1:6379", prefix).masterKey(masterKey)
-                .property("deputy.public-url", "http://deputy.test").start();
-    }
-
     @AfterAll
-    static void stop() throws Exception {
-        if (a != null) {
-            a.close();
-        }
-        if (b != null) {
-            b.close();
-        }
-        exec("DROP DATABASE IF EXISTS `" + database + "`");
-    }
-
-    static void exec(String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(SERVER, "root", ""); Statement s = c.createStatement()) {
-            s.execute(sql);
+    static void stop() {
+        if (nodes != null) {
+            nodes.close();
         }
     }
 

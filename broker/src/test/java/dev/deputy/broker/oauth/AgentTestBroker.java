@@ -39,6 +39,8 @@ import java.util.stream.Collectors;
  */
 public final class AgentTestBroker implements AutoCloseable {
     public static final String TENANT = "demo";
+    /** The broker.yml of the agent tests' config trees: {@code jwks_uri} may point at loopback. */
+    public static final String BROKER_YML = "private_key_jwt:\n  jwks_uri_allow_private: true\n";
     static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -59,7 +61,7 @@ public final class AgentTestBroker implements AutoCloseable {
         private final Map<String, Object> props = new HashMap<>();
         private boolean tls;
         private Path configDir;
-        private String brokerYml = "private_key_jwt:\n  jwks_uri_allow_private: true\n";
+        private String brokerYml = BROKER_YML;
         private List<String> tenants = List.of(TENANT);
 
         private Builder(Path dir) {
@@ -232,9 +234,14 @@ public final class AgentTestBroker implements AutoCloseable {
 
     /** A form body exactly as given (repeated parameters, odd encodings). */
     public HttpResponse<String> postBody(String path, String body) {
+        return post(path, "application/x-www-form-urlencoded", body);
+    }
+
+    /** A body of any content type, exactly as given. */
+    public HttpResponse<String> post(String path, String contentType, String body) {
         try {
             return HTTP.send(HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofSeconds(20))
-                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("Content-Type", contentType)
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

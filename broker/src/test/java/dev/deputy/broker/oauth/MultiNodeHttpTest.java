@@ -15,11 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -33,10 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is refused on node B (jti single use across nodes), a revocation on A and a suspension on A take effect on B.
  */
 class MultiNodeHttpTest {
-    static final String SERVER = "jdbc:mysql://127.0.0.1:3306/";
     @TempDir
     static Path dir;
-    static String database = "deputy_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    static AgentTestNodes nodes;
     static AgentTestBroker a;
     static AgentTestBroker b;
     static JWK key = TestKeys.ec();
@@ -44,15 +38,7 @@ class MultiNodeHttpTest {
 
     @BeforeAll
     static void start() throws Exception {
-        exec("CREATE DATABASE `" + database + "` CHARACTER SET utf8mb4");
-        byte[] mk = new byte[32];
-        new SecureRandom().nextBytes(mk);
-        String masterKey = Base64.getEncoder().encodeToString(mk);
-        String prefix = "deputy-test-" + UUID.randomUUID() + ":";
-        Path config = dir.resolve("config");
-        Files.createDirectories(config.resolve("tenants/demo"));
-        Files.writeString(config.resolve("broker.yml"), "private_key_jwt:\n  jwks_uri_allow_private: true\n");
-        Files.writeString(config.resolve("tenants/demo/tenant.yml"), "display_name: Demo\n");
+        Path config = AgentTestNodes.config(dir, "display_name: Demo\n");
         Files.createDirectories(config.resolve("tenants/demo/policies"));
         Files.writeString(config.resolve("tenants/demo/policies/delegation.yml"), """
                 delegation:
@@ -62,8 +48,9 @@ class MultiNodeHttpTest {
                     resources: ["*"]
                     scopes: ["*"]
                 """);
-        a = node(config, dir.resolve("a"), masterKey, prefix);
-        b = node(config, dir.resolve("b"), masterKey, prefix);
+        nodes = AgentTestNodes.start(2, dir, config);
+        a = nodes.node(0);
+        b = nodes.node(1);
         a.standardFixture();
         for (var e : Map.of("worker", key, "rs-caller", callerKey).entrySet()) {
             a.agent(e.getKey(), Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
@@ -71,26 +58,10 @@ class MultiNodeHttpTest {
         }
     }
 
-    static AgentTestBroker node(Path config, Path data, String masterKey, String prefix) {
-        return AgentTestBroker.builder(data).configDir(config).dataDir(data).mysql(SERVER + database)
-                .redis("redis://127.0.0.1:6379", prefix).masterKey(masterKey)
-                .property("deputy.public-url", "http://deputy.test").start();
-    }
-
     @AfterAll
-    static void stop() throws Exception {
-        if (a != null) {
-            a.close();
-        }
-        if (b != null) {
-            b.close();
-        }
-        exec("DROP DATABASE IF EXISTS `" + database + "`");
-    }
-
-    static void exec(String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(SERVER, "root", ""); Statement s = c.createStatement()) {
-            s.execute(sql);
+    static void stop() {
+        if (nodes != null) {
+            nodes.close();
         }
     }
 

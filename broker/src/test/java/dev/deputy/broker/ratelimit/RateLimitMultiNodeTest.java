@@ -7,17 +7,13 @@ import dev.deputy.broker.agent.AgentCredential;
 import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.audit.AuditStore;
 import dev.deputy.broker.oauth.AgentTestBroker;
+import dev.deputy.broker.oauth.AgentTestNodes;
 import dev.deputy.broker.oauth.TestKeys;
-import dev.deputy.broker.testing.MariaDbDatabase;
-import dev.deputy.broker.testing.RedisNamespace;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,31 +31,18 @@ class RateLimitMultiNodeTest {
     @TempDir
     Path dir;
 
-    static AgentTestBroker node(Path config, Path data, MariaDbDatabase db, RedisNamespace ns, String masterKey) {
-        return AgentTestBroker.builder(data).configDir(config).dataDir(data).mysql(db.jdbcUrl())
-                .redis(ns.uri(), ns.prefix()).masterKey(masterKey)
-                .property("deputy.public-url", "http://deputy.test").start();
-    }
-
     @Test
     void twoNodesShareTheBuckets() throws Exception {
-        byte[] mk = new byte[32];
-        new SecureRandom().nextBytes(mk);
-        String masterKey = Base64.getEncoder().encodeToString(mk);
-        Path config = dir.resolve("config");
-        Files.createDirectories(config.resolve("tenants/demo"));
-        Files.writeString(config.resolve("broker.yml"), "private_key_jwt:\n  jwks_uri_allow_private: true\n");
-        Files.writeString(config.resolve("tenants/demo/tenant.yml"), """
+        Path config = AgentTestNodes.config(dir, """
                 display_name: Fleet
                 rate_limits:
                   token_per_client: 4/1h
                   failed_client_auth_per_source: 3/1h
                 """);
         JWK key = TestKeys.ec();
-        try (MariaDbDatabase db = MariaDbDatabase.create();
-             RedisNamespace ns = RedisNamespace.create();
-             AgentTestBroker a = node(config, dir.resolve("a"), db, ns, masterKey);
-             AgentTestBroker b = node(config, dir.resolve("b"), db, ns, masterKey)) {
+        try (AgentTestNodes nodes = AgentTestNodes.start(2, dir, config)) {
+            AgentTestBroker a = nodes.node(0);
+            AgentTestBroker b = nodes.node(1);
             a.standardFixture();
             a.agent(AGENT, Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
             a.credential(AGENT, AgentCredential.Kind.JWKS, null, TestKeys.publicJwks(key));
@@ -91,7 +74,7 @@ class RateLimitMultiNodeTest {
             RateLimitHttpTest.limited(b.post("/t/demo/token", TestKeys.assertionForm("x.y.z")), 3600 / 3 + 1);
             RateLimitHttpTest.limited(a.post("/t/demo/token", TestKeys.assertionForm("x.y.z")), 3600 / 3 + 1);
             assertEquals(1, refusals(b, "failed_client_auth_per_source").size());
-            assertTrue(ns.redis().keys(ns.prefix() + "rl:*").size() >= 2);
+            assertTrue(nodes.namespace().redis().keys(nodes.namespace().prefix() + "rl:*").size() >= 2);
         }
     }
 
