@@ -109,6 +109,15 @@ public class Database implements DependencyCheck {
             bc.setMaximumPoolSize(2);
             bc.setMinimumIdle(0);
             bc.setAutoCommit(false);
+            // the audit batch's inserts and its COMMIT go in one statement text (one round trip instead of three,
+            // JooqAuditStore.insertCommitting); only this pool's fixed statement uses it, every value bound
+            bc.addDataSourceProperty("allowMultiQueries", "true");
+            // commit() and rollback() ask the server's transaction flag (in every OK packet) and send nothing when no
+            // transaction is open: after that text's own COMMIT, the commit() that tells the pool the connection is
+            // clean costs no round trip (without it the pool would send a ROLLBACK when the connection comes back)
+            bc.addDataSourceProperty("useLocalTransactionState", "true");
+            // that statement's text grows with the batch (~60 characters a row): keep its parsed form up to 1,000 rows
+            bc.addDataSourceProperty("prepStmtCacheSqlLimit", "65536");
             batch = bc;
         } else {
             try {
@@ -360,6 +369,51 @@ public class Database implements DependencyCheck {
         } catch (SQLException e) {
             throw translate(new org.jooq.exception.DataAccessException("audit batch: " + e.getMessage(), e));
         }
+    }
+
+    /** The work of {@link #commitInline}: statements on a manual-commit connection, ending with their own COMMIT. */
+    @FunctionalInterface
+    public interface InlineCommit {
+        void run(Connection c) throws SQLException;
+    }
+
+    /**
+     * MySQL/MariaDB only ({@link #hasBatchPool}): runs {@code work} on a batch-pool connection (manual-commit mode,
+     * multi-statement texts allowed), where the work sends its statements and its {@code COMMIT} together, in one
+     * round trip. When the work throws, the transaction is rolled back (a statement that failed stopped the text
+     * there: the COMMIT after it never ran). A lost connection is a 503, as for {@link #commitBatch}.
+     */
+    public void commitInline(InlineCommit work) {
+        if (batchPool == null) {
+            throw new IllegalStateException("commitInline needs MySQL/MariaDB");
+        }
+        try (Connection c = batchPool.getConnection()) {
+            try {
+                work.run(c);
+                c.commit(); // nothing sent: the work's own COMMIT ended the transaction (useLocalTransactionState)
+            } catch (RuntimeException | SQLException e) {
+                boolean lost = !isValid(c);
+                try {
+                    c.rollback();
+                } catch (SQLException ignored) {
+                    // the connection is broken: Hikari drops it
+                }
+                if (lost) {
+                    throw new ServiceUnavailableException("database", e);
+                }
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw translate(new org.jooq.exception.DataAccessException("audit batch: " + e.getMessage(), e));
+        }
+    }
+
+    /**
+     * True on MySQL/MariaDB outside a {@link #inTransaction} of this thread: {@link #commitInline} may be used (inside
+     * one, writes must join the caller's transaction instead).
+     */
+    public boolean hasBatchPool() {
+        return batchPool != null && current.get() == null;
     }
 
     private static boolean isValid(Connection c) {
