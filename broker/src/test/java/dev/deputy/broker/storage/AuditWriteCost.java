@@ -163,9 +163,59 @@ public final class AuditWriteCost {
                         t.wallNs / 1e6 / t.batches);
             }
         }
+        if (System.getenv("AUDIT_COST_INDEXES") != null) {
+            indexes(url, user, password, conns.get("inline-commit"), tids.get("inline-commit"), pid, chain, sizes[0], batches, rounds);
+        }
         for (Connection c : conns.values()) {
             c.close();
         }
+    }
+
+    /**
+     * What the secondary indexes of audit_log and audit_agents cost the server per entry: the one-text batch with all
+     * of them, then without any (dropped, then rebuilt from their definitions), alternating.
+     */
+    static void indexes(String url, String user, String password, Connection c, long tid, int pid, Chain chain, int size,
+                        int batches, int rounds) throws Exception {
+        List<String[]> defs = new ArrayList<>(); // name, table, columns
+        try (Connection a = DriverManager.getConnection(url, user, password);
+             PreparedStatement ps = a.prepareStatement("SELECT INDEX_NAME, TABLE_NAME, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX)"
+                     + " FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('audit_log', 'audit_agents')"
+                     + " AND INDEX_NAME <> 'PRIMARY' GROUP BY INDEX_NAME, TABLE_NAME");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                defs.add(new String[]{rs.getString(1), rs.getString(2), rs.getString(3)});
+            }
+        }
+        long[] ns = new long[2];
+        long n = 0;
+        for (int r = 0; r < rounds; r++) {
+            for (int without = 0; without < 2; without++) {
+                try (Connection a = DriverManager.getConnection(url, user, password); var st = a.createStatement()) {
+                    for (String[] d : defs) {
+                        st.execute(without == 1 ? "DROP INDEX " + d[0] + " ON " + d[1]
+                                : "CREATE INDEX IF NOT EXISTS " + d[0] + " ON " + d[1] + " (" + d[2] + ")");
+                    }
+                }
+                List<List<AuditEntry>> work = new ArrayList<>();
+                for (int b = 0; b < batches; b++) {
+                    work.add(chain.next(size));
+                }
+                long s0 = serverNs(pid, tid);
+                for (List<AuditEntry> b : work) {
+                    JooqAuditStore.insertCommitting(c, b);
+                }
+                ns[without] += serverNs(pid, tid) - s0;
+            }
+            n += (long) batches * size;
+        }
+        try (Connection a = DriverManager.getConnection(url, user, password); var st = a.createStatement()) {
+            for (String[] d : defs) {
+                st.execute("CREATE INDEX IF NOT EXISTS " + d[0] + " ON " + d[1] + " (" + d[2] + ")");
+            }
+        }
+        System.out.printf("secondary indexes (%d: %s), batches of %d, one-text batch: server thread %.1f µs per entry with them,"
+                + " %.1f µs without%n", defs.size(), defs.stream().map(d -> d[1] + "." + d[0]).toList(), size, ns[0] / 1e3 / n, ns[1] / 1e3 / n);
     }
 
     /** A tenant's chain of token.issued entries shaped like the private_key_jwt bench's. */
