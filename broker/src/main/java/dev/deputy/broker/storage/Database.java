@@ -352,14 +352,8 @@ public class Database implements DependencyCheck {
                 return result;
             } catch (RuntimeException | SQLException e) {
                 // a JDBC batch on a connection that died can surface as "statement closed" (the driver's cleanup
-                // fails after the real error): ask the connection itself before calling it a bug
-                boolean lost = !isValid(c);
-                try {
-                    c.rollback();
-                } catch (SQLException ignored) {
-                    // the connection is broken: Hikari drops it
-                }
-                if (lost) {
+                // fails after the real error): a connection that cannot roll back is lost, not a bug of ours
+                if (!rollBack(c)) {
                     throw new ServiceUnavailableException("database", e);
                 }
                 throw e;
@@ -392,13 +386,7 @@ public class Database implements DependencyCheck {
                 work.run(c);
                 c.commit(); // nothing sent: the work's own COMMIT ended the transaction (useLocalTransactionState)
             } catch (RuntimeException | SQLException e) {
-                boolean lost = !isValid(c);
-                try {
-                    c.rollback();
-                } catch (SQLException ignored) {
-                    // the connection is broken: Hikari drops it
-                }
-                if (lost) {
+                if (!rollBack(c)) {
                     throw new ServiceUnavailableException("database", e);
                 }
                 throw e;
@@ -416,10 +404,19 @@ public class Database implements DependencyCheck {
         return batchPool != null && current.get() == null;
     }
 
-    private static boolean isValid(Connection c) {
-        try {
-            return c.isValid(1);
-        } catch (SQLException e) {
+    /**
+     * Ends a failed batch's transaction on a batch-pool connection with a ROLLBACK statement, always sent: the driver's
+     * record of the server's transaction flag (useLocalTransactionState) is not trusted after an error — with it,
+     * {@code Connection.rollback()} sent nothing after a multi-statement text failed half-way, and the connection went
+     * back to the pool with the first insert's rows uncommitted and locked (the next batch's COMMIT would have committed
+     * them). A connection that cannot roll back is evicted from the pool; returns false then.
+     */
+    private boolean rollBack(Connection c) {
+        try (java.sql.Statement st = c.createStatement()) {
+            st.execute("ROLLBACK");
+            return true;
+        } catch (SQLException | RuntimeException ex) {
+            batchPool.evictConnection(c);
             return false;
         }
     }
