@@ -109,6 +109,15 @@ public class Database implements DependencyCheck {
             bc.setMaximumPoolSize(2);
             bc.setMinimumIdle(0);
             bc.setAutoCommit(false);
+            // the audit batch's inserts and its COMMIT go in one statement text (one round trip instead of three,
+            // JooqAuditStore.insertCommitting); only this pool's fixed statement uses it, every value bound
+            bc.addDataSourceProperty("allowMultiQueries", "true");
+            // commit() and rollback() ask the server's transaction flag (in every OK packet) and send nothing when no
+            // transaction is open: after that text's own COMMIT, the commit() that tells the pool the connection is
+            // clean costs no round trip (without it the pool would send a ROLLBACK when the connection comes back)
+            bc.addDataSourceProperty("useLocalTransactionState", "true");
+            // that statement's text grows with the batch (~60 characters a row): keep its parsed form up to 1,000 rows
+            bc.addDataSourceProperty("prepStmtCacheSqlLimit", "65536");
             batch = bc;
         } else {
             try {
@@ -343,14 +352,8 @@ public class Database implements DependencyCheck {
                 return result;
             } catch (RuntimeException | SQLException e) {
                 // a JDBC batch on a connection that died can surface as "statement closed" (the driver's cleanup
-                // fails after the real error): ask the connection itself before calling it a bug
-                boolean lost = !isValid(c);
-                try {
-                    c.rollback();
-                } catch (SQLException ignored) {
-                    // the connection is broken: Hikari drops it
-                }
-                if (lost) {
+                // fails after the real error): a connection that cannot roll back is lost, not a bug of ours
+                if (!rollBack(c)) {
                     throw new ServiceUnavailableException("database", e);
                 }
                 throw e;
@@ -362,10 +365,58 @@ public class Database implements DependencyCheck {
         }
     }
 
-    private static boolean isValid(Connection c) {
-        try {
-            return c.isValid(1);
+    /** The work of {@link #commitInline}: statements on a manual-commit connection, ending with their own COMMIT. */
+    @FunctionalInterface
+    public interface InlineCommit {
+        void run(Connection c) throws SQLException;
+    }
+
+    /**
+     * MySQL/MariaDB only ({@link #hasBatchPool}): runs {@code work} on a batch-pool connection (manual-commit mode,
+     * multi-statement texts allowed), where the work sends its statements and its {@code COMMIT} together, in one
+     * round trip. When the work throws, the transaction is rolled back (a statement that failed stopped the text
+     * there: the COMMIT after it never ran). A lost connection is a 503, as for {@link #commitBatch}.
+     */
+    public void commitInline(InlineCommit work) {
+        if (batchPool == null) {
+            throw new IllegalStateException("commitInline needs MySQL/MariaDB");
+        }
+        try (Connection c = batchPool.getConnection()) {
+            try {
+                work.run(c);
+                c.commit(); // nothing sent: the work's own COMMIT ended the transaction (useLocalTransactionState)
+            } catch (RuntimeException | SQLException e) {
+                if (!rollBack(c)) {
+                    throw new ServiceUnavailableException("database", e);
+                }
+                throw e;
+            }
         } catch (SQLException e) {
+            throw translate(new org.jooq.exception.DataAccessException("audit batch: " + e.getMessage(), e));
+        }
+    }
+
+    /**
+     * True on MySQL/MariaDB outside a {@link #inTransaction} of this thread: {@link #commitInline} may be used (inside
+     * one, writes must join the caller's transaction instead).
+     */
+    public boolean hasBatchPool() {
+        return batchPool != null && current.get() == null;
+    }
+
+    /**
+     * Ends a failed batch's transaction on a batch-pool connection with a ROLLBACK statement, always sent: the driver's
+     * record of the server's transaction flag (useLocalTransactionState) is not trusted after an error — with it,
+     * {@code Connection.rollback()} sent nothing after a multi-statement text failed half-way, and the connection went
+     * back to the pool with the first insert's rows uncommitted and locked (the next batch's COMMIT would have committed
+     * them). A connection that cannot roll back is evicted from the pool; returns false then.
+     */
+    private boolean rollBack(Connection c) {
+        try (java.sql.Statement st = c.createStatement()) {
+            st.execute("ROLLBACK");
+            return true;
+        } catch (SQLException | RuntimeException ex) {
+            batchPool.evictConnection(c);
             return false;
         }
     }

@@ -134,13 +134,130 @@ public class JooqAuditStore implements AuditStore {
             return;
         }
         try {
-            db.commitBatch(dsl -> {
-                insert(dsl, entries);
-                return null;
-            });
+            if (db.hasBatchPool() && textBytes(entries) <= INLINE_MAX_BYTES) {
+                db.commitInline(c -> insertCommitting(c, entries));
+            } else {
+                db.commitBatch(dsl -> {
+                    insert(dsl, entries);
+                    return null;
+                });
+            }
         } catch (IntegrityConstraintViolationException e) {
             throw new SeqConflict(e);
+        } catch (org.jooq.exception.DataAccessException e) {
+            if (isDuplicate(e)) {
+                throw new SeqConflict(e);
+            }
+            throw e;
         }
+    }
+
+    private static final String ENTRY_COLUMNS = "INSERT INTO audit_log (tenant_id, seq, at_ms, event_type, outcome,"
+            + " subject, subject_iss, actor, agent_id, client_id, resource, scopes, correlation_id, request_id, source_ip,"
+            + " details, prev_hash, hash, canon) VALUES ";
+    private static final String ENTRY_ROW = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    private static final String AGENT_COLUMNS = ";INSERT INTO audit_agents (tenant_id, agent_id, seq, event_type) VALUES ";
+    private static final String AGENT_ROW = "(?,?,?,?)";
+    /** The statement texts by shape (entries, agent rows); a few dozen under load, at most 1,024 kept. */
+    private static final java.util.concurrent.ConcurrentHashMap<Long, String> INLINE_SQL = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Beyond this many characters of values a batch goes the JDBC-batch way, which Connector/J splits to fit the
+     * server's max_allowed_packet: a batch holding policy-as-code runs with large details must not fail on the packet
+     * size. At most 8 bytes a character in the text (4 of UTF-8, doubled by escaping): 1 MiB, the smallest default
+     * max_allowed_packet of MySQL and MariaDB servers still met. A batch of tokens' entries (~1,000 characters each)
+     * stays inline up to ~130 entries.
+     */
+    static final long INLINE_MAX_BYTES = 128 * 1024;
+
+    /** The values' characters of a batch, a little over (400 for the short columns of each entry). */
+    static long textBytes(List<AuditEntry> entries) {
+        long n = 0;
+        for (AuditEntry e : entries) {
+            n += 400 + len(e.details()) + len(e.scopes()) + len(e.actor()) + len(e.subject()) + len(e.subjectIss())
+                    + len(e.clientId()) + len(e.resource());
+        }
+        return n;
+    }
+
+    private static int len(String s) {
+        return s == null ? 0 : s.length();
+    }
+
+    /**
+     * MySQL/MariaDB's audit batch in one round trip: the multi-row audit_log insert, the audit_agents insert and the
+     * COMMIT in one statement text (the connection is in manual-commit mode and allows multi-statement texts: {@link
+     * Database#commitInline}), every value bound. Three round trips before (two inserts, then the commit), each a wake-up
+     * of the audit writer and of a server thread per batch. A duplicate key (another node took the seq) fails the first
+     * insert and the server runs nothing after it.
+     */
+    static void insertCommitting(java.sql.Connection c, List<AuditEntry> entries) throws java.sql.SQLException {
+        int agentRows = 0;
+        List<Set<String>> agents = new ArrayList<>(entries.size());
+        for (AuditEntry e : entries) {
+            Set<String> a = agentsOf(e);
+            agents.add(a);
+            agentRows += a.size();
+        }
+        int n = entries.size();
+        int m = agentRows;
+        long shape = ((long) n << 32) | m;
+        String sql = INLINE_SQL.get(shape);
+        if (sql == null) {
+            sql = inlineSql(n, m);
+            if (INLINE_SQL.size() < 1024) {
+                INLINE_SQL.putIfAbsent(shape, sql);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            int p = 1;
+            for (AuditEntry e : entries) {
+                ps.setString(p++, e.tenantId());
+                ps.setLong(p++, e.seq());
+                ps.setLong(p++, e.atMs());
+                ps.setString(p++, e.type());
+                ps.setString(p++, e.outcome());
+                ps.setString(p++, e.subject());
+                ps.setString(p++, e.subjectIss());
+                ps.setString(p++, e.actor());
+                ps.setString(p++, e.agentId());
+                ps.setString(p++, e.clientId());
+                ps.setString(p++, e.resource());
+                ps.setString(p++, e.scopes());
+                ps.setString(p++, e.correlationId());
+                ps.setString(p++, e.requestId());
+                ps.setString(p++, e.sourceIp());
+                ps.setString(p++, e.details());
+                ps.setString(p++, e.prevHash());
+                ps.setString(p++, e.hash());
+                ps.setShort(p++, (short) e.canon());
+            }
+            for (int i = 0; i < n; i++) {
+                AuditEntry e = entries.get(i);
+                for (String a : agents.get(i)) {
+                    ps.setString(p++, e.tenantId());
+                    ps.setString(p++, a);
+                    ps.setLong(p++, e.seq());
+                    ps.setString(p++, e.type());
+                }
+            }
+            ps.execute(); // every result of the text is read before this returns: an error in any statement throws
+        }
+    }
+
+    static String inlineSql(int entries, int agentRows) {
+        StringBuilder sql = new StringBuilder(ENTRY_COLUMNS.length() + AGENT_COLUMNS.length() + 10
+                + entries * (ENTRY_ROW.length() + 1) + agentRows * (AGENT_ROW.length() + 1));
+        sql.append(ENTRY_COLUMNS);
+        for (int i = 0; i < entries; i++) {
+            sql.append(i == 0 ? "" : ",").append(ENTRY_ROW);
+        }
+        if (agentRows > 0) {
+            sql.append(AGENT_COLUMNS);
+            for (int i = 0; i < agentRows; i++) {
+                sql.append(i == 0 ? "" : ",").append(AGENT_ROW);
+            }
+        }
+        return sql.append(";COMMIT").toString();
     }
 
     private static final String INSERT_ENTRY = "INSERT INTO audit_log (tenant_id, seq, at_ms, event_type, outcome,"
