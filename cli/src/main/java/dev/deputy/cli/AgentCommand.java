@@ -218,7 +218,15 @@ final class AgentCommand extends Group {
         if (body.isEmpty()) {
             throw CliException.usage("give --jwks FILE, --jwks-uri URL or --cert FILE");
         }
-        return show(api().call("POST", api().tenantPath("/agents/" + seg(id) + "/credentials"), body), "added a credential to agent " + id);
+        Map<String, Object> added = api().call("POST", api().tenantPath("/agents/" + seg(id) + "/credentials"), body);
+        if (out().structured()) {
+            out().emit(added, p -> { // -o json|yaml: the API's answer, the new credential
+            });
+            return 0;
+        }
+        // the table: the agent with all its credentials, the new one among them
+        return show(api().get(api().tenantPath("/agents/" + seg(id))), "added credential " + str(added.get("id")) + " ("
+                + str(added.get("kind")) + ") to agent " + id);
     }
 
     @Command(name = "cert", description = "Issue a CA certificate: key pair made here; writes DIR/ID.key (0600), DIR/ID.crt, DIR/ca.crt.")
@@ -331,7 +339,7 @@ final class AgentCommand extends Group {
         shown.put("key_file", key.toString());
         shown.put("jwks_file", jwks.toString());
         out().emit(shown, p -> {
-            p.println("made a " + alg + " key pair for agent " + id);
+            p.println("made an " + alg + " key pair for agent " + id);
             p.println("  private key  " + key + " (0600; keep it with the agent, never send it anywhere)");
             p.println("  public JWKS  " + jwks + " (kid " + jwk.getKeyID() + ")");
             p.println("register it:  deputy agent create " + id + " --env ENV --auth-method private_key_jwt --jwks " + jwks);

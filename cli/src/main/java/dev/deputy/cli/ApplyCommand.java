@@ -65,7 +65,7 @@ final class ApplyCommand implements Callable<Integer> {
             return ExitCodes.APPROVAL_REQUIRED;
         }
         if (!r.ok() && !body.containsKey("plan")) {
-            throw AdminApi.error(r);
+            return TreeFiles.refused(r, tenantDir, root);
         }
         root.out().emit(body, p -> {
             p.print(TreeFiles.colour(str(body.get("plan")).replace(tenantDir.toString(), ""), root.io.color()));
@@ -76,7 +76,7 @@ final class ApplyCommand implements Callable<Integer> {
         if (r.ok()) {
             return ExitCodes.OK;
         }
-        root.io.err().println("deputy: the plan cannot be applied: " + str(body.get("error_description"))
+        root.io.err().println("deputy: the plan cannot be applied: " + TreeFiles.firstProblem(body, tenantDir)
                 + " (" + str(body.get("error")) + ", HTTP " + r.status() + ")");
         return ExitCodes.forStatus(r.status());
     }

@@ -29,7 +29,7 @@ import java.util.Map;
  * {@code verify --witness} run the offline verifier shared with the server (module audit-verify).
  * Times: ISO-8601, epoch ms, or a duration ago (15m, 24h, 7d).
  */
-@Command(name = "audit", description = "The audit trail: verify, query, export, tail, checkpoints, archive, verify-file.")
+@Command(name = "audit", description = "The audit trail: verify, query, export, tail, checkpoints, witness, alarms, archive, verify-file.")
 final class AuditCommand extends Group {
 
     @Command(name = "verify", description = {"Walk the chain and the signed checkpoints; report the first bad entry (exit 1).",
@@ -225,6 +225,19 @@ final class AuditCommand extends Group {
     @Command(name = "witness", description = "The witness sinks' state (delivered, pending, lag).")
     int witness() {
         out().object(api().get(base() + "/witness"), null);
+        return 0;
+    }
+
+    @Command(name = "alarms", description = {"Audit alarms raised since the broker node answering started (values the audit "
+            + "log redacted: undeclared details, wrong kinds, credentials), by reason.", "Each alarm is also an ERROR line in that node's log."})
+    int alarms() {
+        Map<String, Object> r = api().get(base() + "/alarms");
+        out().emit(r, p -> {
+            p.println("alarms: " + r.get("total"));
+            if (r.get("by_reason") instanceof Map<?, ?> by) {
+                by.forEach((reason, n) -> p.printf("  %-40s %s%n", reason, n));
+            }
+        });
         return 0;
     }
 

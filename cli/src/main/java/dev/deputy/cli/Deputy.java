@@ -35,7 +35,7 @@ import java.util.Properties;
         subcommands = {AgentCommand.class, RoleCommand.class, ResourceCommand.class, ConnectorCommand.class,
                 ClientCommand.class, ConsentCommand.class, UserCommand.class, KeyCommand.class, AuditCommand.class,
                 ApplyCommand.class, PlanCommand.class, ValidateCommand.class, TenantCommand.class, PolicyCommand.class,
-                BreakGlassCommand.class, CompletionCommand.class},
+                BreakGlassCommand.class, AdminCredentialCommand.class, WhoamiCommand.class, CompletionCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:ok", "1:failed (the broker refused, a check or verification failed, or it is unreachable)",
                 "2:usage (unknown command or option, missing or extra argument, no --yes without a terminal)",

@@ -40,7 +40,7 @@ final class PlanCommand implements Callable<Integer> {
         AdminApi.Response r = api.send("POST", api.tenantPath("/apply?dry_run=true"), tree.body());
         Map<String, Object> body = r.json();
         if (!r.ok() && !body.containsKey("plan")) {
-            throw AdminApi.error(r);
+            return TreeFiles.refused(r, tree.tenantDir(), root);
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> approval = body.get("approval") instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
@@ -54,7 +54,7 @@ final class PlanCommand implements Callable<Integer> {
             }
         });
         if (!r.ok()) {
-            io.err().println("deputy: the plan cannot be applied: " + str(body.get("error_description"))
+            io.err().println("deputy: the plan cannot be applied: " + TreeFiles.firstProblem(body, tree.tenantDir())
                     + " (" + str(body.get("error")) + ", HTTP " + r.status() + ")");
             return ExitCodes.forStatus(r.status());
         }

@@ -61,6 +61,46 @@ record TreeFiles(Path tenantDir, Map<String, String> files, List<String> kinds) 
         return Map.of("files", files, "kinds", kinds);
     }
 
+    /**
+     * A refused plan's problems ({@code errors: [{file, line, reason}]} of a 400 or 409), one {@code file:line: reason}
+     * each, the file in the operator's own folder (the broker names it relative to the tenant folder) and the reason as
+     * written (UTF-8 intact, unlike the ASCII-only error_description).
+     */
+    static List<String> problems(Map<String, Object> body, Path tenantDir) {
+        List<String> out = new ArrayList<>();
+        for (Map<String, Object> e : Lists.maps(body.get("errors"))) {
+            Object file = e.get("file");
+            String where = file == null ? tenantDir.toString() : tenantDir.resolve(String.valueOf(file)).toString();
+            if (e.get("line") instanceof Number n && n.intValue() > 0) {
+                where += ":" + n.intValue();
+            }
+            out.add(where + ": " + e.get("reason"));
+        }
+        return out;
+    }
+
+    /**
+     * A refused plan (no plan in the answer): its problems on stdout ({@code -o json|yaml}: the answer as is), the
+     * one-line error on stderr; answers the exit code. Other refusals become the usual error.
+     */
+    static int refused(AdminApi.Response r, Path tenantDir, Deputy root) {
+        Map<String, Object> body = r.json();
+        List<String> problems = problems(body, tenantDir);
+        if (problems.isEmpty()) {
+            throw AdminApi.error(r);
+        }
+        root.out().emit(body, p -> problems.forEach(p::println));
+        root.io.err().println("deputy: " + problems.size() + (problems.size() == 1 ? " problem" : " problems")
+                + " in the files of " + tenantDir + ": nothing planned (" + body.get("error") + ", HTTP " + r.status() + ")");
+        return ExitCodes.forStatus(r.status());
+    }
+
+    /** The first problem of a refused plan as written, else the broker's error_description. */
+    static String firstProblem(Map<String, Object> body, Path tenantDir) {
+        List<String> problems = problems(body, tenantDir);
+        return problems.isEmpty() ? AdminApi.str(body.get("error_description")) : problems.get(0);
+    }
+
     /** The plan text; at a terminal, what revokes or deletes (and what blocks) in red, what needs approval in yellow. */
     static String colour(String plan, boolean colour) {
         if (!colour) {

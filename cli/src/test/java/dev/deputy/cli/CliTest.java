@@ -279,7 +279,9 @@ class CliTest {
         ManageBroker.write(t.resolve("agents/broken.yml"), "environment: dev\nauth_method: nope\n");
         r = cli("apply", "--dry-run", t.toString());
         assertEquals(1, r.code());
-        assertTrue(r.err().contains("agents/broken.yml:"), r.err());
+        // the problem on stdout as file:line: reason, the file in the operator's folder; the summary on stderr
+        assertTrue(r.out().startsWith(t.resolve("agents/broken.yml") + ":"), r.out());
+        assertTrue(r.err().contains("1 problem in the files of " + t), r.err());
 
         // a plan that revokes: shown, then refused without a terminal and without --yes; applied with --yes
         Files.delete(t.resolve("agents/broken.yml"));
@@ -706,7 +708,8 @@ class CliTest {
         r = cli("plan", dir.toString());
         assertTrue(r.code() != 0, r.out());
         assertTrue((r.out() + r.err()).contains("policies/zz-cli.yml"), r.out() + r.err());
-        assertFalse((r.out() + r.err()).contains("/tmp/"), "no server temp paths: " + r.err());
+        // the operator's own path, never the broker's temporary folder of the upload
+        assertFalse((r.out() + r.err()).contains("deputy-apply-"), "no server temp paths: " + r.err());
         Files.delete(t.resolve("policies/zz-cli.yml"));
         assertEquals(0, cli("apply", dir.toString(), "--yes").code());
         assertFalse(cli("policy", "list").out().contains("cli.reconciler-for-devs"));

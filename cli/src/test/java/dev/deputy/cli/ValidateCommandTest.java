@@ -162,6 +162,19 @@ class ValidateCommandTest {
                         + "approvals, tool_reports)");
     }
 
+    /** A value quoted in a reason keeps its § and typographic quotes (UTF-8 out, whatever the locale). */
+    @Test
+    void aQuotedValueKeepsItsParagraphSignAndQuotes() throws IOException {
+        write("tenant.yml", "display_name: \"Zoë's tenant\"\nsigning_alg: \"HS256 § “x”\"\n");
+        write("roles/deploy-reader.yml", "description: \"Read § 4\"\nscopes: [mcp:tool:deploy.read]\nenvironments: [\"prod § “eu”\"]\n");
+        Run r = validate();
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.lines().contains(config + "/tenants/demo/tenant.yml:2: 'signing_alg' must be one of ES256, RS256, EdDSA, "
+                + "not 'HS256 § “x”'"), r.out());
+        assertTrue(r.lines().stream().anyMatch(l -> l.startsWith(config + "/tenants/demo/roles/deploy-reader.yml:3: ")
+                && l.contains("'prod § “eu”'")), r.out());
+    }
+
     @Test
     void danglingRoleInRoleMapping() throws IOException {
         write("connectors/mock-idp.yml", Files.readString(demo.resolve("connectors/mock-idp.yml"))

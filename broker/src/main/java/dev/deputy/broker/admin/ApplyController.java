@@ -67,12 +67,14 @@ class ApplyController {
     private final AdminContext ctx;
     private final Tenants tenants;
     private final TreeApply tree;
+    private final AdminErrors refusals;
 
-    ApplyController(PolicyApply engine, AdminContext ctx, Tenants tenants, TreeApply tree) {
+    ApplyController(PolicyApply engine, AdminContext ctx, Tenants tenants, TreeApply tree, AdminErrors refusals) {
         this.engine = engine;
         this.ctx = ctx;
         this.tenants = tenants;
         this.tree = tree;
+        this.refusals = refusals;
     }
 
     record ApplyRequest(Map<String, String> files, List<String> kinds) {
@@ -81,7 +83,7 @@ class ApplyController {
     @io.swagger.v3.oas.annotations.parameters.RequestBody(required = false, content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyRequest")))
     @Operation(operationId = "applyPolicy", summary = "Plan (dry_run, the default) or apply policy files")
     @ApiResponse(responseCode = "200", description = "The plan, and whether it was applied", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyPlan")))
-    @ApiResponse(responseCode = "400", description = "Malformed or refused input; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
+    @ApiResponse(responseCode = "400", description = "Malformed or refused input (a file that does not parse: its problem in errors, as written); nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/ApplyInvalid")))
     @ApiResponse(responseCode = "401", description = "No admin token, or an expired or revoked one")
     @ApiResponse(responseCode = "403", description = "approval_required: the plan grants a privileged role without a second admin's approval; nothing changed", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
     @ApiResponse(responseCode = "404", description = "Unknown tenant or object", content = @Content(mediaType = "application/json", schema = @Schema(ref = "#/components/schemas/Error")))
@@ -149,8 +151,7 @@ class ApplyController {
             POLICY_KINDS.forEach(others::remove);
             extra = tree.plan(tenant, dir, others);
         } catch (ConfigException e) {
-            throw AgentException.invalid(label.apply(e.file()) + (e.line() > 0 ? ":" + e.line() : "") + ": "
-                    + PolicyApply.reason(e));
+            return unreadable(request, label, e);
         }
         PolicyApply.Plan plan = engine.apply(tenant, files, dryRun, AdminContext.actor(auth), RequestMetaFilter.of(request),
                 extra);
@@ -200,5 +201,25 @@ class ApplyController {
             return AdminViews.respond(409, body);
         }
         return AdminViews.ok(out);
+    }
+
+    /**
+     * 400 for a file that does not parse: the RFC 6749 error (its error_description limited to printable ASCII) and
+     * the problem as written, {@code errors: [{file, line, reason}]}, so that a § or a quote in the reason reaches
+     * the CLI intact. Audited as every refused admin request.
+     */
+    private HttpResponse<?> unreadable(HttpRequest<?> request, Function<Path, String> label, ConfigException e) {
+        String where = label.apply(e.file()) + (e.line() > 0 ? ":" + e.line() : "");
+        String description = where + ": " + PolicyApply.reason(e);
+        refusals.audit(request, request.getMethodName(), request.getPath(), "invalid_request", 400, description);
+        Map<String, Object> problem = new LinkedHashMap<>();
+        problem.put("file", label.apply(e.file()));
+        problem.put("line", e.line());
+        problem.put("reason", PolicyApply.reason(e));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", "invalid_request");
+        body.put("error_description", AdminErrors.describable(description));
+        body.put("errors", List.of(problem));
+        return AdminViews.respond(400, body);
     }
 }

@@ -52,13 +52,9 @@ class UsersController {
     HttpResponse<?> list(@Parameter(description = "Tenant id", example = "demo") @PathVariable String tenant, @Nullable @QueryValue String email, @Nullable @QueryValue String sub,
                          @Nullable @QueryValue String iss, @Nullable @QueryValue String connector) {
         String t = ctx.tenant(tenant);
-        String mail = email == null ? null : email.strip().toLowerCase(Locale.ROOT);
-        List<Map<String, Object>> found = users.list(t).stream()
-                .filter(u -> mail == null || (u.email() != null && u.email().toLowerCase(Locale.ROOT).equals(mail)))
-                .filter(u -> sub == null || sub.equals(u.upstreamSub()))
-                .filter(u -> iss == null || iss.equals(u.upstreamIss()))
-                .filter(u -> connector == null || connector.equals(u.connectorId()))
-                .map(UsersController::view).toList();
+        // a query on the store's indexes (e-mail lower-cased, upstream sub), not a walk of the tenant's users
+        UserStore.Lookup q = new UserStore.Lookup(email == null || email.isBlank() ? null : email, sub, iss, connector);
+        List<Map<String, Object>> found = users.lookup(t, q, Integer.MAX_VALUE).stream().map(UsersController::view).toList();
         return AdminViews.ok(Map.of("users", found));
     }
 

@@ -105,6 +105,11 @@ public class CachingUserStore implements UserStore {
     }
 
     @Override
+    public List<User> lookup(String tenantId, Lookup q, int limit) {
+        return store.lookup(tenantId, q, limit);
+    }
+
+    @Override
     public List<User> findByHint(String tenantId, String hint) {
         return store.findByHint(tenantId, hint);
     }

@@ -22,6 +22,29 @@ public interface UserStore {
 
     List<User> list(String tenantId);
 
+    /**
+     * A lookup by any of: e-mail (case-insensitive), upstream {@code sub} (byte for byte), upstream issuer, connector;
+     * a null member matches every user.
+     */
+    record Lookup(String email, String sub, String iss, String connector) {
+        /** The form an e-mail address is compared in. */
+        public static String lower(String email) {
+            return email == null ? null : email.strip().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        public boolean matches(User u) {
+            return (email == null || (u.email() != null && lower(u.email()).equals(lower(email))))
+                    && (sub == null || sub.equals(u.upstreamSub()))
+                    && (iss == null || iss.equals(u.upstreamIss()))
+                    && (connector == null || connector.equals(u.connectorId()));
+        }
+    }
+
+    /** The users a lookup names, oldest first, at most {@code limit}. The durable store reads them from its indexes. */
+    default List<User> lookup(String tenantId, Lookup q, int limit) {
+        return list(tenantId).stream().filter(q::matches).limit(limit).toList();
+    }
+
     /** The users of these ids that exist, by id (one query in the durable store). */
     default java.util.Map<String, User> findAll(String tenantId, java.util.Collection<String> ids) {
         java.util.Map<String, User> out = new java.util.LinkedHashMap<>();

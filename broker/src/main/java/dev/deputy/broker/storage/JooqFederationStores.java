@@ -12,6 +12,7 @@ import dev.deputy.broker.federation.ConnectorStore;
 import dev.deputy.broker.federation.StoredConnector;
 import dev.deputy.broker.federation.User;
 import dev.deputy.broker.federation.UserStore;
+import dev.deputy.broker.federation.UserStore.Lookup;
 import dev.deputy.broker.grant.refresh.RefreshToken;
 import dev.deputy.broker.grant.refresh.RefreshTokenStore;
 import jakarta.inject.Named;
@@ -356,6 +357,7 @@ final class JooqFederationStores {
             row.put(USERS.CREATED_AT, u.createdAt());
             String mac = sealed.mac(SealedRows.USER, row);
             return db.tx(dsl -> dsl.insertInto(USERS).set(row).set(USERS.LAST_LOGIN_AT, u.lastLoginAt())
+                    .set(USERS.EMAIL_LOWER, Lookup.lower(u.email()))
                     .set(USERS.ROW_MAC, mac).onDuplicateKeyIgnore().execute()) == 1;
         }
 
@@ -363,6 +365,7 @@ final class JooqFederationStores {
         public void updateLogin(User u) {
             Map<Field<?>, Object> changes = new LinkedHashMap<>();
             changes.put(USERS.EMAIL, u.email());
+            changes.put(USERS.EMAIL_LOWER, Lookup.lower(u.email())); // not sealed: the lookup key only
             changes.put(USERS.NAME, u.name());
             changes.put(USERS.GROUPS_JSON, json(u.groups()));
             changes.put(USERS.ROLES_JSON, json(u.roles()));
@@ -396,11 +399,34 @@ final class JooqFederationStores {
         }
 
         @Override
+        public List<User> lookup(String tenantId, Lookup q, int limit) {
+            // one index range: users_email_lower (V220) for an e-mail, users_upstream (V60) for a sub, the tenant's
+            // rows otherwise; every match is compared again with the sealed columns (email_lower is not sealed)
+            org.jooq.Condition where = USERS.TENANT_ID.eq(tenantId);
+            if (q.email() != null) {
+                where = where.and(USERS.EMAIL_LOWER.eq(Lookup.lower(q.email())));
+            }
+            if (q.sub() != null) {
+                where = where.and(USERS.UPSTREAM_SUB.eq(q.sub()));
+            }
+            if (q.iss() != null) {
+                where = where.and(USERS.UPSTREAM_ISS.eq(q.iss()));
+            }
+            if (q.connector() != null) {
+                where = where.and(USERS.CONNECTOR_ID.eq(q.connector()));
+            }
+            org.jooq.Condition condition = where;
+            return sealed.valid(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS).where(condition)
+                            .orderBy(USERS.CREATED_AT, USERS.ID).limit(limit).fetch()))
+                    .stream().map(Users::map).filter(q::matches).toList();
+        }
+
+        @Override
         public List<User> findByHint(String tenantId, String hint) {
-            // indexes users_upstream (sub) and users_email (V190); the e-mail compared case-insensitively below
+            // indexes users_upstream (sub) and users_email_lower (V220); compared again below (email_lower is not sealed)
             List<User> found = sealed.valid(SealedRows.USER, () -> db.read(dsl -> dsl.selectFrom(USERS)
                     .where(USERS.TENANT_ID.eq(tenantId).and(USERS.UPSTREAM_SUB.eq(hint)
-                            .or(USERS.EMAIL.eq(hint)).or(USERS.EMAIL.eq(hint.toLowerCase(java.util.Locale.ROOT)))))
+                            .or(USERS.EMAIL_LOWER.eq(Lookup.lower(hint)))))
                     .limit(10).fetch())).stream().map(Users::map).toList();
             return found.stream().filter(u -> u.upstreamSub().equals(hint)
                     || (u.email() != null && u.email().equalsIgnoreCase(hint))).toList();

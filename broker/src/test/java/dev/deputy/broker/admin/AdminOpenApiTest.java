@@ -218,6 +218,101 @@ class AdminOpenApiTest {
         assertFalse(errors("Consent", consent.replace("\"%s\"", "1796593200000")).isEmpty(), "a number is not a time");
     }
 
+    /**
+     * One JSON style, checked on the document itself (so an answer no test call produces is held to it too): every object
+     * a response can hold — each response schema of every operation, followed through every $ref — lists all its
+     * members as required (present, null when unset), allows no others, names them in snake_case, and types every time
+     * member ({@code at}, {@code *_at}, {@code time}, {@code *_time}, {@code until}, {@code since}, {@code not_before}, …) as an ISO-8601
+     * date-time. The exception is the error object, RFC 6749 §5.2's, whose {@code error_description} and
+     * {@code error_uri} that RFC makes optional (the admin API shares the renderer with the OAuth endpoints).
+     */
+    @Test
+    void everyResponseObjectFollowsTheOneJsonStyle() {
+        Set<String> seen = new TreeSet<>();
+        List<String> problems = new ArrayList<>();
+        int objects = 0;
+        for (String op : operations()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = operation(op).path("responses").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> resp = it.next();
+                JsonNode schema = resp.getValue().path("content").path("application/json").path("schema");
+                if (!schema.isMissingNode()) {
+                    objects += style(op + " " + resp.getKey(), schema, seen, problems);
+                }
+            }
+        }
+        assertTrue(objects > 60, "the walk reached the response objects: " + objects + " " + seen);
+        assertTrue(seen.contains("Agent") && seen.contains("Consent") && seen.contains("AuditEntry") && seen.contains("AdminWhoami"), seen.toString());
+        assertEquals(List.of(), problems);
+    }
+
+    private static final java.util.regex.Pattern SNAKE = java.util.regex.Pattern.compile("[a-z][a-z0-9]*(_[a-z0-9]+)*");
+    private static final java.util.regex.Pattern TIME = java.util.regex.Pattern.compile("(.*_)?(at|time|until)|not_before|not_after|since|last_used");
+
+    /** Checks one schema and what it reaches; answers how many object schemas with members it checked. */
+    int style(String where, JsonNode schema, Set<String> seen, List<String> problems) {
+        if (schema == null || !schema.isObject()) {
+            return 0;
+        }
+        if (schema.has("$ref")) {
+            String name = schema.path("$ref").asText().replace("#/components/schemas/", "");
+            if (!seen.add(name)) {
+                return 0;
+            }
+            return style(name, doc.path("components").path("schemas").path(name), seen, problems);
+        }
+        int n = 0;
+        JsonNode props = schema.path("properties");
+        if (props.isObject() && !props.isEmpty()) {
+            n++;
+            boolean error = where.equals("Error");
+            if (!schema.path("additionalProperties").isBoolean() || schema.path("additionalProperties").asBoolean()) {
+                problems.add(where + ": allows members it does not document (additionalProperties: false missing)");
+            }
+            Set<String> required = new TreeSet<>();
+            schema.path("required").forEach(r -> required.add(r.asText()));
+            for (Iterator<Map.Entry<String, JsonNode>> it = props.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> m = it.next();
+                String name = m.getKey();
+                if (!required.contains(name) && !(error && name.startsWith("error_"))) {
+                    problems.add(where + "." + name + ": not required (every documented member is present, null when unset)");
+                }
+                if (!SNAKE.matcher(name).matches() && !name.equals("x5t#S256")) { // RFC 8705 §3.1 names that one
+                    problems.add(where + "." + name + ": not snake_case");
+                }
+                if (TIME.matcher(name).matches() && !isTime(m.getValue())) {
+                    problems.add(where + "." + name + ": a time that is not an ISO-8601 date-time: " + m.getValue());
+                }
+            }
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = schema.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            JsonNode v = f.getValue();
+            if (Set.of("examples", "example", "default", "const", "enum").contains(f.getKey())) {
+                continue; // values, not schemas
+            }
+            if (f.getKey().equals("properties")) {
+                for (Iterator<Map.Entry<String, JsonNode>> p = v.fields(); p.hasNext(); ) {
+                    Map.Entry<String, JsonNode> m = p.next();
+                    n += style(where + "." + m.getKey(), m.getValue(), seen, problems);
+                }
+            } else if (v.isObject()) {
+                n += style(where, v, seen, problems);
+            } else if (v.isArray()) {
+                for (JsonNode x : v) {
+                    n += style(where, x, seen, problems);
+                }
+            }
+        }
+        return n;
+    }
+
+    boolean isTime(JsonNode member) {
+        if (member.has("$ref")) {
+            return isTime(doc.path("components").path("schemas").path(member.path("$ref").asText().replace("#/components/schemas/", "")));
+        }
+        return member.path("format").asText().equals("date-time");
+    }
+
     List<String> errors(String component, String json) {
         Schema s = registry.getSchema(schemaWithDefs(ManageBroker.JSON.createObjectNode().put("$ref", "#/$defs/" + component)));
         return s.validate(json, InputFormat.JSON).stream().map(Object::toString).toList();
@@ -449,6 +544,15 @@ class AdminOpenApiTest {
         post(A + "/apply", T + "/apply?dry_run=true", """
                 {"files":{"roles/auditor.yml":"name: auditor\\nscopes: [audit.read]\\n"}}""", 200);
         post(A + "/apply", T + "/apply?dry_run=true", "{\"files\":{\"../etc/passwd\":\"x\"}}", 400);
+        // a file that does not parse: the problem as written (UTF-8 kept) beside the ASCII-only error_description
+        HttpResponse<String> unreadable = post(A + "/apply", T + "/apply?dry_run=true", ManageBroker.JSON.valueToTree(Map.of("files",
+                Map.of("agents/zoe.bot.yml", "environment: dev\nauth_method: \"nöpe § “x”\"\n"))).toString(), 400);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> problem = ((List<Map<String, Object>>) json(unreadable).get("errors")).get(0);
+        assertEquals("agents/zoe.bot.yml", problem.get("file"), unreadable.body());
+        assertEquals(2, problem.get("line"), unreadable.body());
+        assertTrue(((String) problem.get("reason")).endsWith("not 'nöpe § “x”'"), unreadable.body());
+        assertTrue(((String) json(unreadable).get("error_description")).startsWith("agents/zoe.bot.yml:2: "), unreadable.body());
 
         // --- tool policy dry-run: one past decision (a unicode subject, a dotted agent) that a stricter rule would deny
         broker.bean(AuditLog.class).append(AuditEvent.of("demo", EventTypes.POLICY_DECISION, AuditEvent.Outcome.ALLOW)

@@ -242,6 +242,15 @@ public final class ManageBroker implements AutoCloseable {
         }
     }
 
+    /** Stops the broker and keeps its root (config tree and data dir): a later {@link #start} on it is a restart. */
+    public void stopKeepingRoot() {
+        ApplicationContext ctx = server.getApplicationContext();
+        server.stop();
+        if (ctx.isRunning()) {
+            ctx.close();
+        }
+    }
+
     @Override
     public void close() {
         ApplicationContext ctx = server.getApplicationContext();

@@ -31,8 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Two broker nodes on one MariaDB and one Redis: node A applies the tenant's tenant.yml (token lifetime),
- * registration.yml (registration closed) and policies/ (a delegation rule) through the admin API; node B serves
- * each change without a restart.
+ * registration.yml (registration closed), policies/ (a delegation rule), connectors/, clients/ and trust/ through the
+ * admin API; node B serves each change without a restart.
  */
 class TreeApplyMultiNodeTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -111,8 +111,15 @@ class TreeApplyMultiNodeTest {
                         users: {all: true}
                         resources: ["*"]
                     """);
+            // issue 17: every kind of the tree, not only those three — a connector, a client, a trusted issuer
+            files.put("connectors/corp-sso.yml", "id: corp-sso\ntype: oidc\nissuer: https://sso.corp.example\n"
+                    + "client_id: deputy\nenabled: false\ndisplay_name: Corp SSO\n");
+            files.put("clients/settlement-portal.yml", "client_id: settlement-portal\nname: Settlement portal\n"
+                    + "redirect_uris: [http://127.0.0.1/cb]\ntoken_endpoint_auth_method: none\n");
+            files.put("trust/workloads.yml", "issuer: https://workloads.corp.example\njwks_uri: https://workloads.corp.example/jwks\n"
+                    + "grants: [jwt-bearer]\nsubjects: [\"spiffe://corp.example/ns/payments/*\"]\nscopes: [\"mcp:tool:ledger.read\"]\n");
             String body = JSON.writeValueAsString(Map.of("files", files,
-                    "kinds", List.of("tenant", "registration", "policies")));
+                    "kinds", List.of("tenant", "registration", "policies", "connectors", "clients", "trust")));
             HttpResponse<String> plan = send(HttpRequest.newBuilder(URI.create(a.url() + "/admin/t/demo/apply?dry_run=true"))
                     .header("Authorization", "Bearer " + admin).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body)));
@@ -121,6 +128,8 @@ class TreeApplyMultiNodeTest {
             assertTrue(text.contains("~ update tenant tenant") && text.contains("access_token_ttl: 10m -> 2m"), text);
             assertTrue(text.contains("+ create registration registration"), text);
             assertTrue(text.contains("+ create policy delegation"), text);
+            assertTrue(text.contains("+ create connector corp-sso") && text.contains("+ create client settlement-portal")
+                    && text.contains("+ create trust workloads"), text);
             assertEquals(600, lifetime(b, key), "a dry run changes nothing");
 
             HttpResponse<String> applied = send(HttpRequest.newBuilder(URI.create(a.url() + "/admin/t/demo/apply?dry_run=false"))
@@ -143,6 +152,14 @@ class TreeApplyMultiNodeTest {
                     throw new IllegalStateException(e);
                 }
             });
+            eventually("the connector on node B", () -> b.bean(dev.deputy.broker.federation.TenantConnectors.class)
+                    .entry("demo", "corp-sso").isPresent());
+            eventually("the trusted issuer on node B", () -> b.bean(dev.deputy.broker.federation.TrustedIssuers.class)
+                    .find("demo", "https://workloads.corp.example").isPresent());
+            HttpResponse<String> client = send(HttpRequest.newBuilder(URI.create(b.url() + "/admin/t/demo/clients/settlement-portal"))
+                    .header("Authorization", "Bearer " + admin).GET());
+            assertEquals(200, client.statusCode(), client.body());
+            assertEquals("config", json(client.body()).get("managed_by"), client.body());
             HttpResponse<String> rules = send(HttpRequest.newBuilder(URI.create(b.url() + "/admin/t/demo/policies"))
                     .header("Authorization", "Bearer " + admin).GET());
             assertEquals(200, rules.statusCode(), rules.body());

@@ -136,6 +136,46 @@ abstract class RepositoryContract {
         }
     }
 
+    /**
+     * Issue 17: users are looked up by e-mail (case-insensitive, through the lower-cased lookup column) and by upstream
+     * sub (byte for byte) in the store, not by reading the tenant's every user; the lookup column is not sealed, so a
+     * row whose lookup key was edited in the database is not answered for an address its sealed e-mail does not have.
+     */
+    @Test
+    void usersAreLookedUpByEmailAndSubInTheStore() {
+        var users = backend.users();
+        String t = unique("t");
+        String iss = "https://idp.example.com/oauth2/default";
+        String zoe = "usr_zoe" + UUID.randomUUID().toString().substring(0, 8);
+        users.insert(new dev.deputy.broker.federation.User(t, zoe, "okta", iss, "00u-zoë", "Zoë.Müller@Example.COM", "Zoë",
+                List.of(), List.of(), dev.deputy.broker.federation.User.Status.ACTIVE, 1_000L, 1_000L));
+        users.insert(new dev.deputy.broker.federation.User(t, "usr_bob1", "okta", iss, "00u-bob", "bob@example.com", "Bob",
+                List.of(), List.of(), dev.deputy.broker.federation.User.Status.ACTIVE, 2_000L, 2_000L));
+        users.insert(new dev.deputy.broker.federation.User(t, "usr_bob2", "entra", "https://login.example.net/v2.0", "00u-bob",
+                "Bob@Example.com", "Bob", List.of(), List.of(), dev.deputy.broker.federation.User.Status.ACTIVE, 3_000L, 3_000L));
+        java.util.function.Function<dev.deputy.broker.federation.UserStore.Lookup, List<String>> ids =
+                q -> users.lookup(t, q, 100).stream().map(dev.deputy.broker.federation.User::id).toList();
+        assertEquals(List.of(zoe), ids.apply(new dev.deputy.broker.federation.UserStore.Lookup(" zoë.müller@example.com", null, null, null)));
+        assertEquals(List.of("usr_bob1", "usr_bob2"), ids.apply(new dev.deputy.broker.federation.UserStore.Lookup("BOB@EXAMPLE.COM", null, null, null)));
+        assertEquals(List.of("usr_bob2"), ids.apply(new dev.deputy.broker.federation.UserStore.Lookup("bob@example.com", null, null, "entra")));
+        assertEquals(List.of("usr_bob1", "usr_bob2"), ids.apply(new dev.deputy.broker.federation.UserStore.Lookup(null, "00u-bob", null, null)));
+        assertEquals(List.of("usr_bob1"), ids.apply(new dev.deputy.broker.federation.UserStore.Lookup(null, "00u-bob", iss, null)));
+        assertEquals(List.of(), ids.apply(new dev.deputy.broker.federation.UserStore.Lookup(null, "00U-BOB", null, null)), "sub byte for byte");
+        assertEquals(List.of(zoe, "usr_bob1", "usr_bob2"), ids.apply(new dev.deputy.broker.federation.UserStore.Lookup(null, null, null, null)));
+        assertEquals(List.of("usr_bob1"), users.lookup(t, new dev.deputy.broker.federation.UserStore.Lookup(null, null, null, null), 2)
+                .stream().skip(1).map(dev.deputy.broker.federation.User::id).toList(), "the limit, oldest first");
+        // CIBA's login_hint: the e-mail as the user types it
+        assertEquals(List.of(zoe), users.findByHint(t, "ZOË.MÜLLER@EXAMPLE.COM").stream().map(dev.deputy.broker.federation.User::id).toList());
+        // a login that changes the address moves the lookup key with it
+        users.updateLogin(new dev.deputy.broker.federation.User(t, zoe, "okta", iss, "00u-zoë", "zoe@example.org", "Zoë",
+                List.of(), List.of(), dev.deputy.broker.federation.User.Status.ACTIVE, 1_000L, 5_000L));
+        assertEquals(List.of(), ids.apply(new dev.deputy.broker.federation.UserStore.Lookup("zoë.müller@example.com", null, null, null)));
+        assertEquals(List.of(zoe), ids.apply(new dev.deputy.broker.federation.UserStore.Lookup("ZOE@example.org", null, null, null)));
+        // the lookup column edited in the database: the sealed e-mail decides
+        backend.database().dsl().execute("update users set email_lower = ? where tenant_id = ? and id = ?", "bob@example.com", t, zoe);
+        assertEquals(List.of("usr_bob1", "usr_bob2"), ids.apply(new dev.deputy.broker.federation.UserStore.Lookup("bob@example.com", null, null, null)));
+    }
+
     @Test
     void agentIdsOutsideTheIdRuleAreRefusedBeforeAnyStore() {
         // an agent the directory can never find must not be storable (the session-5 "unknown client" for an id with ü)
