@@ -67,13 +67,11 @@ public class JooqAuditStore implements AuditStore {
     @jakarta.inject.Inject
     public JooqAuditStore(Database db, dev.deputy.broker.config.DeputySettings settings,
                           @io.micronaut.context.annotation.Value("${deputy.audit.journal.enabled:true}") boolean journaled,
-                          @io.micronaut.context.annotation.Value("${deputy.audit.journal.fsync:false}") boolean fsync,
-                          @io.micronaut.context.annotation.Value("${deputy.audit.journal.index-delay:50ms}") java.time.Duration indexDelay) {
+                          @io.micronaut.context.annotation.Value("${deputy.audit.journal.fsync:false}") boolean fsync) {
         this.db = db;
-        AuditJournal.Limits d = AuditJournal.Limits.DEFAULT;
         this.journal = journaled && "h2".equals(db.backend())
                 ? AuditJournal.recover(settings.dataDir().resolve("audit-journal"), fsync, this::insertMissing,
-                new AuditJournal.Limits(d.segmentBytes(), d.indexBatch(), indexDelay.toMillis(), d.maxPending(), d.roomWaitMs()))
+                AuditJournal.Limits.DEFAULT)
                 : null;
     }
 
