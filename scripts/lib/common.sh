@@ -6,10 +6,10 @@ DEPUTY_JAR="$DEPUTY_ROOT/broker/target/deputy-broker.jar"
 DEPUTY_MIN_JAVA=21
 
 # JVM memory defaults of scripts/run (the image and the systemd unit carry the same figures; docs/deployment.md,
-# "Memory"): a bounded heap and bounded native areas keep the RSS of a node under load near 300 MiB instead of the
-# ~900 MiB the JVM's own sizing reaches on a large box. DEPUTY_JAVA_MEMORY replaces them; DEPUTY_JAVA_OPTS comes
-# after them (a later -Xmx wins).
-DEPUTY_JVM_MEMORY_DEFAULTS="-XX:+UseSerialGC -Xms64m -Xmx192m -XX:MetaspaceSize=128m -XX:MaxMetaspaceSize=256m -XX:ReservedCodeCacheSize=64m -XX:SweeperThreshold=50 -XX:MaxDirectMemorySize=64m -Xss512k -XX:+ExitOnOutOfMemoryError"
+# "Memory"): a bounded heap with a fixed young generation and bounded native areas keep the RSS of a node under load
+# well under the ~900 MiB the JVM's own sizing reaches on a large box (docs/benchmarks.md has the figures).
+# DEPUTY_JAVA_MEMORY replaces them; DEPUTY_JAVA_OPTS comes after them (a later -Xmx wins).
+DEPUTY_JVM_MEMORY_DEFAULTS="-XX:+UseSerialGC -Xms96m -Xmx192m -Xmn64m -XX:MetaspaceSize=128m -XX:MaxMetaspaceSize=256m -XX:ReservedCodeCacheSize=64m -XX:SweeperThreshold=50 -XX:MaxDirectMemorySize=64m -Xss512k -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
 
 deputy_say() { printf 'deputy: %s\n' "$*" >&2; }
 deputy_die() { deputy_say "$*"; exit 1; }

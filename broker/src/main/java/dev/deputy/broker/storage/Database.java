@@ -35,6 +35,15 @@ public class Database implements DependencyCheck {
     private static final Duration STARTUP_WAIT = Duration.ofSeconds(30);
     /** Embedded H2: TEXT (CLOB) values up to this many bytes are stored in the row, not in the LOB storage. */
     static final int INPLACE_LOB_BYTES = 16_384;
+    /**
+     * Embedded H2's page cache, in KiB (H2's default is 64 MiB per GiB of maximum heap: 12 MiB at -Xmx192m). Every
+     * page the audit indexer writes enters this cache and stays until evicted: with 12 MiB that was seconds, long
+     * enough for the serial collector to promote it, so the old generation filled with evicted pages at ~0.6 KB per
+     * token request and needed a full collection every ~30 s under load. At 4 MiB the pages die young: peak RSS
+     * 441 → 375 MiB and no full collection in the private_key_jwt bench, same CPU per request (docs/benchmarks.md,
+     * session 9). Reads of old audit pages (console searches far back) go to the file more often.
+     */
+    static final int H2_CACHE_KB = 4096;
     /** MySQL/MariaDB server error codes that no amount of waiting fixes. */
     private static final int ER_ACCESS_DENIED = 1045;
     private static final int ER_DBACCESS_DENIED = 1044;
@@ -56,7 +65,7 @@ public class Database implements DependencyCheck {
     private final Duration startupWait;
 
     public Database(DeputySettings settings) {
-        this(settings, STARTUP_WAIT, Traces.OFF);
+        this(settings, STARTUP_WAIT, Traces.OFF, H2_CACHE_KB);
     }
 
     /**
@@ -64,11 +73,14 @@ public class Database implements DependencyCheck {
      *                    reported at once, and failures that waiting cannot fix (unknown database that the user may
      *                    not create, access denied) end the start at once
      * @param traces      a span per SQL statement when tracing is on ({@link JooqTracing}); off, no listener
+     * @param h2CacheKb   embedded H2 only: its page cache in KiB ({@code deputy.h2.cache-kb}, default
+     *                    {@link #H2_CACHE_KB}); 0 leaves H2's own default (64 MiB per GiB of maximum heap)
      */
     @jakarta.inject.Inject
     public Database(DeputySettings settings,
                     @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait,
-                    Traces traces) {
+                    Traces traces,
+                    @io.micronaut.context.annotation.Value("${deputy.h2.cache-kb:4096}") int h2CacheKb) {
         this.startupWait = startupWait;
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("deputy-db");
@@ -136,7 +148,8 @@ public class Database implements DependencyCheck {
             // verification, the console); up to 16 KiB they now stay in the row.
             hc.setJdbcUrl("jdbc:h2:file:" + settings.dataDir().resolve("deputy")
                     + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;CASE_INSENSITIVE_IDENTIFIERS=TRUE;DB_CLOSE_ON_EXIT=FALSE"
-                    + ";WRITE_DELAY=0;MAX_LENGTH_INPLACE_LOB=" + INPLACE_LOB_BYTES);
+                    + ";WRITE_DELAY=0;MAX_LENGTH_INPLACE_LOB=" + INPLACE_LOB_BYTES
+                    + (h2CacheKb > 0 ? ";CACHE_SIZE=" + h2CacheKb : ""));
             hc.setUsername("sa");
             hc.setPassword("");
             dialect = SQLDialect.H2;

@@ -31,7 +31,13 @@ import static dev.deputy.broker.storage.jooq.Tables.AUDIT_LOG;
 /** The audit chain, checkpoints and archive markers in audit_log / audit_checkpoints / audit_archives / audit_agents. */
 @Singleton
 public class JooqAuditStore implements AuditStore {
-    private static final int SCAN_PAGE = 10_000;
+    /**
+     * Entries per keyset page of {@link #scan}. Each page is read whole before its entries are visited (no visitor
+     * runs with a connection held), so this bounds what a checkpoint's read-back holds at once: at 10,000 a page was
+     * ~30 MB of entries and driver values — two seconds of traffic at 6,000 requests/s — which a young collection
+     * in the middle of the read promoted into the old generation (docs/benchmarks.md, issue 16).
+     */
+    static final int SCAN_PAGE = 1_000;
     // Every ordered read of a tenant's chain orders by (tenant_id, seq) — the primary key — although tenant_id is
     // fixed by the WHERE clause: H2 only reads an index in order (and stops at the LIMIT) when ORDER BY spells the
     // index's columns; with ORDER BY seq alone it read the rest of the tenant's range and sorted it for every
