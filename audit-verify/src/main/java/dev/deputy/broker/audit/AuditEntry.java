@@ -288,21 +288,30 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
             }
             b.append(n);
         } else if (v instanceof Map<?, ?> m) {
-            java.util.TreeMap<String, Object> sorted = new java.util.TreeMap<>();
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if (!(e.getKey() instanceof String k)) {
-                    return false;
+            // a map sorted by its keys' natural order already (AuditSchema hands over TreeMaps) is in the right order
+            // when its keys are strings (String.compareTo compares UTF-16 code units); any other map is sorted here
+            Map<?, ?> sorted = m;
+            if (!(m instanceof java.util.SortedMap<?, ?> sm && sm.comparator() == null)) {
+                java.util.TreeMap<String, Object> copy = new java.util.TreeMap<>();
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    if (!(e.getKey() instanceof String k)) {
+                        return false;
+                    }
+                    copy.put(k, e.getValue());
                 }
-                sorted.put(k, e.getValue());
+                sorted = copy;
             }
             b.append('{');
             boolean first = true;
-            for (Map.Entry<String, Object> e : sorted.entrySet()) {
+            for (Map.Entry<?, ?> e : sorted.entrySet()) {
+                if (!(e.getKey() instanceof String k)) {
+                    return false;
+                }
                 if (!first) {
                     b.append(',');
                 }
                 first = false;
-                jcsString(b, e.getKey());
+                jcsString(b, k);
                 b.append(':');
                 if (!writeJcs(b, e.getValue(), depth + 1)) {
                     return false;

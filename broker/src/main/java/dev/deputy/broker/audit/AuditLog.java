@@ -118,7 +118,40 @@ public class AuditLog {
         return witness;
     }
 
-    private record Pending(AuditEvent event, CompletableFuture<AuditEntry> done) {
+    /** One queued event: its place in its append's group. */
+    private record Pending(AuditEvent event, Group group, int index) {
+        void complete(AuditEntry sealed) {
+            group.sealed(index, sealed);
+        }
+
+        void fail(Throwable t) {
+            group.fail(t);
+        }
+    }
+
+    /**
+     * The events of one append call: completed once, when the last of them is durable (or the first fails), so an
+     * appender waits for (or is called back by) one future whatever the number of its events.
+     */
+    private static final class Group extends CompletableFuture<List<AuditEntry>> {
+        final AuditEntry[] sealed;
+        final java.util.concurrent.atomic.AtomicInteger left;
+
+        Group(int n) {
+            sealed = new AuditEntry[n];
+            left = new java.util.concurrent.atomic.AtomicInteger(n);
+        }
+
+        void sealed(int index, AuditEntry e) {
+            sealed[index] = e; // published by the decrement below
+            if (left.decrementAndGet() == 0) {
+                complete(List.of(sealed));
+            }
+        }
+
+        void fail(Throwable t) {
+            completeExceptionally(t instanceof RuntimeException re ? re : new IllegalStateException(t));
+        }
     }
 
     private static final class Chain {
@@ -305,6 +338,10 @@ public class AuditLog {
     /** The durable head as this node knows it (seq 0 and the genesis hash for an empty chain). */
     public AuditEntry.Head head(String tenantId) {
         Chain chain = chain(tenantId);
+        // what is journaled so far is indexed before the chain is held: the read under the lock then finds at most
+        // the few entries committed meanwhile, and the writer (and every appender waiting on it) is not held for a
+        // whole indexing round (the periodic checkpoint reads the head every 2 seconds)
+        store.settle();
         chain.lock.lock();
         try {
             chain.seq = -1; // another node may have appended
@@ -338,7 +375,10 @@ public class AuditLog {
         try {
             step.attr("deputy.tenant", events.get(0).tenantId()).attr("deputy.audit.events", events.size())
                     .attr("deputy.audit.type", events.get(0).type());
-            return appendAllNow(events);
+            long t0 = System.nanoTime();
+            List<AuditEntry> sealed = await(enqueue(events));
+            observer.appended(events.get(0).tenantId(), sealed.size(), System.nanoTime() - t0);
+            return sealed;
         } catch (RuntimeException | Error e) {
             step.failed(e);
             throw e;
@@ -347,7 +387,59 @@ public class AuditLog {
         }
     }
 
-    private List<AuditEntry> appendAllNow(List<AuditEvent> events) {
+    private static List<AuditEntry> await(Group group) {
+        try {
+            return group.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /**
+     * {@link #appendAll} without blocking the caller: the events are queued here (in this order, on the caller's
+     * thread, so that what one request appends after another is sealed after it) and the future completes — on the
+     * audit writer's thread: hand further work to another executor — with their sealed entries once all of them
+     * are durable, or exceptionally when they could not be written. What is refused before queueing (a refused
+     * chain, a misuse) is thrown here.
+     */
+    public CompletableFuture<List<AuditEntry>> appendAllAsync(List<AuditEvent> events) {
+        if (events.isEmpty()) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        Traces.Step step = traces.detached("deputy.audit.append");
+        try {
+            step.attr("deputy.tenant", events.get(0).tenantId()).attr("deputy.audit.events", events.size())
+                    .attr("deputy.audit.type", events.get(0).type());
+            Group group = enqueue(events);
+            long t0 = System.nanoTime();
+            String tenantId = events.get(0).tenantId();
+            group.whenComplete((sealed, failure) -> {
+                if (failure != null) {
+                    step.failed(failure instanceof java.util.concurrent.CompletionException ce && ce.getCause() != null
+                            ? ce.getCause() : failure);
+                } else {
+                    observer.appended(tenantId, sealed.size(), System.nanoTime() - t0);
+                }
+                step.close();
+            });
+            return group;
+        } catch (RuntimeException | Error e) {
+            step.failed(e);
+            step.close();
+            throw e;
+        }
+    }
+
+    private Group enqueue(List<AuditEvent> events) {
         String tenantId = events.get(0).tenantId();
         witness.checkAppendable(tenantId);
         Chain chain = chain(tenantId);
@@ -357,35 +449,20 @@ public class AuditLog {
         if (Thread.currentThread() == writer) {
             throw new IllegalStateException("append from an audit listener");
         }
+        Group group = new Group(events.size());
         List<Pending> pending = new ArrayList<>(events.size());
         for (AuditEvent event : events) {
             if (!event.tenantId().equals(tenantId)) {
                 throw new IllegalArgumentException("events of tenants " + tenantId + " and " + event.tenantId());
             }
-            pending.add(new Pending(event, new CompletableFuture<>()));
+            pending.add(new Pending(event, group, pending.size()));
         }
-        long t0 = System.nanoTime();
         chain.queue.addAll(pending);
         if (chain.scheduled.compareAndSet(false, true)) {
             ready.add(chain);
             ensureWriter();
         }
-        List<AuditEntry> sealed = new ArrayList<>(pending.size());
-        for (Pending p : pending) {
-            try {
-                sealed.add(p.done().get());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException re) {
-                    throw re;
-                }
-                throw new IllegalStateException(e.getCause());
-            }
-        }
-        observer.appended(tenantId, sealed.size(), System.nanoTime() - t0);
-        return sealed;
+        return group;
     }
 
     private synchronized void ensureWriter() {
@@ -424,7 +501,7 @@ public class AuditLog {
                 observer.failed(chain.tenantId, chain.queue.size());
                 Pending p;
                 while ((p = chain.queue.poll()) != null) {
-                    p.done().completeExceptionally(t instanceof RuntimeException re ? re : new IllegalStateException(t));
+                    p.fail(t);
                 }
             } finally {
                 chain.lock.unlock();
@@ -459,7 +536,7 @@ public class AuditLog {
                 chain.seq = seq;
                 chain.hash = prev;
                 for (int i = 0; i < batch.size(); i++) {
-                    batch.get(i).done().complete(sealed.get(i));
+                    batch.get(i).complete(sealed.get(i));
                 }
                 observer.batchCommitted(tenantId, batch.size(), System.nanoTime() - t0);
                 committed(sealed);
@@ -468,13 +545,13 @@ public class AuditLog {
                 chain.seq = -1;
                 if (attempt >= MAX_CONFLICT_RETRIES) {
                     observer.failed(tenantId, batch.size());
-                    batch.forEach(p -> p.done().completeExceptionally(conflict));
+                    batch.forEach(p -> p.fail(conflict));
                     return;
                 }
             } catch (RuntimeException e) {
                 chain.seq = -1;
                 observer.failed(tenantId, batch.size());
-                batch.forEach(p -> p.done().completeExceptionally(e));
+                batch.forEach(p -> p.fail(e));
                 return;
             }
         }

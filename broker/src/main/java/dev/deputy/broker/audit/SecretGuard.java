@@ -102,8 +102,34 @@ public final class SecretGuard {
         return out;
     }
 
-    /** A details key that names a secret ({@code client_secret}, {@code password}, {@code *_token}, ...). */
+    /** Keys already classified (a pure function of the key); bounded: past it the map starts over. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Boolean> KNOWN_KEYS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_KNOWN_KEYS = 4096;
+    private static final int MAX_KNOWN_KEY_LENGTH = 128;
+
+    /**
+     * A details key that names a secret ({@code client_secret}, {@code password}, {@code *_token}, ...). Every
+     * metadata key of every entry asks (a decision's arguments, inputs and attributes: about ten), and the answer is
+     * the same each time: it is remembered per key (at most {@value #MAX_KNOWN_KEYS} keys of at most
+     * {@value #MAX_KNOWN_KEY_LENGTH} characters) instead of running the pattern again.
+     */
     public static boolean secretKey(String key) {
+        Boolean known = KNOWN_KEYS.get(key);
+        if (known != null) {
+            return known;
+        }
+        boolean secret = secretKeyNow(key);
+        if (key.length() <= MAX_KNOWN_KEY_LENGTH) {
+            if (KNOWN_KEYS.size() >= MAX_KNOWN_KEYS) {
+                KNOWN_KEYS.clear();
+            }
+            KNOWN_KEYS.put(key, secret);
+        }
+        return secret;
+    }
+
+    static boolean secretKeyNow(String key) {
         String k = key.toLowerCase(Locale.ROOT).replace('-', '_');
         // descriptive keys that merely mention tokens
         if (k.endsWith("_type") || k.endsWith("_jti") || k.endsWith("_sha256") || k.endsWith("_hash")

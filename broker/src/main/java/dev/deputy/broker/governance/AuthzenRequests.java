@@ -1,15 +1,15 @@
 package dev.deputy.broker.governance;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.deputy.policy.ToolInput;
 import dev.deputy.policy.ToolInputs;
 
+import java.io.IOException;
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,11 +30,15 @@ import java.util.Set;
  * </ul>
  * A missing required member is a {@link Malformed} (400, AuthZEN §"Error Responses"); unknown members are ignored
  * (AuthZEN: receivers MUST ignore unknown fields).
+ *
+ * <p>The body is read once, from its bytes, by Jackson's streaming parser straight into plain values (objects as
+ * {@link LinkedHashMap} in document order, a repeated member's last value in its first place, arrays as lists,
+ * integers as Integer/Long/BigInteger by size, fractions as BigDecimal without trailing zeros — what a Jackson tree
+ * and {@code convertValue} gave), with no tree and no copy of it: {@code arguments} and the subject's attributes are
+ * the parsed maps themselves.
  */
 final class AuthzenRequests {
-    static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final JsonFactory JSON = JsonFactory.builder().build();
     static final int MAX_EVALUATIONS = 100;
     static final int MAX_BODY = 256 * 1024;
     private static final int MAX_ACT_DEPTH = 16;
@@ -67,27 +71,93 @@ final class AuthzenRequests {
     record Batch(List<Item> items, Semantic semantic, ToolInput single) {
     }
 
-    static JsonNode parse(String body) {
-        if (body == null || body.isBlank()) {
+    /** The request body (UTF-8 JSON, as received) as a plain map: its members in document order. */
+    static Map<String, Object> parse(byte[] body) {
+        if (body == null || blank(body)) {
             throw new Malformed("the request body must be a JSON object");
         }
-        if (body.length() > MAX_BODY) {
+        if (body.length > MAX_BODY) {
             throw new Malformed("the request body is larger than " + MAX_BODY / 1024 + " KiB");
         }
-        JsonNode n;
-        try {
-            n = JSON.readTree(body);
-        } catch (Exception e) {
+        Object root;
+        try (JsonParser p = JSON.createParser(body)) {
+            JsonToken first = p.nextToken();
+            root = first == null ? null : value(p, first);
+            if (p.nextToken() != null) { // one JSON value and nothing after it
+                throw new Malformed("the request body is not valid JSON");
+            }
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof Malformed m) {
+                throw m;
+            }
+            // a syntax error, broken UTF-8, a nesting or length past Jackson's read constraints
             throw new Malformed("the request body is not valid JSON");
         }
-        if (n == null || !n.isObject()) {
+        if (!(root instanceof Map<?, ?>)) {
             throw new Malformed("the request body must be a JSON object");
         }
-        return n;
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = (Map<String, Object>) root;
+        return m;
+    }
+
+    /** The same for a body already decoded to text (tests, callers that hold a String). */
+    static Map<String, Object> parse(String body) {
+        if (body != null && body.length() > MAX_BODY) {
+            throw new Malformed("the request body is larger than " + MAX_BODY / 1024 + " KiB");
+        }
+        return parse(body == null ? null : body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static boolean blank(byte[] b) {
+        for (byte x : b) {
+            if (x != ' ' && x != '\t' && x != '\n' && x != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The JSON value starting at {@code t} as a plain value; the parser ends on its last token. */
+    private static Object value(JsonParser p, JsonToken t) throws IOException {
+        switch (t) {
+            case START_OBJECT: {
+                Map<String, Object> m = new LinkedHashMap<>();
+                for (JsonToken k = p.nextToken(); k != JsonToken.END_OBJECT; k = p.nextToken()) {
+                    String name = p.currentName();
+                    m.put(name, value(p, p.nextToken()));
+                }
+                return m;
+            }
+            case START_ARRAY: {
+                List<Object> l = new ArrayList<>();
+                for (JsonToken x = p.nextToken(); x != JsonToken.END_ARRAY; x = p.nextToken()) {
+                    l.add(value(p, x));
+                }
+                return l;
+            }
+            case VALUE_STRING:
+                return p.getText();
+            case VALUE_NUMBER_INT:
+                return p.getNumberValue(); // Integer, Long or BigInteger by size
+            case VALUE_NUMBER_FLOAT: {
+                BigDecimal d = p.getDecimalValue();
+                // as Jackson's tree reader gives it (JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, its default)
+                return d.signum() == 0 ? BigDecimal.ZERO : d.stripTrailingZeros();
+            }
+            case VALUE_TRUE:
+                return Boolean.TRUE;
+            case VALUE_FALSE:
+                return Boolean.FALSE;
+            case VALUE_NULL:
+                return null;
+            default:
+                throw new Malformed("the request body is not valid JSON");
+        }
     }
 
     /** {@code POST /access/v1/evaluation}. */
-    static ToolInput evaluation(JsonNode root, Instant now) {
+    static ToolInput evaluation(Map<String, Object> root, Instant now) {
         return input(root.get("subject"), root.get("action"), root.get("resource"), root.get("context"), now);
     }
 
@@ -96,16 +166,16 @@ final class AuthzenRequests {
      * {@code context} are defaults that an item's own member replaces whole (AuthZEN §7.1.1); without
      * {@code evaluations} (or with an empty list) the request is one evaluation of the defaults.
      */
-    static Batch evaluations(JsonNode root, Instant now) {
+    static Batch evaluations(Map<String, Object> root, Instant now) {
         Semantic semantic = Semantic.EXECUTE_ALL;
-        JsonNode options = root.get("options");
-        if (options != null && !options.isNull()) {
-            if (!options.isObject()) {
+        Object options = root.get("options");
+        if (options != null) {
+            if (!(options instanceof Map<?, ?> o)) {
                 throw new Malformed("options must be an object");
             }
-            JsonNode s = options.get("evaluations_semantic");
-            if (s != null && !s.isNull()) {
-                semantic = switch (s.isTextual() ? s.asText() : "") {
+            Object s = o.get("evaluations_semantic");
+            if (s != null) {
+                semantic = switch (s instanceof String str ? str : "") {
                     case "execute_all" -> Semantic.EXECUTE_ALL;
                     case "deny_on_first_deny" -> Semantic.DENY_ON_FIRST_DENY;
                     case "permit_on_first_permit" -> Semantic.PERMIT_ON_FIRST_PERMIT;
@@ -114,26 +184,26 @@ final class AuthzenRequests {
                 };
             }
         }
-        JsonNode evaluations = root.get("evaluations");
-        if (evaluations == null || evaluations.isNull() || evaluations.isArray() && evaluations.isEmpty()) {
+        Object evaluations = root.get("evaluations");
+        if (evaluations == null || evaluations instanceof List<?> empty && empty.isEmpty()) {
             return new Batch(null, semantic, evaluation(root, now));
         }
-        if (!evaluations.isArray()) {
+        if (!(evaluations instanceof List<?> list)) {
             throw new Malformed("evaluations must be an array");
         }
-        if (evaluations.size() > MAX_EVALUATIONS) {
+        if (list.size() > MAX_EVALUATIONS) {
             throw new Malformed("at most " + MAX_EVALUATIONS + " evaluations per request");
         }
-        List<Item> items = new ArrayList<>(evaluations.size());
-        for (JsonNode e : evaluations) {
-            if (!e.isObject()) {
+        List<Item> items = new ArrayList<>(list.size());
+        for (Object e : list) {
+            if (!(e instanceof Map<?, ?> item)) {
                 items.add(new Item(null, "each evaluation must be an object"));
                 continue;
             }
             try {
-                JsonNode context = member(e, root, "context");
-                items.add(new Item(input(member(e, root, "subject"), member(e, root, "action"), member(e, root, "resource"),
-                        context, now), null, approvalToken(context)));
+                Object context = member(item, root, "context");
+                items.add(new Item(input(member(item, root, "subject"), member(item, root, "action"),
+                        member(item, root, "resource"), context, now), null, approvalToken(context)));
             } catch (Malformed m) {
                 items.add(new Item(null, m.getMessage()));
             }
@@ -141,92 +211,101 @@ final class AuthzenRequests {
         return new Batch(items, semantic, null);
     }
 
-    private static JsonNode member(JsonNode item, JsonNode root, String name) {
-        JsonNode own = item.get(name);
-        return own != null && !own.isNull() ? own : root.get(name);
+    private static Object member(Map<?, ?> item, Map<String, Object> root, String name) {
+        Object own = item.get(name);
+        return own != null ? own : root.get(name);
     }
 
-    static ToolInput input(JsonNode subject, JsonNode action, JsonNode resource, JsonNode context, Instant now) {
-        if (subject == null || !subject.isObject()) {
+    static ToolInput input(Object subjectValue, Object actionValue, Object resourceValue, Object contextValue,
+                           Instant now) {
+        if (!(subjectValue instanceof Map<?, ?> subject)) {
             throw new Malformed("subject is required (an object with type and id)");
         }
         String type = text(subject, "type", "subject.type", 64);
         String id = text(subject, "id", "subject.id", 1024);
-        if (action == null || !action.isObject()) {
+        if (!(actionValue instanceof Map<?, ?> action)) {
             throw new Malformed("action is required (an object with name: the MCP tool)");
         }
         String tool = text(action, "name", "action.name", 256);
-        if (resource == null || !resource.isObject()) {
+        if (!(resourceValue instanceof Map<?, ?> resource)) {
             throw new Malformed("resource is required (an object with type and id: the MCP server)");
         }
         text(resource, "type", "resource.type", 256);
         String server = text(resource, "id", "resource.id", 2048);
-        Set<String> groups = new LinkedHashSet<>();
-        Map<String, Object> attributes = new LinkedHashMap<>();
-        List<ToolInput.Actor> actors = new ArrayList<>();
-        JsonNode props = subject.get("properties");
-        if (props != null && !props.isNull()) {
-            if (!props.isObject()) {
+        Set<String> groups = Set.of();
+        Map<String, Object> attributes = Map.of();
+        List<ToolInput.Actor> actors = List.of();
+        Object propsValue = subject.get("properties");
+        if (propsValue != null) {
+            if (!(propsValue instanceof Map<?, ?> props)) {
                 throw new Malformed("subject.properties must be an object");
             }
-            JsonNode g = props.get("groups");
-            if (g != null && !g.isNull()) {
-                if (!g.isArray()) {
+            Object g = props.get("groups");
+            if (g != null) {
+                if (!(g instanceof List<?> gl)) {
                     throw new Malformed("subject.properties.groups must be an array of strings");
                 }
-                for (JsonNode x : g) {
-                    if (!x.isTextual()) {
+                groups = new LinkedHashSet<>();
+                for (Object x : gl) {
+                    if (!(x instanceof String name)) {
                         throw new Malformed("subject.properties.groups must be an array of strings");
                     }
-                    groups.add(x.asText());
+                    groups.add(name);
                 }
             }
-            JsonNode act = props.get("act");
-            while (act != null && !act.isNull()) {
-                if (!act.isObject() || !act.path("sub").isTextual() || act.path("sub").asText().isEmpty()) {
+            Object act = props.get("act");
+            if (act != null) {
+                actors = new ArrayList<>(2);
+            }
+            while (act != null) {
+                if (!(act instanceof Map<?, ?> a) || !(a.get("sub") instanceof String sub) || sub.isEmpty()) {
                     throw new Malformed("subject.properties.act must be {sub: <agent id>, act: {...}} as in RFC 8693");
                 }
                 if (actors.size() >= MAX_ACT_DEPTH) {
                     throw new Malformed("subject.properties.act is nested deeper than " + MAX_ACT_DEPTH);
                 }
-                actors.add(new ToolInput.Actor(act.get("sub").asText(), null));
-                act = act.get("act");
+                actors.add(new ToolInput.Actor(sub, null));
+                act = a.get("act");
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = props.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
-                if (!RESERVED_PROPERTIES.contains(f.getKey())) {
-                    attributes.put(f.getKey(), plain(f.getValue()));
+            for (Map.Entry<?, ?> f : props.entrySet()) {
+                if (!RESERVED_PROPERTIES.contains((String) f.getKey())) {
+                    if (attributes.isEmpty()) {
+                        attributes = new LinkedHashMap<>();
+                    }
+                    attributes.put((String) f.getKey(), f.getValue());
                 }
             }
         }
         Map<String, Object> arguments = Map.of();
         Instant time = now;
         String source = null;
-        if (context != null && !context.isNull()) {
-            if (!context.isObject()) {
+        if (contextValue != null) {
+            if (!(contextValue instanceof Map<?, ?> context)) {
                 throw new Malformed("context must be an object");
             }
-            JsonNode a = context.get("arguments");
-            if (a != null && !a.isNull()) {
-                if (!a.isObject()) {
+            Object a = context.get("arguments");
+            if (a != null) {
+                if (!(a instanceof Map<?, ?>)) {
                     throw new Malformed("context.arguments must be an object (the tool arguments)");
                 }
-                arguments = object(a);
+                @SuppressWarnings("unchecked")
+                Map<String, Object> args = (Map<String, Object>) a;
+                arguments = args;
             }
-            JsonNode t = context.get("time");
-            if (t != null && !t.isNull()) {
+            Object t = context.get("time");
+            if (t != null) {
                 try {
-                    time = ToolInputs.instant(t.isTextual() ? t.asText() : "-");
+                    time = ToolInputs.instant(t instanceof String ts ? ts : "-");
                 } catch (IllegalArgumentException e) {
                     throw new Malformed("context.time must be an RFC 3339 date-time");
                 }
             }
-            JsonNode s = context.get("source_ip");
-            if (s != null && !s.isNull()) {
-                if (!s.isTextual() || s.asText().length() > 64) {
+            Object s = context.get("source_ip");
+            if (s != null) {
+                if (!(s instanceof String ip) || ip.length() > 64) {
                     throw new Malformed("context.source_ip must be an IP address");
                 }
-                source = s.asText();
+                source = ip;
             }
         }
         return new ToolInput(new ToolInput.Subject(type, id, groups, attributes), actors, tool, server, arguments, time,
@@ -237,72 +316,27 @@ final class AuthzenRequests {
      * {@code context.approval_token}: the transaction-bound access token of an approved CIBA request
      * (docs/governance.md, Human approval); null when absent.
      */
-    static String approvalToken(JsonNode context) {
-        if (context == null || !context.isObject()) {
+    static String approvalToken(Object context) {
+        if (!(context instanceof Map<?, ?> c)) {
             return null;
         }
-        JsonNode t = context.get("approval_token");
-        if (t == null || t.isNull()) {
+        Object t = c.get("approval_token");
+        if (t == null) {
             return null;
         }
-        if (!t.isTextual() || t.asText().isEmpty() || t.asText().length() > 16384) {
+        if (!(t instanceof String token) || token.isEmpty() || token.length() > 16384) {
             throw new Malformed("context.approval_token must be a token (a non-empty string)");
         }
-        return t.asText();
+        return token;
     }
 
-    private static String text(JsonNode n, String key, String name, int max) {
-        JsonNode v = n.get(key);
-        if (v == null || !v.isTextual() || v.asText().isEmpty()) {
+    private static String text(Map<?, ?> n, String key, String name, int max) {
+        if (!(n.get(key) instanceof String v) || v.isEmpty()) {
             throw new Malformed(name + " is required (a non-empty string)");
         }
-        if (v.asText().length() > max) {
+        if (v.length() > max) {
             throw new Malformed(name + " is longer than " + max + " characters");
         }
-        return v.asText();
-    }
-
-    /**
-     * A JSON value as plain Java values — what {@code JSON.convertValue(node, Object.class)} gives (objects as
-     * {@link LinkedHashMap} in document order, arrays as lists, integers as Integer/Long/BigInteger by size, fractions
-     * as BigDecimal), read from the tree directly instead of through a token buffer.
-     */
-    static Object plain(JsonNode n) {
-        if (n == null || n.isNull() || n.isMissingNode()) {
-            return null;
-        }
-        if (n.isTextual()) {
-            return n.textValue();
-        }
-        if (n.isObject()) {
-            return object(n);
-        }
-        if (n.isArray()) {
-            List<Object> out = new ArrayList<>(n.size());
-            for (JsonNode x : n) {
-                out.add(plain(x));
-            }
-            return out;
-        }
-        if (n.isBoolean()) {
-            return n.booleanValue();
-        }
-        if (n.isNumber()) {
-            return n.numberValue();
-        }
-        return JSON.convertValue(n, Object.class); // binary or embedded values: never from a parsed body
-    }
-
-    private static Map<String, Object> object(JsonNode n) {
-        Map<String, Object> out = new LinkedHashMap<>(Math.max(4, n.size() * 2));
-        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> f = it.next();
-            out.put(f.getKey(), plain(f.getValue()));
-        }
-        return out;
-    }
-
-    static ObjectNode object() {
-        return JSON.createObjectNode();
+        return v;
     }
 }

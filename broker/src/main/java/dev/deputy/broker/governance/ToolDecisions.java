@@ -1,6 +1,5 @@
 package dev.deputy.broker.governance;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.oauth2.sdk.ErrorObject;
 import com.nimbusds.oauth2.sdk.OAuth2Error;
@@ -147,7 +146,7 @@ public class ToolDecisions {
      * {@code Authorization} header, the TLS or forwarded client certificate), {@code body} the JSON;
      * {@code queryNames} are the names of the URL's query parameters (credentials there are refused).
      */
-    public EndpointResponse handle(Tenant tenant, HTTPRequest auth, String body, boolean batch, RequestMeta meta,
+    public EndpointResponse handle(Tenant tenant, HTTPRequest auth, byte[] body, boolean batch, RequestMeta meta,
                                    Set<String> queryNames) {
         return door.serve(ClientFrontDoor.Endpoint.DECISIONS, tenant, auth, meta, new ClientFrontDoor.Handler() {
             @Override
@@ -228,7 +227,7 @@ public class ToolDecisions {
         return OAuthException.of(new ErrorObject("invalid_token", description, 401), description, reason);
     }
 
-    private EndpointResponse decideAll(Tenant tenant, ClientFrontDoor.Call call, String body, boolean batch,
+    private EndpointResponse decideAll(Tenant tenant, ClientFrontDoor.Call call, byte[] body, boolean batch,
                                        RequestMeta meta) {
         String client = call.client().clientId();
         if (!METHODS.contains(call.client().method())) {
@@ -243,28 +242,28 @@ public class ToolDecisions {
         }
         Instant now = clock.instant();
         try {
-            JsonNode root = AuthzenRequests.parse(body);
+            Map<String, Object> root = AuthzenRequests.parse(body);
             if (!batch) {
                 ToolInput in = AuthzenRequests.evaluation(root, now);
                 Decided d = decide(tenant.id(), policy, in, AuthzenRequests.approvalToken(root.get("context")));
-                audit.append(event(tenant.id(), policy, d, client, meta, null));
-                return EndpointResponse.ok(answer(d));
+                return answerOnceDurable(List.of(event(tenant.id(), policy, d, client, meta, null)),
+                        answerJson(List.of(d), false));
             }
             AuthzenRequests.Batch b = AuthzenRequests.evaluations(root, now);
             if (b.items() == null) { // no evaluations: one evaluation, answered as such (AuthZEN §7.1)
                 Decided d = decide(tenant.id(), policy, b.single(), AuthzenRequests.approvalToken(root.get("context")));
-                audit.append(event(tenant.id(), policy, d, client, meta, null));
-                return EndpointResponse.ok(answer(d));
+                return answerOnceDurable(List.of(event(tenant.id(), policy, d, client, meta, null)),
+                        answerJson(List.of(d), false));
             }
-            List<Map<String, Object>> answers = new ArrayList<>(b.items().size());
+            List<Object> answers = new ArrayList<>(b.items().size());
             List<AuditEvent> events = new ArrayList<>(b.items().size());
             int i = 0;
             for (AuthzenRequests.Item item : b.items()) {
                 if (item.error() != null) {
-                    answers.add(itemError(item.error()));
+                    answers.add(item.error());
                 } else {
                     Decided d = decide(tenant.id(), policy, item.input(), item.approvalToken());
-                    answers.add(answer(d));
+                    answers.add(d);
                     events.add(event(tenant.id(), policy, d, client, meta, i));
                     boolean permitted = d.decision().permitted();
                     if (b.semantic() == AuthzenRequests.Semantic.DENY_ON_FIRST_DENY && !permitted
@@ -274,13 +273,22 @@ public class ToolDecisions {
                 }
                 i++;
             }
-            audit.appendAll(events);
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("evaluations", answers);
-            return EndpointResponse.ok(out);
+            return answerOnceDurable(events, answerJson(answers, true));
         } catch (AuthzenRequests.Malformed e) {
             throw OAuthException.of(OAuth2Error.INVALID_REQUEST, printable(e.getMessage()), "malformed_request");
         }
+    }
+
+    /**
+     * The answer, sent once the decisions' entries are durable (all of a batch in one group-commit wait): the entries
+     * are queued here, and nothing waits on this thread (the audit writer completes the answer).
+     */
+    private EndpointResponse answerOnceDurable(List<AuditEvent> events, byte[] json) {
+        EndpointResponse ok = EndpointResponse.okJson(json);
+        if (events.isEmpty()) {
+            return ok;
+        }
+        return EndpointResponse.later(audit.appendAllAsync(events).thenApply(sealed -> ok));
     }
 
     /**
@@ -318,33 +326,80 @@ public class ToolDecisions {
         return new Decided(enriched, policy.decide(enriched));
     }
 
-    /** The AuthZEN decision: {@code decision} true only for permit; the context says which effect, rule and why. */
-    static Map<String, Object> answer(Decided d) {
-        ToolDecision t = d.decision();
-        Map<String, Object> ctx = new LinkedHashMap<>();
-        ctx.put("effect", t.effect().value());
-        ctx.put("rule", t.rule());
-        ctx.put("reason_admin", Map.of("en", t.reason()));
-        if (t.effect() == Effect.REQUIRE_APPROVAL) {
-            ctx.put("reason_user", Map.of("en", "this call needs the approval of " + d.input().subject().id()));
-        } else if (t.effect() == Effect.DENY) {
-            ctx.put("reason_user", Map.of("en", "this call is not allowed by the organisation's policy"));
+    private static final com.fasterxml.jackson.core.JsonFactory JSON = com.fasterxml.jackson.core.JsonFactory.builder().build();
+    private static final String NOT_ALLOWED = "this call is not allowed by the organisation's policy";
+
+    /**
+     * The answer's JSON, written once with Jackson's generator (no map, no databind): a single evaluation's decision
+     * ({@code answers} of one, {@code batch} false) or the {@code evaluations} array of a batch. Each answer is a
+     * {@link Decided} or an item's error message (a String).
+     */
+    static byte[] answerJson(List<?> answers, boolean batch) {
+        com.fasterxml.jackson.core.util.ByteArrayBuilder out = new com.fasterxml.jackson.core.util.ByteArrayBuilder(
+                batch ? 160 * answers.size() + 32 : 192);
+        try (com.fasterxml.jackson.core.JsonGenerator g = JSON.createGenerator(out)) {
+            if (batch) {
+                g.writeStartObject();
+                g.writeArrayFieldStart("evaluations");
+            }
+            for (Object a : answers) {
+                if (a instanceof Decided d) {
+                    answer(g, d);
+                } else {
+                    itemError(g, (String) a);
+                }
+            }
+            if (batch) {
+                g.writeEndArray();
+                g.writeEndObject();
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a byte buffer does not fail
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("decision", t.permitted());
-        out.put("context", ctx);
-        return out;
+        return out.toByteArray();
+    }
+
+    /**
+     * The AuthZEN decision: {@code decision} true only for permit; the context says which effect, rule and why
+     * ({@code {"decision": …, "context": {"effect", "rule", "reason_admin": {"en"}, "reason_user": {"en"}}}}, the
+     * user's reason for require_approval and deny only).
+     */
+    private static void answer(com.fasterxml.jackson.core.JsonGenerator g, Decided d) throws java.io.IOException {
+        ToolDecision t = d.decision();
+        g.writeStartObject();
+        g.writeBooleanField("decision", t.permitted());
+        g.writeObjectFieldStart("context");
+        g.writeStringField("effect", t.effect().value());
+        if (t.rule() != null) {
+            g.writeStringField("rule", t.rule());
+        }
+        g.writeObjectFieldStart("reason_admin");
+        g.writeStringField("en", t.reason());
+        g.writeEndObject();
+        if (t.effect() == Effect.REQUIRE_APPROVAL) {
+            g.writeObjectFieldStart("reason_user");
+            g.writeStringField("en", "this call needs the approval of " + d.input().subject().id());
+            g.writeEndObject();
+        } else if (t.effect() == Effect.DENY) {
+            g.writeObjectFieldStart("reason_user");
+            g.writeStringField("en", NOT_ALLOWED);
+            g.writeEndObject();
+        }
+        g.writeEndObject();
+        g.writeEndObject();
     }
 
     /** An item that could not be read, answered in its place (AuthZEN §7.2.1). */
-    static Map<String, Object> itemError(String message) {
-        Map<String, Object> err = new LinkedHashMap<>();
-        err.put("status", 400);
-        err.put("message", message);
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("decision", false);
-        out.put("context", Map.of("error", err));
-        return out;
+    private static void itemError(com.fasterxml.jackson.core.JsonGenerator g, String message) throws java.io.IOException {
+        g.writeStartObject();
+        g.writeBooleanField("decision", false);
+        g.writeObjectFieldStart("context");
+        g.writeObjectFieldStart("error");
+        g.writeNumberField("status", 400);
+        g.writeStringField("message", message);
+        g.writeEndObject();
+        g.writeEndObject();
+        g.writeEndObject();
     }
 
     /** The {@code policy.decision} entry: tool, rule, effect, the chain, and the arguments minus the sensitive ones. */
@@ -354,7 +409,7 @@ public class ToolDecisions {
         List<String> chain = in.actors().stream().map(ToolInput.Actor::id).toList();
         List<String> envs = in.actors().stream().map(a -> a.environment() == null ? "-" : a.environment()).toList();
         Map<String, Object> args = policy.auditArguments(in.arguments());
-        if (args.toString().length() > MAX_AUDIT_ARGUMENTS) {
+        if (textLength(args, MAX_AUDIT_ARGUMENTS) > MAX_AUDIT_ARGUMENTS) {
             args = Map.of("omitted", "arguments larger than " + MAX_AUDIT_ARGUMENTS + " characters");
         }
         AuditEvent.Builder b = AuditEvent.of(tenantId, EventTypes.POLICY_DECISION,
@@ -383,6 +438,43 @@ public class ToolDecisions {
                 .detail("approval_jti", d.approvalJti())
                 .detail("approval_refused", d.approvalRefused());
         return b.build();
+    }
+
+    /**
+     * The length of {@code v.toString()} for the plain values a JSON body gives (maps, lists, strings, numbers,
+     * booleans, null), counted without building the text; stops counting once past {@code limit}.
+     */
+    static long textLength(Object v, long limit) {
+        if (v == null) {
+            return 4;
+        }
+        if (v instanceof String s) {
+            return s.length();
+        }
+        if (v instanceof Map<?, ?> m) {
+            long n = 2 + Math.max(0, 2L * (m.size() - 1));
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                Object k = e.getKey();
+                Object x = e.getValue();
+                n += textLength(k == m ? "(this Map)" : k, limit - n) + 1
+                        + textLength(x == m ? "(this Map)" : x, limit - n);
+                if (n > limit) {
+                    return n;
+                }
+            }
+            return n;
+        }
+        if (v instanceof java.util.Collection<?> c) {
+            long n = 2 + Math.max(0, 2L * (c.size() - 1));
+            for (Object x : c) {
+                n += textLength(x == c ? "(this Collection)" : x, limit - n);
+                if (n > limit) {
+                    return n;
+                }
+            }
+            return n;
+        }
+        return String.valueOf(v).length();
     }
 
     /** RFC 6749 §5.2's character set for descriptions (the front door's error object carries the message). */

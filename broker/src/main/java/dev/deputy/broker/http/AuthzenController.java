@@ -20,11 +20,14 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
+import io.micronaut.http.server.netty.NettyHttpRequest;
 import io.micronaut.security.rules.SecurityRule;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * OpenID AuthZEN Authorization API 1.0, per tenant under its issuer (the PDP identifier is the tenant issuer
@@ -61,21 +64,28 @@ class AuthzenController {
     @Post(uri = "/t/{tenant}" + EVALUATION, consumes = {MediaType.APPLICATION_JSON, MediaType.ALL},
             produces = MediaType.APPLICATION_JSON)
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> evaluation(HttpRequest<?> request, @PathVariable String tenant, @Nullable @Body String body) {
+    CompletableFuture<HttpResponse<?>> evaluation(HttpRequest<?> request, @PathVariable String tenant,
+                                                  @Nullable @Body byte[] body) {
         return serve(request, tenant, body, false, EVALUATION);
     }
 
     @Post(uri = "/t/{tenant}" + EVALUATIONS, consumes = {MediaType.APPLICATION_JSON, MediaType.ALL},
             produces = MediaType.APPLICATION_JSON)
     @ExecuteOn(TaskExecutors.BLOCKING)
-    HttpResponse<?> evaluations(HttpRequest<?> request, @PathVariable String tenant, @Nullable @Body String body) {
+    CompletableFuture<HttpResponse<?>> evaluations(HttpRequest<?> request, @PathVariable String tenant,
+                                                   @Nullable @Body byte[] body) {
         return serve(request, tenant, body, true, EVALUATIONS);
     }
 
-    private HttpResponse<?> serve(HttpRequest<?> request, String tenant, String body, boolean batch, String path) {
+    /**
+     * The decision is made on this (virtual) thread, which then ends: the answer waits for its audit entries to be
+     * durable without a thread parked on them, and is written by the connection's event loop once they are.
+     */
+    private CompletableFuture<HttpResponse<?>> serve(HttpRequest<?> request, String tenant, byte[] body, boolean batch,
+                                                     String path) {
         Tenant t = tenants.find(tenant).orElse(null);
         if (t == null) {
-            return error(404, "unknown tenant");
+            return CompletableFuture.completedFuture(error(404, "unknown tenant"));
         }
         // what proves the client, as the front door reads it: an mTLS client's id as a form (from the header or its
         // certificate), the Authorization header and the certificate come along; the query is never read for it
@@ -85,6 +95,21 @@ class AuthzenController {
         auth.setHeader("Content-Type", MediaType.APPLICATION_FORM_URLENCODED);
         EndpointResponse out = decisions.handle(t, auth, body, batch, RequestMetaFilter.of(request),
                 request.getParameters().names());
+        if (out.later() == null) {
+            return CompletableFuture.completedFuture(render(out));
+        }
+        return out.later().thenApplyAsync(AuthzenController::render, eventLoop(request));
+    }
+
+    /** The connection's event loop (the response is written there), or the completing thread outside Netty. */
+    private static Executor eventLoop(HttpRequest<?> request) {
+        if (request instanceof NettyHttpRequest<?> netty) {
+            return netty.getChannelHandlerContext().channel().eventLoop();
+        }
+        return Runnable::run;
+    }
+
+    private static HttpResponse<?> render(EndpointResponse out) {
         if (out.isError()) {
             int status = out.error().getHTTPStatusCode() <= 0 ? 400 : out.error().getHTTPStatusCode();
             String message = out.error().getDescription() != null ? out.error().getDescription() : out.error().getCode();
@@ -97,7 +122,7 @@ class AuthzenController {
             }
             return res;
         }
-        return HttpResponse.ok(out.body()).contentType(MediaType.APPLICATION_JSON_TYPE).header("Cache-Control", "no-store");
+        return HttpResponse.ok(out.json()).contentType(MediaType.APPLICATION_JSON_TYPE).header("Cache-Control", "no-store");
     }
 
     /** AuthZEN §"Error Responses": the status code, and an error message string as the body. */

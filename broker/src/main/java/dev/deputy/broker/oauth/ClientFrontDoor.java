@@ -29,7 +29,8 @@ import java.util.Map;
  *   <li>decides whether this client may use this endpoint ({@link #admit}): public clients
  *       ({@code token_endpoint_auth_method: none}) only at the token endpoint; introspection only for the tenant's
  *       allow-list when it has one (RFC 7662 §2.1, §4);</li>
- *   <li>hands the request to the endpoint, and answers what it returns;</li>
+ *   <li>hands the request to the endpoint, and answers what it returns — or, for an {@link EndpointResponse#later}
+ *       answer, what it completes with, a failure there handled as below;</li>
  *   <li>owns the failure audit: whatever refuses the request (client authentication, the endpoint rule, a grant,
  *       an unexpected failure), exactly one entry is written, from the {@link OAuthException}'s internal reason.
  *       Grants and endpoints never write failure entries themselves.</li>
@@ -194,7 +195,15 @@ public class ClientFrontDoor {
                 }
             }
             step.attr("deputy.client_id", client.clientId()).attr("deputy.agent_id", client.agentId());
-            return handler.handle(new Call(tenant, issuer, request, auth, client, meta));
+            EndpointResponse out = handler.handle(new Call(tenant, issuer, request, auth, client, meta));
+            if (out.later() != null) {
+                // what fails after the handler returned (its audit append) is answered as a failure here would have
+                // been; off the thread that completed it (the audit writer, which must never append itself)
+                AuthenticatedClient who = client;
+                return EndpointResponse.later(out.later().exceptionallyComposeAsync(
+                        t -> failedLater(endpoint, tenant, request, meta, who, t), LATER));
+            }
+            return out;
         } catch (OAuthException e) {
             step.refused(e.error().getCode());
             ErrorObject shown = e.error();
@@ -220,6 +229,42 @@ public class ClientFrontDoor {
         } finally {
             step.close();
         }
+    }
+
+    /** Where a {@link EndpointResponse#later} answer's failure is handled: a virtual thread each (rare). */
+    private static final java.util.concurrent.Executor LATER =
+            java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("deputy-endpoint-later").factory());
+
+    /** The catch clauses of {@link #serveWithinLimits} and {@link #serve}, for a failure after the handler returned. */
+    private java.util.concurrent.CompletionStage<EndpointResponse> failedLater(Endpoint endpoint, Tenant tenant,
+                                                                             HTTPRequest request, RequestMeta meta,
+                                                                             AuthenticatedClient client, Throwable t) {
+        Throwable e = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+        if (e instanceof OAuthException oe) {
+            ErrorObject shown = oe.error();
+            rejected(endpoint, tenant, request, meta, client, oe, shown);
+            return java.util.concurrent.CompletableFuture.completedFuture(EndpointResponse.error(shown));
+        }
+        if (e instanceof ServiceUnavailableException || e instanceof RateLimitedException
+                || e instanceof dev.deputy.broker.audit.AuditStore.SeqConflict
+                || e instanceof dev.deputy.broker.audit.AuditWitness.ChainRefused) {
+            // 429 / 503, rendered by http.ErrorHandlers; counted as a refusal
+            if (endpoint == Endpoint.TOKEN) {
+                metrics.refused(tenant.id(), ClientAuthPipeline.param(request, "grant_type"), TokenMetrics.OTHER,
+                        "temporarily_unavailable");
+            } else {
+                metrics.endpointRefused(tenant.id(), endpoint, TokenMetrics.OTHER, "temporarily_unavailable");
+            }
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+        if (!(e instanceof RuntimeException)) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+        LOG.error("{} failure (tenant {})", endpoint.name().toLowerCase(), tenant.id(), e);
+        ErrorObject err = OAuth2Error.SERVER_ERROR.setDescription("unexpected error");
+        rejected(endpoint, tenant, request, meta, client,
+                new OAuthException(err).reason("server_error: " + e.getClass().getSimpleName()), err);
+        return java.util.concurrent.CompletableFuture.completedFuture(EndpointResponse.error(err));
     }
 
     /** Which clients may use which endpoint. */

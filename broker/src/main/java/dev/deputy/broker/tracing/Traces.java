@@ -57,6 +57,15 @@ public final class Traces {
         return tracer == null ? Step.NONE : Step.open(tracer, name, SpanKind.INTERNAL);
     }
 
+    /**
+     * An internal span under the current one that is never made current: for work that ends on another thread (an
+     * audit append answered by the writer); {@link Step#close()} may then run on any thread.
+     */
+    public Step detached(String name) {
+        return tracer == null ? Step.NONE
+                : new Step(tracer.spanBuilder(name).setSpanKind(SpanKind.INTERNAL).startSpan(), null);
+    }
+
     /** The same for a call that leaves the process (database, Redis, an upstream HTTP call). */
     public Step client(String name) {
         return tracer == null ? Step.NONE : Step.open(tracer, name, SpanKind.CLIENT);
@@ -121,7 +130,9 @@ public final class Traces {
         @Override
         public void close() {
             if (span != null) {
-                scope.close();
+                if (scope != null) {
+                    scope.close();
+                }
                 span.end();
             }
         }

@@ -192,4 +192,24 @@ class SecretGuardTest {
         assertEquals(new java.util.TreeSet<>(EventTypes.ALL), new java.util.TreeSet<>(AuditSchema.all().keySet()),
                 "declare the details of every EventTypes type in AuditSchema (and only those)");
     }
+
+    @Test
+    void secretKeysAreRememberedWithTheSameAnswer() {
+        List<String> keys = List.of("client_secret", "Password", "amount", "x-api-token", "token_type", "iban",
+                "access_token", "subject.groups", "", "authorization", "bearer_of_news", "ä".repeat(200));
+        for (int round = 0; round < 3; round++) { // first from the pattern, then remembered
+            for (String k : keys) {
+                assertEquals(SecretGuard.secretKeyNow(k), SecretGuard.secretKey(k), k);
+            }
+        }
+        assertTrue(SecretGuard.secretKey("client_secret"));
+        assertFalse(SecretGuard.secretKey("amount"));
+        // past the bound the memory starts over; answers stay right
+        for (int i = 0; i < 5000; i++) {
+            String k = (i % 2 == 0 ? "arg_" : "my_secret_") + i;
+            assertEquals(i % 2 != 0, SecretGuard.secretKey(k), k);
+            assertEquals(i % 2 != 0, SecretGuard.secretKey(k), k);
+        }
+        assertTrue(SecretGuard.secretKey("client_secret"));
+    }
 }

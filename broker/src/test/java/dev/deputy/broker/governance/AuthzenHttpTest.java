@@ -446,6 +446,71 @@ class AuthzenHttpTest {
         }
     }
 
+    static HttpResponse<String> evaluateBytes(String path, byte[] body) {
+        try {
+            HttpRequest r = HttpRequest.newBuilder(URI.create(broker.url() + "/t/demo" + path))
+                    .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/json")
+                    .header("Authorization", "Bearer " + bankToken())
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+            return HttpClient.newHttpClient().send(r, HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void hostileBodiesAre400AndAnswersAreEscaped() {
+        // broken UTF-8, nesting past the parser's limit, a body past 256 KiB: 400 with the message, one entry each
+        byte[] brokenUtf8 = ("{\"subject\": {\"type\": \"user\", \"id\": \"x\u0001\"}}").getBytes(StandardCharsets.UTF_8);
+        brokenUtf8[brokenUtf8.length - 4] = (byte) 0xC3; // a two-byte sequence whose second byte is a quote
+        String deep = "{\"subject\": " + "[".repeat(3000) + "]".repeat(3000) + "}";
+        String big = "{\"subject\": {\"type\": \"user\", \"id\": \"" + "a".repeat(300 * 1024) + "\"}}";
+        Map<byte[], String> bodies = new java.util.LinkedHashMap<>();
+        bodies.put(brokenUtf8, "the request body is not valid JSON");
+        bodies.put(deep.getBytes(StandardCharsets.UTF_8), "the request body is not valid JSON");
+        bodies.put(big.getBytes(StandardCharsets.UTF_8), "the request body is larger than 256 KiB");
+        bodies.put("{\"a\": 1} trailing".getBytes(StandardCharsets.UTF_8), "the request body is not valid JSON");
+        for (Map.Entry<byte[], String> b : bodies.entrySet()) {
+            for (String path : List.of("/access/v1/evaluation", "/access/v1/evaluations")) {
+                HttpResponse<String> r = evaluateBytes(path, b.getKey());
+                assertEquals(400, r.statusCode(), r.body());
+                assertEquals(b.getValue(), r.body());
+                assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+                AuditEntry e = broker.onlyEntryOfLastRequest();
+                assertEquals("policy.decision.rejected", e.type());
+                assertEquals("malformed_request", details(e).get("reason"));
+            }
+        }
+
+        // a subject id with a quote, a backslash, a newline, a control character and an emoji: it is in the answer's
+        // JSON (reason_user of require_approval) and in the entry, byte for byte
+        String id = "zoë \"the\" \\ d'Artagnan\n\u0007😀";
+        String json = transfer("payments.settlement.reconciler", 25000, "EUR")
+                .replace("\"" + USER + "\"", JSON.valueToTree(id).toString());
+        HttpResponse<String> r = evaluate(json);
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"), r.headers().toString());
+        assertEquals("no-store", r.headers().firstValue("Cache-Control").orElse(""));
+        Map<String, Object> d = json(r);
+        assertEquals(false, d.get("decision"));
+        assertEquals("require_approval", ctx(d).get("effect"));
+        assertEquals(Map.of("en", "this call needs the approval of " + id), ctx(d).get("reason_user"));
+        assertEquals(id, broker.onlyEntryOfLastRequest().subject());
+
+        // a batch of unicode and dotted tool names; an item error's message is escaped too
+        HttpResponse<String> batch = evaluations("""
+                {"subject": {"type": "user", "id": "%s"}, "resource": {"type": "mcp_server", "id": "%s"},
+                 "evaluations": [{"action": {"name": "accounts.überweisung.list"}}, {"action": {"name": "get_balance"}},
+                                 {"action": {"name": "%s"}}, {"subject": {"type": "user", "id": ""}}]}"""
+                .formatted(USER, BANK, "x".repeat(257)));
+        assertEquals(200, batch.statusCode(), batch.body());
+        List<Map<String, Object>> out = (List<Map<String, Object>>) json(batch).get("evaluations");
+        assertEquals(List.of(true, true, false, false), out.stream().map(m -> m.get("decision")).toList());
+        assertEquals(Map.of("status", 400, "message", "action.name is longer than 256 characters"), ctx(out.get(2)).get("error"));
+        assertEquals(Map.of("status", 400, "message", "subject.id is required (a non-empty string)"), ctx(out.get(3)).get("error"));
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     void dryRunTellsWhichPastCallsWouldChange() throws Exception {
