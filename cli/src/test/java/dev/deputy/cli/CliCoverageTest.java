@@ -4,6 +4,7 @@ import dev.deputy.broker.admin.ManageBroker;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.EventTypes;
+import dev.deputy.cli.CliTest.Run;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,19 +40,13 @@ class CliCoverageTest {
     ManageBroker broker;
     Map<String, String> env;
 
-    record Run(int code, String out, String err) {
-    }
-
+    /** The CLI run in-process, as CliTest runs it. */
     Run cli(String... args) {
-        return cli(env, args);
+        return CliTest.cli(env, args);
     }
 
     static Run cli(Map<String, String> env, String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Deputy.run(args, new Io(env, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), null, false));
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return CliTest.cli(env, args);
     }
 
     static Map<String, Object> json(Run r) {
