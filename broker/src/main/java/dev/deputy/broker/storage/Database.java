@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -31,6 +32,36 @@ import java.util.function.Function;
  */
 @Singleton
 public class Database implements DependencyCheck {
+    /**
+     * Connector/J's properties on MySQL/MariaDB. Fail fast (connect 2 s, socket 10 s). One round trip per statement:
+     * client-side prepared statements (jOOQ's multi-row audit insert changes shape with the batch size, so server-side
+     * ones were prepared anew nearly every time), and the session state (autocommit, isolation) answered from the
+     * driver's own record of it. The driver parses a client-side prepared statement's SQL on every prepare (5% of the
+     * broker's CPU on the mTLS token path, JFR): the parsed form is kept per connection.
+     */
+    static final Map<String, String> MYSQL_DRIVER = orderedMap(
+            "connectTimeout", "2000", "socketTimeout", "10000",
+            "useServerPrepStmts", "false", "useLocalSessionState", "true", "rewriteBatchedStatements", "true",
+            "cachePrepStmts", "true", "prepStmtCacheSize", "256", "prepStmtCacheSqlLimit", "4096");
+    /**
+     * The audit writer's pool, on top of {@link #MYSQL_DRIVER}: the audit batch's inserts and its COMMIT go in one
+     * statement text (one round trip instead of three, {@link JooqAuditStore#insertCommitting}; only this pool's fixed
+     * statement uses it, every value bound); commit() and rollback() ask the server's transaction flag (in every OK
+     * packet) and send nothing when no transaction is open — after that text's own COMMIT, the commit() that tells the
+     * pool the connection is clean costs no round trip; that statement's text grows with the batch (~60 characters a
+     * row): its parsed form is kept up to 1,000 rows.
+     */
+    static final Map<String, String> MYSQL_BATCH_DRIVER = orderedMap(
+            "allowMultiQueries", "true", "useLocalTransactionState", "true", "prepStmtCacheSqlLimit", "65536");
+
+    private static Map<String, String> orderedMap(String... kv) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put(kv[i], kv[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(Database.class);
     private static final Duration STARTUP_WAIT = Duration.ofSeconds(30);
     /** Embedded H2: TEXT (CLOB) values up to this many bytes are stored in the row, not in the LOB storage. */
@@ -96,19 +127,7 @@ public class Database implements DependencyCheck {
             hc.setJdbcUrl(my.url());
             hc.setUsername(my.user());
             hc.setPassword(my.password());
-            hc.addDataSourceProperty("connectTimeout", "2000");
-            hc.addDataSourceProperty("socketTimeout", "10000");
-            // one round trip per statement: client-side prepared statements (jOOQ's multi-row audit insert changes
-            // shape with the batch size, so server-side ones were prepared anew nearly every time), and the
-            // session state (autocommit, isolation) answered from the driver's own record of it
-            hc.addDataSourceProperty("useServerPrepStmts", "false");
-            hc.addDataSourceProperty("useLocalSessionState", "true");
-            hc.addDataSourceProperty("rewriteBatchedStatements", "true");
-            // the driver parses a client-side prepared statement's SQL on every prepare (5% of the broker's CPU on
-            // the mTLS token path, JFR): keep the parsed form per connection
-            hc.addDataSourceProperty("cachePrepStmts", "true");
-            hc.addDataSourceProperty("prepStmtCacheSize", "256");
-            hc.addDataSourceProperty("prepStmtCacheSqlLimit", "4096");
+            MYSQL_DRIVER.forEach(hc::addDataSourceProperty);
             // literals in the identifiers' own collation (the database's, made binary no-pad by IdentifierCollation):
             // with the driver's default utf8mb4_general_ci, MariaDB cannot treat `tenant_id` as constant under
             // `WHERE tenant_id = '…'`, and every `ORDER BY tenant_id, seq` — the audit head, checkpoints, console
@@ -121,15 +140,7 @@ public class Database implements DependencyCheck {
             bc.setMaximumPoolSize(2);
             bc.setMinimumIdle(0);
             bc.setAutoCommit(false);
-            // the audit batch's inserts and its COMMIT go in one statement text (one round trip instead of three,
-            // JooqAuditStore.insertCommitting); only this pool's fixed statement uses it, every value bound
-            bc.addDataSourceProperty("allowMultiQueries", "true");
-            // commit() and rollback() ask the server's transaction flag (in every OK packet) and send nothing when no
-            // transaction is open: after that text's own COMMIT, the commit() that tells the pool the connection is
-            // clean costs no round trip (without it the pool would send a ROLLBACK when the connection comes back)
-            bc.addDataSourceProperty("useLocalTransactionState", "true");
-            // that statement's text grows with the batch (~60 characters a row): keep its parsed form up to 1,000 rows
-            bc.addDataSourceProperty("prepStmtCacheSqlLimit", "65536");
+            MYSQL_BATCH_DRIVER.forEach(bc::addDataSourceProperty);
             batch = bc;
         } else {
             try {

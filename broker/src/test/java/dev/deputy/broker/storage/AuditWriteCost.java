@@ -76,20 +76,15 @@ public final class AuditWriteCost {
         new Database(new DeputySettings(dir, dir, Optional.empty(), Optional.empty(),
                 Optional.of(new DeputySettings.MySql(url, user, password)), Optional.empty())).close();
 
+        // the broker's own driver properties (Database), so the bench measures what the broker runs
         Properties base = new Properties();
         base.setProperty("user", user);
         base.setProperty("password", password);
-        base.setProperty("useServerPrepStmts", "false");
-        base.setProperty("useLocalSessionState", "true");
-        base.setProperty("rewriteBatchedStatements", "true");
-        base.setProperty("cachePrepStmts", "true");
-        base.setProperty("prepStmtCacheSize", "256");
-        base.setProperty("prepStmtCacheSqlLimit", "4096");
+        base.putAll(Database.MYSQL_DRIVER);
         Properties serverPrep = (Properties) base.clone();
         serverPrep.setProperty("useServerPrepStmts", "true");
         Properties inline = (Properties) base.clone();
-        inline.setProperty("allowMultiQueries", "true");
-        inline.setProperty("prepStmtCacheSqlLimit", "65536");
+        inline.putAll(Database.MYSQL_BATCH_DRIVER);
         Way jdbcBatch = (c, b) -> {
             JooqAuditStore.insert(DSL.using(c, SQLDialect.MARIADB), b);
             c.commit();
