@@ -490,14 +490,7 @@ abstract class ConsoleAuditPagesContract {
         }
 
         HttpResponse<String> send(HttpRequest.Builder r) {
-            try {
-                return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+            return ConsoleFixture.exchange(http, r.build());
         }
 
         /** Signs in at the console through the IdP (an ID token for {@code sub} in these groups). */

@@ -208,6 +208,18 @@ final class ConsoleFixture implements AutoCloseable {
     }
 
     /** A browser over HTTP: a cookie jar, redirects followed by hand (so each hop can be looked at). */
+    /** Sends {@code r} with {@code http}, the body as a string; I/O failures unchecked. */
+    static HttpResponse<String> exchange(HttpClient http, HttpRequest r) {
+        try {
+            return http.send(r, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     static final class Browser {
         private final ConsoleFixture fx;
         private final CookieManager jar = new CookieManager();
@@ -241,26 +253,12 @@ final class ConsoleFixture implements AutoCloseable {
         }
 
         HttpResponse<String> send(HttpRequest.Builder r) {
-            try {
-                return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+            return ConsoleFixture.exchange(http, r.build());
         }
 
         /** A request without this browser's cookies. */
         static HttpResponse<String> raw(HttpRequest r) {
-            try {
-                return HttpClient.newHttpClient().send(r, HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+            return exchange(HttpClient.newHttpClient(), r);
         }
 
         /** Follows redirects from {@code uri}; remembers the IdP authorization request and the session Set-Cookie. */

@@ -19,8 +19,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.CookieManager;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -583,14 +581,7 @@ abstract class ConsolePagesContract {
         }
 
         HttpResponse<String> send(HttpRequest.Builder r) {
-            try {
-                return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+            return ConsoleFixture.exchange(http, r.build());
         }
 
         HttpResponse<String> follow(String start) {
