@@ -1,5 +1,7 @@
 package dev.deputy.broker.admin;
 
+import dev.deputy.broker.support.FilterPaths;
+import io.micronaut.http.filter.FilterPatternStyle;
 import io.micronaut.context.annotation.Replaces;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.MutableHttpResponse;
@@ -30,7 +32,7 @@ import java.util.concurrent.ExecutorService;
  * framework's rules.
  */
 @Replaces(SecurityFilter.class)
-@Filter({"/admin", "/admin/**", "/console", "/console/**"})
+@Filter(patterns = FilterPaths.ADMIN_AND_CONSOLE, patternStyle = FilterPatternStyle.REGEX)
 public class AdminSecurityFilter extends SecurityFilter {
     private final AdminAccess access;
     private final Scheduler blocking;

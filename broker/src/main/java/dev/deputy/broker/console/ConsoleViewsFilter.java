@@ -1,5 +1,7 @@
 package dev.deputy.broker.console;
 
+import dev.deputy.broker.support.FilterPaths;
+import io.micronaut.http.filter.FilterPatternStyle;
 import io.micronaut.context.annotation.Replaces;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.http.annotation.Filter;
@@ -19,7 +21,7 @@ import jakarta.inject.Inject;
  */
 @Replaces(ViewsFilter.class)
 @Requires(beans = ViewsResolver.class)
-@Filter({"/console", "/console/**"})
+@Filter(patterns = FilterPaths.CONSOLE, patternStyle = FilterPatternStyle.REGEX)
 public class ConsoleViewsFilter extends ViewsFilter {
     @Inject
     public ConsoleViewsFilter(ViewsResolver viewsResolver, ViewsRendererLocator viewsRendererLocator,

@@ -1,5 +1,7 @@
 package dev.deputy.broker.http;
 
+import dev.deputy.broker.support.FilterPaths;
+import io.micronaut.http.filter.FilterPatternStyle;
 import io.micronaut.core.order.Ordered;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.MutableHttpRequest;
@@ -16,7 +18,7 @@ import io.micronaut.http.server.annotation.PreMatching;
  * reflected, and a preflight is not answered as one (the browser refuses the cross-origin call). Without it the
  * one permissive configuration reflected any {@code Origin} on {@code /admin/**} too.
  */
-@ServerFilter({"/admin", "/admin/**"})
+@ServerFilter(patterns = FilterPaths.ADMIN, patternStyle = FilterPatternStyle.REGEX)
 public class AdminCors implements Ordered {
     @RequestFilter
     @PreMatching // Micronaut's CORS filter answers preflights before routing: so must this

@@ -1,5 +1,7 @@
 package dev.deputy.broker.metrics;
 
+import dev.deputy.broker.support.FilterPaths;
+import io.micronaut.http.filter.FilterPatternStyle;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Requires;
 import io.micrometer.core.instrument.Timer;
@@ -24,7 +26,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * tags and looks the timer up in the registry on every request; here the timers are cached per route and status.
  */
 @Requires(bean = MeterRegistry.class)
-@ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
+@ServerFilter(patterns = FilterPaths.ALL, patternStyle = FilterPatternStyle.REGEX)
 public class HttpServerMeters {
     static final String NAME = "http.server.requests";
     private static final String START = "deputy.metrics.start";
