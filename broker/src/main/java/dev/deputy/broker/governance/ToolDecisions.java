@@ -335,7 +335,7 @@ public class ToolDecisions {
         return new Decided(enriched, policy.decide(enriched));
     }
 
-    private static final com.fasterxml.jackson.core.JsonFactory JSON = com.fasterxml.jackson.core.JsonFactory.builder().build();
+    private static final com.fasterxml.jackson.core.JsonFactory JSON = AuthzenRequests.JSON;
     private static final String NOT_ALLOWED = "this call is not allowed by the organisation's policy";
 
     /**
