@@ -97,8 +97,9 @@ public class ToolDecisions {
     }
 
     /** The decision, with a require_approval turned into permit by a matching, unused approval token. */
-    private Decided decide(String tenantId, ToolPolicy policy, ToolInput in, String approvalToken) {
-        Decided d = decide(tenantId, policy, in);
+    private Decided decide(String tenantId, ToolPolicy policy, ToolInput in, String approvalToken,
+                           Map<List<ToolInput.Actor>, Object> chains) {
+        Decided d = decide(tenantId, policy, in, chains);
         return approved == null ? d : approved.apply(tenantId, d, approvalToken);
     }
 
@@ -247,25 +248,27 @@ public class ToolDecisions {
             Map<String, Object> root = AuthzenRequests.parse(body);
             if (!batch) {
                 ToolInput in = AuthzenRequests.evaluation(root, now);
-                Decided d = decide(tenant.id(), policy, in, AuthzenRequests.approvalToken(root.get("context")));
+                Decided d = decide(tenant.id(), policy, in, AuthzenRequests.approvalToken(root.get("context")), null);
                 return answerOnceDurable(List.of(event(tenant.id(), policy, d, client, meta, null)),
                         answerJson(List.of(d), false));
             }
             AuthzenRequests.Batch b = AuthzenRequests.evaluations(root, now);
             if (b.items() == null) { // no evaluations: one evaluation, answered as such (AuthZEN §7.1)
-                Decided d = decide(tenant.id(), policy, b.single(), AuthzenRequests.approvalToken(root.get("context")));
+                Decided d = decide(tenant.id(), policy, b.single(), AuthzenRequests.approvalToken(root.get("context")),
+                        null);
                 return answerOnceDurable(List.of(event(tenant.id(), policy, d, client, meta, null)),
                         answerJson(List.of(d), false));
             }
             List<Object> answers = new ArrayList<>(b.items().size());
             // one entry per group of items sharing subject, actor chain and resource (docs/governance.md, "Audit")
             Map<Group, List<Indexed>> groups = new LinkedHashMap<>();
+            Map<List<ToolInput.Actor>, Object> chains = new java.util.HashMap<>();
             int i = 0;
             for (AuthzenRequests.Item item : b.items()) {
                 if (item.error() != null) {
                     answers.add(item.error());
                 } else {
-                    Decided d = decide(tenant.id(), policy, item.input(), item.approvalToken());
+                    Decided d = decide(tenant.id(), policy, item.input(), item.approvalToken(), chains);
                     answers.add(d);
                     groups.computeIfAbsent(Group.of(d.input()), g -> new ArrayList<>(4)).add(new Indexed(i, d));
                     boolean permitted = d.decision().permitted();
@@ -316,23 +319,50 @@ public class ToolDecisions {
      * registry (the read-through cache of the token path), never from the caller.
      */
     Decided decide(String tenantId, ToolPolicy policy, ToolInput in) {
-        ToolInput enriched = in;
-        if (!in.actors().isEmpty()) {
-            List<ToolInput.Actor> actors = new ArrayList<>(in.actors().size());
-            for (ToolInput.Actor a : in.actors()) {
-                Optional<Agent> agent = Agent.ID.matcher(a.id()).matches() ? agents.agent(tenantId, a.id())
-                        : Optional.empty();
-                if (agent.isPresent() && agent.get().status() != Agent.Status.ACTIVE) {
-                    Map<String, Object> used = new LinkedHashMap<>();
-                    used.put("actors", in.actors().stream().map(ToolInput.Actor::id).toList());
-                    return new Decided(in, new ToolDecision(Effect.DENY, INACTIVE_AGENT, "agent " + a.id() + " is "
-                            + agent.get().status().wire(), used));
-                }
-                actors.add(new ToolInput.Actor(a.id(), agent.map(Agent::environment).orElse(null)));
-            }
-            enriched = new ToolInput(in.subject(), actors, in.tool(), in.server(), in.arguments(), in.time(), in.source());
+        return decide(tenantId, policy, in, (Map<List<ToolInput.Actor>, Object>) null);
+    }
+
+    /**
+     * As {@link #decide(String, ToolPolicy, ToolInput)}; {@code chains} (a batch's, or null) remembers, per actor chain
+     * as the request named it, the chain with the registry's environments (or the inactive agent's denial), so the
+     * items of a batch acting through the same chain look its agents up once and share one chain.
+     */
+    Decided decide(String tenantId, ToolPolicy policy, ToolInput in, Map<List<ToolInput.Actor>, Object> chains) {
+        if (in.actors().isEmpty()) {
+            return new Decided(in, policy.decide(in));
         }
+        Object known = chains == null ? null : chains.get(in.actors());
+        if (known == null) {
+            known = chain(tenantId, in.actors());
+            if (chains != null) {
+                chains.put(in.actors(), known);
+            }
+        }
+        if (known instanceof ToolDecision inactive) {
+            return new Decided(in, inactive);
+        }
+        @SuppressWarnings("unchecked")
+        List<ToolInput.Actor> actors = (List<ToolInput.Actor>) known;
+        ToolInput enriched = new ToolInput(in.subject(), actors, in.tool(), in.server(), in.arguments(), in.time(),
+                in.source());
         return new Decided(enriched, policy.decide(enriched));
+    }
+
+    /** The chain with each registered agent's environment, or the denial when one of them is not active. */
+    private Object chain(String tenantId, List<ToolInput.Actor> chain) {
+        List<ToolInput.Actor> actors = new ArrayList<>(chain.size());
+        for (ToolInput.Actor a : chain) {
+            Optional<Agent> agent = Agent.ID.matcher(a.id()).matches() ? agents.agent(tenantId, a.id())
+                    : Optional.empty();
+            if (agent.isPresent() && agent.get().status() != Agent.Status.ACTIVE) {
+                Map<String, Object> used = new LinkedHashMap<>();
+                used.put("actors", chain.stream().map(ToolInput.Actor::id).toList());
+                return new ToolDecision(Effect.DENY, INACTIVE_AGENT, "agent " + a.id() + " is "
+                        + agent.get().status().wire(), used);
+            }
+            actors.add(new ToolInput.Actor(a.id(), agent.map(Agent::environment).orElse(null)));
+        }
+        return List.copyOf(actors);
     }
 
     private static final com.fasterxml.jackson.core.JsonFactory JSON = AuthzenRequests.JSON;
