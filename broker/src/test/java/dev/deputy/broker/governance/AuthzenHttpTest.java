@@ -41,8 +41,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (a decision client's own access token, scope authzen:evaluate, as {@code Authorization: Bearer}, certificate-bound
  * ones only with their certificate; or mTLS with the client id in a header or from the certificate's SPIFFE id;
  * credentials in the query string refused; others refused with the spec's 400/401/403), malformed requests (400 with
- * a message string), unicode and dotted names, one {@code policy.decision} entry per evaluated item (sensitive
- * arguments left out) and one {@code policy.decision.rejected} per refused request, and the PDP metadata.
+ * a message string), unicode and dotted names, one {@code policy.decision} entry per single evaluation and one per
+ * group of a batch's items sharing subject, actor chain and resource (its {@code decisions}; sensitive arguments left
+ * out of every item) and one {@code policy.decision.rejected} per refused request, and the PDP metadata.
  */
 class AuthzenHttpTest {
     static final ObjectMapper JSON = new ObjectMapper();
