@@ -12,6 +12,8 @@ import java.util.regex.Pattern;
  */
 final class Glob {
     private final Set<String> exact = new HashSet<>();
+    /** Globs with one {@code *} and no {@code ?} ({@code get_*}, {@code *.read}, {@code a*b}): a prefix and a suffix. */
+    private final List<String[]> affixes = new ArrayList<>();
     private final List<Pattern> patterns = new ArrayList<>();
     private final boolean any;
     private final List<String> written;
@@ -28,6 +30,10 @@ final class Glob {
             }
             if (g.equals("*")) {
                 star = true;
+            } else if (g.indexOf('?') < 0 && g.indexOf('*') >= 0 && g.indexOf('*') == g.lastIndexOf('*')) {
+                // the usual shapes, matched without a regex (no Matcher per call on the decision path)
+                int at = g.indexOf('*');
+                affixes.add(new String[]{g.substring(0, at), g.substring(at + 1)});
             } else if (g.indexOf('*') >= 0 || g.indexOf('?') >= 0) {
                 patterns.add(compile(g));
             } else {
@@ -65,6 +71,11 @@ final class Glob {
         }
         if (any || exact.contains(name)) {
             return true;
+        }
+        for (String[] a : affixes) {
+            if (name.length() >= a[0].length() + a[1].length() && name.startsWith(a[0]) && name.endsWith(a[1])) {
+                return true;
+            }
         }
         for (Pattern p : patterns) {
             if (p.matcher(name).matches()) {

@@ -170,7 +170,11 @@ public final class AuditSchema {
                 "tool", ID, "effect", ID, "arguments", f(Kind.METADATA), "inputs", f(Kind.METADATA), "decision_client", ID,
                 "subject_type", ID, "subject_groups", IDS, "subject_attributes", f(Kind.METADATA), "actor_environments", IDS,
                 "source_ip", ID, "decision_time", TIME, "batch_index", NUM, "subject_jti", ID, "approval_jti", ID,
-                "approval_refused", TEXT);
+                "approval_refused", TEXT,
+                // a batch: one entry per group of items sharing subject, actor chain and resource (PolicyDecisions)
+                PolicyDecisions.DECISIONS, objects("index", NUM, "tool", ID, "effect", ID, "rule", ID, "reason", TEXT,
+                        "arguments", f(Kind.METADATA), "inputs", f(Kind.METADATA), "approval_jti", ID,
+                        "approval_refused", TEXT));
         type(POLICY_DECISION_REJECTED, refusal);
         // human approval (CIBA): the approval id (SHA-256 of the auth_req_id, never the id itself), the transaction
         // (tool, arguments minus the sensitive ones, the RFC 9396 types), the binding message, how the client learns

@@ -199,8 +199,10 @@ public final class DelegationTrail {
                         default -> {
                             if ("tool".equals(td.get("kind"))) {
                                 if (t.actor() != null && chains.contains(t.actor())) {
-                                    decisions.add(new ToolDecision(t, str(td.get("tool")), str(td.get("effect")),
-                                            str(td.get("rule")), str(td.get("reason"))));
+                                    for (Map<String, Object> one : PolicyDecisions.of(td)) { // a batch's: several
+                                        decisions.add(new ToolDecision(t, str(one.get("tool")), str(one.get("effect")),
+                                                str(one.get("rule")), str(one.get("reason"))));
+                                    }
                                 }
                             } else if (tokens.containsKey(str(td.get("subject_jti")))) {
                                 hops.add(hop(t, td, true));

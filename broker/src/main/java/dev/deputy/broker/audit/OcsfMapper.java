@@ -106,7 +106,22 @@ public final class OcsfMapper {
         o.put("severity", failed ? "Medium" : "Informational");
         o.put("status_id", success ? 1 : failed ? 2 : 0);
         o.put("status", success ? "Success" : failed ? "Failure" : "Unknown");
-        o.put("message", e.type() + " " + e.outcome());
+        String message = e.type() + " " + e.outcome();
+        Map<String, Integer> effects = null;
+        if (EventTypes.POLICY_DECISION.equals(e.type()) && e.details() != null
+                && e.details().contains("\"" + PolicyDecisions.DECISIONS + "\"")
+                && AuditEntryView.details(e.details()) instanceof Map<?, ?> d) {
+            // a batched entry (PolicyDecisions): one record, with how many decisions of each effect it holds
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> decisions = PolicyDecisions.of((Map<String, Object>) d);
+            effects = new java.util.TreeMap<>();
+            for (Map<String, Object> one : decisions) {
+                effects.merge(String.valueOf(one.get("effect")), 1, Integer::sum);
+            }
+            message += " (" + decisions.size() + " decisions: " + effects.entrySet().stream()
+                    .map(x -> x.getValue() + " " + x.getKey()).collect(java.util.stream.Collectors.joining(", ")) + ")";
+        }
+        o.put("message", message);
         Map<String, Object> product = new LinkedHashMap<>();
         product.put("name", "Deputy");
         product.put("vendor_name", "Deputy");
@@ -171,6 +186,9 @@ public final class OcsfMapper {
         unmapped.put("deputy.scopes", e.scopes());
         unmapped.put("deputy.request_id", e.requestId());
         unmapped.put("deputy.details", e.details());
+        if (effects != null) {
+            unmapped.put("deputy.decision_effects", effects);
+        }
         unmapped.put("deputy.hash", e.hash());
         unmapped.put("deputy.prev_hash", e.prevHash());
         o.put("unmapped", unmapped);

@@ -10,6 +10,7 @@ import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.audit.AuditEvent;
 import dev.deputy.broker.audit.AuditLog;
 import dev.deputy.broker.audit.EventTypes;
+import dev.deputy.broker.audit.PolicyDecisions;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.config.AnomalyFile;
 import dev.deputy.broker.config.AnomalyFile.RuleFile;
@@ -112,7 +113,7 @@ public class AnomalyDetector {
 
     static boolean relevant(String type, String outcome) {
         return REFUSALS.contains(type) || TOKENS.contains(type) || EventTypes.TOOL_CALL.equals(type)
-                || (EventTypes.POLICY_DECISION.equals(type) && "deny".equals(outcome));
+                || EventTypes.POLICY_DECISION.equals(type); // refusals, and permitted tools (new_tool)
     }
 
     /** Entries not evaluated because the queue was full; for tests and metrics. */
@@ -173,7 +174,14 @@ public class AnomalyDetector {
     }
 
     private Finding check(RuleFile rule, AuditEntry e, String agentId, long now) {
-        boolean refusal = REFUSALS.contains(e.type()) || EventTypes.POLICY_DECISION.equals(e.type());
+        boolean decision = EventTypes.POLICY_DECISION.equals(e.type());
+        // a batched policy.decision entry holds several decisions (PolicyDecisions): each refused one counts
+        List<Map<String, Object>> decisions = decision ? PolicyDecisions.of(details(e)) : List.of();
+        int refusals = REFUSALS.contains(e.type()) ? 1 : !decision ? 0
+                : !decisions.isEmpty() && decisions.get(0).containsKey("effect")
+                ? (int) decisions.stream().filter(d -> !PolicyDecisions.permitted(d)).count()
+                : "deny".equals(e.outcome()) ? 1 : 0;
+        boolean refusal = refusals > 0;
         boolean use = TOKENS.contains(e.type()) || EventTypes.TOOL_CALL.equals(e.type());
         String p = prefix(e.tenantId(), rule, agentId);
         switch (rule.kind()) {
@@ -184,7 +192,10 @@ public class AnomalyDetector {
                 // a sliding count over two fixed periods: the current one, and the previous one weighted by overlap
                 long within = rule.within().toMillis();
                 long period = now / within;
-                long current = store.increment(p + "n:" + period, rule.within().multipliedBy(2));
+                long current = 0;
+                for (int i = 0; i < refusals; i++) {
+                    current = store.increment(p + "n:" + period, rule.within().multipliedBy(2));
+                }
                 long before = store.get(p + "n:" + (period - 1)).map(Long::parseLong).orElse(0L);
                 double overlap = 1.0 - (double) (now % within) / within;
                 long estimate = current + (long) Math.floor(before * overlap);
@@ -212,6 +223,13 @@ public class AnomalyDetector {
                         "scope");
             }
             case RuleFile.NEW_TOOL -> {
+                if (decision) {
+                    // a permitted tool decision (each of a batched entry's) is the agent about to use the tool
+                    List<String> tools = decisions.stream()
+                            .filter(d -> PolicyDecisions.tool(d) && PolicyDecisions.permitted(d) && d.get("tool") != null)
+                            .map(d -> d.get("tool").toString()).distinct().toList();
+                    return tools.isEmpty() ? null : firstUse(rule, p, agentId, tools, "first use of tool ", "tool");
+                }
                 if (!EventTypes.TOOL_CALL.equals(e.type())) {
                     return null;
                 }

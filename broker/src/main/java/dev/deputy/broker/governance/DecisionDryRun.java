@@ -5,6 +5,7 @@ import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.audit.AuditQuery;
 import dev.deputy.broker.audit.AuditStore;
 import dev.deputy.broker.audit.EventTypes;
+import dev.deputy.broker.audit.PolicyDecisions;
 import dev.deputy.policy.Effect;
 import dev.deputy.policy.ToolDecision;
 import dev.deputy.policy.ToolInput;
@@ -61,28 +62,35 @@ public class DecisionDryRun {
             more = page.size() == q.limit();
             for (AuditEntry e : page) {
                 after = e.seq();
-                Map<String, Object> d = details(e);
-                if (!"tool".equals(d.get("kind")) || ToolDecisions.INACTIVE_AGENT.equals(d.get("rule"))) {
+                Map<String, Object> entry = details(e);
+                if (!PolicyDecisions.tool(entry)) {
                     skipped++;
                     continue;
                 }
-                ToolInput in;
-                try {
-                    in = input(e, d);
-                } catch (RuntimeException ex) {
-                    skipped++;
-                    continue;
-                }
-                evaluated++;
-                ToolDecision decided = proposed.decide(in);
-                now.merge(decided.effect(), 1, Integer::sum);
-                String before = String.valueOf(d.get("effect"));
-                if (!before.equals(decided.effect().value())) {
-                    transitions.merge(before + " -> " + decided.effect().value(), 1, Integer::sum);
-                    if (changes.size() < 500) {
-                        changes.add(new Change(e.seq(), Instant.ofEpochMilli(e.atMs()).toString(), in.tool(), in.server(),
-                                in.subject().id(), in.actors().stream().map(ToolInput.Actor::id).toList(), before,
-                                String.valueOf(d.get("rule")), decided.effect().value(), decided.rule()));
+                // each decision of the entry (a batch's entry holds several, PolicyDecisions)
+                for (Map<String, Object> d : PolicyDecisions.of(entry)) {
+                    if (ToolDecisions.INACTIVE_AGENT.equals(d.get("rule"))) {
+                        skipped++;
+                        continue;
+                    }
+                    ToolInput in;
+                    try {
+                        in = input(e, d);
+                    } catch (RuntimeException ex) {
+                        skipped++;
+                        continue;
+                    }
+                    evaluated++;
+                    ToolDecision decided = proposed.decide(in);
+                    now.merge(decided.effect(), 1, Integer::sum);
+                    String before = String.valueOf(d.get("effect"));
+                    if (!before.equals(decided.effect().value())) {
+                        transitions.merge(before + " -> " + decided.effect().value(), 1, Integer::sum);
+                        if (changes.size() < 500) {
+                            changes.add(new Change(e.seq(), Instant.ofEpochMilli(e.atMs()).toString(), in.tool(), in.server(),
+                                    in.subject().id(), in.actors().stream().map(ToolInput.Actor::id).toList(), before,
+                                    String.valueOf(d.get("rule")), decided.effect().value(), decided.rule()));
+                        }
                     }
                 }
             }

@@ -9,6 +9,7 @@ import dev.deputy.broker.audit.AuditEntry;
 import dev.deputy.broker.audit.AuditQuery;
 import dev.deputy.broker.audit.AuditStore;
 import dev.deputy.broker.audit.EventTypes;
+import dev.deputy.broker.audit.PolicyDecisions;
 import dev.deputy.broker.policy.Policies;
 import dev.deputy.policy.ToolGrant;
 import jakarta.inject.Singleton;
@@ -85,15 +86,31 @@ public class LeastPrivilege {
             List<AuditEntry> page = audit.query(q);
             for (AuditEntry e : page) {
                 boolean decision = EventTypes.POLICY_DECISION.equals(e.type());
-                if (!agent.id().equals(AnomalyDetector.agentOf(e)) || "failure".equals(e.outcome())
-                        || decision && !"allow".equals(e.outcome())) {
-                    continue; // the agent appears deeper in the chain (an earlier actor), the call failed, or was not permitted
+                if (!agent.id().equals(AnomalyDetector.agentOf(e)) || "failure".equals(e.outcome())) {
+                    continue; // the agent appears deeper in the chain (an earlier actor), or the call failed
+                }
+                if (decision) {
+                    // each decision of the entry (a batch's entry holds several): the permitted ones are uses
+                    Map<String, Object> d = details(e);
+                    boolean counted = false;
+                    for (Map<String, Object> one : d.containsKey(PolicyDecisions.DECISIONS) ? PolicyDecisions.of(d)
+                            : "allow".equals(e.outcome()) ? List.of(d) : List.<Map<String, Object>>of()) {
+                        Object tool = one.get("tool");
+                        if (tool != null && (one == d || PolicyDecisions.permitted(one))) {
+                            tools.merge(tool.toString(), new Use(0, 1, e.atMs()), Use::add);
+                            counted = true;
+                        }
+                    }
+                    if (counted) {
+                        examined++;
+                    }
+                    continue;
                 }
                 examined++;
-                if (EventTypes.TOOL_CALL.equals(e.type()) || decision) {
+                if (EventTypes.TOOL_CALL.equals(e.type())) {
                     Object tool = details(e).get("tool");
                     if (tool != null) {
-                        tools.merge(tool.toString(), new Use(decision ? 0 : 1, decision ? 1 : 0, e.atMs()), Use::add);
+                        tools.merge(tool.toString(), new Use(1, 0, e.atMs()), Use::add);
                     }
                 } else if (e.scopes() != null) {
                     for (String s : e.scopes().trim().split(" +")) {

@@ -53,7 +53,9 @@ import java.util.Set;
  * Client credentials in the query string ({@code client_id}, {@code client_assertion}, {@code access_token}, …) are
  * refused (400), as are a client secret and every other way. Each evaluated item is decided by the tenant's compiled
  * {@link ToolPolicy} (pure, no I/O), after the broker's own check that every agent of the chain is active, and is
- * written as one {@code policy.decision} entry (all of a batch in one group-commit wait) before the answer is sent.
+ * audited before the answer is sent: a single evaluation as one {@code policy.decision} entry, a batch as one entry per
+ * group of items sharing subject, actor chain and resource, holding their {@code decisions} (all of a batch's entries
+ * in one group-commit wait).
  */
 @Singleton
 public class ToolDecisions {
@@ -95,8 +97,9 @@ public class ToolDecisions {
     }
 
     /** The decision, with a require_approval turned into permit by a matching, unused approval token. */
-    private Decided decide(String tenantId, ToolPolicy policy, ToolInput in, String approvalToken) {
-        Decided d = decide(tenantId, policy, in);
+    private Decided decide(String tenantId, ToolPolicy policy, ToolInput in, String approvalToken,
+                           Map<List<ToolInput.Actor>, Object> chains) {
+        Decided d = decide(tenantId, policy, in, chains);
         return approved == null ? d : approved.apply(tenantId, d, approvalToken);
     }
 
@@ -245,26 +248,29 @@ public class ToolDecisions {
             Map<String, Object> root = AuthzenRequests.parse(body);
             if (!batch) {
                 ToolInput in = AuthzenRequests.evaluation(root, now);
-                Decided d = decide(tenant.id(), policy, in, AuthzenRequests.approvalToken(root.get("context")));
+                Decided d = decide(tenant.id(), policy, in, AuthzenRequests.approvalToken(root.get("context")), null);
                 return answerOnceDurable(List.of(event(tenant.id(), policy, d, client, meta, null)),
                         answerJson(List.of(d), false));
             }
             AuthzenRequests.Batch b = AuthzenRequests.evaluations(root, now);
             if (b.items() == null) { // no evaluations: one evaluation, answered as such (AuthZEN §7.1)
-                Decided d = decide(tenant.id(), policy, b.single(), AuthzenRequests.approvalToken(root.get("context")));
+                Decided d = decide(tenant.id(), policy, b.single(), AuthzenRequests.approvalToken(root.get("context")),
+                        null);
                 return answerOnceDurable(List.of(event(tenant.id(), policy, d, client, meta, null)),
                         answerJson(List.of(d), false));
             }
             List<Object> answers = new ArrayList<>(b.items().size());
-            List<AuditEvent> events = new ArrayList<>(b.items().size());
+            // one entry per group of items sharing subject, actor chain and resource (docs/governance.md, "Audit")
+            Map<Group, List<Indexed>> groups = new LinkedHashMap<>();
+            Map<List<ToolInput.Actor>, Object> chains = new java.util.HashMap<>();
             int i = 0;
             for (AuthzenRequests.Item item : b.items()) {
                 if (item.error() != null) {
                     answers.add(item.error());
                 } else {
-                    Decided d = decide(tenant.id(), policy, item.input(), item.approvalToken());
+                    Decided d = decide(tenant.id(), policy, item.input(), item.approvalToken(), chains);
                     answers.add(d);
-                    events.add(event(tenant.id(), policy, d, client, meta, i));
+                    groups.computeIfAbsent(Group.of(d.input()), g -> new ArrayList<>(4)).add(new Indexed(i, d));
                     boolean permitted = d.decision().permitted();
                     if (b.semantic() == AuthzenRequests.Semantic.DENY_ON_FIRST_DENY && !permitted
                             || b.semantic() == AuthzenRequests.Semantic.PERMIT_ON_FIRST_PERMIT && permitted) {
@@ -272,6 +278,12 @@ public class ToolDecisions {
                     }
                 }
                 i++;
+            }
+            List<AuditEvent> events = new ArrayList<>(groups.size());
+            for (List<Indexed> group : groups.values()) {
+                events.add(group.size() == 1
+                        ? event(tenant.id(), policy, group.get(0).decided(), client, meta, group.get(0).index())
+                        : groupEvent(tenant.id(), policy, group, client, meta));
             }
             return answerOnceDurable(events, answerJson(answers, true));
         } catch (AuthzenRequests.Malformed e) {
@@ -307,26 +319,53 @@ public class ToolDecisions {
      * registry (the read-through cache of the token path), never from the caller.
      */
     Decided decide(String tenantId, ToolPolicy policy, ToolInput in) {
-        ToolInput enriched = in;
-        if (!in.actors().isEmpty()) {
-            List<ToolInput.Actor> actors = new ArrayList<>(in.actors().size());
-            for (ToolInput.Actor a : in.actors()) {
-                Optional<Agent> agent = Agent.ID.matcher(a.id()).matches() ? agents.agent(tenantId, a.id())
-                        : Optional.empty();
-                if (agent.isPresent() && agent.get().status() != Agent.Status.ACTIVE) {
-                    Map<String, Object> used = new LinkedHashMap<>();
-                    used.put("actors", in.actors().stream().map(ToolInput.Actor::id).toList());
-                    return new Decided(in, new ToolDecision(Effect.DENY, INACTIVE_AGENT, "agent " + a.id() + " is "
-                            + agent.get().status().wire(), used));
-                }
-                actors.add(new ToolInput.Actor(a.id(), agent.map(Agent::environment).orElse(null)));
-            }
-            enriched = new ToolInput(in.subject(), actors, in.tool(), in.server(), in.arguments(), in.time(), in.source());
+        return decide(tenantId, policy, in, (Map<List<ToolInput.Actor>, Object>) null);
+    }
+
+    /**
+     * As {@link #decide(String, ToolPolicy, ToolInput)}; {@code chains} (a batch's, or null) remembers, per actor chain
+     * as the request named it, the chain with the registry's environments (or the inactive agent's denial), so the
+     * items of a batch acting through the same chain look its agents up once and share one chain.
+     */
+    Decided decide(String tenantId, ToolPolicy policy, ToolInput in, Map<List<ToolInput.Actor>, Object> chains) {
+        if (in.actors().isEmpty()) {
+            return new Decided(in, policy.decide(in));
         }
+        Object known = chains == null ? null : chains.get(in.actors());
+        if (known == null) {
+            known = chain(tenantId, in.actors());
+            if (chains != null) {
+                chains.put(in.actors(), known);
+            }
+        }
+        if (known instanceof ToolDecision inactive) {
+            return new Decided(in, inactive);
+        }
+        @SuppressWarnings("unchecked")
+        List<ToolInput.Actor> actors = (List<ToolInput.Actor>) known;
+        ToolInput enriched = new ToolInput(in.subject(), actors, in.tool(), in.server(), in.arguments(), in.time(),
+                in.source());
         return new Decided(enriched, policy.decide(enriched));
     }
 
-    private static final com.fasterxml.jackson.core.JsonFactory JSON = com.fasterxml.jackson.core.JsonFactory.builder().build();
+    /** The chain with each registered agent's environment, or the denial when one of them is not active. */
+    private Object chain(String tenantId, List<ToolInput.Actor> chain) {
+        List<ToolInput.Actor> actors = new ArrayList<>(chain.size());
+        for (ToolInput.Actor a : chain) {
+            Optional<Agent> agent = Agent.ID.matcher(a.id()).matches() ? agents.agent(tenantId, a.id())
+                    : Optional.empty();
+            if (agent.isPresent() && agent.get().status() != Agent.Status.ACTIVE) {
+                Map<String, Object> used = new LinkedHashMap<>();
+                used.put("actors", chain.stream().map(ToolInput.Actor::id).toList());
+                return new ToolDecision(Effect.DENY, INACTIVE_AGENT, "agent " + a.id() + " is "
+                        + agent.get().status().wire(), used);
+            }
+            actors.add(new ToolInput.Actor(a.id(), agent.map(Agent::environment).orElse(null)));
+        }
+        return List.copyOf(actors);
+    }
+
+    private static final com.fasterxml.jackson.core.JsonFactory JSON = AuthzenRequests.JSON;
     private static final String NOT_ALLOWED = "this call is not allowed by the organisation's policy";
 
     /**
@@ -408,10 +447,7 @@ public class ToolDecisions {
         ToolDecision t = d.decision();
         List<String> chain = in.actors().stream().map(ToolInput.Actor::id).toList();
         List<String> envs = in.actors().stream().map(a -> a.environment() == null ? "-" : a.environment()).toList();
-        Map<String, Object> args = policy.auditArguments(in.arguments());
-        if (textLength(args, MAX_AUDIT_ARGUMENTS) > MAX_AUDIT_ARGUMENTS) {
-            args = Map.of("omitted", "arguments larger than " + MAX_AUDIT_ARGUMENTS + " characters");
-        }
+        Map<String, Object> args = auditArguments(policy, in);
         AuditEvent.Builder b = AuditEvent.of(tenantId, EventTypes.POLICY_DECISION,
                         t.permitted() ? AuditEvent.Outcome.ALLOW : AuditEvent.Outcome.DENY)
                 .subject(in.subject().id(), null)
@@ -438,6 +474,84 @@ public class ToolDecisions {
                 .detail("approval_jti", d.approvalJti())
                 .detail("approval_refused", d.approvalRefused());
         return b.build();
+    }
+
+    /** A batch item's decision and its place in the request. */
+    record Indexed(int index, Decided decided) {
+    }
+
+    /**
+     * What the items of one batched entry share: the subject (with its groups and attributes), the actor chain (with
+     * the agents' environments), the resource, the time and the source; the rest is per item.
+     */
+    record Group(ToolInput.Subject subject, List<ToolInput.Actor> actors, String server, Instant time, String source) {
+        static Group of(ToolInput in) {
+            return new Group(in.subject(), in.actors(), in.server(), in.time(), in.source());
+        }
+    }
+
+    /**
+     * The {@code policy.decision} entry of a group of batch items ({@link Group}): the shared parts once, and a
+     * {@code decisions} array with each item's index, tool, effect, rule, reason, the arguments as the policy saw them
+     * minus the sensitive ones, the inputs the deciding rule used, and its approval token's {@code jti}. The entry's
+     * outcome is {@code allow} only when every decision in it is a permit.
+     */
+    static AuditEvent groupEvent(String tenantId, ToolPolicy policy, List<Indexed> group, String client,
+                                 RequestMeta meta) {
+        ToolInput first = group.get(0).decided().input();
+        List<String> chain = first.actors().stream().map(ToolInput.Actor::id).toList();
+        List<String> envs = first.actors().stream().map(a -> a.environment() == null ? "-" : a.environment()).toList();
+        boolean allPermitted = true;
+        List<Map<String, Object>> items = new ArrayList<>(group.size());
+        for (Indexed x : group) {
+            ToolInput in = x.decided().input();
+            ToolDecision t = x.decided().decision();
+            allPermitted &= t.permitted();
+            Map<String, Object> item = new LinkedHashMap<>(16);
+            item.put("index", x.index());
+            item.put("tool", in.tool());
+            item.put("effect", t.effect().value());
+            if (t.rule() != null) {
+                item.put("rule", t.rule());
+            }
+            item.put("reason", t.reason());
+            item.put("arguments", auditArguments(policy, in));
+            item.put("inputs", policy.auditInputs(t.inputs()));
+            if (x.decided().approvalJti() != null) {
+                item.put("approval_jti", x.decided().approvalJti());
+            }
+            if (x.decided().approvalRefused() != null) {
+                item.put("approval_refused", x.decided().approvalRefused());
+            }
+            items.add(item);
+        }
+        return AuditEvent.of(tenantId, EventTypes.POLICY_DECISION,
+                        allPermitted ? AuditEvent.Outcome.ALLOW : AuditEvent.Outcome.DENY)
+                .subject(first.subject().id(), null)
+                .actors(chain)
+                .agent(!chain.isEmpty() ? chain.get(0) : "agent".equals(first.subject().type()) ? first.subject().id() : null)
+                .client(client)
+                .resource(first.server())
+                .request(meta)
+                .detail("kind", "tool")
+                .detail("decision_client", client)
+                .detail("subject_type", first.subject().type())
+                .detail("subject_groups", first.subject().groups().isEmpty() ? null : List.copyOf(first.subject().groups()))
+                .detail("subject_attributes", first.subject().attributes().isEmpty() ? null : first.subject().attributes())
+                .detail("actor_environments", envs.isEmpty() ? null : envs)
+                .detail("source_ip", first.source())
+                .detail("decision_time", first.time() == null ? null : first.time().toString())
+                .detail(dev.deputy.broker.audit.PolicyDecisions.DECISIONS, items)
+                .build();
+    }
+
+    /** The arguments as the policy saw them minus the sensitive ones, or a note when they are too large to keep. */
+    private static Map<String, Object> auditArguments(ToolPolicy policy, ToolInput in) {
+        Map<String, Object> args = policy.auditArguments(in.arguments());
+        if (textLength(args, MAX_AUDIT_ARGUMENTS) > MAX_AUDIT_ARGUMENTS) {
+            return Map.of("omitted", "arguments larger than " + MAX_AUDIT_ARGUMENTS + " characters");
+        }
+        return args;
     }
 
     /**

@@ -48,6 +48,8 @@ import java.util.concurrent.Executor;
 class AuthzenController {
     static final String EVALUATION = "/access/v1/evaluation";
     static final String EVALUATIONS = "/access/v1/evaluations";
+    /** The headers the decision client's authentication reads (the rest stay out of the Nimbus request). */
+    private static final List<String> AUTH_HEADERS = List.of("Authorization");
 
     private final ToolDecisions decisions;
     private final Tenants tenants;
@@ -89,7 +91,7 @@ class AuthzenController {
         }
         // what proves the client, as the front door reads it: an mTLS client's id as a form (from the header or its
         // certificate), the Authorization header and the certificate come along; the query is never read for it
-        HTTPRequest auth = adapter.adapt(request, t.id(), path, "");
+        HTTPRequest auth = adapter.adapt(request, t.id(), path, "", AUTH_HEADERS);
         auth.setBody(ToolDecisions.authenticationForm(t.id(), request.getHeaders().get(ToolDecisions.CLIENT_ID_HEADER),
                 auth.getClientX509Certificate()));
         auth.setHeader("Content-Type", MediaType.APPLICATION_FORM_URLENCODED);

@@ -9,6 +9,7 @@ import jakarta.inject.Singleton;
 
 import java.net.URI;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -27,14 +28,33 @@ public class NimbusRequests {
     }
 
     public HTTPRequest adapt(HttpRequest<?> request, String tenant, String path, String body) {
+        return adapt(request, tenant, path, body, null);
+    }
+
+    /**
+     * As {@link #adapt(HttpRequest, String, String, String)}, with only the named request headers copied (null: all):
+     * an endpoint whose client authentication reads no other header (the AuthZEN endpoints: {@code Authorization})
+     * does not copy the rest — the forwarded certificate's header alone is ~1 KB — into Nimbus's header map.
+     */
+    public HTTPRequest adapt(HttpRequest<?> request, String tenant, String path, String body,
+                             java.util.Collection<String> headers) {
         RequestMeta meta = RequestMetaFilter.of(request);
         URI uri = endpoints.endpointUri(tenant, path, request.isSecure());
         HTTPRequest r = new FormRequest(HTTPRequest.Method.valueOf(request.getMethodName()), uri);
-        request.getHeaders().forEach((name, values) -> {
-            if (!values.isEmpty()) {
-                r.setHeader(name, values.toArray(String[]::new));
+        if (headers == null) {
+            request.getHeaders().forEach((name, values) -> {
+                if (!values.isEmpty()) {
+                    r.setHeader(name, values.toArray(String[]::new));
+                }
+            });
+        } else {
+            for (String name : headers) {
+                List<String> values = request.getHeaders().getAll(name);
+                if (!values.isEmpty()) {
+                    r.setHeader(name, values.toArray(String[]::new));
+                }
             }
-        });
+        }
         r.setBody(body == null ? "" : body);
         Optional<X509Certificate> cert = certificates.resolve(
                 request.isSecure() ? safeCertificate(request) : Optional.empty(),

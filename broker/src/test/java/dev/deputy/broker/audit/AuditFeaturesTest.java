@@ -181,6 +181,12 @@ class AuditFeaturesTest {
         e.log().append(ev(t, EventTypes.CONSENT_GRANTED).subject("alice", "https://idp").client("c1").build());
         e.log().append(AuditEvent.of(t, EventTypes.POLICY_DECISION, AuditEvent.Outcome.DENY).subject("alice", "https://idp").actors(List.of("agt_X")).build());
         e.log().append(ev(t, EventTypes.TOOL_CALL).subject("alice", "https://idp").actors(List.of("agt_X")).resource("https://mcp").detail("tool", "search").build());
+        // an AuthZEN batch's entry: one record, counting the decisions it holds per effect
+        e.log().append(AuditEvent.of(t, EventTypes.POLICY_DECISION, AuditEvent.Outcome.DENY).subject("alice", "https://idp")
+                .actors(List.of("agt_X")).resource("https://mcp").detail("kind", "tool").detail("decisions", List.of(
+                        Map.of("index", 0, "tool", "search", "effect", "permit"),
+                        Map.of("index", 1, "tool", "fetch", "effect", "permit"),
+                        Map.of("index", 2, "tool", "delete", "effect", "deny"))).build());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         e.exporter().exportOcsf(t, 1, null, out);
         List<Map<String, Object>> events = new ArrayList<>();
@@ -188,8 +194,8 @@ class AuditFeaturesTest {
             events.add(AuditJson.MAPPER.readValue(line, new TypeReference<Map<String, Object>>() {
             }));
         }
-        assertEquals(6, events.size());
-        assertEquals(List.of(3002, 3002, 3001, 3001, 6003, 6003), events.stream().map(m -> m.get("class_uid")).toList());
+        assertEquals(7, events.size());
+        assertEquals(List.of(3002, 3002, 3001, 3001, 6003, 6003, 6003), events.stream().map(m -> m.get("class_uid")).toList());
         for (Map<String, Object> m : events) {
             int cls = (Integer) m.get("class_uid");
             for (String f : OcsfMapper.REQUIRED.get(cls)) {
@@ -209,6 +215,10 @@ class AuditFeaturesTest {
         assertEquals("alice", ((Map<?, ?>) ((Map<?, ?>) login.get("actor")).get("user")).get("uid"));
         assertEquals(2, events.get(4).get("status_id")); // deny
         assertEquals(1, events.get(4).get("category_uid") instanceof Integer i ? i - 5 : -1); // category 6
+        Map<String, Object> batched = events.get(6);
+        assertEquals("policy.decision deny (3 decisions: 1 deny, 2 permit)", batched.get("message"));
+        assertEquals(Map.of("deny", 1, "permit", 2), ((Map<?, ?>) batched.get("unmapped")).get("deputy.decision_effects"));
+        assertEquals(null, ((Map<?, ?>) events.get(4).get("unmapped")).get("deputy.decision_effects"), "a single decision");
     }
 
     @ParameterizedTest(name = "{0}")

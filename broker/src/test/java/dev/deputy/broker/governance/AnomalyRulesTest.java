@@ -65,6 +65,9 @@ class AnomalyRulesTest {
     static final String DEPTH = "research.orchestrator";
     static final String OFFICE = "office.assistant";
     static final String NIGHT = "night.batch-runner";
+    /** An MCP server's AuthZEN batches for this agent: one policy.decision entry holding several decisions. */
+    static final String BATCHED = "mcp.batched.agent";
+    static final String BATCH_REFUSED = "mcp.refused.agent";
     /** Its own new_tool rule: a fresh tool name fires it, so its alert marks "everything before is evaluated". */
     static final String SENTINEL = "sentinel.agent";
     static final String SECRET_ENV = "DEPUTY_TEST_ANOMALY_RULES_" + UUID.randomUUID().toString().substring(0, 8)
@@ -166,8 +169,16 @@ class AnomalyRulesTest {
                     - id: sentinel
                       kind: new_tool
                       agents: [%s]
+                    - id: new-tool-batched
+                      kind: new_tool
+                      agents: [%s]
+                    - id: batch-refusals
+                      kind: refusal_burst
+                      count: 3
+                      within: 1m
+                      agents: [%s]
                 """.formatted(hook.getAddress().getPort(), SECRET_ENV, BURST, NETWORK, SCOPE, TOOL, DEPTH, OFFICE, NIGHT,
-                SENTINEL));
+                SENTINEL, BATCHED, BATCH_REFUSED));
         broker = AgentTestBroker.builder(dir).configDir(config).start();
         log = broker.bean(AuditLog.class);
         broker.bean(AnomalyDetector.class).clock(clock);
@@ -313,6 +324,52 @@ class AnomalyRulesTest {
         assertEquals(true, d.get("suspended"));
         assertSuspendedBy(TOOL, "new-tool", "first use of tool überweisung_prüfen");
         assertAlerted(detected, TOOL, "new-tool", true);
+    }
+
+    static Map<String, Object> decision(int index, String tool, String effect) {
+        return Map.of("index", index, "tool", tool, "effect", effect, "rule", effect + "-rule", "arguments", Map.of());
+    }
+
+    /** An AuthZEN batch's entry: one subject, chain and resource, several decisions (docs/governance.md). */
+    @SafeVarargs
+    static AuditEvent.Builder batch(String agent, Outcome outcome, Map<String, Object>... decisions) {
+        return ev(EventTypes.POLICY_DECISION, outcome).agent(agent).actors(List.of(agent))
+                .subject("jonathan.christopher.williams", null).resource("https://mail.example.com/mcp")
+                .detail("kind", "tool").detail("decisions", List.of(decisions));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void newTool_firesOnAPermittedDecisionInsideABatchedEntry() throws Exception {
+        // the baseline: a batch of known tools only learns
+        append(batch(BATCHED, Outcome.ALLOW, decision(0, "mail.list", "permit"), decision(1, "mail.read", "permit")),
+                "10.9.8.6");
+        // a batch whose only new tool is denied: not a use
+        append(batch(BATCHED, Outcome.DENY, decision(0, "mail.list", "permit"), decision(1, "mail.purge", "deny")),
+                "10.9.8.6");
+        AuditEntry trigger = append(batch(BATCHED, Outcome.DENY, decision(0, "mail.read", "permit"),
+                decision(1, "mail.purge_all", "require_approval"), decision(2, "calendar.write", "permit")), "10.9.8.6");
+
+        AuditEntry detected = theOnlyAlert(BATCHED, "new-tool-batched");
+        Map<String, Object> d = details(detected);
+        assertEquals(trigger.seq(), ((Number) d.get("trigger_seq")).longValue());
+        assertEquals("policy.decision", d.get("trigger_type"));
+        assertEquals("calendar.write", d.get("tool"), "the permitted new tool of the batch, not the one awaiting approval");
+    }
+
+    @Test
+    void refusalBurst_countsEachRefusedDecisionOfABatchedEntry() throws Exception {
+        clock.set(Instant.parse("2026-12-08T09:20:00.500Z"));
+        // two refusals in one batch: under the rule's 3
+        append(batch(BATCH_REFUSED, Outcome.DENY, decision(0, "a", "deny"), decision(1, "b", "permit"),
+                decision(2, "c", "require_approval")), "10.9.8.5");
+        appendAndAwaitSentinel();
+        assertEquals(0, alerts(BATCH_REFUSED, "batch-refusals").size());
+        AuditEntry trigger = append(batch(BATCH_REFUSED, Outcome.DENY, decision(0, "d", "deny"), decision(1, "e", "permit")),
+                "10.9.8.5");
+        AuditEntry detected = theOnlyAlert(BATCH_REFUSED, "batch-refusals");
+        assertEquals(trigger.seq(), ((Number) details(detected).get("trigger_seq")).longValue());
+        assertEquals(3, ((Number) details(detected).get("count")).intValue());
     }
 
     @Test

@@ -41,8 +41,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (a decision client's own access token, scope authzen:evaluate, as {@code Authorization: Bearer}, certificate-bound
  * ones only with their certificate; or mTLS with the client id in a header or from the certificate's SPIFFE id;
  * credentials in the query string refused; others refused with the spec's 400/401/403), malformed requests (400 with
- * a message string), unicode and dotted names, one {@code policy.decision} entry per evaluated item (sensitive
- * arguments left out) and one {@code policy.decision.rejected} per refused request, and the PDP metadata.
+ * a message string), unicode and dotted names, one {@code policy.decision} entry per single evaluation and one per
+ * group of a batch's items sharing subject, actor chain and resource (its {@code decisions}; sensitive arguments left
+ * out of every item) and one {@code policy.decision.rejected} per refused request, and the PDP metadata.
  */
 class AuthzenHttpTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -282,8 +283,11 @@ class AuthzenHttpTest {
         List<AuditEntry> all = broker.audit();
         String corr = all.get(all.size() - 1).correlationId();
         List<AuditEntry> mine = all.stream().filter(e -> corr.equals(e.correlationId())).toList();
-        assertEquals(3, mine.size(), "one entry per evaluated item");
-        assertEquals(List.of(0, 1, 2), mine.stream().map(e -> details(e).get("batch_index")).toList());
+        assertEquals(1, mine.size(), "one subject, one actor chain, one resource: one entry for the batch");
+        List<Map<String, Object>> decisions = (List<Map<String, Object>>) details(mine.get(0)).get("decisions");
+        assertEquals(List.of(0, 1, 2), decisions.stream().map(m -> m.get("index")).toList());
+        assertEquals(List.of("permit", "deny", "permit"), decisions.stream().map(m -> m.get("effect")).toList());
+        assertEquals("deny", mine.get(0).outcome().toLowerCase(), "allow only when every decision is a permit");
 
         List<Map<String, Object>> stopDeny = (List<Map<String, Object>>) json(evaluations("{" + items
                 + ", \"options\": {\"evaluations_semantic\": \"deny_on_first_deny\"}}")).get("evaluations");
@@ -302,6 +306,100 @@ class AuthzenHttpTest {
         HttpResponse<String> bad = evaluations("{" + items + ", \"options\": {\"evaluations_semantic\": \"maybe\"}}");
         assertEquals(400, bad.statusCode());
         assertTrue(bad.body().contains("evaluations_semantic"), bad.body());
+    }
+
+    /** The entries the last request wrote (by its correlation id). */
+    static List<AuditEntry> entriesOfLastRequest() {
+        List<AuditEntry> all = broker.audit();
+        String corr = all.get(all.size() - 1).correlationId();
+        return all.stream().filter(e -> corr.equals(e.correlationId())).toList();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aBatchForOneSubjectIsOneEntryHoldingEveryDecisionWithoutSensitiveArguments() {
+        HttpResponse<String> r = evaluations("""
+                {"subject": {"type": "user", "id": "%s", "properties": {"groups": ["finance"],
+                   "act": {"sub": "payments.settlement.reconciler"}}},
+                 "resource": {"type": "mcp_server", "id": "%s"},
+                 "evaluations": [
+                   {"action": {"name": "transfer_funds"}, "context": {"arguments": {"amount": 500, "currency": "EUR",
+                      "iban": "DE89370400440532013000"}}},
+                   {"action": {"name": "transfer_funds"}, "context": {"arguments": {"amount": 25000, "currency": "EUR",
+                      "iban": "GB33BUKB20201555555555"}}},
+                   {"action": {"name": "transfer_funds"}, "context": {"arguments": {"amount": 5, "currency": "BTC",
+                      "iban": "FR1420041010050500013M02606"}}},
+                   {"action": {"name": "get_balance"}}
+                 ]}""".formatted(USER, BANK));
+        assertEquals(200, r.statusCode(), r.body());
+        List<Map<String, Object>> out = (List<Map<String, Object>>) json(r).get("evaluations");
+        assertEquals(List.of("permit", "require_approval", "deny", "permit"),
+                out.stream().map(m -> ctx(m).get("effect")).toList());
+        List<AuditEntry> mine = entriesOfLastRequest();
+        assertEquals(1, mine.size(), mine.toString());
+        AuditEntry e = mine.get(0);
+        assertEquals("policy.decision", e.type());
+        assertEquals(USER, e.subject());
+        assertEquals("payments.settlement.reconciler", e.agentId());
+        assertEquals(BANK, e.resource());
+        assertEquals("bank-mcp", e.clientId());
+        Map<String, Object> det = details(e);
+        assertEquals("tool", det.get("kind"));
+        assertNull(det.get("tool"), "per-item parts are in decisions");
+        assertEquals(List.of("prod"), det.get("actor_environments"));
+        assertEquals(List.of("finance"), det.get("subject_groups"));
+        List<Map<String, Object>> decisions = (List<Map<String, Object>>) det.get("decisions");
+        assertEquals(List.of(0, 1, 2, 3), decisions.stream().map(m -> m.get("index")).toList());
+        assertEquals(List.of("transfer_funds", "transfer_funds", "transfer_funds", "get_balance"),
+                decisions.stream().map(m -> m.get("tool")).toList());
+        assertEquals(List.of("permit", "require_approval", "deny", "permit"),
+                decisions.stream().map(m -> m.get("effect")).toList());
+        assertEquals(List.of("transfers-by-payment-agents", "large-transfers-need-approval", "no-crypto",
+                "balance-for-everyone"), decisions.stream().map(m -> m.get("rule")).toList());
+        for (int i = 0; i < 3; i++) {
+            Map<String, Object> args = (Map<String, Object>) decisions.get(i).get("arguments");
+            assertTrue(args.containsKey("amount") && args.containsKey("currency"), args.toString());
+            assertFalse(args.containsKey("iban"), "sensitive, item " + i + ": " + args);
+        }
+        for (String iban : List.of("DE89370400440532013000", "GB33BUKB20201555555555", "FR1420041010050500013M02606")) {
+            assertFalse(e.details().contains(iban), iban);
+        }
+        assertTrue(String.valueOf(decisions.get(1).get("inputs")).contains("25000"),
+                "the inputs the deciding rule used, per item: " + decisions.get(1).get("inputs"));
+        assertFalse(String.valueOf(decisions.get(0).get("inputs")).contains("25000"), "not another item's");
+        List<AuditEntry> all = broker.audit();
+        AuditEntry before = all.stream().filter(x -> x.seq() == e.seq() - 1).findFirst().orElseThrow();
+        assertEquals(before.hash(), e.prevHash(), "the batched entry is in the hash chain");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aBatchWithSeveralSubjectsIsOneEntryPerSubjectChainAndResource() {
+        HttpResponse<String> r = evaluations("""
+                {"resource": {"type": "mcp_server", "id": "%s"}, "action": {"name": "get_balance"},
+                 "evaluations": [
+                   {"subject": {"type": "user", "id": "alice", "properties": {"act": {"sub": "payments.settlement.reconciler"}}}},
+                   {"subject": {"type": "user", "id": "bob", "properties": {"act": {"sub": "payments.settlement.reconciler"}}}},
+                   {"subject": {"type": "user", "id": "alice", "properties": {"act": {"sub": "payments.settlement.reconciler"}}},
+                    "action": {"name": "transfer_funds"}, "context": {"arguments": {"amount": 1, "currency": "EUR"}}},
+                   {"subject": {"type": "user", "id": "alice"}},
+                   {"subject": {"type": "user", "id": "alice", "properties": {"act": {"sub": "payments.settlement.reconciler"}}},
+                    "resource": {"type": "mcp_server", "id": "https://other.example.com/mcp"}}
+                 ]}""".formatted(BANK));
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(5, ((List<?>) json(r).get("evaluations")).size());
+        List<AuditEntry> mine = entriesOfLastRequest();
+        assertEquals(4, mine.size(), "alice+agent at the bank (2 items), bob, alice alone, alice elsewhere: " + mine);
+        AuditEntry grouped = mine.stream().filter(x -> details(x).containsKey("decisions")).findFirst().orElseThrow();
+        assertEquals("alice", grouped.subject());
+        assertEquals(BANK, grouped.resource());
+        assertEquals(List.of(0, 2), ((List<Map<String, Object>>) details(grouped).get("decisions")).stream()
+                .map(m -> m.get("index")).toList());
+        List<AuditEntry> singles = mine.stream().filter(x -> !details(x).containsKey("decisions")).toList();
+        assertEquals(List.of(1, 3, 4), singles.stream().map(x -> details(x).get("batch_index")).toList(),
+                "a group of one keeps the single entry's shape, with its index");
+        assertEquals(List.of("bob", "alice", "alice"), singles.stream().map(AuditEntry::subject).toList());
+        assertEquals("get_balance", details(singles.get(0)).get("tool"));
     }
 
     @Test
@@ -515,6 +613,15 @@ class AuthzenHttpTest {
     @SuppressWarnings("unchecked")
     void dryRunTellsWhichPastCallsWouldChange() throws Exception {
         assertEquals(true, json(evaluate(transfer("payments.settlement.reconciler", 500, "EUR"))).get("decision"));
+        // and a batched entry: both of its transfers are evaluated again
+        HttpResponse<String> batch = evaluations("""
+                {"subject": {"type": "user", "id": "dry.run.user", "properties": {"groups": ["finance"],
+                   "act": {"sub": "payments.settlement.reconciler"}}},
+                 "resource": {"type": "mcp_server", "id": "%s"}, "action": {"name": "transfer_funds"},
+                 "evaluations": [{"context": {"arguments": {"amount": 200, "currency": "EUR"}}},
+                                 {"context": {"arguments": {"amount": 300, "currency": "EUR"}}}]}""".formatted(BANK));
+        assertEquals(200, batch.statusCode(), batch.body());
+        assertEquals(1, entriesOfLastRequest().size());
         long before = broker.audit().stream().filter(e -> e.type().equals("policy.decision")).count();
         String proposed = Files.readString(dir.resolve("config/tenants/demo/policies/tools.yml")) + """
                     - id: small-limit
@@ -533,6 +640,8 @@ class AuthzenHttpTest {
         Map<String, Object> c = changes.stream().filter(m -> "transfer_funds".equals(m.get("tool"))).findFirst().orElseThrow();
         assertEquals(Map.of("effect", "deny", "rule", "small-limit"), c.get("after"));
         assertEquals(List.of("payments.settlement.reconciler"), c.get("actors"));
+        assertEquals(2, changes.stream().filter(m -> "dry.run.user".equals(m.get("subject"))).count(),
+                "each decision of a batched entry: " + changes);
         assertEquals(before, broker.audit().stream().filter(e -> e.type().equals("policy.decision")).count(),
                 "a dry-run decides nothing for real");
 

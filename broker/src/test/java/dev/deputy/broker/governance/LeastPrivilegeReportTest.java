@@ -88,6 +88,7 @@ class LeastPrivilegeReportTest {
         broker.role("writer", List.of("files:write"), List.of("dev"));
         broker.agent(AGENT, Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader", "mail.sender", "writer", "ghost-role"));
         broker.agent("zoe-agent", Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
+        broker.agent(BATCHER, Agent.AuthMethod.PRIVATE_KEY_JWT, List.of("reader"));
         AuditLog log = broker.bean(AuditLog.class);
         String iss = "https://idp.example.com/";
         log.appendAll(List.of(
@@ -117,8 +118,42 @@ class LeastPrivilegeReportTest {
                         .detail("rule", "default").build(),
                 ev(EventTypes.POLICY_DECISION, Outcome.ALLOW).agent("zoe-agent").actors(List.of("zoe-agent"))
                         .subject("zoë", iss).detail("kind", "tool").detail("tool", "get_balance").detail("effect", "permit")
-                        .detail("rule", "read-only").build()));
+                        .detail("rule", "read-only").build(),
+                // an AuthZEN batch's entry (one subject, chain and resource): each permitted decision is a use
+                ev(EventTypes.POLICY_DECISION, Outcome.DENY).agent(BATCHER).actors(List.of(BATCHER))
+                        .subject("zoë", iss).resource("https://bank.example.com/mcp").detail("kind", "tool")
+                        .detail("decisions", List.of(
+                                decision(0, "get_balance", "permit", "read-only"),
+                                decision(1, "get_balance", "permit", "read-only"),
+                                decision(2, "transfer_funds", "require_approval", "large-transfers"),
+                                decision(3, "close_account", "deny", "no-mallory"),
+                                decision(4, "export_ledger", "permit", "payment-agents-export"))).build(),
+                // another agent's batch: not this one's use
+                ev(EventTypes.POLICY_DECISION, Outcome.ALLOW).agent("zoe-agent").actors(List.of("zoe-agent"))
+                        .subject("zoë", iss).detail("kind", "tool").detail("decisions", List.of(
+                                decision(0, "get_statement", "permit", "read-only"),
+                                decision(1, "get_statement", "permit", "read-only"))).build()));
         admin = broker.adminToken();
+    }
+
+    static final String BATCHER = "payments.batch.agent";
+
+    static Map<String, Object> decision(int index, String tool, String effect, String rule) {
+        return Map.of("index", index, "tool", tool, "effect", effect, "rule", rule, "arguments", Map.of("n", index));
+    }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void aBatchedEntryCountsEachPermittedDecision() throws Exception {
+        HttpResponse<String> r = get("/admin/t/demo/agents/" + BATCHER + "/least-privilege?since=1h");
+        assertEquals(200, r.statusCode(), r.body());
+        Map<String, Object> m = JSON.readValue(r.body(), Map.class);
+        assertEquals(1, m.get("entries_examined"));
+        List<Map<String, Object>> tools = (List<Map<String, Object>>) m.get("tools_used");
+        assertEquals(List.of("export_ledger", "get_balance"), tools.stream().map(t -> t.get("tool")).toList(),
+                "the permitted decisions of the batch, not the approval or the deny, not another agent's");
+        assertEquals(List.of(1, 2), tools.stream().map(t -> t.get("permits")).toList());
+        assertEquals(List.of(0, 0), tools.stream().map(t -> t.get("count")).toList());
     }
 
     static AuditEvent.Builder ev(String type, Outcome o) {
