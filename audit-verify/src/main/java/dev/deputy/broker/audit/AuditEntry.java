@@ -73,8 +73,8 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
         return switch (canon) {
             case CANON_V1 -> sha256Hex(prevHash + "|" + canonical());
             case CANON_V2 -> {
-                byte[] input = canonicalV2(false);
-                yield input == null ? INVALID : sha256Hex(input);
+                String h = hashV2(false);
+                yield h == null ? INVALID : h;
             }
             default -> INVALID;
         };
@@ -92,8 +92,7 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
             return false;
         }
         if (canon == CANON_V2 && details != null && oneJsonObject(details)) {
-            byte[] asStored = canonicalV2(true);
-            if (asStored != null && hash.equals(sha256Hex(asStored))) {
+            if (hash.equals(hashV2(true))) {
                 return true;
             }
         }
@@ -156,24 +155,74 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
 
     /** @param detailsCanonical the stored details are known to be in RFC 8785 form already (just sealed) */
     byte[] canonicalV2(boolean detailsCanonical) {
+        String d = detailsForV2(detailsCanonical);
+        if (d == NOT_V2) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder(320 + (d == null ? 0 : d.length()) + len(actor) + len(scopes)
+                + len(subject) + len(subjectIss) + len(clientId) + len(resource));
+        writeCanonicalV2(b, d);
+        // a lone surrogate becomes '?' here, as it did through the Jackson writer's String
+        return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The v2 hash ({@code sha256Hex(canonicalV2(detailsCanonical))}, the same hex), or null where {@code canonicalV2}
+     * is null. On a platform thread (the audit writer, the checkpoint's re-verification) the hash input is written
+     * into that thread's scratch buffers and digested from there, so an entry sealed or re-verified allocates its hex
+     * and little else, instead of the text three times over (builder, String, UTF-8 bytes).
+     */
+    String hashV2(boolean detailsCanonical) {
+        String d = detailsForV2(detailsCanonical);
+        if (d == NOT_V2) {
+            return null;
+        }
+        Thread t = Thread.currentThread();
+        if (t.isVirtual()) {
+            // a virtual thread's thread-local would be made (and dropped) per request: the plain way
+            StringBuilder b = new StringBuilder(320 + (d == null ? 0 : d.length()));
+            writeCanonicalV2(b, d);
+            return sha256Hex(b.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        Scratch sc = SCRATCH.get();
+        StringBuilder b = sc.text;
+        b.setLength(0);
+        writeCanonicalV2(b, d);
+        int n = sc.utf8(b);
+        MessageDigest md = SHA256.get();
+        md.update(sc.bytes, 0, n);
+        String hex = HEX.formatHex(md.digest());
+        if (b.capacity() > Scratch.KEEP) {
+            sc.shrink(); // an entry with huge details: do not hold its buffers for the thread's life
+        }
+        return hex;
+    }
+
+    /**
+     * The details as written into the v2 hash input: as stored when known canonical, else through the canonicalizer
+     * library; {@link #NOT_V2} (compared by identity) when they are not one JSON object.
+     */
+    private String detailsForV2(boolean detailsCanonical) {
         String d = details;
         if (d != null) {
             if (!d.stripLeading().startsWith("{")) {
-                return null;
+                return NOT_V2;
             }
             if (!detailsCanonical) {
                 try {
                     d = new JsonCanonicalizer(d).getEncodedString();
                 } catch (IOException | RuntimeException e) {
-                    return null; // not JSON (an edited details column): no hash matches
+                    return NOT_V2; // not JSON (an edited details column): no hash matches
                 }
             }
         }
+        return d;
+    }
+
+    private void writeCanonicalV2(StringBuilder b, String d) {
         // RFC 8785 §3.2.3 order of the fixed member names, written straight into one buffer and encoded once (no JSON
         // generator: this runs for every entry sealed and again for every entry a checkpoint re-verifies);
         // AuditEntryCanonicalTest checks the bytes against the library run over the whole object
-        StringBuilder b = new StringBuilder(320 + (d == null ? 0 : d.length()) + len(actor) + len(scopes)
-                + len(subject) + len(subjectIss) + len(clientId) + len(resource));
         b.append("{\"actor\":");
         jcsString(b, actor);
         b.append(",\"agent_id\":");
@@ -206,9 +255,65 @@ public record AuditEntry(String tenantId, long seq, long atMs, String type, Stri
         b.append(",\"type\":");
         jcsString(b, type);
         b.append('}');
-        // a lone surrogate becomes '?' here, as it did through the Jackson writer's String
-        return b.toString().getBytes(StandardCharsets.UTF_8);
     }
+
+    /** A platform thread's buffers for {@link #hashV2}: the hash input as text, then as UTF-8. */
+    private static final class Scratch {
+        /** Buffers grown past this (huge details) are dropped after use. */
+        static final int KEEP = 16 * 1024;
+        StringBuilder text = new StringBuilder(1024);
+        byte[] bytes = new byte[3 * 1024];
+
+        /**
+         * {@code b} in UTF-8 into {@link #bytes}; returns the length. The bytes of {@code b.toString().getBytes(UTF_8)}:
+         * a surrogate pair is one 4-byte sequence, a lone surrogate is {@code '?'} (the JDK's replacement).
+         */
+        int utf8(StringBuilder b) {
+            int n = b.length();
+            if (bytes.length < 3 * n) {
+                bytes = new byte[3 * n];
+            }
+            byte[] out = bytes;
+            int j = 0;
+            for (int i = 0; i < n; i++) {
+                char c = b.charAt(i);
+                if (c < 0x80) {
+                    out[j++] = (byte) c;
+                } else if (c < 0x800) {
+                    out[j++] = (byte) (0xC0 | (c >> 6));
+                    out[j++] = (byte) (0x80 | (c & 0x3F));
+                } else if (Character.isSurrogate(c)) {
+                    char next = i + 1 < n ? b.charAt(i + 1) : 0;
+                    if (Character.isHighSurrogate(c) && Character.isLowSurrogate(next)) {
+                        int cp = Character.toCodePoint(c, next);
+                        i++;
+                        out[j++] = (byte) (0xF0 | (cp >> 18));
+                        out[j++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+                        out[j++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+                        out[j++] = (byte) (0x80 | (cp & 0x3F));
+                    } else {
+                        out[j++] = '?';
+                    }
+                } else {
+                    out[j++] = (byte) (0xE0 | (c >> 12));
+                    out[j++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+                    out[j++] = (byte) (0x80 | (c & 0x3F));
+                }
+            }
+            return j;
+        }
+
+        void shrink() {
+            text = new StringBuilder(1024);
+            bytes = new byte[3 * 1024];
+        }
+    }
+
+    /** {@link #detailsForV2}'s answer for details that have no v2 form (a distinct instance: compared by identity). */
+    @SuppressWarnings("StringOperationCanBeSimplified")
+    private static final String NOT_V2 = new String("no v2 form");
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private static int len(String s) {
         return s == null ? 0 : s.length();

@@ -33,6 +33,6 @@ public final class AuditSeal {
                 e.subject(), e.subjectIss(), actor, e.agentId(), e.clientId(), e.resource(), e.scopes(),
                 e.correlationId(), e.requestId(), e.sourceIp(), details, prevHash, null, canon);
         // v2: the details were just put in RFC 8785 form; no need to canonicalize them a second time
-        return unsealed.withHash(canon == AuditEntry.CANON_V2 ? AuditEntry.sha256Hex(unsealed.canonicalV2(true)) : unsealed.computeHash());
+        return unsealed.withHash(canon == AuditEntry.CANON_V2 ? unsealed.hashV2(true) : unsealed.computeHash());
     }
 }

@@ -53,6 +53,9 @@ public class SigningKeys {
     private final Tenants tenants;
     private final Clock clock;
     private final Map<String, TenantKeys> cache = new ConcurrentHashMap<>();
+    /** Parsed protected headers by kid, alg and typ ({@link #header}). */
+    private final Map<String, JWSHeader> headers = new ConcurrentHashMap<>();
+    private static final int MAX_HEADERS = 1024;
     private final dev.deputy.broker.audit.AuditLog audit;
 
     @jakarta.inject.Inject
@@ -93,13 +96,36 @@ public class SigningKeys {
 
     public String sign(String tenantId, JOSEObjectType typ, JWTClaimsSet claims) {
         TenantKeys k = keys(tenantId);
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(k.alg()).type(typ).keyID(k.activeKid()).build(), claims);
+        SignedJWT jwt = new SignedJWT(header(k, typ), claims);
         try {
             jwt.sign(k.signer());
         } catch (JOSEException e) {
             throw new IllegalStateException("signing failed for tenant " + tenantId, e);
         }
         return jwt.serialize();
+    }
+
+    /**
+     * The protected header for a key and {@code typ}, made once: a header parsed from its encoded form keeps that form
+     * ({@code Header.toBase64URL} returns it), where one built afresh is serialized to JSON and encoded again for every
+     * token signed. The same bytes either way; {@link JWSHeader} is immutable, so one instance serves every thread.
+     */
+    private JWSHeader header(TenantKeys k, JOSEObjectType typ) {
+        String key = k.activeKid() + ' ' + k.alg().getName() + ' ' + (typ == null ? "" : typ.getType());
+        JWSHeader h = headers.get(key);
+        if (h == null) {
+            JWSHeader built = new JWSHeader.Builder(k.alg()).type(typ).keyID(k.activeKid()).build();
+            try {
+                h = JWSHeader.parse(built.toBase64URL());
+            } catch (java.text.ParseException e) {
+                throw new IllegalStateException("cannot read back our own JWS header", e);
+            }
+            if (headers.size() >= MAX_HEADERS) {
+                headers.clear(); // retired keys' headers: a rotation every so often, a few typ values per key
+            }
+            headers.put(key, h);
+        }
+        return h;
     }
 
     /** Publishes a next key now (it signs after {@code key_prepublish}, or at {@link #promote}). */

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.locks.ReentrantLock;
@@ -75,6 +76,7 @@ public final class AuditJournal implements AutoCloseable {
 
     /** Serialises writers of the file; held across the write (and force). */
     private final ReentrantLock appendLock = new ReentrantLock();
+    private RecordBytes record = new RecordBytes(); // guarded by appendLock: the batch being journaled, encoded
     private FileChannel channel;        // guarded by appendLock
     private long segment;               // guarded by appendLock
     private long segmentBytes;          // guarded by appendLock
@@ -201,10 +203,12 @@ public final class AuditJournal implements AutoCloseable {
         if (entries.isEmpty()) {
             return;
         }
-        byte[] record = encode(entries);
         awaitRoom();
         appendLock.lock();
         try {
+            // encoded into the journal's one reused buffer (the record is written and forgotten: the indexer works
+            // from the entries), where a buffer of its own, copied once more to size, was ~4x the record per batch
+            RecordBytes rec = encodeInto(record, entries);
             if (broken) {
                 throw new ServiceUnavailableException("audit journal",
                         new IllegalStateException("unusable after a failed write that could not be undone"));
@@ -215,7 +219,7 @@ public final class AuditJournal implements AutoCloseable {
             }
             long at = segmentBytes;
             try {
-                ByteBuffer b = ByteBuffer.wrap(record);
+                ByteBuffer b = ByteBuffer.wrap(rec.array(), 0, rec.size());
                 while (b.hasRemaining()) {
                     channel.write(b);
                 }
@@ -226,7 +230,7 @@ public final class AuditJournal implements AutoCloseable {
                 undo(at);
                 throw e;
             }
-            segmentBytes += record.length;
+            segmentBytes += rec.size();
             synchronized (this) {
                 pending.add(new Batch(segment, appended++, entries));
                 pendingEntries += entries.size();
@@ -238,6 +242,9 @@ public final class AuditJournal implements AutoCloseable {
         } catch (IOException e) {
             throw new ServiceUnavailableException("audit journal", e); // 503; nothing of the batch is journaled
         } finally {
+            if (record.array().length > RecordBytes.KEEP) {
+                record = new RecordBytes(); // a batch with huge details: do not hold its buffer
+            }
             appendLock.unlock();
         }
         ensureIndexer();
@@ -454,8 +461,30 @@ public final class AuditJournal implements AutoCloseable {
     // --- record encoding -------------------------------------------------------------------------------------
 
     static byte[] encode(List<AuditEntry> entries) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(HEADER + 700 * entries.size());
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
+        RecordBytes r = encodeInto(new RecordBytes(), entries);
+        return Arrays.copyOf(r.array(), r.size());
+    }
+
+    /** A growable record buffer whose array is used in place (no copy to size). */
+    static final class RecordBytes extends ByteArrayOutputStream {
+        /** Buffers grown past this are not kept for the next batch. */
+        static final int KEEP = 1 << 20;
+        final DataOutputStream data = new DataOutputStream(this);
+
+        RecordBytes() {
+            super(16 * 1024);
+        }
+
+        byte[] array() {
+            return buf;
+        }
+    }
+
+    /** Encodes a batch's record (header, CRC32C, entries) into {@code into}, emptied first; returns it. */
+    static RecordBytes encodeInto(RecordBytes into, List<AuditEntry> entries) {
+        into.reset();
+        DataOutputStream out = into.data;
+        try {
             out.writeInt(0); // header, filled in below
             out.writeInt(0);
             out.writeInt(0);
@@ -464,25 +493,36 @@ public final class AuditJournal implements AutoCloseable {
                 str(out, e.tenantId());
                 out.writeLong(e.seq());
                 out.writeLong(e.atMs());
-                for (String s : new String[]{e.type(), e.outcome(), e.subject(), e.subjectIss(), e.actor(), e.agentId(),
-                        e.clientId(), e.resource(), e.scopes(), e.correlationId(), e.requestId(), e.sourceIp(),
-                        e.details(), e.prevHash(), e.hash()}) {
-                    str(out, s);
-                }
+                str(out, e.type());
+                str(out, e.outcome());
+                str(out, e.subject());
+                str(out, e.subjectIss());
+                str(out, e.actor());
+                str(out, e.agentId());
+                str(out, e.clientId());
+                str(out, e.resource());
+                str(out, e.scopes());
+                str(out, e.correlationId());
+                str(out, e.requestId());
+                str(out, e.sourceIp());
+                str(out, e.details());
+                str(out, e.prevHash());
+                str(out, e.hash());
                 out.writeShort(e.canon());
             }
+            out.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        byte[] record = bytes.toByteArray();
-        int len = record.length - HEADER;
+        byte[] record = into.array();
+        int len = into.size() - HEADER;
         if (len > MAX_RECORD) {
             throw new IllegalArgumentException("audit batch too large for the journal: " + len + " bytes");
         }
         CRC32C c = new CRC32C();
         c.update(record, HEADER, len);
-        ByteBuffer.wrap(record).putInt(MAGIC).putInt(len).putInt((int) c.getValue());
-        return record;
+        ByteBuffer.wrap(record, 0, HEADER).putInt(MAGIC).putInt(len).putInt((int) c.getValue());
+        return into;
     }
 
     private static void str(DataOutputStream out, String s) throws IOException {

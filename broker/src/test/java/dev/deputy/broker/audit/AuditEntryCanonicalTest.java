@@ -146,4 +146,41 @@ class AuditEntryCanonicalTest {
                 null, null, null, null, null, null, null, sealed.details(), sealed.prevHash(), sealed.hash(), AuditEntry.CANON_V2);
         assertTrue(!denied.hashMatches());
     }
+
+    /**
+     * {@link AuditEntry#hashV2} (the seal's and the checkpoint's way: the hash input written into a thread's scratch
+     * buffers, UTF-8 encoded there) gives the hex of {@code sha256(canonicalV2())} (the text made as a String and
+     * encoded by the JDK): on a platform thread and on a virtual one, for every nasty entry above, lone surrogates
+     * (the JDK writes {@code '?'}), a surrogate pair split by the end of a field, and details past the scratch size
+     * (then the next, small entry still agrees: the buffers were grown and given back, not left with stale bytes).
+     */
+    @Test
+    void scratchBufferHashIsTheHashOfTheCanonicalBytes() throws Exception {
+        List<AuditEntry> entries = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            entries.add(entry(i, i % 4 == 1));
+        }
+        String lone = "hi \uD800 lo \uDC00 end \uD83D";
+        entries.add(new AuditEntry("t", 1, 1L, "x.y", "success", lone, null, null, null, null, null, "\uD83D\uDD10" + lone,
+                null, null, null, "{\"a\":\"" + lone + "\"}", "0".repeat(64), null, AuditEntry.CANON_V2));
+        entries.add(new AuditEntry("t", 2, 2L, "x.y", "success", null, null, null, null, null, null, null, null, null, null,
+                "{\"big\":\"" + "é日🔐".repeat(20_000) + "\"}", "0".repeat(64), null, AuditEntry.CANON_V2));
+        entries.add(entries.get(0));
+        entries.add(new AuditEntry("t", 3, 3L, "x.y", "success", null, null, null, null, null, null, null, null, null, null,
+                "[1]", "0".repeat(64), null, AuditEntry.CANON_V2));
+        for (AuditEntry e : entries) {
+            byte[] text = e.canonicalV2(true);
+            String expected = text == null ? null : AuditEntry.sha256Hex(text);
+            assertEquals(expected, e.hashV2(true), "platform thread, seq " + e.seq());
+            String[] onVirtual = new String[1];
+            Thread.ofVirtual().start(() -> onVirtual[0] = e.hashV2(true)).join();
+            assertEquals(expected, onVirtual[0], "virtual thread, seq " + e.seq());
+            byte[] full = e.canonicalV2(false);
+            assertEquals(full == null ? null : AuditEntry.sha256Hex(full), e.hashV2(false), "canonicalized details, seq " + e.seq());
+        }
+        AuditEntry sealed = AuditSeal.seal(AuditEvent.of("t", "test.canonical", AuditEvent.Outcome.SUCCESS)
+                .detail("who", lone).build(), 4, 4L, "0".repeat(64));
+        assertEquals(AuditEntry.sha256Hex(sealed.canonicalV2(true)), sealed.hash());
+        assertTrue(sealed.hashMatches());
+    }
 }

@@ -78,6 +78,38 @@ class AuditJournalTest {
         assertEquals(0, segments().size());
     }
 
+    /**
+     * The journal encodes every batch into one reused buffer: a small batch after a larger one, and after one past the
+     * buffer's keep size (huge details), is replayed field for field (no bytes of the earlier batch leak into it); a
+     * record is the bytes {@code encode} makes.
+     */
+    @Test
+    void batchesEncodedIntoTheReusedBufferReplayExactly() throws IOException {
+        Recorder first = new Recorder();
+        AuditJournal j = AuditJournal.recover(dir, false, first, LAZY);
+        List<AuditEntry> written = new ArrayList<>(batch("acme", 1, 40));
+        AuditEntry huge = AuditSeal.seal(AuditEvent.of("acme", "test.journal", AuditEvent.Outcome.SUCCESS)
+                .detail("big", "é日🔐".repeat(150_000)).build(), 41, 1_700_000_000_041L, written.get(39).hash());
+        written.add(huge);
+        written.addAll(batch("acme", 42, 1));
+        written.addAll(batch("other", 1, 2));
+        j.append(written.subList(0, 40));
+        j.append(written.subList(40, 41));
+        j.append(written.subList(41, 42));
+        j.append(written.subList(42, 44));
+        assertEquals(44, j.pendingEntries());
+
+        Recorder second = new Recorder();
+        AuditJournal again = AuditJournal.recover(dir, false, second, LAZY);
+        assertEquals(written, second.got, "every journaled entry, field for field, in order");
+        again.close();
+        AuditJournal.RecordBytes reused = new AuditJournal.RecordBytes();
+        AuditJournal.encodeInto(reused, written.subList(0, 40));
+        AuditJournal.encodeInto(reused, written.subList(42, 44));
+        assertTrue(java.util.Arrays.equals(AuditJournal.encode(written.subList(42, 44)),
+                java.util.Arrays.copyOf(reused.array(), reused.size())), "a reused buffer holds exactly the record");
+    }
+
     @Test
     void aTornLastRecordIsDroppedAndTheRecordsBeforeItSurvive() throws IOException {
         AuditJournal j = AuditJournal.recover(dir, false, new Recorder(), LAZY);

@@ -6,12 +6,14 @@ import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisStringAsyncCommands;
 import io.lettuce.core.api.sync.BaseRedisCommands;
 import io.lettuce.core.api.sync.RedisKeyCommands;
 import io.lettuce.core.api.sync.RedisScriptingCommands;
@@ -36,6 +38,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -64,6 +67,8 @@ public final class RedisEphemeralStore implements EphemeralStore {
     private final StatefulConnection<String, String> connection;
     private final StatefulRedisPubSubConnection<String, String> pubsub;
     private final RedisStringCommands<String, String> strings;
+    /** The same commands, for the one-time marks: waited for without a timed park (see {@link #await}). */
+    private final RedisStringAsyncCommands<String, String> stringsAsync;
     private final RedisKeyCommands<String, String> keys;
     private final RedisScriptingCommands<String, String> scripting;
     private final BaseRedisCommands<String, String> base;
@@ -107,6 +112,7 @@ public final class RedisEphemeralStore implements EphemeralStore {
             this.pubsub = connectWithRetry(c::connectPubSub, where, startupWait);
             var sync = conn.sync();
             this.strings = sync;
+            this.stringsAsync = conn.async();
             this.keys = sync;
             this.scripting = sync;
             this.base = sync;
@@ -125,6 +131,7 @@ public final class RedisEphemeralStore implements EphemeralStore {
             this.pubsub = connectWithRetry(c::connectPubSub, address(redisUri), startupWait);
             var sync = conn.sync();
             this.strings = sync;
+            this.stringsAsync = conn.async();
             this.keys = sync;
             this.scripting = sync;
             this.base = sync;
@@ -285,6 +292,37 @@ public final class RedisEphemeralStore implements EphemeralStore {
     public boolean putIfAbsent(String key, String value, Duration ttl) {
         long ms = ttlMillis(ttl);
         return "OK".equals(call(() -> strings.set(k(key), value, SetArgs.Builder.nx().px(ms))));
+    }
+
+    /**
+     * {@code SET key 1 NX PX ttl}, the {@code putIfAbsent} of the default, sent through the asynchronous API and
+     * waited for untimed: the synchronous API waits with a timed park, which on a virtual thread (every request
+     * handler) schedules and cancels a timer task of the JDK's per command, on top of the expiry Lettuce already
+     * schedules for it. The command keeps its {@link #COMMAND_TIMEOUT} through {@code TimeoutOptions} (the client's
+     * expiry completes it with a {@code RedisCommandTimeoutException}), so the wait stays bounded. One command per
+     * private_key_jwt token: this is the token path's Redis round trip.
+     */
+    @Override
+    public boolean markUsed(String key, Duration ttl) {
+        long ms = ttlMillis(ttl);
+        return "OK".equals(await(call(() -> stringsAsync.set(k(key), "1", SetArgs.Builder.nx().px(ms)))));
+    }
+
+    /** An asynchronous command's answer; a Redis failure (timeout, disconnected, error reply) is a 503. */
+    private static <T> T await(RedisFuture<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(false);
+            throw new ServiceUnavailableException("ephemeral", new RedisException("interrupted", e));
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new ServiceUnavailableException("ephemeral",
+                    cause instanceof RedisException re ? re : new RedisException(cause.toString(), cause));
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new ServiceUnavailableException("ephemeral", new RedisException("cancelled", e));
+        }
     }
 
     @Override

@@ -75,4 +75,61 @@ class RedisEphemeralStoreTest extends EphemeralStoreContract {
             }
         }
     }
+
+    /**
+     * The {@code jti} mark goes through Lettuce's asynchronous API and waits untimed: a Redis that stops answering
+     * (here a relay in front of the real one that swallows everything once told to) still answers the mark with the
+     * store's 503 within the command timeout (2 s, Lettuce's {@code TimeoutOptions}), and the mark is not taken.
+     */
+    @Test
+    void aMarkOnARedisThatStopsAnsweringFailsWithinTheCommandTimeout() throws Exception {
+        io.lettuce.core.RedisURI real = io.lettuce.core.RedisURI.create(ns.uri());
+        java.util.concurrent.atomic.AtomicBoolean swallow = new java.util.concurrent.atomic.AtomicBoolean();
+        try (java.net.ServerSocket relay = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                while (!relay.isClosed()) {
+                    try {
+                        java.net.Socket in = relay.accept();
+                        java.net.Socket out = new java.net.Socket(real.getHost(), real.getPort());
+                        for (java.net.Socket[] pair : new java.net.Socket[][]{{in, out}, {out, in}}) {
+                            java.net.Socket from = pair[0];
+                            java.net.Socket to = pair[1];
+                            Thread.ofVirtual().start(() -> {
+                                byte[] buf = new byte[8192];
+                                try (from; to) {
+                                    int n;
+                                    while ((n = from.getInputStream().read(buf)) >= 0) {
+                                        if (!swallow.get()) {
+                                            to.getOutputStream().write(buf, 0, n);
+                                        }
+                                    }
+                                } catch (java.io.IOException ignored) {
+                                    // the other side closed
+                                }
+                            });
+                        }
+                    } catch (java.io.IOException e) {
+                        return; // relay closed
+                    }
+                }
+            });
+            io.lettuce.core.RedisURI viaRelay = io.lettuce.core.RedisURI.create(ns.uri());
+            viaRelay.setHost("127.0.0.1");
+            viaRelay.setPort(relay.getLocalPort());
+            String via = viaRelay.toURI().toString();
+            try (RedisEphemeralStore relayed = new RedisEphemeralStore(via, ns.prefix(), Duration.ofSeconds(5))) {
+                String k = key("pkjwt-jti:relayed");
+                assertTrue(relayed.markUsed(key("pkjwt-jti:before"), Duration.ofSeconds(60)), "answers through the relay");
+                swallow.set(true);
+                long t0 = System.nanoTime();
+                // preemptive: an untimed wait that nothing bounds would hang here rather than fail
+                org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(10), () ->
+                        org.junit.jupiter.api.Assertions.assertThrows(dev.deputy.broker.health.ServiceUnavailableException.class,
+                                () -> relayed.markUsed(k, Duration.ofSeconds(60))));
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(ms >= 1_500 && ms < 5_000, "refused after the 2-s command timeout, not before and not never: " + ms + " ms");
+                assertEquals(null, ns.redis().get(ns.prefix() + k), "the swallowed SET never reached Redis");
+            }
+        }
+    }
 }
