@@ -42,6 +42,8 @@ public final class Application {
             props.putAll(dev.deputy.broker.tracing.TracingSettings.properties(System::getenv));
             // admin console sign-in through the admins' own IdP: off unless DEPUTY_CONSOLE_ISSUER is set (docs/console.md)
             props.putAll(dev.deputy.broker.admin.signin.ConsoleSettings.properties(System::getenv));
+            // Micronaut's service list from the jar's central directory rather than a zip file system (start-up cost)
+            MicronautServiceIndex.installForSingleJar();
             ApplicationContext ctx = new ReportingMicronaut().args(args).mainClass(Application.class).properties(props)
                     .banner(false).start();
             Shutdown.install(ctx);
