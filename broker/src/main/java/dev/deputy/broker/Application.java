@@ -78,6 +78,17 @@ public final class Application {
      * back instead, so that main reports it in one line and exits with 2.
      */
     private static final class ReportingMicronaut extends Micronaut {
+        private JarResourceLoader resources;
+
+        /** application.yml and the other property sources: read from the jar without a zip file system each. */
+        @Override
+        public synchronized io.micronaut.core.io.scan.ClassPathResourceLoader getResourceLoader() {
+            if (resources == null) {
+                resources = new JarResourceLoader(getClassLoader());
+            }
+            return resources;
+        }
+
         @Override
         protected void handleStartupException(io.micronaut.context.env.Environment environment, Throwable exception) {
             throw exception instanceof RuntimeException re ? re : new IllegalStateException(exception);

@@ -6,7 +6,9 @@ import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Enumeration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -55,45 +57,60 @@ final class MicronautServiceIndex {
 
     /** Micronaut's services of a jar: service type name to implementation class names, in Micronaut's order. */
     static Map<String, Set<String>> read(Path jar) throws IOException {
-        List<String[]> found = new ArrayList<>();
+        // A zip file system lists a directory's children newest first: in the reverse order of the central directory
+        // entries that made them, an entry of its own for a directory that has one, else its first entry inside.
+        Map<String, Integer> servicePos = new HashMap<>();
+        Map<String, Map<String, Integer>> implPos = new HashMap<>();
         try (JarFile file = new JarFile(jar.toFile(), false)) {
             Enumeration<JarEntry> entries = file.entries();
-            while (entries.hasMoreElements()) {
-                JarEntry e = entries.nextElement();
-                String name = e.getName();
+            for (int i = 0; entries.hasMoreElements(); i++) {
+                String name = entries.nextElement().getName();
                 if (!name.startsWith(PREFIX)) {
                     continue;
                 }
-                // <service>/<implementation>: Micronaut's walk stops at depth 2 and lists files and directories alike
                 String rest = name.substring(PREFIX.length());
                 int slash = rest.indexOf('/');
                 if (slash <= 0) {
                     continue;
                 }
+                String service = rest.substring(0, slash);
                 String impl = rest.substring(slash + 1);
-                int deeper = impl.indexOf('/');
-                if (deeper >= 0) {
-                    impl = impl.substring(0, deeper);
-                }
                 if (impl.isEmpty()) {
-                    continue; // the service's own directory
+                    servicePos.put(service, i); // the service's own directory entry
+                    continue;
                 }
-                found.add(new String[] {rest.substring(0, slash), impl});
+                servicePos.putIfAbsent(service, i);
+                // Micronaut's walk stops at depth 2 and lists files and directories alike
+                int deeper = impl.indexOf('/');
+                boolean own = deeper < 0 || deeper == impl.length() - 1;
+                Map<String, Integer> impls = implPos.computeIfAbsent(service, k -> new HashMap<>());
+                String implName = deeper < 0 ? impl : impl.substring(0, deeper);
+                if (own) {
+                    impls.put(implName, i);
+                } else {
+                    impls.putIfAbsent(implName, i);
+                }
             }
         }
-        // a zip file system lists a directory's children newest first: the reverse of the central directory
         Map<String, Set<String>> services = new LinkedHashMap<>();
-        for (int i = found.size() - 1; i >= 0; i--) {
-            services.computeIfAbsent(found.get(i)[0], k -> new LinkedHashSet<>()).add(found.get(i)[1]);
+        for (String service : newestFirst(servicePos)) {
+            services.put(service, new LinkedHashSet<>(newestFirst(implPos.getOrDefault(service, Map.of()))));
         }
         return services;
+    }
+
+    private static List<String> newestFirst(Map<String, Integer> positions) {
+        List<String> names = new ArrayList<>(positions.keySet());
+        names.sort(Comparator.comparing(positions::get, Comparator.reverseOrder()));
+        return names;
     }
 
     /** Puts {@code services} in Micronaut's cache of its {@code META-INF/micronaut/} walk for {@code loader}. */
     static boolean install(ClassLoader loader, Map<String, Set<String>> services) {
         try {
-            Class<?> utils = Class.forName(UTILS, false, loader);
-            Class<?> entry = Class.forName(UTILS + "$CacheEntry", false, loader);
+            ClassLoader micronaut = MicronautServiceIndex.class.getClassLoader();
+            Class<?> utils = Class.forName(UTILS, false, micronaut);
+            Class<?> entry = Class.forName(UTILS + "$CacheEntry", false, micronaut);
             Constructor<?> make = entry.getDeclaredConstructor(ClassLoader.class, Map.class);
             Field cache = utils.getDeclaredField("cacheEntry");
             if (!java.lang.reflect.Modifier.isStatic(cache.getModifiers()) || cache.getType() != entry) {

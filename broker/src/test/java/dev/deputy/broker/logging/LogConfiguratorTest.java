@@ -38,6 +38,7 @@ class LogConfiguratorTest {
     @ValueSource(strings = {"text", "json"})
     void theCodeMakesWhatLogbackXmlDescribes(String format) throws Exception {
         LoggerContext joran = new LoggerContext();
+        joran.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
         joran.putProperty("DEPUTY_LOG_FORMAT", format);
         JoranConfigurator xml = new JoranConfigurator();
         xml.setContext(joran);
@@ -46,6 +47,7 @@ class LogConfiguratorTest {
                 () -> joran.getStatusManager().getCopyOfStatusList().toString());
 
         LoggerContext code = new LoggerContext();
+        code.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
         code.putProperty("DEPUTY_LOG_FORMAT", format);
         LogConfigurator c = new LogConfigurator();
         c.setContext(code);
@@ -81,6 +83,7 @@ class LogConfiguratorTest {
     @Test
     void logbackFindsItAndReadsNoXml() throws Exception {
         LoggerContext ctx = new LoggerContext();
+        ctx.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
         new ContextInitializer(ctx).autoConfig();
         assertTrue(ctx.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("CONSOLE") != null);
         assertEquals(Level.WARN, ctx.getLogger("org.flywaydb").getLevel());
