@@ -26,8 +26,9 @@ import java.util.jar.JarFile;
  * (the reverse of the central directory's) and handed to Micronaut's cache of that walk, so everything after it
  * (which services load, in which order, with which conditions) is Micronaut's own code.
  *
- * <p>Only when the broker runs from one jar (the class path is that jar, as {@code scripts/run}, the image and the
- * unit start it); otherwise, or when Micronaut's internals are not what this expects (another version), nothing is
+ * <p>Only when the broker runs from one jar (the class path is that jar: {@code scripts/run}, {@code scripts/bench} and
+ * the systemd unit start it with {@code java -jar}; the image's class path is its layers' many small jars, which
+ * Micronaut scans as before); otherwise, or when Micronaut's internals are not what this expects (another version), nothing is
  * done and Micronaut scans as before. {@code MicronautServiceIndexTest} holds the index equal to Micronaut's scan.
  */
 final class MicronautServiceIndex {
