@@ -38,10 +38,30 @@ public class AnomalyWebhook {
     private static final Logger LOG = LoggerFactory.getLogger(AnomalyWebhook.class);
     static final String HEADER = "Deputy-Signature";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-            .followRedirects(HttpClient.Redirect.NEVER).build();
-    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().daemon().name("deputy-anomaly-webhook").factory());
+    // made on the first alert: an HTTP client loads the JVM's TLS trust and starts a selector thread (start-up cost,
+    // and most brokers never send one)
+    private HttpClient http;
+    private ScheduledExecutorService retries;
+    private boolean closed;
+
+    private synchronized HttpClient http() {
+        if (http == null) {
+            http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+                    .followRedirects(HttpClient.Redirect.NEVER).build();
+        }
+        return http;
+    }
+
+    private synchronized ScheduledExecutorService retries() {
+        if (closed) {
+            throw new java.util.concurrent.RejectedExecutionException("the broker is stopping");
+        }
+        if (retries == null) {
+            retries = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("deputy-anomaly-webhook").factory());
+        }
+        return retries;
+    }
 
     /** The alert body: the anomaly.detected entry's facts. */
     static String body(AuditEntry detected, String agentId, AnomalyFile.RuleFile rule, String reason, boolean suspended) {
@@ -97,7 +117,7 @@ public class AnomalyWebhook {
                 .header("Content-Type", "application/json")
                 .header(HEADER, signature(secret, Instant.now().getEpochSecond(), body))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((r, err) -> {
+        http().sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((r, err) -> {
             if (err == null && r.statusCode() / 100 == 2) {
                 return;
             }
@@ -108,12 +128,15 @@ public class AnomalyWebhook {
             }
             long delay = Math.min(300_000L, 1000L << Math.min(n - 1, 20));
             LOG.info("{} webhook {}: attempt {} failed ({}), retrying in {} ms", kind, hook.url(), n, why, delay);
-            retries.schedule(() -> attempt(hook, secret, body, n + 1, kind), delay, TimeUnit.MILLISECONDS);
+            retries().schedule(() -> attempt(hook, secret, body, n + 1, kind), delay, TimeUnit.MILLISECONDS);
         });
     }
 
     @PreDestroy
-    void close() {
-        retries.shutdownNow();
+    synchronized void close() {
+        closed = true;
+        if (retries != null) {
+            retries.shutdownNow();
+        }
     }
 }

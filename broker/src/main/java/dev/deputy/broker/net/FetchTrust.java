@@ -34,25 +34,116 @@ public class FetchTrust {
     private final SSLContext context;
     private final int extra;
 
+    /**
+     * Reads the PEM file now (a bad one stops the start with its message), but builds the SSL context on the first
+     * fetch: loading the JVM's CA set (~150 certificates from cacerts) cost ~5% of a start, and most brokers never
+     * fetch a CIMD document or a jwks_uri.
+     */
     public FetchTrust(@Value("${deputy.fetch.trust-pem:}") String pemFile) {
-        try {
-            if (pemFile == null || pemFile.isBlank()) {
-                this.context = SSLContext.getDefault();
-                this.extra = 0;
-                return;
-            }
-            List<X509Certificate> added = read(Path.of(pemFile.strip()));
-            this.context = context(added);
-            this.extra = added.size();
-            LOG.info("outbound fetches (CIMD, jwks_uri) also trust {} certificate(s) from {}", added.size(), pemFile.strip());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("DEPUTY_FETCH_TRUST_PEM: " + e.getMessage(), e);
+        if (pemFile == null || pemFile.isBlank()) {
+            this.context = lazy(() -> {
+                try {
+                    return SSLContext.getDefault();
+                } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("the JVM's default TLS context: " + e.getMessage(), e);
+                }
+            });
+            this.extra = 0;
+            return;
         }
+        List<X509Certificate> added = read(Path.of(pemFile.strip()));
+        this.context = lazy(() -> {
+            try {
+                return context(added);
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("DEPUTY_FETCH_TRUST_PEM: " + e.getMessage(), e);
+            }
+        });
+        this.extra = added.size();
+        LOG.info("outbound fetches (CIMD, jwks_uri) also trust {} certificate(s) from {}", added.size(), pemFile.strip());
     }
 
-    /** The SSL context of CIMD and jwks_uri fetches. */
+    /** The SSL context of CIMD and jwks_uri fetches (its trust material is loaded on first use). */
     public SSLContext sslContext() {
         return context;
+    }
+
+    /**
+     * An SSL context whose every operation is that of the context {@code real} makes, made once on the first
+     * operation. The consumers (SafeFetcher, GuardedHttpClient) hold the context from their construction and only
+     * ask it for socket factories when they connect.
+     */
+    static SSLContext lazy(java.util.function.Supplier<SSLContext> real) {
+        return new SSLContext(new LazySpi(real), java.security.Security.getProvider("SunJSSE"), "TLS") {
+        };
+    }
+
+    private static final class LazySpi extends javax.net.ssl.SSLContextSpi {
+        private final java.util.function.Supplier<SSLContext> make;
+        private volatile SSLContext real;
+
+        LazySpi(java.util.function.Supplier<SSLContext> make) {
+            this.make = make;
+        }
+
+        private SSLContext real() {
+            SSLContext r = real;
+            if (r == null) {
+                synchronized (this) {
+                    r = real;
+                    if (r == null) {
+                        r = make.get();
+                        real = r;
+                    }
+                }
+            }
+            return r;
+        }
+
+        @Override
+        protected void engineInit(javax.net.ssl.KeyManager[] km, TrustManager[] tm, java.security.SecureRandom sr) {
+            throw new UnsupportedOperationException("the fetch trust context is initialised already");
+        }
+
+        @Override
+        protected javax.net.ssl.SSLSocketFactory engineGetSocketFactory() {
+            return real().getSocketFactory();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLServerSocketFactory engineGetServerSocketFactory() {
+            return real().getServerSocketFactory();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLEngine engineCreateSSLEngine() {
+            return real().createSSLEngine();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLEngine engineCreateSSLEngine(String host, int port) {
+            return real().createSSLEngine(host, port);
+        }
+
+        @Override
+        protected javax.net.ssl.SSLSessionContext engineGetServerSessionContext() {
+            return real().getServerSessionContext();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLSessionContext engineGetClientSessionContext() {
+            return real().getClientSessionContext();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLParameters engineGetDefaultSSLParameters() {
+            return real().getDefaultSSLParameters();
+        }
+
+        @Override
+        protected javax.net.ssl.SSLParameters engineGetSupportedSSLParameters() {
+            return real().getSupportedSSLParameters();
+        }
     }
 
     /** How many certificates the PEM file added (0 when unset). */

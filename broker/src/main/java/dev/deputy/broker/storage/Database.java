@@ -165,6 +165,16 @@ public class Database implements DependencyCheck {
             hc.setPassword("");
             dialect = SQLDialect.H2;
         }
+        if (dialect == null) {
+            // Connector/J negotiates TLS when the server offers it: the JVM's default TLS context (its CA set) is made
+            // here, once, so that its one-off cost (~1 s of an interpreted start on a busy machine) does not count
+            // against the first connection's 2 s timeout (nothing else makes it at start-up any more)
+            try {
+                javax.net.ssl.SSLContext.getDefault();
+            } catch (java.security.NoSuchAlgorithmException e) {
+                LOG.debug("no default TLS context: {}", e.getMessage());
+            }
+        }
         this.dataSource = new HikariDataSource(hc);
         this.batchPool = batch == null ? null : new HikariDataSource(batch);
         if (dialect == null) {

@@ -106,6 +106,29 @@ class FetchTrustTest {
     }
 
     @Test
+    void theTrustMaterialIsMadeOnTheFirstConnectionNotAtWiring() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+        SSLContext lazy = FetchTrust.lazy(() -> {
+            made.incrementAndGet();
+            try {
+                return FetchTrust.context(java.util.List.of(cert));
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        // what the CIMD and jwks_uri fetchers build at start-up does not load the CA set
+        SafeFetcher f = new SafeFetcher(true, lazy, Duration.ofSeconds(5));
+        try (GuardedHttpClient http = new GuardedHttpClient(GuardedHttpClient.SYSTEM_DNS, a -> true, lazy,
+                Duration.ofSeconds(5), "test")) {
+            assertEquals(0, made.get());
+        }
+        // the first fetch makes it, once; it trusts what the real context trusts
+        assertEquals(200, f.get(URI.create(base + "/clients/zoe.app.json")).status());
+        assertEquals(200, f.get(URI.create(base + "/clients/zoe.app.json")).status());
+        assertEquals(1, made.get());
+    }
+
+    @Test
     void unsetTheJvmTrustAloneAndTheThrowAwayServerIsRefused() {
         FetchTrust none = new FetchTrust("");
         assertEquals(0, none.extraCertificates());
