@@ -42,8 +42,6 @@ public final class Application {
             props.putAll(dev.deputy.broker.tracing.TracingSettings.properties(System::getenv));
             // admin console sign-in through the admins' own IdP: off unless DEPUTY_CONSOLE_ISSUER is set (docs/console.md)
             props.putAll(dev.deputy.broker.admin.signin.ConsoleSettings.properties(System::getenv));
-            // Micronaut's service list from the jar's central directory rather than a zip file system (start-up cost)
-            MicronautServiceIndex.installForSingleJar();
             ApplicationContext ctx = new ReportingMicronaut().args(args).mainClass(Application.class).properties(props)
                     .banner(false).start();
             Shutdown.install(ctx);
@@ -78,17 +76,6 @@ public final class Application {
      * back instead, so that main reports it in one line and exits with 2.
      */
     private static final class ReportingMicronaut extends Micronaut {
-        private JarResourceLoader resources;
-
-        /** application.yml and the other property sources: read from the jar without a zip file system each. */
-        @Override
-        public synchronized io.micronaut.core.io.scan.ClassPathResourceLoader getResourceLoader() {
-            if (resources == null) {
-                resources = new JarResourceLoader(getClassLoader());
-            }
-            return resources;
-        }
-
         @Override
         protected void handleStartupException(io.micronaut.context.env.Environment environment, Throwable exception) {
             throw exception instanceof RuntimeException re ? re : new IllegalStateException(exception);
