@@ -204,12 +204,8 @@ class AuthzenHttpTest {
         assertEquals("permit", ctx(d).get("effect"));
         assertEquals("transfers-by-payment-agents", ctx(d).get("rule"));
         AuditEntry e = broker.onlyEntryOfLastRequest();
-        assertEquals("policy.decision", e.type());
+        assertBankTransferEntry(e);
         assertEquals("allow", e.outcome().toLowerCase());
-        assertEquals(USER, e.subject());
-        assertEquals("payments.settlement.reconciler", e.agentId());
-        assertEquals(BANK, e.resource());
-        assertEquals("bank-mcp", e.clientId());
         Map<String, Object> det = details(e);
         assertEquals("tool", det.get("kind"));
         assertEquals("transfer_funds", det.get("tool"));
@@ -338,11 +334,7 @@ class AuthzenHttpTest {
         List<AuditEntry> mine = entriesOfLastRequest();
         assertEquals(1, mine.size(), mine.toString());
         AuditEntry e = mine.get(0);
-        assertEquals("policy.decision", e.type());
-        assertEquals(USER, e.subject());
-        assertEquals("payments.settlement.reconciler", e.agentId());
-        assertEquals(BANK, e.resource());
-        assertEquals("bank-mcp", e.clientId());
+        assertBankTransferEntry(e);
         Map<String, Object> det = details(e);
         assertEquals("tool", det.get("kind"));
         assertNull(det.get("tool"), "per-item parts are in decisions");
@@ -668,5 +660,14 @@ class AuthzenHttpTest {
             assertEquals(true, m.get("tls_client_certificate_bound_access_tokens"));
         }
         assertEquals(404, broker.get("/.well-known/authzen-configuration/t/nope").statusCode());
+    }
+
+    /** A policy.decision entry of the bank's decision client for USER acting through the payments agent. */
+    private static void assertBankTransferEntry(AuditEntry e) {
+        assertEquals("policy.decision", e.type());
+        assertEquals(USER, e.subject());
+        assertEquals("payments.settlement.reconciler", e.agentId());
+        assertEquals(BANK, e.resource());
+        assertEquals("bank-mcp", e.clientId());
     }
 }
