@@ -1,7 +1,5 @@
 package dev.deputy.broker.http;
 
-import dev.deputy.broker.support.FilterPaths;
-import io.micronaut.http.filter.FilterPatternStyle;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.logging.LogContext;
 import io.micronaut.context.annotation.Requires;
@@ -23,7 +21,7 @@ import static net.logstash.logback.argument.StructuredArguments.kv;
  * logged.
  */
 @Requires(property = "deputy.log.access", value = "true")
-@ServerFilter(patterns = FilterPaths.ALL, patternStyle = FilterPatternStyle.REGEX)
+@ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public class AccessLogFilter {
     static final String ACCESS_LOGGER = "deputy.access";
     private static final Logger ACCESS = LoggerFactory.getLogger(ACCESS_LOGGER);

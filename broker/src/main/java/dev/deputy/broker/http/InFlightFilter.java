@@ -1,7 +1,5 @@
 package dev.deputy.broker.http;
 
-import dev.deputy.broker.support.FilterPaths;
-import io.micronaut.http.filter.FilterPatternStyle;
 import dev.deputy.broker.health.Drain;
 import io.micronaut.core.order.Ordered;
 import io.micronaut.http.HttpRequest;
@@ -14,7 +12,7 @@ import io.micronaut.http.annotation.ServerFilter;
  * Counts the requests being served, for the drain at shutdown; while draining, answers carry
  * {@code Connection: close} so that keep-alive clients reconnect to another node (RFC 9112 §9.6).
  */
-@ServerFilter(patterns = FilterPaths.ALL, patternStyle = FilterPatternStyle.REGEX)
+@ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public class InFlightFilter implements Ordered {
     private static final String ATTR = "deputy.in-flight";
     private final Drain drain;

@@ -1,7 +1,5 @@
 package dev.deputy.broker.http;
 
-import dev.deputy.broker.support.FilterPaths;
-import io.micronaut.http.filter.FilterPatternStyle;
 import dev.deputy.broker.audit.RequestMeta;
 import dev.deputy.broker.logging.LogContext;
 import io.micronaut.core.propagation.MutablePropagatedContext;
@@ -16,7 +14,7 @@ import io.micronaut.http.annotation.ServerFilter;
  * The access log line is {@link AccessLogFilter}'s, a filter that exists only when the access log is on
  * ({@code DEPUTY_ACCESS_LOG=true}): with it off, no request runs a response filter for it.
  */
-@ServerFilter(patterns = FilterPaths.ALL, patternStyle = FilterPatternStyle.REGEX)
+@ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public class LogContextFilter {
     static final String ACCESS_LOGGER = AccessLogFilter.ACCESS_LOGGER;
     static final String ATTR = "deputy.log-context";

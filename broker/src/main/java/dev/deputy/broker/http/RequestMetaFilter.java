@@ -1,7 +1,5 @@
 package dev.deputy.broker.http;
 
-import dev.deputy.broker.support.FilterPaths;
-import io.micronaut.http.filter.FilterPatternStyle;
 import dev.deputy.broker.audit.RequestIds;
 import dev.deputy.broker.audit.RequestMeta;
 import io.micronaut.http.HttpRequest;
@@ -19,7 +17,7 @@ import java.util.regex.Pattern;
  * source address (the client behind a trusted proxy, {@link TrustedProxies}; else the peer). Both ids are echoed
  * in the response.
  */
-@ServerFilter(patterns = FilterPaths.ALL, patternStyle = FilterPatternStyle.REGEX)
+@ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public class RequestMetaFilter {
     private static final String ATTR = "deputy.request-meta";
     private static final Pattern TRACEPARENT = Pattern.compile("^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$");

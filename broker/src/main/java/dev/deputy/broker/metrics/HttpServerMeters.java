@@ -1,7 +1,5 @@
 package dev.deputy.broker.metrics;
 
-import dev.deputy.broker.support.FilterPaths;
-import io.micronaut.http.filter.FilterPatternStyle;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Requires;
 import io.micrometer.core.instrument.Timer;
@@ -26,7 +24,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * tags and looks the timer up in the registry on every request; here the timers are cached per route and status.
  */
 @Requires(bean = MeterRegistry.class)
-@ServerFilter(patterns = FilterPaths.ALL, patternStyle = FilterPatternStyle.REGEX)
+@ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public class HttpServerMeters {
     static final String NAME = "http.server.requests";
     private static final String START = "deputy.metrics.start";

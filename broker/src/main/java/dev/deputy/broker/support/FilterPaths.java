@@ -1,9 +1,10 @@
 package dev.deputy.broker.support;
 
 /**
- * The path patterns of the broker's HTTP filters, as regular expressions ({@code FilterPatternStyle.REGEX}). Micronaut
- * matches every filter's patterns against every request's path; an ANT pattern ({@code /**}, {@code /admin/**}) is
- * split into tokens again on each request (with the path), ~0.5 KB per pattern and request, while a regular expression
+ * The path patterns of the admin API's and the console's HTTP filters, as regular expressions
+ * ({@code FilterPatternStyle.REGEX}). Micronaut matches these filters' patterns against every request's path (only a
+ * filter on {@code /**} is skipped: it always applies); an ANT pattern ({@code /admin/**}) is split into tokens again on
+ * each request (with the path), ~0.5 KB per pattern and request, while a regular expression
  * is compiled once and only run ({@code (?s)}: a path may hold any character, line terminators too). Each constant
  * matches what the ANT patterns it replaced matched (FilterPathsTest).
  */
@@ -15,8 +16,6 @@ public final class FilterPaths {
      */
     private static final String TRIM = "[\\x00-\\x20]*";
     private static final String SEP = "[/\\x00-\\x20]*";
-    /** Every path (was {@code /**}). */
-    public static final String ALL = "(?s)/.*";
     /** The admin API: {@code /admin} and below (was {@code /admin}, {@code /admin/**}). */
     public static final String ADMIN = "(?s)/" + SEP + "admin" + TRIM + "(?:/.*)?";
     /** The console: {@code /console} and below (was {@code /console}, {@code /console/**}). */
