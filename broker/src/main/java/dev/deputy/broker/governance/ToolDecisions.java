@@ -448,15 +448,7 @@ public class ToolDecisions {
         List<String> chain = in.actors().stream().map(ToolInput.Actor::id).toList();
         List<String> envs = in.actors().stream().map(a -> a.environment() == null ? "-" : a.environment()).toList();
         Map<String, Object> args = auditArguments(policy, in);
-        AuditEvent.Builder b = AuditEvent.of(tenantId, EventTypes.POLICY_DECISION,
-                        t.permitted() ? AuditEvent.Outcome.ALLOW : AuditEvent.Outcome.DENY)
-                .subject(in.subject().id(), null)
-                .actors(chain)
-                .agent(!chain.isEmpty() ? chain.get(0) : "agent".equals(in.subject().type()) ? in.subject().id() : null)
-                .client(client)
-                .resource(in.server())
-                .request(meta)
-                .detail("kind", "tool")
+        AuditEvent.Builder b = decisionEntry(tenantId, t.permitted(), in, chain, client, meta)
                 .detail("tool", in.tool())
                 .detail("effect", t.effect().value())
                 .detail("rule", t.rule())
@@ -525,15 +517,7 @@ public class ToolDecisions {
             }
             items.add(item);
         }
-        return AuditEvent.of(tenantId, EventTypes.POLICY_DECISION,
-                        allPermitted ? AuditEvent.Outcome.ALLOW : AuditEvent.Outcome.DENY)
-                .subject(first.subject().id(), null)
-                .actors(chain)
-                .agent(!chain.isEmpty() ? chain.get(0) : "agent".equals(first.subject().type()) ? first.subject().id() : null)
-                .client(client)
-                .resource(first.server())
-                .request(meta)
-                .detail("kind", "tool")
+        return decisionEntry(tenantId, allPermitted, first, chain, client, meta)
                 .detail("decision_client", client)
                 .detail("subject_type", first.subject().type())
                 .detail("subject_groups", first.subject().groups().isEmpty() ? null : List.copyOf(first.subject().groups()))
@@ -598,5 +582,19 @@ public class ToolDecisions {
             b.append(c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' ? c : ' ');
         }
         return b.toString();
+    }
+
+    /** A policy.decision entry's who and where: subject, actor chain (its first agent), decision client, server. */
+    private static AuditEvent.Builder decisionEntry(String tenantId, boolean permitted, ToolInput in, List<String> chain,
+                                                    String client, RequestMeta meta) {
+        return AuditEvent.of(tenantId, EventTypes.POLICY_DECISION,
+                        permitted ? AuditEvent.Outcome.ALLOW : AuditEvent.Outcome.DENY)
+                .subject(in.subject().id(), null)
+                .actors(chain)
+                .agent(!chain.isEmpty() ? chain.get(0) : "agent".equals(in.subject().type()) ? in.subject().id() : null)
+                .client(client)
+                .resource(in.server())
+                .request(meta)
+                .detail("kind", "tool");
     }
 }
