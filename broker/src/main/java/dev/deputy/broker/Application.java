@@ -37,6 +37,9 @@ public final class Application {
         }
         props.putAll(managementProperties(env("DEPUTY_MANAGEMENT_PORT", "off")));
         long t0 = System.nanoTime();
+        // the native crypto provider (library extracted, loaded and self-tested: ~10% of a start's main thread) loads
+        // on a second core while the context starts; whoever needs it first waits for its class initialisation
+        Thread.ofPlatform().name("deputy-crypto-init").daemon().start(dev.deputy.broker.keys.CryptoProvider::get);
         try {
             // traces: off unless an OTLP endpoint or exporter is configured (docs/observability.md, "Traces")
             props.putAll(dev.deputy.broker.tracing.TracingSettings.properties(System::getenv));
@@ -76,6 +79,17 @@ public final class Application {
      * back instead, so that main reports it in one line and exits with 2.
      */
     private static final class ReportingMicronaut extends Micronaut {
+        private io.micronaut.core.io.scan.ClassPathResourceLoader resources;
+
+        /** The environment reads application.yml through this: from the jar's entry, not a zip file system. */
+        @Override
+        public io.micronaut.core.io.scan.ClassPathResourceLoader getResourceLoader() {
+            if (resources == null) {
+                resources = new dev.deputy.broker.support.JarEntryResourceLoader(getClassLoader());
+            }
+            return resources;
+        }
+
         @Override
         protected void handleStartupException(io.micronaut.context.env.Environment environment, Throwable exception) {
             throw exception instanceof RuntimeException re ? re : new IllegalStateException(exception);
