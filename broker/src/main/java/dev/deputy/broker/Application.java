@@ -46,7 +46,9 @@ public final class Application {
             // admin console sign-in through the admins' own IdP: off unless DEPUTY_CONSOLE_ISSUER is set (docs/console.md)
             props.putAll(dev.deputy.broker.admin.signin.ConsoleSettings.properties(System::getenv));
             ApplicationContext ctx = new ReportingMicronaut().args(args).mainClass(Application.class).properties(props)
-                    .banner(false).start();
+                    .banner(false)
+                    // no bootstrap.yml or distributed-configuration client: without this Micronaut looks for one first
+                    .bootstrapEnvironment(false).start();
             Shutdown.install(ctx);
             EmbeddedServer server = ctx.getBean(EmbeddedServer.class);
             var publicUrl = ctx.getBean(dev.deputy.broker.config.PublicUrl.class);

@@ -23,8 +23,11 @@ import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+
+import static dev.deputy.broker.storage.jooq.Tables.SCHEMA_DIGESTS;
 
 /**
  * The durable store: MySQL/MariaDB in production ({@code DEPUTY_MYSQL_URL}), H2 in MySQL mode under the
@@ -183,7 +186,7 @@ public class Database implements DependencyCheck {
             awaitEmbedded(settings);
         }
         this.backend = dialect == SQLDialect.H2 ? "h2" : dialect == SQLDialect.MARIADB ? "mariadb" : "mysql";
-        migrate();
+        migrate(dialect);
         if (batchPool != null) {
             // connections opened before the migration made the database's collation binary carry the old one
             dataSource.getHikariPoolMXBean().softEvictConnections();
@@ -330,14 +333,47 @@ public class Database implements DependencyCheck {
         return m == null || m.isBlank() ? c.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
     }
 
-    private void migrate() {
-        Flyway.configure()
+    /**
+     * Flyway, unless the schema is recorded at exactly this build's migration set ({@link MigrationSet}): then there
+     * is nothing to apply, and the class path scan and validation (~10% of a start's main thread) are skipped. After
+     * a run that applied everything the digest is recorded (once per set, whichever node gets there first).
+     */
+    private void migrate(SQLDialect dialect) {
+        List<org.flywaydb.core.api.migration.JavaMigration> java = List.of(new IdentifierCollation());
+        DSLContext db = DSL.using(dataSource, dialect, new Settings().withExecuteLogging(false));
+        String digest;
+        try {
+            digest = MigrationSet.digest(Database.class.getClassLoader(), java);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("no digest of the migration set ({}): Flyway decides", e.toString());
+            digest = null;
+        }
+        if (digest != null && recorded(db, digest)) {
+            LOG.debug("schema at migration set {}: nothing to migrate", digest);
+            return;
+        }
+        var result = Flyway.configure()
                 .dataSource(dataSource)
                 .locations("classpath:db/migration")
-                .javaMigrations(new IdentifierCollation())
+                .javaMigrations(java.toArray(org.flywaydb.core.api.migration.JavaMigration[]::new))
                 .validateMigrationNaming(true)
                 .load()
                 .migrate();
+        if (digest != null && result.success) {
+            db.insertInto(SCHEMA_DIGESTS, SCHEMA_DIGESTS.DIGEST, SCHEMA_DIGESTS.RECORDED_AT)
+                    .values(digest, System.currentTimeMillis())
+                    .onDuplicateKeyIgnore()
+                    .execute();
+        }
+    }
+
+    private static boolean recorded(DSLContext db, String digest) {
+        try {
+            return db.fetchExists(SCHEMA_DIGESTS, SCHEMA_DIGESTS.DIGEST.eq(digest));
+        } catch (org.jooq.exception.DataAccessException e) {
+            // a schema from before V230 (or an empty database): Flyway decides
+            return false;
+        }
     }
 
     private static void sleep() {

@@ -10,7 +10,6 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.net.JarURLConnection;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +26,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
 /**
@@ -39,8 +36,8 @@ import java.util.stream.Stream;
  * <p>Why: for every class path entry that holds {@code META-INF/micronaut}, Micronaut opens a zip file system
  * ({@code FileSystems.newFileSystem}) that indexes every entry of the jar before it walks two directory levels; the
  * broker's shaded jar has ~43,000 entries, and that index was the largest single item of a start's main thread
- * (docs/benchmarks.md, "Session 11"). A {@link JarFile} shares the central directory the JVM's class loader parsed
- * already, so listing the names under {@code META-INF/micronaut/} costs one pass over names in memory.
+ * (docs/benchmarks.md, "Session 11"). {@link ClassPathListing} lists the names under {@code META-INF/micronaut/} from
+ * the central directory the JVM's class loader parsed already: one pass over names in memory.
  *
  * <p>The lists are what Micronaut's own scan finds (same service names, same classes, hidden files skipped in
  * directories only, as there; {@code ServiceIndexTest} compares both on the test class path, which mixes directories
@@ -74,19 +71,7 @@ public final class ServiceIndex implements StaticOptimizations.Loader<SoftServic
         while (roots.hasMoreElements()) {
             URL root = roots.nextElement();
             switch (root.getProtocol()) {
-                case "jar" -> {
-                    var connection = (JarURLConnection) root.openConnection();
-                    connection.setUseCaches(false);
-                    try (JarFile jar = connection.getJarFile()) {
-                        for (var entries = jar.entries(); entries.hasMoreElements(); ) {
-                            JarEntry e = entries.nextElement();
-                            String name = e.getName();
-                            if (!e.isDirectory() && name.startsWith(MICRONAUT)) {
-                                add(services, name.substring(MICRONAUT.length()));
-                            }
-                        }
-                    }
-                }
+                case "jar" -> ClassPathListing.files(root, MICRONAUT).forEach(name -> add(services, name));
                 case "file" -> {
                     Path dir;
                     try {
