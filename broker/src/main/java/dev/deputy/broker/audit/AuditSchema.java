@@ -273,8 +273,45 @@ public final class AuditSchema {
 
     /** Where the alarms of one event go: tenant and type are fixed, the path varies. */
     private record Ctx(String tenantId, String type) {
-        void alarm(String path, String reason) {
-            AuditAlarms.raise(tenantId, type, path, reason);
+        void alarm(Where path, String reason) {
+            AuditAlarms.raise(tenantId, type, path.toString(), reason);
+        }
+    }
+
+    /**
+     * Where a value sits ({@code details.arguments.amount}, {@code details.decisions[3]}), as a chain of steps whose
+     * text is made only for an alarm: building it for every field of every entry was a share of each request's
+     * allocation (docs/benchmarks.md, session 11).
+     */
+    private record Where(Where parent, String key, int index) {
+        static Where of(String name) {
+            return new Where(null, name, -1);
+        }
+
+        Where field(Object k) {
+            return new Where(this, String.valueOf(k), -1);
+        }
+
+        Where item(int i) {
+            return new Where(this, null, i);
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder b = new StringBuilder();
+            append(b);
+            return b.toString();
+        }
+
+        private void append(StringBuilder b) {
+            if (parent != null) {
+                parent.append(b);
+            }
+            if (key == null) {
+                b.append('[').append(index).append(']');
+            } else {
+                b.append(parent == null ? "" : ".").append(key);
+            }
         }
     }
 
@@ -290,9 +327,10 @@ public final class AuditSchema {
     /** An identifier field of the entry itself (subject, client_id, agent_id, resource, scopes, an actor). */
     static String identifierField(String tenantId, String type, String name, String value) {
         Ctx ctx = new Ctx(tenantId, type);
-        String v = identifier(ctx, name, value);
+        Where where = Where.of(name);
+        String v = identifier(ctx, where, value);
         Integer max = MAX_LENGTH.get(name);
-        return max == null ? v : fit(ctx, name, v, max);
+        return max == null ? v : fit(ctx, where, v, max);
     }
 
     /**
@@ -300,7 +338,7 @@ public final class AuditSchema {
      * value, {@code max} characters in all, with an alarm {@code too_long}. The entry is written; the full value is
      * identified by its digest.
      */
-    static String fit(Ctx ctx, String path, String v, int max) {
+    static String fit(Ctx ctx, Where path, String v, int max) {
         if (v == null || v.length() <= max) {
             return v;
         }
@@ -318,22 +356,23 @@ public final class AuditSchema {
         Ctx ctx = new Ctx(tenantId, type);
         Map<String, Field> declared = TYPES.get(type);
         if (declared == null) {
+            Where root = Where.of("details");
             if (!details.isEmpty()) {
-                ctx.alarm("details", "undeclared_type");
+                ctx.alarm(root, "undeclared_type");
             }
             Map<String, Object> out = new TreeMap<>();
-            details.forEach((k, v) -> out.put(k, free(ctx, "details." + k, k, v, 0)));
+            details.forEach((k, v) -> out.put(k, free(ctx, root.field(k), k, v, 0)));
             return out;
         }
-        return object(ctx, "details", declared, details, 0);
+        return object(ctx, Where.of("details"), declared, details, 0);
     }
 
-    private static Map<String, Object> object(Ctx ctx, String path, Map<String, Field> declared, Map<?, ?> in, int depth) {
+    private static Map<String, Object> object(Ctx ctx, Where path, Map<String, Field> declared, Map<?, ?> in, int depth) {
         Map<String, Object> out = new TreeMap<>();
         for (Map.Entry<?, ?> e : in.entrySet()) {
             String key = String.valueOf(e.getKey());
             Object v = e.getValue();
-            String p = path + "." + key;
+            Where p = path.field(key);
             Field field = declared.get(key);
             if (v == null) {
                 out.put(key, null);
@@ -347,7 +386,7 @@ public final class AuditSchema {
         return out;
     }
 
-    private static Object value(Ctx ctx, String path, Field field, Object v, int depth) {
+    private static Object value(Ctx ctx, Where path, Field field, Object v, int depth) {
         switch (field.kind()) {
             case IDENTIFIER:
                 if (v instanceof CharSequence || v instanceof Number || v instanceof Boolean || v instanceof Enum<?>) {
@@ -362,7 +401,7 @@ public final class AuditSchema {
                     List<Object> out = new ArrayList<>(c.size());
                     int i = 0;
                     for (Object o : c) {
-                        out.add(o == null ? null : value(ctx, path + "[" + i + "]", ID, o, depth + 1));
+                        out.add(o == null ? null : value(ctx, path.item(i), ID, o, depth + 1));
                         i++;
                     }
                     return out;
@@ -378,7 +417,7 @@ public final class AuditSchema {
                     List<Object> out = new ArrayList<>(c.size());
                     int i = 0;
                     for (Object o : c) {
-                        out.add(o == null ? null : value(ctx, path + "[" + i + "]", TEXT, o, depth + 1));
+                        out.add(o == null ? null : value(ctx, path.item(i), TEXT, o, depth + 1));
                         i++;
                     }
                     return out;
@@ -411,7 +450,7 @@ public final class AuditSchema {
                     List<Object> out = new ArrayList<>(c.size());
                     int i = 0;
                     for (Object o : c) {
-                        String p = path + "[" + i++ + "]";
+                        Where p = path.item(i++);
                         out.add(o instanceof Map<?, ?> m ? object(ctx, p, field.fields(), m, depth + 1)
                                 : o == null ? null : wrongKind(ctx, p));
                     }
@@ -421,7 +460,7 @@ public final class AuditSchema {
             case METADATA:
                 if (v instanceof Map<?, ?> m) {
                     Map<String, Object> out = new TreeMap<>();
-                    m.forEach((k, x) -> out.put(String.valueOf(k), free(ctx, path + "." + k, String.valueOf(k), x, depth + 1)));
+                    m.forEach((k, x) -> out.put(String.valueOf(k), free(ctx, path.field(k), String.valueOf(k), x, depth + 1)));
                     return out;
                 }
                 return wrongKind(ctx, path);
@@ -431,7 +470,7 @@ public final class AuditSchema {
     }
 
     /** Undeclared territory (metadata, types outside the catalogue): keep the shape, redact what is a credential. */
-    private static Object free(Ctx ctx, String path, String key, Object v, int depth) {
+    private static Object free(Ctx ctx, Where path, String key, Object v, int depth) {
         if (v == null) {
             return null;
         }
@@ -445,14 +484,14 @@ public final class AuditSchema {
         }
         if (v instanceof Map<?, ?> m) {
             Map<String, Object> out = new TreeMap<>();
-            m.forEach((k, x) -> out.put(String.valueOf(k), free(ctx, path + "." + k, String.valueOf(k), x, depth + 1)));
+            m.forEach((k, x) -> out.put(String.valueOf(k), free(ctx, path.field(k), String.valueOf(k), x, depth + 1)));
             return out;
         }
         if (v instanceof Collection<?> c) {
             List<Object> out = new ArrayList<>(c.size());
             int i = 0;
             for (Object o : c) {
-                out.add(free(ctx, path + "[" + i++ + "]", "", o, depth + 1));
+                out.add(free(ctx, path.item(i++), "", o, depth + 1));
             }
             return out;
         }
@@ -465,7 +504,7 @@ public final class AuditSchema {
         return text(ctx, path, v.toString());
     }
 
-    private static String identifier(Ctx ctx, String path, String s) {
+    private static String identifier(Ctx ctx, Where path, String s) {
         if (s == null) {
             return null;
         }
@@ -477,7 +516,7 @@ public final class AuditSchema {
         return found.marker();
     }
 
-    private static Object text(Ctx ctx, String path, Object v) {
+    private static Object text(Ctx ctx, Where path, Object v) {
         if (!(v instanceof CharSequence cs)) {
             return v;
         }
@@ -490,7 +529,7 @@ public final class AuditSchema {
         return SecretGuard.redactText(s);
     }
 
-    private static String wrongKind(Ctx ctx, String path) {
+    private static String wrongKind(Ctx ctx, Where path) {
         ctx.alarm(path, "kind");
         return "[redacted:kind]";
     }

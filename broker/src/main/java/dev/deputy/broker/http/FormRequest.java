@@ -3,7 +3,7 @@ package dev.deputy.broker.http;
 import com.nimbusds.oauth2.sdk.ParseException;
 import com.nimbusds.oauth2.sdk.http.HTTPRequest;
 
-import java.net.URI;
+import java.net.URL;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,8 +20,8 @@ final class FormRequest extends HTTPRequest implements dev.deputy.broker.oauth.P
     /** The parsed form, read-only (lists included); null until first asked for. */
     private Map<String, List<String>> form;
 
-    FormRequest(Method method, URI uri) {
-        super(method, uri);
+    FormRequest(Method method, URL url) {
+        super(method, url);
     }
 
     @Override

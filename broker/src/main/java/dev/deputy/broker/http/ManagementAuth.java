@@ -1,5 +1,6 @@
 package dev.deputy.broker.http;
 
+import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.annotation.Value;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
@@ -21,6 +22,8 @@ import java.security.MessageDigest;
  * HTTP listener and never need it: a kubelet cannot send a secret.
  */
 @ServerFilter("/prometheus")
+// without a token there is nothing to check, and no filter: its path pattern would be matched on every request
+@Requires(property = "deputy.management.token", pattern = ".*\\S.*")
 public class ManagementAuth {
     /** Shorter tokens are refused at start: the metrics name tenants and error rates, guessing must not pay. */
     static final int MIN_LENGTH = 32;

@@ -7,7 +7,6 @@ import dev.deputy.broker.oauth.Endpoints;
 import io.micronaut.http.HttpRequest;
 import jakarta.inject.Singleton;
 
-import java.net.URI;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
@@ -39,8 +38,8 @@ public class NimbusRequests {
     public HTTPRequest adapt(HttpRequest<?> request, String tenant, String path, String body,
                              java.util.Collection<String> headers) {
         RequestMeta meta = RequestMetaFilter.of(request);
-        URI uri = endpoints.endpointUri(tenant, path, request.isSecure());
-        HTTPRequest r = new FormRequest(HTTPRequest.Method.valueOf(request.getMethodName()), uri);
+        HTTPRequest r = new FormRequest(HTTPRequest.Method.valueOf(request.getMethodName()),
+                endpoints.endpointUrl(tenant, path, request.isSecure()));
         if (headers == null) {
             request.getHeaders().forEach((name, values) -> {
                 if (!values.isEmpty()) {

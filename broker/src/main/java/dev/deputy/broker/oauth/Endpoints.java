@@ -7,6 +7,7 @@ import io.micronaut.context.env.Environment;
 import jakarta.inject.Singleton;
 
 import java.net.URI;
+import java.net.URL;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -64,6 +65,34 @@ public class Endpoints {
     public URI endpointUri(String tenant, String path, boolean secure) {
         String base = secure ? mtlsIssuer(tenant).orElse(issuer(tenant)) : issuer(tenant);
         return URI.create(base + path);
+    }
+
+    private record EndpointKey(String tenant, String path, boolean secure) {
+    }
+
+    /** {@link #endpointUrl}'s answers: a few per tenant and endpoint; at most {@value #MAX_URLS} kept. */
+    private final java.util.concurrent.ConcurrentHashMap<EndpointKey, URL> urls = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_URLS = 4096;
+
+    /**
+     * {@link #endpointUri} as a {@link URL} (what a Nimbus request holds), made once per tenant, path and listener: the
+     * request adapter asks for it on every request, and parsing the URI and then the URL cost ~2% of an AuthZEN
+     * decision's CPU (docs/benchmarks.md, session 11). A URL is immutable.
+     */
+    public URL endpointUrl(String tenant, String path, boolean secure) {
+        EndpointKey key = new EndpointKey(tenant, path, secure);
+        URL url = urls.get(key);
+        if (url == null) {
+            try {
+                url = endpointUri(tenant, path, secure).toURL();
+            } catch (java.net.MalformedURLException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+            if (urls.size() < MAX_URLS) {
+                urls.putIfAbsent(key, url);
+            }
+        }
+        return url;
     }
 
     /**

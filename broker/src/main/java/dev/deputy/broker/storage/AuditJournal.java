@@ -53,10 +53,14 @@ public final class AuditJournal implements AutoCloseable {
     private static final int MAX_RECORD = 64 << 20;
     static final String SUFFIX = ".journal";
 
-    /** Writes entries into the database in one transaction, skipping those already there. */
+    /**
+     * Writes entries into the database in one transaction; with {@code mayBePresent}, skipping those already there
+     * (recovery, and the round after a failed one, whose commit may have happened); without it, the entries are known
+     * not to be there (an extra read of the table per round saved).
+     */
     @FunctionalInterface
     public interface Sink {
-        void insertMissing(List<AuditEntry> entries);
+        void insert(List<AuditEntry> entries, boolean mayBePresent);
     }
 
     /** Tunables (tests shorten them). */
@@ -92,6 +96,8 @@ public final class AuditJournal implements AutoCloseable {
 
     /** Held while copying into the database: by the indexer and by settling readers. */
     private final ReentrantLock indexLock = new ReentrantLock();
+    /** Whether the last indexing round threw (its entries may be in the database after all); under indexLock. */
+    private boolean lastRoundFailed;
     private Thread indexer;
 
     private AuditJournal(Path dir, boolean fsync, Sink sink, Limits limits) {
@@ -129,7 +135,7 @@ public final class AuditJournal implements AutoCloseable {
             readSegment(f, found);
         }
         for (int i = 0; i < found.size(); i += limits.indexBatch()) {
-            sink.insertMissing(found.subList(i, Math.min(found.size(), i + limits.indexBatch())));
+            sink.insert(found.subList(i, Math.min(found.size(), i + limits.indexBatch())), true);
         }
         if (!found.isEmpty()) {
             LOG.info("audit journal: {} entries from {} segment(s) of an earlier run are in the database", found.size(), files.size());
@@ -378,7 +384,12 @@ public final class AuditJournal implements AutoCloseable {
         }
         List<AuditEntry> entries = new ArrayList<>(n);
         take.forEach(b -> entries.addAll(b.entries()));
-        sink.insertMissing(entries);
+        // only this method writes journaled entries into the database, under indexLock: after a round that returned,
+        // the next entries cannot be there; after one that threw, its commit may still have happened
+        boolean mayBePresent = lastRoundFailed;
+        lastRoundFailed = true;
+        sink.insert(entries, mayBePresent);
+        lastRoundFailed = false;
         long keep;
         synchronized (this) {
             for (int i = 0; i < take.size(); i++) {

@@ -70,7 +70,7 @@ public class JooqAuditStore implements AuditStore {
                           @io.micronaut.context.annotation.Value("${deputy.audit.journal.fsync:false}") boolean fsync) {
         this.db = db;
         this.journal = journaled && "h2".equals(db.backend())
-                ? AuditJournal.recover(settings.dataDir().resolve("audit-journal"), fsync, this::insertMissing,
+                ? AuditJournal.recover(settings.dataDir().resolve("audit-journal"), fsync, this::insertJournaled,
                 AuditJournal.Limits.DEFAULT)
                 : null;
     }
@@ -78,7 +78,7 @@ public class JooqAuditStore implements AuditStore {
     /** A journaled store without a Micronaut context (tests). */
     JooqAuditStore(Database db, java.nio.file.Path journalDir, boolean fsync, AuditJournal.Limits limits) {
         this.db = db;
-        this.journal = AuditJournal.recover(journalDir, fsync, this::insertMissing, limits);
+        this.journal = AuditJournal.recover(journalDir, fsync, this::insertJournaled, limits);
     }
 
     /** Makes every acknowledged entry visible to database reads (a no-op without the journal). */
@@ -328,8 +328,18 @@ public class JooqAuditStore implements AuditStore {
         }
     }
 
-    /** Inserts the entries not in the table yet, in one transaction (journal indexing and recovery). */
-    private void insertMissing(List<AuditEntry> entries) {
+    /**
+     * Journal indexing and recovery: inserts the entries in one transaction; with {@code mayBePresent}, only those not
+     * in the table yet.
+     */
+    private void insertJournaled(List<AuditEntry> entries, boolean mayBePresent) {
+        if (!mayBePresent) {
+            db.commitBatch(dsl -> {
+                insert(dsl, entries);
+                return null;
+            });
+            return;
+        }
         db.commitBatch(dsl -> {
             Map<String, long[]> bounds = new HashMap<>();
             for (AuditEntry e : entries) {

@@ -76,6 +76,19 @@ class SecretGuardTest {
         assertTrue(alarms.isEmpty(), () -> "no alarm for identifiers: " + alarms);
     }
 
+    /** An alarm names where the value sat, through declared objects, lists and undeclared maps alike. */
+    @Test
+    void alarmsNameTheNestedPlaceOfTheValue() {
+        AuditEvent e = AuditEvent.of("demo", EventTypes.POLICY_DECISION, AuditEvent.Outcome.ALLOW)
+                .detail("arguments", Map.of("note", List.of("ok", "Bearer " + JWT)))
+                .detail(PolicyDecisions.DECISIONS, List.of(Map.of("index", 0), Map.of("index", 1, "reason", JWT,
+                        "arguments", Map.of("client_secret", "s3cr3t"))))
+                .build();
+        assertEquals(List.of("details.arguments.note[1]", "details.decisions[1].arguments.client_secret",
+                        "details.decisions[1].reason"),
+                alarms.stream().map(AuditAlarms.Alarm::path).sorted().toList());
+    }
+
     @Test
     void credentialsInIdentifierFieldsAreRedactedNotRefused() {
         AuditEvent e = AuditEvent.of("demo", EventTypes.TOKEN_REJECTED, AuditEvent.Outcome.FAILURE)

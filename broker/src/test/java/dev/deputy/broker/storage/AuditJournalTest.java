@@ -47,10 +47,13 @@ class AuditJournalTest {
     /** A database stand-in that records what it was given. */
     static final class Recorder implements AuditJournal.Sink {
         final List<AuditEntry> got = Collections.synchronizedList(new ArrayList<>());
+        /** Each round's {@code mayBePresent}, failed rounds included. */
+        final List<Boolean> checked = Collections.synchronizedList(new ArrayList<>());
         volatile boolean fail;
 
         @Override
-        public void insertMissing(List<AuditEntry> entries) {
+        public void insert(List<AuditEntry> entries, boolean mayBePresent) {
+            checked.add(mayBePresent);
             if (fail) {
                 throw new IllegalStateException("database away");
             }
@@ -73,6 +76,7 @@ class AuditJournalTest {
         Recorder second = new Recorder();
         AuditJournal again = AuditJournal.recover(dir, false, second, LAZY);
         assertEquals(written, second.got, "every journaled entry, field for field, in order");
+        assertEquals(List.of(true), second.checked, "a replay may find entries already in the database");
         assertEquals(1, segments().size(), "the replayed segment is gone, a fresh one is open");
         again.close();
         assertEquals(0, segments().size());
@@ -195,6 +199,11 @@ class AuditJournalTest {
         r.fail = false;
         j.settle();
         assertEquals(x, r.got);
+        // a round after a failed one may find its entries there (the failure may have come after the commit); the
+        // rounds after a good one are told the entries are new (no read of the table for them)
+        j.append(batch("acme", 4, 2));
+        j.settle();
+        assertEquals(List.of(false, true, false), r.checked);
         j.close();
     }
 
