@@ -11,14 +11,21 @@ import jakarta.inject.Singleton;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * Read-through cache of agents (with their credentials), roles and resources for the token hot path. Every
  * {@link AgentChanges} event (on any node) drops the agent and its tenant's roles and resources at once;
  * entries also expire after {@link #MAX_AGE_MS} as a safety net for writers that forget to announce a change.
  * Unknown agents are not cached (no negative entries to fill memory with guessed ids).
+ *
+ * <p>An expired entry is reloaded by one caller at a time: the others keep answering from it until the reload is in
+ * (a few milliseconds). Before, every request that arrived during the reload loaded the same rows again — under load
+ * a few dozen loads of the tenant's roles and resources every {@link #TENANT_DATA_MAX_AGE_MS}, cold code each time
+ * (docs/benchmarks.md, session 11). An entry dropped by a change is gone, not expired: the next callers load it.
  */
 @Singleton
 public class AgentDirectory {
@@ -41,9 +48,19 @@ public class AgentDirectory {
     private final Map<String, TenantData> tenantData = new ConcurrentHashMap<>();
     /** Bumped by every change: a load that raced with a change is not cached. */
     private final AtomicLong epoch = new AtomicLong();
+    /** The expired entries being reloaded, by key: one reload of each at a time. */
+    private final Set<String> reloadingAgents = ConcurrentHashMap.newKeySet();
+    private final Set<String> reloadingTenants = ConcurrentHashMap.newKeySet();
+    private final LongSupplier clock;
 
+    @jakarta.inject.Inject
     public AgentDirectory(AgentStore store, AgentChanges changes) {
+        this(store, changes, System::currentTimeMillis);
+    }
+
+    AgentDirectory(AgentStore store, AgentChanges changes, LongSupplier clock) {
         this.store = store;
+        this.clock = clock;
         changes.listen(this::drop);
     }
 
@@ -52,25 +69,34 @@ public class AgentDirectory {
             return Optional.empty();
         }
         String key = tenantId + "/" + agentId;
-        long now = System.currentTimeMillis();
+        long now = clock.getAsLong();
         Entry e = agents.get(key);
         if (e != null && now - e.loadedAt() < MAX_AGE_MS) {
             return Optional.of(e);
         }
-        long before = epoch.get();
-        Optional<Agent> agent = store.findAgent(tenantId, agentId);
-        if (agent.isEmpty()) {
-            agents.remove(key);
-            return Optional.empty();
+        if (e != null && !reloadingAgents.add(key)) {
+            return Optional.of(e); // another caller is reloading it
         }
-        Entry loaded = new Entry(agent.get(), store.credentials(tenantId, agentId), now);
-        if (epoch.get() == before) {
-            if (agents.size() >= MAX_ENTRIES) {
-                agents.clear();
+        try {
+            long before = epoch.get();
+            Optional<Agent> agent = store.findAgent(tenantId, agentId);
+            if (agent.isEmpty()) {
+                agents.remove(key);
+                return Optional.empty();
             }
-            agents.put(key, loaded);
+            Entry loaded = new Entry(agent.get(), store.credentials(tenantId, agentId), now);
+            if (epoch.get() == before) {
+                if (agents.size() >= MAX_ENTRIES) {
+                    agents.clear();
+                }
+                agents.put(key, loaded);
+            }
+            return Optional.of(loaded);
+        } finally {
+            if (e != null) {
+                reloadingAgents.remove(key);
+            }
         }
-        return Optional.of(loaded);
     }
 
     public Optional<Agent> agent(String tenantId, String agentId) {
@@ -86,18 +112,27 @@ public class AgentDirectory {
     }
 
     private TenantData tenant(String tenantId) {
-        long now = System.currentTimeMillis();
+        long now = clock.getAsLong();
         TenantData d = tenantData.get(tenantId);
         if (d != null && now - d.loadedAt() < TENANT_DATA_MAX_AGE_MS) {
             return d;
         }
-        long before = epoch.get();
-        TenantData loaded = new TenantData(List.copyOf(store.listRoles(tenantId)),
-                List.copyOf(store.listResources(tenantId)), now);
-        if (epoch.get() == before) {
-            tenantData.put(tenantId, loaded);
+        if (d != null && !reloadingTenants.add(tenantId)) {
+            return d; // another caller is reloading it
         }
-        return loaded;
+        try {
+            long before = epoch.get();
+            TenantData loaded = new TenantData(List.copyOf(store.listRoles(tenantId)),
+                    List.copyOf(store.listResources(tenantId)), now);
+            if (epoch.get() == before) {
+                tenantData.put(tenantId, loaded);
+            }
+            return loaded;
+        } finally {
+            if (d != null) {
+                reloadingTenants.remove(tenantId);
+            }
+        }
     }
 
     private void drop(String tenantId, String agentId) {

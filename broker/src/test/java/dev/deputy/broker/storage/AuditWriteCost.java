@@ -42,7 +42,9 @@ import java.util.UUID;
  *       round trip.</li>
  * </ul>
  * Usage: {@code AuditWriteCost JDBC_URL [BATCH_SIZES (8,1,32)] [BATCHES per round (400)] [ROUNDS (5)]}; the database is
- * migrated first and gets 50,000 entries of base (the indexes are trees of some depth).
+ * migrated first and gets 50,000 entries of base (the indexes are trees of some depth). With
+ * {@code AUDIT_COST_DRIVER="name=value,…"} the rounds compare {@code inline-commit} with itself under those Connector/J
+ * properties on top (the A/B of a driver setting, session 11), and nothing else.
  */
 public final class AuditWriteCost {
     private AuditWriteCost() {
@@ -89,10 +91,20 @@ public final class AuditWriteCost {
             JooqAuditStore.insert(DSL.using(c, SQLDialect.MARIADB), b);
             c.commit();
         };
-        List<Variant> variants = List.of(
+        List<Variant> variants = new ArrayList<>(List.of(
                 new Variant("jdbc-batch", base, jdbcBatch),
                 new Variant("jdbc-batch+server-prep", serverPrep, jdbcBatch),
-                new Variant("inline-commit", inline, JooqAuditStore::insertCommitting));
+                new Variant("inline-commit", inline, JooqAuditStore::insertCommitting)));
+        // AUDIT_COST_DRIVER="k=v,k=v": the one-text batch once more with these driver properties on top (A/B of a setting)
+        String extra = System.getenv("AUDIT_COST_DRIVER");
+        if (extra != null && !extra.isBlank()) {
+            Properties p = (Properties) inline.clone();
+            for (String kv : extra.split(",")) {
+                p.setProperty(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
+            }
+            variants.add(new Variant("inline-commit+" + extra, p, JooqAuditStore::insertCommitting));
+            variants.subList(0, 2).clear(); // the one-text way against itself with the setting, nothing else
+        }
 
         Chain chain = new Chain("bench");
         int pid = mariadbdPid();
@@ -109,7 +121,7 @@ public final class AuditWriteCost {
             tids.put(v.name(), tid(c));
         }
         // base: 50,000 entries
-        Connection first = conns.get("jdbc-batch");
+        Connection first = conns.values().iterator().next();
         for (int i = 0; i < 50; i++) {
             jdbcBatch.write(first, chain.next(1000));
         }
@@ -149,11 +161,11 @@ public final class AuditWriteCost {
             }
             long p1 = processNs(pid);
             System.out.printf("batches of %d entries (mariadbd process, all clients: %.1f s CPU over these rounds)%n", size, (p1 - p0) / 1e9);
-            System.out.printf("  %-24s %14s %14s %14s %14s %12s%n", "way", "writer µs/ent", "server µs/ent",
+            System.out.printf("  %-40s %14s %14s %14s %14s %12s%n", "way", "writer µs/ent", "server µs/ent",
                     "sum µs/ent", "alloc B/ent", "wall ms/bat");
             for (var e : totals.entrySet()) {
                 Totals t = e.getValue();
-                System.out.printf("  %-24s %14.1f %14.1f %14.1f %14d %12.3f%n", e.getKey(), t.clientNs / 1e3 / t.entries,
+                System.out.printf("  %-40s %14.1f %14.1f %14.1f %14d %12.3f%n", e.getKey(), t.clientNs / 1e3 / t.entries,
                         t.serverNs / 1e3 / t.entries, (t.clientNs + t.serverNs) / 1e3 / t.entries, t.allocated / t.entries,
                         t.wallNs / 1e6 / t.batches);
             }
