@@ -60,12 +60,7 @@ public final class ClassPathListing {
                 }
             }
             case "file" -> {
-                Path base;
-                try {
-                    base = Path.of(root.toURI());
-                } catch (URISyntaxException e) {
-                    throw new IOException(e);
-                }
+                Path base = directory(root);
                 try (Stream<Path> walk = Files.walk(base)) {
                     return walk.filter(Files::isRegularFile)
                             .map(p -> base.relativize(p).toString().replace(base.getFileSystem().getSeparator(), "/"))
@@ -73,6 +68,15 @@ public final class ClassPathListing {
                 }
             }
             default -> throw new IOException("class path root not listed: " + root);
+        }
+    }
+
+    /** The directory a {@code file:} class path URL names. */
+    static Path directory(URL root) throws IOException {
+        try {
+            return Path.of(root.toURI());
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            throw new IOException("not a directory URL: " + root, e);
         }
     }
 

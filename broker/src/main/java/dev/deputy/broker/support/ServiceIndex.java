@@ -10,7 +10,6 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -73,12 +72,7 @@ public final class ServiceIndex implements StaticOptimizations.Loader<SoftServic
             switch (root.getProtocol()) {
                 case "jar" -> ClassPathListing.files(root, MICRONAUT).forEach(name -> add(services, name));
                 case "file" -> {
-                    Path dir;
-                    try {
-                        dir = Path.of(root.toURI());
-                    } catch (URISyntaxException e) {
-                        throw new IOException(e);
-                    }
+                    Path dir = ClassPathListing.directory(root);
                     try (DirectoryStream<Path> types = Files.newDirectoryStream(dir)) {
                         for (Path type : types) {
                             if (!Files.isDirectory(type)) {
