@@ -40,7 +40,8 @@ import java.util.stream.Stream;
  *
  * <p>The lists are what Micronaut's own scan finds (same service names, same classes, hidden files skipped in
  * directories only, as there; {@code ServiceIndexTest} compares both on the test class path, which mixes directories
- * and jars, and on awkward layouts). A class that does not load is left out, as Micronaut's scan leaves it out. {@code -Ddeputy.service-index=false} turns this off (Micronaut scans itself).
+ * and jars, and on awkward layouts). A class that does not load is left out, as Micronaut's scan leaves it out.
+ * {@code -Ddeputy.service-index=false} turns this off (Micronaut scans itself).
  */
 public final class ServiceIndex implements StaticOptimizations.Loader<SoftServiceLoader.Optimizations> {
     private static final String MICRONAUT = "META-INF/micronaut/";
