@@ -39,6 +39,9 @@ public final class Application {
         long t0 = System.nanoTime();
         // the native crypto provider (library extracted, loaded and self-tested: ~10% of a start's main thread) loads
         // on a second core while the context starts; whoever needs it first waits for its class initialisation
+        // (logging is set up here first: SLF4J initialised from two threads at once replays the second one's calls
+        // with a warning on stderr, which breaks DEPUTY_LOG_FORMAT=json's every-line-is-JSON)
+        org.slf4j.LoggerFactory.getILoggerFactory();
         Thread.ofPlatform().name("deputy-crypto-init").daemon().start(dev.deputy.broker.keys.CryptoProvider::get);
         try {
             // traces: off unless an OTLP endpoint or exporter is configured (docs/observability.md, "Traces")
