@@ -11,6 +11,17 @@ DEPUTY_MIN_JAVA=21
 # DEPUTY_JAVA_MEMORY replaces them; DEPUTY_JAVA_OPTS comes after them (a later -Xmx wins).
 DEPUTY_JVM_MEMORY_DEFAULTS="-XX:+UseSerialGC -Xms96m -Xmx192m -Xmn64m -XX:MetaspaceSize=128m -XX:MaxMetaspaceSize=256m -XX:ReservedCodeCacheSize=64m -XX:SweeperThreshold=50 -XX:MaxDirectMemorySize=64m -Xss512k -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
 
+# The machine's CPU time so far, from /proc/stat: "<steal ticks> <all ticks>". Steal is time the hypervisor gave
+# this virtual machine's CPUs to others; the benches print its share of a measured phase (deputy_steal_since). A host
+# can also slow a run without any steal (the same build measured a third slower within one session, with the CPU per
+# request up by as much: docs/benchmarks.md, session 12) — compare the CPU per request too.
+deputy_cpu_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t}' /proc/stat; }
+deputy_steal_since() { # $1 $2 = deputy_cpu_ticks at the phase's start; prints e.g. "0.4%"
+  local s1 t1
+  read -r s1 t1 < <(deputy_cpu_ticks)
+  awk -v s=$((s1 - $1)) -v t=$((t1 - $2)) 'BEGIN {printf "%.1f%%", (t > 0 ? 100 * s / t : 0)}'
+}
+
 deputy_say() { printf 'deputy: %s\n' "$*" >&2; }
 deputy_die() { deputy_say "$*"; exit 1; }
 
