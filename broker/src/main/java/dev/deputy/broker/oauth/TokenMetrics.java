@@ -54,7 +54,7 @@ public interface TokenMetrics {
 
     /** The {@code reason} label values of {@link #unavailable}: what was away. */
     java.util.Set<String> UNAVAILABLE_REASONS = java.util.Set.of("database", "ephemeral", "rate_limiter", "audit",
-            "audit_journal", "audit_chain", "agent_ca", OTHER);
+            "audit_journal", "audit_chain", "agent_ca", "replay_cache", OTHER);
 
     /** A dependency name ({@code ServiceUnavailableException.dependency()}: "rate limiter", ...) as a label value. */
     static String unavailableReason(String dependency) {

@@ -1,5 +1,7 @@
 package dev.deputy.broker.storage.ephemeral;
 
+import dev.deputy.broker.health.ServiceUnavailableException;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,21 +21,46 @@ import java.time.Duration;
  * <p>Slots whose deadline has passed are reused by a later mark found on the same probe run and dropped whenever a
  * stripe is rebuilt (when it fills, or when {@link #compact} finds it mostly empty); a lookup walks past them, so a
  * probe run is never cut short.
+ *
+ * <p>The tables together stay within a third of the maximum heap ({@link #HEAP_SHARE}): a sustained rate of assertions
+ * that would need more is refused with 503 (the assertion is not accepted, nothing is marked) instead of the node
+ * running out of heap and exiting — R requests/s with T-second assertions keep R × T marks (docs/deployment.md).
  */
 final class UsedMarks {
     private static final int STRIPES = 16;
     private static final int MIN_CAPACITY = 64;
+    private static final int SLOT_BYTES = 24;
+    /** The share of the maximum heap the marks' tables may take (the embedded default: 64 of 192 MiB). */
+    static final double HEAP_SHARE = 1.0 / 3;
     private static final long ORIGIN = System.nanoTime();
 
     private final Stripe[] stripes = new Stripe[STRIPES];
+    /** Slots the tables may hold together; a mark that would need more is refused (503), never an out-of-memory exit. */
+    private final long budgetSlots;
+    /** Slots the tables hold now (their capacities). */
+    private final java.util.concurrent.atomic.AtomicLong slots = new java.util.concurrent.atomic.AtomicLong();
 
+    /**
+     * Marks within a third of the maximum heap: with 5-minute assertions, 1–2 million live marks at the embedded
+     * default's 192 MiB heap (3,300–6,700 private_key_jwt requests/s sustained); beyond that a request is refused
+     * with 503 rather than the node running out of heap (docs/deployment.md, "Sizing").
+     */
     UsedMarks() {
+        this((long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE / SLOT_BYTES));
+    }
+
+    UsedMarks(long budgetSlots) {
+        this.budgetSlots = Math.max(budgetSlots, (long) STRIPES * MIN_CAPACITY * 2);
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new Stripe();
         }
+        slots.addAndGet((long) STRIPES * MIN_CAPACITY);
     }
 
-    /** True for the first mark of {@code key} while it lives. */
+    /**
+     * True for the first mark of {@code key} while it lives. Throws {@link ServiceUnavailableException} when the mark
+     * would take the tables past their budget (the key is not marked: the request that brought it is refused).
+     */
     boolean mark(String key, Duration ttl) {
         if (ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("ttl must be positive");
@@ -84,7 +111,24 @@ final class UsedMarks {
         return v;
     }
 
-    private static final class Stripe {
+    /** Slots a stripe's table may grow by, or a refusal: the budget is shared by all stripes. */
+    private void reserve(long more) {
+        if (more <= 0) {
+            slots.addAndGet(more);
+            return;
+        }
+        long now;
+        do {
+            now = slots.get();
+            if (now + more > budgetSlots) {
+                throw new ServiceUnavailableException("replay cache", new IllegalStateException(
+                        "the replay marks of live assertions fill their share of the heap (" + budgetSlots + " slots);"
+                                + " raise -Xmx or move the ephemeral store to Redis"));
+            }
+        } while (!slots.compareAndSet(now, now + more));
+    }
+
+    private final class Stripe {
         private long[] his = new long[MIN_CAPACITY];
         private long[] los = new long[MIN_CAPACITY];
         /** 0: never used; otherwise the mark's deadline ({@link #now()} scale), live while greater than now. */
@@ -94,7 +138,14 @@ final class UsedMarks {
 
         synchronized boolean mark(long hi, long lo, long deadline, long now) {
             if ((filled + 1) * 4L > deadlines.length * 3L) {
-                rebuild(now, 1);
+                try {
+                    rebuild(now, 1);
+                } catch (ServiceUnavailableException full) {
+                    if (holds(hi, lo, now)) {
+                        return false; // a replay is still told apart from a new mark when there is no room
+                    }
+                    throw full;
+                }
             }
             int mask = deadlines.length - 1;
             int i = (int) lo & mask;
@@ -120,6 +171,17 @@ final class UsedMarks {
             return true;
         }
 
+        /** Whether a live mark of this fingerprint is in the table. */
+        private boolean holds(long hi, long lo, long now) {
+            int mask = deadlines.length - 1;
+            for (int i = (int) lo & mask; deadlines[i] != 0; i = (i + 1) & mask) {
+                if (deadlines[i] > now && his[i] == hi && los[i] == lo) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         synchronized int live(long now) {
             int n = 0;
             for (long d : deadlines) {
@@ -143,6 +205,7 @@ final class UsedMarks {
             while (capacity < (live + extra) * 2L) {
                 capacity <<= 1;
             }
+            reserve(capacity - (long) deadlines.length); // throws before anything changes when over budget
             long[] oldHi = his, oldLo = los, oldDeadlines = deadlines;
             his = new long[capacity];
             los = new long[capacity];

@@ -53,6 +53,63 @@ class UsedMarksTest {
     }
 
     @Test
+    void pastItsHeapBudgetAMarkIsRefusedNotRecordedAndAcceptedAgainOnceMarksExpire() throws Exception {
+        // 16 stripes of at least 64 slots: a budget of 4,096 slots holds ~1,500-3,000 live marks
+        UsedMarks marks = new UsedMarks(4_096);
+        int accepted = 0;
+        dev.deputy.broker.health.ServiceUnavailableException refused = null;
+        for (int i = 0; i < 100_000 && refused == null; i++) {
+            try {
+                assertTrue(marks.mark("pkjwt-jti:demo:payments.settlement.reconciler:" + i, Duration.ofMillis(300)));
+                accepted++;
+            } catch (dev.deputy.broker.health.ServiceUnavailableException e) {
+                refused = e;
+                assertEquals("replay cache", e.dependency());
+                // the refused key was not marked: once there is room it is a first use
+                String key = "pkjwt-jti:demo:payments.settlement.reconciler:" + i;
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                boolean markedLater = false;
+                while (!markedLater && System.nanoTime() < deadline) {
+                    marks.compact();
+                    try {
+                        markedLater = marks.mark(key, LONG);
+                        assertTrue(markedLater, "a refused key is not remembered");
+                    } catch (dev.deputy.broker.health.ServiceUnavailableException stillFull) {
+                        Thread.onSpinWait();
+                    }
+                }
+                assertTrue(markedLater, "marks expire and make room again");
+                assertFalse(marks.mark(key, LONG), "and then it is marked");
+            }
+        }
+        assertTrue(refused != null, "refused past the budget");
+        assertTrue(accepted >= 1_000 && accepted <= 4_096, "accepted " + accepted + " within 4,096 slots");
+        // live marks are never dropped to make room: every accepted one still counts as used while it lives
+        UsedMarks full = new UsedMarks(4_096);
+        List<String> kept = new ArrayList<>();
+        try {
+            for (int i = 0; ; i++) {
+                full.mark("k" + i, LONG);
+                kept.add("k" + i);
+            }
+        } catch (dev.deputy.broker.health.ServiceUnavailableException expected) {
+            // full
+        }
+        for (String k : kept) {
+            assertFalse(full.mark(k, LONG), "replay of " + k + " refused as a replay, not accepted");
+        }
+    }
+
+    @Test
+    void theDefaultBudgetIsAThirdOfTheHeap() {
+        UsedMarks marks = new UsedMarks();
+        long slots = (long) (Runtime.getRuntime().maxMemory() * UsedMarks.HEAP_SHARE / 24);
+        // a million marks need ~1.4-2.7 M slots: the test JVM's heap holds them (surefire's -Xmx)
+        assertTrue(slots > 2_000_000, "budget " + slots + " slots");
+        assertTrue(marks.mark("one", LONG));
+    }
+
+    @Test
     void concurrentMarkersAgreeOnOneWinnerPerKey() throws Exception {
         UsedMarks marks = new UsedMarks();
         int threads = 8, keys = 50_000;
