@@ -33,6 +33,8 @@ final class UsedMarks {
     /** The share of the maximum heap the marks' tables may take (the embedded default: 64 of 192 MiB). */
     static final double HEAP_SHARE = 1.0 / 3;
     private static final long ORIGIN = System.nanoTime();
+    /** A table refused growth waits this long before it counts its live marks again (a scan of the whole table). */
+    private static final long REBUILD_RETRY_NANOS = 1_000_000_000L;
 
     private final Stripe[] stripes = new Stripe[STRIPES];
     /** Slots the tables may hold together; a mark that would need more is refused (503), never an out-of-memory exit. */
@@ -121,11 +123,15 @@ final class UsedMarks {
         do {
             now = slots.get();
             if (now + more > budgetSlots) {
-                throw new ServiceUnavailableException("replay cache", new IllegalStateException(
-                        "the replay marks of live assertions fill their share of the heap (" + budgetSlots + " slots);"
-                                + " raise -Xmx or move the ephemeral store to Redis"));
+                throw overBudget();
             }
         } while (!slots.compareAndSet(now, now + more));
+    }
+
+    private ServiceUnavailableException overBudget() {
+        return new ServiceUnavailableException("replay cache", new IllegalStateException(
+                "the replay marks of live assertions fill their share of the heap (" + budgetSlots + " slots);"
+                        + " raise -Xmx or move the ephemeral store to Redis"));
     }
 
     private final class Stripe {
@@ -133,14 +139,20 @@ final class UsedMarks {
         private long[] los = new long[MIN_CAPACITY];
         /** 0: never used; otherwise the mark's deadline ({@link #now()} scale), live while greater than now. */
         private long[] deadlines = new long[MIN_CAPACITY];
+        /** When a growth of this table was last refused ({@link #now()} scale); its next try waits a second. */
+        private long refusedAt = -REBUILD_RETRY_NANOS;
         /** Slots with a deadline (live or expired). */
         private int filled;
 
         synchronized boolean mark(long hi, long lo, long deadline, long now) {
             if ((filled + 1) * 4L > deadlines.length * 3L) {
                 try {
+                    if (now - refusedAt < REBUILD_RETRY_NANOS) {
+                        throw overBudget(); // refused a moment ago: not another scan of the table per request
+                    }
                     rebuild(now, 1);
                 } catch (ServiceUnavailableException full) {
+                    refusedAt = now;
                     if (holds(hi, lo, now)) {
                         return false; // a replay is still told apart from a new mark when there is no room
                     }
