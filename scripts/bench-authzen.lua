@@ -17,6 +17,7 @@ function request()
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("p50 %.2f ms, p99 %.2f ms, non-2xx %d\n", latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, summary.errors.status))
+  io.write(string.format("p50 %.2f ms, p99 %.2f ms, non-2xx %d (p90 %.2f, p95 %.2f, p99.9 %.2f ms, max %.2f ms)\n",
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status,
+    latency:percentile(90) / 1000, latency:percentile(95) / 1000, latency:percentile(99.9) / 1000, latency.max / 1000))
 end
