@@ -77,18 +77,13 @@ public final class AuditJournal implements AutoCloseable {
     }
 
     /**
-     * A journaled batch waiting for the indexer, held as its encoded record (without the header) rather than as the
-     * entries: one array per batch instead of ~30 objects per entry. At full load a batch waits 50-200 ms, long
-     * enough to be copied by young collections; the entry graphs were what those collections copied and promoted.
+     * A journaled batch waiting for the indexer: where its record is in which segment, not the entries. The indexer
+     * reads the record back from the file (the OS's cache: it was written moments ago) just before inserting it. At
+     * full load the indexer lags by up to a few hundred milliseconds; batches held in the heap that long, as entry
+     * graphs (~30 objects an entry) or as their encoded bytes, were promoted by young collections and filled the old
+     * generation (docs/benchmarks.md, session 13).
      */
-    private record Batch(long segment, long number, byte[] record, int size) {
-        List<AuditEntry> entries() {
-            try {
-                return decode(record, 0, record.length);
-            } catch (IOException e) {
-                throw new UncheckedIOException("audit journal: a batch held for indexing does not decode", e);
-            }
-        }
+    private record Batch(long segment, long number, long offset, int length, int size) {
     }
 
     private final Path dir;
@@ -117,6 +112,9 @@ public final class AuditJournal implements AutoCloseable {
     /** Whether the last indexing round threw (its entries may be in the database after all); under indexLock. */
     private boolean lastRoundFailed;
     private Thread indexer;
+    /** The segment the indexer reads records back from, and its channel; under indexLock. */
+    private FileChannel reader;
+    private long readerSegment = -1;
 
     private AuditJournal(Path dir, boolean fsync, Sink sink, Limits limits) {
         this.dir = dir;
@@ -230,8 +228,8 @@ public final class AuditJournal implements AutoCloseable {
         awaitRoom();
         appendLock.lock();
         try {
-            // encoded into the journal's one reused buffer, then copied once to size for the indexer (a buffer of its
-            // own per batch, grown by doubling, was ~4x the record)
+            // encoded into the journal's one reused buffer (the record is written and forgotten: the indexer reads it
+            // back from the file), where a buffer of its own, copied once more to size, was ~4x the record per batch
             RecordBytes rec = encodeInto(record, entries);
             if (broken) {
                 throw new ServiceUnavailableException("audit journal",
@@ -256,8 +254,7 @@ public final class AuditJournal implements AutoCloseable {
             }
             segmentBytes += rec.size();
             synchronized (this) {
-                pending.add(new Batch(segment, appended++, Arrays.copyOfRange(rec.array(), HEADER, rec.size()),
-                        entries.size()));
+                pending.add(new Batch(segment, appended++, at, rec.size(), entries.size()));
                 pendingEntries += entries.size();
                 // wake the indexer: the first pending batch starts its delay window; a full batch ends it
                 if (pending.size() == 1 || pendingEntries >= limits.indexBatch()) {
@@ -402,7 +399,9 @@ public final class AuditJournal implements AutoCloseable {
             return;
         }
         List<AuditEntry> entries = new ArrayList<>(n);
-        take.forEach(b -> entries.addAll(b.entries()));
+        for (Batch b : take) {
+            entries.addAll(readBack(b));
+        }
         // only this method writes journaled entries into the database, under indexLock: after a round that returned,
         // the next entries cannot be there; after one that threw, its commit may still have happened
         boolean mayBePresent = lastRoundFailed;
@@ -422,8 +421,54 @@ public final class AuditJournal implements AutoCloseable {
         deleteSegmentsBefore(keep);
     }
 
+    /** Reads a pending batch's record back from its segment and decodes it; holds indexLock. */
+    private List<AuditEntry> readBack(Batch b) {
+        try {
+            if (reader == null || readerSegment != b.segment()) {
+                closeReader();
+                reader = FileChannel.open(segmentFile(b.segment()), StandardOpenOption.READ);
+                readerSegment = b.segment();
+            }
+            ByteBuffer buf = ByteBuffer.allocate(b.length());
+            while (buf.hasRemaining()) {
+                if (reader.read(buf, b.offset() + buf.position()) < 0) {
+                    throw new IOException("segment " + b.segment() + " ends before the record at byte " + b.offset());
+                }
+            }
+            byte[] all = buf.array();
+            ByteBuffer head = ByteBuffer.wrap(all, 0, HEADER);
+            int magic = head.getInt();
+            int len = head.getInt();
+            int crc = head.getInt();
+            CRC32C c = new CRC32C();
+            c.update(all, HEADER, all.length - HEADER);
+            if (magic != MAGIC || len != all.length - HEADER || (int) c.getValue() != crc) {
+                throw new IOException("the record at byte " + b.offset() + " of segment " + b.segment()
+                        + " changed on disk after it was written");
+            }
+            return decode(all, HEADER, len);
+        } catch (IOException e) {
+            throw new UncheckedIOException("audit journal: a journaled batch cannot be read back for indexing", e);
+        }
+    }
+
+    private void closeReader() {
+        if (reader != null) {
+            try {
+                reader.close();
+            } catch (IOException ignored) {
+                // a read-only channel: nothing to lose
+            }
+            reader = null;
+            readerSegment = -1;
+        }
+    }
+
     /** Deletes closed segments whose entries are all in the database. */
     private void deleteSegmentsBefore(long keep) {
+        if (readerSegment >= 0 && readerSegment < keep) {
+            closeReader();
+        }
         for (Long s : segments.headSet(keep)) {
             if (s == currentSegment()) {
                 continue;
@@ -457,6 +502,12 @@ public final class AuditJournal implements AutoCloseable {
         synchronized (this) {
             closed = true;
             notifyAll();
+        }
+        indexLock.lock();
+        try {
+            closeReader();
+        } finally {
+            indexLock.unlock();
         }
         appendLock.lock();
         try {

@@ -35,9 +35,12 @@ public class JooqAuditStore implements AuditStore {
      * Entries per keyset page of {@link #scan}. Each page is read whole before its entries are visited (no visitor
      * runs with a connection held), so this bounds what a checkpoint's read-back holds at once: at 10,000 a page was
      * ~30 MB of entries and driver values — two seconds of traffic at 6,000 requests/s — which a young collection
-     * in the middle of the read promoted into the old generation (docs/benchmarks.md, issue 16).
+     * in the middle of the read promoted into the old generation (docs/benchmarks.md, issue 16). At 1,000 the same
+     * again with AuthZEN batch entries (~10 KB each: a page was ~10 MB, more than the survivor space, promoted whole;
+     * a full collection every 1-2 s under batch load, session 13). At 128 a page of such entries is ~1.3 MB; the
+     * extra queries cost a read-back ~0.05 ms per 128 entries.
      */
-    static final int SCAN_PAGE = 1_000;
+    static final int SCAN_PAGE = 128;
     // Every ordered read of a tenant's chain orders by (tenant_id, seq) — the primary key — although tenant_id is
     // fixed by the WHERE clause: H2 only reads an index in order (and stops at the LIMIT) when ORDER BY spells the
     // index's columns; with ORDER BY seq alone it read the rest of the tenant's range and sorted it for every

@@ -167,6 +167,27 @@ class AuditJournalTest {
     }
 
     @Test
+    void theIndexerReadsBatchesBackFromTheFileAndRefusesOneChangedOnDisk() throws IOException {
+        Recorder r = new Recorder();
+        AuditJournal j = AuditJournal.recover(dir, false, r, LAZY);
+        List<AuditEntry> first = batch("payments.settlement.reconciler", 1, 4);
+        j.append(first);
+        j.settle(); // read back from the segment, not from memory: equal entries, unicode intact
+        assertEquals(first, r.got);
+        List<AuditEntry> second = batch("payments.settlement.reconciler", 5, 3);
+        j.append(second);
+        // someone edits the journal between the append and the indexer's read: the record no longer matches its CRC
+        Path seg = segments().get(segments().size() - 1);
+        byte[] bytes = Files.readAllBytes(seg);
+        bytes[bytes.length - 40] ^= 0x20;
+        Files.write(seg, bytes);
+        assertThrows(java.io.UncheckedIOException.class, j::settle);
+        assertEquals(first, r.got, "nothing of the changed batch reached the database");
+        assertEquals(3, j.pendingEntries(), "the batch stays pending (appends back off when too many wait)");
+        j.close(); // logs that the entries stay in the journal
+    }
+
+    @Test
     void theIndexerCopiesInTheBackgroundWithinItsDelay() throws Exception {
         Recorder r = new Recorder();
         AuditJournal j = AuditJournal.recover(dir, false, r, new AuditJournal.Limits(1 << 20, 100, 20, 1_000, 10_000));
