@@ -312,10 +312,15 @@ public class AuditLog {
 
     private void loadHead(String tenantId, Chain chain) {
         if (chain.seq < 0) {
-            AuditEntry head = store.head(tenantId).orElse(null);
-            chain.seq = head == null ? 0 : head.seq();
-            chain.hash = head == null ? AuditEntry.GENESIS : head.hash();
+            AuditEntry.Head head = headOf(store.head(tenantId).orElse(null));
+            chain.seq = head.seq();
+            chain.hash = head.hash();
         }
+    }
+
+    /** A chain position from its last entry: seq 0 and the genesis hash for an empty chain. */
+    private static AuditEntry.Head headOf(AuditEntry last) {
+        return last == null ? new AuditEntry.Head(0, AuditEntry.GENESIS) : new AuditEntry.Head(last.seq(), last.hash());
     }
 
     /**
@@ -348,18 +353,16 @@ public class AuditLog {
      */
     public AuditEntry.Head head(String tenantId) {
         Chain chain = chain(tenantId);
-        AuditEntry stored = store.head(tenantId).orElse(null); // settles the journal first
-        long seq = stored == null ? 0 : stored.seq();
-        String hash = stored == null ? AuditEntry.GENESIS : stored.hash();
+        AuditEntry.Head stored = headOf(store.head(tenantId).orElse(null)); // settles the journal first
         chain.lock.lock();
         try {
             // an entry this node appended since the read is ahead of it and stays the chain's head; a stored head
             // ahead of the chain (another node) or an unknown chain is adopted
-            if (chain.seq < 0 || seq >= chain.seq) {
-                chain.seq = seq;
-                chain.hash = hash;
+            if (chain.seq < 0 || stored.seq() >= chain.seq) {
+                chain.seq = stored.seq();
+                chain.hash = stored.hash();
             }
-            return new AuditEntry.Head(seq, hash);
+            return stored;
         } finally {
             chain.lock.unlock();
         }

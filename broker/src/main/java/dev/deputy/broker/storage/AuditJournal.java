@@ -173,27 +173,51 @@ public final class AuditJournal implements AutoCloseable {
     /** Reads the valid records of a segment; stops at the first torn or corrupt one. */
     static void readSegment(Path f, List<AuditEntry> into) throws IOException {
         byte[] all = Files.readAllBytes(f);
-        ByteBuffer buf = ByteBuffer.wrap(all);
-        while (buf.remaining() >= HEADER) {
-            int at = buf.position();
-            int magic = buf.getInt();
-            int len = buf.getInt();
-            int crc = buf.getInt();
-            if ((magic != MAGIC && magic != MAGIC_V1) || len < 0 || len > buf.remaining()) {
-                LOG.warn("audit journal {}: record at byte {} is torn or corrupt; {} bytes after it dropped (never acknowledged)",
-                        f.getFileName(), at, all.length - at);
+        int at = 0;
+        while (all.length - at >= HEADER) {
+            String damage = damage(all, at);
+            if (damage != null) {
+                LOG.warn("audit journal {}: record at byte {} {}; {} bytes after it dropped (never acknowledged)",
+                        f.getFileName(), at, damage, all.length - at);
                 return;
             }
-            CRC32C c = new CRC32C();
-            c.update(all, buf.position(), len);
-            if ((int) c.getValue() != crc) {
-                LOG.warn("audit journal {}: record at byte {} fails its checksum; {} bytes after it dropped",
-                        f.getFileName(), at, all.length - at);
-                return;
-            }
-            into.addAll(decode(all, buf.position(), len, magic == MAGIC));
-            buf.position(buf.position() + len);
+            into.addAll(decodeRecord(all, at));
+            at += HEADER + bodyLength(all, at);
         }
+    }
+
+    /**
+     * Why the record starting at {@code at} of {@code buf} cannot be used ("is torn or corrupt": a bad header or a
+     * body running past the end; "fails its checksum"), or null when it is intact.
+     */
+    static String damage(byte[] buf, int at) {
+        if (buf.length - at < HEADER) {
+            return "is torn or corrupt";
+        }
+        ByteBuffer h = ByteBuffer.wrap(buf, at, HEADER);
+        int magic = h.getInt();
+        int len = h.getInt();
+        int crc = h.getInt();
+        if ((magic != MAGIC && magic != MAGIC_V1) || len < 0 || len > buf.length - at - HEADER) {
+            return "is torn or corrupt";
+        }
+        return crc32c(buf, at + HEADER, len) == crc ? null : "fails its checksum";
+    }
+
+    private static int bodyLength(byte[] buf, int at) {
+        return ByteBuffer.wrap(buf, at + 4, 4).getInt();
+    }
+
+    /** The entries of the intact record starting at {@code at} (see {@link #damage}). */
+    private static List<AuditEntry> decodeRecord(byte[] buf, int at) throws IOException {
+        boolean versioned = ByteBuffer.wrap(buf, at, 4).getInt() == MAGIC;
+        return decode(buf, at + HEADER, bodyLength(buf, at), versioned);
+    }
+
+    private static int crc32c(byte[] buf, int off, int len) {
+        CRC32C c = new CRC32C();
+        c.update(buf, off, len);
+        return (int) c.getValue();
     }
 
     private Path segmentFile(long n) {
@@ -436,17 +460,12 @@ public final class AuditJournal implements AutoCloseable {
                 }
             }
             byte[] all = buf.array();
-            ByteBuffer head = ByteBuffer.wrap(all, 0, HEADER);
-            int magic = head.getInt();
-            int len = head.getInt();
-            int crc = head.getInt();
-            CRC32C c = new CRC32C();
-            c.update(all, HEADER, all.length - HEADER);
-            if (magic != MAGIC || len != all.length - HEADER || (int) c.getValue() != crc) {
+            String damage = damage(all, 0);
+            if (damage != null || HEADER + bodyLength(all, 0) != all.length) {
                 throw new IOException("the record at byte " + b.offset() + " of segment " + b.segment()
-                        + " changed on disk after it was written");
+                        + " changed on disk after it was written (it " + (damage != null ? damage : "has another length") + ")");
             }
-            return decode(all, HEADER, len);
+            return decodeRecord(all, 0);
         } catch (IOException e) {
             throw new UncheckedIOException("audit journal: a journaled batch cannot be read back for indexing", e);
         }
@@ -600,9 +619,7 @@ public final class AuditJournal implements AutoCloseable {
         if (len > MAX_RECORD) {
             throw new IllegalArgumentException("audit batch too large for the journal: " + len + " bytes");
         }
-        CRC32C c = new CRC32C();
-        c.update(record, HEADER, len);
-        ByteBuffer.wrap(record, 0, HEADER).putInt(MAGIC).putInt(len).putInt((int) c.getValue());
+        ByteBuffer.wrap(record, 0, HEADER).putInt(MAGIC).putInt(len).putInt(crc32c(record, HEADER, len));
         return into;
     }
 
