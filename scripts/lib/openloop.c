@@ -160,7 +160,10 @@ int main(int argc, char **argv) {
     int64_t start = now_ns() + 10000000LL; /* 10 ms to connect */
     int64_t next = 0;                       /* the next request to fall due (index) */
     int64_t issued = 0;                     /* requests handed to a connection, in due order */
-    int64_t done = 0, non2xx = 0, errors = 0, maxwait = 0;
+    int64_t done = 0, non2xx = 0, errors = 0, maxwait = 0, worst = -1, worst_due = 0;
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    int64_t wall_offset = (int64_t) wall.tv_sec * 1000000000LL + wall.tv_nsec - now_ns(); /* monotonic -> epoch */
     int64_t deadline = start + (int64_t) (secs * 1e9) + 5000000000LL; /* stragglers get 5 s */
     struct epoll_event evs[256];
 
@@ -221,7 +224,12 @@ int main(int argc, char **argv) {
                         break;
                     }
                     if (len > 0) {
-                        lat[done++] = now_ns() - c->due;
+                        int64_t l = now_ns() - c->due;
+                        if (l > worst) {
+                            worst = l;
+                            worst_due = c->due;
+                        }
+                        lat[done++] = l;
                         if (status < 200 || status > 299) non2xx++;
                         c->busy = 0;
                         c->have = 0;
@@ -246,9 +254,11 @@ int main(int argc, char **argv) {
 #define PCT(p) ((double) lat[(size_t) ((double) (done - 1) * (p) / 100.0)] / 1e6)
     printf("offered %.0f/s for %.0f s: completed %lld of %lld (%.0f/s), non-2xx %lld, errors %lld; "
            "latency from due time p50 %.2f ms, p90 %.2f, p99 %.2f, p99.9 %.2f, max %.2f ms; "
-           "most requests waiting for a connection %lld; client CPU %.3f ms per request\n",
+           "most requests waiting for a connection %lld; client CPU %.3f ms per request; the slowest fell due at "
+           "%lld.%03lld (epoch s)\n",
            rate, secs, (long long) done, (long long) total, (double) done / elapsed, (long long) non2xx,
            (long long) errors, PCT(50), PCT(90), PCT(99), PCT(99.9), (double) lat[done - 1] / 1e6,
-           (long long) maxwait, cpu_ms() / (double) done);
+           (long long) maxwait, cpu_ms() / (double) done, (long long) ((worst_due + wall_offset) / 1000000000LL),
+           (long long) ((worst_due + wall_offset) / 1000000LL % 1000));
     return done + errors < total ? 1 : 0;
 }

@@ -41,7 +41,16 @@ public class AuditCheckpoints {
     private final Clock clock = Clock.systemUTC();
     private final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
     private final Map<String, Boolean> running = new ConcurrentHashMap<>();
-    private final ExecutorService async = Executors.newVirtualThreadPerTaskExecutor();
+    /**
+     * Where the count trigger's checkpoints are made: one platform thread. A checkpoint re-reads and re-hashes every
+     * entry since the previous one (10,000 at the default count: ~100 ms of CPU and more); on a virtual thread it held
+     * one of the carriers that run the requests' virtual threads for all that time — virtual threads are not
+     * preempted — and with two cores the requests queued behind it (stalls of 100–300 ms in the AuthZEN bench's
+     * open-loop phase, docs/benchmarks.md, session 14). The OS time-slices a platform thread with the carriers.
+     * Checkpoints are made one at a time anyway ({@link #checkpoint(String, boolean)} is synchronized).
+     */
+    private final ExecutorService async = Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().daemon().name("deputy-audit-checkpoints").unstarted(r));
 
     public AuditCheckpoints(AuditStore store, AuditLog log, AuditVerifier verifier, CheckpointSigner signer,
                             Tenants tenants, long every) {
