@@ -117,7 +117,7 @@ public class Database implements DependencyCheck {
     public Database(DeputySettings settings,
                     @io.micronaut.context.annotation.Value("${deputy.startup-wait:30s}") Duration startupWait,
                     Traces traces,
-                    @io.micronaut.context.annotation.Value("${deputy.h2.cache-kb:4096}") int h2CacheKb) {
+                    @io.micronaut.context.annotation.Value("${deputy.h2.cache-kb:" + H2_CACHE_KB + "}") int h2CacheKb) {
         this.startupWait = startupWait;
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("deputy-db");
