@@ -258,8 +258,9 @@ abstract class MetricsHttpContract {
         assertEquals(1.0, s.value("deputy_dependency_up", labels("dependency", "database", "backend", databaseBackend())));
         assertEquals(1.0, s.value("deputy_dependency_up", labels("dependency", "ephemeral")));
         assertTrue(s.value("hikaricp_connections_max", labels("pool", "deputy-db")) >= 1);
-        assertTrue(s.value("jvm_memory_used_bytes", labels("area", "heap", "id", s.series("jvm_memory_used_bytes",
-                labels("area", "heap")).get(0).labels().get("id"))) > 0);
+        // the heap's pools together (one pool alone may hold nothing at the scrape: eden right after a collection)
+        assertTrue(s.series("jvm_memory_used_bytes", labels("area", "heap")).size() >= 2);
+        assertTrue(s.sum("jvm_memory_used_bytes", labels("area", "heap")) > 0);
         assertTrue(s.names().contains("jvm_threads_live_threads"));
         assertTrue(s.names().contains("process_cpu_usage"));
     }
