@@ -43,10 +43,10 @@ public class AuditCheckpoints {
     private final Map<String, Boolean> running = new ConcurrentHashMap<>();
     /**
      * Where the count trigger's checkpoints are made: one platform thread. A checkpoint re-reads and re-hashes every
-     * entry since the previous one (10,000 at the default count: ~33 µs an entry on the bench machine with the indexing
-     * it does before reading, ~0.3 s of CPU); on a virtual thread it held one of the carriers that run the requests' virtual threads for all
-     * that time — virtual threads are not preempted — leaving the requests one carrier of two. The OS time-slices a
-     * platform thread with the carriers (docs/benchmarks.md, session 14).
+     * entry since the previous one (10,000 at the default count: ~33 µs an entry on the bench machine with the
+     * indexing it does before reading, ~0.3 s of CPU); on a virtual thread it held one of the carriers that run the
+     * requests' virtual threads for all that time — virtual threads are not preempted — leaving the requests one
+     * carrier of two. The OS time-slices a platform thread with the carriers (docs/benchmarks.md, session 14).
      * Checkpoints are made one at a time anyway ({@link #checkpoint(String, boolean)} is synchronized).
      */
     private final ExecutorService async = Executors.newSingleThreadExecutor(

@@ -19,10 +19,15 @@ class H2CacheDefaultTest {
     @TempDir
     Path dir;
 
-    static String cacheMb(TestBroker b) {
-        Object mb = b.bean(Database.class).read(dsl -> dsl.fetchValue(
+    /** H2's page cache of this database, in MiB, as H2 reports it. */
+    static String cacheMb(Database db) {
+        Object mb = db.read(dsl -> dsl.fetchValue(
                 "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'info.CACHE_MAX_SIZE'"));
         return String.valueOf(mb);
+    }
+
+    static String cacheMb(TestBroker b) {
+        return cacheMb(b.bean(Database.class));
     }
 
     @Test

@@ -53,9 +53,7 @@ class H2InplaceDetailsTest {
     /** The page cache is bounded at {@link Database#H2_CACHE_KB} (not H2's heap-scaled default; issue 16). */
     @Test
     void thePageCacheIsTheBrokersSize() {
-        Object mb = backend.database().read(dsl -> dsl.fetchValue(
-                "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'info.CACHE_MAX_SIZE'"));
-        assertEquals(String.valueOf(Database.H2_CACHE_KB / 1024), String.valueOf(mb));
+        assertEquals(String.valueOf(Database.H2_CACHE_KB / 1024), H2CacheDefaultTest.cacheMb(backend.database()));
     }
 
     @Test
