@@ -9,7 +9,7 @@ DEPUTY_MIN_JAVA=21
 # "Memory"): a bounded heap with a fixed young generation and bounded native areas keep the RSS of a node under load
 # well under the ~900 MiB the JVM's own sizing reaches on a large box (docs/benchmarks.md has the figures).
 # DEPUTY_JAVA_MEMORY replaces them; DEPUTY_JAVA_OPTS comes after them (a later -Xmx wins).
-DEPUTY_JVM_MEMORY_DEFAULTS="-XX:+UseSerialGC -Xms96m -Xmx192m -Xmn64m -XX:MetaspaceSize=128m -XX:MaxMetaspaceSize=256m -XX:ReservedCodeCacheSize=64m -XX:SweeperThreshold=50 -XX:MaxDirectMemorySize=64m -Xss512k -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
+DEPUTY_JVM_MEMORY_DEFAULTS="-XX:+UseSerialGC -Xms96m -Xmx192m -Xmn64m -XX:MetaspaceSize=128m -XX:MaxMetaspaceSize=256m -XX:ReservedCodeCacheSize=64m -XX:MaxDirectMemorySize=64m -Xss512k -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError"
 
 # The machine's CPU time so far, from /proc/stat: "<steal ticks> <all ticks>". Steal is time the hypervisor gave
 # this virtual machine's CPUs to others; the benches print its share of a measured phase (deputy_steal_since). A host
